@@ -1,0 +1,1 @@
+"""Ask questions about a folder of documents, with exact citations."""

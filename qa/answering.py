@@ -1,0 +1,268 @@
+"""From retrieved passages to a short cited answer, or an honest abstention.
+
+The answer is extractive: it leads with the span that answers (a date, a
+quantity, a name, or the sentence itself for other questions), followed by the
+sentence that says it, quoted, and the citation marker. Every citation's text
+is the passage exactly as it stands in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from qa import text as textmod
+from qa.documents import Passage
+from qa.extraction import DATE, NAME, OTHER, PERSON, QUANTITY, question_type, spans_of
+from qa.retrieval import Candidate, Retrieval
+
+MAX_ANSWER_CHARS = 300
+# Fusion weights: coverage of the question's words leads; BM25 strength and the
+# two dense similarities refine the order. Chosen from a broad plateau of
+# equally good settings on the shared questions, not a single best point.
+W_COVERAGE, W_LEXICAL, W_DENSE, W_MULTILINGUAL = 1.0, 0.5, 0.5, 0.5
+W_CONTEXT = 0.25  # coverage by the sentence's paragraph, for answers split over sentences
+W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when")
+# Below this confidence the documents are taken not to answer the question.
+ABSTAIN_BELOW = 0.5
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    start_line: int
+    end_line: int
+    text: str
+    score: float
+    start_char: int = 0
+    end_char: int = 0
+    context_start_line: int = 0
+    context_end_line: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]
+    short_answer: str = ""
+    searched_question: str = ""
+    question_type: str = OTHER
+    confidence: float = 0.0
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in citation 1's text
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("highlights")
+        return data
+
+
+@dataclass
+class _Scored:
+    candidate: Candidate
+    score: float
+    context_coverage: float
+    type_spans: list
+
+
+def _citation(n: int, passage: Passage, score: float) -> Citation:
+    return Citation(
+        n=n,
+        source=passage.source,
+        start_line=passage.start_line,
+        end_line=passage.end_line,
+        text=passage.text,
+        score=round(float(score), 4),
+        start_char=passage.start_char,
+        end_char=passage.end_char,
+        context_start_line=passage.context_start_line,
+        context_end_line=passage.context_end_line,
+    )
+
+
+class Answerer:
+    def __init__(self, index, retriever):
+        self.index = index
+        self.retriever = retriever
+
+    def answer(self, question: str, top_k: int = 3, searched_question: str | None = None) -> Answer:
+        searched = searched_question or question
+        retrieval = self.retriever.search(searched)
+        kind = question_type(searched)
+        scored = self._score(retrieval, kind)
+        if not scored:
+            return self._abstain(question, searched, kind, 0.0)
+        best = scored[0]
+        confidence = self._confidence(retrieval, best, kind)
+        if confidence < ABSTAIN_BELOW:
+            return self._abstain(question, searched, kind, confidence)
+
+        passages = self._answer_passages(best.candidate)
+        short, highlight = self._short_answer(kind, passages[0], retrieval, best)
+        citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
+        seen = {(p.source, p.start_char) for p in passages}
+        for other in scored[1:]:
+            if len(citations) >= max(top_k, len(passages)):
+                break
+            p = other.candidate.passage
+            if (p.source, p.start_char) in seen:
+                continue
+            seen.add((p.source, p.start_char))
+            citations.append(_citation(len(citations) + 1, p, other.score))
+        text = _compose(short, passages, highlight)
+        return Answer(
+            question=question,
+            answer=text,
+            abstained=False,
+            citations=citations,
+            short_answer=short,
+            searched_question=searched,
+            question_type=kind,
+            confidence=round(confidence, 4),
+            highlights=[highlight] if highlight else [],
+        )
+
+    # -- ranking -----------------------------------------------------------
+    def _score(self, retrieval: Retrieval, kind: str) -> list[_Scored]:
+        candidates = retrieval.candidates
+        if not candidates:
+            return []
+        top_lexical = max(c.lexical for c in candidates) or 1.0
+        matched_by_id = {c.id: set(c.matched) for c in candidates}
+        weights = {w.word: w.weight for w in retrieval.words}
+        total = sum(weights.values()) or 1.0
+        out = []
+        for c in candidates:
+            context_words = set(c.matched)
+            for neighbour_id, neighbour in self.index.passages.neighbours(c.id, 1, 1):
+                if (
+                    neighbour.context_start_line == c.passage.context_start_line
+                    and neighbour.source == c.passage.source
+                ):
+                    context_words |= matched_by_id.get(neighbour_id, set())
+            context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
+            spans = spans_of(kind, c.passage.text)
+            spans = [s for s in spans if not _mentioned_in(s.text, retrieval.question)]
+            score = (
+                W_COVERAGE * c.coverage
+                + W_LEXICAL * c.lexical / top_lexical
+                + W_DENSE * c.dense
+                + W_MULTILINGUAL * c.multilingual
+                + W_CONTEXT * context_coverage
+                + (W_TYPE if spans else 0.0)
+            )
+            out.append(_Scored(c, score, context_coverage, spans))
+        out.sort(key=lambda s: (-s.score, s.candidate.id))
+        return out
+
+    def _confidence(self, retrieval: Retrieval, best: _Scored, kind: str) -> float:
+        """How sure we are that the best passage answers: mostly, how much of the question it covers.
+
+        A question naming something the documents never mention (a person, a
+        product, a place absent from every passage) is not answered by them.
+        """
+        if any(w.expansions == [] and _is_name_like(w.word) for w in retrieval.words):
+            return 0.0
+        confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
+        if kind in (DATE, QUANTITY, PERSON, NAME) and not best.type_spans:
+            confidence *= 0.8
+        return confidence
+
+    def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
+        return Answer(
+            question=question,
+            answer="",
+            abstained=True,
+            citations=[],
+            searched_question=searched,
+            question_type=kind,
+            confidence=round(confidence, 4),
+        )
+
+    # -- composing ---------------------------------------------------------
+    def _answer_passages(self, candidate: Candidate) -> list[Passage]:
+        """The passage, or for a heading or a line ending in ':' the passages it introduces."""
+        passage = candidate.passage
+        if not (_is_heading(passage) or passage.text.rstrip().endswith(":")):
+            return [passage]
+        following = [p for _, p in self.index.passages.neighbours(candidate.id, 0, 8)][1:]
+        body: list[Passage] = []
+        length = 0
+        for p in following:
+            if p.source != passage.source or (body and _is_heading(p)):
+                break
+            if length + len(p.text) > MAX_ANSWER_CHARS - 40 and body:
+                break
+            body.append(p)
+            length += len(p.text) + 1
+        return body or [passage]
+
+    def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
+        """The span answering a typed question: the one nearest the words the question matched."""
+        spans = [s for s in spans_of(kind, passage.text) if not _mentioned_in(s.text, retrieval.question)]
+        if kind == OTHER or not spans:
+            return "", None
+        anchors = _anchor_positions(passage, retrieval, self.index)
+        if not anchors:
+            span = spans[0]
+        else:
+            span = min(spans, key=lambda s: (min(abs((s.start + s.end) / 2 - a) for a in anchors), s.start))
+        return span.text, (span.start, span.end)
+
+
+def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[float]:
+    """Character positions in the passage of words that matched the question."""
+    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    matched_terms = {index.lexical.terms[t] for w in retrieval.words for t, _ in w.expansions}
+    positions = []
+    for match in re.finditer(r"[^\W_]+(?:[-.][^\W_]+)*", passage.text):
+        folded = textmod.fold(match.group(0))
+        if not textmod.is_function_word(folded) and textmod.stem(folded, language) in matched_terms:
+            positions.append((match.start() + match.end()) / 2)
+    return positions
+
+
+def _mentioned_in(span_text: str, question: str) -> bool:
+    """The span only repeats what the question says (the answer to "which company makes X" is not X)."""
+    span_words = {textmod.fold(w) for w in textmod.words(span_text)} - {""}
+    question_words = {textmod.fold(w) for w in textmod.words(question)}
+    content = {w for w in span_words if not textmod.is_function_word(w)}
+    return bool(content) and content <= question_words
+
+
+def _is_name_like(word: str) -> bool:
+    """Proper names, acronyms and model names: capitalised inside a question, or holding digits."""
+    return (
+        (word[:1].isupper() and not word.isupper() and len(word) > 1)
+        or word.isupper()
+        or any(c.isdigit() for c in word)
+    )
+
+
+def _is_heading(passage: Passage) -> bool:
+    text = passage.text.strip()
+    return (
+        passage.start_line == passage.context_start_line
+        and passage.end_line == passage.context_end_line
+        and len(text) <= 100
+        and not re.search(r"[.!?…:;,»\"]$", text)
+    )
+
+
+def _compose(short: str, passages: list[Passage], highlight) -> str:
+    """Short answer first, then the quoted evidence, trimmed around the answer to fit."""
+    marker = " [1]"
+    quote = " ".join(p.text.strip() for p in passages)
+    lead = f"{short} — " if short else ""
+    room = MAX_ANSWER_CHARS - len(lead) - len(marker) - 2
+    if len(quote) > room:
+        center = (highlight[0] + highlight[1]) // 2 if highlight and len(passages) == 1 else 0
+        start = max(0, min(center - room // 2, len(quote) - room))
+        piece = quote[start : start + room - 2]
+        quote = ("…" if start > 0 else "") + piece.strip() + "…"
+    return f"{lead}«{quote}»{marker}" if short else f"{quote}{marker}"

@@ -1,0 +1,128 @@
+"""The one entry point the CLI and the chat share: ``Engine.answer(question)``.
+
+The engine finds (and, for the default index, builds or refreshes) the index,
+loads the question encoders once, and answers questions. It never imports
+Textual, and it imports torch only when an index has to be built.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.answering import Answer, Answerer
+from qa.embedding import DEFAULT_MODEL
+from qa.errors import IndexUnavailable, UsageError
+from qa.indexing import Progress, is_stale
+from qa.store import IndexStore
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INDEX = PROJECT_ROOT / "index"
+DEFAULT_DOCUMENTS = PROJECT_ROOT / "seeds"
+MAX_QUESTION_CHARS = 1000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+Notice = Callable[[str], None]
+
+
+def clean_question(raw: str, notice: Notice | None = None) -> str:
+    """A question fit to search: control characters removed, length bounded.
+
+    Raises UsageError for an empty question.
+    """
+    question = _CONTROL.sub(" ", unicodedata.normalize("NFC", raw or "")).strip()
+    question = re.sub(r"\s+", " ", question)
+    if not question:
+        raise UsageError('the question is empty: ask something, e.g. qa ask "When was DeepSeek launched?"')
+    if len(question) > MAX_QUESTION_CHARS:
+        question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        if notice:
+            notice(f"the question was longer than {MAX_QUESTION_CHARS} characters and was cut")
+    return question
+
+
+@dataclass
+class Engine:
+    index_dir: Path = DEFAULT_INDEX
+    model: str | None = None
+    documents: list[Path] | None = None
+    root: Path | None = None
+
+    def __post_init__(self):
+        self.index_dir = Path(self.index_dir)
+        # Citations name the seeds "seeds/...", wherever the command runs from;
+        # other indexes name files relative to the folder the command runs in.
+        if self.root is None:
+            self.root = PROJECT_ROOT if self.is_default_index else Path.cwd()
+        self._answerer: Answerer | None = None
+
+    @property
+    def is_default_index(self) -> bool:
+        return self.index_dir.resolve() == DEFAULT_INDEX.resolve()
+
+    def prepare(self, notice: Notice | None = None, progress: Progress | None = None) -> None:
+        """Make sure an up-to-date index is there, then load it and the encoders."""
+        if self._answerer is not None:
+            return
+        store = IndexStore(self.index_dir)
+        manifest = store.read_manifest() if (self.index_dir / "CURRENT").exists() else None
+        model = self.model or os.environ.get("QA_MODEL") or (manifest.model if manifest else DEFAULT_MODEL)
+        folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
+        reason = None
+        if manifest is None:
+            if not folders:
+                raise IndexUnavailable(
+                    f"no index in {self.index_dir}: build one with `qa index FOLDER --index {self.index_dir}`"
+                )
+            reason = "there is no index yet"
+        else:
+            reason = is_stale(manifest, folders, model) if folders else None
+        if reason:
+            if notice:
+                notice(f"building the index in {self.index_dir} from {', '.join(str(f) for f in folders)}: {reason}")
+            self.build(folders, model, progress)
+        self._load(store, notice)
+
+    def build(self, folders: list[Path], model: str, progress: Progress | None = None):
+        from qa.embedding import SentenceTransformerEmbedder
+        from qa.indexing import build_index
+
+        return build_index(
+            folders,
+            IndexStore(self.index_dir),
+            SentenceTransformerEmbedder(model),
+            root=self.root,
+            progress=progress,
+            wait_seconds=600,
+        )
+
+    def _load(self, store: IndexStore, notice: Notice | None) -> None:
+        from qa.crosslingual import MultilingualEncoder
+        from qa.embedding import question_encoder
+        from qa.retrieval import Retriever
+
+        loaded = store.load()
+        retriever = Retriever(loaded, question_encoder(loaded.manifest.model), MultilingualEncoder())
+        self._answerer = Answerer(loaded, retriever)
+
+    @property
+    def index(self):
+        return self._answerer.index if self._answerer else None
+
+    def answer(
+        self, question: str, top_k: int = 3, searched_question: str | None = None, notice: Notice | None = None
+    ) -> Answer:
+        question = clean_question(question, notice)
+        if top_k < 1:
+            raise UsageError("--top-k must be at least 1")
+        self.prepare(notice)
+        assert self._answerer is not None
+        return self._answerer.answer(question, top_k=top_k, searched_question=searched_question)
+
+
+def _folders_of(manifest) -> list[Path]:
+    return [Path(f) for f in manifest.folders] if manifest is not None else []

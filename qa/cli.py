@@ -1,0 +1,231 @@
+"""The `qa` command: index, ask, chat, eval. A thin shell over qa.api."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from qa.errors import QAError, UsageError
+
+# Set before anything imports huggingface_hub: the model never comes from the network.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def _display(text: str) -> str:
+    """Text from documents, safe for a terminal: control characters shown, never executed."""
+    return "".join(
+        c if c == "\t" or (ord(c) >= 32 and not 0x7F <= ord(c) <= 0x9F) else f"\\x{ord(c):02x}" for c in text
+    )
+
+
+def _notice(message: str) -> None:
+    print(f"qa: {message}", file=sys.stderr, flush=True)
+
+
+class _ProgressBar:
+    """One line on stderr per stage, redrawn in place on a terminal."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self._last: tuple[str, float] = ("", 0.0)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        finished = done >= total
+        if not finished and stage == self._last[0] and now - self._last[1] < (0.1 if self.tty else 2.0):
+            return
+        self._last = (stage, now)
+        width = 30
+        filled = int(width * done / max(total, 1))
+        line = f"{stage:22s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if finished else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _engine(args):
+    from qa.api import DEFAULT_INDEX, Engine
+
+    return Engine(index_dir=Path(args.index) if args.index else DEFAULT_INDEX, model=args.model)
+
+
+def cmd_index(args) -> int:
+    from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
+    from qa.embedding import SentenceTransformerEmbedder, model_name
+    from qa.indexing import build_index
+    from qa.store import IndexStore
+
+    folders = [Path(f) for f in args.folders] or [DEFAULT_DOCUMENTS]
+    index_dir = Path(args.index) if args.index else DEFAULT_INDEX
+    root = PROJECT_ROOT if index_dir.resolve() == DEFAULT_INDEX.resolve() else Path.cwd()
+    embedder = SentenceTransformerEmbedder(args.model or model_name())
+    started = time.monotonic()
+    report = build_index(
+        folders,
+        IndexStore(index_dir),
+        embedder,
+        root=root,
+        progress=_ProgressBar(),
+        max_bytes=int(args.max_file_mb * 1024 * 1024),
+        wait_seconds=args.wait,
+    )
+    for source, count in report.indexed:
+        note = " (unchanged, vectors reused)" if source in report.reused else ""
+        print(f"indexed  {_display(source)}: {count} passages{note}")
+    for skipped in report.skipped:
+        print(f"skipped  {_display(skipped.path)}: {skipped.reason}")
+    print(
+        f"{len(report.indexed)} files, {report.passage_count} passages ({report.embedded_count} embedded),"
+        f" {len(report.skipped)} skipped, in {time.monotonic() - started:.1f} s -> {index_dir}"
+    )
+    return 0
+
+
+def _print_answer(answer) -> None:
+    if answer.abstained:
+        print("The documents don't say: no passage answers this question.")
+        return
+    print(_display(answer.answer))
+    if answer.searched_question and answer.searched_question != answer.question:
+        print(f"(searched: {_display(answer.searched_question)})")
+    print()
+    for c in answer.citations:
+        span = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
+        print(f"[{c.n}] {_display(c.source)}:{span}")
+        print(f"    {_display(c.text)}")
+
+
+def _questions_from_stdin():
+    for line in sys.stdin:
+        if line.strip():
+            yield line.rstrip("\n")
+
+
+def cmd_ask(args) -> int:
+    engine = _engine(args)
+    if args.question == "-":
+        engine.prepare(notice=_notice, progress=_ProgressBar())
+        for question in _questions_from_stdin():
+            try:
+                answer = engine.answer(question, top_k=args.top_k, notice=_notice)
+            except UsageError as exc:
+                _notice(exc.message)
+                continue
+            _emit(answer, args.json)
+        return 0
+    if not args.question.strip():
+        raise UsageError('the question is empty: ask something, e.g. qa ask "When was DeepSeek launched?"')
+    engine.prepare(notice=_notice, progress=_ProgressBar())
+    _emit(engine.answer(args.question, top_k=args.top_k, notice=_notice), args.json)
+    return 0
+
+
+def _emit(answer, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+    else:
+        _print_answer(answer)
+
+
+def cmd_eval(args) -> int:
+    from qa.evaluation import judge, load_questions, report, summarize
+
+    questions = load_questions(Path(args.questions))
+    engine = _engine(args)
+    engine.prepare(notice=_notice, progress=_ProgressBar())
+    rows = []
+    for item in questions:
+        answer = engine.answer(item["question"], top_k=args.top_k).to_dict()
+        ok, why = judge(item, answer)
+        rows.append(
+            {
+                "id": item.get("id", ""),
+                "lang": item.get("lang"),
+                "answerable": item.get("answerable", True),
+                "ok": ok,
+                "why": why,
+            }
+        )
+    summary = summarize(rows)
+    if args.json:
+        print(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False))
+    else:
+        print(report(rows, summary))
+    return 0
+
+
+def cmd_chat(args) -> int:
+    from qa.tui.app import run
+
+    return run(_engine(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Ask questions about a folder of documents, with exact citations."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p):
+        p.add_argument(
+            "--index", metavar="DIR", help="index folder (default: index/ of the project, built from seeds/)"
+        )
+        p.add_argument(
+            "--model",
+            metavar="NAME_OR_PATH",
+            help="sentence-transformers model (default: $QA_MODEL or all-MiniLM-L6-v2)",
+        )
+
+    p = sub.add_parser("index", help="build or refresh an index from folders of .txt/.md files")
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to index (default: seeds/)")
+    common(p)
+    p.add_argument("--max-file-mb", type=float, default=20.0, help="skip files larger than this (default 20)")
+    p.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
+    )
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question (or one per line of stdin with '-')")
+    p.add_argument("question", help="the question, or - to read questions from standard input")
+    common(p)
+    p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations to show (default 3)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per question")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="open the terminal chat")
+    common(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    common(p)
+    p.add_argument("--top-k", type=int, default=3, metavar="K")
+    p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except QAError as exc:
+        print(f"qa: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Every error a user can cause or meet, each with its exit status.
+
+The CLI prints ``qa: <message>`` on one line and exits with ``exit_code``;
+the chat shows the same message as a notification. Nothing else is caught
+broadly, so a real bug still shows its traceback.
+"""
+
+
+class QAError(Exception):
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(QAError):
+    exit_code = 2
+
+
+class ModelUnavailable(QAError):
+    exit_code = 3
+
+
+class IndexUnavailable(QAError):
+    """No index, or one that cannot be read: the message says how to rebuild."""
+
+    exit_code = 4
+
+
+class IndexBusy(QAError):
+    exit_code = 5
+
+
+class DocumentsUnavailable(QAError):
+    """The folder to index is missing or holds no readable text file."""
+
+    exit_code = 6

@@ -1,0 +1,82 @@
+"""Score answers on a gold question file, exactly as ../shared/eval/score.py does."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from qa.errors import UsageError
+
+MAX_ANSWER_CHARS = 300
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(re.findall(r"[a-z0-9]+", text))
+
+
+def contains(haystack: str, needles) -> bool:
+    padded = f" {normalize(haystack)} "
+    return any(f" {normalize(n)} " in padded for n in needles if normalize(n))
+
+
+def load_questions(path: Path) -> list[dict]:
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+    questions = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except ValueError as exc:
+            raise UsageError(f"{path}:{number}: not a JSON object ({exc})") from exc
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+            raise UsageError(f'{path}:{number}: each line needs a "question" string')
+        questions.append(item)
+    return questions
+
+
+def judge(question: dict, result: dict) -> tuple[bool, str]:
+    if not question.get("answerable", True):
+        ok = bool(result.get("abstained"))
+        return ok, "" if ok else "answered: " + str(result.get("answer", ""))[:80]
+    answer = str(result.get("answer", ""))
+    cites = [str(c.get("text", "")) for c in result.get("citations", [])]
+    accepted = question.get("answers", [])
+    if result.get("abstained"):
+        return False, "abstained"
+    if len(answer) > MAX_ANSWER_CHARS:
+        return False, f"answer longer than {MAX_ANSWER_CHARS} chars"
+    if not contains(answer, accepted):
+        return False, "wrong: " + answer[:80]
+    if not any(contains(c, accepted) for c in cites):
+        return False, "no citation backs the answer"
+    return True, ""
+
+
+def summarize(rows: list[dict]) -> dict[str, tuple[int, int]]:
+    def fraction(selected):
+        selected = list(selected)
+        return sum(r["ok"] for r in selected), len(selected)
+
+    return {
+        "answerable": fraction(r for r in rows if r["answerable"]),
+        "answerable_en": fraction(r for r in rows if r["answerable"] and r["lang"] == "en"),
+        "answerable_fr": fraction(r for r in rows if r["answerable"] and r["lang"] == "fr"),
+        "unanswerable": fraction(r for r in rows if not r["answerable"]),
+        "all": fraction(rows),
+    }
+
+
+def report(rows: list[dict], summary: dict[str, tuple[int, int]]) -> str:
+    lines = [f"MISS {r['id']}: {r['why']}" for r in rows if not r["ok"]]
+    lines += [f"{key:14s} {ok}/{n}" for key, (ok, n) in summary.items()]
+    ok, n = summary["all"]
+    lines.append(f"score {ok}/{n} = {ok / max(n, 1):.2f}")
+    return "\n".join(lines)

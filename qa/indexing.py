@@ -1,0 +1,259 @@
+"""Build an index from folders of documents, reusing what has not changed."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa import lexical
+from qa.crosslingual import MultilingualEncoder
+from qa.documents import (
+    DEFAULT_MAX_FILE_BYTES,
+    SPLITTER_VERSION,
+    Passage,
+    SkippedFile,
+    UndecodableFile,
+    content_hash,
+    decode,
+    discover,
+    split_passages,
+)
+from qa.embedding import Embedder, canonical_name
+from qa.errors import DocumentsUnavailable, IndexUnavailable
+from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, hubness, save_vectors, vectors_of
+from qa.text import detect_language
+
+# (stage, done, total): the CLI draws it as a progress bar.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class IndexReport:
+    indexed: list[tuple[str, int]] = field(default_factory=list)  # (source, passages)
+    reused: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    passage_count: int = 0
+    embedded_count: int = 0
+
+
+def display_path(path: Path, root: Path) -> str:
+    """How a file is named in citations: relative to the project root when inside it."""
+    resolved = path.resolve() if not path.is_symlink() else path.absolute()
+    try:
+        return resolved.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return resolved.as_posix()
+
+
+@dataclass
+class _SourceFile:
+    source: str
+    data: bytes
+    text: str
+    language: str
+    passages: list[Passage]
+
+
+def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: IndexReport) -> list[_SourceFile]:
+    files: list[_SourceFile] = []
+    seen: set[str] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            raise DocumentsUnavailable(f"{folder} is not a folder")
+        paths, skipped = discover(folder, max_bytes)
+        report.skipped.extend(skipped)
+        for path in paths:
+            source = display_path(path, root)
+            if source in seen:
+                continue
+            seen.add(source)
+            try:
+                data = path.read_bytes()
+                text = decode(data)
+            except (UndecodableFile, UnicodeDecodeError) as exc:
+                report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
+                continue
+            except OSError as exc:
+                report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror}"))
+                continue
+            passages = split_passages(text, source)
+            if not passages:
+                report.skipped.append(SkippedFile(source, "no text"))
+                continue
+            files.append(_SourceFile(source, data, text, detect_language(text), passages))
+    return files
+
+
+def build_index(
+    folders: list[Path],
+    store: IndexStore,
+    embedder: Embedder,
+    multilingual: MultilingualEncoder | None = None,
+    root: Path | None = None,
+    progress: Progress | None = None,
+    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    wait_seconds: float = 0.0,
+) -> IndexReport:
+    root = root or Path.cwd()
+    multilingual = multilingual or MultilingualEncoder()
+    report = IndexReport()
+    with store.locked(wait_seconds):
+        store.remove_stale()
+        files = _read_sources([Path(f) for f in folders], root, max_bytes, report)
+        if not files:
+            raise DocumentsUnavailable(
+                "no readable .txt or .md file in "
+                + ", ".join(str(f) for f in folders)
+                + ("" if not report.skipped else f" ({len(report.skipped)} skipped)")
+            )
+        previous = _previous(store, embedder, multilingual)
+        passages: list[Passage] = []
+        dense_parts: list[np.ndarray | None] = []
+        multi_parts: list[np.ndarray | None] = []
+        file_facts: dict[str, dict] = {}
+        for item in files:
+            digest = content_hash(item.data)
+            reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
+            if reused is not None:
+                report.reused.append(item.source)
+            dense_parts.append(reused[0] if reused else None)
+            multi_parts.append(reused[1] if reused else None)
+            file_facts[item.source] = {
+                "sha256": digest,
+                "bytes": len(item.data),
+                "mtime_ns": _mtime_ns(root, item.source),
+                "language": item.language,
+                "first_passage": len(passages),
+                "passage_count": len(item.passages),
+            }
+            passages.extend(item.passages)
+            report.indexed.append((item.source, len(item.passages)))
+
+        fresh = [i for i, part in enumerate(dense_parts) if part is None]
+        fresh_texts = [p.text for i in fresh for p in files[i].passages]
+        report.embedded_count = len(fresh_texts)
+
+        def stage(name: str):
+            return (lambda done, total: progress(name, done, total)) if progress else None
+
+        dense_new = embedder.encode(fresh_texts, progress=stage("embedding passages"))
+        multi_new = multilingual.encode(fresh_texts, progress=stage("multilingual vectors"))
+        offset = 0
+        for i in fresh:
+            count = len(files[i].passages)
+            dense_parts[i] = dense_new[offset : offset + count]
+            multi_parts[i] = multi_new[offset : offset + count]
+            offset += count
+        dense = np.concatenate([p for p in dense_parts if p is not None])
+        multi = np.concatenate([p for p in multi_parts if p is not None])
+        if previous:
+            previous.close()
+
+        languages = {item.source: item.language for item in files}
+        lex = lexical.build([(p.text, languages[p.source]) for p in passages])
+        term_vectors = multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
+
+        generation = store.new_generation()
+        dense_index, dense_kind = dense_index_for(dense.shape[1], len(passages))
+        save_vectors(dense_index, dense, generation / "dense.faiss")
+        multi_index, _ = dense_index_for(multi.shape[1], len(passages))
+        save_vectors(multi_index, multi, generation / "multilingual.faiss")
+        terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
+        save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+        np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
+        lex.save(generation)
+        PassageTable.write(generation / "passages.sqlite", passages)
+        manifest = Manifest(
+            model=embedder.name,
+            dimension=int(dense.shape[1]),
+            splitter_version=SPLITTER_VERSION,
+            multilingual_model=multilingual.name,
+            dense_index=dense_kind,
+            passage_count=len(passages),
+            files=file_facts,
+            folders=[str(Path(f).absolute()) for f in folders],
+            root=str(root.absolute()),
+        )
+        store.commit(generation, manifest)
+        store.remove_stale()
+        report.passage_count = len(passages)
+    return report
+
+
+def _mtime_ns(root: Path, source: str) -> int:
+    path = Path(source) if os.path.isabs(source) else root / source
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+class _Previous:
+    """The live generation, when its vectors can be reused for unchanged files."""
+
+    def __init__(self, loaded):
+        self._loaded = loaded
+
+    def vectors_for(self, source: str, digest: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+        facts = self._loaded.manifest.files.get(source)
+        if not facts or facts.get("sha256") != digest or facts.get("passage_count") != count:
+            return None
+        start = int(facts["first_passage"])
+        return vectors_of(self._loaded.dense, start, count), vectors_of(self._loaded.multilingual, start, count)
+
+    def close(self) -> None:
+        self._loaded.passages.close()
+
+
+def _previous(store: IndexStore, embedder: Embedder, multilingual: MultilingualEncoder) -> _Previous | None:
+    try:
+        manifest = store.read_manifest()
+        if (
+            manifest is None
+            or manifest.model != canonical_name(embedder.name)
+            or manifest.splitter_version != SPLITTER_VERSION
+            or manifest.multilingual_model != multilingual.name
+        ):
+            return None
+        return _Previous(store.load())
+    except IndexUnavailable:
+        return None  # a damaged index is simply rebuilt from the documents
+
+
+def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
+    """Why the index no longer matches the documents or the model, or None when it does."""
+    root = Path(manifest.root or ".")
+    if manifest.model != canonical_name(model):
+        return f"it was built with another model ({manifest.model})"
+    if manifest.splitter_version != SPLITTER_VERSION:
+        return "it was built by another version of the splitter"
+    current: dict[str, Path] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            return f"{folder} is missing"
+        paths, _ = discover(folder)
+        for path in paths:
+            current[display_path(path, root)] = path
+    recorded = set(manifest.files)
+    readable_current = set(current)
+    if not recorded <= readable_current:
+        return "documents were removed"
+    for source, path in current.items():
+        facts = manifest.files.get(source)
+        if facts is None:
+            # A file that was skipped as unreadable stays skipped; anything else is new.
+            try:
+                decode(path.read_bytes())
+            except (UndecodableFile, UnicodeDecodeError, OSError):
+                continue
+            return f"{source} is new"
+        stat = path.stat()
+        if stat.st_size == facts["bytes"] and stat.st_mtime_ns == facts.get("mtime_ns"):
+            continue
+        if content_hash(path.read_bytes()) != facts["sha256"]:
+            return f"{source} changed"
+    return None

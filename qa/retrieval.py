@@ -1,0 +1,157 @@
+"""Find the passages that answer a question: three rankings, one fused list.
+
+- dense: the sentence-transformers model (question vs passage, FAISS);
+- multilingual: the multilingual encoder's sentence vectors (FAISS);
+- lexical: BM25 where each question word also matches the index terms that
+  translate or inflect it (nearest vocabulary vectors, FAISS), so an English
+  question reaches French passages word by word.
+
+The lexical side also tells how much of the question a passage covers, which
+is what abstention is decided on: a passage that matches only the words every
+passage has ("DeepSeek") does not answer a question about its CEO.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa import text as textmod
+from qa.documents import Passage
+from qa.store import LoadedIndex
+
+# A question word stands for an index term when their multilingual vectors are
+# close (launched~lancée 0.81, users~utilisateurs 0.91) and the term is not
+# merely a "hub": short or rare words sit close to many others in this space,
+# so closeness is also judged by CSLS (Conneau et al. 2018), which discounts
+# the average closeness of both words to their nearest neighbours.
+TRANSLATION_SIMILARITY = 0.6
+TRANSLATION_CSLS = 0.15
+TRANSLATIONS_PER_WORD = 10
+CANDIDATES_PER_RANKING = 50
+RRF_K = 10.0
+
+
+@dataclass
+class QuestionWord:
+    word: str
+    weight: float  # idf of its best index term, or of an unseen term
+    expansions: list[tuple[int, float]]  # (term id, similarity)
+
+
+@dataclass
+class Candidate:
+    id: int
+    passage: Passage
+    score: float
+    dense: float = 0.0
+    multilingual: float = 0.0
+    lexical: float = 0.0
+    coverage: float = 0.0  # share of the question's weight this passage matches
+    matched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Retrieval:
+    question: str
+    language: str
+    words: list[QuestionWord]
+    candidates: list[Candidate]
+
+
+class Retriever:
+    def __init__(self, index: LoadedIndex, question_encoder, multilingual):
+        self.index = index
+        self.question_encoder = question_encoder
+        self.multilingual = multilingual
+
+    def search(self, question: str, limit: int = CANDIDATES_PER_RANKING) -> Retrieval:
+        language = textmod.detect_language(question)
+        surface_words = textmod.content_words(question)
+        multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
+        question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
+        question_dense = self.question_encoder.encode([question])
+
+        words = self._expand(surface_words, word_vectors, language)
+        lexical_scores, matched = self.index.lexical.best_match_scores([w.expansions for w in words])
+        total_weight = sum(w.weight for w in words) or 1.0
+        coverage = np.zeros(self.index.lexical.doc_count, dtype=np.float32)
+        for i, w in enumerate(words):
+            coverage += w.weight * matched[i]
+        coverage /= total_weight
+
+        count = self.index.manifest.passage_count
+        k = min(limit, count)
+        _, dense_ids = self.index.dense.search(question_dense, k)
+        _, multi_ids = self.index.multilingual.search(question_multi, k)
+        lexical_top = np.argsort(-lexical_scores, kind="stable")[:k]
+        lexical_top = lexical_top[lexical_scores[lexical_top] > 0]
+
+        fused: dict[int, float] = {}
+        rankings = [
+            [int(i) for i in dense_ids[0] if i >= 0],
+            [int(i) for i in multi_ids[0] if i >= 0],
+            [int(i) for i in lexical_top],
+        ]
+        for ranking in rankings:
+            for rank, pid in enumerate(ranking):
+                fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        ids = list(fused)
+        # Exact similarities for every candidate, not only those each ranking returned.
+        dense_by_id = dict(zip(ids, _similarities(self.index.dense, ids, question_dense[0]), strict=True))
+        multi_by_id = dict(zip(ids, _similarities(self.index.multilingual, ids, question_multi[0]), strict=True))
+        passages = self.index.passages.get(ids)
+        candidates = []
+        for pid, score in fused.items():
+            candidates.append(
+                Candidate(
+                    id=pid,
+                    passage=passages[pid],
+                    score=score,
+                    dense=dense_by_id.get(pid, 0.0),
+                    multilingual=multi_by_id.get(pid, 0.0),
+                    lexical=float(lexical_scores[pid]),
+                    coverage=float(coverage[pid]),
+                    matched=[w.word for i, w in enumerate(words) if matched[i, pid] > 0],
+                )
+            )
+        candidates.sort(key=lambda c: (-c.score, c.id))
+        return Retrieval(question, language, words, candidates)
+
+    def _expand(self, surface_words: list[str], vectors: np.ndarray, language: str) -> list[QuestionWord]:
+        lex = self.index.lexical
+        out: list[QuestionWord] = []
+        if not surface_words:
+            return out
+        k = min(TRANSLATIONS_PER_WORD, lex.doc_count and len(lex.terms))
+        sims, ids = self.index.terms.search(np.ascontiguousarray(vectors, dtype=np.float32), k) if k else (None, None)
+        for i, word in enumerate(surface_words):
+            folded = textmod.fold(word)
+            options: dict[int, float] = {}
+            for lang in ("fr", "en"):
+                tid = lex.term_id(textmod.stem(folded, lang))
+                if tid is not None:
+                    options[tid] = 1.0
+            if sims is not None:
+                own_hubness = float(sims[i].mean())
+                for sim, tid in zip(sims[i], ids[i], strict=True):
+                    if tid < 0 or sim < TRANSLATION_SIMILARITY:
+                        continue
+                    csls = 2 * float(sim) - own_hubness - float(self.index.term_hubness[tid])
+                    if csls >= TRANSLATION_CSLS:
+                        options[int(tid)] = max(options.get(int(tid), 0.0), float(sim))
+            if options:
+                best = max(options, key=lambda t: (options[t], -lex.document_frequency(t)))
+                weight = lex.idf(best)
+            else:
+                weight = lex.idf(None)
+            out.append(QuestionWord(word, weight, sorted(options.items())))
+        return out
+
+
+def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:
+    if not ids:
+        return []
+    vectors = np.vstack([index.reconstruct(int(i)) for i in ids])
+    return [float(x) for x in vectors @ query]

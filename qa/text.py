@@ -1,0 +1,117 @@
+"""Language-aware word handling shared by indexing and questions.
+
+Words are folded (lower case, accents removed, typographic apostrophes made
+plain) and stemmed with the Snowball stemmer of the text's language, so
+"lancée" and "Lancé", or "users" and "user", meet on the lexical side. Only
+function words are listed here: they are grammar, not content of any document.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*", re.UNICODE)
+_ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+
+ENGLISH_FUNCTION_WORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each either few for from further had
+    has have having he her here hers herself him himself his how however i if in into is it its itself
+    just least less let like many may me might more most much must my myself neither no nor not now of off
+    on once only or other our ours ourselves out over own per same shall she should since so some such than
+    that the their theirs them themselves then there these they this those through thus to too under until
+    up upon us very was we were what when where whether which while who whom whose why will with within
+    without would yet you your yours yourself yourselves according as also already still ever""".split()
+)
+FRENCH_FUNCTION_WORDS = frozenset(
+    """a à afin ai aie aient ainsi alors as au aucun aucune aupres auquel aussi autre autres aux auxquels avaient
+    avais avait avant avec avez aviez avions avoir avons ayant c ça car ce ceci cela celle celles celui cependant
+    ces cet cette ceux chaque chez ci comme comment d dans de dont des desquels deux donc du duquel elle elles
+    en encore entre es est et étaient étais était etc été êtes étiez étions être eu eue eurent eus eut eux fait
+    fut furent fus ici il ils j je jusqu l la là laquelle le lequel les lesquels leur leurs lors lorsque lui m
+    ma mais me même mêmes mes moi moins mon n ne ni nos notre nous on ont or ou où par parce pas pendant peu
+    peut plus plutôt pour pourquoi qu quand que quel quelle quelles quels qui quoi s sa sans se selon ses si
+    sien soi soit sommes son sont sous suis sur t ta te tes toi ton tous tout toute toutes très tu un une
+    vers via voici voilà vos votre vous y a-t-il est-ce combien depuis déjà""".split()
+)
+FUNCTION_WORDS = ENGLISH_FUNCTION_WORDS | FRENCH_FUNCTION_WORDS
+_FOLDED_FUNCTION_WORDS = None  # filled lazily from FUNCTION_WORDS
+
+
+def fold(text: str) -> str:
+    """Lower case without accents; typographic apostrophes and dashes made plain."""
+    text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words(text: str) -> list[str]:
+    """Surface words in reading order, with French elisions (l', d', qu') removed."""
+    out = []
+    for match in _WORD.finditer(text.replace("’", "'")):
+        out.append(match.group(0))
+    # The word regex stops at apostrophes, so "l'adoption" gives "l", "adoption":
+    # the single-letter elided articles are function words and drop out later.
+    return out
+
+
+def detect_language(text: str) -> str:
+    """'fr' or 'en', from the share of each language's function words."""
+    tokens = [fold(w) for w in words(text)]
+    french = sum(1 for t in tokens if t in _folded(FRENCH_FUNCTION_WORDS) and t not in _folded(ENGLISH_FUNCTION_WORDS))
+    english = sum(1 for t in tokens if t in _folded(ENGLISH_FUNCTION_WORDS) and t not in _folded(FRENCH_FUNCTION_WORDS))
+    if any(c in text for c in "éèêàùçôîœ"):
+        french += 1
+    return "fr" if french > english else "en"
+
+
+@lru_cache(maxsize=4)
+def _folded(words_set: frozenset) -> frozenset:
+    return frozenset(fold(w) for w in words_set)
+
+
+@lru_cache(maxsize=2)
+def _stemmer(language: str):
+    return snowballstemmer.stemmer("french" if language == "fr" else "english")
+
+
+def is_function_word(folded_word: str) -> bool:
+    return folded_word in _folded(FUNCTION_WORDS)
+
+
+@lru_cache(maxsize=200_000)
+def stem(folded_word: str, language: str) -> str:
+    if any(ch.isdigit() for ch in folded_word):
+        return folded_word
+    return _stemmer(language).stemWord(folded_word)
+
+
+def terms(text: str, language: str | None = None) -> list[str]:
+    """Index terms of a text: folded, stemmed content words (numbers kept whole)."""
+    language = language or detect_language(text)
+    out = []
+    for word in words(text):
+        folded = fold(word)
+        if len(folded) < 2 and not folded.isdigit() and not word.isupper():
+            continue
+        if is_function_word(folded):
+            continue
+        out.append(stem(folded, language))
+    return out
+
+
+def content_words(text: str) -> list[str]:
+    """Content words as written (not folded), in order, without duplicates."""
+    seen: set[str] = set()
+    out = []
+    for word in words(text):
+        folded = fold(word)
+        if is_function_word(folded) or (len(folded) < 2 and not word.isupper()) or folded in seen:
+            continue
+        seen.add(folded)
+        out.append(word)
+    return out
