@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from qa import text as textmod
 from qa.documents import Passage
 from qa.extraction import DATE, NAME, OTHER, PERSON, QUANTITY, question_type, spans_of
-from qa.retrieval import Candidate, Retrieval
+from qa.retrieval import Candidate, Retrieval, is_name_like
 
 MAX_ANSWER_CHARS = 300
 # Fusion weights: coverage of the question's words leads; BM25 strength and the
@@ -23,8 +23,11 @@ MAX_ANSWER_CHARS = 300
 W_COVERAGE, W_LEXICAL, W_DENSE, W_MULTILINGUAL = 1.0, 0.5, 0.5, 0.5
 W_CONTEXT = 0.25  # coverage by the sentence's paragraph, for answers split over sentences
 W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when")
+W_MISSING_NAME = 0.5  # the passage and its paragraph lack a name the question asks about
 # Below this confidence the documents are taken not to answer the question.
 ABSTAIN_BELOW = 0.5
+# A "when" question answered by a passage holding no date is probably not answered.
+UNTYPED_CONFIDENCE = 0.6
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Answer:
     question_type: str = OTHER
     confidence: float = 0.0
     highlights: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in citation 1's text
+    answered_by: str = "extractive"  # or "llm": a generated answer that passed qa.verification
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -104,6 +108,10 @@ class Answerer:
 
         passages = self._answer_passages(best.candidate)
         short, highlight = self._short_answer(kind, passages[0], retrieval, best)
+        labels = list_labels(passages)
+        if labels and not short:
+            short = " ; ".join(labels)
+            passages = [p for p in passages if _is_list_item(p)]
         citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:
@@ -136,6 +144,8 @@ class Answerer:
         matched_by_id = {c.id: set(c.matched) for c in candidates}
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
+        names = [w.word for w in retrieval.words if is_name_like(w.word) and w.expansions]
+        name_total = sum(weights[w] for w in names) or 1.0
         out = []
         for c in candidates:
             context_words = set(c.matched)
@@ -148,6 +158,10 @@ class Answerer:
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = spans_of(kind, c.passage.text)
             spans = [s for s in spans if not _mentioned_in(s.text, retrieval.question)]
+            # A name found only in a neighbouring sentence half counts.
+            missing_names = (
+                sum(weights[w] * (0.5 if w in context_words else 1.0) for w in names if w not in c.matched) / name_total
+            )
             score = (
                 W_COVERAGE * c.coverage
                 + W_LEXICAL * c.lexical / top_lexical
@@ -155,10 +169,29 @@ class Answerer:
                 + W_MULTILINGUAL * c.multilingual
                 + W_CONTEXT * context_coverage
                 + (W_TYPE if spans else 0.0)
+                - W_MISSING_NAME * missing_names
             )
             out.append(_Scored(c, score, context_coverage, spans))
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
+
+    def _context_ids(self, candidate: Candidate) -> list[int]:
+        """Passages that give this one its meaning: its neighbours in the paragraph,
+        or, for a heading, the start of the section it heads."""
+        passage = candidate.passage
+        if _is_heading(passage):
+            following = self.index.passages.neighbours(candidate.id, 0, 4)[1:]
+            out = []
+            for pid, p in following:
+                if p.source != passage.source or _is_heading(p):
+                    break
+                out.append(pid)
+            return out
+        return [
+            pid
+            for pid, p in self.index.passages.neighbours(candidate.id, 1, 1)
+            if pid != candidate.id and p.source == passage.source and p.context_start_line == passage.context_start_line
+        ]
 
     def _confidence(self, retrieval: Retrieval, best: _Scored, kind: str) -> float:
         """How sure we are that the best passage answers: mostly, how much of the question it covers.
@@ -166,11 +199,11 @@ class Answerer:
         A question naming something the documents never mention (a person, a
         product, a place absent from every passage) is not answered by them.
         """
-        if any(w.expansions == [] and _is_name_like(w.word) for w in retrieval.words):
+        if any(w.expansions == [] and is_name_like(w.word) for w in retrieval.words):
             return 0.0
         confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
         if kind in (DATE, QUANTITY, PERSON, NAME) and not best.type_spans:
-            confidence *= 0.8
+            confidence *= UNTYPED_CONFIDENCE
         return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
@@ -188,18 +221,18 @@ class Answerer:
     def _answer_passages(self, candidate: Candidate) -> list[Passage]:
         """The passage, or for a heading or a line ending in ':' the passages it introduces."""
         passage = candidate.passage
-        if not (_is_heading(passage) or passage.text.rstrip().endswith(":")):
+        if not _introduces(passage):
             return [passage]
-        following = [p for _, p in self.index.passages.neighbours(candidate.id, 0, 8)][1:]
+        following = [p for _, p in self.index.passages.neighbours(candidate.id, 0, 12)][1:]
         body: list[Passage] = []
-        length = 0
         for p in following:
             if p.source != passage.source or (body and _is_heading(p)):
                 break
-            if length + len(p.text) > MAX_ANSWER_CHARS - 40 and body:
+            if body and not _introduces(body[-1]) and not _is_list_item(p) and not _same_paragraph(body[-1], p):
                 break
             body.append(p)
-            length += len(p.text) + 1
+            if sum(len(b.text) for b in body) > MAX_ANSWER_CHARS and not _is_list_item(p):
+                break
         return body or [passage]
 
     def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
@@ -211,19 +244,35 @@ class Answerer:
         if not anchors:
             span = spans[0]
         else:
-            span = min(spans, key=lambda s: (min(abs((s.start + s.end) / 2 - a) for a in anchors), s.start))
+            # Each matched word pulls the answer towards it by its weight: the
+            # date next to "lancée" beats the one next to "DeepSeek".
+            def pull(s) -> float:
+                middle = (s.start + s.end) / 2
+                return sum(weight / (1.0 + abs(middle - at) / 20.0) for at, weight in anchors)
+
+            def plausibility(s) -> float:
+                # A lone capitalised word opening a sentence is as likely grammar as a name.
+                opening = kind in (NAME, PERSON) and not passage.text[: s.start].strip() and " " not in s.text
+                return 0.5 if opening and not any(c.isupper() or c.isdigit() for c in s.text[1:]) else 1.0
+
+            span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
         return span.text, (span.start, span.end)
 
 
-def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[float]:
-    """Character positions in the passage of words that matched the question."""
+def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
+    """(position, weight) of the words in the passage that matched a question word."""
     language = index.manifest.files.get(passage.source, {}).get("language", "fr")
-    matched_terms = {index.lexical.terms[t] for w in retrieval.words for t, _ in w.expansions}
+    term_weight: dict[str, float] = {}
+    for w in retrieval.words:
+        for t, similarity in w.expansions:
+            term = index.lexical.terms[t]
+            term_weight[term] = max(term_weight.get(term, 0.0), w.weight * similarity)
     positions = []
     for match in re.finditer(r"[^\W_]+(?:[-.][^\W_]+)*", passage.text):
         folded = textmod.fold(match.group(0))
-        if not textmod.is_function_word(folded) and textmod.stem(folded, language) in matched_terms:
-            positions.append((match.start() + match.end()) / 2)
+        weight = term_weight.get(textmod.stem(folded, language)) if not textmod.is_function_word(folded) else None
+        if weight:
+            positions.append(((match.start() + match.end()) / 2, weight))
     return positions
 
 
@@ -235,13 +284,25 @@ def _mentioned_in(span_text: str, question: str) -> bool:
     return bool(content) and content <= question_words
 
 
-def _is_name_like(word: str) -> bool:
-    """Proper names, acronyms and model names: capitalised inside a question, or holding digits."""
-    return (
-        (word[:1].isupper() and not word.isupper() and len(word) > 1)
-        or word.isupper()
-        or any(c.isdigit() for c in word)
-    )
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")
+
+
+def _is_list_item(passage: Passage) -> bool:
+    return re.match(r"^\s*(?:[-*+•]|\d+[.)])\s", passage.text) is not None
+
+
+def _introduces(passage: Passage) -> bool:
+    return _is_heading(passage) or passage.text.rstrip().endswith(":")
+
+
+def _same_paragraph(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.context_start_line == b.context_start_line
+
+
+def list_labels(passages: list[Passage]) -> list[str]:
+    """The labels of "- Label : explanation" list items, the gist of a list."""
+    labels = [m.group("label") for p in passages if (m := _LIST_ITEM.match(p.text))]
+    return labels if len(labels) >= 2 else []
 
 
 def _is_heading(passage: Passage) -> bool:

@@ -32,14 +32,15 @@ _DATE_PATTERNS = [
 ]
 _DATE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
 
+# "un/une/one" are left out: far more often articles than counts.
 _NUMBER_WORDS = (
-    "un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|mille|"
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|dozen"
+    "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|mille|"
+    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|dozen"
 )
 _SCALE = r"(?:millions?|milliards?|billions?|thousands?|milliers?|mille|k|M|Md|B)"
 _UNIT = r"(?:%|pour\s*cent|percent|€|\$|euros?|dollars?|yuans?)"
 _QUANTITY = re.compile(
-    rf"(?<![\w-])(?:\d+(?:[ \u202f\u00a0]\d{{3}})*(?:[.,]\d+)?|(?:{_NUMBER_WORDS}))"
+    rf"(?<![\w-])(?:\d+(?:[ \u202f\u00a0]\d{{3}})*(?:[.,]\d+)?|(?:{_NUMBER_WORDS})\b)"
     rf"(?:\s*{_SCALE})?(?:\s*{_UNIT})?"
     rf"(?:\s+(?:d['’]|de\s+|of\s+)?[^\W\d_]+)?",
     re.IGNORECASE,
@@ -116,7 +117,7 @@ def _trim_function_words(words: list[str]) -> tuple[int, int]:
     first, last = 0, len(words) - 1
 
     def dangling(word: str) -> bool:
-        return is_function_word(fold(word).strip("'’,.;:")) or (len(word) == 1 and word.isalpha())
+        return is_function_word(fold(word).strip("'’,.;:")) or (len(word) == 1 and word.isalpha() and word.islower())
 
     while last > first and dangling(words[last]):
         last -= 1

@@ -100,10 +100,9 @@ def build(documents: list[tuple[str, str]]) -> LexicalIndex:
     for text, language in documents:
         ids = []
         for word in textmod.words(text):
-            folded = textmod.fold(word)
-            if textmod.is_function_word(folded) or (len(folded) < 2 and not word.isupper()):
+            if not textmod.is_content_word(word):
                 continue
-            term = textmod.stem(folded, language)
+            term = textmod.stem(textmod.fold(word), language)
             tid = term_ids.setdefault(term, len(term_ids))
             if tid == len(surface_counts):
                 surface_counts.append(Counter())

@@ -31,6 +31,8 @@ TRANSLATION_CSLS = 0.15
 TRANSLATIONS_PER_WORD = 10
 CANDIDATES_PER_RANKING = 50
 RRF_K = 10.0
+NAME_WEIGHT = 1.5
+UNMATCHED_WORD_WEIGHT = 0.5
 
 
 @dataclass
@@ -144,8 +146,17 @@ class Retriever:
             if options:
                 best = max(options, key=lambda t: (options[t], -lex.document_frequency(t)))
                 weight = lex.idf(best)
-            else:
+            elif is_name_like(word):
                 weight = lex.idf(None)
+            else:
+                # An ordinary word with no counterpart in the index is more often
+                # a translation the vocabulary vectors missed than a sign the
+                # documents are off-topic, so it counts for less.
+                weight = lex.idf(None) * UNMATCHED_WORD_WEIGHT
+            if is_name_like(word):
+                # Names say what the question is about; a passage without them
+                # is about something else, however many other words it shares.
+                weight *= NAME_WEIGHT
             out.append(QuestionWord(word, weight, sorted(options.items())))
         return out
 
@@ -155,3 +166,8 @@ def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:
         return []
     vectors = np.vstack([index.reconstruct(int(i)) for i in ids])
     return [float(x) for x in vectors @ query]
+
+
+def is_name_like(word: str) -> bool:
+    """Proper names, acronyms and model names: capitalised inside a question, or holding digits."""
+    return (word[:1].isupper() and len(word) > 1) or any(c.isdigit() for c in word)

@@ -83,6 +83,15 @@ def is_function_word(folded_word: str) -> bool:
     return folded_word in _folded(FUNCTION_WORDS)
 
 
+def is_content_word(word: str) -> bool:
+    """Worth indexing and matching: not grammar. Acronyms in capitals ("AI", "X")
+    count even when their lower-case form is a function word ("ai")."""
+    if word.isupper() and any(c.isalpha() for c in word):
+        return True
+    folded = fold(word)
+    return len(folded) >= 2 and not is_function_word(folded) or folded.isdigit()
+
+
 @lru_cache(maxsize=200_000)
 def stem(folded_word: str, language: str) -> str:
     if any(ch.isdigit() for ch in folded_word):
@@ -93,15 +102,7 @@ def stem(folded_word: str, language: str) -> str:
 def terms(text: str, language: str | None = None) -> list[str]:
     """Index terms of a text: folded, stemmed content words (numbers kept whole)."""
     language = language or detect_language(text)
-    out = []
-    for word in words(text):
-        folded = fold(word)
-        if len(folded) < 2 and not folded.isdigit() and not word.isupper():
-            continue
-        if is_function_word(folded):
-            continue
-        out.append(stem(folded, language))
-    return out
+    return [stem(fold(word), language) for word in words(text) if is_content_word(word)]
 
 
 def content_words(text: str) -> list[str]:
@@ -110,7 +111,7 @@ def content_words(text: str) -> list[str]:
     out = []
     for word in words(text):
         folded = fold(word)
-        if is_function_word(folded) or (len(folded) < 2 and not word.isupper()) or folded in seen:
+        if not is_content_word(word) or folded in seen:
             continue
         seen.add(folded)
         out.append(word)
