@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from qa import text as textmod
 from qa.documents import Passage
-from qa.extraction import DATE, NAME, OTHER, PERSON, QUANTITY, question_type, spans_of
+from qa.extraction import NAME, OTHER, PERSON, TYPED, question_type, spans_of
 from qa.retrieval import Candidate, Retrieval, is_name_like
 
 MAX_ANSWER_CHARS = 300
@@ -25,9 +25,11 @@ W_CONTEXT = 0.25  # coverage by the sentence's paragraph, for answers split over
 W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when")
 W_MISSING_NAME = 0.5  # the passage and its paragraph lack a name the question asks about
 # Below this confidence the documents are taken not to answer the question.
-ABSTAIN_BELOW = 0.5
+ABSTAIN_BELOW = 0.42
 # A "when" question answered by a passage holding no date is probably not answered.
-UNTYPED_CONFIDENCE = 0.6
+UNTYPED_CONFIDENCE = 0.5
+TYPED_CONFIDENCE = 1.1
+MENTION_SIMILARITY = 0.8
 
 
 @dataclass
@@ -106,7 +108,8 @@ class Answerer:
         if confidence < ABSTAIN_BELOW:
             return self._abstain(question, searched, kind, confidence)
 
-        passages = self._answer_passages(best.candidate)
+        # A heading that itself holds what was asked answers alone; otherwise its section does.
+        passages = [best.candidate.passage] if best.type_spans else self._answer_passages(best.candidate)
         short, highlight = self._short_answer(kind, passages[0], retrieval, best)
         labels = list_labels(passages)
         if labels and not short:
@@ -141,7 +144,6 @@ class Answerer:
         if not candidates:
             return []
         top_lexical = max(c.lexical for c in candidates) or 1.0
-        matched_by_id = {c.id: set(c.matched) for c in candidates}
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if is_name_like(w.word) and w.expansions]
@@ -149,21 +151,22 @@ class Answerer:
         out = []
         for c in candidates:
             context_words = set(c.matched)
-            for neighbour_id, neighbour in self.index.passages.neighbours(c.id, 1, 1):
-                if (
-                    neighbour.context_start_line == c.passage.context_start_line
-                    and neighbour.source == c.passage.source
-                ):
-                    context_words |= matched_by_id.get(neighbour_id, set())
+            for neighbour_id in self._context_ids(c):
+                context_words |= retrieval.matched_words(neighbour_id)
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
-            spans = spans_of(kind, c.passage.text)
-            spans = [s for s in spans if not _mentioned_in(s.text, retrieval.question)]
-            # A name found only in a neighbouring sentence half counts.
+            spans = _type_spans(kind, c.passage)
+            spans = [s for s in spans if not self._mentioned(s.text, retrieval, c.passage.source)]
+            # A name found only in a neighbouring sentence half counts; a heading
+            # is about whatever its section names.
+            in_context = 0.0 if _is_heading(c.passage) else 0.5
             missing_names = (
-                sum(weights[w] * (0.5 if w in context_words else 1.0) for w in names if w not in c.matched) / name_total
+                sum(weights[w] * (in_context if w in context_words else 1.0) for w in names if w not in c.matched)
+                / name_total
             )
+            # A heading is a summary of its section: judged with it.
+            coverage = max(c.coverage, context_coverage) if _is_heading(c.passage) else c.coverage
             score = (
-                W_COVERAGE * c.coverage
+                W_COVERAGE * coverage
                 + W_LEXICAL * c.lexical / top_lexical
                 + W_DENSE * c.dense
                 + W_MULTILINGUAL * c.multilingual
@@ -174,6 +177,18 @@ class Answerer:
             out.append(_Scored(c, score, context_coverage, spans))
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
+
+    def _mentioned(self, span_text: str, retrieval: Retrieval, source: str) -> bool:
+        """The span only repeats the question, in either language: the answer to
+        "which company makes X" is not X, nor is "IA" the answer to "which AI model"."""
+        language = self.index.manifest.files.get(source, {}).get("language", "fr")
+        question_terms = _mentioned_terms(retrieval, self.index)
+        question_folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
+        content = [w for w in textmod.words(span_text) if textmod.is_content_word(w)]
+        return bool(content) and all(
+            textmod.fold(w) in question_folded or textmod.stem(textmod.fold(w), language) in question_terms
+            for w in content
+        )
 
     def _context_ids(self, candidate: Candidate) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph,
@@ -202,8 +217,8 @@ class Answerer:
         if any(w.expansions == [] and is_name_like(w.word) for w in retrieval.words):
             return 0.0
         confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
-        if kind in (DATE, QUANTITY, PERSON, NAME) and not best.type_spans:
-            confidence *= UNTYPED_CONFIDENCE
+        if kind in TYPED:
+            confidence *= TYPED_CONFIDENCE if best.type_spans else UNTYPED_CONFIDENCE
         return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
@@ -237,7 +252,7 @@ class Answerer:
 
     def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
         """The span answering a typed question: the one nearest the words the question matched."""
-        spans = [s for s in spans_of(kind, passage.text) if not _mentioned_in(s.text, retrieval.question)]
+        spans = [s for s in _type_spans(kind, passage) if not self._mentioned(s.text, retrieval, passage.source)]
         if kind == OTHER or not spans:
             return "", None
         anchors = _anchor_positions(passage, retrieval, self.index)
@@ -248,12 +263,29 @@ class Answerer:
             # date next to "lancée" beats the one next to "DeepSeek".
             def pull(s) -> float:
                 middle = (s.start + s.end) / 2
-                return sum(weight / (1.0 + abs(middle - at) / 20.0) for at, weight in anchors)
+                total = 0.0
+                for at, weight in anchors:
+                    if kind == PERSON and at < middle:
+                        weight *= 0.5  # "who did X": the doer is usually named before the verb
+                    total += weight / (1.0 + abs(middle - at) / 20.0)
+                return total
 
             def plausibility(s) -> float:
-                # A lone capitalised word opening a sentence is as likely grammar as a name.
-                opening = kind in (NAME, PERSON) and not passage.text[: s.start].strip() and " " not in s.text
-                return 0.5 if opening and not any(c.isupper() or c.isdigit() for c in s.text[1:]) else 1.0
+                factor = 1.0
+                if kind in (NAME, PERSON):
+                    words = s.text.split()
+                    # A lone capitalised word opening a sentence may be grammar, not a name.
+                    opening = not passage.text[: s.start].strip() and len(words) == 1
+                    if opening and not any(c.isupper() or c.isdigit() for c in s.text[1:]):
+                        factor *= 0.8
+                    enumeration = re.search(r"\s(?:et|and|&|ou|or)\s|,", s.text) is not None
+                    if kind == PERSON:
+                        # People are named with two or three plain capitalised words.
+                        person_like = 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+                        factor *= 1.3 if person_like else 0.6
+                    elif enumeration:
+                        factor *= 1.15  # "A and B" answers "which ones" whole
+                return factor
 
             span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
         return span.text, (span.start, span.end)
@@ -276,15 +308,24 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
     return positions
 
 
-def _mentioned_in(span_text: str, question: str) -> bool:
-    """The span only repeats what the question says (the answer to "which company makes X" is not X)."""
-    span_words = {textmod.fold(w) for w in textmod.words(span_text)} - {""}
-    question_words = {textmod.fold(w) for w in textmod.words(question)}
-    content = {w for w in span_words if not textmod.is_function_word(w)}
-    return bool(content) and content <= question_words
+def _mentioned_terms(retrieval: Retrieval, index) -> set[str]:
+    # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
+    # merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
+    return {index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")
+
+
+def _type_spans(kind: str, passage: Passage):
+    if kind in (NAME, PERSON) and _is_title_case(passage.text):
+        return []  # In "A Revolution In Chinese AI" every word looks like a name.
+    return spans_of(kind, passage.text)
+
+
+def _is_title_case(text: str) -> bool:
+    words = [w for w in textmod.words(text) if len(w) > 3]
+    return len(words) >= 3 and sum(w[:1].isupper() for w in words) / len(words) > 0.6
 
 
 def _is_list_item(passage: Passage) -> bool:

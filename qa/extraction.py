@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from qa.text import fold, is_function_word
 
-DATE, QUANTITY, PERSON, NAME, OTHER = "date", "quantity", "person", "name", "other"
+DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE, OTHER = "date", "quantity", "money", "person", "name", "quote", "other"
+TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)
 
 _MONTHS = (
     "janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre|"
@@ -53,6 +54,18 @@ _NAME = re.compile(
 
 _TYPE_RULES = [
     (
+        MONEY,
+        r"\b(?:how much (?:\w+ ){0,3}(?:cost|costs|spend|spent|pay|paid|earn|earned|raise|raised|invest|invested|worth)|"
+        r"cost|costs|price|prices|revenue|revenues|turnover|sales figures?|budget|salary|salaries|funding|valuation|"
+        r"combien (?:\w+ ){0,3}(?:coute|coutent|coute-t-il|paye|gagne|vaut|investi|leve)|cout|couts|prix|"
+        r"chiffre d'affaires|budget|salaire|salaires|financement|valorisation)\b",
+    ),
+    (
+        QUOTE,
+        r"\b(?:what did \w+(?: \w+)? (?:say|tell|declare|announce|write)|what (?:does|did) \w+(?: \w+)? (?:say|tell)|"
+        r"qu'a (?:dit|declare|affirme|annonce)|qu'est-ce que \w+(?: \w+)? a (?:dit|declare))\b",
+    ),
+    (
         DATE,
         r"\b(?:when|what date|which date|what day|what year|which year|since when|how long ago|quand|quelle date|"
         r"quel jour|quelle annee|en quelle annee|depuis quand|a quelle date|in what year)\b",
@@ -88,9 +101,23 @@ class Span:
     text: str
 
 
+_MONEY = re.compile(
+    rf"(?:[$€£¥]\s*\d[\d\s.,]*(?:\s*{_SCALE})?|\d[\d\s.,]*(?:\s*{_SCALE})?(?:\s*(?:de\s+|d['’]|of\s+)?)"
+    r"\s*(?:[$€£¥]|euros?|dollars?|yuans?|yens?|livres|pounds|USD|EUR|CNY))",
+    re.IGNORECASE,
+)
+_QUOTED = re.compile(r"«\s*([^»]{3,300}?)\s*»|“([^”]{3,300}?)”|\"([^\"]{3,300}?)\"")
+
+
 def spans_of(kind: str, sentence: str) -> list[Span]:
     """Spans of ``sentence`` that can answer a question of type ``kind``, in order."""
-    patterns = {DATE: _DATE, QUANTITY: _QUANTITY, PERSON: _NAME, NAME: _NAME}
+    if kind == QUOTE:
+        out = []
+        for match in _QUOTED.finditer(sentence):
+            group = next(g for g in (1, 2, 3) if match.group(g) is not None)
+            out.append(Span(match.start(group), match.end(group), match.group(group)))
+        return out
+    patterns = {DATE: _DATE, QUANTITY: _QUANTITY, MONEY: _MONEY, PERSON: _NAME, NAME: _NAME}
     if kind not in patterns:
         return []
     out = []
@@ -109,7 +136,35 @@ def spans_of(kind: str, sentence: str) -> list[Span]:
     if kind == QUANTITY:
         dates = spans_of(DATE, sentence)
         out = [q for q in out if not any(q.start < d.end and d.start < q.end for d in dates)]
+    if kind in (PERSON, NAME, QUANTITY):
+        out = _merge_coordinated(out, sentence)
     return out
+
+
+_SEPARATOR = re.compile(r"^\s*(?:,\s*)?(?:(?P<conjunction>et|and|&|ou|or)\s*)?$", re.IGNORECASE)
+
+
+def _merge_coordinated(spans: list[Span], sentence: str) -> list[Span]:
+    """ "Azure et GitHub", "7B, 8B, 14B": items of one enumeration answer together.
+
+    A run is an enumeration when a conjunction joins it or it has three items
+    or more; "des Chinois, Tencent, ..." is not one. The single items stay
+    available too, for questions that want only one.
+    """
+    merged: list[Span] = []
+    run: list[Span] = []
+    conjunctions = 0
+    for span in [*spans, None]:
+        separator = _SEPARATOR.match(sentence[run[-1].end : span.start]) if span is not None and run else None
+        if separator and sentence[run[-1].end : span.start].strip():
+            run.append(span)
+            conjunctions += bool(separator.group("conjunction"))
+            continue
+        if len(run) >= 3 or (len(run) == 2 and conjunctions):
+            merged.append(Span(run[0].start, run[-1].end, sentence[run[0].start : run[-1].end]))
+        run = [span] if span is not None else []
+        conjunctions = 0
+    return spans + merged
 
 
 def _trim_function_words(words: list[str]) -> tuple[int, int]:

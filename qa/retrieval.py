@@ -60,6 +60,12 @@ class Retrieval:
     language: str
     words: list[QuestionWord]
     candidates: list[Candidate]
+    matched: np.ndarray | None = None  # matched[w, passage]: similarity by which word w matched
+
+    def matched_words(self, passage_id: int) -> set[str]:
+        if self.matched is None:
+            return set()
+        return {w.word for i, w in enumerate(self.words) if self.matched[i, passage_id] > 0}
 
 
 class Retriever:
@@ -119,7 +125,7 @@ class Retriever:
                 )
             )
         candidates.sort(key=lambda c: (-c.score, c.id))
-        return Retrieval(question, language, words, candidates)
+        return Retrieval(question, language, words, candidates, matched)
 
     def _expand(self, surface_words: list[str], vectors: np.ndarray, language: str) -> list[QuestionWord]:
         lex = self.index.lexical
