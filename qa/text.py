@@ -86,9 +86,9 @@ def is_function_word(folded_word: str) -> bool:
 def is_content_word(word: str) -> bool:
     """Worth indexing and matching: not grammar. Acronyms in capitals ("AI", "X")
     count even when their lower-case form is a function word ("ai")."""
-    if word.isupper() and any(c.isalpha() for c in word):
-        return True
     folded = fold(word)
+    if word.isupper() and any(c.isalpha() for c in word):
+        return len(word) >= 2 or not is_function_word(folded)
     return len(folded) >= 2 and not is_function_word(folded) or folded.isdigit()
 
 
