@@ -110,6 +110,11 @@ class Answerer:
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
         passages = [best.candidate.passage] if best.type_spans else self._answer_passages(best.candidate)
+        if len(passages) > 1 and kind in TYPED:
+            # In a section, lead with the sentence that holds what was asked.
+            holding = [p for p in passages if _type_spans(kind, p)]
+            if holding:
+                passages = holding[:1]
         short, highlight = self._short_answer(kind, passages[0], retrieval, best)
         labels = list_labels(passages)
         if labels and not short:
@@ -186,8 +191,7 @@ class Answerer:
         question_folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
         content = [w for w in textmod.words(span_text) if textmod.is_content_word(w)]
         return bool(content) and all(
-            textmod.fold(w) in question_folded or textmod.stem(textmod.fold(w), language) in question_terms
-            for w in content
+            textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in content
         )
 
     def _context_ids(self, candidate: Candidate) -> list[int]:
@@ -302,7 +306,9 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
     positions = []
     for match in re.finditer(r"[^\W_]+(?:[-.][^\W_]+)*", passage.text):
         folded = textmod.fold(match.group(0))
-        weight = term_weight.get(textmod.stem(folded, language)) if not textmod.is_function_word(folded) else None
+        weight = (
+            term_weight.get(textmod.stem(match.group(0), language)) if not textmod.is_function_word(folded) else None
+        )
         if weight:
             positions.append(((match.start() + match.end()) / 2, weight))
     return positions

@@ -19,7 +19,7 @@ from pathlib import Path
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "sentences-2"
+SPLITTER_VERSION = "sentences-3"
 
 TEXT_SUFFIXES = (".txt", ".md")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -38,7 +38,7 @@ _NUMBER_WORDS = (
     "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|mille|"
     "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|dozen"
 )
-_SCALE = r"(?:millions?|milliards?|billions?|thousands?|milliers?|mille|k|M|Md|B)"
+_SCALE = r"(?:millions?|milliards?|billions?|thousands?|milliers?|mille|k|M|Md|B)\b"
 _UNIT = r"(?:%|pour\s*cent|percent|€|\$|euros?|dollars?|yuans?)"
 _QUANTITY = re.compile(
     rf"(?<![\w-])(?:\d+(?:[ \u202f\u00a0]\d{{3}})*(?:[.,]\d+)?|(?:{_NUMBER_WORDS})\b)"
@@ -62,8 +62,9 @@ _TYPE_RULES = [
     ),
     (
         QUOTE,
-        r"\b(?:what did \w+(?: \w+)? (?:say|tell|declare|announce|write)|what (?:does|did) \w+(?: \w+)? (?:say|tell)|"
-        r"qu'a (?:dit|declare|affirme|annonce)|qu'est-ce que \w+(?: \w+)? a (?:dit|declare))\b",
+        r"\b(?:what (?:did|does|do) (?:[\w'-]+ ){1,6}(?:say|tell|declare|announce|write|reply|answer)|"
+        r"qu'(?:a|ont) (?:[\w'-]+ ){0,6}(?:dit|declare|affirme|annonce|repondu)|"
+        r"qu'est-ce qu[e'] ?(?:[\w'-]+ ){1,6}(?:a|ont) (?:dit|declare|affirme|annonce))\b",
     ),
     (
         DATE,
@@ -72,8 +73,8 @@ _TYPE_RULES = [
     ),
     (
         QUANTITY,
-        r"\b(?:how many|how much|what percentage|what share|what proportion|what number|what fraction|"
-        r"combien|quel pourcentage|quelle part|quelle proportion|quel nombre|what size|what sizes|quelles? tailles?)\b",
+        r"\b(?:how many|how much|how long|how far|how big|how large|how old|how tall|how high|how heavy|what percentage|what share|what proportion|what number|what fraction|"
+        r"combien|quelle longueur|quelle distance|quel age|quelle hauteur|quel poids|quel pourcentage|quelle part|quelle proportion|quel nombre|what size|what sizes|quelles? tailles?)\b",
     ),
     (PERSON, r"^(?:who|whom|qui)\b|\b(?:who|qui) (?:is|was|est|etait|a|did|does)\b"),
     (

@@ -102,7 +102,7 @@ def build(documents: list[tuple[str, str]]) -> LexicalIndex:
         for word in textmod.words(text):
             if not textmod.is_content_word(word):
                 continue
-            term = textmod.stem(textmod.fold(word), language)
+            term = textmod.stem(word, language)
             tid = term_ids.setdefault(term, len(term_ids))
             if tid == len(surface_counts):
                 surface_counts.append(Counter())

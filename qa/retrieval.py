@@ -135,10 +135,9 @@ class Retriever:
         k = min(TRANSLATIONS_PER_WORD, lex.doc_count and len(lex.terms))
         sims, ids = self.index.terms.search(np.ascontiguousarray(vectors, dtype=np.float32), k) if k else (None, None)
         for i, word in enumerate(surface_words):
-            folded = textmod.fold(word)
             options: dict[int, float] = {}
             for lang in ("fr", "en"):
-                tid = lex.term_id(textmod.stem(folded, lang))
+                tid = lex.term_id(textmod.stem(word, lang))
                 if tid is not None:
                     options[tid] = 1.0
             if sims is not None:

@@ -93,16 +93,19 @@ def is_content_word(word: str) -> bool:
 
 
 @lru_cache(maxsize=200_000)
-def stem(folded_word: str, language: str) -> str:
-    if any(ch.isdigit() for ch in folded_word):
-        return folded_word
-    return _stemmer(language).stemWord(folded_word)
+def stem(word: str, language: str) -> str:
+    """The folded stem of a word. Stemming runs before folding because the
+    French stemmer reads accents ("lancée" and "lancé" both give "lanc")."""
+    lowered = word.lower().replace("’", "'")
+    if any(ch.isdigit() for ch in lowered):
+        return fold(lowered)
+    return fold(_stemmer(language).stemWord(lowered))
 
 
 def terms(text: str, language: str | None = None) -> list[str]:
     """Index terms of a text: folded, stemmed content words (numbers kept whole)."""
     language = language or detect_language(text)
-    return [stem(fold(word), language) for word in words(text) if is_content_word(word)]
+    return [stem(word, language) for word in words(text) if is_content_word(word)]
 
 
 def content_words(text: str) -> list[str]:

@@ -1,0 +1,139 @@
+"""Retrieval and answering with the small deterministic fake encoders (no torch, fast)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import fakes
+import numpy as np
+import pytest
+
+from qa.answering import Answerer
+from qa.documents import decode
+from qa.extraction import DATE, MONEY, NAME, PERSON, QUANTITY, QUOTE, question_type, spans_of
+from qa.indexing import build_index
+from qa.lexical import build as build_lexical
+from qa.retrieval import Retriever
+from qa.store import IndexStore
+from qa.text import fold, is_content_word, stem, terms
+
+DOCS = {
+    "harbour.txt": (
+        "The harbour of Brest opened in 1865.\n"
+        "It handles 3,2 million tonnes of goods each year.\n"
+        "Its director, Marie Kervella, said: « The harbour must grow ».\n"
+    ),
+    "bridge.md": "# The bridge\n\nThe bridge over the river was designed by Jean Prouvé in 1932. It is 300 metres long.\n",
+}
+
+
+class SpreadHashMultilingual:
+    """Each word spread over 8 of 512 dimensions: distinct words stay far apart
+    (cosine about 0.1), so the fake never invents a translation."""
+
+    name = "fake-spread-multilingual"
+    dimension = 512
+
+    def encode(self, texts, progress=None):
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()) or ["_"]:
+                digest = hashlib.blake2b(word.encode(), digest_size=16).digest()
+                for i in range(8):
+                    out[row, digest[2 * i] * 2 % self.dimension] += 1.0 if digest[2 * i + 1] & 1 else -1.0
+            out[row] /= max(float(np.linalg.norm(out[row])), 1e-6)
+        return out
+
+
+@pytest.fixture
+def answerer(tmp_path, fake_models):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in DOCS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    store = IndexStore(tmp_path / "index")
+    multilingual = SpreadHashMultilingual()
+    build_index([docs], store, fakes.FakeEmbedder(), multilingual, root=tmp_path)
+    loaded = store.load()
+    return Answerer(loaded, Retriever(loaded, fakes.FakeEmbedder(loaded.manifest.model), multilingual)), docs
+
+
+def test_answer_cites_the_passage_that_says_it(answerer):
+    engine, docs = answerer
+    answer = engine.answer("When did the harbour of Brest open?")
+    assert not answer.abstained
+    assert answer.short_answer == "1865"
+    assert answer.answer.startswith("1865")
+    first = answer.citations[0]
+    assert first.source.endswith("docs/harbour.txt") and first.start_line == first.end_line == 1
+    text = decode((docs / "harbour.txt").read_bytes())
+    assert first.text in text.splitlines()[first.start_line - 1]
+
+
+def test_typed_short_answers(answerer):
+    engine, _ = answerer
+    assert engine.answer("How many tonnes of goods does the harbour handle?").short_answer.startswith("3,2 million")
+    assert engine.answer("Who designed the bridge over the river?").short_answer == "Jean Prouvé"
+    assert engine.answer("What did the director of the harbour say?").short_answer == "The harbour must grow"
+
+
+def test_answers_stay_short_and_cited(answerer):
+    engine, _ = answerer
+    answer = engine.answer("How long is the bridge?")
+    assert len(answer.answer) <= 300
+    assert answer.citations and "300 metres" in answer.citations[0].text
+
+
+def test_abstains_when_the_question_names_something_absent(answerer):
+    engine, _ = answerer
+    answer = engine.answer("Who is the mayor of Lisbon?")
+    assert answer.abstained and answer.answer == "" and answer.citations == []
+
+
+def test_abstains_on_unrelated_question(answerer):
+    engine, _ = answerer
+    assert engine.answer("What colour are penguins?").abstained
+
+
+def test_question_types_in_both_languages():
+    assert question_type("When was it launched?") == DATE
+    assert question_type("Quand a-t-il été lancé ?") == DATE
+    assert question_type("How many users does it have?") == QUANTITY
+    assert question_type("Combien d'employés ?") == QUANTITY
+    assert question_type("How much did it cost?") == MONEY
+    assert question_type("Quel est le chiffre d'affaires ?") == MONEY
+    assert question_type("Who is the CEO?") == PERSON
+    assert question_type("Qui a incité ses responsables ?") == PERSON
+    assert question_type("Which company makes it?") == NAME
+    assert question_type("What did the president tell them?") == QUOTE
+
+
+def test_spans_find_dates_quantities_and_names():
+    sentence = (
+        "Au 31 janvier, il était ouvert depuis 21 jours, lancé le 11 janvier 2025 par Great Wall Motors et ByteDance."
+    )
+    assert [s.text for s in spans_of(DATE, sentence)] == ["31 janvier", "11 janvier 2025"]
+    assert [s.text for s in spans_of(QUANTITY, sentence)] == ["21 jours"]
+    names = [s.text for s in spans_of(NAME, sentence)]
+    assert "Great Wall Motors" in names and "Great Wall Motors et ByteDance" in names
+    for span in spans_of(NAME, sentence):
+        assert sentence[span.start : span.end] == span.text
+
+
+def test_words_are_folded_and_stemmed_per_language():
+    assert fold("Lancée") == "lancee"
+    assert stem("lancée", "fr") == stem("Lancé", "fr") == "lanc"
+    assert stem("users", "en") == stem("user", "en")
+    assert terms("Les utilisateurs de l'application", "fr") == [stem("utilisateurs", "fr"), stem("application", "fr")]
+    assert is_content_word("AI") and is_content_word("X") and not is_content_word("L") and not is_content_word("the")
+
+
+def test_bm25_prefers_the_rarer_word():
+    index = build_lexical([("apple banana", "en"), ("apple cherry", "en"), ("apple apple", "en")])
+    cherry = index.term_id(stem("cherry", "en"))
+    apple = index.term_id(stem("apple", "en"))
+    scores, matched = index.best_match_scores([[(apple, 1.0)], [(cherry, 1.0)]])
+    assert int(scores.argmax()) == 1
+    assert matched[1].tolist() == [0.0, 1.0, 0.0]
+    assert index.idf(cherry) > index.idf(apple)
