@@ -30,6 +30,7 @@ ABSTAIN_BELOW = 0.42
 UNTYPED_CONFIDENCE = 0.5
 TYPED_CONFIDENCE = 1.1
 MENTION_SIMILARITY = 0.8
+SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
 
 
 @dataclass
@@ -128,6 +129,11 @@ class Answerer:
             p = other.candidate.passage
             if (p.source, p.start_char) in seen:
                 continue
+            if (
+                other.score < SUPPORT_SCORE * best.score
+                or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
+            ):
+                continue  # further passages are cited only when they are nearly as relevant
             seen.add((p.source, p.start_char))
             citations.append(_citation(len(citations) + 1, p, other.score))
         text = _compose(short, passages, highlight)
