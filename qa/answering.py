@@ -130,7 +130,8 @@ class Answerer:
             if (p.source, p.start_char) in seen:
                 continue
             if (
-                other.score < SUPPORT_SCORE * best.score
+                _is_heading(p)
+                or other.score < SUPPORT_SCORE * best.score
                 or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
             ):
                 continue  # further passages are cited only when they are nearly as relevant
