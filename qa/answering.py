@@ -371,7 +371,7 @@ def _is_heading(passage: Passage) -> bool:
 
 def _compose(short: str, passages: list[Passage], highlight) -> str:
     """Short answer first, then the quoted evidence, trimmed around the answer to fit."""
-    marker = " [1]"
+    marker = " " + "".join(f"[{n}]" for n in range(1, len(passages) + 1))
     quote = " ".join(p.text.strip() for p in passages)
     lead = f"{short} — " if short else ""
     room = MAX_ANSWER_CHARS - len(lead) - len(marker) - 2
