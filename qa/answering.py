@@ -26,8 +26,6 @@ W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when
 W_MISSING_NAME = 0.5  # the passage and its paragraph lack a name the question asks about
 # Below this confidence the documents are taken not to answer the question.
 ABSTAIN_BELOW = 0.42
-# A "when" question answered by a passage holding no date is probably not answered.
-UNTYPED_CONFIDENCE = 0.5
 TYPED_CONFIDENCE = 1.1
 MENTION_SIMILARITY = 0.8
 SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
@@ -75,6 +73,7 @@ class _Scored:
     score: float
     context_coverage: float
     type_spans: list
+    section_has_type: bool = False  # a heading whose section holds what was asked
 
 
 def _citation(n: int, passage: Passage, score: float) -> Citation:
@@ -105,18 +104,27 @@ class Answerer:
         if not scored:
             return self._abstain(question, searched, kind, 0.0)
         best = scored[0]
+        if kind in TYPED:
+            # A "when" question is answered by a passage holding a date, or not at all.
+            typed = [candidate for candidate in scored if candidate.type_spans or candidate.section_has_type]
+            if not typed:
+                return self._abstain(question, searched, kind, 0.0)
+            best = typed[0]
         confidence = self._confidence(retrieval, best, kind)
         if confidence < ABSTAIN_BELOW:
             return self._abstain(question, searched, kind, confidence)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
         passages = [best.candidate.passage] if best.type_spans else self._answer_passages(best.candidate)
-        if len(passages) > 1 and kind in TYPED:
+        if len(passages) > 1 and kind in TYPED and _introduces(best.candidate.passage):
             # In a section, lead with the sentence that holds what was asked.
             holding = [p for p in passages if _type_spans(kind, p)]
             if holding:
                 passages = holding[:1]
-        short, highlight = self._short_answer(kind, passages[0], retrieval, best)
+        passages = self._with_antecedent(best.candidate, passages)
+        short, highlight = self._short_answer(kind, passages[-1], retrieval, best)
+        if not short and len(passages) > 1:
+            short, highlight = self._short_answer(kind, passages[0], retrieval, best)
         labels = list_labels(passages)
         if labels and not short:
             short = " ; ".join(labels)
@@ -186,7 +194,15 @@ class Answerer:
                 + (W_TYPE if spans else 0.0)
                 - W_MISSING_NAME * missing_names
             )
-            out.append(_Scored(c, score, context_coverage, spans))
+            section_has_type = False
+            if kind in TYPED and not spans and _is_heading(c.passage):
+                section = self.index.passages.get(self._context_ids(c)).values()
+                section_has_type = any(
+                    not self._mentioned(span.text, retrieval, p.source)
+                    for p in section
+                    for span in _type_spans(kind, p)
+                )
+            out.append(_Scored(c, score, context_coverage, spans, section_has_type))
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
 
@@ -229,7 +245,7 @@ class Answerer:
             return 0.0
         confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
         if kind in TYPED:
-            confidence *= TYPED_CONFIDENCE if best.type_spans else UNTYPED_CONFIDENCE
+            confidence *= TYPED_CONFIDENCE
         return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
@@ -260,6 +276,16 @@ class Answerer:
             if sum(len(b.text) for b in body) > MAX_ANSWER_CHARS and not _is_list_item(p):
                 break
         return body or [passage]
+
+    def _with_antecedent(self, candidate: Candidate, passages: list[Passage]) -> list[Passage]:
+        """A sentence whose subject is a pronoun ("C'est le chatbot le plus utilisé") is
+        quoted with the sentence before it, which names what the pronoun stands for."""
+        if len(passages) != 1 or passages[0] is not candidate.passage or not _ANAPHORIC.match(candidate.passage.text):
+            return passages
+        before = self.index.passages.get([candidate.id - 1]).get(candidate.id - 1)
+        if before is None or not _same_paragraph(before, candidate.passage):
+            return passages
+        return [before, candidate.passage]
 
     def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
         """The span answering a typed question: the one nearest the words the question matched."""
@@ -327,13 +353,31 @@ def _mentioned_terms(retrieval: Retrieval, index) -> set[str]:
     return {index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
 
 
+# A sentence opening (after at most a short adverbial) with a pronoun subject.
+_ANAPHORIC = re.compile(
+    r"^(?:[^,.;:]{0,30},\s*)?(?:c['’]est|ce sont|ce|cela|ça|il|elle|ils|elles|it|this|these|they|he|she)\b",
+    re.IGNORECASE,
+)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")
 
 
 def _type_spans(kind: str, passage: Passage):
     if kind in (NAME, PERSON) and _is_title_case(passage.text):
         return []  # In "A Revolution In Chinese AI" every word looks like a name.
-    return spans_of(kind, passage.text)
+    spans = spans_of(kind, passage.text)
+    if kind == PERSON:
+        spans = [s for s in spans if _person_like(s, passage.text)]
+    return spans
+
+
+def _person_like(span, text: str) -> bool:
+    """Two or three plain capitalised words ("Liang Zhanfan"), or one that is not
+    merely the capitalised first word of the sentence."""
+    words = span.text.split()
+    plain = all(w[:1].isupper() and w[1:].replace("-", "").islower() for w in words)
+    if 2 <= len(words) <= 3:
+        return plain
+    return len(words) == 1 and plain and bool(text[: span.start].strip())
 
 
 def _is_title_case(text: str) -> bool:

@@ -74,6 +74,7 @@ _TYPE_RULES = [
     (
         QUANTITY,
         r"\b(?:how many|how much|how long|how far|how big|how large|how old|how tall|how high|how heavy|what percentage|what share|what proportion|what number|what fraction|"
+        r"what is the (?:population|number|amount|total|size)|quel(?:le)? est (?:la population|le nombre|le montant|le total)|"
         r"combien|quelle longueur|quelle distance|quel age|quelle hauteur|quel poids|quel pourcentage|quelle part|quelle proportion|quel nombre|what size|what sizes|quelles? tailles?)\b",
     ),
     (PERSON, r"^(?:who|whom|qui)\b|\b(?:who|qui) (?:is|was|est|etait|a|did|does)\b"),

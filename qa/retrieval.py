@@ -19,6 +19,7 @@ import numpy as np
 
 from qa import text as textmod
 from qa.documents import Passage
+from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
 
 # A question word stands for an index term when their multilingual vectors are
@@ -28,6 +29,7 @@ from qa.store import LoadedIndex
 # the average closeness of both words to their nearest neighbours.
 TRANSLATION_SIMILARITY = 0.6
 TRANSLATION_CSLS = 0.15
+NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
 TRANSLATIONS_PER_WORD = 10
 CANDIDATES_PER_RANKING = 50
 RRF_K = 10.0
@@ -60,7 +62,7 @@ class Retrieval:
     language: str
     words: list[QuestionWord]
     candidates: list[Candidate]
-    matched: np.ndarray | None = None  # matched[w, passage]: similarity by which word w matched
+    matched: LexicalMatch | None = None  # matched[w, passage]: similarity by which word w matched
 
     def matched_words(self, passage_id: int) -> set[str]:
         if self.matched is None:
@@ -82,19 +84,16 @@ class Retriever:
         question_dense = self.question_encoder.encode([question])
 
         words = self._expand(surface_words, word_vectors, language)
-        lexical_scores, matched = self.index.lexical.best_match_scores([w.expansions for w in words])
-        total_weight = sum(w.weight for w in words) or 1.0
-        coverage = np.zeros(self.index.lexical.doc_count, dtype=np.float32)
-        for i, w in enumerate(words):
-            coverage += w.weight * matched[i]
-        coverage /= total_weight
+        # Only the passages that contain a question word are scored (no array
+        # over every passage: a million passages cost what their postings cost).
+        lexical = self.index.lexical.match([w.expansions for w in words])
+        coverage = lexical.coverage([w.weight for w in words])
 
         count = self.index.manifest.passage_count
         k = min(limit, count)
         _, dense_ids = self.index.dense.search(question_dense, k)
         _, multi_ids = self.index.multilingual.search(question_multi, k)
-        lexical_top = np.argsort(-lexical_scores, kind="stable")[:k]
-        lexical_top = lexical_top[lexical_scores[lexical_top] > 0]
+        lexical_top = lexical.top(k)
 
         fused: dict[int, float] = {}
         rankings = [
@@ -119,13 +118,13 @@ class Retriever:
                     score=score,
                     dense=dense_by_id.get(pid, 0.0),
                     multilingual=multi_by_id.get(pid, 0.0),
-                    lexical=float(lexical_scores[pid]),
-                    coverage=float(coverage[pid]),
-                    matched=[w.word for i, w in enumerate(words) if matched[i, pid] > 0],
+                    lexical=lexical.score(pid),
+                    coverage=lexical.at(coverage, pid),
+                    matched=[w.word for i, w in enumerate(words) if lexical[i, pid] > 0],
                 )
             )
         candidates.sort(key=lambda c: (-c.score, c.id))
-        return Retrieval(question, language, words, candidates, matched)
+        return Retrieval(question, language, words, candidates, lexical)
 
     def _expand(self, surface_words: list[str], vectors: np.ndarray, language: str) -> list[QuestionWord]:
         lex = self.index.lexical
@@ -136,15 +135,19 @@ class Retriever:
         sims, ids = self.index.terms.search(np.ascontiguousarray(vectors, dtype=np.float32), k) if k else (None, None)
         for i, word in enumerate(surface_words):
             options: dict[int, float] = {}
+            name = is_name_like(word)
             for lang in ("fr", "en"):
                 tid = lex.term_id(textmod.stem(word, lang))
-                if tid is not None:
+                # A name matches itself, not whatever shares its stem ("Paris" is no "pari").
+                if tid is not None and (not name or textmod.fold(lex.surfaces[tid]) == textmod.fold(word)):
                     options[tid] = 1.0
             if sims is not None:
                 own_hubness = float(sims[i].mean())
                 for sim, tid in zip(sims[i], ids[i], strict=True):
-                    if tid < 0 or sim < TRANSLATION_SIMILARITY:
+                    if tid < 0 or sim < (NAME_TRANSLATION_SIMILARITY if name else TRANSLATION_SIMILARITY):
                         continue
+                    if word.isdigit():
+                        break  # a number means itself: 31 is not 41
                     csls = 2 * float(sim) - own_hubness - float(self.index.term_hubness[tid])
                     if csls >= TRANSLATION_CSLS:
                         options[int(tid)] = max(options.get(int(tid), 0.0), float(sim))
@@ -174,5 +177,15 @@ def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:
 
 
 def is_name_like(word: str) -> bool:
-    """Proper names, acronyms and model names: capitalised inside a question, or holding digits."""
+    """Proper names, acronyms and model names: capitalised inside a question, or holding digits.
+
+    Month and day names are capitalised in English but are ordinary words."""
+    if textmod.fold(word) in CALENDAR_WORDS:
+        return False
     return (word[:1].isupper() and len(word) > 1) or any(c.isdigit() for c in word)
+
+
+CALENDAR_WORDS = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()
+)
