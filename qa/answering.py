@@ -23,7 +23,7 @@ MAX_ANSWER_CHARS = 300
 W_COVERAGE, W_LEXICAL, W_DENSE, W_MULTILINGUAL = 1.0, 0.5, 0.5, 0.5
 W_CONTEXT = 0.25  # coverage by the sentence's paragraph, for answers split over sentences
 W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when")
-W_MISSING_NAME = 0.5  # the passage and its paragraph lack a name the question asks about
+W_MISSING_NAME = 1.5  # the passage lacks a name the question asks about (share of the question's weight)
 # Below this confidence the documents are taken not to answer the question.
 ABSTAIN_BELOW = 0.42
 TYPED_CONFIDENCE = 1.1
@@ -167,7 +167,6 @@ class Answerer:
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if is_name_like(w.word) and w.expansions]
-        name_total = sum(weights[w] for w in names) or 1.0
         out = []
         for c in candidates:
             context_words = set(c.matched)
@@ -181,7 +180,7 @@ class Answerer:
             in_context = 0.0 if _is_heading(c.passage) else 0.5
             missing_names = (
                 sum(weights[w] * (in_context if w in context_words else 1.0) for w in names if w not in c.matched)
-                / name_total
+                / total
             )
             # A heading is a summary of its section: judged with it.
             coverage = max(c.coverage, context_coverage) if _is_heading(c.passage) else c.coverage
