@@ -8,7 +8,7 @@ on a million: there is no Python loop over passages.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,24 +47,54 @@ class LexicalIndex:
         return self.doc_ids[begin:end], self.weights[begin:end]
 
     def best_match_scores(self, expansions: list[list[tuple[int, float]]]) -> tuple[np.ndarray, np.ndarray]:
-        """Score every document for a question.
+        """``match`` spread over every document: (scores[d], matched[w, d]), zero where unmatched."""
+        found = self.match(expansions)
+        scores = np.zeros(self.doc_count, dtype=np.float32)
+        matched = np.zeros((len(expansions), self.doc_count), dtype=np.float32)
+        scores[found.docs] = found.scores
+        matched[:, found.docs] = found.matched
+        return scores, matched
+
+    def match(self, expansions: list[list[tuple[int, float]]]) -> LexicalMatch:
+        """Score the documents that contain a question word.
 
         ``expansions`` holds, for each question word, the index terms that can
         stand for it with a similarity in (0, 1]. A word counts once per
-        document, by its best-matching term, so a word with many close
-        variants is not counted many times. Returns (scores, matched) where
-        matched[w, d] is the similarity by which word w matched document d.
+        document, by its best-matching term (weight x similarity), so a word
+        with many close variants is not counted many times. Only the postings
+        of those terms are read: the cost follows their length, not the
+        number of documents.
         """
-        scores = np.zeros(self.doc_count, dtype=np.float32)
-        matched = np.zeros((len(expansions), self.doc_count), dtype=np.float32)
-        for w, options in enumerate(expansions):
-            best = np.zeros(self.doc_count, dtype=np.float32)
-            for term_id, similarity in options:
-                docs, weights = self.postings(term_id)
-                np.maximum.at(best, docs, weights * similarity)
-                np.maximum.at(matched[w], docs, np.float32(similarity))
-            scores += best
-        return scores, matched
+        chunks = [
+            (w, similarity, *self.postings(term_id))
+            for w, options in enumerate(expansions)
+            for term_id, similarity in options
+        ]
+        chunks = [c for c in chunks if len(c[2])]
+        if not chunks:
+            return LexicalMatch.empty(len(expansions))
+        all_docs = np.concatenate([c[2] for c in chunks])
+        # The matched documents in id order, and each posting's place among them,
+        # without sorting the postings: mark, collect, number.
+        seen = np.zeros(self.doc_count, dtype=bool)
+        seen[all_docs] = True
+        docs = np.flatnonzero(seen).astype(np.int64)
+        place = np.empty(self.doc_count, dtype=np.int64)
+        place[docs] = np.arange(len(docs))
+        where = place[all_docs]
+        scores = np.zeros(len(docs), dtype=np.float32)
+        matched = np.zeros((len(expansions), len(docs)), dtype=np.float32)
+        best = np.zeros(len(docs), dtype=np.float32)
+        begin = 0
+        for i, (w, similarity, _docs, weights) in enumerate(chunks):
+            end = begin + len(weights)
+            np.maximum.at(best, where[begin:end], weights * similarity)
+            np.maximum.at(matched[w], where[begin:end], np.float32(similarity))
+            begin = end
+            if i + 1 == len(chunks) or chunks[i + 1][0] != w:  # the word's last term: add its best
+                scores += best
+                best[:] = 0.0
+        return LexicalMatch(docs, scores, matched)
 
     def save(self, folder: Path) -> list[str]:
         (folder / "lexical_terms.json").write_text(
@@ -92,46 +122,121 @@ class LexicalIndex:
 
 
 def build(documents: list[tuple[str, str]]) -> LexicalIndex:
-    """Index (text, language) pairs, one per passage, in passage order."""
+    """Index (text, language) pairs, one per passage, in passage order.
+
+    Each distinct (word, language) is judged and stemmed once; the postings
+    are then counted and weighted with numpy over flat arrays, so a million
+    passages build in minutes without a list of (term, document) tuples.
+    """
+    kinds: dict[tuple[str, str], int] = {}  # (word, language) -> kind, in order of first occurrence
+    kind_terms: list[int] = []  # kind -> term id, or -1 for a word that is not indexed
+    kind_words: list[str] = []
     term_ids: dict[str, int] = {}
-    surface_counts: list[Counter] = []
-    rows: list[list[int]] = []
-    lengths = np.zeros(len(documents), dtype=np.float32)
-    for text, language in documents:
-        ids = []
+    tokens = array("i")  # the kinds of the indexed words, passage after passage
+    ends = np.zeros(len(documents), dtype=np.int64)
+    for doc, (text, language) in enumerate(documents):
         for word in textmod.words(text):
-            if not textmod.is_content_word(word):
-                continue
-            term = textmod.stem(word, language)
-            tid = term_ids.setdefault(term, len(term_ids))
-            if tid == len(surface_counts):
-                surface_counts.append(Counter())
-            surface_counts[tid][word.lower()] += 1
-            ids.append(tid)
-        rows.append(ids)
-    for i, ids in enumerate(rows):
-        lengths[i] = len(ids)
+            kind = kinds.get((word, language))
+            if kind is None:
+                kind = kinds[(word, language)] = len(kind_terms)
+                kind_words.append(word)
+                if textmod.is_content_word(word):
+                    kind_terms.append(term_ids.setdefault(textmod.stem(word, language), len(term_ids)))
+                else:
+                    kind_terms.append(-1)
+            if kind_terms[kind] >= 0:
+                tokens.append(kind)
+        ends[doc] = len(tokens)
+    n = len(documents)
+    term_count = len(term_ids)
+    token_kinds = np.frombuffer(tokens, dtype=np.int32) if len(tokens) else np.zeros(0, dtype=np.int32)
+    kind_term = np.asarray(kind_terms, dtype=np.int64)
+    token_terms = kind_term[token_kinds]
+    token_docs = np.repeat(np.arange(n, dtype=np.int64), np.diff(ends, prepend=0))
+    lengths = np.diff(ends, prepend=0).astype(np.float32)
     average = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
 
-    term_count = len(term_ids)
-    df = np.zeros(term_count, dtype=np.int64)
-    pairs: list[tuple[int, int, int]] = []
-    for doc, ids in enumerate(rows):
-        for tid, tf in Counter(ids).items():
-            df[tid] += 1
-            pairs.append((tid, doc, tf))
-    pairs.sort()
-    n = len(documents)
+    # (term, document) pairs with their counts, in term then document order.
+    pairs, tf_counts = np.unique(token_terms * max(n, 1) + token_docs, return_counts=True)
+    tids = pairs // max(n, 1)
+    doc_ids = (pairs % max(n, 1)).astype(np.int32)
+    df = np.bincount(tids, minlength=term_count).astype(np.int64)
     idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
     indptr = np.zeros(term_count + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    doc_ids = np.fromiter((d for _, d, _ in pairs), dtype=np.int32, count=len(pairs))
-    tfs = np.fromiter((tf for _, _, tf in pairs), dtype=np.float32, count=len(pairs))
-    tids = np.fromiter((t for t, _, _ in pairs), dtype=np.int64, count=len(pairs))
+    tfs = tf_counts.astype(np.float32)
     norm = K1 * (1 - B + B * lengths[doc_ids] / average)
     weights = (idf[tids] * tfs * (K1 + 1) / (tfs + norm)).astype(np.float32)
     terms = [""] * term_count
     for term, tid in term_ids.items():
         terms[tid] = term
-    surfaces = [counts.most_common(1)[0][0] for counts in surface_counts]
-    return LexicalIndex(terms, surfaces, indptr, doc_ids, weights, n)
+    return LexicalIndex(terms, _surfaces(term_count, kind_term, kind_words, token_kinds), indptr, doc_ids, weights, n)
+
+
+def _surfaces(term_count: int, kind_term: np.ndarray, kind_words: list[str], token_kinds: np.ndarray) -> list[str]:
+    """The most frequent lower-cased form of each term; on a tie, the one met first."""
+    kind_counts = np.bincount(token_kinds, minlength=len(kind_words)) if len(kind_words) else np.zeros(0, int)
+    best: list[tuple[int, int, str] | None] = [None] * term_count  # (count, -first kind, surface)
+    totals: dict[tuple[int, str], list[int]] = {}  # (term, surface) -> [count, first kind]
+    for kind, word in enumerate(kind_words):
+        term = int(kind_term[kind])
+        if term < 0 or not kind_counts[kind]:
+            continue
+        entry = totals.setdefault((term, word.lower()), [0, kind])
+        entry[0] += int(kind_counts[kind])
+    for (term, surface), (count, first) in totals.items():
+        candidate = (count, -first, surface)
+        if best[term] is None or candidate[:2] > best[term][:2]:
+            best[term] = candidate
+    return [b[2] if b else "" for b in best]
+
+
+@dataclass
+class LexicalMatch:
+    """The documents a question's words matched: sorted ids, BM25 scores, per-word similarities."""
+
+    docs: np.ndarray  # passage ids, ascending
+    scores: np.ndarray  # float32, one per document of ``docs``
+    matched: np.ndarray  # matched[w, j]: similarity by which word w matched docs[j] (0: it did not)
+
+    @classmethod
+    def empty(cls, words: int) -> LexicalMatch:
+        return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), np.zeros((words, 0), dtype=np.float32))
+
+    def _place(self, passage_id: int) -> int:
+        j = int(np.searchsorted(self.docs, passage_id))
+        return j if j < len(self.docs) and self.docs[j] == passage_id else -1
+
+    def score(self, passage_id: int) -> float:
+        return self.at(self.scores, passage_id)
+
+    def at(self, values: np.ndarray, passage_id: int) -> float:
+        """values[passage], for an array aligned with ``docs`` (0 for an unmatched passage)."""
+        j = self._place(passage_id)
+        return float(values[j]) if j >= 0 else 0.0
+
+    def __getitem__(self, key: tuple[int, int]) -> float:
+        """matched[w, passage_id], as on the dense matrix of ``best_match_scores``."""
+        word, passage_id = key
+        j = self._place(passage_id)
+        return float(self.matched[word, j]) if j >= 0 else 0.0
+
+    def coverage(self, word_weights: list[float]) -> np.ndarray:
+        """Share of the question's weight each matched document covers (aligned with ``docs``)."""
+        out = np.zeros(len(self.docs), dtype=np.float32)
+        for i, weight in enumerate(word_weights):
+            out += weight * self.matched[i]
+        out /= sum(word_weights) or 1.0
+        return out
+
+    def top(self, k: int) -> np.ndarray:
+        """Ids of the ``k`` best-scoring documents, best first, ties by id."""
+        if k <= 0 or not len(self.docs):
+            return np.zeros(0, dtype=np.int64)
+        if k < len(self.scores):
+            threshold = np.partition(self.scores, len(self.scores) - k)[len(self.scores) - k]
+            places = np.flatnonzero(self.scores >= threshold)
+        else:
+            places = np.arange(len(self.scores))
+        order = places[np.argsort(-self.scores[places], kind="stable")][:k]
+        return self.docs[order]
