@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from qa import text as textmod
 from qa.documents import Passage
-from qa.extraction import NAME, OTHER, PERSON, TYPED, question_type, spans_of
+from qa.extraction import NAME, OTHER, PERSON, TYPED, counted_noun, question_type, spans_of
 from qa.retrieval import Candidate, Retrieval, is_name_like
 
 MAX_ANSWER_CHARS = 300
@@ -28,6 +28,7 @@ W_MISSING_NAME = 1.5  # the passage lacks a name the question asks about (share 
 ABSTAIN_BELOW = 0.42
 TYPED_CONFIDENCE = 1.1
 MENTION_SIMILARITY = 0.8
+COUNTED_ELSEWHERE = 0.5  # the counted thing is not in the passage nor its paragraph
 SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
 
 
@@ -74,6 +75,7 @@ class _Scored:
     context_coverage: float
     type_spans: list
     section_has_type: bool = False  # a heading whose section holds what was asked
+    context_words: frozenset = frozenset()  # question words matched by the passage or its paragraph
 
 
 def _citation(n: int, passage: Passage, score: float) -> Citation:
@@ -201,7 +203,7 @@ class Answerer:
                     for p in section
                     for span in _type_spans(kind, p)
                 )
-            out.append(_Scored(c, score, context_coverage, spans, section_has_type))
+            out.append(_Scored(c, score, context_coverage, spans, section_has_type, frozenset(context_words)))
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
 
@@ -245,6 +247,11 @@ class Answerer:
         confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
         if kind in TYPED:
             confidence *= TYPED_CONFIDENCE
+        counted = counted_noun(retrieval.question)
+        word = next((w for w in retrieval.words if textmod.fold(w.word) == counted), None)
+        if word is not None and word.word not in best.context_words:
+            # "How many employees": a count of something else does not answer it.
+            confidence *= COUNTED_ELSEWHERE
         return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:

@@ -181,3 +181,17 @@ def _trim_function_words(words: list[str]) -> tuple[int, int]:
     while first < last and is_function_word(fold(words[first])):
         first += 1
     return first, last
+
+
+_COUNTED = re.compile(r"\b(?:how many|combien (?:de|d'))\s*(?:of the |of )?(?:[\w-]+ ){0,2}?([\w-]+)", re.IGNORECASE)
+
+
+def counted_noun(question: str) -> str | None:
+    """The thing a "how many" question counts: "How many employees ..." -> "employees"."""
+    folded = fold(question)
+    match = _COUNTED.search(folded)
+    if not match:
+        return None
+    # Take the first content word after the cue, as written in the question.
+    words = [w for w in re.findall(r"[\w-]+", folded[match.start() :])[2:] if not is_function_word(w)]
+    return words[0] if words else None

@@ -78,7 +78,9 @@ class Retriever:
 
     def search(self, question: str, limit: int = CANDIDATES_PER_RANKING) -> Retrieval:
         language = textmod.detect_language(question)
-        surface_words = textmod.content_words(question)
+        surface_words = self._split_unknown_compounds(
+            [w for w in textmod.content_words(question) if textmod.fold(w) not in textmod.ANSWER_CUE_WORDS]
+        )
         multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
         question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
         question_dense = self.question_encoder.encode([question])
@@ -125,6 +127,19 @@ class Retriever:
             )
         candidates.sort(key=lambda c: (-c.score, c.id))
         return Retrieval(question, language, words, candidates, lexical)
+
+    def _split_unknown_compounds(self, words: list[str]) -> list[str]:
+        """ "open-source" asked, "open source" written: a hyphenated word the index
+        does not know is searched as its parts."""
+        out: list[str] = []
+        for word in words:
+            parts = [p for p in word.split("-") if textmod.is_content_word(p)]
+            known = any(self.index.lexical.term_id(textmod.stem(word, lang)) is not None for lang in ("fr", "en"))
+            if len(parts) > 1 and not known:
+                out.extend(p for p in parts if p not in out)
+            elif word not in out:
+                out.append(word)
+        return out
 
     def _expand(self, surface_words: list[str], vectors: np.ndarray, language: str) -> list[QuestionWord]:
         lex = self.index.lexical

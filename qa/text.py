@@ -39,6 +39,12 @@ FRENCH_FUNCTION_WORDS = frozenset(
     vers via voici voilà vos votre vous y a-t-il est-ce combien depuis déjà""".split()
 )
 FUNCTION_WORDS = ENGLISH_FUNCTION_WORDS | FRENCH_FUNCTION_WORDS
+# Words that say what kind of answer is wanted ("what is the name of", "in what
+# year"), not what it is about: the question's type carries them instead.
+ANSWER_CUE_WORDS = frozenset(
+    """name names called date year years day number percentage amount nom noms appelle appele appelee date annee
+    annees jour pourcentage montant""".split()
+)
 _FOLDED_FUNCTION_WORDS = None  # filled lazily from FUNCTION_WORDS
 
 
