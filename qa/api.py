@@ -24,7 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = PROJECT_ROOT / "index"
 DEFAULT_DOCUMENTS = PROJECT_ROOT / "seeds"
 MAX_QUESTION_CHARS = 1000
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (C0, C1), bidirectional overrides, and lone surrogates
+# (undecodable bytes of a command line): none belongs in a question.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 Notice = Callable[[str], None]
 
@@ -39,9 +41,16 @@ def clean_question(raw: str, notice: Notice | None = None) -> str:
     if not question:
         raise UsageError('the question is empty: ask something, e.g. qa ask "When was DeepSeek launched?"')
     if len(question) > MAX_QUESTION_CHARS:
-        question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+        head = question[:MAX_QUESTION_CHARS]
+        if question[MAX_QUESTION_CHARS] != " ":  # cut at a word boundary when there is one nearby
+            word_end = head.rsplit(" ", 1)[0]
+            head = word_end if len(word_end) >= MAX_QUESTION_CHARS // 2 else head
+        question = head.rstrip()
         if notice:
-            notice(f"the question was longer than {MAX_QUESTION_CHARS} characters and was cut")
+            notice(
+                f"the question was longer than {MAX_QUESTION_CHARS} characters (the model's limit);"
+                f" only its first {len(question)} characters were used"
+            )
     return question
 
 
@@ -106,7 +115,13 @@ class Engine:
         from qa.retrieval import Retriever
 
         loaded = store.load()
-        retriever = Retriever(loaded, question_encoder(loaded.manifest.model), MultilingualEncoder())
+        encoder = question_encoder(loaded.manifest.model)
+        if encoder.dimension != loaded.manifest.dimension:
+            raise IndexUnavailable(
+                f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
+                f" {loaded.manifest.model} gives {encoder.dimension}: rebuild with `qa index --index {self.index_dir}`"
+            )
+        retriever = Retriever(loaded, encoder, MultilingualEncoder())
         self._answerer = Answerer(loaded, retriever)
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,15 +16,35 @@ from qa.errors import QAError, UsageError
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# Characters a terminal would act on rather than show: C0/C1 controls (ESC
+# starts colour, cursor and title sequences), bidirectional overrides that
+# reorder what is shown ("Trojan Source"), and lone surrogates (bytes of a
+# file name that are not UTF-8, which cannot even be printed).
+_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def _display(text: str) -> str:
-    """Text from documents, safe for a terminal: control characters shown, never executed."""
-    return "".join(
-        c if c == "\t" or (ord(c) >= 32 and not 0x7F <= ord(c) <= 0x9F) else f"\\x{ord(c):02x}" for c in text
-    )
+    """Text from documents, safe for a terminal: control characters shown, never executed.
+
+    Markup such as ``[bold]`` needs nothing: the CLI prints plain text.
+    """
+    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
+
+
+def _json_line(data: dict) -> str:
+    """JSON on one line, readable (non-ASCII kept) but terminal-safe: unsafe characters as \\u escapes."""
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
 def _notice(message: str) -> None:
-    print(f"qa: {message}", file=sys.stderr, flush=True)
+    print(f"qa: {_display(message)}", file=sys.stderr, flush=True)
 
 
 class _ProgressBar:
@@ -65,27 +86,42 @@ def cmd_index(args) -> int:
     folders = [Path(f) for f in args.folders] or [DEFAULT_DOCUMENTS]
     index_dir = Path(args.index) if args.index else DEFAULT_INDEX
     root = PROJECT_ROOT if index_dir.resolve() == DEFAULT_INDEX.resolve() else Path.cwd()
+    if args.max_file_mb is not None and not args.max_file_mb > 0:
+        raise UsageError("--max-file-mb must be a positive number of megabytes")
+    if not args.wait >= 0:
+        raise UsageError("--wait must be 0 or more seconds")
     embedder = SentenceTransformerEmbedder(args.model or model_name())
     started = time.monotonic()
-    report = build_index(
-        folders,
-        IndexStore(index_dir),
-        embedder,
-        root=root,
-        progress=_ProgressBar(),
-        max_bytes=int(args.max_file_mb * 1024 * 1024),
-        wait_seconds=args.wait,
-    )
-    for source, count in report.indexed:
-        note = " (unchanged, vectors reused)" if source in report.reused else ""
-        print(f"indexed  {_display(source)}: {count} passages{note}")
-    for skipped in report.skipped:
-        print(f"skipped  {_display(skipped.path)}: {skipped.reason}")
+    try:
+        report = build_index(
+            folders,
+            IndexStore(index_dir),
+            embedder,
+            root=root,
+            progress=_ProgressBar(),
+            max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
+            wait_seconds=args.wait,
+        )
+    except QAError as exc:
+        if getattr(exc, "report", None) is not None:
+            _print_report(exc.report)
+        raise
+    _print_report(report)
     print(
         f"{len(report.indexed)} files, {report.passage_count} passages ({report.embedded_count} embedded),"
         f" {len(report.skipped)} skipped, in {time.monotonic() - started:.1f} s -> {index_dir}"
     )
     return 0
+
+
+def _print_report(report) -> None:
+    """One line per file: indexed (with its passage count) or skipped (with the reason)."""
+    for source, count in report.indexed:
+        note = " (unchanged, vectors reused)" if source in report.reused else ""
+        print(f"indexed  {_display(source)}: {count} passages{note}")
+    for skipped in report.skipped:
+        print(f"skipped  {_display(skipped.path)}: {_display(skipped.reason)}")
+    sys.stdout.flush()
 
 
 def _print_answer(answer) -> None:
@@ -109,6 +145,10 @@ def _questions_from_stdin():
 
 
 def cmd_ask(args) -> int:
+    from qa.api import clean_question
+
+    if args.top_k < 1:
+        raise UsageError("--top-k must be at least 1")
     engine = _engine(args)
     if args.question == "-":
         engine.prepare(notice=_notice, progress=_ProgressBar())
@@ -120,8 +160,7 @@ def cmd_ask(args) -> int:
                 continue
             _emit(answer, args.json)
         return 0
-    if not args.question.strip():
-        raise UsageError('the question is empty: ask something, e.g. qa ask "When was DeepSeek launched?"')
+    clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     _emit(engine.answer(args.question, top_k=args.top_k, notice=_notice), args.json)
     return 0
@@ -129,7 +168,7 @@ def cmd_ask(args) -> int:
 
 def _emit(answer, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        print(_json_line(answer.to_dict()), flush=True)
     else:
         _print_answer(answer)
 
@@ -155,7 +194,7 @@ def cmd_eval(args) -> int:
         )
     summary = summarize(rows)
     if args.json:
-        print(json.dumps({"summary": summary, "rows": rows}, ensure_ascii=False))
+        print(_json_line({"summary": summary, "rows": rows}))
     else:
         print(report(rows, summary))
     return 0
@@ -186,7 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or refresh an index from folders of .txt/.md files")
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to index (default: seeds/)")
     common(p)
-    p.add_argument("--max-file-mb", type=float, default=20.0, help="skip files larger than this (default 20)")
+    p.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="skip files larger than this (default: the limit of the previous build, else 20)",
+    )
+
     p.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
     )
@@ -218,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except QAError as exc:
-        print(f"qa: {exc.message}", file=sys.stderr)
+        print(f"qa: {_display(exc.message)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)

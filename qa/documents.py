@@ -13,6 +13,7 @@ import bisect
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,26 +66,78 @@ def content_hash(data: bytes) -> str:
 def discover(folder: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Path], list[SkippedFile]]:
     """Every .txt/.md file under ``folder``, sorted; hidden entries and links skipped.
 
-    Symlinks are never followed: a link could lead outside the folder or loop.
+    Symlinks (to files or folders) are never followed: a link could lead
+    outside the folder or loop. Only regular files are read (a FIFO named
+    ``x.txt`` would block forever), and names that are not valid UTF-8 are
+    skipped because they could not be cited.
     """
     folder = Path(folder)
     found: list[Path] = []
     skipped: list[SkippedFile] = []
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(root) / d).is_symlink())
+        kept = []
+        for d in sorted(dirs):
+            if d.startswith("."):
+                continue
+            if (Path(root) / d).is_symlink():
+                skipped.append(SkippedFile(str(Path(root) / d), "symbolic link to a folder, not followed"))
+                continue
+            kept.append(d)
+        dirs[:] = kept
         for name in sorted(files):
             path = Path(root) / name
             if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES):
                 continue
-            if path.is_symlink():
+            if not _valid_name(str(path)):
+                skipped.append(SkippedFile(str(path), "file name is not valid UTF-8"))
+                continue
+            try:
+                info = path.lstat()
+            except OSError as exc:
+                skipped.append(SkippedFile(str(path), f"cannot read: {exc.strerror}"))
+                continue
+            if stat.S_ISLNK(info.st_mode):
                 skipped.append(SkippedFile(str(path), "symbolic link, not followed"))
                 continue
-            size = path.stat().st_size
-            if size > max_bytes:
-                skipped.append(SkippedFile(str(path), f"larger than the {max_bytes} byte limit"))
+            if not stat.S_ISREG(info.st_mode):
+                skipped.append(SkippedFile(str(path), "not a regular file"))
+                continue
+            if info.st_size > max_bytes:
+                skipped.append(SkippedFile(str(path), f"larger than the size limit ({_size(max_bytes)})"))
                 continue
             found.append(path)
     return found, skipped
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes come back as lone surrogates
+        return False
+    return True
+
+
+def _size(n: int) -> str:
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def read_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
+    """The file's bytes; a file that grew past the limit since discovery is refused.
+
+    Opened without following a final symlink, and only when it is a regular file.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise UndecodableFile("not a regular file")
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise UndecodableFile(f"larger than the size limit ({_size(max_bytes)})")
+    return data
+
+
+_UNDEFINED_CP1252 = re.compile("[\udc80-\udcff]")
 
 
 class UndecodableFile(ValueError):
@@ -95,28 +148,42 @@ def decode(data: bytes) -> str:
     """Decode file bytes: BOMs honoured, UTF-8 preferred, cp1252 as the legacy fallback.
 
     Line endings are kept as they are, so character offsets match the file.
+    Raises UndecodableFile (with the reason) for binary or undecodable data.
     """
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    if b"\x00" in data:
-        raise UndecodableFile("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    if _looks_binary(text):
-        raise UndecodableFile("not text in UTF-8, UTF-16 or Latin-1/cp1252")
+        text = _strict(data[3:], "utf-8", "UTF-8 with a byte-order mark", offset=3)
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = _strict(data, "utf-16", "UTF-16 with a byte-order mark")
+    else:
+        if b"\x00" in data:
+            raise UndecodableFile("binary file (contains NUL bytes)")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        # cp1252 (a superset of Latin-1's printable range); its five undefined
+        # bytes are kept as the Latin-1 control characters they would be.
+        text = _UNDEFINED_CP1252.sub(
+            lambda m: chr(ord(m.group()) - 0xDC00), data.decode("cp1252", errors="surrogateescape")
+        )
+        if _looks_binary(text):
+            raise UndecodableFile("not text: undecodable as UTF-8, UTF-16 or Latin-1/cp1252")
+        return text
+    if "\x00" in text:
+        raise UndecodableFile("binary file (contains NUL characters)")
     return text
 
 
+def _strict(data: bytes, encoding: str, label: str, offset: int = 0) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise UndecodableFile(f"not valid {label} (at byte {exc.start + offset})") from None
+
+
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\t\n\r\f")
+    # C0 controls other than layout, and C1 controls (the bytes cp1252 leaves undefined).
+    controls = sum(1 for c in text if (ord(c) < 32 and c not in "\t\n\r\f") or 0x80 <= ord(c) <= 0x9F)
     return controls > max(8, len(text) // 100)
 
 

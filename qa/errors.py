@@ -36,3 +36,9 @@ class DocumentsUnavailable(QAError):
     """The folder to index is missing or holds no readable text file."""
 
     exit_code = 6
+
+
+class IndexWriteFailed(QAError):
+    """Writing a new index failed (disk full, permissions): the previous one stays live."""
+
+    exit_code = 7

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import sqlite3
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +24,11 @@ from qa.documents import (
     content_hash,
     decode,
     discover,
+    read_file,
     split_passages,
 )
 from qa.embedding import Embedder, canonical_name
-from qa.errors import DocumentsUnavailable, IndexUnavailable
+from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError
 from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, hubness, save_vectors, vectors_of
 from qa.text import detect_language
 
@@ -65,26 +70,29 @@ def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: Index
         if not folder.is_dir():
             raise DocumentsUnavailable(f"{folder} is not a folder")
         paths, skipped = discover(folder, max_bytes)
-        report.skipped.extend(skipped)
+        report.skipped.extend(SkippedFile(display_path(Path(s.path), root), s.reason) for s in skipped)
         for path in paths:
             source = display_path(path, root)
             if source in seen:
                 continue
             seen.add(source)
             try:
-                data = path.read_bytes()
+                data = read_file(path, max_bytes)
                 text = decode(data)
             except (UndecodableFile, UnicodeDecodeError) as exc:
                 report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
                 continue
             except OSError as exc:
-                report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror}"))
+                report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
                 continue
             passages = split_passages(text, source)
             if not passages:
-                report.skipped.append(SkippedFile(source, "no text"))
+                report.skipped.append(
+                    SkippedFile(source, "empty: no text to index" if not text.strip() else "no words")
+                )
                 continue
             files.append(_SourceFile(source, data, text, detect_language(text), passages))
+    report.skipped.sort(key=lambda s: s.path)
     return files
 
 
@@ -95,93 +103,161 @@ def build_index(
     multilingual: MultilingualEncoder | None = None,
     root: Path | None = None,
     progress: Progress | None = None,
-    max_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_bytes: int | None = None,
     wait_seconds: float = 0.0,
 ) -> IndexReport:
+    """Index ``folders`` into a new generation of ``store`` and make it live.
+
+    ``max_bytes`` defaults to the limit the live index was built with (so a
+    rebuild on a question keeps a ``--max-file-mb`` chosen earlier), else 20 MB.
+    Raises DocumentsUnavailable (with ``.report``) when no file can be indexed,
+    IndexBusy when another build holds the lock, IndexWriteFailed when the new
+    generation cannot be written; in every case the previous index stays live.
+    """
     root = root or Path.cwd()
     multilingual = multilingual or MultilingualEncoder()
     report = IndexReport()
-    with store.locked(wait_seconds):
-        store.remove_stale()
-        files = _read_sources([Path(f) for f in folders], root, max_bytes, report)
-        if not files:
-            raise DocumentsUnavailable(
-                "no readable .txt or .md file in "
-                + ", ".join(str(f) for f in folders)
-                + ("" if not report.skipped else f" ({len(report.skipped)} skipped)")
-            )
-        previous = _previous(store, embedder, multilingual)
-        passages: list[Passage] = []
-        dense_parts: list[np.ndarray | None] = []
-        multi_parts: list[np.ndarray | None] = []
-        file_facts: dict[str, dict] = {}
-        for item in files:
-            digest = content_hash(item.data)
-            reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
-            if reused is not None:
-                report.reused.append(item.source)
-            dense_parts.append(reused[0] if reused else None)
-            multi_parts.append(reused[1] if reused else None)
-            file_facts[item.source] = {
-                "sha256": digest,
-                "bytes": len(item.data),
-                "mtime_ns": _mtime_ns(root, item.source),
-                "language": item.language,
-                "first_passage": len(passages),
-                "passage_count": len(item.passages),
-            }
-            passages.extend(item.passages)
-            report.indexed.append((item.source, len(item.passages)))
+    try:
+        with store.locked(wait_seconds):
+            store.remove_stale()
+            _build_locked([Path(f) for f in folders], store, embedder, multilingual, root, progress, max_bytes, report)
+            store.remove_stale()
+    except QAError:
+        raise
+    except OSError as exc:
+        raise IndexWriteFailed(
+            f"cannot write the index in {store.folder}: {exc.strerror or exc}"
+            f"{f' ({exc.filename})' if exc.filename else ''}; the previous index, if any, is unchanged"
+        ) from exc
+    except sqlite3.Error as exc:
+        raise IndexWriteFailed(
+            f"cannot write the passage table in {store.folder}: {exc}; the previous index, if any, is unchanged"
+        ) from exc
+    return report
 
-        fresh = [i for i, part in enumerate(dense_parts) if part is None]
-        fresh_texts = [p.text for i in fresh for p in files[i].passages]
-        report.embedded_count = len(fresh_texts)
 
-        def stage(name: str):
-            return (lambda done, total: progress(name, done, total)) if progress else None
+def _build_locked(
+    folders: list[Path],
+    store: IndexStore,
+    embedder: Embedder,
+    multilingual: MultilingualEncoder,
+    root: Path,
+    progress: Progress | None,
+    max_bytes: int | None,
+    report: IndexReport,
+) -> None:
+    if max_bytes is None:
+        max_bytes = _previous_limit(store)
+    files = _read_sources(folders, root, max_bytes, report)
+    if not files:
+        error = DocumentsUnavailable(
+            "no readable .txt or .md file in "
+            + ", ".join(str(f) for f in folders)
+            + ("" if not report.skipped else f" ({len(report.skipped)} skipped, see above)")
+        )
+        error.report = report  # type: ignore[attr-defined]
+        raise error
+    previous = _previous(store, embedder, multilingual)
+    passages: list[Passage] = []
+    dense_parts: list[np.ndarray | None] = []
+    multi_parts: list[np.ndarray | None] = []
+    file_facts: dict[str, dict] = {}
+    for item in files:
+        digest = content_hash(item.data)
+        reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
+        if reused is not None:
+            report.reused.append(item.source)
+        dense_parts.append(reused[0] if reused else None)
+        multi_parts.append(reused[1] if reused else None)
+        file_facts[item.source] = {
+            "sha256": digest,
+            "bytes": len(item.data),
+            "mtime_ns": _mtime_ns(root, item.source),
+            "language": item.language,
+            "first_passage": len(passages),
+            "passage_count": len(item.passages),
+        }
+        passages.extend(item.passages)
+        report.indexed.append((item.source, len(item.passages)))
 
-        dense_new = embedder.encode(fresh_texts, progress=stage("embedding passages"))
-        multi_new = multilingual.encode(fresh_texts, progress=stage("multilingual vectors"))
-        offset = 0
-        for i in fresh:
-            count = len(files[i].passages)
-            dense_parts[i] = dense_new[offset : offset + count]
-            multi_parts[i] = multi_new[offset : offset + count]
-            offset += count
-        dense = np.concatenate([p for p in dense_parts if p is not None])
-        multi = np.concatenate([p for p in multi_parts if p is not None])
-        if previous:
-            previous.close()
+    fresh = [i for i, part in enumerate(dense_parts) if part is None]
+    fresh_texts = [p.text for i in fresh for p in files[i].passages]
+    report.embedded_count = len(fresh_texts)
 
-        languages = {item.source: item.language for item in files}
-        lex = lexical.build([(p.text, languages[p.source]) for p in passages])
-        term_vectors = multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
+    def stage(name: str):
+        return (lambda done, total: progress(name, done, total)) if progress else None
 
-        generation = store.new_generation()
-        dense_index, dense_kind = dense_index_for(dense.shape[1], len(passages))
-        save_vectors(dense_index, dense, generation / "dense.faiss")
-        multi_index, _ = dense_index_for(multi.shape[1], len(passages))
-        save_vectors(multi_index, multi, generation / "multilingual.faiss")
-        terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
-        save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+    dense_new = embedder.encode(fresh_texts, progress=stage("embedding passages"))
+    multi_new = multilingual.encode(fresh_texts, progress=stage("multilingual vectors"))
+    offset = 0
+    for i in fresh:
+        count = len(files[i].passages)
+        dense_parts[i] = dense_new[offset : offset + count]
+        multi_parts[i] = multi_new[offset : offset + count]
+        offset += count
+    dense = np.concatenate([p for p in dense_parts if p is not None])
+    multi = np.concatenate([p for p in multi_parts if p is not None])
+    if previous:
+        previous.close()
+
+    languages = {item.source: item.language for item in files}
+    lex = lexical.build([(p.text, languages[p.source]) for p in passages])
+    term_vectors = multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
+    manifest = Manifest(
+        model=embedder.name,
+        dimension=int(dense.shape[1]),
+        splitter_version=SPLITTER_VERSION,
+        multilingual_model=multilingual.name,
+        dense_index="",
+        passage_count=len(passages),
+        files=file_facts,
+        folders=[str(Path(f).absolute()) for f in folders],
+        root=str(root.absolute()),
+        skipped={s.path: {"reason": s.reason, **_stat_facts(root, s.path)} for s in report.skipped},
+        max_file_bytes=max_bytes,
+    )
+
+    generation = store.new_generation()
+    try:
+        try:
+            dense_index, manifest.dense_index = dense_index_for(dense.shape[1], len(passages))
+            save_vectors(dense_index, dense, generation / "dense.faiss")
+            multi_index, _ = dense_index_for(multi.shape[1], len(passages))
+            save_vectors(multi_index, multi, generation / "multilingual.faiss")
+            terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
+            save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+        except RuntimeError as exc:  # FAISS reports failed writes this way
+            raise IndexWriteFailed(
+                f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
+            ) from exc
         np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
         lex.save(generation)
         PassageTable.write(generation / "passages.sqlite", passages)
-        manifest = Manifest(
-            model=embedder.name,
-            dimension=int(dense.shape[1]),
-            splitter_version=SPLITTER_VERSION,
-            multilingual_model=multilingual.name,
-            dense_index=dense_kind,
-            passage_count=len(passages),
-            files=file_facts,
-            folders=[str(Path(f).absolute()) for f in folders],
-            root=str(root.absolute()),
-        )
         store.commit(generation, manifest)
-        store.remove_stale()
-        report.passage_count = len(passages)
-    return report
+    except BaseException:
+        # Failed or interrupted (Ctrl-C) before the switch: the half-written
+        # generation goes, the live one stays. After the switch it is kept.
+        if not store.is_live(generation):
+            shutil.rmtree(generation, ignore_errors=True)
+        raise
+    report.passage_count = len(passages)
+
+
+def _previous_limit(store: IndexStore) -> int:
+    with contextlib.suppress(IndexUnavailable):
+        manifest = store.read_manifest()
+        if manifest is not None and manifest.max_file_bytes:
+            return int(manifest.max_file_bytes)
+    return DEFAULT_MAX_FILE_BYTES
+
+
+def _stat_facts(root: Path, source: str) -> dict:
+    path = Path(source) if os.path.isabs(source) else root / source
+    try:
+        info = path.lstat()
+    except OSError:
+        return {"bytes": -1, "mtime_ns": 0}
+    return {"bytes": info.st_size if stat.S_ISREG(info.st_mode) else -1, "mtime_ns": info.st_mtime_ns}
 
 
 def _mtime_ns(root: Path, source: str) -> int:
@@ -231,11 +307,12 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
         return f"it was built with another model ({manifest.model})"
     if manifest.splitter_version != SPLITTER_VERSION:
         return "it was built by another version of the splitter"
+    max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     current: dict[str, Path] = {}
     for folder in folders:
         if not folder.is_dir():
             return f"{folder} is missing"
-        paths, _ = discover(folder)
+        paths, _ = discover(folder, max_bytes)
         for path in paths:
             current[display_path(path, root)] = path
     recorded = set(manifest.files)
@@ -245,14 +322,18 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
     for source, path in current.items():
         facts = manifest.files.get(source)
         if facts is None:
-            # A file that was skipped as unreadable stays skipped; anything else is new.
+            # A file skipped as unreadable or empty stays skipped until it changes.
+            skipped = manifest.skipped.get(source)
+            if skipped is not None and skipped == {"reason": skipped.get("reason"), **_stat_facts(root, source)}:
+                continue
             try:
-                decode(path.read_bytes())
+                if not split_passages(decode(read_file(path, max_bytes)), source):
+                    continue
             except (UndecodableFile, UnicodeDecodeError, OSError):
                 continue
             return f"{source} is new"
-        stat = path.stat()
-        if stat.st_size == facts["bytes"] and stat.st_mtime_ns == facts.get("mtime_ns"):
+        stat_ = path.stat()
+        if stat_.st_size == facts["bytes"] and stat_.st_mtime_ns == facts.get("mtime_ns"):
             continue
         if content_hash(path.read_bytes()) != facts["sha256"]:
             return f"{source} changed"

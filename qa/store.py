@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -40,6 +41,11 @@ LOCK = ".lock"
 # dimensions); beyond, HNSW keeps questions fast at a small recall cost.
 EXACT_SEARCH_LIMIT = 200_000
 _HASHED_ARTIFACT_LIMIT = 64 * 1024 * 1024
+# Larger artifacts are checked by size and by the hash of a sample of blocks
+# (hashing gigabytes would cost seconds per question).
+_SAMPLE_BLOCK = 1 << 20
+_SAMPLE_BLOCKS = 8
+_GENERATION = re.compile(r"gen-\d{14}-\d+-\d{6}")
 
 
 @dataclass
@@ -53,7 +59,9 @@ class Manifest:
     files: dict[str, dict]  # source -> {sha256, bytes, language, first_passage, passage_count}
     folders: list[str] = field(default_factory=list)  # what was indexed, absolute paths
     root: str = ""  # sources are named relative to this folder when inside it
-    artifacts: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256?}
+    artifacts: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256 or sample_sha256}
+    skipped: dict[str, dict] = field(default_factory=dict)  # source -> {reason, bytes, mtime_ns}
+    max_file_bytes: int = 0  # the size limit the files were read with
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
 
@@ -63,8 +71,17 @@ class Manifest:
     @classmethod
     def from_json(cls, data: str) -> Manifest:
         raw = json.loads(data)
+        if not isinstance(raw, dict):
+            raise ValueError("manifest is not an object")
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
-        return cls(**known)
+        manifest = cls(**known)
+        types = {"model": str, "dimension": int, "passage_count": int, "files": dict, "artifacts": dict}
+        for name, kind in types.items():
+            if not isinstance(getattr(manifest, name), kind):
+                raise ValueError(f"manifest field {name} is not a {kind.__name__}")
+        if not all(isinstance(f, dict) for f in manifest.artifacts.values()):
+            raise ValueError("manifest artifacts are malformed")
+        return manifest
 
 
 def dense_index_for(dimension: int, count: int) -> tuple[faiss.Index, str]:
@@ -93,6 +110,17 @@ def _sha256(path: Path) -> str:
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def _sample_sha256(path: Path) -> str:
+    """Hash of evenly spaced blocks, first and last included: catches truncation and swaps."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        for i in range(_SAMPLE_BLOCKS):
+            handle.seek(max(0, size - _SAMPLE_BLOCK) * i // (_SAMPLE_BLOCKS - 1))
+            digest.update(handle.read(_SAMPLE_BLOCK))
     return digest.hexdigest()
 
 
@@ -136,6 +164,13 @@ class PassageTable:
 
     def count(self) -> int:
         return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    def rows(self) -> int:
+        """Row count when ids are 0..n-1 (checked cheaply on the primary key), else -1."""
+        low, high = self._db.execute("SELECT MIN(id), MAX(id) FROM passages").fetchone()
+        if low is None:
+            return 0
+        return int(high) + 1 if low == 0 else -1
 
     def get(self, ids: list[int]) -> dict[int, Passage]:
         if not ids:
@@ -185,7 +220,7 @@ class IndexStore:
             return None
         except OSError as exc:
             raise IndexUnavailable(f"cannot read {self.folder / CURRENT}: {exc.strerror}") from exc
-        if not name.startswith("gen-") or "/" in name:
+        if not _GENERATION.fullmatch(name):
             raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: rebuild with `qa index --index {self.folder}`")
         return self.folder / name
 
@@ -193,21 +228,38 @@ class IndexStore:
         generation = self.live_generation()
         if generation is None:
             return None
+        return self._read_manifest_of(generation)
+
+    def is_live(self, generation: Path) -> bool:
         try:
-            return Manifest.from_json((generation / "manifest.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexUnavailable(
-                f"the index in {self.folder} is damaged (manifest unreadable): rebuild with `qa index --index {self.folder}`"
-            ) from exc
+            live = self.live_generation()
+        except IndexUnavailable:
+            return False
+        return live is not None and live.name == generation.name
 
     def load(self) -> LoadedIndex:
-        manifest = self.read_manifest()
-        if manifest is None:
-            raise IndexUnavailable(f"no index in {self.folder}: build one with `qa index --index {self.folder}`")
-        generation = self.live_generation()
-        assert generation is not None
-        self.verify(generation, manifest)
+        """The live generation, verified against its manifest.
+
+        Raises IndexUnavailable with one line saying how to fix it; a build
+        that switches generations meanwhile is followed, not reported.
+        """
+        self.clean_leftovers()
+        for _attempt in range(3):
+            generation = self.live_generation()
+            try:
+                return self._load(generation)
+            except IndexUnavailable:
+                if generation is not None and self.live_generation() != generation:
+                    continue  # a build switched generations while we read: read the new one
+                raise
+        return self._load(self.live_generation())
+
+    def _load(self, generation: Path | None) -> LoadedIndex:
         fix = f"rebuild with `qa index --index {self.folder}`"
+        if generation is None:
+            raise IndexUnavailable(f"no index in {self.folder}: build one with `qa index FOLDER --index {self.folder}`")
+        manifest = self._read_manifest_of(generation)
+        self.verify(generation, manifest)
         try:
             dense = faiss.read_index(str(generation / "dense.faiss"))
             multilingual = faiss.read_index(str(generation / "multilingual.faiss"))
@@ -215,34 +267,62 @@ class IndexStore:
             lexical = LexicalIndex.load(generation)
             term_hubness = np.load(generation / "term_hubness.npy", allow_pickle=False)
             passages = PassageTable(generation / "passages.sqlite")
-        except (OSError, RuntimeError, ValueError, KeyError, sqlite3.Error) as exc:
+            passage_rows = passages.rows()
+        except (OSError, RuntimeError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
             raise IndexUnavailable(f"the index in {self.folder} is damaged ({exc.__class__.__name__}): {fix}") from exc
-        if dense.ntotal != manifest.passage_count or multilingual.ntotal != manifest.passage_count:
-            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vector counts): {fix}")
-        if dense.d != manifest.dimension or lexical.doc_count != manifest.passage_count:
-            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (dimension or passages): {fix}")
+        count = manifest.passage_count
+        if dense.ntotal != count or multilingual.ntotal != count or passage_rows != count:
+            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (passage counts): {fix}")
+        if lexical.doc_count != count or terms.ntotal != len(lexical.terms) or len(term_hubness) != terms.ntotal:
+            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vocabulary): {fix}")
+        if dense.d != manifest.dimension or multilingual.d != terms.d or not _known_dimension(manifest, multilingual.d):
+            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vector dimensions): {fix}")
         return LoadedIndex(generation, manifest, dense, multilingual, terms, term_hubness, lexical, passages)
 
+    def _read_manifest_of(self, generation: Path) -> Manifest:
+        try:
+            return Manifest.from_json((generation / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexUnavailable(
+                f"the index in {self.folder} is damaged (manifest unreadable): rebuild with `qa index --index {self.folder}`"
+            ) from exc
+
     def verify(self, generation: Path, manifest: Manifest) -> None:
-        """Every artifact is there with the size (and, when small, the hash) the manifest recorded."""
+        """Every artifact is there with the size and hash the manifest recorded, and nothing is missing."""
+        expected = set(_REQUIRED_ARTIFACTS)
         for name, facts in manifest.artifacts.items():
+            expected.discard(name)
             path = generation / name
             try:
+                if "/" in name or name.startswith("."):
+                    raise OSError("not an artifact name")
                 size = path.stat().st_size
+                ok = size == facts.get("bytes")
+                if ok and "sha256" in facts:
+                    ok = _sha256(path) == facts["sha256"]
+                elif ok and "sample_sha256" in facts:
+                    ok = _sample_sha256(path) == facts["sample_sha256"]
+                elif ok:
+                    ok = False  # a manifest must record a hash of every artifact
             except OSError:
-                size = -1
-            if size != facts.get("bytes") or ("sha256" in facts and _sha256(path) != facts["sha256"]):
+                ok = False
+            if not ok:
                 raise IndexUnavailable(
                     f"the index in {self.folder} is damaged ({name} does not match its manifest):"
                     f" rebuild with `qa index --index {self.folder}`"
                 )
+        if expected:
+            raise IndexUnavailable(
+                f"the index in {self.folder} is damaged ({sorted(expected)[0]} is not in its manifest):"
+                f" rebuild with `qa index --index {self.folder}`"
+            )
 
     # -- writing -----------------------------------------------------------
     @contextlib.contextmanager
     def locked(self, wait_seconds: float = 0.0) -> Iterator[None]:
         """Hold the build lock; two builds never write the same index at once."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        handle = open(self.folder / LOCK, "a+")
+        handle = open(self.folder / LOCK, "a+")  # OSError (read-only, not a folder) is the caller's to report
         deadline = time.monotonic() + wait_seconds
         try:
             while True:
@@ -252,7 +332,8 @@ class IndexStore:
                 except BlockingIOError:
                     if time.monotonic() >= deadline:
                         raise IndexBusy(
-                            f"another `qa index` is writing {self.folder}; try again when it has finished"
+                            f"another `qa index` is writing {self.folder}: try again when it has finished,"
+                            " or pass --wait SECONDS to wait for it"
                         ) from None
                     time.sleep(0.2)
             yield
@@ -273,25 +354,88 @@ class IndexStore:
             facts: dict = {"bytes": path.stat().st_size}
             if facts["bytes"] <= _HASHED_ARTIFACT_LIMIT:
                 facts["sha256"] = _sha256(path)
+            else:
+                facts["sample_sha256"] = _sample_sha256(path)
             manifest.artifacts[path.name] = facts
             _fsync_file(path)
         (generation / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
         _fsync_file(generation / "manifest.json")
         _fsync_dir(generation)
+        _fsync_dir(self.folder)  # the generation's own entry, before the pointer names it
         pointer = self.folder / (CURRENT + ".tmp")
-        pointer.write_text(generation.name + "\n", encoding="utf-8")
-        _fsync_file(pointer)
-        os.replace(pointer, self.folder / CURRENT)
+        try:
+            pointer.write_text(generation.name + "\n", encoding="utf-8")
+            _fsync_file(pointer)
+            os.replace(pointer, self.folder / CURRENT)  # the switch: atomic
+        except BaseException:
+            with contextlib.suppress(OSError):
+                pointer.unlink()
+            raise
         _fsync_dir(self.folder)
 
     def remove_stale(self) -> None:
-        """Delete generations that are not live (old ones, or ones a crash left half-written)."""
-        live = self.live_generation()
+        """Delete generations that are not live (old ones, or ones a crash left half-written).
+
+        Call with the lock held. Only folders named like our generations are touched.
+        """
+        try:
+            live = self.live_generation()
+        except IndexUnavailable:
+            return  # a damaged pointer: keep everything until a build replaces it
         for path in self.folder.glob("gen-*"):
-            if path.is_dir() and (live is None or path.name != live.name):
-                shutil.rmtree(path, ignore_errors=True)
+            if _GENERATION.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+                if live is None or path.name != live.name:
+                    shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             (self.folder / (CURRENT + ".tmp")).unlink()
+
+    def leftovers(self) -> list[Path]:
+        """What a crashed or interrupted build left behind."""
+        try:
+            live = self.live_generation()
+        except IndexUnavailable:
+            return []
+        found = [p for p in self.folder.glob("gen-*") if _GENERATION.fullmatch(p.name) and p != live]
+        tmp = self.folder / (CURRENT + ".tmp")
+        return sorted(found + ([tmp] if tmp.exists() else []))
+
+    def clean_leftovers(self) -> None:
+        """Remove leftovers when no build is running (never waits, never fails)."""
+        if not self.folder.is_dir() or not self.leftovers():
+            return
+        try:
+            handle = open(self.folder / LOCK, "a+")
+        except OSError:
+            return  # read-only index: leave it as it is
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return  # a build is running (maybe in this process): it cleans up itself
+        try:
+            self.remove_stale()
+        finally:
+            handle.close()
+
+
+_REQUIRED_ARTIFACTS = (
+    "dense.faiss",
+    "multilingual.faiss",
+    "terms.faiss",
+    "term_hubness.npy",
+    "passages.sqlite",
+    "lexical_terms.json",
+    "lexical_indptr.npy",
+    "lexical_docs.npy",
+    "lexical_weights.npy",
+)
+
+
+def _known_dimension(manifest: Manifest, dimension: int) -> bool:
+    """The multilingual vectors have the dimension of the encoder that will read them."""
+    from qa.crosslingual import MULTILINGUAL_MODEL, MultilingualEncoder
+
+    return manifest.multilingual_model != MULTILINGUAL_MODEL or dimension == MultilingualEncoder.dimension
 
 
 def save_vectors(index: faiss.Index, vectors: np.ndarray, path: Path) -> None:

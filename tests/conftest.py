@@ -1,0 +1,27 @@
+"""Shared fixtures. Keep this small: helpers live in tests/fakes.py."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    """The CLI and the engine use small deterministic fake encoders (no torch)."""
+    import fakes
+
+    fakes.install(monkeypatch.setattr)
+    monkeypatch.delenv("QA_MODEL", raising=False)
+    return fakes
+
+
+@pytest.fixture
+def bad_folder(tmp_path):
+    """docs/ with every bad file (see tests/badfiles.py), plus outside/ that its links point to."""
+    import badfiles
+
+    return badfiles.make_bad_folder(tmp_path)
