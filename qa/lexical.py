@@ -203,9 +203,18 @@ class LexicalMatch:
     def empty(cls, words: int) -> LexicalMatch:
         return cls(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), np.zeros((words, 0), dtype=np.float32))
 
+    def __post_init__(self):
+        self._places: dict[int, int] = {}  # passage id -> index in docs (-1: not matched), as asked
+
     def _place(self, passage_id: int) -> int:
-        j = int(np.searchsorted(self.docs, passage_id))
-        return j if j < len(self.docs) and self.docs[j] == passage_id else -1
+        # Candidates are asked about once per question word: remember the answer.
+        j = self._places.get(passage_id)
+        if j is None:
+            j = int(self.docs.searchsorted(passage_id))
+            if j >= len(self.docs) or self.docs[j] != passage_id:
+                j = -1
+            self._places[passage_id] = j
+        return j
 
     def score(self, passage_id: int) -> float:
         return self.at(self.scores, passage_id)
