@@ -140,3 +140,23 @@ def test_every_command_takes_index_dir(fake_models, tmp_path, capsys, monkeypatc
     out_b = capsys.readouterr().out
     assert "a/a.txt" in out_a and "b/b.txt" not in out_a
     assert "b/b.txt" in out_b and "a/a.txt" not in out_b
+
+
+def test_unreadable_file_is_skipped_with_the_reason(fake_models, tmp_path, monkeypatch):
+    import qa.indexing
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("A readable sentence about gulls.\n")
+    (docs / "b.txt").write_text("A file we may not read.\n")
+    real = qa.indexing.read_file
+
+    def read_file(path, max_bytes):
+        if path.name == "b.txt":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(qa.indexing, "read_file", read_file)
+    report = build_index([docs], IndexStore(tmp_path / "idx"), fake_models.FakeEmbedder(), root=tmp_path)
+    assert [s for s, _ in report.indexed] == ["docs/a.txt"]
+    assert [(s.path, s.reason) for s in report.skipped] == [("docs/b.txt", "cannot read: Permission denied")]

@@ -59,7 +59,7 @@ def _answers(store: IndexStore) -> None:
     question = "When did the bridge over the river open?"
     answer = answerer.answer(question)
     found = answerer.retriever.search(question).candidates[:3]
-    assert "bridge" in found[0].passage.text
+    assert any("bridge" in c.passage.text for c in found)
     for c in answer.citations + [c.passage for c in found]:
         text = _VERSIONS[loaded.manifest.files[c.source]["sha256"]]
         assert text[c.start_char : c.end_char] == c.text
