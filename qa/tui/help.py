@@ -1,0 +1,45 @@
+"""The keys screen (F1, or "?" on an empty question line)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("Enter", "ask the question"),
+    ("↑ / ↓", "recall earlier questions"),
+    ("ctrl+n / ctrl+b", "next / previous citation of the selected answer"),
+    ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click an answer)"),
+    ("PageUp / PageDown", "scroll the transcript"),
+    ("ctrl+l", "clear the conversation (follow-ups start afresh)"),
+    ("ctrl+p", "command palette: the same actions by name"),
+    ("F1 or ?", "this list (? on an empty question line)"),
+    ("ctrl+q", "quit"),
+]
+
+ABOUT = (
+    "Answers quote the documents and cite file:line. A follow-up such as “And how many users does it have?” "
+    "is resolved against the earlier questions; the question actually searched is shown under yours. "
+    "In the citations panel the passage is underlined and the answer highlighted."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close")]
+
+    def compose(self):
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, action in KEYS:
+            table.add_row(key, action)
+        with Vertical(id="help"):
+            yield Static(table)
+            yield Static(ABOUT, id="help-about", markup=False)
+            yield Static("Esc closes this list.", id="help-close", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#help").border_title = "Keys"

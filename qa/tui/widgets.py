@@ -1,0 +1,172 @@
+"""The chat's widgets: the question box, one transcript turn, the citations panel, the loading line.
+
+Every string that comes from a document or a person goes through
+``qa.tui.literal``: widgets get Rich ``Text`` (never markup strings), and
+answers become Markdown with every special character escaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Group
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Markdown, ProgressBar, Static
+
+from qa.tui.context import answer_spans, render_context
+from qa.tui.literal import literal, markdown_literal
+
+NOT_IN_DOCUMENTS = "Not in the documents"
+
+
+def line_span(citation) -> str:
+    if citation.start_line == citation.end_line:
+        return f"{citation.source}:{citation.start_line}"
+    return f"{citation.source}:{citation.start_line}-{citation.end_line}"
+
+
+def answer_markdown(answer) -> str:
+    """The answer as Markdown: the short answer in bold, the rest (quote, [1]) as written."""
+    text = answer.answer
+    short = answer.short_answer
+    if short and text.startswith(short):
+        return f"**{markdown_literal(short)}**{markdown_literal(text[len(short) :])}"
+    return markdown_literal(text)
+
+
+class QuestionInput(Input):
+    """The question box: Enter asks, up/down recall earlier questions, "?" on an empty line shows the keys."""
+
+    BINDINGS = [
+        Binding("enter", "submit", "Ask"),
+        Binding("up", "recall(-1)", "History", key_display="↑↓"),
+        Binding("down", "recall(1)", "Newer question", show=False),
+    ]
+
+    class HelpRequested(Message):
+        pass
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.history: list[str] = []
+        self._position = 0  # index into history; len(history) is the line being typed
+        self._draft = ""
+
+    def remember(self, question: str) -> None:
+        if not self.history or self.history[-1] != question:
+            self.history.append(question)
+        self._position = len(self.history)
+        self._draft = ""
+
+    def action_recall(self, step: int) -> None:
+        if not self.history:
+            return
+        if self._position == len(self.history):
+            self._draft = self.value
+        self._position = max(0, min(len(self.history), self._position + step))
+        self.value = self.history[self._position] if self._position < len(self.history) else self._draft
+        self.cursor_position = len(self.value)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # "?" ends most questions, so it only means help on an empty line.
+        if event.character == "?" and not self.value:
+            event.prevent_default()
+            event.stop()
+            self.post_message(self.HelpRequested())
+            return
+        await super()._on_key(event)
+
+
+class Turn(Vertical):
+    """One question and its answer in the transcript; clicking it shows its citations."""
+
+    class Selected(Message):
+        def __init__(self, turn: Turn):
+            super().__init__()
+            self.turn = turn
+
+    def __init__(self, question: str):
+        super().__init__(classes="turn")
+        self.question = question
+        self.searched = ""
+        self.answer = None  # qa.answering.Answer once answered
+
+    def compose(self):
+        yield Static(Text.assemble(("› ", "bold"), literal(self.question)), classes="question")
+        yield Static("", classes="searched")
+        yield Static(Text("Waiting…", style="italic"), classes="status")
+
+    def set_status(self, message: str) -> None:
+        self.query_one(".status", Static).update(Text(message, style="italic"))
+
+    def set_searched(self, searched: str) -> None:
+        """Show the question actually searched, when the conversation changed it."""
+        self.searched = searched
+        if searched != self.question:
+            line = self.query_one(".searched", Static)
+            line.update(Text.assemble(("searched: ", "italic"), literal(searched)))
+            line.add_class("-shown")
+
+    async def show_answer(self, answer) -> None:
+        await self.query_one(".status").remove()
+        self.answer = answer
+        if answer.abstained:
+            message = Text.assemble((NOT_IN_DOCUMENTS, "bold"), " — no passage of the documents answers this question.")
+            await self.mount(Static(message, classes="abstained"))
+            return
+        sources = Text("  ").join(Text.assemble((f"[{c.n}] ", "bold"), literal(line_span(c))) for c in answer.citations)
+        await self.mount(Markdown(answer_markdown(answer), classes="answer"), Static(sources, classes="sources"))
+
+    def show_error(self, message: str) -> None:
+        status = self.query_one(".status", Static)
+        status.update(literal(message))
+        status.add_class("-error")
+
+    def on_click(self) -> None:
+        self.post_message(self.Selected(self))
+
+
+class CitationPanel(VerticalScroll):
+    """The cited passages of the selected answer, one at a time, in their surrounding lines."""
+
+    def compose(self):
+        yield Static(id="citation-tabs")
+        yield Static(id="citation-body")
+
+    def on_mount(self) -> None:
+        self.show_note("Citations appear here: ask a question below.")
+
+    def show_note(self, message: str) -> None:
+        self.border_title = "Citations"
+        self.query_one("#citation-tabs", Static).update("")
+        self.query_one("#citation-body", Static).update(Text(message, style="italic"))
+
+    def show(self, answer, index: int, roots: list[Path]) -> None:
+        citations = answer.citations
+        citation = citations[index]
+        self.border_title = f"Citation {index + 1} of {len(citations)}"
+        tabs = Text(" ").join(
+            Text(f" [{c.n}] ", style="reverse bold" if i == index else "dim") for i, c in enumerate(citations)
+        )
+        self.query_one("#citation-tabs", Static).update(tabs)
+        spans = answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
+        title = Text.assemble((f"[{citation.n}] ", "bold"), literal(line_span(citation), "bold underline"))
+        title.append(f"  score {citation.score:.2f}", style="dim")
+        self.query_one("#citation-body", Static).update(Group(title, "", render_context(citation, roots, spans)))
+        self.scroll_home(animate=False)
+
+
+class LoadStatus(Horizontal):
+    """What the worker is doing while the model loads or the index builds."""
+
+    def compose(self):
+        yield Label(Text("Loading the index and the question encoders…"), id="status-label")
+        yield ProgressBar(total=None, show_eta=False, id="status-bar")
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        self.query_one("#status-label", Label).update(literal(f"{stage} ({done}/{total})"))
+        self.query_one("#status-bar", ProgressBar).update(total=max(total, 1), progress=done)

@@ -1,0 +1,378 @@
+"""The chat app, driven with Textual's Pilot.
+
+Most tests use ``FakeEngine``: the engine's interface (prepare, answer, index)
+over a small document written to a temporary folder, so they run in well under
+a second each and show real files in the citations panel. One test, marked
+``model``, uses the real engine on the seeds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.widgets import Markdown, Static
+
+from qa.answering import Answer, Citation
+from qa.errors import IndexUnavailable
+from qa.tui.app import create_app
+from qa.tui.help import HelpScreen
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
+
+pytestmark = pytest.mark.anyio
+SIZE = (140, 45)
+SOURCE = "notes/deepseek.txt"
+DOCUMENT = (
+    "DeepSeek en bref\n"
+    "Depuis le mois dernier, le nombre d’usagers a augmenté. Au 31 janvier, DeepSeek n’était accessible que "
+    "depuis 21 jours, ayant été lancée le 11 janvier 2025. Ses utilisateurs quotidiens ont atteint 22,15 millions "
+    "d’utilisateurs actifs.\n"
+    "Une ligne avec des [bold]crochets[/bold] et un échappement \x1b[31m rouge.\n"
+    "Fin du document.\n"
+)
+LAUNCH = "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
+USERS = "Ses utilisateurs quotidiens ont atteint 22,15 millions d’utilisateurs actifs."
+BRACKETS = "Une ligne avec des [bold]crochets[/bold] et un échappement \x1b[31m rouge."
+
+
+def citation(n: int, sentence: str, score: float = 0.9) -> Citation:
+    start = DOCUMENT.index(sentence)
+    line = DOCUMENT[:start].count("\n") + 1
+    return Citation(n, SOURCE, line, line, sentence, score, start, start + len(sentence), line, line)
+
+
+def answer_for(question: str, searched: str, short: str, *sentences: str) -> Answer:
+    citations = [citation(i + 1, s, 0.9 - i / 10) for i, s in enumerate(sentences)]
+    start = sentences[0].find(short)
+    return Answer(
+        question=question,
+        answer=f"{short} — «{sentences[0]}» [1]",
+        abstained=False,
+        citations=citations,
+        short_answer=short,
+        searched_question=searched,
+        highlights=[(start, start + len(short))] if start >= 0 else [],
+    )
+
+
+class FakeEngine:
+    """The engine's interface with canned answers; ``gate`` holds ``prepare`` back like a slow model load."""
+
+    def __init__(self, root: Path, gate: threading.Event | None = None, fail: str | None = None):
+        (root / "notes").mkdir(parents=True, exist_ok=True)
+        (root / SOURCE).write_text(DOCUMENT, encoding="utf-8")
+        self.root = root
+        self.index = None
+        self.gate = gate
+        self.fail = fail
+        self.asked: list[tuple[str, str | None]] = []
+
+    def prepare(self, notice=None, progress=None):
+        if progress:
+            progress("loading the encoders", 1, 4)
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.fail:
+            raise IndexUnavailable(self.fail)
+
+    def answer(self, question, top_k=3, searched_question=None, notice=None):
+        self.asked.append((question, searched_question))
+        searched = searched_question or question
+        if "launched" in searched:
+            return answer_for(question, searched, "11 janvier 2025", LAUNCH, USERS, BRACKETS)
+        if "daily users" in searched and "DeepSeek" in searched:
+            return answer_for(question, searched, "22,15 millions", USERS, LAUNCH)
+        if "brackets" in searched:
+            return answer_for(question, searched, "[bold]crochets[/bold]", BRACKETS)
+        return Answer(question=question, answer="", abstained=True, citations=[], searched_question=searched)
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+def make_app(tmp_path: Path, **kwargs):
+    return create_app(FakeEngine(tmp_path, **kwargs))
+
+
+async def wait_until(pilot, predicate, timeout: float = 10.0, what: str = "the condition") -> None:
+    """Let the app run until ``predicate()`` holds (no fixed sleeps: fast when it is fast)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def text_of(widget: Static) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=200, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(widget.content)
+    return console.export_text()
+
+
+def panel_text(app) -> str:
+    panel = app.query_one(CitationPanel)
+    return text_of(panel.query_one("#citation-tabs", Static)) + text_of(panel.query_one("#citation-body", Static))
+
+
+def answered(app, count: int = 1):
+    """``count`` answers on screen, and the app idle (no answer being computed or shown)."""
+    return lambda: not app.answering and sum(t.answer is not None for t in app.query(Turn)) >= count
+
+
+async def ask(pilot, question: str) -> None:
+    await pilot.click("#question")
+    pilot.app.query_one(QuestionInput).value = question
+    await pilot.press("enter")
+
+
+async def test_ask_shows_answer_and_citation(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready", what="the engine")
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app), what="the answer")
+        turn = app.query_one(Turn)
+        assert "11 janvier 2025" in turn.query_one(Markdown).source
+        assert "notes/deepseek.txt:2" in text_of(turn.query_one(".sources", Static))
+        shown = panel_text(app)
+        assert "notes/deepseek.txt:2" in shown and "11 janvier 2025" in shown
+        assert "DeepSeek en bref" in shown  # the line before the passage, for context
+        assert app.focused is app.query_one(QuestionInput)
+        assert app.query_one(QuestionInput).value == ""
+
+
+async def test_follow_up_is_resolved_and_shown(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app, 2))
+        follow_up = list(app.query(Turn))[1]
+        assert app.engine.asked[1] == (
+            "And how many daily users does it have?",
+            "How many daily users does DeepSeek have?",
+        )
+        assert "searched: How many daily users does DeepSeek have?" in text_of(follow_up.query_one(".searched"))
+        assert "22,15 millions" in follow_up.query_one(Markdown).source
+        assert app.selected is follow_up
+
+
+async def test_question_typed_while_loading_is_answered_when_ready(tmp_path):
+    gate = threading.Event()
+    app = make_app(tmp_path, gate=gate)
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.query_one(LoadStatus).display
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, lambda: "Queued" in text_of(app.query_one(".turn .status", Static)))
+        assert app.state == "loading" and app.engine.asked == []
+        gate.set()
+        await wait_until(pilot, answered(app), what="the queued answer")
+        assert not app.query_one(LoadStatus).display
+
+
+async def test_citation_navigation(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        assert app.citation_index == 0
+        await pilot.press("ctrl+n")
+        assert app.citation_index == 1
+        assert "[2] notes/deepseek.txt:2" in panel_text(app)
+        await pilot.press("ctrl+n", "ctrl+n")
+        assert app.citation_index == 0  # wraps around
+        await pilot.press("ctrl+b")
+        assert app.citation_index == 2
+        assert "[3] notes/deepseek.txt:3" in panel_text(app)
+
+
+async def test_selecting_an_earlier_answer(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await ask(pilot, "Who wrote the brackets line?")
+        await wait_until(pilot, answered(app, 2))
+        first, second = app.query(Turn)
+        assert app.selected is second
+        await pilot.press("ctrl+up")
+        assert app.selected is first
+        await pilot.click(second)
+        assert app.selected is second
+
+
+async def test_document_text_is_shown_literally(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Show the brackets")
+        await wait_until(pilot, answered(app))
+        shown = panel_text(app)
+        assert "[bold]crochets[/bold]" in shown  # not markup
+        assert "\x1b" not in shown and "␛[31m" in shown  # the escape is shown, not sent
+        markdown = app.query_one(Turn).query_one(Markdown)
+        assert "\x1b" not in markdown.source
+        rendered = " ".join(str(block._content) for block in markdown.children if hasattr(block, "_content"))
+        assert "[bold]crochets[/bold]" in rendered
+
+
+async def test_not_in_the_documents_looks_different(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Who is the president of France?")
+        await wait_until(pilot, answered(app))
+        turn = app.query_one(Turn)
+        assert not turn.query(Markdown)
+        assert "Not in the documents" in text_of(turn.query_one(".abstained", Static))
+        assert "do not answer" in panel_text(app)
+
+
+async def test_clear_empties_the_conversation(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not app.query(Turn))
+        assert app.conversation.searched == [] and app.selected is None
+        assert "ask a question" in panel_text(app)
+        # Follow-ups start afresh: nothing to resolve "it" against.
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app))
+        assert app.engine.asked[-1] == ("And how many daily users does it have?", None)
+
+
+async def test_history_recall(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "first question")
+        await ask(pilot, "second question")
+        box = app.query_one(QuestionInput)
+        await pilot.press("u", "p")
+        await pilot.press("up")
+        assert box.value == "second question"
+        await pilot.press("up", "up")
+        assert box.value == "first question"
+        await pilot.press("down", "down")
+        assert box.value == "up"  # the draft comes back
+
+
+async def test_help_with_f1_and_question_mark(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("W", "h", "y", "question_mark")  # "?" ends a question: no help
+        assert not isinstance(app.screen, HelpScreen)
+        assert app.query_one(QuestionInput).value == "Why?"
+
+
+async def test_load_error_is_a_notification(tmp_path):
+    app = make_app(tmp_path, fail="no index in /x: build one with `qa index FOLDER --index /x`")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "failed")
+        messages = [n.message for n in app._notifications]
+        assert any("build one with `qa index" in m for m in messages)
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, lambda: "qa index" in text_of(app.query_one(".turn .status", Static)))
+
+
+async def test_palette_offers_the_actions(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE):
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert {"Keys", "Clear", "Next citation", "Previous citation", "Quit"} <= titles
+
+
+async def test_ctrl_q_quits_with_status_zero(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.return_code == 0
+
+
+def test_core_api_imports_no_textual():
+    code = "import sys, qa.api, qa.conversation; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+@pytest.mark.model
+async def test_real_engine_on_the_seeds():
+    from qa.api import Engine
+
+    app = create_app(Engine())
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app), timeout=300, what="the first answer (or the index build)")
+        turn = app.query_one(Turn)
+        assert "11 janvier 2025" in turn.query_one(Markdown).source
+        assert "000_aae807d8bfaf3f60.txt" in panel_text(app)
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app, 2), timeout=60, what="the follow-up")
+        follow_up = list(app.query(Turn))[1]
+        assert "22,15 millions" in follow_up.query_one(Markdown).source
+        assert "DeepSeek" in follow_up.searched
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+def test_printable_keeps_offsets_and_shows_controls():
+    from qa.tui.literal import markdown_literal, printable
+
+    raw = "a\x1b[31mb\x07\u202ec\td"
+    shown = printable(raw)
+    assert len(shown) == len(raw) and shown == "a␛[31mb␇\ufffdc\td"
+    assert markdown_literal("*[x](y)* `z`") == r"\*\[x\]\(y\)\* \`z\`"
+
+
+def test_context_falls_back_to_the_indexed_text_when_the_file_changed(tmp_path):
+    from qa.tui.context import context_lines
+
+    FakeEngine(tmp_path)
+    cited = citation(1, USERS)
+    (tmp_path / SOURCE).write_text(DOCUMENT.replace("22,15", "99,99"), encoding="utf-8")
+    rows = context_lines(cited, [tmp_path], [(0, 3)])
+    assert "changed" in rows[0][1].plain and rows[1][1].plain == USERS
+    rows = context_lines(citation(1, USERS), [tmp_path / "elsewhere"], [])
+    assert rows[1][1].plain == USERS
+
+
+def test_context_shows_the_lines_around_the_passage(tmp_path):
+    from qa.tui.context import ANSWER_STYLE, context_lines
+
+    FakeEngine(tmp_path)
+    cited = citation(1, USERS)
+    start = USERS.index("22,15 millions")
+    rows = context_lines(cited, [tmp_path], [(start, start + len("22,15 millions"))])
+    assert [number for number, _ in rows] == [1, 2, 3]
+    line = rows[1][1]
+    highlighted = [line.plain[s.start : s.end] for s in line.spans if str(s.style) == ANSWER_STYLE]
+    assert highlighted == ["22,15 millions"]
+
+
+async def test_the_question_box_keeps_focus(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        for target in ("#citations", "#transcript", Turn):
+            await pilot.click(target)
+            assert app.focused is app.query_one(QuestionInput)
+        await pilot.press("tab")
+        assert app.focused is app.query_one(QuestionInput)

@@ -1,0 +1,86 @@
+"""Snapshots of the chat's main screens (pytest-textual-snapshot).
+
+Deterministic: the fake engine of test_tui, a fixed 140x45 terminal, and a
+document written to a fixed-named folder. Update after a deliberate change
+with ``pytest tests/test_tui_snapshots.py --snapshot-update`` and look at the
+SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from test_tui import SIZE, FakeEngine, answered, wait_until
+
+from qa.tui.app import create_app
+from qa.tui.widgets import QuestionInput
+
+
+@pytest.fixture
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("docs")
+
+
+def hold_still(pilot):
+    """A blinking cursor would make the screen depend on the moment it is taken."""
+    pilot.app.query_one(QuestionInput).cursor_blink = False
+
+
+async def ask(pilot, question, count):
+    hold_still(pilot)
+    pilot.app.query_one(QuestionInput).value = question
+    await pilot.press("enter")
+    await wait_until(pilot, answered(pilot.app, count))
+    await pilot.pause()
+
+
+def test_answer_with_citation(snap_compare, root):
+    async def run_before(pilot):
+        await ask(pilot, "When was DeepSeek launched?", 1)
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
+
+
+def test_follow_up_and_second_citation(snap_compare, root):
+    async def run_before(pilot):
+        await ask(pilot, "When was DeepSeek launched?", 1)
+        await ask(pilot, "And how many daily users does it have?", 2)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
+
+
+def test_not_in_the_documents_and_literal_text(snap_compare, root):
+    async def run_before(pilot):
+        await ask(pilot, "Show the brackets", 1)
+        await ask(pilot, "Who is the president of France?", 2)
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
+
+
+def test_loading_with_a_queued_question(snap_compare, root):
+    gate = threading.Event()  # never set: the engine stays loading
+    app = create_app(FakeEngine(root, gate=gate))
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await wait_until(pilot, lambda: "loading the encoders" in str(app.query_one("#status-label").content))
+        pilot.app.query_one(QuestionInput).value = "When was DeepSeek launched?"
+        await pilot.press("enter")
+        await pilot.pause()
+
+    try:
+        assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+    finally:
+        gate.set()
+
+
+def test_keys_screen(snap_compare, root):
+    async def run_before(pilot):
+        hold_still(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
