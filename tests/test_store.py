@@ -309,15 +309,16 @@ def test_second_build_waits_or_exits_with_a_clear_message(built, capsys):
         err = _one_line_error(capsys, ["index", str(docs), "--index", str(store.folder)], IndexBusy.exit_code)
         assert "another `qa index` is writing" in err
     # with --wait, the second one goes through once the first releases the lock
-    holder_done = threading.Event()
+    holding = threading.Event()
 
     def hold():
         with store.locked():
-            holder_done.wait(0.6)
+            holding.set()
+            time.sleep(0.6)
 
     thread = threading.Thread(target=hold)
     thread.start()
-    time.sleep(0.1)
+    assert holding.wait(10)
     started = time.monotonic()
     assert main(["index", str(docs), "--index", str(store.folder), "--wait", "10"]) == 0
     assert time.monotonic() - started >= 0.3
