@@ -1,0 +1,472 @@
+"""Is a generated answer said by the passages it cites? A check of markers and facts, across languages.
+
+A generated answer passes when:
+
+- it cites at least one passage, and each marker ``[n]`` names a passage that was given;
+- each checkable fact in it stands in the passages its sentence cites (or, for a
+  sentence without a marker, in all the passages the answer cites):
+  dates ("January 11, 2025" ↔ "11 janvier 2025" ↔ "2025-01-11"),
+  numbers ("22.15 million" ↔ "22,15 millions", "five" ↔ "cinq" ↔ "5"),
+  and names (capitalised words, acronyms, model names such as "R1"), compared
+  without case or accents and allowing the small spelling shifts of a name
+  between languages ("China" ↔ "Chine", "AI" ↔ "IA");
+- it is written in the question's language (English or French, when that can be told);
+- a question asking when (or how many) gets an answer holding a date (or a number).
+
+The tables below are general English and French words (months, number words,
+scales, function words), never words of any document. What this cannot check:
+a claim made of plain words only ("because it is cheaper") passes on its
+markers alone.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+MAX_ANSWER_CHARS = 300
+
+_MONTHS = {
+    # English
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
+    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+    # French (folded: no accents)
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
+    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
+    "decembre": 12,
+}  # fmt: skip
+# Month names that also stand alone as a fact ("in January"); short or ambiguous ones ("may", "mars") need a number.
+_STANDALONE_MONTHS = {m for m in _MONTHS if len(m) > 4 and m not in {"march", "mars"}} | {
+    "juin",
+    "mai",
+    "aout",
+    "june",
+    "july",
+}
+_STANDALONE_MONTHS.discard("may")
+_WEEKDAYS = set(
+    "monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche".split()
+)
+_NUMBER_WORDS = {
+    # English ("one" is left out of the facts: far more often a pronoun than a count)
+    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
+    # French (folded; "un", "une" are articles far more often than counts)
+    "zero ": 0, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17,
+    "dix-huit": 18, "dix-neuf": 19, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
+    "soixante-dix": 70, "quatre-vingt": 80, "quatre-vingts": 80, "quatre-vingt-dix": 90, "cent": 100,
+    "mille": 1000, "douzaine": 12,
+}  # fmt: skip
+_NUMBER_WORDS.pop("zero ")
+# Only in passages: counts an answer may translate ("one" ↔ "un").
+_PASSAGE_ONLY_NUMBER_WORDS = {"one": 1, "un": 1, "une": 1}
+_SCALES = {
+    "thousand": {1000}, "thousands": {1000}, "k": {1000}, "mille": {1000}, "milliers": {1000}, "millier": {1000},
+    "million": {10**6}, "millions": {10**6}, "m": {10**6}, "mn": {10**6},
+    "milliard": {10**9}, "milliards": {10**9}, "md": {10**9}, "mds": {10**9}, "bn": {10**9}, "b": {10**9},
+    "billion": {10**9, 10**12}, "billions": {10**9, 10**12},  # English and French "billion" differ
+    "trillion": {10**12, 10**18}, "trillions": {10**12, 10**18},
+}  # fmt: skip
+_ENGLISH = set(
+    "the was is are were and of in with by from which has have had it its that this these those to for "
+    "when what who how where why does did an at be been".split()
+)
+_FRENCH = set(
+    "le la les des du est sont etait ete et une dans pour avec sur qui que ses son sa par au aux ce cette "
+    "quand quel quelle quels quelles comment combien ou pourquoi il elle a-t-il a-t-elle".split()
+)
+_ABBREVIATIONS = set(_MONTHS) | set("mr mrs ms dr st vs etc mme mlle m no nr inc corp ltd co".split())
+_FUNCTION_WORDS = (
+    _ENGLISH
+    | _FRENCH
+    | set(
+        "a an i he she we they you according also however yes no not but or if as so then there here "
+        "il elle nous vous ils elles selon oui non mais ou si donc alors".split()
+    )
+)
+
+_MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
+_WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)*(?![\d])")
+_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_DAY = r"(\d{1,2})(?!\d)(?:er|st|nd|rd|th)?"
+_YEAR = r"(\d{4})(?!\d)"
+_DATE_PATTERNS = [
+    # 11 janvier 2025, 11 January 2025, 1er mars, 11th of January
+    re.compile(rf"(?<!\d){_DAY}\s+(?:of\s+|de\s+)?({_MONTH_ALT})\b\.?(?:,?\s+{_YEAR})?"),
+    # January 11, 2025; Jan. 11th
+    re.compile(rf"\b({_MONTH_ALT})\b\.?\s+{_DAY}(?!\s*(?:{_MONTH_ALT})\b)(?:,?\s+{_YEAR})?"),
+    # January 2025, janvier de 2025
+    re.compile(rf"\b({_MONTH_ALT})\b\.?\s+(?:of\s+|de\s+)?{_YEAR}"),
+    # 2025-01-11
+    re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"),
+    # 11/01/2025 or 01/11/2025 (day and month both tried)
+    re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)"),
+]
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, typographic apostrophes and spaces made plain."""
+    text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# -- facts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Date:
+    year: int | None
+    month: int | None
+    day: int | None
+
+
+@dataclass
+class Fact:
+    kind: str  # "date", "number" or "name"
+    text: str
+    supported: bool = False
+
+
+@dataclass
+class Verification:
+    ok: bool
+    reason: str = ""
+    text: str = ""  # the answer as it may be shown (trimmed to whole sentences)
+    cited: list[int] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+
+
+def find_dates(text: str) -> list[tuple[int, int, set[Date]]]:
+    """Dates in ``text``: (start, end, possible readings). ``text`` should be folded (same length)."""
+    found: list[tuple[int, int, set[Date]]] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(start: int, end: int, readings: set[Date]) -> None:
+        if readings and not any(s < end and start < e for s, e in taken):
+            taken.append((start, end))
+            found.append((start, end, readings))
+
+    for i, pattern in enumerate(_DATE_PATTERNS):
+        for m in pattern.finditer(text):
+            g = m.groups()
+            readings: set[Date] = set()
+            if i == 0:
+                day, month, year = int(g[0]), _MONTHS[g[1]], g[2]
+                if 1 <= day <= 31:
+                    readings.add(Date(int(year) if year else None, month, day))
+            elif i == 1:
+                month, day, year = _MONTHS[g[0]], int(g[1]), g[2]
+                if 1 <= day <= 31:
+                    readings.add(Date(int(year) if year else None, month, day))
+            elif i == 2:
+                readings.add(Date(int(g[1]), _MONTHS[g[0]], None))
+            elif i == 3:
+                y, mo, d = int(g[0]), int(g[1]), int(g[2])
+                if 1 <= mo <= 12 and 1 <= d <= 31:
+                    readings.add(Date(y, mo, d))
+            else:
+                a, b, y = int(g[0]), int(g[1]), int(g[2])
+                for d, mo in ((a, b), (b, a)):
+                    if 1 <= mo <= 12 and 1 <= d <= 31:
+                        readings.add(Date(y, mo, d))
+            add(m.start(), m.end(), readings)
+    for m in re.finditer(rf"\b({'|'.join(sorted(_STANDALONE_MONTHS, key=len, reverse=True))})\b", text):
+        add(m.start(), m.end(), {Date(None, _MONTHS[m.group(1)], None)})
+    found.sort(key=lambda f: f[0])
+    return found
+
+
+def _number_readings(token: str) -> set[Decimal]:
+    """The values a written number can have: "1,000" is a thousand in English and one in French."""
+    token = re.sub(r"[ \u00a0\u202f]", "", token)
+    readings: set[str] = set()
+    seps = [c for c in token if c in ".,"]
+    if not seps:
+        readings.add(token)
+    elif "." in seps and "," in seps:
+        decimal = token[max(token.rfind("."), token.rfind(","))]
+        other = "," if decimal == "." else "."
+        readings.add(token.replace(other, "").replace(decimal, "."))
+    elif len(seps) > 1:
+        readings.add(token.replace(seps[0], ""))
+    else:
+        sep = seps[0]
+        whole, frac = token.split(sep)
+        readings.add(f"{whole}.{frac}")
+        if len(frac) == 3:
+            readings.add(whole + frac)
+    out = set()
+    for r in readings:
+        try:
+            out.add(Decimal(r).normalize())
+        except InvalidOperation:
+            pass
+    return out
+
+
+def find_numbers(text: str, passage: bool = False) -> list[tuple[int, int, set[Decimal]]]:
+    """Numbers in folded ``text``, digits or words, with a scale word applied ("22,15 millions" → 22150000).
+
+    In a passage, each number also keeps its unscaled readings, so that an answer
+    may say "22.15 million" or "22,150,000" or just "22.15".
+    """
+    words = dict(_NUMBER_WORDS)
+    if passage:
+        words.update(_PASSAGE_ONLY_NUMBER_WORDS)
+    spots: list[tuple[int, int, set[Decimal]]] = [
+        (m.start(), m.end(), _number_readings(m.group(0))) for m in _NUMBER.finditer(text)
+    ]
+    word_alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    for m in re.finditer(rf"(?<![\w-])({word_alt})(?![\w-])", text):
+        spots.append((m.start(), m.end(), {Decimal(words[m.group(1)])}))
+    spots.sort(key=lambda s: s[0])
+    out = []
+    for start, end, values in spots:
+        scale = re.match(r"\s*(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b", text[end:])
+        if scale:
+            # "5 m" or "7 b" is a scale only right after the digits ("5m", "7B")
+            if len(scale.group(1)) == 1 and scale.group(0) != scale.group(1):
+                scale = None
+        if scale:
+            scaled = {(v * mult).normalize() for v in values for mult in _SCALES[scale.group(1)]}
+            values = values | scaled if passage else scaled
+            end += scale.end()
+        out.append((start, end, values))
+    return out
+
+
+def _name_tokens(sentence: str) -> list[str]:
+    """Names in a sentence: capitalised words past its start, words with inner capitals or digits, acronyms."""
+    names = []
+    tokens = list(_WORD.finditer(sentence))
+    for i, m in enumerate(tokens):
+        word = re.sub(r"['’]s$", "", m.group(0)).strip(".'’")
+        if not word or not any(c.isalpha() for c in word) or re.fullmatch(r"\d+(?:st|nd|rd|th|er|e|eme|ème)", word):
+            continue
+        folded = fold(word)
+        if folded in _FUNCTION_WORDS or folded in _MONTHS or folded in _WEEKDAYS or folded in _NUMBER_WORDS:
+            continue
+        inner_capital = any(c.isupper() for c in word[1:])
+        has_digit = any(c.isdigit() for c in word)
+        # A capital opening the sentence is grammar, unless a capitalised word follows ("Marie Dupont said").
+        opens_name = i == 0 and len(tokens) > 1 and tokens[1].group(0)[:1].isupper()
+        if inner_capital or has_digit or (word[0].isupper() and (i > 0 or opens_name)):
+            names.append(word)
+    return names
+
+
+def _name_in(name: str, passage_words: set[str], acronyms: set[str]) -> bool:
+    folded = fold(name)
+    if folded in passage_words:
+        return True
+    parts = [p for p in re.split(r"[-.'’]", folded) if p]
+    if len(parts) > 1 and all(p in passage_words or p.isdigit() for p in parts):
+        return True
+    if name.isupper() and len(name) <= 5:
+        return "".join(sorted(folded)) in acronyms  # AI ↔ IA, CCP ↔ PCC
+    if len(folded) < 4:
+        return False
+    for word in passage_words:
+        if word.startswith(folded) and word[len(folded) : len(folded) + 1] in ("-", ""):
+            return True
+        if abs(len(word) - len(folded)) <= 3 and difflib.SequenceMatcher(None, folded, word).ratio() >= 0.8:
+            return True
+    return False
+
+
+# -- language ------------------------------------------------------------------
+
+
+def language_of(text: str) -> str | None:
+    """'en' or 'fr' when the function words say so clearly, else None."""
+    words = [fold(w) for w in _WORD.findall(text)]
+    en = sum(w in _ENGLISH for w in words)
+    fr = sum(w in _FRENCH for w in words)
+    if en > fr and en >= 1:
+        return "en"
+    if fr > en and fr >= 1:
+        return "fr"
+    return None
+
+
+# -- the check -----------------------------------------------------------------
+
+
+def clean_generated(text: str) -> str:
+    """The model's text without chat-template leftovers, a leading "Answer:", or surrounding quotes."""
+    text = re.sub(r"<\|?/?(?:end_of_turn|start_of_turn|im_end|im_start|eos|s)\|?>", " ", text or "")
+    text = re.sub(r"^\s*(?:\*\*)?(?:answer|réponse|reponse)\s*(?:\*\*)?\s*:\s*", "", text, flags=re.IGNORECASE)
+    # The answer is its first paragraph: what follows a blank line or an echoed prompt is not part of it.
+    text = re.split(r"\n\s*\n|<passages?\b|\n\s*Question\s*:", text.strip(), maxsplit=1, flags=re.IGNORECASE)[0]
+    text = " ".join(text.split())
+    if len(text) >= 2 and text[0] in '"«“' and text[-1] in '"»”':
+        text = text[1:-1].strip()
+    return text
+
+
+def is_not_found(text: str, marker: str = "NOT FOUND") -> bool:
+    return fold(text).strip(" .!").startswith(fold(marker))
+
+
+def markers(text: str) -> list[int]:
+    """Passage numbers cited in ``text``: [1], [1, 2], [1-3]."""
+    out: list[int] = []
+    for m in _MARKER.finditer(text):
+        for part in re.split(r"\s*[,;]\s*", m.group(1)):
+            bounds = re.split(r"\s*[–-]\s*", part)
+            if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
+                low, high = int(bounds[0]), int(bounds[1])
+                if 0 < high - low < 20:
+                    out.extend(range(low, high + 1))
+                    continue
+            out.extend(int(b) for b in bounds if b.isdigit())
+    return out
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences, each keeping the markers that follow its full stop ("… 2025. [1]")."""
+    pieces: list[str] = []
+    start = 0
+    for m in re.finditer(r"(?<=[.!?])\s+", text):
+        before = re.search(r"([^\W\d_]+)\.$", text[start : m.start()])
+        if before and (fold(before.group(1)) in _ABBREVIATIONS or len(before.group(1)) == 1):
+            continue  # "Jan. 11", "Dr. Martin", "J. Martin": not the end of a sentence
+        pieces.append(text[start : m.start()])
+        start = m.end()
+    pieces.append(text[start:])
+    pieces = [p for p in pieces if p.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        lead = re.match(r"^(?:\s*\[[^\]]*\])+", piece)
+        if lead and out:
+            out[-1] += " " + lead.group(0).strip()
+            piece = piece[lead.end() :].strip()
+            if not piece:
+                continue
+        out.append(piece)
+    return out
+
+
+def _trim(text: str, limit: int) -> str | None:
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for sentence in _sentences(text):
+        candidate = f"{kept} {sentence}".strip()
+        if len(candidate) > limit:
+            break
+        kept = candidate
+    return kept or None
+
+
+class _PassageFacts:
+    def __init__(self, text: str):
+        folded = fold(text)
+        self.dates = [r for _, _, readings in find_dates(folded) for r in readings]
+        self.numbers: set[Decimal] = set()
+        for _, _, values in find_numbers(folded, passage=True):
+            self.numbers |= values
+        self.words = {w.strip(".'") for w in _WORD.findall(folded)}
+        self.words |= {p for w in list(self.words) for p in re.split(r"[-.']", w) if p}
+        parts = [p for w in _WORD.findall(text) for p in re.split(r"[-.'’]", w)]
+        self.acronyms = {"".join(sorted(fold(p))) for p in parts if p.isupper() and len(p) <= 5}
+
+
+def _date_supported(date: Date, passages: Iterable[_PassageFacts]) -> bool:
+    for p in passages:
+        for d in p.dates:
+            if date.month is not None and d.month != date.month:
+                continue
+            if date.day is not None and d.day != date.day:
+                continue
+            if date.year is not None and d.year != date.year:
+                if d.year is not None or Decimal(date.year) not in p.numbers:
+                    continue
+            return True
+    return False
+
+
+def verify(answer: str, passages: Sequence[str], question: str = "") -> Verification:
+    """Check a generated ``answer`` against the numbered ``passages`` (1-based, as given to the model)."""
+    text = clean_generated(answer)
+    if not text:
+        echoed = bool((answer or "").strip())
+        return Verification(
+            False, "the model echoed the prompt instead of answering" if echoed else "the answer is empty"
+        )
+    trimmed = _trim(text, MAX_ANSWER_CHARS)
+    if trimmed is None:
+        return Verification(False, f"the answer's first sentence is longer than {MAX_ANSWER_CHARS} characters")
+    text = trimmed
+    cited = markers(text)
+    if not cited:
+        return Verification(False, "the answer cites no passage (no [n] marker)", text)
+    bad = sorted({n for n in cited if not 1 <= n <= len(passages)})
+    if bad:
+        given = f"passages 1-{len(passages)} were" if len(passages) > 1 else "passage 1 was"
+        return Verification(
+            False, f"the answer cites [{', '.join(map(str, bad))}], but only {given} given", text, cited
+        )
+    cited = sorted(set(cited))
+    facts_of = {n: _PassageFacts(passages[n - 1]) for n in cited}
+    question_words = {fold(w) for w in _WORD.findall(question)}
+    facts: list[Fact] = []
+    first_failure = ""
+    for sentence in _sentences(text):
+        own = sorted(set(markers(sentence)))
+        scope = [facts_of[n] for n in (own or cited)]
+        where = ", ".join(f"[{n}]" for n in (own or cited))
+        body = _MARKER.sub(" ", sentence)
+        folded = fold(body)
+        dates = find_dates(folded)
+        for start, end, readings in dates:
+            ok = any(_date_supported(r, scope) for r in readings)
+            facts.append(Fact("date", body[start:end], ok))
+            if not ok and not first_failure:
+                first_failure = f"the date «{body[start:end]}» is not in the cited passages {where}"
+        blanked = "".join(" " if any(s <= i < e for s, e, _ in dates) else c for i, c in enumerate(folded))
+        for start, end, values in find_numbers(blanked):
+            supported = set().union(*(p.numbers for p in scope)) if scope else set()
+            ok = bool(values & supported)
+            facts.append(Fact("number", body[start:end].strip(), ok))
+            if not ok and not first_failure:
+                first_failure = f"the number «{body[start:end].strip()}» is not in the cited passages {where}"
+        for name in _name_tokens(body):
+            if fold(name) in question_words:
+                continue  # the question's own words are not a claim of the model
+            ok = any(_name_in(name, p.words, p.acronyms) for p in scope)
+            facts.append(Fact("name", name, ok))
+            if not ok and not first_failure:
+                first_failure = f"the name «{name}» is not in the cited passages {where}"
+    if first_failure:
+        return Verification(False, first_failure, text, cited, facts)
+    asked, said = language_of(question), language_of(_MARKER.sub(" ", text))
+    if asked and said and asked != said:
+        names = {"en": "English", "fr": "French"}
+        return Verification(
+            False, f"the answer is in {names[said]}, the question in {names[asked]}", text, cited, facts
+        )
+    kind = _asks_for(question)
+    if kind and not any(f.kind == kind or (kind == "number" and f.kind == "date") for f in facts):
+        what = {"date": "a date", "number": "a number"}[kind]
+        return Verification(False, f"the question asks for {what} and the answer gives none", text, cited, facts)
+    return Verification(True, "", text, cited, facts)
+
+
+def _asks_for(question: str) -> str | None:
+    q = fold(question)
+    if re.search(r"\b(?:when|what date|which date|what year|which year|quand|quelle date|quelle annee)\b", q):
+        return "date"
+    if re.search(r"\b(?:how many|how much|what percentage|combien|quel pourcentage)\b", q):
+        return "number"
+    return None
