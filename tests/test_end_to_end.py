@@ -88,7 +88,9 @@ def test_eval_prints_the_same_scores_as_the_shared_scorer(seeds_index, tmp_path)
     questions = SHARED_EVAL / "questions.jsonl"
     ours = run_qa("eval", str(questions))
     assert ours.returncode == 0, ours.stderr
-    texts = [json.loads(line)["question"] for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [
+        json.loads(line)["question"] for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     answers = run_qa("ask", "--json", "-", stdin="\n".join(texts) + "\n")
     results = tmp_path / "results.jsonl"
     results.write_text(answers.stdout, encoding="utf-8")
