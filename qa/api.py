@@ -78,7 +78,12 @@ class Engine:
         if self._answerer is not None:
             return
         store = IndexStore(self.index_dir)
-        manifest = store.read_manifest() if (self.index_dir / "CURRENT").exists() else None
+        try:
+            manifest = store.read_manifest() if (self.index_dir / "CURRENT").exists() else None
+        except IndexUnavailable:
+            if not self.is_default_index:
+                raise
+            manifest = None  # the default index is ours to rebuild from seeds/
         model = self.model or os.environ.get("QA_MODEL") or (manifest.model if manifest else DEFAULT_MODEL)
         folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
         reason = None
@@ -94,7 +99,15 @@ class Engine:
             if notice:
                 notice(f"building the index in {self.index_dir} from {', '.join(str(f) for f in folders)}: {reason}")
             self.build(folders, model, progress)
-        self._load(store, notice)
+        try:
+            self._load(store, notice)
+        except IndexUnavailable as exc:
+            if not self.is_default_index or reason:
+                raise
+            if notice:
+                notice(f"rebuilding the index in {self.index_dir}: {exc.message.split(':')[0]}")
+            self.build(folders, model, progress)
+            self._load(store, notice)
 
     def build(self, folders: list[Path], model: str, progress: Progress | None = None):
         from qa.embedding import SentenceTransformerEmbedder
