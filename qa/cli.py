@@ -229,7 +229,7 @@ def cmd_eval(args) -> int:
 def cmd_chat(args) -> int:
     from qa.tui.app import run
 
-    return run(_engine(args))
+    return run(_engine(args), llm=_llm_settings(args))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -246,6 +246,22 @@ def build_parser() -> argparse.ArgumentParser:
             "--model",
             metavar="NAME_OR_PATH",
             help="sentence-transformers model (default: $QA_MODEL or all-MiniLM-L6-v2)",
+        )
+
+    def llm_options(p):
+        p.add_argument(
+            "--llm-url",
+            metavar="URL",
+            help="OpenAI-compatible endpoint for generated answers, e.g. http://localhost:11434/v1"
+            " (default: $QA_LLM_URL; key from $QA_LLM_API_KEY)",
+        )
+        p.add_argument("--llm-model", metavar="NAME", help="model name at that endpoint (default: $QA_LLM_MODEL)")
+        p.add_argument(
+            "--llm-timeout",
+            type=float,
+            default=60.0,
+            metavar="SECONDS",
+            help="give up on the LLM after this (default 60)",
         )
 
     p = sub.add_parser("index", help="build or refresh an index from folders of .txt/.md files")
@@ -269,20 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations to show (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
-    p.add_argument(
-        "--llm-url",
-        metavar="URL",
-        help="OpenAI-compatible endpoint for generated answers, e.g. http://localhost:11434/v1 (default: $QA_LLM_URL;"
-        " key from $QA_LLM_API_KEY)",
-    )
-    p.add_argument("--llm-model", metavar="NAME", help="model name at that endpoint (default: $QA_LLM_MODEL)")
-    p.add_argument(
-        "--llm-timeout", type=float, default=60.0, metavar="SECONDS", help="give up on the LLM after this (default 60)"
-    )
+    llm_options(p)
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("chat", help="open the terminal chat")
+    p = sub.add_parser("chat", help="open the terminal chat (ctrl+g: generated or extractive answers)")
     common(p)
+    llm_options(p)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")

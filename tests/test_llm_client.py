@@ -31,6 +31,7 @@ class FakeEndpoint:
         self.reply = "DeepSeek was launched on January 11, 2025 [1]."
         self.requests: list[dict] = []
         self.headers: list[dict] = []
+        self.hold: threading.Event | None = None  # when set by a test, the stream waits on it after two pieces
 
 
 def _handler(endpoint: FakeEndpoint):
@@ -93,6 +94,8 @@ def _handler(endpoint: FakeEndpoint):
                     self.wfile.flush()
                     if mode == "trickle":
                         time.sleep(0.4)
+                    if endpoint.hold is not None and i == 1:
+                        endpoint.hold.wait(10)
                     if mode == "stream-error" and i == 1:
                         self.wfile.write(b'data: {"error": {"message": "out of memory"}}\n\n')
                         return

@@ -13,17 +13,21 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from rich.console import Console
+from test_llm_client import SECRET, FakeEndpoint, _free_port, _handler
 from textual.widgets import Markdown, Static
 
 from qa.answering import Answer, Citation
 from qa.errors import IndexUnavailable
+from qa.llm import LLMSettings
 from qa.tui.app import create_app
 from qa.tui.help import HelpScreen
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
+from qa.tui.widgets import DRAFT_LABEL, CitationPanel, LoadStatus, QuestionInput, Turn
 
 pytestmark = pytest.mark.anyio
 SIZE = (140, 45)
@@ -376,3 +380,176 @@ async def test_the_question_box_keeps_focus(tmp_path):
             assert app.focused is app.query_one(QuestionInput)
         await pilot.press("tab")
         assert app.focused is app.query_one(QuestionInput)
+
+
+# -- generated answers (qa chat --llm-url) -------------------------------------------
+# A small OpenAI-compatible server on 127.0.0.1 that streams a fixed reply (the one of
+# test_llm_client): no model, no network, but the real HTTP client and the real check.
+
+
+@contextmanager
+def fake_llm_server():
+    state = FakeEndpoint()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        if state.hold is not None:
+            state.hold.set()
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def llm_endpoint():
+    with fake_llm_server() as state:
+        yield state
+
+
+def llm_app(tmp_path: Path, url: str):
+    return create_app(FakeEngine(tmp_path), llm=LLMSettings(url=url, model="fake-model", api_key=SECRET))
+
+
+def everything_shown(app) -> str:
+    """All the text of the screen's widgets, the notifications and the titles."""
+    texts = [text_of(w) for w in app.query(Static)]
+    texts += [m.source for m in app.query(Markdown)]
+    texts += [n.message for n in app._notifications] + [app.title, app.sub_title]
+    return "\n".join(texts)
+
+
+async def test_generated_answer_streams_a_draft_then_the_verified_answer(tmp_path, llm_endpoint):
+    llm_endpoint.hold = threading.Event()
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        assert "generated answers" in app.sub_title
+        await ask(pilot, "When was DeepSeek launched?")
+        turn = app.query_one(Turn)
+        await wait_until(pilot, lambda: "DeepSeek was" in turn.draft, what="the streamed draft")
+        draft = text_of(turn.query_one(".draft", Static))
+        assert DRAFT_LABEL in draft and "DeepSeek was" in draft  # visibly provisional
+        assert turn.answer is None and app.answering and not turn.query(Markdown)
+        llm_endpoint.hold.set()
+        await wait_until(pilot, answered(app), what="the verified answer")
+        assert turn.answer.answered_by == "llm" and turn.notice is None
+        assert turn.query_one(Markdown).source == r"DeepSeek was launched on January 11, 2025 \[1\]\."
+        assert not turn.query(".draft") and "Written by the LLM" in text_of(turn.query_one(".generated", Static))
+        shown = panel_text(app)
+        assert "notes/deepseek.txt:2" in shown and "11 janvier 2025" in shown  # the passage, verbatim
+        request = llm_endpoint.requests[0]
+        assert request["model"] == "fake-model" and LAUNCH in request["messages"][-1]["content"]
+        assert llm_endpoint.headers[-1]["Authorization"] == f"Bearer {SECRET}"
+        assert SECRET not in everything_shown(app)
+
+
+async def test_refused_llm_answer_shows_the_extractive_one_with_the_reason(tmp_path, llm_endpoint):
+    llm_endpoint.reply = "DeepSeek was launched on January 20, 2025 [1]."
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        turn = app.query_one(Turn)
+        assert turn.answer.answered_by == "extractive"
+        assert "11 janvier 2025" in turn.query_one(Markdown).source
+        notice = text_of(turn.query_one(".llm-notice", Static))
+        assert "January 20, 2025" in notice and "extractive" in notice and notice.count("\n") == 1
+        assert not turn.query(".draft") and not turn.query(".generated")
+        assert SECRET not in everything_shown(app)
+
+
+async def test_endpoint_down_gives_the_extractive_answer_with_a_notice(tmp_path):
+    app = llm_app(tmp_path, f"http://127.0.0.1:{_free_port()}/v1")
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        turn = app.query_one(Turn)
+        assert turn.answer.answered_by == "extractive" and "11 janvier 2025" in turn.query_one(Markdown).source
+        assert "Cannot reach the LLM endpoint" in text_of(turn.query_one(".llm-notice", Static))
+
+
+async def test_abstention_does_not_ask_the_llm(tmp_path, llm_endpoint):
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Who is the president of France?")
+        await wait_until(pilot, answered(app))
+        assert app.query_one(Turn).answer.abstained and llm_endpoint.requests == []
+        assert not app.query(".llm-notice")
+
+
+async def test_ctrl_g_switches_between_generated_and_extractive(tmp_path, llm_endpoint):
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await pilot.press("ctrl+g")
+        assert not app.generate and app.sub_title == "ready"
+        assert any("Extractive answers" in n.message for n in app._notifications)
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        assert app.query_one(Turn).answer.answered_by == "extractive" and llm_endpoint.requests == []
+        await pilot.press("ctrl+g")
+        assert app.generate and "generated" in app.sub_title
+        assert any("Generated answers" in n.message and "fake-model" in n.message for n in app._notifications)
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app, 2))
+        assert list(app.query(Turn))[1].answer.answered_by == "llm" and len(llm_endpoint.requests) == 1
+        assert SECRET not in everything_shown(app)
+
+
+async def test_ctrl_g_without_an_endpoint_says_how_to_set_one(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await pilot.press("ctrl+g")
+        assert not app.generate and app.sub_title == "ready"
+        assert any("--llm-url" in n.message for n in app._notifications)
+
+
+async def test_clear_during_a_generation_drops_it(tmp_path, llm_endpoint):
+    llm_endpoint.hold = threading.Event()
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, lambda: any(t.draft for t in app.query(Turn)), what="the draft")
+        await pilot.press("ctrl+l")
+        llm_endpoint.hold.set()
+        await wait_until(pilot, lambda: not app.answering, what="the cancelled generation")
+        assert not app.query(Turn)
+        await ask(pilot, "When was DeepSeek launched?")  # the next question is answered as usual
+        await wait_until(pilot, answered(app))
+        assert app.query_one(Turn).answer.answered_by == "llm"
+
+
+async def test_keys_and_palette_offer_the_switch(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        assert "Generated or extractive answers" in titles
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert any("ctrl+g" in text_of(w) for w in app.screen.query(Static))
+
+
+def test_chat_command_passes_the_llm_settings(monkeypatch):
+    import qa.tui.app
+    from qa import cli
+
+    seen = {}
+    monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None: seen.setdefault("llm", llm) and 0)
+    monkeypatch.setattr(cli, "_engine", lambda args: object())
+    monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
+    monkeypatch.delenv("QA_LLM_URL", raising=False)
+    cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"])
+    llm = seen["llm"]
+    assert (llm.url, llm.model, llm.api_key) == ("http://127.0.0.1:9/v1", "m", SECRET)
+    seen.clear()
+    cli.main(["chat"])
+    assert seen["llm"] is None
+    monkeypatch.setenv("QA_LLM_URL", "http://127.0.0.1:9/v1")
+    seen.clear()
+    cli.main(["chat"])
+    assert seen["llm"].url == "http://127.0.0.1:9/v1"

@@ -11,15 +11,21 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_tui import SIZE, FakeEngine, answered, wait_until
+from test_tui import SIZE, FakeEngine, answered, fake_llm_server, llm_app, wait_until
 
 from qa.tui.app import create_app
-from qa.tui.widgets import QuestionInput
+from qa.tui.widgets import QuestionInput, Turn
 
 
 @pytest.fixture
 def root(tmp_path_factory):
     return tmp_path_factory.mktemp("docs")
+
+
+@pytest.fixture
+def llm_endpoint():
+    with fake_llm_server() as state:
+        yield state
 
 
 def hold_still(pilot):
@@ -84,3 +90,31 @@ def test_keys_screen(snap_compare, root):
         await pilot.pause()
 
     assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
+
+
+def test_generated_answer_draft(snap_compare, root, llm_endpoint):
+    """The LLM's draft while it streams: visibly provisional."""
+    llm_endpoint.hold = threading.Event()  # the stream stops after two pieces
+    app = llm_app(root, llm_endpoint.url)
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await wait_until(pilot, lambda: app.state == "ready")
+        pilot.app.query_one(QuestionInput).value = "When was DeepSeek launched?"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any(t.draft.startswith("DeepSeek was") for t in app.query(Turn)))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_generated_answer_verified_and_refused(snap_compare, root, llm_endpoint):
+    app = llm_app(root, llm_endpoint.url)
+
+    async def run_before(pilot):
+        await wait_until(pilot, lambda: app.state == "ready")
+        await ask(pilot, "When was DeepSeek launched?", 1)
+        llm_endpoint.reply = "DeepSeek was launched on January 20, 2025 [1]."
+        await ask(pilot, "When was DeepSeek launched?", 2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -10,7 +10,14 @@ The threads are daemon threads rather than Textual thread workers: those run
 in asyncio's default executor, which ``App.run`` waits for on exit, so ctrl+q
 during a model load or an index build would hang until it finished.
 
-``create_app(engine)`` is used by both ``run`` and the tests, which pass a fake
+With an LLM endpoint (``qa chat --llm-url URL`` or ``QA_LLM_URL``), answers are
+generated: the answering thread gets the extractive answer, then calls
+``qa.llm.generate_answer`` on it, streaming the model's tokens into the turn as a
+draft; the draft is replaced by the verified answer, or by the extractive answer
+with the one-line reason. ctrl+g switches between generated and extractive
+answers for the next questions.
+
+``create_app(engine, llm=None)`` is used by both ``run`` and the tests, which pass a fake
 engine with the same three members: ``prepare``, ``answer`` and ``index``.
 """
 
@@ -70,9 +77,23 @@ class Crashed(Message):
 
 
 class Answered(Message):
-    def __init__(self, turn: Turn, answer=None, error: str | None = None):
+    def __init__(self, turn: Turn, answer=None, error: str | None = None, notice: str | None = None):
         super().__init__()
-        self.turn, self.answer, self.error = turn, answer, error
+        self.turn, self.answer, self.error, self.notice = turn, answer, error, notice
+
+
+class Drafting(Message):
+    """The extractive answer is in; the LLM is now writing one (a draft until it is checked)."""
+
+    def __init__(self, turn: Turn):
+        super().__init__()
+        self.turn = turn
+
+
+class DraftToken(Message):
+    def __init__(self, turn: Turn, text: str):
+        super().__init__()
+        self.turn, self.text = turn, text
 
 
 class ChatApp(App[int]):
@@ -85,14 +106,18 @@ class ChatApp(App[int]):
         Binding("ctrl+down", "select_turn(1)", "Later answer", show=False, priority=True),
         Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False),
+        Binding("ctrl+g", "toggle_llm", "LLM on/off", priority=True),
         Binding("ctrl+l", "clear", "Clear", priority=True),
         Binding("f1", "help", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine):
+    def __init__(self, engine, llm=None):
         super().__init__()
         self.engine = engine
+        self.llm = llm  # qa.llm.LLMSettings, or None: extractive answers only
+        self.generate = llm is not None  # ctrl+g switches
+        self._cancel = threading.Event()  # set to stop the generation under way
         self.state = "loading"  # then "ready" or "failed"
         self.load_error = ""
         self.conversation = Conversation()
@@ -140,7 +165,7 @@ class ChatApp(App[int]):
 
     def on_loaded(self) -> None:
         self.state = "ready"
-        self.sub_title = "ready"
+        self._show_mode()
         self.query_one(LoadStatus).display = False
         self._pump()
 
@@ -191,18 +216,41 @@ class ChatApp(App[int]):
         turn.set_searched(searched)
         turn.set_status("Searching the documents…")
         self.answering = True
-        _in_background(lambda: self._answer(turn), "qa-answer")
+        self._cancel = cancel = threading.Event()
+        llm = self.llm if self.generate else None  # decided when the question starts
+        _in_background(lambda: self._answer(turn, llm, cancel), "qa-answer")
 
-    def _answer(self, turn: Turn) -> None:
+    def _answer(self, turn: Turn, llm=None, cancel: threading.Event | None = None) -> None:
         searched = turn.searched if turn.searched != turn.question else None
         try:
             answer = self.engine.answer(turn.question, searched_question=searched)
+            notice = None
+            if llm is not None and not answer.abstained and answer.citations:
+                from qa.llm import generate_answer
+
+                self.post_message(Drafting(turn))
+                result = generate_answer(
+                    answer, llm, on_token=lambda text: self.post_message(DraftToken(turn, text)), cancel=cancel
+                )
+                answer, notice = result.answer, result.notice
         except QAError as exc:
             self.post_message(Answered(turn, error=exc.message))
         except Exception as exc:  # noqa: BLE001 - a bug: shown as a traceback by the app, not lost in a thread
             self.post_message(Crashed(exc))
         else:
-            self.post_message(Answered(turn, answer))
+            self.post_message(Answered(turn, answer, notice=notice))
+
+    async def on_drafting(self, event: Drafting) -> None:
+        if self.is_running and event.turn.is_attached:
+            await event.turn.start_draft()
+            self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
+
+    def on_draft_token(self, event: DraftToken) -> None:
+        if self.is_running and event.turn.is_attached:
+            event.turn.add_draft(event.text)
+            transcript = self.query_one("#transcript", VerticalScroll)
+            if transcript.max_scroll_y - transcript.scroll_y <= 2:  # follow the draft unless scrolled up
+                transcript.scroll_end(animate=False)
 
     def on_crashed(self, event: Crashed) -> None:
         raise event.error
@@ -216,7 +264,7 @@ class ChatApp(App[int]):
                 turn.show_error(event.error)
                 self.notify(event.error, severity="error", markup=False)
             else:
-                await turn.show_answer(event.answer)
+                await turn.show_answer(event.answer, notice=event.notice)
                 self._select(turn)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         # Free only once the answer is on screen: tests wait for this.
@@ -278,9 +326,39 @@ class ChatApp(App[int]):
         transcript = self.query_one("#transcript", VerticalScroll)
         (transcript.scroll_page_down if direction > 0 else transcript.scroll_page_up)(animate=False)
 
+    # -- generated answers --------------------------------------------------------
+    def _show_mode(self) -> None:
+        if self.state == "ready":
+            self.sub_title = "ready · generated answers (LLM)" if self.generate else "ready"
+
+    def action_toggle_llm(self) -> None:
+        """Generated (LLM) or extractive answers, for the next questions."""
+        if self.llm is None:
+            self.notify(
+                "No LLM endpoint is set: start the chat with --llm-url URL (or set QA_LLM_URL) for generated answers.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.generate = not self.generate
+        if self.generate:
+            where = self.llm.display_url + (f", model {self.llm.model}" if self.llm.model else "")
+            message = (
+                f"Generated answers: written by the LLM at {where}, shown only if the cited passages "
+                "hold their dates, numbers and names."
+            )
+        else:
+            message = "Extractive answers: quoted from the documents, no LLM."
+        self.notify(message, title="Next answers", markup=False)
+        self._show_mode()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()  # a generation under way stops at its next token
+
     # -- other actions -------------------------------------------------------------
     async def action_clear(self) -> None:
         """A fresh conversation: transcript, queue and follow-up context emptied (question history kept)."""
+        self._cancel.set()  # the answer being written is for a turn that goes away
         self._pending.clear()
         self.conversation.clear()
         self.selected = None
@@ -299,6 +377,11 @@ class ChatApp(App[int]):
         yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         yield SystemCommand("Keys", "List the keys of the chat", self.action_help)
         yield SystemCommand("Clear", "Clear the conversation and start afresh", self.action_clear)
+        yield SystemCommand(
+            "Generated or extractive answers",
+            "Switch between answers written by the LLM (checked against the passages) and quoted ones",
+            self.action_toggle_llm,
+        )
         yield SystemCommand("Next citation", "Show the next cited passage", lambda: self.action_citation(1))
         yield SystemCommand("Previous citation", "Show the previous cited passage", lambda: self.action_citation(-1))
         yield SystemCommand("Earlier answer", "Select the earlier answer", lambda: self.action_select_turn(-1))
@@ -309,13 +392,14 @@ def _in_background(work, name: str) -> None:
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
-def create_app(engine) -> ChatApp:
-    return ChatApp(engine)
+def create_app(engine, llm=None) -> ChatApp:
+    """The chat over ``engine``; ``llm`` (qa.llm.LLMSettings) turns generated answers on."""
+    return ChatApp(engine, llm=llm)
 
 
-def run(engine) -> int:
+def run(engine, llm=None) -> int:
     """Run the chat until the person quits; the exit status."""
-    app = create_app(engine)
+    app = create_app(engine, llm=llm)
     app.run()
     status = app.return_code or 0
     if app.state == "loading" or app.answering:

@@ -14,6 +14,7 @@ KEYS = [
     ("ctrl+n / ctrl+b", "next / previous citation of the selected answer"),
     ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click an answer)"),
     ("PageUp / PageDown", "scroll the transcript"),
+    ("ctrl+g", "generated (LLM) or extractive answers, with --llm-url"),
     ("ctrl+l", "clear the conversation (follow-ups start afresh)"),
     ("ctrl+p", "command palette: the same actions by name"),
     ("F1 or ?", "this list (? on an empty question line)"),
@@ -23,7 +24,9 @@ KEYS = [
 ABOUT = (
     "Answers quote the documents and cite file:line. A follow-up such as “And how many users does it have?” "
     "is resolved against the earlier questions; the question actually searched is shown under yours. "
-    "In the citations panel the passage is underlined and the answer highlighted."
+    "In the citations panel the passage is underlined and the answer highlighted. "
+    "A generated answer streams in as a draft and is shown only if the passages it cites hold its facts; "
+    "otherwise the quoted answer is shown, with the reason."
 )
 
 

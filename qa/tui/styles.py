@@ -72,6 +72,23 @@ CSS = """
     color: $text-muted;
 }
 
+/* A draft streamed by the LLM is provisional: dim, italic, a dashed edge, until it is checked. */
+.turn .draft {
+    color: $text-muted;
+    text-style: italic;
+    border-left: dashed $warning 60%;
+    padding-left: 1;
+}
+
+.turn .generated {
+    color: $text-muted;
+    text-style: italic;
+}
+
+.turn .llm-notice {
+    color: $warning;
+}
+
 /* "Not in the documents" is not an answer: it looks like a warning, not like prose. */
 .turn .abstained {
     color: $warning;

@@ -21,6 +21,8 @@ from qa.tui.context import answer_spans, render_context
 from qa.tui.literal import literal, markdown_literal
 
 NOT_IN_DOCUMENTS = "Not in the documents"
+DRAFT_LABEL = "Draft from the LLM, not checked yet"
+GENERATED_NOTE = "Written by the LLM; its dates, numbers and names are in the cited passages."
 
 
 def line_span(citation) -> str:
@@ -94,6 +96,8 @@ class Turn(Vertical):
         self.question = question
         self.searched = ""
         self.answer = None  # qa.answering.Answer once answered
+        self.draft = ""  # what the LLM has streamed so far, before it is checked
+        self.notice = None  # why the LLM's answer was not used, if it was not
 
     def compose(self):
         yield Static(Text.assemble(("› ", "bold"), literal(self.question)), classes="question")
@@ -111,15 +115,37 @@ class Turn(Vertical):
             line.update(Text.assemble(("searched: ", "italic"), literal(searched)))
             line.add_class("-shown")
 
-    async def show_answer(self, answer) -> None:
-        await self.query_one(".status").remove()
+    async def start_draft(self) -> None:
+        """The LLM is writing: its tokens go into a draft that looks provisional until checked."""
+        self.set_status("Writing an answer with the LLM…")
+        if not self.query(".draft"):
+            await self.mount(Static(self._draft_text(), classes="draft"))
+
+    def add_draft(self, text: str) -> None:
+        self.draft += text
+        for draft in self.query(".draft").results(Static):
+            draft.update(self._draft_text())
+
+    def _draft_text(self) -> Text:
+        # The model's text is shown literally: never markup, no control characters.
+        lines = Text("\n").join(literal(line) for line in (self.draft or "…").split("\n"))
+        return Text.assemble((DRAFT_LABEL, "bold"), "\n", lines)
+
+    async def show_answer(self, answer, notice: str | None = None) -> None:
+        await self.query(".status, .draft").remove()
         self.answer = answer
+        self.notice = notice
         if answer.abstained:
             message = Text.assemble((NOT_IN_DOCUMENTS, "bold"), " — no passage of the documents answers this question.")
             await self.mount(Static(message, classes="abstained"))
             return
         sources = Text("  ").join(Text.assemble((f"[{c.n}] ", "bold"), literal(line_span(c))) for c in answer.citations)
-        await self.mount(Markdown(answer_markdown(answer), classes="answer"), Static(sources, classes="sources"))
+        widgets = [Markdown(answer_markdown(answer), classes="answer"), Static(sources, classes="sources")]
+        if getattr(answer, "answered_by", "") == "llm":
+            widgets.append(Static(Text(GENERATED_NOTE), classes="generated"))
+        if notice:
+            widgets.append(Static(literal(notice[:1].upper() + notice[1:]), classes="llm-notice"))
+        await self.mount(*widgets)
 
     def show_error(self, message: str) -> None:
         status = self.query_one(".status", Static)
