@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -48,10 +49,14 @@ _SYLLABLES = [c + v for c in "bcdfghjklmnprstvz" for v in ("a", "e", "i", "o", "
 
 
 def vocabulary(size: int) -> list[str]:
-    """Distinct pronounceable words, deterministic (3-4 syllables)."""
+    """Distinct words, most frequent first: as in real text, the head of the Zipf
+    law is function words (which the index skips), then pronounceable made-up words."""
+    from qa.text import ENGLISH_FUNCTION_WORDS
+
     s = len(_SYLLABLES)
-    out = []
-    for i in range(size):
+    out = sorted(w for w in ENGLISH_FUNCTION_WORDS if w.isalpha())[:100]
+    random.Random(0).shuffle(out)
+    for i in range(size - len(out)):
         a, b, c, d = i % s, (i // s) % s, (i // s // s) % s, i // s // s // s
         out.append(_SYLLABLES[a] + _SYLLABLES[b] + _SYLLABLES[c] + (_SYLLABLES[d] if d else ""))
     return out
@@ -72,7 +77,7 @@ class Corpus:
         self.word_p = zipf / zipf.sum()
         self.topic_of_sub = rng.integers(self.topics, size=self.subtopics)
         # Each topic favours 200 words of the middle of the vocabulary.
-        self.topic_words = rng.integers(50, len(self.vocab), size=(self.topics, 200))
+        self.topic_words = rng.integers(500, len(self.vocab), size=(self.topics, 200))
         self.dense_topic = _unit(rng.standard_normal((self.topics, DENSE_DIM), dtype=np.float32))
         self.multi_topic = _unit(rng.standard_normal((self.topics, MULTI_DIM), dtype=np.float32))
 
@@ -154,6 +159,13 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process image (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

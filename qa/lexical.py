@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from array import array
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,23 +79,31 @@ class LexicalIndex:
         # without sorting the postings: mark, collect, number.
         seen = np.zeros(self.doc_count, dtype=bool)
         seen[all_docs] = True
-        docs = np.flatnonzero(seen).astype(np.int64)
-        place = np.empty(self.doc_count, dtype=np.int64)
-        place[docs] = np.arange(len(docs))
+        docs = np.flatnonzero(seen)
+        place = np.empty(self.doc_count, dtype=np.int32)
+        place[docs] = np.arange(len(docs), dtype=np.int32)
         where = place[all_docs]
         scores = np.zeros(len(docs), dtype=np.float32)
         matched = np.zeros((len(expansions), len(docs)), dtype=np.float32)
-        best = np.zeros(len(docs), dtype=np.float32)
+        terms_of_word = Counter(c[0] for c in chunks)
+        best = np.zeros(len(docs), dtype=np.float32) if max(terms_of_word.values()) > 1 else None
         begin = 0
+        # A term's postings name each document once, so plain fancy indexing
+        # is exact here (and much faster than ufunc.at).
         for i, (w, similarity, _docs, weights) in enumerate(chunks):
             end = begin + len(weights)
-            np.maximum.at(best, where[begin:end], weights * similarity)
-            np.maximum.at(matched[w], where[begin:end], np.float32(similarity))
+            at = where[begin:end]
             begin = end
+            row = matched[w]
+            row[at] = np.maximum(row[at], np.float32(similarity))
+            if terms_of_word[w] == 1:  # the word's only term: its best is its weight
+                scores[at] += weights * similarity
+                continue
+            best[at] = np.maximum(best[at], weights * similarity)
             if i + 1 == len(chunks) or chunks[i + 1][0] != w:  # the word's last term: add its best
                 scores += best
                 best[:] = 0.0
-        return LexicalMatch(docs, scores, matched)
+        return LexicalMatch(docs.astype(np.int64), scores, matched)
 
     def save(self, folder: Path) -> list[str]:
         (folder / "lexical_terms.json").write_text(

@@ -45,10 +45,10 @@ LOCK = ".lock"
 # training takes a minute at a million vectors instead of the half hour HNSW
 # takes to build on two cores, it needs a quarter of the memory of float32
 # vectors (a million passages fit in 3 GB with their multilingual vectors),
-# and probing 1/32 of the lists keeps recall@10 above 0.95 (bench/scale.py).
+# and probing 1/64 of the lists keeps recall@10 above 0.95 (bench/scale.py).
 EXACT_SEARCH_LIMIT = 10_000
 IVF_MAX_LISTS = 1024
-IVF_PROBED_SHARE = 32
+IVF_PROBED_SHARE = 64
 _HASHED_ARTIFACT_LIMIT = 64 * 1024 * 1024
 # Larger artifacts are checked by size and by the hash of a sample of blocks
 # (hashing gigabytes would cost seconds per question).
