@@ -33,7 +33,7 @@ from qa.errors import ModelUnavailable
 
 MULTILINGUAL_MODEL = "use-multilingual-v3"
 # Version of the arrangement _prepare writes into the cache.
-_LAYOUT = 2
+_LAYOUT = 3
 # Batches at least this large are worth a second BLAS thread; smaller ones
 # (a question and its words) run faster on one.
 _THREADED_BATCH = 64

@@ -15,6 +15,7 @@ import hashlib
 import importlib.util
 import json
 import math
+import mmap
 import os
 import shutil
 import sys
@@ -142,13 +143,23 @@ def _file_identity(path: Path) -> tuple[str, int, int]:
     return str(path.resolve()), stat.st_size, stat.st_mtime_ns
 
 
+_ALIGN = 64  # bytes: every array starts on a cache line
+
+
 def _load_cached(folder: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of a cache entry: one mapping of arrays.bin, described by arrays.json."""
     try:
-        names = json.loads((folder / "arrays.json").read_text(encoding="utf-8"))
-        return {  # Plain arrays over the mapping: numpy's memmap class adds work to every slice.
-            name: np.load(folder / f"{i}.npy", mmap_mode="r", allow_pickle=False).view(np.ndarray)
-            for i, name in enumerate(names)
-        }
+        layout = json.loads((folder / "arrays.json").read_text(encoding="utf-8"))
+        with open(folder / "arrays.bin", "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+        arrays = {}
+        for name, dtype, shape, offset in layout:
+            count = math.prod(shape)
+            if offset + count * np.dtype(dtype).itemsize > size:
+                return None
+            arrays[name] = np.frombuffer(mapping, dtype=dtype, count=count, offset=offset).reshape(shape)
+        return arrays
     except (OSError, ValueError, TypeError):
         return None
 
@@ -157,10 +168,17 @@ def _store_cached(folder: Path, arrays: dict[str, np.ndarray]) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        for i, array in enumerate(arrays.values()):
-            np.save(tmp / f"{i}.npy", np.asarray(array, order="C"), allow_pickle=False)
+        layout = []
+        with open(tmp / "arrays.bin", "wb") as out:
+            for name, array in arrays.items():
+                array = np.asarray(array, order="C")
+                if array.dtype.hasobject:
+                    raise TypeError(f"{name}: only plain numeric arrays are cached")
+                out.write(b"\0" * (-out.tell() % _ALIGN))
+                layout.append([name, array.dtype.str, list(array.shape), out.tell()])
+                out.write(array.tobytes())
         # Written last: a folder with arrays.json is complete.
-        (tmp / "arrays.json").write_text(json.dumps(list(arrays)), encoding="utf-8")
+        (tmp / "arrays.json").write_text(json.dumps(layout), encoding="utf-8")
         try:
             os.rename(tmp, folder)
         except OSError:
@@ -354,7 +372,7 @@ class NumpyBertEncoder:
 
 
 # Version of the arrangement _prepare_bert writes into the cache.
-_BERT_LAYOUT = 1
+_BERT_LAYOUT = 2
 
 
 def _prepare_bert(safetensors_path: Path) -> dict[str, np.ndarray]:
