@@ -8,12 +8,13 @@ is the passage exactly as it stands in the file.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 
 from qa import text as textmod
 from qa.documents import Passage
-from qa.extraction import NAME, OTHER, PERSON, TYPED, counted_noun, question_type, spans_of
+from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, counted_noun, question_type, spans_of
 from qa.retrieval import Candidate, Retrieval, is_name_like
 
 MAX_ANSWER_CHARS = 300
@@ -294,44 +295,96 @@ class Answerer:
         return [before, candidate.passage]
 
     def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
-        """The span answering a typed question: the one nearest the words the question matched."""
-        spans = [s for s in _type_spans(kind, passage) if not self._mentioned(s.text, retrieval, passage.source)]
+        """The span answering a typed question: the one the question's matched words pull hardest."""
+        spans = [
+            trimmed
+            for span in _type_spans(kind, passage)
+            if (trimmed := self._without_mentions(kind, span, passage, retrieval)) is not None
+        ]
         if kind == OTHER or not spans:
             return "", None
         anchors = _anchor_positions(passage, retrieval, self.index)
-        if not anchors:
-            span = spans[0]
-        else:
-            # Each matched word pulls the answer towards it by its weight: the
-            # date next to "lancée" beats the one next to "DeepSeek".
-            def pull(s) -> float:
-                middle = (s.start + s.end) / 2
-                total = 0.0
-                for at, weight in anchors:
-                    if kind == PERSON and at < middle:
-                        weight *= 0.5  # "who did X": the doer is usually named before the verb
-                    total += weight / (1.0 + abs(middle - at) / 20.0)
-                return total
+        clauses = _clause_starts(passage.text)
+        plural = _asks_plural(retrieval.question)
 
-            def plausibility(s) -> float:
-                factor = 1.0
-                if kind in (NAME, PERSON):
-                    words = s.text.split()
-                    # A lone capitalised word opening a sentence may be grammar, not a name.
-                    opening = not passage.text[: s.start].strip() and len(words) == 1
-                    if opening and not any(c.isupper() or c.isdigit() for c in s.text[1:]):
-                        factor *= 0.8
-                    enumeration = re.search(r"\s(?:et|and|&|ou|or)\s|,", s.text) is not None
-                    if kind == PERSON:
-                        # People are named with two or three plain capitalised words.
-                        person_like = 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
-                        factor *= 1.3 if person_like else 0.6
-                    elif enumeration:
-                        factor *= 1.15  # "A and B" answers "which ones" whole
-                return factor
+        def pull(span) -> float:
+            # Each matched word pulls by its weight, less with distance, much less
+            # from another clause: the date next to "lancée" beats the one next to
+            # "DeepSeek", and "X did A, and Y did B" keeps X with A.
+            middle = (span.start + span.end) / 2
+            clause = bisect.bisect_right(clauses, middle)
+            total = 0.0
+            for at, weight in anchors:
+                if kind == PERSON and at < middle:
+                    weight *= 0.5  # "who did X": the doer is usually named before the verb
+                if bisect.bisect_right(clauses, at) != clause:
+                    weight *= 0.3
+                total += weight / (1.0 + abs(middle - at) / 20.0)
+            return total or 1e-6
 
-            span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
+        def plausibility(span) -> float:
+            factor = 1.0
+            words = span.text.split()
+            enumeration = re.search(r"\s(?:et|and|&|ou|or)\s|,\s", span.text) is not None
+            if enumeration:
+                factor *= 1.3 if plural else 1.1  # "A and B" answers "which ones" whole
+            if kind in (NAME, PERSON):
+                # A lone capitalised word opening a sentence may be grammar, not a name.
+                opening = not passage.text[: span.start].strip() and len(words) == 1
+                if opening and not any(c.isupper() or c.isdigit() for c in span.text[1:]):
+                    factor *= 0.8
+                factor *= self._specificity(words, passage.source)
+            if kind == PERSON:
+                # People are named with two or three plain capitalised words.
+                person_like = 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
+                factor *= 1.3 if person_like else 0.6
+            return factor
+
+        span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
         return span.text, (span.start, span.end)
+
+    def _without_mentions(self, kind: str, span, passage: Passage, retrieval: Retrieval):
+        """The span less the words the question already says at its edges
+        ("Doubao IA" for "which company makes Doubao" is "IA"), or None if nothing is left.
+        A quantity keeps its unit ("21 jours" for "how many days")."""
+        if self._mentioned(span.text, retrieval, passage.source):
+            return None
+        if kind not in (NAME, PERSON):
+            return span
+        pieces = list(re.finditer(r"\S+", span.text))
+        while pieces and self._mentioned(pieces[0].group(0), retrieval, passage.source):
+            pieces.pop(0)
+        while pieces and self._mentioned(pieces[-1].group(0), retrieval, passage.source):
+            pieces.pop()
+        if not pieces:
+            return None
+        start, end = span.start + pieces[0].start(), span.start + pieces[-1].end()
+        text = passage.text[start:end].rstrip(",;:")
+        return Span(start, start + len(text), text)
+
+    def _specificity(self, words: list[str], source: str) -> float:
+        """Names found in many passages ("IA", the documents' own subject) are seldom
+        what a question asks for; rare ones ("Janus-Pro", "ByteDance") are."""
+        language = self.index.manifest.files.get(source, {}).get("language", "fr")
+        lexical = self.index.lexical
+        shares = []
+        for word in words:
+            if textmod.is_content_word(word):
+                tid = lexical.term_id(textmod.stem(word, language))
+                shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
+        return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+_CLAUSE_BREAK = re.compile(r";|,\s+(?:et|and|mais|but|while|alors que|tandis que)\s", re.IGNORECASE)
+
+
+def _clause_starts(text: str) -> list[int]:
+    return [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+
+
+def _asks_plural(question: str) -> bool:
+    """ "Which models", "quelles tailles": the question wants several things."""
+    return re.search(r"\b(?:which|what|quels|quelles)\s+(?:\w+\s+)?\w+[sx]\b", question, re.IGNORECASE) is not None
 
 
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
