@@ -5,7 +5,12 @@ one short text embedded, and importing torch for that costs seconds, so BERT
 models with mean pooling (the all-MiniLM family and most sentence-transformers
 models) are run for questions by ``NumpyBertEncoder``, straight from the
 model's own safetensors weights and ``tokenizers``. A parity test keeps the two
-paths within cosine 0.999 of each other.
+paths within cosine 0.999 of each other (tests/test_parity.py).
+
+Weights prepared for the question path are kept in a cache folder
+(``cache_dir``: $QA_CACHE_DIR, else $XDG_CACHE_HOME/qa or ~/.cache/qa) and
+memory-mapped by later processes, so a one-shot question starts in well under
+a second (bench/cold_start.py).
 """
 
 from __future__ import annotations
@@ -107,7 +112,10 @@ def cache_dir() -> Path | None:
     configured = os.environ.get("QA_CACHE_DIR")
     if configured is not None:
         return Path(configured).expanduser() if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except RuntimeError:  # no home folder: prepare in memory
+        return None
     return Path(base) / "qa"
 
 
