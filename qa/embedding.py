@@ -248,6 +248,7 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(str(self._path), device="cpu")
             except Exception as exc:  # any loader failure is the same problem for the user
                 raise ModelUnavailable(f"cannot load model {self.name}: {exc.__class__.__name__}: {exc}") from exc
+            prepare_question_encoder(self._path)
         return self._model
 
     @property
@@ -377,6 +378,14 @@ class NumpyBertEncoder:
         )
         inner = _gelu(x @ w["inner_w"][i] + w["inner_b"][i])
         return _layer_norm(x + inner @ w["output_w"][i] + w["output_b"][i], w["ln2_g"][i], w["ln2_b"][i], self._eps)
+
+
+def prepare_question_encoder(path: Path) -> None:
+    """Put the question encoder's weights in the cache now (while indexing), not on the first question."""
+    with contextlib.suppress(Exception):  # only an optimisation: the first question prepares them otherwise
+        if NumpyBertEncoder.supports(path):
+            weights = path / "model.safetensors"
+            cached_arrays("bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights))
 
 
 # Version of the arrangement _prepare_bert writes into the cache.

@@ -243,3 +243,11 @@ def test_cache_entry_follows_the_source_file(monkeypatch, tmp_path):
     source.write_bytes(b"two, longer")  # a new model file: a new entry
     assert int(cached_arrays("thing", [source], 1, lambda: {"n": np.asarray(8)})["n"]) == 8
     assert len(list((tmp_path / "cache").glob("thing-*"))) == 2
+
+
+@pytest.mark.model
+def test_indexing_prepares_the_question_encoder(cache):
+    from qa.embedding import DEFAULT_MODEL, prepare_question_encoder, resolve_model
+
+    prepare_question_encoder(resolve_model(DEFAULT_MODEL))
+    assert list(cache.glob("bert-*/arrays.json"))
