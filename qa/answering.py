@@ -31,6 +31,7 @@ TYPED_CONFIDENCE = 1.1
 MENTION_SIMILARITY = 0.8
 COUNTED_ELSEWHERE = 0.5  # the counted thing is not in the passage nor its paragraph
 SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
+SECTION_LOOKAHEAD = 4  # passages after a heading that stand for its section
 
 
 @dataclass
@@ -170,10 +171,14 @@ class Answerer:
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if is_name_like(w.word) and w.expansions]
+        # One query for every neighbour the candidates' contexts may need.
+        nearby = self.index.passages.get(
+            sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
+        )
         out = []
         for c in candidates:
             context_words = set(c.matched)
-            for neighbour_id in self._context_ids(c):
+            for neighbour_id in self._context_ids(c, nearby):
                 context_words |= retrieval.matched_words(neighbour_id)
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = _type_spans(kind, c.passage)
@@ -198,7 +203,7 @@ class Answerer:
             )
             section_has_type = False
             if kind in TYPED and not spans and _is_heading(c.passage):
-                section = self.index.passages.get(self._context_ids(c)).values()
+                section = [nearby[pid] for pid in self._context_ids(c, nearby)]
                 section_has_type = any(
                     not self._mentioned(span.text, retrieval, p.source)
                     for p in section
@@ -212,29 +217,30 @@ class Answerer:
         """The span only repeats the question, in either language: the answer to
         "which company makes X" is not X, nor is "IA" the answer to "which AI model"."""
         language = self.index.manifest.files.get(source, {}).get("language", "fr")
-        question_terms = _mentioned_terms(retrieval, self.index)
-        question_folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
+        question_folded, question_terms = _question_forms(retrieval, self.index)
         content = [w for w in textmod.words(span_text) if textmod.is_content_word(w)]
         return bool(content) and all(
             textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in content
         )
 
-    def _context_ids(self, candidate: Candidate) -> list[int]:
+    def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph,
         or, for a heading, the start of the section it heads."""
         passage = candidate.passage
+        if nearby is None:
+            nearby = self.index.passages.get(list(range(candidate.id - 1, candidate.id + SECTION_LOOKAHEAD + 1)))
         if _is_heading(passage):
-            following = self.index.passages.neighbours(candidate.id, 0, 4)[1:]
             out = []
-            for pid, p in following:
-                if p.source != passage.source or _is_heading(p):
+            for pid in range(candidate.id + 1, candidate.id + SECTION_LOOKAHEAD + 1):
+                p = nearby.get(pid)
+                if p is None or p.source != passage.source or _is_heading(p):
                     break
                 out.append(pid)
             return out
         return [
             pid
-            for pid, p in self.index.passages.neighbours(candidate.id, 1, 1)
-            if pid != candidate.id and p.source == passage.source and p.context_start_line == passage.context_start_line
+            for pid in (candidate.id - 1, candidate.id + 1)
+            if (p := nearby.get(pid)) is not None and _same_paragraph(p, passage)
         ]
 
     def _confidence(self, retrieval: Retrieval, best: _Scored, kind: str) -> float:
@@ -406,10 +412,20 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
     return positions
 
 
-def _mentioned_terms(retrieval: Retrieval, index) -> set[str]:
-    # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
-    # merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
-    return {index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
+def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
+    """The question's folded words, and the index terms that say the same thing
+    (computed once per question)."""
+    cached = getattr(retrieval, "_question_forms", None)
+    if cached is None:
+        folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
+        # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
+        # merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
+        terms = {
+            index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY
+        }
+        cached = (folded, terms)
+        retrieval._question_forms = cached
+    return cached
 
 
 # A sentence opening (after at most a short adverbial) with a pronoun subject.

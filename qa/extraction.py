@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.text import fold, is_function_word
 
@@ -113,15 +114,20 @@ _QUOTED = re.compile(r"«\s*([^»]{3,300}?)\s*»|“([^”]{3,300}?)”|\"([^\"]
 
 def spans_of(kind: str, sentence: str) -> list[Span]:
     """Spans of ``sentence`` that can answer a question of type ``kind``, in order."""
+    return list(_spans(kind, sentence))
+
+
+@lru_cache(maxsize=16_384)
+def _spans(kind: str, sentence: str) -> tuple[Span, ...]:
     if kind == QUOTE:
         out = []
         for match in _QUOTED.finditer(sentence):
             group = next(g for g in (1, 2, 3) if match.group(g) is not None)
             out.append(Span(match.start(group), match.end(group), match.group(group)))
-        return out
+        return tuple(out)
     patterns = {DATE: _DATE, QUANTITY: _QUANTITY, MONEY: _MONEY, PERSON: _NAME, NAME: _NAME}
     if kind not in patterns:
-        return []
+        return ()
     out = []
     for match in patterns[kind].finditer(sentence):
         words = list(re.finditer(r"\S+", match.group(0)))
@@ -136,11 +142,11 @@ def spans_of(kind: str, sentence: str) -> list[Span]:
             continue  # "Le", "Il", "The": capitalised by grammar, not names
         out.append(Span(start, end, text))
     if kind == QUANTITY:
-        dates = spans_of(DATE, sentence)
+        dates = _spans(DATE, sentence)
         out = [q for q in out if not any(q.start < d.end and d.start < q.end for d in dates)]
     if kind in (PERSON, NAME, QUANTITY):
         out = _merge_coordinated(out, sentence)
-    return out
+    return tuple(out)
 
 
 _SEPARATOR = re.compile(r"^\s*(?:,\s*)?(?:(?P<conjunction>et|and|&|ou|or)\s*)?$", re.IGNORECASE)

@@ -187,7 +187,10 @@ class Retriever:
 def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:
     if not ids:
         return []
-    vectors = np.vstack([index.reconstruct(int(i)) for i in ids])
+    try:
+        vectors = index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+    except RuntimeError:  # index types without batch reconstruction
+        vectors = np.vstack([index.reconstruct(int(i)) for i in ids])
     return [float(x) for x in vectors @ query]
 
 

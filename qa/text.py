@@ -48,6 +48,7 @@ ANSWER_CUE_WORDS = frozenset(
 _FOLDED_FUNCTION_WORDS = None  # filled lazily from FUNCTION_WORDS
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Lower case without accents; typographic apostrophes and dashes made plain."""
     text = text.replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
