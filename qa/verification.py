@@ -94,6 +94,34 @@ _FUNCTION_WORDS = (
 )
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
+# Words that deny: an answer that denies while its passages do not has changed what they say
+# ("n’était accessible que depuis 21 jours" → "n’était pas accessible depuis 21 jours").
+# "ne … que" only restricts, so "ne" and "n’" are not in the list.
+_NEGATIONS = set("not never no none nobody nothing neither nor pas jamais aucun aucune personne rien ni".split())
+_NEGATION_SUFFIX = re.compile(r"n[’']t\b", re.IGNORECASE)  # isn't, didn't
+
+
+def _denies(text: str) -> bool:
+    return bool(_NEGATION_SUFFIX.search(text)) or any(fold(w) in _NEGATIONS for w in _WORD.findall(text))
+
+
+def _denies_the_passages(body: str, texts: Sequence[str], scope) -> bool:
+    """A clause of ``body`` denies something about a word of the passages, which deny nothing.
+
+    A denial about something the passages do not name ("Zebra was not launched",
+    for a question about Zebra) is not theirs to contradict, and is let through.
+    """
+    if any(_denies(t) for t in texts):
+        return False
+    for clause in re.split(r"[;,:]", body):
+        if not _denies(clause):
+            continue
+        words = {fold(w) for w in _WORD.findall(clause)} - _FUNCTION_WORDS - _NEGATIONS
+        if any(len(w) > 2 and not w.isdigit() and w in p.words for w in words for p in scope):
+            return True
+    return False
+
+
 _WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)*(?![\d])")
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
@@ -448,6 +476,8 @@ def verify(answer: str, passages: Sequence[str], question: str = "") -> Verifica
             facts.append(Fact("name", name, ok))
             if not ok and not first_failure:
                 first_failure = f"the name «{name}» is not in the cited passages {where}"
+        if not first_failure and _denies_the_passages(body, [passages[n - 1] for n in (own or cited)], scope):
+            first_failure = f"the answer denies what the cited passages {where} say (a negation they do not have)"
     if first_failure:
         return Verification(False, first_failure, text, cited, facts)
     asked, said = language_of(question), language_of(_MARKER.sub(" ", text))
@@ -470,3 +500,26 @@ def _asks_for(question: str) -> str | None:
     if re.search(r"\b(?:how many|how much|what percentage|combien|quel pourcentage)\b", q):
         return "number"
     return None
+
+
+def agrees_with(answer: str, found: str, question: str) -> str:
+    """Why ``answer`` disagrees with ``found``, the phrase the extractive engine answered with; "" if it agrees.
+
+    Only the fact the question asks for is compared: for "when", the answer must
+    hold a date that ``found`` holds; for "how many", one of ``found``'s numbers.
+    When ``found`` has no such fact, or the question asks for neither, there is
+    nothing to compare. A date present in the passages is not enough on its own:
+    a passage often holds several, and a weak model picks the wrong one.
+    """
+    kind = _asks_for(question)
+    phrase = _PassageFacts(found)
+    body = fold(_MARKER.sub(" ", answer))
+    if kind == "date" and phrase.dates:
+        readings = [r for _, _, rs in find_dates(body) for r in rs]
+        if readings and not any(_date_supported(r, [phrase]) for r in readings):
+            return f"its date is not the one the passages give for this question («{found}»)"
+    elif kind == "number" and phrase.numbers:
+        values = set().union(*(v for _, _, v in find_numbers(body))) if find_numbers(body) else set()
+        if values and not values & phrase.numbers:
+            return f"its number is not the one the passages give for this question («{found}»)"
+    return ""

@@ -111,12 +111,13 @@ def llama_server(tmp_path_factory):
 LAUNCH = "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
 
 
-def _launch_answer() -> Answer:
+def _launch_answer(short_answer: str = "") -> Answer:
     return Answer(
         question="When was DeepSeek launched?",
-        answer=f"31 janvier — «{LAUNCH}» [1]",
+        answer=f"{short_answer or '31 janvier'} — «{LAUNCH}» [1]",
         abstained=False,
         citations=[Citation(1, "seeds/000_aae807d8bfaf3f60.txt", 2, 2, LAUNCH, 1.0)],
+        short_answer=short_answer,
         question_type="date",
     )
 
@@ -146,7 +147,12 @@ def test_real_server_lists_models_and_streams(llama_server):
 @pytest.mark.llm
 def test_real_model_answer_is_verified_or_refused(llama_server):
     streamed: list[str] = []
-    result = generate_answer(_launch_answer(), LLMSettings(url=llama_server, timeout=120), on_token=streamed.append)
+    result = generate_answer(
+        _launch_answer(),
+        LLMSettings(url=llama_server, timeout=120),
+        on_token=streamed.append,
+        on_restart=streamed.clear,  # a second try streams a new draft
+    )
     assert result.answer.citations == _launch_answer().citations
     assert "".join(streamed) == result.generated
     if result.used_llm:
@@ -155,6 +161,22 @@ def test_real_model_answer_is_verified_or_refused(llama_server):
     else:
         assert result.answer.answer == _launch_answer().answer  # the extractive answer, untouched
         assert result.notice and "\n" not in result.notice
+
+
+@pytest.mark.llm
+def test_the_base_model_answers_as_a_completion_and_passes_the_check(llama_server):
+    """The tiny base model fails the chat prompt, then writes a verifiable sentence when asked as a completion."""
+    restarts: list[int] = []
+    result = generate_answer(
+        _launch_answer("11 janvier 2025"),
+        LLMSettings(url=llama_server, timeout=120),
+        on_restart=lambda: restarts.append(1),
+    )
+    assert result.used_llm, result.notice
+    assert restarts == [1]  # the chat reply was refused; the completion was not
+    assert "2025" in result.answer.answer and "[1]" in result.answer.answer
+    assert any(f.kind == "date" and f.supported for f in result.verification.facts)
+    assert result.answer.citations == _launch_answer().citations
 
 
 @pytest.mark.llm
@@ -169,10 +191,9 @@ def test_cli_against_the_real_server(llama_server):
         content = (ROOT / c["source"]).read_text(encoding="utf-8")
         assert c["text"] == content[c["start_char"] : c["end_char"]]
         assert c["text"] in "\n".join(content.splitlines()[c["start_line"] - 1 : c["end_line"]])
-    if data["answered_by"] == "llm":
-        assert "2025" in data["answer"] and "llm_notice" not in data
-    else:
-        assert data["llm_notice"] and data["llm_notice"] in done.stderr
+    # The issue's bar: an English answer with the date, answered_by "llm".
+    assert data["answered_by"] == "llm", data.get("llm_notice")
+    assert "2025" in data["answer"] and "January" in data["answer"] and "llm_notice" not in data
 
     done = _qa("ask", "--json", "--llm-url", llama_server, "Who is the CEO of DeepSeek?")
     assert done.returncode == 0, done.stderr

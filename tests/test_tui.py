@@ -553,3 +553,15 @@ def test_chat_command_passes_the_llm_settings(monkeypatch):
     seen.clear()
     cli.main(["chat"])
     assert seen["llm"].url == "http://127.0.0.1:9/v1"
+
+
+async def test_second_try_as_a_completion_starts_a_new_draft(tmp_path, llm_endpoint):
+    llm_endpoint.reply = "Orvane opened its first shop on March 3, 1999 [2]."  # refused: a copied example
+    llm_endpoint.completion_reply = "DeepSeek was launched on January 11, 2025 [1]."
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        turn = app.query_one(Turn)
+        assert turn.answer.answered_by == "llm" and turn.draft == llm_endpoint.completion_reply  # not both replies
+        assert llm_endpoint.paths == ["/v1/chat/completions", "/v1/completions"]

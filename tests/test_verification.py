@@ -10,7 +10,16 @@ from decimal import Decimal
 
 import pytest
 
-from qa.verification import clean_generated, find_dates, find_numbers, fold, language_of, markers, verify
+from qa.verification import (
+    agrees_with,
+    clean_generated,
+    find_dates,
+    find_numbers,
+    fold,
+    language_of,
+    markers,
+    verify,
+)
 
 P1 = (
     "Au 31 janvier, l’application Koala n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025. "
@@ -153,3 +162,44 @@ def test_language():
 def test_cleaning_model_leftovers():
     assert clean_generated("Answer: « Koala [1] »<end_of_turn>") == "Koala [1]"
     assert clean_generated("  Réponse : Koala\n[1]  ") == "Koala [1]"
+
+
+# -- denials and the fact asked for --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "answer, question",
+    [
+        ("Au 31 janvier, Koala n’était pas accessible depuis 21 jours [1].", "Quand Koala a-t-elle été lancée ?"),
+        ("Koala was not launched on January 11, 2025 [1].", "When was Koala launched?"),
+        ("Koala wasn't launched on January 11, 2025 [1].", "When was Koala launched?"),
+        ("Koala n’a jamais été lancée le 11 janvier 2025 [1].", "Quand Koala a-t-elle été lancée ?"),
+    ],
+)
+def test_a_denial_the_passages_do_not_make_is_refused(answer, question):
+    ok, reason = check(answer, question)
+    assert not ok and "denies" in reason
+
+
+def test_ne_que_is_not_a_denial_and_denials_of_other_things_pass():
+    assert check("Koala n’était accessible que depuis 21 jours au 31 janvier [1].", "Depuis quand ?")[0]
+    assert check("Zebra was not launched; Koala was, on January 11, 2025 [1].", "When was Zebra launched?")[0]
+    denying = ["Koala n’est pas disponible en France depuis le 11 janvier 2025."]
+    assert verify("Koala is not available in France since January 11, 2025 [1].", denying, "When?").ok
+
+
+@pytest.mark.parametrize(
+    "answer, found, question, agrees",
+    [
+        ("Koala was launched on January 11, 2025 [1].", "11 janvier 2025", "When was Koala launched?", True),
+        ("Koala was launched on 11 January 2025 [1].", "11 janvier 2025", "When was Koala launched?", True),
+        ("Koala was launched on January 31 [1].", "11 janvier 2025", "When was Koala launched?", False),
+        ("Koala a été lancée le 31 janvier [1].", "11 janvier 2025", "Quand Koala a-t-elle été lancée ?", False),
+        ("Koala had 22.15 million daily users [1].", "22,15 millions", "How many daily users?", True),
+        ("Koala had 21 million daily users [1].", "22,15 millions", "How many daily users?", False),
+        ("Koala was launched on January 31 [1].", "Koala", "Who launched it?", True),  # nothing to compare
+        ("Koala was launched on January 31 [1].", "l’application", "When was Koala launched?", True),
+    ],
+)
+def test_the_asked_fact_agrees_with_the_engine(answer, found, question, agrees):
+    assert (agrees_with(answer, found, question) == "") is agrees

@@ -90,6 +90,14 @@ class Drafting(Message):
         self.turn = turn
 
 
+class DraftRestart(Message):
+    """The LLM is asked once more (its first reply was refused): a new draft begins."""
+
+    def __init__(self, turn: Turn):
+        super().__init__()
+        self.turn = turn
+
+
 class DraftToken(Message):
     def __init__(self, turn: Turn, text: str):
         super().__init__()
@@ -230,7 +238,11 @@ class ChatApp(App[int]):
 
                 self.post_message(Drafting(turn))
                 result = generate_answer(
-                    answer, llm, on_token=lambda text: self.post_message(DraftToken(turn, text)), cancel=cancel
+                    answer,
+                    llm,
+                    on_token=lambda text: self.post_message(DraftToken(turn, text)),
+                    cancel=cancel,
+                    on_restart=lambda: self.post_message(DraftRestart(turn)),
                 )
                 answer, notice = result.answer, result.notice
         except QAError as exc:
@@ -244,6 +256,10 @@ class ChatApp(App[int]):
         if self.is_running and event.turn.is_attached:
             await event.turn.start_draft()
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
+
+    def on_draft_restart(self, event: DraftRestart) -> None:
+        if self.is_running and event.turn.is_attached:
+            event.turn.restart_draft()
 
     def on_draft_token(self, event: DraftToken) -> None:
         if self.is_running and event.turn.is_attached:

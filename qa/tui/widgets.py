@@ -121,6 +121,12 @@ class Turn(Vertical):
         if not self.query(".draft"):
             await self.mount(Static(self._draft_text(), classes="draft"))
 
+    def restart_draft(self) -> None:
+        self.draft = ""
+        self.set_status("Writing an answer with the LLM (second try, as a text completion)…")
+        for draft in self.query(".draft").results(Static):
+            draft.update(self._draft_text())
+
     def add_draft(self, text: str) -> None:
         self.draft += text
         for draft in self.query(".draft").results(Static):
