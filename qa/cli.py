@@ -274,7 +274,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MB",
         help="skip files larger than this (default: the limit of the previous build, else 20)",
     )
-
     p.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
     )
