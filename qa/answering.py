@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field
 
 from qa import text as textmod
 from qa.documents import Passage
-from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, counted_noun, question_type, spans_of
-from qa.retrieval import Candidate, Retrieval, is_name_like
+from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, focus_word, question_type, spans_of
+from qa.retrieval import Candidate, Retrieval
 
 MAX_ANSWER_CHARS = 300
 # Fusion weights: coverage of the question's words leads; BM25 strength and the
@@ -29,7 +29,7 @@ W_MISSING_NAME = 1.5  # the passage lacks a name the question asks about (share 
 ABSTAIN_BELOW = 0.42
 TYPED_CONFIDENCE = 1.1
 MENTION_SIMILARITY = 0.8
-COUNTED_ELSEWHERE = 0.5  # the counted thing is not in the passage nor its paragraph
+FOCUS_ELSEWHERE = 0.5  # what the question asks about is not in the passage nor its paragraph
 SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
 SECTION_LOOKAHEAD = 4  # passages after a heading that stand for its section
 
@@ -110,7 +110,9 @@ class Answerer:
         best = scored[0]
         if kind in TYPED:
             # A "when" question is answered by a passage holding a date, or not at all.
-            typed = [candidate for candidate in scored if candidate.type_spans or candidate.section_has_type]
+            # The passage itself must match the question: a name in a sentence that
+            # only sits next to the matching one answers nothing.
+            typed = [c for c in scored if (c.type_spans and c.candidate.matched) or c.section_has_type]
             if not typed:
                 return self._abstain(question, searched, kind, 0.0)
             best = typed[0]
@@ -170,7 +172,7 @@ class Answerer:
         top_lexical = max(c.lexical for c in candidates) or 1.0
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
-        names = [w.word for w in retrieval.words if is_name_like(w.word) and w.expansions]
+        names = [w.word for w in retrieval.words if w.is_name and w.expansions]
         # One query for every neighbour the candidates' contexts may need.
         nearby = self.index.passages.get(
             sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
@@ -249,16 +251,17 @@ class Answerer:
         A question naming something the documents never mention (a person, a
         product, a place absent from every passage) is not answered by them.
         """
-        if any(w.expansions == [] and is_name_like(w.word) for w in retrieval.words):
+        if any(w.expansions == [] and w.is_name for w in retrieval.words):
             return 0.0
         confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
         if kind in TYPED:
             confidence *= TYPED_CONFIDENCE
-        counted = counted_noun(retrieval.question)
-        word = next((w for w in retrieval.words if textmod.fold(w.word) == counted), None)
+        focus = focus_word(retrieval.question)
+        word = next((w for w in retrieval.words if textmod.fold(w.word) == focus), None)
         if word is not None and word.word not in best.context_words:
-            # "How many employees": a count of something else does not answer it.
-            confidence *= COUNTED_ELSEWHERE
+            # "How many employees", "who is the founder of": a passage about
+            # something else (users, a partner) does not answer it.
+            confidence *= FOCUS_ELSEWHERE
         return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
@@ -447,7 +450,7 @@ def _type_spans(kind: str, passage: Passage):
 
 def _person_like(span, text: str) -> bool:
     """Two or three plain capitalised words ("Liang Zhanfan"), or one that is not
-    merely the capitalised first word of the sentence."""
+    merely the capitalised first word of the sentence ("who owns it" may want a company)."""
     words = span.text.split()
     plain = all(w[:1].isupper() and w[1:].replace("-", "").islower() for w in words)
     if 2 <= len(words) <= 3:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.text import fold, is_function_word
+from qa.text import ANSWER_CUE_WORDS, fold, is_function_word
 
 DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE, OTHER = "date", "quantity", "money", "person", "name", "quote", "other"
 TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)
@@ -58,8 +58,10 @@ _TYPE_RULES = [
         MONEY,
         r"\b(?:how much (?:\w+ ){0,3}(?:cost|costs|spend|spent|pay|paid|earn|earned|raise|raised|invest|invested|worth)|"
         r"cost|costs|price|prices|revenue|revenues|turnover|sales figures?|budget|salary|salaries|funding|valuation|"
+        r"market (?:cap|capitalisation|capitalization|value)|stock price|share price|net worth|"
         r"combien (?:\w+ ){0,3}(?:coute|coutent|coute-t-il|paye|gagne|vaut|investi|leve)|cout|couts|prix|"
-        r"chiffre d'affaires|budget|salaire|salaires|financement|valorisation)\b",
+        r"chiffre d'affaires|budget|salaire|salaires|financement|valorisation|valeur boursiere|"
+        r"capitalisation boursiere|cours de l'action|cours de bourse)\b",
     ),
     (
         QUOTE,
@@ -189,15 +191,21 @@ def _trim_function_words(words: list[str]) -> tuple[int, int]:
     return first, last
 
 
-_COUNTED = re.compile(r"\b(?:how many|combien (?:de|d'))\s*(?:of the |of )?(?:[\w-]+ ){0,2}?([\w-]+)", re.IGNORECASE)
+_FOCUS = re.compile(
+    r"\b(?:how many|combien (?:de|d')|(?:who|what) (?:is|was|are|were) the|qui (?:est|etait|sont) (?:le|la|les|l')|"
+    r"(?:quel|quelle|quels|quelles) (?:est|etait|sont) (?:le|la|les|l'))\s*"
+)
 
 
-def counted_noun(question: str) -> str | None:
-    """The thing a "how many" question counts: "How many employees ..." -> "employees"."""
+def focus_word(question: str) -> str | None:
+    """What the question asks about, when its form says so: the thing a "how many"
+    counts ("employees"), the role or attribute in "who/what is the X of"
+    ("founder", "population"). Folded; None when the question has no such form."""
     folded = fold(question)
-    match = _COUNTED.search(folded)
+    match = _FOCUS.search(folded)
     if not match:
         return None
-    # Take the first content word after the cue, as written in the question.
-    words = [w for w in re.findall(r"[\w-]+", folded[match.start() :])[2:] if not is_function_word(w)]
+    words = [
+        w for w in re.findall(r"[\w-]+", folded[match.end() :]) if not is_function_word(w) and w not in ANSWER_CUE_WORDS
+    ]
     return words[0] if words else None

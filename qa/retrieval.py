@@ -42,6 +42,7 @@ class QuestionWord:
     word: str
     weight: float  # idf of its best index term, or of an unseen term
     expansions: list[tuple[int, float]]  # (term id, similarity)
+    is_name: bool = False  # a proper name, acronym or model name the documents spell the same way
 
 
 @dataclass
@@ -169,18 +170,21 @@ class Retriever:
             if options:
                 best = max(options, key=lambda t: (options[t], -lex.document_frequency(t)))
                 weight = lex.idf(best)
-            elif is_name_like(word):
+            elif name:
                 weight = lex.idf(None)
             else:
                 # An ordinary word with no counterpart in the index is more often
                 # a translation the vocabulary vectors missed than a sign the
                 # documents are off-topic, so it counts for less.
                 weight = lex.idf(None) * UNMATCHED_WORD_WEIGHT
-            if is_name_like(word):
+            # A capitalised word found only through a translation ("Chinese" ->
+            # "chinois") is an ordinary word of the documents' language, not a name.
+            name = name and (not options or max(options.values()) >= 0.999)
+            if name:
                 # Names say what the question is about; a passage without them
                 # is about something else, however many other words it shares.
                 weight *= NAME_WEIGHT
-            out.append(QuestionWord(word, weight, sorted(options.items())))
+            out.append(QuestionWord(word, weight, sorted(options.items()), name))
         return out
 
 

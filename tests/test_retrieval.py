@@ -137,3 +137,19 @@ def test_bm25_prefers_the_rarer_word():
     assert int(scores.argmax()) == 1
     assert matched[1].tolist() == [0.0, 1.0, 0.0]
     assert index.idf(cherry) > index.idf(apple)
+
+
+def test_focus_word_names_what_the_question_is_about():
+    from qa.extraction import focus_word
+
+    assert focus_word("How many employees does it have?") == "employees"
+    assert focus_word("Combien d'employés compte-t-elle ?") == "employes"
+    assert focus_word("Who is the founder of the harbour?") == "founder"
+    assert focus_word("Quel est le nom du fondateur ?") == "fondateur"
+    assert focus_word("When did it open?") is None
+
+
+def test_abstains_when_the_role_asked_is_nowhere(answerer):
+    engine, _ = answerer
+    # The harbour is there, its director too, but nothing about who founded it.
+    assert engine.answer("Who is the founder of the harbour of Brest?").abstained
