@@ -18,6 +18,7 @@ from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, focus_word, question
 from qa.retrieval import Candidate, Retrieval
 
 MAX_ANSWER_CHARS = 300
+MAX_SHORT_ANSWER_CHARS = 150
 # Fusion weights: coverage of the question's words leads; BM25 strength and the
 # two dense similarities refine the order. Chosen from a broad plateau of
 # equally good settings on the shared questions, not a single best point.
@@ -135,6 +136,7 @@ class Answerer:
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
+        short = _fit(short, MAX_SHORT_ANSWER_CHARS)
         citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:
@@ -492,14 +494,24 @@ def _is_heading(passage: Passage) -> bool:
 
 
 def _compose(short: str, passages: list[Passage], highlight) -> str:
-    """Short answer first, then the quoted evidence, trimmed around the answer to fit."""
+    """Short answer first, then the quoted evidence, trimmed around the answer to fit
+    in MAX_ANSWER_CHARS whatever the lengths involved."""
     marker = " " + "".join(f"[{n}]" for n in range(1, len(passages) + 1))
     quote = " ".join(p.text.strip() for p in passages)
     lead = f"{short} — " if short else ""
     room = MAX_ANSWER_CHARS - len(lead) - len(marker) - 2
+    if short and room < 40:
+        return short + marker  # no room left for a useful quote
     if len(quote) > room:
         center = (highlight[0] + highlight[1]) // 2 if highlight and len(passages) == 1 else 0
         start = max(0, min(center - room // 2, len(quote) - room))
         piece = quote[start : start + room - 2]
         quote = ("…" if start > 0 else "") + piece.strip() + "…"
     return f"{lead}«{quote}»{marker}" if short else f"{quote}{marker}"
+
+
+def _fit(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"

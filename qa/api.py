@@ -144,12 +144,17 @@ class Engine:
     def answer(
         self, question: str, top_k: int = 3, searched_question: str | None = None, notice: Notice | None = None
     ) -> Answer:
-        question = clean_question(question, notice)
+        cleaned = clean_question(question, notice)
         if top_k < 1:
             raise UsageError("--top-k must be at least 1")
         self.prepare(notice)
         assert self._answerer is not None
-        return self._answerer.answer(question, top_k=top_k, searched_question=searched_question)
+        answer = self._answerer.answer(cleaned, top_k=top_k, searched_question=searched_question)
+        # The answer names the question exactly as it was asked, so that tools
+        # matching answers to their questions (score.py) find it; what was
+        # searched, cleaned or resolved, is in searched_question.
+        answer.question = question.rstrip("\r\n")
+        return answer
 
 
 def _folders_of(manifest) -> list[Path]:

@@ -141,7 +141,7 @@ def _print_answer(answer) -> None:
 def _questions_from_stdin():
     for line in sys.stdin:
         if line.strip():
-            yield line.rstrip("\n")
+            yield line.rstrip("\r\n")
 
 
 def cmd_ask(args) -> int:

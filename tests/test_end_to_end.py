@@ -98,3 +98,12 @@ def test_eval_prints_the_same_scores_as_the_shared_scorer(seeds_index, tmp_path)
         [sys.executable, str(SHARED_EVAL / "score.py"), str(questions), str(results)], capture_output=True, text=True
     )
     assert ours.stdout.strip() == theirs.stdout.strip()
+
+
+def test_each_answer_names_its_question_exactly_as_asked(seeds_index):
+    asked = "Quand DeepSeek a-t-il été lancé\u202f?"  # French typography: a narrow no-break space
+    result = run_qa("ask", "--json", "-", stdin=asked + "\r\n")
+    answer = json.loads(result.stdout)
+    assert answer["question"] == asked
+    assert answer["searched_question"] == "Quand DeepSeek a-t-il été lancé ?"
+    assert "11 janvier 2025" in answer["answer"]

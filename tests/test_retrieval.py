@@ -153,3 +153,13 @@ def test_abstains_when_the_role_asked_is_nowhere(answerer):
     engine, _ = answerer
     # The harbour is there, its director too, but nothing about who founded it.
     assert engine.answer("Who is the founder of the harbour of Brest?").abstained
+
+
+def test_composed_answers_never_exceed_300_characters():
+    from qa.answering import MAX_ANSWER_CHARS, _compose, _fit
+    from qa.documents import Passage
+
+    long_passage = Passage("a.txt", 1, 1, 0, 900, "word " * 180, 1, 1)
+    for short in ("", "1865", _fit("Label ; " * 80, 150), "x" * 290):
+        text = _compose(short, [long_passage, long_passage], (10, 14))
+        assert len(text) <= MAX_ANSWER_CHARS and text.startswith(short)
