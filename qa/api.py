@@ -84,6 +84,8 @@ class Engine:
             if not self.is_default_index:
                 raise
             manifest = None  # the default index is ours to rebuild from seeds/
+        if manifest is not None and manifest.root:
+            self.root = Path(manifest.root)  # a rebuild keeps the files' names
         model = self.model or os.environ.get("QA_MODEL") or (manifest.model if manifest else DEFAULT_MODEL)
         folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
         reason = None
@@ -93,6 +95,9 @@ class Engine:
                     f"no index in {self.index_dir}: build one with `qa index FOLDER --index {self.index_dir}`"
                 )
             reason = "there is no index yet"
+        elif missing := [f for f in folders if not f.is_dir()]:
+            if notice:
+                notice(f"{missing[0]} is missing: answering from the index as it was built")
         else:
             reason = is_stale(manifest, folders, model) if folders else None
         if reason:

@@ -83,14 +83,32 @@ def cmd_index(args) -> int:
     from qa.indexing import build_index
     from qa.store import IndexStore
 
-    folders = [Path(f) for f in args.folders] or [DEFAULT_DOCUMENTS]
     index_dir = Path(args.index) if args.index else DEFAULT_INDEX
-    root = PROJECT_ROOT if index_dir.resolve() == DEFAULT_INDEX.resolve() else Path.cwd()
+    is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
+    try:
+        manifest = IndexStore(index_dir).read_manifest()
+    except QAError:
+        manifest = None  # a damaged index is rebuilt from the folders
+    # Refreshing an index keeps what it was built from: its folders, its model,
+    # and the folder its files are named relative to.
+    if args.folders:
+        folders = [Path(f) for f in args.folders]
+    elif manifest is not None and manifest.folders:
+        folders = [Path(f) for f in manifest.folders]
+    elif is_default:
+        folders = [DEFAULT_DOCUMENTS]
+    else:
+        raise UsageError(f"say which folders to index: qa index FOLDER... --index {index_dir}")
+    if manifest is not None and manifest.root:
+        root = Path(manifest.root)
+    else:
+        root = PROJECT_ROOT if is_default else Path.cwd()
     if args.max_file_mb is not None and not args.max_file_mb > 0:
         raise UsageError("--max-file-mb must be a positive number of megabytes")
     if not args.wait >= 0:
         raise UsageError("--wait must be 0 or more seconds")
-    embedder = SentenceTransformerEmbedder(args.model or model_name())
+    model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
+    embedder = SentenceTransformerEmbedder(model)
     started = time.monotonic()
     try:
         report = build_index(
