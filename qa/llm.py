@@ -18,6 +18,7 @@ repr, message or log line, and a server's error text that echoes it is redacted.
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import ipaddress
 import json
 import os
@@ -31,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from qa import verification
+from qa.errors import UsageError
 
 ENV_URL, ENV_MODEL, ENV_KEY = "QA_LLM_URL", "QA_LLM_MODEL", "QA_LLM_API_KEY"
 DEFAULT_TIMEOUT = 60.0  # seconds for the whole generation
@@ -80,6 +82,7 @@ class LLMSettings:
             return None
         model = (model if model is not None else env.get(ENV_MODEL, "")).strip() or None
         key = env.get(ENV_KEY, "").strip() or None
+        _check_url(url)
         return cls(url=url, model=model, api_key=key, **kwargs)
 
     @property
@@ -122,6 +125,18 @@ class LLMSettings:
 # -- HTTP ----------------------------------------------------------------------
 
 
+def _check_url(url: str) -> None:
+    """One clear line for a URL that cannot work (never echoing it: it may hold credentials)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        valid = False
+    if not valid:
+        raise UsageError("the LLM URL must be an http:// or https:// URL, such as http://localhost:11434/v1")
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """A redirect would carry the Authorization header to another host: refuse it."""
 
@@ -158,8 +173,12 @@ def _opener(url: str):
 
 
 def _request(settings: LLMSettings, url: str, payload: dict | None = None) -> urllib.request.Request:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1/v1"
+        hostname = None
+    if not hostname or parts.scheme not in ("http", "https"):
         raise LLMError(f"the LLM URL must be http:// or https:// (got {settings.display_url!r})")
     headers = {"Accept": "text/event-stream, application/json", "User-Agent": "qa"}
     if parts.username or parts.password:
@@ -194,8 +213,8 @@ def _open(settings: LLMSettings, request: urllib.request.Request):
             raise LLMError(f"the LLM endpoint {where} did not answer within {settings.connect_timeout:g} s") from None
         text = getattr(reason, "strerror", None) or str(reason)
         raise LLMError(settings.redact(f"cannot reach the LLM endpoint {where}: {text}")) from None
-    except (OSError, ValueError) as exc:
-        raise LLMError(settings.redact(f"cannot reach the LLM endpoint {where}: {exc}")) from None
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        raise LLMError(settings.redact(f"cannot reach the LLM endpoint {where}: {exc!r}")) from None
 
 
 def _error_detail(body: str) -> str:
@@ -290,8 +309,8 @@ def _generate(
             raise LLMError(
                 f"the LLM endpoint {settings.display_url} stalled for more than {settings.connect_timeout:g} s"
             ) from None
-        except OSError as exc:
-            raise LLMError(settings.redact(f"the LLM endpoint {settings.display_url} broke off: {exc}")) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise LLMError(settings.redact(f"the LLM endpoint {settings.display_url} broke off: {exc!r}")) from None
     return "".join(pieces)
 
 
