@@ -35,7 +35,8 @@ def _display(text: str) -> str:
 
     Markup such as ``[bold]`` needs nothing: the CLI prints plain text.
     """
-    return _UNSAFE.sub(lambda m: _escape(m.group()), text)
+    # A passage hard-wrapped over several lines reads as one line here.
+    return _UNSAFE.sub(lambda m: _escape(m.group()), re.sub(r"[ \t]*(?:\r\n|\r|\n)[ \t]*", " ", text))
 
 
 def _json_line(data: dict) -> str:

@@ -187,7 +187,7 @@ def _looks_binary(text: str) -> bool:
     return controls > max(8, len(text) // 100)
 
 
-def _line_starts(text: str) -> list[int]:
+def line_starts(text: str) -> list[int]:
     starts = [0]
     for match in re.finditer(r"\r\n|\r|\n", text):
         starts.append(match.end())
@@ -266,7 +266,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
 
 def split_passages(text: str, source: str) -> list[Passage]:
     """Split decoded file text into sentence passages with exact spans."""
-    starts = _line_starts(text)
+    starts = line_starts(text)
 
     def line_of(offset: int) -> int:
         return bisect.bisect_right(starts, offset)
@@ -297,7 +297,7 @@ def split_passages(text: str, source: str) -> list[Passage]:
 
 def lines_of(text: str, start_line: int, end_line: int) -> str:
     """The exact text of lines start_line..end_line (1-based, inclusive), without the final break."""
-    starts = _line_starts(text) + [len(text) + 1]
+    starts = line_starts(text) + [len(text) + 1]
     begin = starts[start_line - 1]
     finish = starts[end_line] if end_line < len(starts) - 1 else len(text)
     return text[begin:finish].rstrip("\r\n")

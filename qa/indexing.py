@@ -332,9 +332,12 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
             except (UndecodableFile, UnicodeDecodeError, OSError):
                 continue
             return f"{source} is new"
-        stat_ = path.stat()
-        if stat_.st_size == facts["bytes"] and stat_.st_mtime_ns == facts.get("mtime_ns"):
-            continue
-        if content_hash(path.read_bytes()) != facts["sha256"]:
-            return f"{source} changed"
+        try:
+            stat_ = path.stat()
+            if stat_.st_size == facts["bytes"] and stat_.st_mtime_ns == facts.get("mtime_ns"):
+                continue
+            if content_hash(read_file(path, max_bytes)) != facts["sha256"]:
+                return f"{source} changed"
+        except (OSError, ValueError):
+            return f"{source} changed"  # gone or unreadable since it was found: the rebuild will say which
     return None

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
-from qa.documents import decode
+from qa.documents import decode, line_starts
 from qa.tui.literal import literal
 
 PASSAGE_STYLE = "bold underline"
@@ -73,7 +73,7 @@ def context_lines(citation, roots: list[Path], spans: list[tuple[int, int]]) -> 
         note = Text("the file has changed or moved since it was indexed: showing the indexed text", "italic dim")
         return [(0, note), (citation.start_line, _styled(citation.text, False, (0, len(citation.text)), spans))]
 
-    starts = [0] + [i + 1 for i, c in enumerate(file_text) if c == "\n"]
+    starts = line_starts(file_text)  # the same line numbering as the citations
     first_context = citation.context_start_line or citation.start_line
     last_context = max(citation.context_end_line, citation.end_line)
     first = max(1, first_context - 1)
