@@ -155,10 +155,12 @@ class Engine:
         self.prepare(notice)
         assert self._answerer is not None
         answer = self._answerer.answer(cleaned, top_k=top_k, searched_question=searched_question)
-        # The answer names the question exactly as it was asked, so that tools
-        # matching answers to their questions (score.py) find it; what was
-        # searched, cleaned or resolved, is in searched_question.
-        answer.question = question.rstrip("\r\n")
+        # The answer names the question as it was asked (spacing and length
+        # kept, control characters dropped), so that tools matching answers to
+        # their questions (score.py) find it; what was searched, cleaned or
+        # resolved, is in searched_question.
+        asked = _CONTROL.sub("", question.rstrip("\r\n"))
+        answer.question = asked if len(asked) <= MAX_QUESTION_CHARS else cleaned
         return answer
 
 

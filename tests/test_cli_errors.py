@@ -106,7 +106,7 @@ def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys):
 def test_display_shows_control_sequences_literally():
     assert _display("a\x1b[31mred\x1b[0m") == "a\\x1b[31mred\\x1b[0m"
     assert _display("title \x1b]0;x\x07 csi \x9b2J del \x7f") == "title \\x1b]0;x\\x07 csi \\x9b2J del \\x7f"
-    assert _display("line\r\nbreak") == "line\\x0d\\x0abreak"
+    assert _display("hard-\r\nwrapped line\nbreak") == "hard- wrapped line break"  # a passage reads as one line
     assert _display("rtl \u202eevil\u202c \u2067x\u2069") == "rtl \\u202eevil\\u202c \\u2067x\\u2069"
     assert _display("name \udcff") == "name \\xff"
     assert _display("[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d") == "[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d"
