@@ -53,6 +53,22 @@ _NAME = re.compile(
     r"(?<![\w-])(?:[A-Z][\w]*(?:-[\w]+)*|[A-Z]{2,}\d*)(?:\s+(?:[A-Z][\w]*(?:-[\w]+)*|\d+[A-Za-z]?))*(?![\w-])"
 )
 
+# Kinds of things that are answered by a proper name ("which company", "quel
+# logiciel"), in English and French, singular and plural. General vocabulary.
+_NAMED_KINDS = """company companies firm firms business manufacturer manufacturers maker makers carmaker carmakers
+developer developers startup start-up startups organisation organization organisations organizations institution
+agency agencies government university universities school bank banks brand brands product products model models
+app apps application applications software program tool tools platform platforms service services website websites
+site sites network networks chatbot chatbots assistant ai chip chips processor processors framework library
+language languages license licence licenses licences operating system city cities country countries region
+regions province state states port ports airport river newspaper media channel team teams group groups party
+entreprise entreprises societe societes firme constructeur constructeurs fabricant fabricants editeur editeurs
+organisme agence gouvernement universite universites ecole banque banques marque marques produit produits
+modele modeles application applications logiciel logiciels outil outils plateforme plateformes service services
+site sites reseau reseaux chatbot chatbots assistant ia puce puces processeur processeurs bibliotheque langage
+langue licence licences systeme ville villes pays region regions etat etats aeroport fleuve journal chaine
+equipe equipes groupe groupes parti""".split()
+
 _TYPE_RULES = [
     (
         MONEY,
@@ -83,10 +99,8 @@ _TYPE_RULES = [
     (PERSON, r"^(?:who|whom|qui)\b|\b(?:who|qui) (?:is|was|est|etait|a|did|does)\b"),
     (
         NAME,
-        r"\b(?:which|what|quel|quelle|quels|quelles)\s+(?:\w+\s+){0,2}?(?:company|companies|firm|manufacturer|"
-        r"model|models|product|products|network|port|city|country|organisation|organization|chatbot|brand|app|"
-        r"application|license|licence|entreprise|societe|modele|modeles|produit|produits|reseau|ville|pays|marque|"
-        r"constructeur)\b|\bname\b|\bnom\b|\bcalled\b|\bappelle\b",
+        r"\b(?:which|what|quel|quelle|quels|quelles)\s+(?:[\w-]+\s+){0,2}?(?:" + "|".join(_NAMED_KINDS) + r")\b"
+        r"|\bname\b|\bnom\b|\bcalled\b|\bappelle\b",
     ),
 ]
 
