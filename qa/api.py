@@ -19,14 +19,14 @@ from qa.embedding import DEFAULT_MODEL
 from qa.errors import IndexUnavailable, UsageError
 from qa.indexing import Progress, is_stale
 from qa.store import IndexStore
+from qa.text import UNSAFE_CHARACTERS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INDEX = PROJECT_ROOT / "index"
 DEFAULT_DOCUMENTS = PROJECT_ROOT / "seeds"
 MAX_QUESTION_CHARS = 1000
-# Control characters (C0, C1), bidirectional overrides, and lone surrogates
-# (undecodable bytes of a command line): none belongs in a question.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# What a terminal would act on, and tabs too: none belongs in a question.
+_CONTROL = re.compile(rf"\t|{UNSAFE_CHARACTERS.pattern}")
 
 Notice = Callable[[str], None]
 

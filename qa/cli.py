@@ -11,16 +11,10 @@ import time
 from pathlib import Path
 
 from qa.errors import QAError, UsageError
+from qa.text import UNSAFE_CHARACTERS
 
 # Set before anything imports huggingface_hub: the model never comes from the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-# Characters a terminal would act on rather than show: C0/C1 controls (ESC
-# starts colour, cursor and title sequences), bidirectional overrides that
-# reorder what is shown ("Trojan Source"), and lone surrogates (bytes of a
-# file name that are not UTF-8, which cannot even be printed).
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _escape(char: str) -> str:
@@ -36,12 +30,12 @@ def _display(text: str) -> str:
     Markup such as ``[bold]`` needs nothing: the CLI prints plain text.
     """
     # A passage hard-wrapped over several lines reads as one line here.
-    return _UNSAFE.sub(lambda m: _escape(m.group()), re.sub(r"[ \t]*(?:\r\n|\r|\n)[ \t]*", " ", text))
+    return UNSAFE_CHARACTERS.sub(lambda m: _escape(m.group()), re.sub(r"[ \t]*(?:\r\n|\r|\n)[ \t]*", " ", text))
 
 
 def _json_line(data: dict) -> str:
     """JSON on one line, readable (non-ASCII kept) but terminal-safe: unsafe characters as \\u escapes."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
+    return UNSAFE_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
 def _notice(message: str) -> None:

@@ -12,7 +12,14 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import snowballstemmer
+# Characters a terminal would act on rather than show: C0 and C1 controls
+# except tab (ESC starts colour, cursor and title sequences), DEL, the
+# bidirectional marks and overrides that reorder what is shown ("Trojan
+# Source"), and lone surrogates (bytes of a file name or command line that are
+# not UTF-8, which cannot even be printed). Each caller decides what to put in
+# their place: the CLI escapes them, the chat swaps them for visible symbols,
+# questions drop them.
+UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 _WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*", re.UNICODE)
 _ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
@@ -83,6 +90,8 @@ def _folded(words_set: frozenset) -> frozenset:
 
 @lru_cache(maxsize=2)
 def _stemmer(language: str):
+    import snowballstemmer  # here, not at the top: the CLI imports this module for UNSAFE_CHARACTERS alone
+
     return snowballstemmer.stemmer("french" if language == "fr" else "english")
 
 

@@ -13,9 +13,9 @@ import re
 
 from rich.text import Text
 
-# C0 and C1 controls, DEL, and the bidirectional overrides that reorder what
-# follows them on screen. Tab is kept: Rich expands it.
-_UNSAFE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from qa.text import UNSAFE_CHARACTERS
+
+# Tab is not among UNSAFE_CHARACTERS: Rich expands it.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~^=:$&])")
 
 
@@ -30,7 +30,7 @@ def _picture(match: re.Match) -> str:
 
 def printable(text: str) -> str:
     """``text`` with every control character replaced by one visible character."""
-    return _UNSAFE.sub(_picture, text)
+    return UNSAFE_CHARACTERS.sub(_picture, text)
 
 
 def literal(text: str, style: str = "") -> Text:
