@@ -14,10 +14,10 @@ from dataclasses import asdict, dataclass, field
 
 from qa import text as textmod
 from qa.documents import Passage
+from qa.evaluation import MAX_ANSWER_CHARS
 from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, focus_word, question_type, spans_of
 from qa.retrieval import Candidate, Retrieval
 
-MAX_ANSWER_CHARS = 300
 MAX_SHORT_ANSWER_CHARS = 150
 # Fusion weights: coverage of the question's words leads; BM25 strength and the
 # two dense similarities refine the order. Chosen from a broad plateau of

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from qa.errors import UsageError
 
+# The longest answer ../shared/eval/score.py accepts (its own MAX_ANSWER_CHARS).
+# Defined here, a module that imports nothing heavy, so that qa.answering (which
+# shapes answers to it) and qa.verification (which trims generated answers to
+# it, and must stay importable without numpy or faiss) share this one number.
 MAX_ANSWER_CHARS = 300
 
 

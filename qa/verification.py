@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-MAX_ANSWER_CHARS = 300
+from qa.evaluation import MAX_ANSWER_CHARS
 
 _MONTHS = {
     # English
