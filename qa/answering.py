@@ -407,7 +407,7 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
             term = index.lexical.terms[t]
             term_weight[term] = max(term_weight.get(term, 0.0), w.weight * similarity)
     positions = []
-    for match in re.finditer(r"[^\W_]+(?:[-.][^\W_]+)*", passage.text):
+    for match in textmod.WORD.finditer(passage.text):
         folded = textmod.fold(match.group(0))
         weight = (
             term_weight.get(textmod.stem(match.group(0), language)) if not textmod.is_function_word(folded) else None

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from qa.text import fold, is_function_word
+from qa.text import WORD_WITH_APOSTROPHES, fold, is_function_word
 
 # Connectives that open a follow-up ("And ...", "Et ...", "What about ...").
 _CONNECTIVE = re.compile(
@@ -23,7 +23,6 @@ _CONNECTIVE = re.compile(
     r"et\s+pour|et\s+qu['’]en\s+est-il\s+de|et|aussi|alors|donc|mais|puis)\b[\s,]*",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
 _ELIDED = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 _POSSESSIVE_S = re.compile(r"['’]s$", re.IGNORECASE)
 _DETERMINER_PHRASE = re.compile(r"\b(?:the|le|la|les)\s+[^\W\d_]{3,}|\bl['’][^\W\d_]{3,}", re.IGNORECASE)
@@ -66,7 +65,7 @@ def names(question: str, sentence_start: bool = True) -> list[str]:
     """
     found: list[str] = []
     previous_end = -2
-    for i, match in enumerate(_TOKEN.finditer(question)):
+    for i, match in enumerate(WORD_WITH_APOSTROPHES.finditer(question)):
         word = match.group(0)
         if not _is_name_like(word, first=sentence_start and i == 0):
             continue
@@ -85,7 +84,7 @@ def topic(question: str) -> str | None:
     if found:
         return found[0]
     for match in _DETERMINER_PHRASE.finditer(question):
-        noun = _TOKEN.findall(match.group(0))[-1]
+        noun = WORD_WITH_APOSTROPHES.findall(match.group(0))[-1]
         if not is_function_word(fold(_ELIDED.sub("", noun))):
             return match.group(0)
     return None
@@ -146,14 +145,14 @@ def resolve_followup(question: str, earlier: Sequence[str]) -> str:
     replaced = _replace_pronouns(body, subject)
     if replaced != body:
         return _capitalised(replaced)
-    if not own_names and (connective or len(_TOKEN.findall(body)) <= _ELLIPTIC_WORDS):
+    if not own_names and (connective or len(WORD_WITH_APOSTROPHES.findall(body)) <= _ELLIPTIC_WORDS):
         stem = body.rstrip(" ?!.")
         return _capitalised(f"{stem} ({subject}){body[len(stem) :]}")
     return _capitalised(body) if connective else question
 
 
 def _only_names(text: str) -> bool:
-    words = _TOKEN.findall(text)
+    words = WORD_WITH_APOSTROPHES.findall(text)
     return all(_is_name_like(w, first=False) or is_function_word(fold(_ELIDED.sub("", w))) for w in words)
 
 

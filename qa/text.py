@@ -21,7 +21,12 @@ from functools import lru_cache
 # questions drop them.
 UNSAFE_CHARACTERS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
-_WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*", re.UNICODE)
+# A word: letters and digits, joined by inner hyphens and dots ("open-source",
+# "R1.5"). Apostrophes split ("l'adoption" gives "l", "adoption").
+WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
+# The same, with inner apostrophes kept ("l'adoption", "isn't", "O'Neill"), for
+# callers that look at elisions, possessives or negations themselves.
+WORD_WITH_APOSTROPHES = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
 _ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 
 ENGLISH_FUNCTION_WORDS = frozenset(
@@ -66,7 +71,7 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """Surface words in reading order, with French elisions (l', d', qu') removed."""
     out = []
-    for match in _WORD.finditer(text.replace("’", "'")):
+    for match in WORD.finditer(text.replace("’", "'")):
         out.append(match.group(0))
     # The word regex stops at apostrophes, so "l'adoption" gives "l", "adoption":
     # the single-letter elided articles are function words and drop out later.

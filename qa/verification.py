@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from qa.evaluation import MAX_ANSWER_CHARS
+from qa.text import WORD_WITH_APOSTROPHES
 
 _MONTHS = {
     # English
@@ -102,7 +103,9 @@ _NEGATION_SUFFIX = re.compile(r"n[’']t\b", re.IGNORECASE)  # isn't, didn't
 
 
 def _denies(text: str) -> bool:
-    return bool(_NEGATION_SUFFIX.search(text)) or any(fold(w) in _NEGATIONS for w in _WORD.findall(text))
+    return bool(_NEGATION_SUFFIX.search(text)) or any(
+        fold(w) in _NEGATIONS for w in WORD_WITH_APOSTROPHES.findall(text)
+    )
 
 
 def _denies_the_passages(body: str, texts: Sequence[str], scope) -> bool:
@@ -116,13 +119,12 @@ def _denies_the_passages(body: str, texts: Sequence[str], scope) -> bool:
     for clause in re.split(r"[;,:]", body):
         if not _denies(clause):
             continue
-        words = {fold(w) for w in _WORD.findall(clause)} - _FUNCTION_WORDS - _NEGATIONS
+        words = {fold(w) for w in WORD_WITH_APOSTROPHES.findall(clause)} - _FUNCTION_WORDS - _NEGATIONS
         if any(len(w) > 2 and not w.isdigit() and w in p.words for w in words for p in scope):
             return True
     return False
 
 
-_WORD = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)*(?![\d])")
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _DAY = r"(\d{1,2})(?!\d)(?:er|st|nd|rd|th)?"
@@ -276,7 +278,7 @@ def find_numbers(text: str, passage: bool = False) -> list[tuple[int, int, set[D
 def _name_tokens(sentence: str) -> list[str]:
     """Names in a sentence: capitalised words past its start, words with inner capitals or digits, acronyms."""
     names = []
-    tokens = list(_WORD.finditer(sentence))
+    tokens = list(WORD_WITH_APOSTROPHES.finditer(sentence))
     for i, m in enumerate(tokens):
         word = re.sub(r"['’]s$", "", m.group(0)).strip(".'’")
         if not word or not any(c.isalpha() for c in word) or re.fullmatch(r"\d+(?:st|nd|rd|th|er|e|eme|ème)", word):
@@ -317,7 +319,7 @@ def _name_in(name: str, passage_words: set[str], acronyms: set[str]) -> bool:
 
 def language_of(text: str) -> str | None:
     """'en' or 'fr' when the function words say so clearly, else None."""
-    words = [fold(w) for w in _WORD.findall(text)]
+    words = [fold(w) for w in WORD_WITH_APOSTROPHES.findall(text)]
     en = sum(w in _ENGLISH for w in words)
     fr = sum(w in _FRENCH for w in words)
     if en > fr and en >= 1:
@@ -404,9 +406,9 @@ class _PassageFacts:
         self.numbers: set[Decimal] = set()
         for _, _, values in find_numbers(folded, passage=True):
             self.numbers |= values
-        self.words = {w.strip(".'") for w in _WORD.findall(folded)}
+        self.words = {w.strip(".'") for w in WORD_WITH_APOSTROPHES.findall(folded)}
         self.words |= {p for w in list(self.words) for p in re.split(r"[-.']", w) if p}
-        parts = [p for w in _WORD.findall(text) for p in re.split(r"[-.'’]", w)]
+        parts = [p for w in WORD_WITH_APOSTROPHES.findall(text) for p in re.split(r"[-.'’]", w)]
         self.acronyms = {"".join(sorted(fold(p))) for p in parts if p.isupper() and len(p) <= 5}
 
 
@@ -447,7 +449,7 @@ def verify(answer: str, passages: Sequence[str], question: str = "") -> Verifica
         )
     cited = sorted(set(cited))
     facts_of = {n: _PassageFacts(passages[n - 1]) for n in cited}
-    question_words = {fold(w) for w in _WORD.findall(question)}
+    question_words = {fold(w) for w in WORD_WITH_APOSTROPHES.findall(question)}
     facts: list[Fact] = []
     first_failure = ""
     for sentence in _sentences(text):
