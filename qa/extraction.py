@@ -13,14 +13,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from qa.text import ANSWER_CUE_WORDS, fold, is_function_word
+from qa.text import ANSWER_CUE_WORDS, ENGLISH_MONTHS, FRENCH_MONTHS, NUMBER_WORDS, fold, is_function_word
 
 DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE, OTHER = "date", "quantity", "money", "person", "name", "quote", "other"
 TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)
 
-_MONTHS = (
-    "janvier|fevrier|février|mars|avril|mai|juin|juillet|aout|août|septembre|octobre|novembre|decembre|décembre|"
-    "january|february|march|april|may|june|july|august|september|october|november|december"
+# Month names as written and folded ("août", "aout"), longest first.
+_MONTHS = "|".join(
+    sorted({form for m in ENGLISH_MONTHS | FRENCH_MONTHS for form in (m, fold(m))}, key=len, reverse=True)
 )
 _DATE_PATTERNS = [
     rf"\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})(?:\s+\d{{4}})?\b",
@@ -34,10 +34,10 @@ _DATE_PATTERNS = [
 ]
 _DATE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
 
-# "un/une/one" are left out: far more often articles than counts.
-_NUMBER_WORDS = (
-    "deux|trois|quatre|cinq|six|sept|huit|neuf|dix|onze|douze|vingt|trente|cent|mille|"
-    "two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|hundred|thousand|dozen"
+# Number words that start a quantity: the counts from two to twelve and the round
+# 20, 30, 100 and 1000; the rarer words of NUMBER_WORDS ("quinze", "forty", "douzaine") are not read here.
+_NUMBER_WORDS = "|".join(
+    w for w, n in NUMBER_WORDS.items() if (2 <= n <= 12 or n in (20, 30, 100, 1000)) and w != "douzaine"
 )
 _SCALE = r"(?:millions?|milliards?|billions?|thousands?|milliers?|mille|k|M|Md|B)\b"
 _UNIT = r"(?:%|pour\s*cent|percent|€|\$|euros?|dollars?|yuans?)"

@@ -207,7 +207,4 @@ def is_name_like(word: str) -> bool:
     return (word[:1].isupper() and len(word) > 1) or any(c.isdigit() for c in word)
 
 
-CALENDAR_WORDS = frozenset(
-    """january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
-)
+CALENDAR_WORDS = frozenset(textmod.ENGLISH_MONTHS) | frozenset(textmod.ENGLISH_WEEKDAYS)

@@ -29,18 +29,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from qa.evaluation import MAX_ANSWER_CHARS
-from qa.text import WORD_WITH_APOSTROPHES
+from qa.text import (
+    ENGLISH_MONTHS,
+    ENGLISH_WEEKDAYS,
+    FRENCH_MONTHS,
+    FRENCH_WEEKDAYS,
+    MONTH_ABBREVIATIONS,
+    NUMBER_WORDS,
+    WORD_WITH_APOSTROPHES,
+)
 
-_MONTHS = {
-    # English
-    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4, "may": 5,
-    "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9, "sep": 9, "sept": 9,
-    "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
-    # French (folded: no accents)
-    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4, "mai": 5,
-    "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-    "decembre": 12,
-}  # fmt: skip
+
+def fold(text: str) -> str:
+    """Lower case without accents, typographic apostrophes and spaces made plain."""
+    text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("\u202f", " ")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_MONTHS = {fold(m): n for m, n in (ENGLISH_MONTHS | FRENCH_MONTHS | MONTH_ABBREVIATIONS).items()}
 # Month names that also stand alone as a fact ("in January"); short or ambiguous ones ("may", "mars") need a number.
 _STANDALONE_MONTHS = {m for m in _MONTHS if len(m) > 4 and m not in {"march", "mars"}} | {
     "juin",
@@ -50,23 +57,7 @@ _STANDALONE_MONTHS = {m for m in _MONTHS if len(m) > 4 and m not in {"march", "m
     "july",
 }
 _STANDALONE_MONTHS.discard("may")
-_WEEKDAYS = set(
-    "monday tuesday wednesday thursday friday saturday sunday lundi mardi mercredi jeudi vendredi samedi dimanche".split()
-)
-_NUMBER_WORDS = {
-    # English ("one" is left out of the facts: far more often a pronoun than a count)
-    "zero": 0, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000, "dozen": 12,
-    # French (folded; "un", "une" are articles far more often than counts)
-    "zero ": 0, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
-    "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16, "dix-sept": 17,
-    "dix-huit": 18, "dix-neuf": 19, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50, "soixante": 60,
-    "soixante-dix": 70, "quatre-vingt": 80, "quatre-vingts": 80, "quatre-vingt-dix": 90, "cent": 100,
-    "mille": 1000, "douzaine": 12,
-}  # fmt: skip
-_NUMBER_WORDS.pop("zero ")
+_WEEKDAYS = set(ENGLISH_WEEKDAYS + FRENCH_WEEKDAYS)
 # Only in passages: counts an answer may translate ("one" ↔ "un").
 _PASSAGE_ONLY_NUMBER_WORDS = {"one": 1, "un": 1, "une": 1}
 _SCALES = {
@@ -141,13 +132,6 @@ _DATE_PATTERNS = [
     # 11/01/2025 or 01/11/2025 (day and month both tried)
     re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)"),
 ]
-
-
-def fold(text: str) -> str:
-    """Lower case without accents, typographic apostrophes and spaces made plain."""
-    text = text.replace("’", "'").replace("‘", "'").replace("\u00a0", " ").replace("\u202f", " ")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 # -- facts ---------------------------------------------------------------------
@@ -250,7 +234,7 @@ def find_numbers(text: str, passage: bool = False) -> list[tuple[int, int, set[D
     In a passage, each number also keeps its unscaled readings, so that an answer
     may say "22.15 million" or "22,150,000" or just "22.15".
     """
-    words = dict(_NUMBER_WORDS)
+    words = dict(NUMBER_WORDS)
     if passage:
         words.update(_PASSAGE_ONLY_NUMBER_WORDS)
     spots: list[tuple[int, int, set[Decimal]]] = [
@@ -284,7 +268,7 @@ def _name_tokens(sentence: str) -> list[str]:
         if not word or not any(c.isalpha() for c in word) or re.fullmatch(r"\d+(?:st|nd|rd|th|er|e|eme|ème)", word):
             continue
         folded = fold(word)
-        if folded in _FUNCTION_WORDS or folded in _MONTHS or folded in _WEEKDAYS or folded in _NUMBER_WORDS:
+        if folded in _FUNCTION_WORDS or folded in _MONTHS or folded in _WEEKDAYS or folded in NUMBER_WORDS:
             continue
         inner_capital = any(c.isupper() for c in word[1:])
         has_digit = any(c.isdigit() for c in word)
