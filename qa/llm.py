@@ -567,13 +567,6 @@ class LLMResult:
     def used_llm(self) -> bool:
         return getattr(self.answer, "answered_by", "") == "llm"
 
-    def to_dict(self) -> dict:
-        data = self.answer.to_dict()
-        data.setdefault("answered_by", getattr(self.answer, "answered_by", "extractive"))
-        if self.notice:
-            data["llm_notice"] = self.notice
-        return data
-
 
 def generate_answer(
     answer,

@@ -77,7 +77,7 @@ class Retriever:
         self.question_encoder = question_encoder
         self.multilingual = multilingual
 
-    def search(self, question: str, limit: int = CANDIDATES_PER_RANKING) -> Retrieval:
+    def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
         surface_words = self._split_unknown_compounds(
             [w for w in textmod.content_words(question) if textmod.fold(w) not in textmod.ANSWER_CUE_WORDS]
@@ -93,7 +93,7 @@ class Retriever:
         coverage = lexical.coverage([w.weight for w in words])
 
         count = self.index.manifest.passage_count
-        k = min(limit, count)
+        k = min(CANDIDATES_PER_RANKING, count)
         _, dense_ids = self.index.dense.search(question_dense, k)
         _, multi_ids = self.index.multilingual.search(question_multi, k)
         lexical_top = lexical.top(k)

@@ -179,9 +179,6 @@ class PassageTable:
         finally:
             db.close()
 
-    def count(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM passages").fetchone()[0])
-
     def rows(self) -> int:
         """Row count when ids are 0..n-1 (checked cheaply on the primary key), else -1."""
         low, high = self._db.execute("SELECT MIN(id), MAX(id) FROM passages").fetchone()
@@ -204,10 +201,6 @@ class PassageTable:
             (passage_id - before, passage_id + after),
         )
         return [(row[0], Passage(*row[1:])) for row in rows]
-
-    def by_source(self, source: str) -> list[Passage]:
-        rows = self._db.execute(f"SELECT {self._COLUMNS} FROM passages WHERE source = ? ORDER BY id", (source,))
-        return [Passage(*row) for row in rows]
 
     def close(self) -> None:
         self._db.close()

@@ -27,7 +27,6 @@ WORD = re.compile(r"[^\W_]+(?:[-.][^\W_]+)*")
 # The same, with inner apostrophes kept ("l'adoption", "isn't", "O'Neill"), for
 # callers that look at elisions, possessives or negations themselves.
 WORD_WITH_APOSTROPHES = re.compile(r"[^\W_]+(?:[-.'’][^\W_]+)*")
-_ELISION = re.compile(r"^(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
 
 ENGLISH_FUNCTION_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -88,7 +87,6 @@ NUMBER_WORDS = {
     "soixante-dix": 70, "quatre-vingt": 80, "quatre-vingts": 80, "quatre-vingt-dix": 90, "cent": 100,
     "mille": 1000, "douzaine": 12,
 }  # fmt: skip
-_FOLDED_FUNCTION_WORDS = None  # filled lazily from FUNCTION_WORDS
 
 
 @lru_cache(maxsize=100_000)
@@ -100,13 +98,12 @@ def fold(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """Surface words in reading order, with French elisions (l', d', qu') removed."""
-    out = []
-    for match in WORD.finditer(text.replace("’", "'")):
-        out.append(match.group(0))
-    # The word regex stops at apostrophes, so "l'adoption" gives "l", "adoption":
-    # the single-letter elided articles are function words and drop out later.
-    return out
+    """Surface words in reading order (see WORD).
+
+    Elisions are not removed here: "l'adoption" gives "l" and "adoption", and the
+    single-letter elided articles drop out later as function words.
+    """
+    return WORD.findall(text)
 
 
 def detect_language(text: str) -> str:
@@ -152,12 +149,6 @@ def stem(word: str, language: str) -> str:
     if any(ch.isdigit() for ch in lowered):
         return fold(lowered)
     return fold(_stemmer(language).stemWord(lowered))
-
-
-def terms(text: str, language: str | None = None) -> list[str]:
-    """Index terms of a text: folded, stemmed content words (numbers kept whole)."""
-    language = language or detect_language(text)
-    return [stem(word, language) for word in words(text) if is_content_word(word)]
 
 
 def content_words(text: str) -> list[str]:

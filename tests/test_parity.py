@@ -147,13 +147,13 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.mark.model
 def test_prepared_multilingual_encoder_gives_the_package_vectors(sentences, package_use, cache):
-    from qa.crosslingual import MultilingualEncoder
+    from qa.crosslingual import MultilingualEncoder, _PreparedUSE
 
     first = MultilingualEncoder(threads=1)
-    assert first.uses_prepared_files
+    assert isinstance(first._load(), _PreparedUSE)
     assert list(cache.glob("usem3-*/arrays.json")), "the prepared files were not cached"
     second = MultilingualEncoder(threads=1)  # this one memory-maps them
-    assert second.uses_prepared_files
+    assert isinstance(second._load(), _PreparedUSE)
 
     texts = sentences + [
         "  spaces   around  ",
@@ -189,13 +189,13 @@ def test_piece_table_answers_like_the_package_table(package_use):
 
 @pytest.mark.model
 def test_damaged_cache_is_prepared_again(cache, package_use):
-    from qa.crosslingual import MultilingualEncoder
+    from qa.crosslingual import MultilingualEncoder, _PreparedUSE
 
     MultilingualEncoder(threads=1)._load()
     (entry,) = cache.glob("usem3-*")
     (entry / "arrays.bin").write_bytes(b"truncated")
     encoder = MultilingualEncoder(threads=1)
-    assert encoder.uses_prepared_files
+    assert isinstance(encoder._load(), _PreparedUSE)
     reference = np.asarray(package_use.encode(["Quand DeepSeek a-t-il été lancé ?"]), dtype=np.float32)
     assert np.array_equal(encoder._load().encode(["Quand DeepSeek a-t-il été lancé ?"]), reference)
     assert (entry / "arrays.bin").stat().st_size > 1_000_000  # the entry was written anew
