@@ -18,7 +18,7 @@ from qa.answering import Answer, Answerer
 from qa.embedding import DEFAULT_MODEL
 from qa.errors import IndexUnavailable, UsageError
 from qa.indexing import Progress, is_stale
-from qa.store import IndexStore
+from qa.store import IndexStore, rebuild_advice
 from qa.text import UNSAFE_CHARACTERS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +137,7 @@ class Engine:
         if encoder.dimension != loaded.manifest.dimension:
             raise IndexUnavailable(
                 f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
-                f" {loaded.manifest.model} gives {encoder.dimension}: rebuild with `qa index --index {self.index_dir}`"
+                f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
         retriever = Retriever(loaded, encoder, MultilingualEncoder())
         self._answerer = Answerer(loaded, retriever)

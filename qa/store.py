@@ -57,6 +57,11 @@ _SAMPLE_BLOCKS = 8
 _GENERATION = re.compile(r"gen-\d{14}-\d+-\d{6}")
 
 
+def rebuild_advice(folder: Path | str) -> str:
+    """How to fix an index that cannot be read: the end of every such message."""
+    return f"rebuild with `qa index --index {folder}`"
+
+
 @dataclass
 class Manifest:
     model: str
@@ -231,7 +236,7 @@ class IndexStore:
         except OSError as exc:
             raise IndexUnavailable(f"cannot read {self.folder / CURRENT}: {exc.strerror}") from exc
         if not _GENERATION.fullmatch(name):
-            raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: rebuild with `qa index --index {self.folder}`")
+            raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: {rebuild_advice(self.folder)}")
         return self.folder / name
 
     def read_manifest(self) -> Manifest | None:
@@ -265,7 +270,7 @@ class IndexStore:
         return self._load(self.live_generation())
 
     def _load(self, generation: Path | None) -> LoadedIndex:
-        fix = f"rebuild with `qa index --index {self.folder}`"
+        fix = rebuild_advice(self.folder)
         if generation is None:
             raise IndexUnavailable(f"no index in {self.folder}: build one with `qa index FOLDER --index {self.folder}`")
         manifest = self._read_manifest_of(generation)
@@ -294,7 +299,7 @@ class IndexStore:
             return Manifest.from_json((generation / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, TypeError) as exc:
             raise IndexUnavailable(
-                f"the index in {self.folder} is damaged (manifest unreadable): rebuild with `qa index --index {self.folder}`"
+                f"the index in {self.folder} is damaged (manifest unreadable): {rebuild_advice(self.folder)}"
             ) from exc
 
     def verify(self, generation: Path, manifest: Manifest) -> None:
@@ -319,12 +324,12 @@ class IndexStore:
             if not ok:
                 raise IndexUnavailable(
                     f"the index in {self.folder} is damaged ({name} does not match its manifest):"
-                    f" rebuild with `qa index --index {self.folder}`"
+                    f" {rebuild_advice(self.folder)}"
                 )
         if expected:
             raise IndexUnavailable(
                 f"the index in {self.folder} is damaged ({sorted(expected)[0]} is not in its manifest):"
-                f" rebuild with `qa index --index {self.folder}`"
+                f" {rebuild_advice(self.folder)}"
             )
 
     # -- writing -----------------------------------------------------------
@@ -388,26 +393,34 @@ class IndexStore:
 
         Call with the lock held. Only folders named like our generations are touched.
         """
-        try:
-            live = self.live_generation()
-        except IndexUnavailable:
+        stale = self._stale_generations()
+        if stale is None:
             return  # a damaged pointer: keep everything until a build replaces it
-        for path in self.folder.glob("gen-*"):
-            if _GENERATION.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
-                if live is None or path.name != live.name:
-                    shutil.rmtree(path, ignore_errors=True)
+        for path in stale:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
         with contextlib.suppress(FileNotFoundError):
             (self.folder / (CURRENT + ".tmp")).unlink()
 
     def leftovers(self) -> list[Path]:
         """What a crashed or interrupted build left behind."""
+        found = self._stale_generations()
+        if found is None:
+            return []
+        tmp = self.folder / (CURRENT + ".tmp")
+        return sorted(found + ([tmp] if tmp.exists() else []))
+
+    def _stale_generations(self) -> list[Path] | None:
+        """Entries named like our generations that are not the live one; None when CURRENT is damaged."""
         try:
             live = self.live_generation()
         except IndexUnavailable:
-            return []
-        found = [p for p in self.folder.glob("gen-*") if _GENERATION.fullmatch(p.name) and p != live]
-        tmp = self.folder / (CURRENT + ".tmp")
-        return sorted(found + ([tmp] if tmp.exists() else []))
+            return None
+        return [
+            p
+            for p in self.folder.glob("gen-*")
+            if _GENERATION.fullmatch(p.name) and (live is None or p.name != live.name)
+        ]
 
     def clean_leftovers(self) -> None:
         """Remove leftovers when no build is running (never waits, never fails)."""
