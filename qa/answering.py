@@ -181,8 +181,9 @@ class Answerer:
         )
         out = []
         for c in candidates:
+            context_ids = self._context_ids(c, nearby)
             context_words = set(c.matched)
-            for neighbour_id in self._context_ids(c, nearby):
+            for neighbour_id in context_ids:
                 context_words |= retrieval.matched_words(neighbour_id)
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = _type_spans(kind, c.passage)
@@ -207,7 +208,7 @@ class Answerer:
             )
             section_has_type = False
             if kind in TYPED and not spans and _is_heading(c.passage):
-                section = [nearby[pid] for pid in self._context_ids(c, nearby)]
+                section = [nearby[pid] for pid in context_ids]
                 section_has_type = any(
                     not self._mentioned(span.text, retrieval, p.source)
                     for p in section
@@ -420,7 +421,7 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
 def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
     """The question's folded words, and the index terms that say the same thing
     (computed once per question)."""
-    cached = getattr(retrieval, "_question_forms", None)
+    cached = retrieval.question_forms
     if cached is None:
         folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
         # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
@@ -429,7 +430,7 @@ def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
             index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY
         }
         cached = (folded, terms)
-        retrieval._question_forms = cached
+        retrieval.question_forms = cached
     return cached
 
 

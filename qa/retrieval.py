@@ -64,6 +64,8 @@ class Retrieval:
     words: list[QuestionWord]
     candidates: list[Candidate]
     matched: LexicalMatch | None = None  # matched[w, passage]: similarity by which word w matched
+    # (folded question words, index terms saying the same), filled once by the answerer
+    question_forms: tuple[set[str], set[str]] | None = field(default=None, repr=False)
 
     def matched_words(self, passage_id: int) -> set[str]:
         if self.matched is None:
