@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -128,17 +129,28 @@ def _handler(endpoint: FakeEndpoint):
     return Handler
 
 
-@pytest.fixture
-def endpoint():
+@contextmanager
+def fake_llm_server():
+    """A FakeEndpoint served on 127.0.0.1 for the duration of the block (also used by the chat tests)."""
     state = FakeEndpoint()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield state
-    server.shutdown()
-    server.server_close()
+    try:
+        yield state
+    finally:
+        if state.hold is not None:
+            state.hold.set()  # let a reply held mid-stream finish, so shutdown does not wait on it
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def endpoint():
+    with fake_llm_server() as state:
+        yield state
 
 
 def _free_port() -> int:

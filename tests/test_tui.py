@@ -13,13 +13,11 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from rich.console import Console
-from test_llm_client import SECRET, FakeEndpoint, _free_port, _handler
+from test_llm_client import SECRET, _free_port, fake_llm_server
 from textual.widgets import Markdown, Static
 
 from qa.answering import Answer, Citation
@@ -385,23 +383,6 @@ async def test_the_question_box_keeps_focus(tmp_path):
 # -- generated answers (qa chat --llm-url) -------------------------------------------
 # A small OpenAI-compatible server on 127.0.0.1 that streams a fixed reply (the one of
 # test_llm_client): no model, no network, but the real HTTP client and the real check.
-
-
-@contextmanager
-def fake_llm_server():
-    state = FakeEndpoint()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    try:
-        yield state
-    finally:
-        if state.hold is not None:
-            state.hold.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
