@@ -1,0 +1,220 @@
+"""Proper names in English and French text: people, companies, products, places, acronyms, model names.
+
+A name is a run of capitalised words ("Great Wall Motors"), a word with inner
+capitals or digits ("ByteDance", "R1"), an acronym ("CNIL"), a hyphenated
+name ("Janus-Pro", "DALL-E 3"), with lower-case particles inside personal
+names ("Charles de Gaulle"). Grammar capitalised by its place is not a name:
+a function word opening a sentence ("Le", "The", "Il"), months and weekdays
+("January" is capitalised in English). A plain capitalised word opening a
+sentence may or may not be a name; it is kept, marked ``sentence_initial``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from qa.lang import (
+    CALENDAR_WORDS,
+    NUMBER_WORDS,
+    Span,
+    fold,
+    is_function_word,
+    languages,
+    words,
+)
+from qa.lang.sentences import ends_sentence
+
+# A token of a name: letters and digits joined by hyphens, apostrophes, dots or "&" ("O'Neill", "AT&T", "Node.js").
+_TOKEN = re.compile(r"[^\W_]+(?:[-'’.&+][^\W_]+)*")
+_ELISION = re.compile(r"^([^\W\d_]{1,7})['’](?=[^\W\d_])")
+_POSSESSIVE = re.compile(r"['’]s$")
+_BULLET = re.compile(r"(?:^|\n)\s*(?:[-*+•]|\d+[.)])?\s*[\"'«“(\[]*\s*$")
+
+
+@dataclass(frozen=True)
+class NameMention:
+    """A name in a text: ``text == source[start:end]``. ``sentence_initial``: its first word opens a
+    sentence, where a capital says nothing ("Alibaba" or "Launched")."""
+
+    start: int
+    end: int
+    text: str
+    sentence_initial: bool = False
+
+
+@lru_cache(maxsize=8)
+def _tables(code: str | None):
+    langs = languages(code) or languages()
+    elisions = frozenset().union(*(lang.elisions for lang in langs))
+    particles = frozenset().union(*(lang.name_particles for lang in langs))
+    openers = frozenset().union(*(lang.sentence_openers for lang in langs))
+    endings = tuple(sorted({e for lang in langs for e in lang.data.COMMON_ENDINGS}, key=len, reverse=True))
+    return elisions, particles, openers, endings
+
+
+def strip_elision(word: str) -> tuple[int, str]:
+    """(characters cut, word) without a French elided article: "l’IA" → (2, "IA"), "d'OpenAI" → (2, "OpenAI")."""
+    elisions = _tables(None)[0]
+    m = _ELISION.match(word)
+    if m and fold(m.group(1)) in elisions:
+        return m.end(), word[m.end() :]
+    return 0, word
+
+
+def strip_possessive(word: str) -> str:
+    """ "OpenAI's" → "OpenAI"."""
+    return _POSSESSIVE.sub("", word)
+
+
+def is_name_like(word: str, sentence_initial: bool = False) -> bool:
+    """Proper names, acronyms, model names: DeepSeek, OpenAI, R1, MIT, Xi, 2025.
+
+    A capital on the first word of a sentence only marks the sentence start, so
+    there only inner capitals, digits or all capitals count. Months and
+    weekdays are not names, nor is the English "I"."""
+    word = strip_possessive(strip_elision(word)[1])
+    if len(word) < 2 or word == "I":
+        return False
+    if fold(word) in CALENDAR_WORDS:
+        return False
+    if any(c.isdigit() for c in word) or (word.isupper() and any(c.isalpha() for c in word)):
+        return True
+    if any(c.isupper() for c in word[1:]):
+        return True
+    return not sentence_initial and word[0].isupper() and not is_function_word(fold(word))
+
+
+def is_capitalised_name(word: str, language: str | None = None) -> bool:
+    """Whether a plain capitalised word opening a sentence is a name rather than a capitalised common word.
+
+    Not: grammar ("The", "Selon"), sentence adverbs ("However", "Aujourd'hui"),
+    numbers, months, and words with the endings of inflected or derived common
+    words ("Launched", "Users", "Lancée", "Actuellement"). "Alibaba" is.
+    """
+    _, particles, openers, endings = _tables(language)
+    word = strip_possessive(strip_elision(word)[1])
+    folded = fold(word)
+    if not word[:1].isupper() or len(word) < 2:
+        return False
+    if is_function_word(folded) or folded in openers or folded in CALENDAR_WORDS or folded in NUMBER_WORDS:
+        return False
+    if any(c.isupper() or c.isdigit() for c in word[1:]):
+        return True
+    if len(folded) > 4 and folded.endswith("s") and not folded.endswith(("ss", "us", "is")):
+        return False  # a plural: "Users", "Models"
+    lowered = word.lower().replace("’", "'")
+    return not any(lowered.endswith(e) and len(lowered) > len(e) + 2 for e in endings)
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    before = text[:start]
+    if not before.strip() or _BULLET.search(before):
+        return True
+    return ends_sentence(before)
+
+
+def _name_token(token: str, initial: bool) -> bool:
+    """A token that can be part of a name (for a run: plain capitalised words count even at a sentence start)."""
+    if len(token) == 1:
+        return token.isupper() and token not in ("I",) and not (initial and token == "A")
+    folded = fold(token)
+    if folded in CALENDAR_WORDS:
+        return False
+    if token.isupper() and any(c.isalpha() for c in token):
+        return True
+    if any(c.isupper() for c in token[1:]):
+        return True
+    if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+        return token[0].isupper() or any(c.isupper() for c in token)
+    if not token[0].isupper():
+        return False
+    return not is_function_word(folded) and folded not in NUMBER_WORDS
+
+
+def find_names(text: str, language: str | None = None) -> list[NameMention]:
+    """Names in ``text``, in order: runs of name-like words separated by spaces (one line break allowed),
+    digits after a name ("DALL-E 3"), particles between capitalised words ("Charles de Gaulle")."""
+    return list(_find_names(text, language))
+
+
+@lru_cache(maxsize=8192)
+def _find_names(text: str, language: str | None) -> tuple[NameMention, ...]:
+    _, particles, openers, _ = _tables(language)
+    tokens = []
+    for m in _TOKEN.finditer(text):
+        cut, word = strip_elision(m.group(0))
+        start = m.start() + cut
+        word = strip_possessive(word)
+        tokens.append((start, start + len(word), word))
+    out: list[NameMention] = []
+    run: list[tuple[int, int, str]] = []
+    run_initial = False
+
+    def close():
+        nonlocal run
+        while run and fold(run[-1][2]) in particles:
+            run.pop()
+        if run:
+            start, end = run[0][0], run[-1][1]
+            span = text[start:end]
+            if any(c.isalpha() for c in span):
+                out.append(NameMention(start, end, span, run_initial))
+        run = []
+
+    for i, (start, end, word) in enumerate(tokens):
+        gap = text[run[-1][1] : start] if run else ""
+        joined = bool(run) and re.fullmatch(r"[ \t\u00a0]*\n?[ \t\u00a0]*", gap) is not None and gap != ""
+        initial = _opens_sentence(text, start)
+        if _name_token(word, initial) and not (initial and fold(word) in openers):
+            if run and not joined and _initial_gap(run, gap):
+                joined = True  # "Richard M. Stallman"
+            if run and not joined:
+                close()
+            if not run:
+                run_initial = initial
+            run.append((start, end, word))
+            continue
+        if run and joined and word.isdigit() and len(word) <= 4:
+            run.append((start, end, word))  # "DALL-E 3", "Windows 11"
+            continue
+        if run and joined and fold(word) in particles and i + 1 < len(tokens) and tokens[i + 1][2][:1].isupper():
+            if not run[-1][2].isupper():
+                run.append((start, end, word))  # "Charles de Gaulle"
+                continue
+        close()
+    close()
+    return tuple(out)
+
+
+def _initial_gap(run, gap: str) -> bool:
+    last = run[-1][2]
+    return len(last) == 1 and last.isupper() and re.fullmatch(r"\.[ \t\u00a0]*\n?[ \t\u00a0]*", gap) is not None
+
+
+def name_spans(text: str, language: str | None = None) -> list[Span]:
+    return [Span(n.start, n.end, n.text, "name") for n in find_names(text, language)]
+
+
+def looks_like_person(span_text: str) -> bool:
+    """Two or three plain capitalised words, maybe with an initial or a particle: "Liang Zhanfan",
+    "Richard M. Stallman", "Charles de Gaulle"; not "Great Wall Motors Ltd" nor "DeepSeek"."""
+    _, particles, _, _ = _tables(None)
+    names = 0
+    for word in span_text.split():
+        if fold(word) in particles:
+            continue
+        if re.fullmatch(r"[^\W\d_]\.", word) and word[0].isupper():
+            continue  # an initial
+        plain = word[:1].isupper() and word[1:].replace("-", "").replace("'", "").replace("’", "").islower()
+        if not plain or fold(word) in CALENDAR_WORDS or is_function_word(fold(word)):
+            return False
+        names += 1
+    return 2 <= names <= 3
+
+
+def is_title_case(text: str) -> bool:
+    """A title in title case ("A Revolution In Chinese AI"), where every word looks like a name."""
+    long_words = [w for w in words(text) if len(w) > 3]
+    return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) / len(long_words) > 0.6

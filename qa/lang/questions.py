@@ -1,0 +1,395 @@
+"""What a question asks for, from its interrogative words, in English and French.
+
+"When"/"quand" asks for a date, "how many"/"combien" a quantity, "who"/"qui"
+a person, "which company"/"quelle entreprise" a name, "which command"/"quelle
+commande" a command, "which file"/"dans quel fichier" or "where is ... kept" a
+path, "which function/module/package"/"quel module/paquet/démon" an
+identifier, "since which version" a version, "how do I"/"comment + verb" a
+procedure ("how"). The noun of "which X" decides (its head: the last noun in
+English, the first in French). A question in a language not known here is
+"other": no typed rule applies to it.
+
+``spans_for(kind, text)`` gives the candidate answer spans of a kind in a text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from qa.lang import (
+    CALENDAR_WORDS,
+    NUMBER_WORDS,
+    Language,
+    Span,
+    detect_language,
+    fold,
+    fold_aligned,
+    get,
+    is_function_word,
+    languages,
+)
+from qa.lang import dates as _dates
+from qa.lang import names as _names
+from qa.lang import numbers as _numbers
+from qa.lang import technical as _technical
+from qa.lang.sentences import sentence_spans
+
+DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE = "date", "quantity", "money", "person", "name", "quote"
+COMMAND, PATH, IDENTIFIER, VERSION, HOW, OTHER = "command", "path", "identifier", "version", "how", "other"
+TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)  # answered by a short span of a passage
+TECHNICAL = (COMMAND, PATH, IDENTIFIER, VERSION)  # answered by a technical token
+KINDS = (*TYPED, *TECHNICAL, HOW, OTHER)
+
+
+@dataclass(frozen=True)
+class QuestionForm:
+    """What a question asks for.
+
+    - ``kind``: one of KINDS;
+    - ``language``: "en", "fr", or None when not known (then ``kind`` is "other");
+    - ``focus``: what the question asks about, folded ("employees" in "how many
+      employees", "company" in "which company", "founder" in "who is the founder of");
+    - ``plural``: it wants several things ("which models", "quelles tailles");
+    - ``cue_words``: folded words saying what kind of answer is wanted ("name",
+      "year"), not what it is about: to be left out of matching;
+    - ``head``: the noun of "which X" / "what is the X" that decided the kind, if any.
+    """
+
+    kind: str
+    language: str | None
+    focus: str | None = None
+    plural: bool = False
+    cue_words: frozenset[str] = field(default_factory=frozenset)
+    head: str | None = None
+
+    @property
+    def typed(self) -> bool:
+        return self.kind in TYPED
+
+    @property
+    def technical(self) -> bool:
+        return self.kind in TECHNICAL
+
+
+@dataclass(frozen=True)
+class _Match:
+    at: int  # where the deciding words start in the folded question
+    kind: str | None
+    head: str | None = None
+    focus: str | None = None
+    plural: bool = False
+
+
+_TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*|[,;:?!.()]")
+
+
+def classify(question: str, language: str | None = None) -> QuestionForm:
+    """The form of ``question`` (see QuestionForm). ``language`` defaults to the question's own."""
+    return _classify(question, language)
+
+
+@lru_cache(maxsize=4096)
+def _classify(question: str, language: str | None) -> QuestionForm:
+    code = language or detect_language(question)
+    lang = get(code)
+    if lang is None:
+        return QuestionForm(OTHER, None)
+    folded_all = fold_aligned(question).replace("’", "'")
+    segments = [(s, e) for s, e in sentence_spans(question, language=code)] or [(0, len(question))]
+    # The sentence that asks (ends with "?") comes first: "Ctrl-D doesn't work. What else can I type?"
+    ordered = [s for s in reversed(segments) if "?" in question[s[0] : s[1]]] + [
+        s for s in segments if "?" not in question[s[0] : s[1]]
+    ]
+    best: _Match | None = None
+    for start, end in ordered:
+        best = _read(question[start:end], folded_all[start:end], lang)
+        if best.kind is not None:
+            break
+    assert best is not None
+    cue = frozenset(w for w in re.findall(r"[^\W_]+", fold(question)) if w in lang.cue_words)
+    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head)
+
+
+def _read(original: str, folded: str, lang: Language) -> _Match:
+    """The earliest interrogative of one sentence that says what is asked."""
+    text = re.sub(r"\s+", " ", folded)  # same length as ``folded`` only where spaces were single
+    if len(text) != len(folded):
+        original = re.sub(r"\s+", " ", original)
+    found: list[_Match] = []
+    found += _phrase_matches(text, original.lower(), lang)
+    found += _which_matches(text, original, lang)
+    for pattern in lang.quote_patterns:
+        for m in re.finditer(r"\b" + pattern.format(saying=_alternation(lang.saying_verbs)) + r"\b", text):
+            found.append(_Match(m.start(), QUOTE))
+    for pattern in lang.command_patterns:
+        for m in re.finditer(r"\b" + pattern, text):
+            found.append(_Match(m.start(), COMMAND))
+    for pattern in lang.how_patterns:
+        for m in re.finditer(r"\b" + pattern, text):
+            found.append(_Match(m.start(), HOW))
+    typed = [m for m in found if m.kind is not None]
+    if typed:
+        return min(typed, key=lambda m: (m.at, m.focus is None))
+    for pattern in lang.name_patterns:
+        if re.search(r"\b" + pattern + r"\b", text):
+            return _Match(0, NAME)
+    untyped = [m for m in found if m.head or m.focus]
+    if untyped:
+        first = min(untyped, key=lambda m: m.at)
+        return _Match(first.at, None, first.head, first.focus, first.plural)
+    return _Match(0, None)
+
+
+def _alternation(words) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+def _opens(text: str, at: int, lang: Language) -> bool:
+    """An interrogative at ``at`` opens the question: only leads ("and", "so"), prepositions or
+    punctuation before it ("And when?", "Since when", "Depuis quand")."""
+    before = re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text[:at])
+    return all(w in lang.question_leads or (is_function_word(w, lang.code) and len(before) <= 2) for w in before)
+
+
+def _phrase_matches(text: str, lowered: str, lang: Language) -> list[_Match]:
+    out = []
+    for phrase, kind in lang.question_phrases:
+        for m in re.finditer(rf"\b(?:{phrase})\b", text):
+            after = text[m.end() :].split()
+            following = after[0].strip("?,.!") if after else ""
+            if kind in (DATE, PERSON) and not (
+                _opens(text, m.start(), lang) or following in lang.auxiliaries or not following or "-t-" in following
+            ):
+                continue  # "when it runs", "qui a ..." inside a sentence: not the question's own
+            if kind == QUANTITY and re.match(r"(?:how much|combien)\b", m.group(0)):
+                window = after[:5]
+                if any(w.strip("?,.!") in lang.money_verbs for w in window) or any(
+                    lang.kind_nouns.get(w.strip("?,.!")) == MONEY for w in window
+                ):
+                    out.append(_Match(m.start(), MONEY))
+                    continue
+            focus = _count_focus(after, lang) if kind == QUANTITY else None
+            out.append(_Match(m.start(), kind, focus=focus))
+    for m in re.finditer(rf"(?<![\w-])({_alternation(lang.where_words)})(?![\w-])", lowered):
+        # "where" asks for a path when about storing something or about a file
+        words = set(re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text[m.end() :]))
+        if words & lang.storage_verbs or any(lang.kind_nouns.get(w) == PATH for w in words):
+            out.append(_Match(m.start(), PATH))
+    return out
+
+
+def _count_focus(after: list[str], lang: Language) -> str | None:
+    """What a "how many" counts: "how many daily active users" → "users", "combien d'employés" → "employes"."""
+    run: list[str] = []
+    for raw in after:
+        stop = False
+        for piece in (p for p in raw.strip("?,.!;:()").split("'") if p):
+            if is_function_word(piece) or piece in lang.auxiliaries:
+                stop = bool(run)
+                if stop:
+                    break
+                continue
+            if piece not in lang.cue_words:
+                run.append(piece)
+        if stop or len(run) >= 3 or raw[-1:] in "?,.!;:":
+            break
+    if not run:
+        return None
+    if lang.head_first:
+        return run[0]
+    plural = [w for w in run if _is_plural(w)]
+    return plural[0] if plural else run[-1]
+
+
+def _is_plural(word: str) -> bool:
+    return len(word) > 3 and word[-1] in "sx" and not word.endswith(("ss", "us", "is"))
+
+
+def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
+    """ "which X", "what X", "quel(le)(s) X", "what is the X", "quel est le X", "who is the X of"."""
+    out = []
+    which = _alternation(lang.which_words)
+    copula = _alternation(lang.copulas)
+    determiners = _alternation(lang.determiners | {"a", "an", "l'", "un", "une"})
+    for m in re.finditer(rf"\b(?P<which>{which}|who|qui)\b(?: (?P<copula>{copula}))?(?: (?:{determiners})\b ?)?", text):
+        is_who = m.group("which") in ("who", "qui")
+        if is_who and not m.group("copula"):
+            continue
+        tokens = []
+        for t in re.finditer(r"[^\W_]+(?:[-'][^\W_]+)*|[^\w\s]", text[m.end() :]):
+            tokens.append((m.end() + t.start(), m.end() + t.end(), t.group(0)))
+            if len(tokens) >= 6:
+                break
+        head, kind, plural = _head(tokens, original, lang)
+        if is_who:
+            # "who is the founder of": the role asked about
+            determined = m.group(0).rstrip().split(" ")[-1] in _ARTICLES | lang.determiners
+            out.append(_Match(m.start(), PERSON, focus=_first_content(tokens, lang) if determined else None))
+            continue
+        if head is None:
+            continue
+        plural = (
+            plural
+            or m.group("which") in ("quels", "quelles", "lesquels", "lesquelles")
+            or (m.group("copula") in ("are", "were", "sont", "etaient"))
+        )
+        focus = head if head not in lang.cue_words else _after_link(tokens, head, lang)
+        out.append(_Match(m.start(), kind, head, focus, plural))
+    return out
+
+
+_ARTICLES = frozenset({"a", "an", "the", "un", "une", "l'", "le", "la", "les", "d'", "de", "du", "des"})
+
+
+def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None, bool]:
+    """(head noun, the kind it asks for, plural) of the noun phrase opening ``tokens``."""
+    words: list[tuple[str, bool]] = []  # (folded word, written with a capital)
+    counted = False
+    for start, _end, word in tokens:
+        if not word[0].isalnum():
+            break
+        if word in NUMBER_WORDS or word.isdigit():
+            counted = True  # "which two languages"
+            continue
+        capital = original[start : start + 1].isupper() if start < len(original) else False
+        if is_function_word(word, lang.code) and not capital:
+            if not words and word in _ARTICLES | lang.determiners:
+                continue
+            if not words:
+                break  # "what did ...", "what do I type": no noun phrase
+            if lang.head_first and word in lang.date_of | {"d", "de", "du", "des"}:
+                words.append((word, False))  # "nom de code", kept for the two-word kinds
+                continue
+            break
+        words.append((word, capital))
+        if len(words) >= 4:
+            break
+    if not words:
+        return None, None, False
+    phrase_text = " ".join(w for w, _ in words)
+    for phrase, kind in sorted(lang.kind_phrases.items(), key=lambda kv: -len(kv[0])):
+        if phrase_text.startswith(phrase) or (not lang.head_first and f" {phrase}" in f" {phrase_text}"):
+            head = phrase.split()[-1] if not lang.head_first else phrase.split()[0]
+            return head, kind, counted or _is_plural(head)
+    candidates = [
+        (w, lang.kind_nouns.get(w) or (PERSON if w in lang.person_nouns else None))
+        for w, capital in words
+        if not capital and not is_function_word(w, lang.code)
+    ]
+    kinds = [(w, k) for w, k in candidates if k]
+    if kinds:
+        head, kind = kinds[0] if lang.head_first else kinds[-1]
+        return head, kind, counted or _is_plural(head)
+    plain = [w for w, capital in words if not capital and not is_function_word(w, lang.code)]
+    if not plain:
+        return None, None, False
+    head = plain[0] if lang.head_first else plain[min(len(plain), 3) - 1]
+    return head, None, counted or _is_plural(head)
+
+
+def _after_link(tokens, head: str, lang: Language) -> str | None:
+    """ "the name of the founder", "le nom du fondateur": what a cue word ("name", "nom") is about."""
+    words = [w for _, _, w in tokens]
+    if head not in words:
+        return None
+    rest = words[words.index(head) + 1 :]
+    if not rest or not (rest[0] in lang.date_of | {"du", "des", "of"} or rest[0].startswith("d'")):
+        return None
+    if rest[0].startswith("d'") and len(rest[0]) > 2:
+        rest = [rest[0][2:], *rest[1:]]
+    return _first_content([(0, 0, w) for w in rest], lang)
+
+
+def _first_content(tokens, lang: Language, skip: str | None = None) -> str | None:
+    for _, _, word in tokens:
+        for piece in word.split("'"):
+            if not piece or piece == skip or not piece[0].isalnum():
+                continue
+            if is_function_word(piece, lang.code) or piece in lang.cue_words or piece in CALENDAR_WORDS:
+                continue
+            return piece
+    return None
+
+
+def asks_plural(question: str) -> bool:
+    """ "Which models", "quelles tailles": the question wants several things."""
+    return classify(question).plural
+
+
+# -- answer spans --------------------------------------------------------------------------------
+
+_QUOTED = re.compile(r"«[\s\u00a0\u202f]*([^»]{3,300}?)[\s\u00a0\u202f]*»|“([^”]{3,300}?)”|\"([^\"]{3,300}?)\"")
+_SPAN_KINDS = {
+    COMMAND: (_technical.COMMAND, _technical.PACKAGE),
+    PATH: (_technical.PATH, _technical.FILENAME),
+    IDENTIFIER: (
+        _technical.IDENTIFIER, _technical.KEYWORD, _technical.VARIABLE, _technical.OPTION, _technical.PACKAGE,
+        _technical.COMMAND, _technical.FILENAME,
+    ),
+    VERSION: (_technical.VERSION_KIND,),
+    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER),
+}  # fmt: skip
+
+
+def spans_for(kind: str, text: str, language: str | None = None) -> list[Span]:
+    """Candidate answer spans of ``kind`` in ``text``, in order: dates, quantities (with their unit),
+    money, names (people among them), quotes, technical tokens. Coordinated names and quantities also
+    come whole ("Azure et GitHub", "14B, 32B et 70B")."""
+    return list(_spans_for(kind, text, language))
+
+
+@lru_cache(maxsize=16_384)
+def _spans_for(kind: str, text: str, language: str | None) -> tuple[Span, ...]:
+    if language is not None and not languages(language):
+        return ()
+    if kind == DATE:
+        return tuple(_dates.date_spans(text, language))
+    if kind == QUANTITY:
+        return tuple(merge_coordinated(_numbers.find_quantities(text, language), text))
+    if kind == MONEY:
+        return tuple(_numbers.find_money(text, language))
+    if kind in (PERSON, NAME):
+        spans = [Span(n.start, n.end, n.text, kind) for n in _names.find_names(text, language)]
+        return tuple(merge_coordinated(spans, text))
+    if kind == QUOTE:
+        out = []
+        for m in _QUOTED.finditer(text):
+            group = next(g for g in (1, 2, 3) if m.group(g) is not None)
+            out.append(Span(m.start(group), m.end(group), m.group(group), QUOTE))
+        return tuple(out)
+    if kind in _SPAN_KINDS:
+        return tuple(_technical.spans_of_kinds(text, _SPAN_KINDS[kind], language))
+    return ()
+
+
+@lru_cache(maxsize=1)
+def _conjunctions() -> str:
+    words = set().union(*(lang.conjunctions for lang in languages()))
+    return _alternation(words)
+
+
+def merge_coordinated(spans: list[Span], text: str) -> list[Span]:
+    """ "Azure et GitHub", "7B, 8B, 14B": items of one enumeration answer together.
+
+    A run is an enumeration when a conjunction joins it or it has three items or
+    more; "des Chinois, Tencent, ..." is not one. The single items stay
+    available too, for questions that want only one.
+    """
+    separator = re.compile(rf"^\s*(?:,\s*)?(?:(?P<conjunction>{_conjunctions()})\s*)?$", re.IGNORECASE)
+    merged: list[Span] = []
+    run: list[Span] = []
+    conjunctions = 0
+    for span in [*spans, None]:
+        gap = text[run[-1].end : span.start] if span is not None and run else ""
+        joined = separator.match(gap) if span is not None and run else None
+        if joined and gap.strip():
+            run.append(span)
+            conjunctions += bool(joined.group("conjunction"))
+            continue
+        if len(run) >= 3 or (len(run) == 2 and conjunctions):
+            merged.append(Span(run[0].start, run[-1].end, text[run[0].start : run[-1].end], run[0].kind))
+        run = [span] if span is not None else []
+        conjunctions = 0
+    return spans + merged

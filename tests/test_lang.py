@@ -1,0 +1,508 @@
+"""qa.lang: one language layer, English and French as data, one grammar per kind of thing.
+
+Made-up sentences, plus real-looking technical prose (hard-wrapped, reStructuredText
+markup, prompts) of the kind found in manuals; a language not known here (German)
+turns the typed rules off.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from qa import lang
+from qa.lang import en, fr
+from qa.lang.dates import Date, find_dates, weekday_agrees
+from qa.lang.grammar import clause_starts, denies, elided, follow_up_connective, replace_pronouns, starts_with_anaphora
+from qa.lang.names import find_names, is_capitalised_name, is_name_like, is_title_case, looks_like_person
+from qa.lang.numbers import find_money, find_numbers, find_quantities, parse_number_words
+from qa.lang.questions import asks_plural, classify, spans_for
+from qa.lang.sentences import sentence_spans, sentences
+from qa.lang.technical import technical_spans
+
+# -- the data and the Language built from it ----------------------------------------------------
+
+
+def test_both_languages_define_the_same_data():
+    public = {name for name in vars(en) if name.isupper()}
+    assert public == {name for name in vars(fr) if name.isupper()}
+    assert set(lang.LANGUAGES) == {"en", "fr"}
+    assert lang.get("fr").stemmer == "french" and lang.get("de") is None and lang.get(None) is None
+
+
+def test_no_word_of_an_evaluation_corpus_in_the_data():
+    forbidden = {"deepseek", "debian", "python", "apt", "dpkg", "koala", "chatgpt", "linux", "systemd"}
+    for module in (en, fr):
+        for name, value in vars(module).items():
+            if not name.isupper():
+                continue
+            items = value if isinstance(value, (frozenset, tuple, dict)) else [value]
+            text = " ".join(str(i) for i in items).lower()
+            assert not any(f" {w} " in f" {text} " for w in forbidden), name
+
+
+def test_language_data_is_folded_for_the_grammars():
+    french = lang.get("fr")
+    assert french.months["fevrier"] == 2 and "février" not in french.months
+    assert french.data.MONTHS["février"] == 2  # the module keeps its accents
+    assert french.scales["milliard"] == 10**9 and lang.get("en").scales["billion"] == 10**9
+    assert french.scales["billion"] == 10**12  # French "billion" is English "trillion"
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+
+def test_fold_words_and_stems():
+    assert lang.fold("Lancée l’ÉTÉ") == "lancee l'ete"
+    assert lang.fold_aligned("Lancée œuvre ﬁn") == "lancee œuvre ﬁn"  # same length, offsets kept
+    assert lang.words("l'adoption de DeepSeek-R1.5 !") == ["l", "adoption", "de", "DeepSeek-R1.5"]
+    assert lang.stem("lancée", "fr") == lang.stem("Lancé", "fr") == "lanc"
+    assert lang.stem("users", "en") == lang.stem("user", "en")
+    assert lang.stem("Häuser", "de") == "hauser"  # an unknown language is only folded
+    assert lang.content_words("Les utilisateurs de l'application AI") == ["utilisateurs", "application", "AI"]
+    assert (
+        lang.is_function_word("the") and lang.is_function_word("the", "en") and not lang.is_function_word("the", "fr")
+    )
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("When was the application launched?", "en"),
+        ("Quand l'application a-t-elle été lancée ?", "fr"),
+        ("C'est un symbole.", "fr"),
+        ("How many daily active users did it reach?", "en"),
+        ("Wann wurde die Anwendung veröffentlicht und wie viele Nutzer hat sie?", None),
+        ("Das ist ein Test.", None),
+        ("¿Cuándo fue lanzada la aplicación?", None),
+        ("Koala ?", None),
+        ("", None),
+    ],
+)
+def test_detect_language(text, code):
+    assert lang.detect_language(text) == code
+
+
+def test_qa_text_keeps_its_names_for_older_callers():
+    from qa import text
+
+    assert text.detect_language("Koala ?") == "en"  # never None there
+    assert text.stem("lancée", "fr") == lang.stem("lancée", "fr")
+    assert text.NUMBER_WORDS["cinq"] == 5 and "one" not in text.NUMBER_WORDS
+    assert "nom" in text.ANSWER_CUE_WORDS and text.UNSAFE_CHARACTERS.search("\x1b[31m")
+
+
+# -- sentences ------------------------------------------------------------------------------------
+
+
+def split(text, language=None):
+    return [text[s:e] for s, e in sentence_spans(text, language=language)]
+
+
+def test_hard_wrapped_sentences_keep_exact_offsets():
+    text = "  Le modèle a été lancé le 11 janvier\n    2025. Ses utilisateurs ont atteint\n    22,15 millions.  "
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == [
+        "Le modèle a été lancé le 11 janvier\n    2025.",
+        "Ses utilisateurs ont atteint\n    22,15 millions.",
+    ]
+    assert sentence_spans(text, 20, 60)[0][0] == 20  # a window of a larger text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Use a queue, e.g. The deque type. It is fast.", ["Use a queue, e.g. The deque type.", "It is fast."]),
+        ("M. Dupont est là. Mme Durand aussi.", ["M. Dupont est là.", "Mme Durand aussi."]),
+        ("Written by Richard M. Stallman. He agrees.", ["Written by Richard M. Stallman.", "He agrees."]),
+        ("It is in Jan. 11 of this year. Yes.", ["It is in Jan. 11 of this year.", "Yes."]),
+        ("Call sys.path.append here. Then 2.6.30 works.", ["Call sys.path.append here.", "Then 2.6.30 works."]),
+        ("Voir /etc/ modules et /etc/fstab. Puis.", ["Voir /etc/ modules et /etc/fstab.", "Puis."]),
+        ("Type ``quit(). Then`` to leave. Next.", ["Type ``quit(). Then`` to leave.", "Next."]),
+        ("Run `a. B` now. Done.", ["Run `a. B` now.", "Done."]),
+        (
+            "Quand\u00a0? Demain\u202f! Pourquoi ? Parce que.",
+            ["Quand\u00a0?", "Demain\u202f!", "Pourquoi ?", "Parce que."],
+        ),
+        ("Il a dit « Bonjour. » Puis il est parti.", ["Il a dit « Bonjour. »", "Puis il est parti."]),
+        ("Wait... « Quoi ? » (Then) it ends.", ["Wait...", "« Quoi ? »", "(Then) it ends."]),
+        ("It costs 5 € etc. and more. Fin.", ["It costs 5 € etc. and more.", "Fin."]),
+        ("ends here. lower case goes on.", ["ends here. lower case goes on."]),
+    ],
+)
+def test_sentence_boundaries(text, expected):
+    assert split(text) == expected
+
+
+def test_an_unknown_language_splits_on_punctuation_alone():
+    assert split("Dr. Müller kam. Er ging.", language="de") == ["Dr.", "Müller kam.", "Er ging."]
+    assert split("Dr. Müller kam. Er ging.", language="en") == ["Dr. Müller kam.", "Er ging."]
+    assert sentences("Un. Deux.") == ["Un.", "Deux."]
+
+
+# -- dates ----------------------------------------------------------------------------------------
+
+
+def readings(text, language=None):
+    return [(d.text, sorted(d.values, key=str)) for d in find_dates(text, language)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("lancée le 11 janvier 2025.", [("11 janvier 2025", [(2025, 1, 11)])]),
+        ("le 1er février", [("1er février", [(None, 2, 1)])]),
+        ("on January 11, 2025 and Jan. 12", [("January 11, 2025", [(2025, 1, 11)]), ("Jan. 12", [(None, 1, 12)])]),
+        ("le 2025-01-11", [("2025-01-11", [(2025, 1, 11)])]),
+        ("le 11/01/2025", [("11/01/2025", [(2025, 1, 11), (2025, 11, 1)])]),
+        ("le 13/01/2025", [("13/01/2025", [(2025, 1, 13)])]),  # no 13th month
+        ("en janvier 2025", [("janvier 2025", [(2025, 1, None)])]),
+        ("the twentieth of January 2025", [("twentieth of January 2025", [(2025, 1, 20)])]),
+        ("le vingtième jour de janvier", [("vingtième jour de janvier", [(None, 1, 20)])]),
+        ("le vingt et un mars", [("vingt et un mars", [(None, 3, 21)])]),
+        ("January twenty-first, 2025", [("January twenty-first, 2025", [(2025, 1, 21)])]),
+        ("début février", [("début février", [(None, 2, None)])]),
+        ("the end of January 2024", [("end of January 2024", [(2024, 1, None)])]),
+        ("mi-février", [("mi-février", [(None, 2, None)])]),
+        ("En 2023, Baidu a présenté Ernie.", [("2023", [(2023, None, None)])]),
+        ("since 1998.", [("1998", [(1998, None, None)])]),
+        ("in December", [("December", [(None, 12, None)])]),
+        ("it has 2048 bytes", []),  # a year's digits, but a count
+        ("you may go", []),  # "may" is a month only next to a number
+        ("le 30 février", [("février", [(None, 2, None)])]),  # no such day: the month alone
+    ],
+)
+def test_dates(text, expected):
+    assert readings(text) == expected
+
+
+def test_date_parts_and_periods():
+    (start_of_month,) = find_dates("des cours depuis le début du mois")
+    assert (start_of_month.text, start_of_month.part, start_of_month.period) == ("début du mois", "start", "month")
+    (late,) = find_dates("late 2024")
+    assert late.part == "end" and late.values == {(2024, None, None)}
+
+
+def test_weekdays_agree_or_not():
+    saturday, sunday, monday = (
+        find_dates("Saturday, January 11, 2025")[0],
+        find_dates("Sunday, January 11, 2025")[0],
+        find_dates("le lundi 13 janvier 2025")[0],
+    )
+    assert saturday.text == "Saturday, January 11, 2025" and saturday.weekday == 5
+    assert weekday_agrees(saturday) is True and weekday_agrees(sunday) is False and weekday_agrees(monday) is True
+    assert weekday_agrees(find_dates("January 11, 2025")[0]) is None  # no weekday named
+    (alone,) = find_dates("a meeting on Tuesday")
+    assert alone.weekday == 1 and not alone.readings
+
+
+def test_dates_of_an_unknown_language_are_numeric_only():
+    assert readings("am 11. Januar 2025 oder 2025-01-11", language="de") == [("2025-01-11", [(2025, 1, 11)])]
+    assert Date(2025, 1, 11) < Date(2025, 2, 1)
+
+
+# -- numbers --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "words, value, ordinal",
+    [
+        ("ninety-nine", 99, False),
+        ("vingt-et-un", 21, False),
+        ("vingt et un", 21, False),
+        ("quatre-vingt-dix", 90, False),
+        ("quatre-vingt-dix-neuf", 99, False),
+        ("soixante-douze", 72, False),
+        ("soixante et onze", 71, False),
+        ("deux cents", 200, False),
+        ("mille deux cents", 1200, False),
+        ("three thousand four hundred and two", 3402, False),
+        ("nineteen hundred", 1900, False),
+        ("two dozen", 24, False),
+        ("twentieth", 20, True),
+        ("twenty-first", 21, True),
+        ("vingt et unième", 21, True),
+        ("quatre-vingtième", 80, True),
+        ("dix-septième", 17, True),
+        ("premier", 1, True),
+    ],
+)
+def test_number_words(words, value, ordinal):
+    assert parse_number_words(words) == [(0, len(words), value, ordinal)]
+
+
+def test_number_words_that_are_not_one_number():
+    assert [v for _, _, v, _ in parse_number_words("twenty twenty")] == [20, 20]
+    assert parse_number_words("one") == [] and parse_number_words("un") == []  # a pronoun, an article
+    assert parse_number_words("un", include_ambiguous=True) == [(0, 2, 1, False)]
+    assert parse_number_words("cinq cents", "en") == []  # French words are not English numbers
+
+
+def values(text, **kwargs):
+    return [(m.text, sorted(m.values), m.kind) for m in find_numbers(text, **kwargs)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("22,15 millions d’utilisateurs", [("22,15 millions", [Decimal("22150000")], "number")]),
+        ("41,6 % de l'audience", [("41,6 %", [Decimal("41.6")], "percent")]),
+        ("41.6% of it", [("41.6%", [Decimal("41.6")], "percent")]),
+        ("1,234 users", [("1,234", [Decimal("1.234"), Decimal("1234")], "number")]),  # English or French
+        ("1 500 000 euros", [("1 500 000 euros", [Decimal("1500000")], "money")]),
+        ("1\u202f500 habitants", [("1\u202f500", [Decimal("1500")], "number")]),
+        ("1,5 milliard de dollars", [("1,5 milliard de dollars", [Decimal("1.5E9")], "money")]),
+        ("$20 million", [("$20 million", [Decimal("2E7")], "money")]),
+        ("3 billion", [("3 billion", [Decimal("3E9"), Decimal("3E12")], "number")]),  # en or fr "billion"
+        ("14B models", [("14B", [Decimal("1.4E10")], "number")]),
+        ("ninety-nine problems", [("ninety-nine", [Decimal(99)], "number")]),
+        ("the 20th and the third", [("20th", [Decimal(20)], "ordinal"), ("third", [Decimal(3)], "ordinal")]),
+        ("Linux 2.6.30", [("2.6.30", [], "version")]),
+        ("Python 3.1 and DALL-E 3", [("3.1", [Decimal("3.1")], "version"), ("3", [Decimal(3)], "version")]),
+        ("depuis la version 5.6", [("5.6", [Decimal("5.6")], "version")]),
+        ("R1, GPT-4, x86, 4o, 10:30", []),
+        ("one day", []),
+    ],
+)
+def test_numbers(text, expected):
+    assert values(text) == expected
+
+
+def test_units_quantities_and_money():
+    sentence = "Au 31 janvier, ouvert depuis 21 jours, il comptait 22,15 millions d’utilisateurs, soit 41,6 %."
+    assert [s.text for s in find_quantities(sentence)] == ["21 jours", "22,15 millions d’utilisateurs", "41,6 %"]
+    (count,) = [m for m in find_numbers("five source repositories")]
+    assert count.unit == "source" and count.number_text == "five"
+    assert [s.text for s in find_quantities("Linux 2.6.30 and Python 3.1, released in 2009")] == []
+    assert [s.text for s in find_money("It cost $5.5 million, or 300 000 €, not 12 users.")] == [
+        "$5.5 million",
+        "300 000 €",
+    ]
+    assert find_numbers("20 USD")[0].currency == "USD" and find_numbers("5 livres sterling")[0].currency == "GBP"
+
+
+# -- names ----------------------------------------------------------------------------------------
+
+
+def test_names():
+    sentence = "Au 31 janvier, il a été lancé par Great Wall Motors et ByteDance, rivaux de DALL-E 3 et de l’IA."
+    assert [n.text for n in find_names(sentence)] == ["Great Wall Motors", "ByteDance", "DALL-E 3", "IA"]
+    names = find_names("Le modèle Janus-Pro. The CEO met Charles de Gaulle and Richard M. Stallman in January.")
+    assert [n.text for n in names] == ["Janus-Pro", "CEO", "Charles de Gaulle", "Richard M. Stallman"]
+    (opening, later) = find_names("Alibaba integrated it with Qwen.")
+    assert (opening.text, opening.sentence_initial, later.sentence_initial) == ("Alibaba", True, False)
+
+
+def test_name_likeness():
+    assert is_name_like("DeepSeek") and is_name_like("R1") and is_name_like("MIT") and is_name_like("l’IA")
+    assert is_name_like("Paris") and not is_name_like("Paris", sentence_initial=True)
+    assert not is_name_like("January") and not is_name_like("The") and not is_name_like("I")
+    assert is_capitalised_name("Alibaba") and is_capitalised_name("Koala")
+    assert not any(is_capitalised_name(w) for w in ["Launched", "Users", "Lancée", "Actuellement", "However", "Le"])
+
+
+def test_persons_and_titles():
+    assert looks_like_person("Liang Zhanfan") and looks_like_person("Richard M. Stallman")
+    assert looks_like_person("Charles de Gaulle")
+    assert not looks_like_person("Great Wall Motors Ltd") and not looks_like_person("DeepSeek")
+    assert is_title_case("A Revolution In Chinese Models") and not is_title_case("A revolution in Chinese models")
+
+
+# -- technical tokens -----------------------------------------------------------------------------
+
+
+def technical(text, kind=None):
+    return [(s.text, s.kind) for s in technical_spans(text) if kind is None or s.kind == kind]
+
+
+def test_a_command_after_a_prompt():
+    text = "Dans le mode normal, vous pouvez arrêter le\n    système depuis la ligne de commandes :\n\n    # shutdown -h now\n"
+    assert technical(text, "command") == [("shutdown -h now", "command")]
+    assert technical("    $ sudo update-alternatives --config editor", "command") == [
+        ("update-alternatives --config editor", "command")
+    ]
+    assert technical("# Installation\n\nText.", "command") == []  # a Markdown heading
+
+
+def test_commands_in_prose_and_manual_pages():
+    assert ("dpkg --configure -a", "command") in technical("lancez dpkg --configure -a pour finir")
+    assert ("journalctl -b", "command") in technical("Use journalctl -b to see the log")
+    assert ("depmod -a", "command") in technical("Lancez « depmod -a » pour corriger ce problème.")
+    text = "Des comptes d’utilisateurs supplémentaires peuvent être créés avec la\n    commande adduser(8) par root."
+    assert technical(text) == [("adduser", "command")]
+    assert technical("See fstab(5).") == [("fstab", "filename")]
+    assert technical("with the -a option or --configure") == [("-a", "option"), ("--configure", "option")]
+
+
+def test_identifiers_in_markup():
+    text = "There is another method, :meth:`str.zfill`, which pads a numeric string on the left with zeros."
+    assert technical(text) == [("str.zfill", "identifier")]
+    assert technical("use :class:`~collections.deque` or :envvar:`PYTHONPATH`") == [
+        ("collections.deque", "identifier"),
+        ("PYTHONPATH", "variable"),
+    ]
+    assert technical("then call ``quit()``.") == [("quit()", "identifier")]
+    assert technical("following command: ``quit()``.") == [("quit()", "command")]  # the noun says what it is
+    assert technical("See :ref:`tut-modules` and :pep:`8`.") == []  # cross-references are prose
+    assert technical("cache in ``__pycache__`` and call `importlib.reload`") == [
+        ("__pycache__", "identifier"),
+        ("importlib.reload", "identifier"),
+    ]
+
+
+def test_paths_files_and_extensions():
+    assert technical("dans le répertoire « /var/cache/apt/archives » jusqu’à", "path") == [
+        ("/var/cache/apt/archives", "path")
+    ]
+    assert technical("Edit ~/.bashrc or C:\\Users\\me", "path") == [("~/.bashrc", "path"), ("C:\\Users\\me", "path")]
+    wrapped = "comme décrit dans « /usr/share/doc/\n    unattended-upgrades/README »."
+    assert technical(wrapped, "path") == [("/usr/share/doc/\n    unattended-upgrades/README", "path")]
+    assert technical("put it in a ``requirements.txt`` file, or a .pyw script") == [
+        ("requirements.txt", "filename"),
+        (".pyw", "filename"),
+    ]
+    assert technical("and/or 11/01/2025 https://example.org/x") == []
+
+
+def test_dotted_names_variables_and_versions():
+    assert technical("messages go to sys.stderr, e.g. here") == [("sys.stderr", "identifier")]
+    assert technical("set $HOME and MAX_SIZE, see python.org") == [("$HOME", "variable"), ("MAX_SIZE", "variable")]
+    assert technical("Since Linux 2.6.30, and Python 3.1") == [
+        ("Linux 2.6.30", "version"),
+        ("2.6.30", "version"),
+        ("Python 3.1", "version"),
+        ("3.1", "version"),
+    ]
+
+
+def test_literal_blocks_quoted_commands_camel_case_and_keys():
+    text = "To leave the environment, type::\n\n    deactivate\n\ninto the terminal.\n"
+    assert technical(text) == [("deactivate", "command")]
+    prose = "    Voir ci-dessous :\n\n    la suite du texte\n"
+    assert technical(prose) == []  # not indented under the colon's line: prose
+    assert technical('|List of units |"systemd-analyze blame"|') == [("systemd-analyze blame", "command")]
+    assert technical("it raises IndexError, press F10 or Ctrl-D") == [
+        ("IndexError", "identifier"),
+        ("F10", "keyword"),
+        ("Ctrl-D", "keyword"),
+    ]
+
+
+def test_lower_case_names_placed_by_a_technical_noun():
+    assert technical("Le paquet unattended-upgrades est destiné") == [("unattended-upgrades", "package")]
+    assert technical("la commande whois et le groupe dialout") == [("whois", "command"), ("dialout", "identifier")]
+    assert technical("la commande interne, le paquet non libre, les paquets seront") == []  # French words
+    assert technical("install the apt-listbugs package") == [("apt-listbugs", "package")]
+    assert technical("la commande suivante, the following command, the package cache") == []
+
+
+# -- questions ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When was Koala launched?", "date"),
+        ("Quand Koala a-t-il été lancé ?", "date"),
+        ("Depuis quand est-il ouvert ?", "date"),
+        ("In what year did Bramble introduce it?", "date"),
+        ("How many daily users did Koala reach?", "quantity"),
+        ("Combien d'employés compte Koala ?", "quantity"),
+        ("What percentage of the audience does it have?", "quantity"),
+        ("Quelles tailles ont les modèles ?", "quantity"),
+        ("How much did it cost to train?", "money"),
+        ("Quel est le chiffre d'affaires de Koala ?", "money"),
+        ("Who wrote the chapter on floating-point arithmetic?", "person"),
+        ("Qui a incité ses responsables à l'utiliser ?", "person"),
+        ("Which company makes Koala?", "name"),
+        ("Quelle entreprise a intégré Koala ?", "name"),
+        ("What is the name of its model?", "name"),
+        ("What did the president tell them?", "quote"),
+        ("Qu'a dit le président ?", "quote"),
+        ("Which command tells me which installed package a given file came from?", "command"),
+        ("What do I type to turn the machine off right away?", "command"),
+        ("Quelle commande sert à gérer la durée de validité d'un mot de passe ?", "command"),
+        ("Where does the package manager keep the files it has downloaded?", "path"),
+        ("Which device file hands out null characters when you read it?", "path"),
+        ("Dans quel fichier définit-on les options de montage des disques ?", "path"),
+        ("Où est stocké le fichier de configuration ?", "path"),
+        ("Which exception do I get if I index a string past its last character?", "identifier"),
+        ("Which string method pads a numeric string with zeros?", "identifier"),
+        ("What is the common base class of all exceptions?", "identifier"),
+        ("Quel démon faut-il faire tourner pour se servir de la souris ?", "identifier"),
+        ("Quelle variable d'environnement indique un fichier à exécuter ?", "identifier"),
+        ("Since which kernel version has this been the default?", "version"),
+        ("Depuis quelle version est-ce le comportement par défaut ?", "version"),
+        ("How do I see the logs from the last boot?", "how"),
+        ("Comment ajouter un nouvel utilisateur sur la machine ?", "how"),
+        ("I'm done working in it. How do I get out of it?", "how"),
+        ("What is the capital of France?", "other"),
+        ("Quelles sont les clés du succès ?", "other"),
+        ("Which exception does an iterator raise when it has run out of items?", "identifier"),  # not "when"
+        ("What encoding is assumed when nothing is declared?", "other"),
+    ],
+)
+def test_question_kinds(question, kind):
+    assert classify(question).kind == kind
+
+
+def test_question_focus_plural_and_cues():
+    assert classify("How many daily active users did it reach?").focus == "users"
+    assert classify("Combien d'employés compte-t-elle ?").focus == "employes"
+    assert classify("Who is the founder of the harbour?").focus == "founder"
+    assert classify("Quel est le nom du fondateur ?").focus == "fondateur"
+    assert classify("Which company makes it?").focus == "company"
+    assert classify("When did it open?").focus is None
+    assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
+    assert asks_plural("Which two languages did it borrow from?")
+    assert not asks_plural("Which class is the base?") and not asks_plural("Which company makes it?")
+    form = classify("In what year was the name chosen?")
+    assert form.cue_words == {"year", "name"} and form.language == "en" and form.typed
+
+
+def test_a_question_in_an_unknown_language_gets_no_typed_rule():
+    form = classify("Wann wurde die Anwendung gestartet und wie viele Nutzer hat sie?")
+    assert (form.kind, form.language, form.typed) == ("other", None, False)
+    assert spans_for("date", "am 11. Januar 2025", language="de") == []
+
+
+def test_spans_for_each_kind():
+    sentence = (
+        "Au 31 janvier, il était ouvert depuis 21 jours, lancé le 11 janvier 2025 par Great Wall Motors et ByteDance."
+    )
+    assert [s.text for s in spans_for("date", sentence)] == ["31 janvier", "11 janvier 2025"]
+    assert [s.text for s in spans_for("quantity", sentence)] == ["21 jours"]
+    names = [s.text for s in spans_for("name", sentence)]
+    assert "Great Wall Motors" in names and "Great Wall Motors et ByteDance" in names
+    for span in spans_for("name", sentence):
+        assert sentence[span.start : span.end] == span.text
+    assert [s.text for s in spans_for("quantity", "tailles de 14B, 32B et 70B")][-1] == "14B, 32B et 70B"
+    assert [s.text for s in spans_for("quote", "Il a dit : « montrer leur talent ».")] == ["montrer leur talent"]
+    assert [s.text for s in spans_for("command", "    $ journalctl -b\n")] == ["journalctl -b"]
+    assert [s.text for s in spans_for("path", "in /etc/hostname and hosts.txt")] == ["/etc/hostname", "hosts.txt"]
+    assert [s.text for s in spans_for("version", "since Linux 2.6.30")] == ["Linux 2.6.30", "2.6.30"]
+    assert spans_for("other", sentence) == []
+
+
+# -- grammar --------------------------------------------------------------------------------------
+
+
+def test_clauses_anaphora_elisions_negations():
+    text = "X a publié A, et Y a publié B; Z aussi, but W did not"
+    assert [text[i : i + 2] for i in clause_starts(text)] == ["Y ", " Z", "W "]
+    assert starts_with_anaphora("C’est le chatbot le plus utilisé.") and starts_with_anaphora("Ça marche.")
+    assert starts_with_anaphora("In 2024, it was launched.") and not starts_with_anaphora("Koala was launched.")
+    assert elided("l’application") == "application" and elided("qu'il") == "il" and elided("Paris") == "Paris"
+    assert denies("Koala wasn't launched") and denies("n’a jamais été lancée") and not denies("n’était que là")
+
+
+def test_follow_up_grammar():
+    assert follow_up_connective("And what about Qwen?").group(0) == "And what about "
+    assert follow_up_connective("Et qu’en est-il de Qwen ?") is not None and follow_up_connective("Koala?") is None
+    assert replace_pronouns("Combien d’utilisateurs a-t-il ?", "Koala") == "Combien d’utilisateurs Koala a-t-il ?"
+    assert replace_pronouns("what is its licence?", "Koala") == "what is Koala's licence?"
+    assert replace_pronouns("ses utilisateurs quotidiens ?", "Koala") == "les utilisateurs quotidiens de Koala ?"
+    assert replace_pronouns("Combien y a-t-il d’utilisateurs ? Il faut voir.", "Koala") == (
+        "Combien y a-t-il d’utilisateurs ? Il faut voir."
+    )
