@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import text as textmod
+from qa.lang import is_content_word, stem, words
 
 K1 = 1.2
 B = 0.75
@@ -144,13 +144,13 @@ def build(documents: list[tuple[str, str]]) -> LexicalIndex:
     tokens = array("i")  # the kinds of the indexed words, passage after passage
     ends = np.zeros(len(documents), dtype=np.int64)
     for doc, (text, language) in enumerate(documents):
-        for word in textmod.words(text):
+        for word in words(text):
             kind = kinds.get((word, language))
             if kind is None:
                 kind = kinds[(word, language)] = len(kind_terms)
                 kind_words.append(word)
-                if textmod.is_content_word(word):
-                    kind_terms.append(term_ids.setdefault(textmod.stem(word, language), len(term_ids)))
+                if is_content_word(word):
+                    kind_terms.append(term_ids.setdefault(stem(word, language), len(term_ids)))
                 else:
                     kind_terms.append(-1)
             if kind_terms[kind] >= 0:
