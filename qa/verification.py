@@ -5,18 +5,22 @@ A generated answer passes when:
 - it cites at least one passage, and each marker ``[n]`` names a passage that was given;
 - each checkable fact in it stands in the passages its sentence cites (or, for a
   sentence without a marker, in all the passages the answer cites):
-  dates ("January 11, 2025" ↔ "11 janvier 2025" ↔ "2025-01-11"),
-  numbers ("22.15 million" ↔ "22,15 millions", "five" ↔ "cinq" ↔ "5"),
-  and names (capitalised words, acronyms, model names such as "R1"), compared
-  without case or accents and allowing the small spelling shifts of a name
-  between languages ("China" ↔ "Chine", "AI" ↔ "IA");
+  dates ("January 11, 2025" ↔ "11 janvier 2025" ↔ "2025-01-11", "the twentieth
+  of January" ↔ "20 janvier"), and the weekday a date is given must be its own;
+  numbers ("22.15 million" ↔ "22,15 millions", "five" ↔ "cinq" ↔ "5",
+  "ninety-nine" ↔ "99", "vingt-et-un" ↔ "21");
+  and names (capitalised words, acronyms, model names such as "R1", a name
+  opening a sentence, and words a passage or the question writes as a name
+  even when the answer writes them in lower case), compared without case or
+  accents and allowing the small spelling shifts of a name between languages
+  ("China" ↔ "Chine", "AI" ↔ "IA");
 - it is written in the question's language (English or French, when that can be told);
 - a question asking when (or how many) gets an answer holding a date (or a number).
 
-The tables below are general English and French words (months, number words,
-scales, function words), never words of any document. What this cannot check:
-a claim made of plain words only ("because it is cheaper") passes on its
-markers alone.
+Dates, numbers, names, sentences and question kinds are read by the shared
+grammars of qa.lang (general English and French, never words of any document).
+What this cannot check: a claim made of plain words only ("because it is
+cheaper") passes on its markers alone.
 """
 
 from __future__ import annotations
@@ -25,76 +29,46 @@ import difflib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from qa.evaluation import MAX_ANSWER_CHARS
-from qa.text import (
-    ENGLISH_MONTHS,
-    ENGLISH_WEEKDAYS,
-    FRENCH_MONTHS,
-    FRENCH_WEEKDAYS,
-    MONTH_ABBREVIATIONS,
+from qa.lang import (
+    CALENDAR_WORDS,
+    FUNCTION_WORDS,
     NUMBER_WORDS,
     WORD_WITH_APOSTROPHES,
+    detect_language,
     fold,
+    languages,
 )
+from qa.lang import dates as _dates
+from qa.lang import numbers as _numbers
+from qa.lang.dates import Date
+from qa.lang.grammar import NEGATIONS, denies
+from qa.lang.names import find_names, is_capitalised_name, strip_possessive
+from qa.lang.questions import DATE, MONEY, QUANTITY, classify
+from qa.lang.sentences import sentence_spans
 
-_MONTHS = {fold(m): n for m, n in (ENGLISH_MONTHS | FRENCH_MONTHS | MONTH_ABBREVIATIONS).items()}
-# Month names that also stand alone as a fact ("in January"); short or ambiguous ones ("may", "mars") need a number.
-_STANDALONE_MONTHS = {m for m in _MONTHS if len(m) > 4 and m not in {"march", "mars"}} | {
-    "juin",
-    "mai",
-    "aout",
-    "june",
-    "july",
-}
-_STANDALONE_MONTHS.discard("may")
-_WEEKDAYS = set(ENGLISH_WEEKDAYS + FRENCH_WEEKDAYS)
-# Only in passages: counts an answer may translate ("one" ↔ "un").
-_PASSAGE_ONLY_NUMBER_WORDS = {"one": 1, "un": 1, "une": 1}
-_SCALES = {
-    "thousand": {1000}, "thousands": {1000}, "k": {1000}, "mille": {1000}, "milliers": {1000}, "millier": {1000},
-    "million": {10**6}, "millions": {10**6}, "m": {10**6}, "mn": {10**6},
-    "milliard": {10**9}, "milliards": {10**9}, "md": {10**9}, "mds": {10**9}, "bn": {10**9}, "b": {10**9},
-    "billion": {10**9, 10**12}, "billions": {10**9, 10**12},  # English and French "billion" differ
-    "trillion": {10**12, 10**18}, "trillions": {10**12, 10**18},
-}  # fmt: skip
-# Short lists on purpose, not qa.text's FUNCTION_WORDS: language_of answers only
-# when these few telling words decide it (with qa.text's lists, "C'est un
-# symbole." or "Voici quelques pistes :" would be called French where they are
-# undecided now, and the prompt's language and the language check would change),
-# and a name check must still see "AI" or "US", which qa.text lists as the
-# function words "ai" and "us".
-_ENGLISH = set(
-    "the was is are were and of in with by from which has have had it its that this these those to for "
-    "when what who how where why does did an at be been".split()
-)
-_FRENCH = set(
-    "le la les des du est sont etait ete et une dans pour avec sur qui que ses son sa par au aux ce cette "
-    "quand quel quelle quels quelles comment combien ou pourquoi il elle a-t-il a-t-elle".split()
-)
-_ABBREVIATIONS = set(_MONTHS) | set("mr mrs ms dr st vs etc mme mlle m no nr inc corp ltd co".split())
-_FUNCTION_WORDS = (
-    _ENGLISH
-    | _FRENCH
-    | set(
-        "a an i he she we they you according also however yes no not but or if as so then there here "
-        "il elle nous vous ils elles selon oui non mais ou si donc alors".split()
-    )
-)
+__all__ = [
+    "Date",
+    "Fact",
+    "Verification",
+    "agrees_with",
+    "clean_generated",
+    "find_dates",
+    "find_numbers",
+    "fold",
+    "is_not_found",
+    "language_of",
+    "markers",
+    "verify",
+]
 
 _MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
-# Words that deny: an answer that denies while its passages do not has changed what they say
-# ("n’était accessible que depuis 21 jours" → "n’était pas accessible depuis 21 jours").
-# "ne … que" only restricts, so "ne" and "n’" are not in the list.
-_NEGATIONS = set("not never no none nobody nothing neither nor pas jamais aucun aucune personne rien ni".split())
-_NEGATION_SUFFIX = re.compile(r"n[’']t\b", re.IGNORECASE)  # isn't, didn't
-
-
-def _denies(text: str) -> bool:
-    return bool(_NEGATION_SUFFIX.search(text)) or any(
-        fold(w) in _NEGATIONS for w in WORD_WITH_APOSTROPHES.findall(text)
-    )
+# Ordinal words too common in other senses to be claims ("first released", "la première fois").
+_COMMON_ORDINALS = frozenset().union(*(lang.common_ordinals for lang in languages()))
+_PARTICLES = frozenset().union(*(lang.name_particles for lang in languages()))
+_WEEKDAY_NAMES = {i: languages("en")[0].data.WEEKDAYS[i].capitalize() for i in range(7)}
 
 
 def _denies_the_passages(body: str, texts: Sequence[str], scope) -> bool:
@@ -103,43 +77,18 @@ def _denies_the_passages(body: str, texts: Sequence[str], scope) -> bool:
     A denial about something the passages do not name ("Zebra was not launched",
     for a question about Zebra) is not theirs to contradict, and is let through.
     """
-    if any(_denies(t) for t in texts):
+    if any(denies(t) for t in texts):
         return False
     for clause in re.split(r"[;,:]", body):
-        if not _denies(clause):
+        if not denies(clause):
             continue
-        words = {fold(w) for w in WORD_WITH_APOSTROPHES.findall(clause)} - _FUNCTION_WORDS - _NEGATIONS
+        words = {fold(w) for w in WORD_WITH_APOSTROPHES.findall(clause)} - FUNCTION_WORDS - NEGATIONS
         if any(len(w) > 2 and not w.isdigit() and w in p.words for w in words for p in scope):
             return True
     return False
 
 
-_NUMBER = re.compile(r"(?<![\w.,])\d+(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}(?!\d)))\d+)*(?![\d])")
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_DAY = r"(\d{1,2})(?!\d)(?:er|st|nd|rd|th)?"
-_YEAR = r"(\d{4})(?!\d)"
-_DATE_PATTERNS = [
-    # 11 janvier 2025, 11 January 2025, 1er mars, 11th of January
-    re.compile(rf"(?<!\d){_DAY}\s+(?:of\s+|de\s+)?({_MONTH_ALT})\b\.?(?:,?\s+{_YEAR})?"),
-    # January 11, 2025; Jan. 11th
-    re.compile(rf"\b({_MONTH_ALT})\b\.?\s+{_DAY}(?!\s*(?:{_MONTH_ALT})\b)(?:,?\s+{_YEAR})?"),
-    # January 2025, janvier de 2025
-    re.compile(rf"\b({_MONTH_ALT})\b\.?\s+(?:of\s+|de\s+)?{_YEAR}"),
-    # 2025-01-11
-    re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)"),
-    # 11/01/2025 or 01/11/2025 (day and month both tried)
-    re.compile(r"(?<!\d)(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?!\d)"),
-]
-
-
 # -- facts ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Date:
-    year: int | None
-    month: int | None
-    day: int | None
 
 
 @dataclass
@@ -159,122 +108,64 @@ class Verification:
 
 
 def find_dates(text: str) -> list[tuple[int, int, set[Date]]]:
-    """Dates in ``text``: (start, end, possible readings). ``text`` should be folded (same length)."""
-    found: list[tuple[int, int, set[Date]]] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(start: int, end: int, readings: set[Date]) -> None:
-        if readings and not any(s < end and start < e for s, e in taken):
-            taken.append((start, end))
-            found.append((start, end, readings))
-
-    for i, pattern in enumerate(_DATE_PATTERNS):
-        for m in pattern.finditer(text):
-            g = m.groups()
-            readings: set[Date] = set()
-            if i == 0:
-                day, month, year = int(g[0]), _MONTHS[g[1]], g[2]
-                if 1 <= day <= 31:
-                    readings.add(Date(int(year) if year else None, month, day))
-            elif i == 1:
-                month, day, year = _MONTHS[g[0]], int(g[1]), g[2]
-                if 1 <= day <= 31:
-                    readings.add(Date(int(year) if year else None, month, day))
-            elif i == 2:
-                readings.add(Date(int(g[1]), _MONTHS[g[0]], None))
-            elif i == 3:
-                y, mo, d = int(g[0]), int(g[1]), int(g[2])
-                if 1 <= mo <= 12 and 1 <= d <= 31:
-                    readings.add(Date(y, mo, d))
-            else:
-                a, b, y = int(g[0]), int(g[1]), int(g[2])
-                for d, mo in ((a, b), (b, a)):
-                    if 1 <= mo <= 12 and 1 <= d <= 31:
-                        readings.add(Date(y, mo, d))
-            add(m.start(), m.end(), readings)
-    for m in re.finditer(rf"\b({'|'.join(sorted(_STANDALONE_MONTHS, key=len, reverse=True))})\b", text):
-        add(m.start(), m.end(), {Date(None, _MONTHS[m.group(1)], None)})
-    found.sort(key=lambda f: f[0])
-    return found
+    """Dates in ``text`` (see qa.lang.dates): (start, end, possible readings), those with a known value."""
+    return [(d.start, d.end, set(d.readings)) for d in _dates.find_dates(text) if _has_value(d)]
 
 
-def _number_readings(token: str) -> set[Decimal]:
-    """The values a written number can have: "1,000" is a thousand in English and one in French."""
-    token = re.sub(r"[ \u00a0\u202f]", "", token)
-    readings: set[str] = set()
-    seps = [c for c in token if c in ".,"]
-    if not seps:
-        readings.add(token)
-    elif "." in seps and "," in seps:
-        decimal = token[max(token.rfind("."), token.rfind(","))]
-        other = "," if decimal == "." else "."
-        readings.add(token.replace(other, "").replace(decimal, "."))
-    elif len(seps) > 1:
-        readings.add(token.replace(seps[0], ""))
-    else:
-        sep = seps[0]
-        whole, frac = token.split(sep)
-        readings.add(f"{whole}.{frac}")
-        if len(frac) == 3:
-            readings.add(whole + frac)
-    out = set()
-    for r in readings:
-        try:
-            out.add(Decimal(r).normalize())
-        except InvalidOperation:
-            pass
-    return out
+def _has_value(mention) -> bool:
+    return any(r.year is not None or r.month is not None or r.day is not None for r in mention.readings)
 
 
 def find_numbers(text: str, passage: bool = False) -> list[tuple[int, int, set[Decimal]]]:
-    """Numbers in folded ``text``, digits or words, with a scale word applied ("22,15 millions" → 22150000).
+    """Numbers in ``text`` (see qa.lang.numbers), digits or words, with a scale word applied
+    ("22,15 millions" → 22150000), ordinals included, versions and common ordinals ("first") left out.
 
     In a passage, each number also keeps its unscaled readings, so that an answer
-    may say "22.15 million" or "22,150,000" or just "22.15".
+    may say "22.15 million" or "22,150,000" or just "22.15"; and the lone "un",
+    "une", "one" count as 1.
     """
-    words = dict(NUMBER_WORDS)
-    if passage:
-        words.update(_PASSAGE_ONLY_NUMBER_WORDS)
-    spots: list[tuple[int, int, set[Decimal]]] = [
-        (m.start(), m.end(), _number_readings(m.group(0))) for m in _NUMBER.finditer(text)
-    ]
-    word_alt = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
-    for m in re.finditer(rf"(?<![\w-])({word_alt})(?![\w-])", text):
-        spots.append((m.start(), m.end(), {Decimal(words[m.group(1)])}))
-    spots.sort(key=lambda s: s[0])
     out = []
-    for start, end, values in spots:
-        scale = re.match(r"\s*(" + "|".join(sorted(_SCALES, key=len, reverse=True)) + r")\b", text[end:])
-        if scale:
-            # "5 m" or "7 b" is a scale only right after the digits ("5m", "7B")
-            if len(scale.group(1)) == 1 and scale.group(0) != scale.group(1):
-                scale = None
-        if scale:
-            scaled = {(v * mult).normalize() for v in values for mult in _SCALES[scale.group(1)]}
-            values = values | scaled if passage else scaled
-            end += scale.end()
-        out.append((start, end, values))
+    for m in _numbers.find_numbers(text, include_ambiguous=passage):
+        if m.kind == _numbers.VERSION and not m.values:
+            continue
+        if m.kind == _numbers.ORDINAL and fold(m.text) in _COMMON_ORDINALS:
+            continue
+        out.append((m.start, m.end, set(m.values | m.bare) if passage else set(m.values)))
     return out
 
 
-def _name_tokens(sentence: str) -> list[str]:
-    """Names in a sentence: capitalised words past its start, words with inner capitals or digits, acronyms."""
-    names = []
-    tokens = list(WORD_WITH_APOSTROPHES.finditer(sentence))
-    for i, m in enumerate(tokens):
-        word = re.sub(r"['’]s$", "", m.group(0)).strip(".'’")
-        if not word or not any(c.isalpha() for c in word) or re.fullmatch(r"\d+(?:st|nd|rd|th|er|e|eme|ème)", word):
+def _name_words(text: str, known: set[str]) -> list[str]:
+    """The names a sentence asserts, word by word: capitalised runs, inner capitals, acronyms, digits in
+    names ("Koala-R1"), a name opening the sentence ("Alibaba integrated ..."), and words the passages
+    or the question spell as names even when written in lower case ("by elon musk")."""
+    out: list[str] = []
+    covered: list[tuple[int, int]] = []
+    for mention in find_names(text):
+        covered.append((mention.start, mention.end))
+        pieces = [p for p in mention.text.split() if fold(p) not in _PARTICLES]
+        for i, piece in enumerate(pieces):
+            word = strip_possessive(piece).strip(".'’")
+            folded = fold(word)
+            if (
+                not word
+                or not any(c.isalpha() for c in word)
+                or re.fullmatch(r"\d+(?:st|nd|rd|th|er|re|e|eme|ème)?", word)
+            ):
+                continue
+            if len(word) == 1 and not word.isupper():
+                continue
+            if folded in CALENDAR_WORDS or folded in NUMBER_WORDS or (folded in FUNCTION_WORDS and not word.isupper()):
+                continue
+            if mention.sentence_initial and i == 0 and not is_capitalised_name(word):
+                continue  # "Launched in 2025, ...": a capital that only opens the sentence
+            out.append(word)
+    for m in WORD_WITH_APOSTROPHES.finditer(text):
+        if any(s <= m.start() < e for s, e in covered):
             continue
-        folded = fold(word)
-        if folded in _FUNCTION_WORDS or folded in _MONTHS or folded in _WEEKDAYS or folded in NUMBER_WORDS:
-            continue
-        inner_capital = any(c.isupper() for c in word[1:])
-        has_digit = any(c.isdigit() for c in word)
-        # A capital opening the sentence is grammar, unless a capitalised word follows ("Marie Dupont said").
-        opens_name = i == 0 and len(tokens) > 1 and tokens[1].group(0)[:1].isupper()
-        if inner_capital or has_digit or (word[0].isupper() and (i > 0 or opens_name)):
-            names.append(word)
-    return names
+        word = strip_possessive(m.group(0))
+        if fold(word) in known:
+            out.append(word)
+    return out
 
 
 def _name_in(name: str, passage_words: set[str], acronyms: set[str]) -> bool:
@@ -296,19 +187,27 @@ def _name_in(name: str, passage_words: set[str], acronyms: set[str]) -> bool:
     return False
 
 
+def _known_names(texts: Iterable[str]) -> set[str]:
+    """Folded words that the texts write as names (not merely capitalised by a sentence start)."""
+    out: set[str] = set()
+    for text in texts:
+        for mention in find_names(text):
+            pieces = mention.text.split()
+            if mention.sentence_initial and len(pieces) == 1 and not any(c.isupper() for c in mention.text[1:]):
+                continue
+            for piece in pieces:
+                folded = fold(strip_possessive(piece))
+                if len(folded) >= 3 and folded not in FUNCTION_WORDS and folded not in _PARTICLES:
+                    out.add(folded)
+    return out
+
+
 # -- language ------------------------------------------------------------------
 
 
 def language_of(text: str) -> str | None:
-    """'en' or 'fr' when the function words say so clearly, else None."""
-    words = [fold(w) for w in WORD_WITH_APOSTROPHES.findall(text)]
-    en = sum(w in _ENGLISH for w in words)
-    fr = sum(w in _FRENCH for w in words)
-    if en > fr and en >= 1:
-        return "en"
-    if fr > en and fr >= 1:
-        return "fr"
-    return None
+    """'en' or 'fr' when the text's words say so clearly, else None (qa.lang.detect_language)."""
+    return detect_language(text)
 
 
 # -- the check -----------------------------------------------------------------
@@ -346,17 +245,8 @@ def markers(text: str) -> list[int]:
 
 
 def _sentences(text: str) -> list[str]:
-    """Sentences, each keeping the markers that follow its full stop ("… 2025. [1]")."""
-    pieces: list[str] = []
-    start = 0
-    for m in re.finditer(r"(?<=[.!?])\s+", text):
-        before = re.search(r"([^\W\d_]+)\.$", text[start : m.start()])
-        if before and (fold(before.group(1)) in _ABBREVIATIONS or len(before.group(1)) == 1):
-            continue  # "Jan. 11", "Dr. Martin", "J. Martin": not the end of a sentence
-        pieces.append(text[start : m.start()])
-        start = m.end()
-    pieces.append(text[start:])
-    pieces = [p for p in pieces if p.strip()]
+    """Sentences (qa.lang.sentences), each keeping the markers that follow its full stop ("… 2025. [1]")."""
+    pieces = [text[a:b] for a, b in sentence_spans(text)]
     out: list[str] = []
     for piece in pieces:
         lead = re.match(r"^(?:\s*\[[^\]]*\])+", piece)
@@ -383,11 +273,14 @@ def _trim(text: str, limit: int) -> str | None:
 
 class _PassageFacts:
     def __init__(self, text: str):
-        folded = fold(text)
-        self.dates = [r for _, _, readings in find_dates(folded) for r in readings]
+        mentions = _dates.find_dates(text)
+        self.dates = [r for d in mentions if _has_value(d) for r in d.readings]
+        self.weekdays = {d.weekday for d in mentions if d.weekday is not None}
         self.numbers: set[Decimal] = set()
-        for _, _, values in find_numbers(folded, passage=True):
+        for _, _, values in find_numbers(text, passage=True):
             self.numbers |= values
+        self.versions = {fold(m.text) for m in _numbers.find_numbers(text) if m.kind == _numbers.VERSION}
+        folded = fold(text)
         self.words = {w.strip(".'") for w in WORD_WITH_APOSTROPHES.findall(folded)}
         self.words |= {p for w in list(self.words) for p in re.split(r"[-.']", w) if p}
         parts = [p for w in WORD_WITH_APOSTROPHES.findall(text) for p in re.split(r"[-.'’]", w)]
@@ -405,7 +298,52 @@ def _date_supported(date: Date, passages: Iterable[_PassageFacts]) -> bool:
                 if d.year is not None or Decimal(date.year) not in p.numbers:
                     continue
             return True
+        if date.month is None and date.day is None and date.year is not None and Decimal(date.year) in p.numbers:
+            return True  # "in 2023" backed by a passage's "2023"
     return False
+
+
+def _check_dates(body: str, scope: list[_PassageFacts], where: str, facts: list[Fact]) -> tuple[str, list]:
+    """Every date of ``body`` in the scope, with the weekday it names; (first failure, the dates' spans)."""
+    failure = ""
+    mentions = _dates.find_dates(body)
+    for mention in mentions:
+        text = mention.text
+        if _has_value(mention):
+            ok = any(_date_supported(r, scope) for r in mention.readings)
+            agrees = _dates.weekday_agrees(mention)
+            if agrees is False:
+                days = sorted({_dates.weekday_of(r) for r in mention.readings} - {None})
+                facts.append(Fact("date", text, False))
+                failure = failure or f"the date «{text}» is a {' or '.join(_WEEKDAY_NAMES[d] for d in days)}"
+                continue
+            facts.append(Fact("date", text, ok))
+            if not ok:
+                failure = failure or f"the date «{text}» is not in the cited passages {where}"
+        elif mention.weekday is not None:
+            ok = any(mention.weekday in p.weekdays for p in scope)
+            facts.append(Fact("date", text, ok))
+            if not ok:
+                failure = failure or f"the day «{text}» is not in the cited passages {where}"
+    return failure, mentions
+
+
+def _check_numbers(body: str, mentions, scope: list[_PassageFacts], where: str, facts: list[Fact]) -> str:
+    failure = ""
+    blanked = "".join(" " if any(d.start <= i < d.end for d in mentions) else c for i, c in enumerate(body))
+    supported = set().union(*(p.numbers for p in scope)) if scope else set()
+    for m in _numbers.find_numbers(blanked):
+        if m.kind == _numbers.ORDINAL and fold(m.text) in _COMMON_ORDINALS:
+            continue
+        text = m.number_text.strip()
+        if m.kind == _numbers.VERSION and not m.values:
+            ok = any(fold(m.text) in p.versions for p in scope)
+        else:
+            ok = bool(set(m.values) & supported)
+        facts.append(Fact("number", text, ok))
+        if not ok:
+            failure = failure or f"the number «{text}» is not in the cited passages {where}"
+    return failure
 
 
 def verify(answer: str, passages: Sequence[str], question: str = "") -> Verification:
@@ -432,6 +370,8 @@ def verify(answer: str, passages: Sequence[str], question: str = "") -> Verifica
     cited = sorted(set(cited))
     facts_of = {n: _PassageFacts(passages[n - 1]) for n in cited}
     question_words = {fold(w) for w in WORD_WITH_APOSTROPHES.findall(question)}
+    # Names a passage (any of them) or the question writes as names: an answer's "elon musk" is one too.
+    known_names = _known_names([*passages, question]) - question_words
     facts: list[Fact] = []
     first_failure = ""
     for sentence in _sentences(text):
@@ -439,21 +379,11 @@ def verify(answer: str, passages: Sequence[str], question: str = "") -> Verifica
         scope = [facts_of[n] for n in (own or cited)]
         where = ", ".join(f"[{n}]" for n in (own or cited))
         body = _MARKER.sub(" ", sentence)
-        folded = fold(body)
-        dates = find_dates(folded)
-        for start, end, readings in dates:
-            ok = any(_date_supported(r, scope) for r in readings)
-            facts.append(Fact("date", body[start:end], ok))
-            if not ok and not first_failure:
-                first_failure = f"the date «{body[start:end]}» is not in the cited passages {where}"
-        blanked = "".join(" " if any(s <= i < e for s, e, _ in dates) else c for i, c in enumerate(folded))
-        for start, end, values in find_numbers(blanked):
-            supported = set().union(*(p.numbers for p in scope)) if scope else set()
-            ok = bool(values & supported)
-            facts.append(Fact("number", body[start:end].strip(), ok))
-            if not ok and not first_failure:
-                first_failure = f"the number «{body[start:end].strip()}» is not in the cited passages {where}"
-        for name in _name_tokens(body):
+        failure, dates = _check_dates(body, scope, where, facts)
+        first_failure = first_failure or failure
+        failure = _check_numbers(body, dates, scope, where, facts)
+        first_failure = first_failure or failure
+        for name in _name_words(body, known_names):
             if fold(name) in question_words:
                 continue  # the question's own words are not a claim of the model
             ok = any(_name_in(name, p.words, p.acronyms) for p in scope)
@@ -478,10 +408,11 @@ def verify(answer: str, passages: Sequence[str], question: str = "") -> Verifica
 
 
 def _asks_for(question: str) -> str | None:
-    q = fold(question)
-    if re.search(r"\b(?:when|what date|which date|what year|which year|quand|quelle date|quelle annee)\b", q):
+    """ "date" for a question asking when, "number" for how many or how much (qa.lang.questions)."""
+    kind = classify(question).kind if question.strip() else None
+    if kind == DATE:
         return "date"
-    if re.search(r"\b(?:how many|how much|what percentage|combien|quel pourcentage)\b", q):
+    if kind in (QUANTITY, MONEY):
         return "number"
     return None
 
@@ -497,7 +428,7 @@ def agrees_with(answer: str, found: str, question: str) -> str:
     """
     kind = _asks_for(question)
     phrase = _PassageFacts(found)
-    body = fold(_MARKER.sub(" ", answer))
+    body = _MARKER.sub(" ", answer)
     if kind == "date" and phrase.dates:
         readings = [r for _, _, rs in find_dates(body) for r in rs]
         if readings and not any(_date_supported(r, [phrase]) for r in readings):

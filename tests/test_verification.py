@@ -116,7 +116,8 @@ def test_long_answer_is_cut_to_whole_sentences():
 
 def test_facts_are_listed():
     v = verify("Koala had 22.15 million users [1] on January 31 [1].", PASSAGES, "How many?")
-    assert [(f.kind, f.supported) for f in v.facts] == [("date", True), ("number", True)]
+    assert [(f.kind, f.supported) for f in v.facts if f.kind != "name"] == [("date", True), ("number", True)]
+    assert [(f.text, f.supported) for f in v.facts if f.kind == "name"] == [("Koala", True)]  # opening the sentence
 
 
 # -- pieces ----------------------------------------------------------------------
@@ -203,3 +204,52 @@ def test_ne_que_is_not_a_denial_and_denials_of_other_things_pass():
 )
 def test_the_asked_fact_agrees_with_the_engine(answer, found, question, agrees):
     assert (agrees_with(answer, found, question) == "") is agrees
+
+
+# -- every date, number and name the answer asserts, whatever its form ---------------------------
+
+P4 = "Le 20 janvier 2025, Bramble comptait 99 dépôts et 21 employés, selon Elon Musk."
+
+
+@pytest.mark.parametrize(
+    "answer, passages",
+    [
+        ("Bramble had ninety-nine repositories [1].", [P4]),
+        ("Bramble avait vingt-et-un employés [1].", [P4]),
+        ("Bramble had twenty-one employees [1].", [P4]),
+        ("On the twentieth of January 2025, Bramble had 99 repositories [1].", [P4]),
+        ("On Monday, January 20, 2025, Bramble had 99 repositories [1].", [P4]),  # it was a Monday
+        ("Le lundi 20 janvier 2025, Bramble avait 99 dépôts [1].", [P4]),
+        ("Launched on January 11, 2025, Koala had 21 days of use by January 31 [1].", PASSAGES),
+        ("KOALA was launched on January 11, 2025 [1].", PASSAGES),
+        ("According to elon musk, Bramble had 99 repositories [1].", [P4]),
+        ("In 2025, Bramble had 99 repositories [1].", [P4]),
+    ],
+)
+def test_facts_in_any_form_are_found_in_the_passages(answer, passages):
+    v = verify(answer, passages)
+    assert (v.ok, v.reason) == (True, "")
+
+
+@pytest.mark.parametrize(
+    "answer, passages, reason",
+    [
+        ("Bramble had ninety-eight repositories [1].", [P4], "number «ninety-eight»"),
+        ("Bramble avait vingt-deux employés [1].", [P4], "number «vingt-deux»"),
+        ("On the twenty-first of January 2025, Bramble had 99 repositories [1].", [P4], "date «twenty-first"),
+        ("On Sunday, January 20, 2025, Bramble had 99 repositories [1].", [P4], "is a Monday"),
+        ("Le mardi 20 janvier 2025, Bramble avait 99 dépôts [1].", [P4], "is a Monday"),
+        ("Bramble had 99 repositories on a Friday [1].", [P4], "day «Friday»"),
+        ("Alibaba integrated Koala [2].", PASSAGES, "name «Alibaba»"),
+        ("Koala was funded by marie dupont [1].", PASSAGES, "name «marie»"),  # a name of passage [3]
+        ("In 2024, Bramble had 99 repositories [1].", [P4], "date «2024»"),
+    ],
+)
+def test_facts_in_any_form_not_in_the_passages_are_refused(answer, passages, reason):
+    v = verify(answer, passages)
+    assert not v.ok and reason in v.reason, v.reason
+
+
+def test_lower_case_names_are_checked_against_the_cited_passages_only():
+    assert verify("Koala was funded by marie dupont [3].", PASSAGES, "Who?").ok
+    assert not verify("Koala was funded by marie dupont [1].", PASSAGES, "Who?").ok
