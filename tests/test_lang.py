@@ -32,8 +32,10 @@ def test_both_languages_define_the_same_data():
 
 
 def test_no_word_of_an_evaluation_corpus_in_the_data():
-    forbidden = {"deepseek", "debian", "python", "apt", "dpkg", "koala", "chatgpt", "linux", "systemd"}
-    for module in (en, fr):
+    from qa.lang import technical
+
+    forbidden = {"deepseek", "debian", "python", "apt", "dpkg", "koala", "chatgpt", "linux", "systemd", "deb", "pyw"}
+    for module in (en, fr, technical):
         for name, value in vars(module).items():
             if not name.isupper():
                 continue
@@ -358,10 +360,12 @@ def test_paths_files_and_extensions():
     assert technical("Edit ~/.bashrc or C:\\Users\\me", "path") == [("~/.bashrc", "path"), ("C:\\Users\\me", "path")]
     wrapped = "comme décrit dans « /usr/share/doc/\n    unattended-upgrades/README »."
     assert technical(wrapped, "path") == [("/usr/share/doc/\n    unattended-upgrades/README", "path")]
-    assert technical("put it in a ``requirements.txt`` file, or a .pyw script") == [
+    assert technical("put it in a ``requirements.txt`` file, a .txt or ``.pyw`` script") == [
         ("requirements.txt", "filename"),
-        (".pyw", "filename"),
+        (".txt", "filename"),
+        (".pyw", "filename"),  # an extension in markup, known or not
     ]
+    assert technical("a .pyw script") == []  # outside markup, only extensions of general computing
     assert technical("and/or 11/01/2025 https://example.org/x") == []
 
 

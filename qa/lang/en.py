@@ -201,7 +201,7 @@ KIND_PHRASES = {
     "device file": "path", "device files": "path", "file name": "path", "environment variable": "identifier",
     "environment variables": "identifier", "market value": "money", "market cap": "money", "stock price": "money",
     "share price": "money", "net worth": "money", "sales figures": "money", "operating system": "name",
-    "command line": "command", "function key": "identifier",
+    "command line": "command",
 }  # fmt: skip
 # Person nouns: "which person", "which author" ask for a person.
 PERSON_NOUNS = frozenset(

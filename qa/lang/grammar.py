@@ -11,6 +11,20 @@ from functools import lru_cache
 
 from qa.lang import WORD_WITH_APOSTROPHES, fold, is_function_word, languages
 from qa.lang.names import strip_elision, strip_possessive
+from qa.lang.questions import asks_plural
+
+__all__ = [
+    "NEGATIONS",
+    "asks_plural",
+    "clause_starts",
+    "denies",
+    "determiner_phrases",
+    "elided",
+    "follow_up_connective",
+    "replace_pronouns",
+    "starts_with_anaphora",
+    "without_possessive",
+]
 
 
 def _words_re(items) -> str:

@@ -33,11 +33,11 @@ KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KE
 
 # File extensions of general computing (documents, code, archives, system files).
 EXTENSIONS = frozenset(
-    """txt md rst py pyw pyc pyi ipynb c h cc cpp hpp java js ts jsx tsx go rs rb php pl sh bash zsh fish ps1 bat
-    cmd exe dll so a o lib jar war class deb rpm apk dmg msi iso img tar gz tgz bz2 xz zst zip 7z rar json yaml yml
-    toml ini cfg conf config xml html htm css scss csv tsv sql db sqlite log lock pid sock pem crt key pub gpg asc
-    pdf doc docx odt xls xlsx ods ppt pptx png jpg jpeg gif svg ico bmp webp mp3 mp4 wav ogg mkv avi service socket
-    timer mount target list sources desktop el vim lua r m swift kt tex bib po mo diff patch""".split()
+    """txt md rst py c h cc cpp hpp java js ts jsx tsx go rs rb php pl sh bash zsh ps1 bat cmd exe dll so a o lib
+    jar class rpm apk dmg msi iso img tar gz tgz bz2 xz zst zip 7z rar json yaml yml toml ini cfg conf config xml html
+    htm css scss csv tsv sql db sqlite log lock pid sock pem crt key pub gpg asc pdf doc docx odt xls xlsx ods ppt
+    pptx png jpg jpeg gif svg ico bmp webp mp3 mp4 wav ogg mkv avi desktop lua swift kt tex bib po mo diff
+    patch""".split()
 )
 # Top-level domains: "python.org" is a host, not a dotted identifier.
 _DOMAINS = frozenset("com org net io edu gov info eu fr de uk us ca ch be jp cn ru nl it es dev app".split())
@@ -265,6 +265,8 @@ def _shape(body: str) -> str:
         if re.search(r"[()=;\[\]{}<>\"']", body):
             return CODE
         return COMMAND
+    if re.fullmatch(r"\.[A-Za-z0-9]{1,6}", body):
+        return FILENAME  # an extension in markup: ``.txt``
     extension = re.fullmatch(r"[\w.+-]*\.([A-Za-z0-9]{1,6})", body)
     if extension and extension.group(1).lower() in EXTENSIONS:
         return FILENAME
