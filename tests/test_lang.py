@@ -263,6 +263,9 @@ def values(text, **kwargs):
         ("Linux 2.6.30", [("2.6.30", [], "version")]),
         ("Python 3.1 and DALL-E 3", [("3.1", [Decimal("3.1")], "version"), ("3", [Decimal(3)], "version")]),
         ("depuis la version 5.6", [("5.6", [Decimal("5.6")], "version")]),
+        ("un million d'utilisateurs", [("un million", [Decimal("1E6")], "number")]),
+        ("a thousand and one nights", [("a thousand and one", [Decimal(1001)], "number")]),
+        ("a dozen eggs", [("a dozen", [Decimal(12)], "number")]),
         ("R1, GPT-4, x86, 4o, 10:30", []),
         ("one day", []),
     ],
@@ -460,6 +463,7 @@ def test_question_focus_plural_and_cues():
     assert classify("When did it open?").focus is None
     assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
     assert asks_plural("Which two languages did it borrow from?")
+    assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
     assert not asks_plural("Which class is the base?") and not asks_plural("Which company makes it?")
     form = classify("In what year was the name chosen?")
     assert form.cue_words == {"year", "name"} and form.language == "en" and form.typed

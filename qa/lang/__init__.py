@@ -146,7 +146,13 @@ class Language:
     head_first: bool
     saying_verbs: frozenset[str]
     which_words: frozenset[str]
+    plural_which_words: frozenset[str]
+    who_words: frozenset[str]
     copulas: frozenset[str]
+    plural_copulas: frozenset[str]
+    amount_phrases: frozenset[str]
+    articles: frozenset[str]
+    noun_links: frozenset[str]
     kind_nouns: dict[str, str]
     kind_phrases: dict[str, str]
     person_nouns: frozenset[str]

@@ -146,10 +146,19 @@ HEAD_FIRST = False
 SAYING_VERBS = frozenset(
     "say said tell told declare declared announce announced write wrote reply replied answer".split()
 )
-# Determiners of "which X" / "what X" questions.
+# Determiners of "which X" / "what X" questions, and those that say several are wanted.
 WHICH_WORDS = frozenset({"which", "what"})
-# "what is the X of": X says what is asked.
+PLURAL_WHICH_WORDS = frozenset()
+# "who is the X of": the person asked for.
+WHO_WORDS = frozenset({"who"})
+# "what is the X of": X says what is asked; "what are the X": several.
 COPULAS = frozenset({"is", "was", "are", "were"})
+PLURAL_COPULAS = frozenset({"are", "were"})
+# "How much": a quantity, or money when a verb or noun of money follows.
+AMOUNT_PHRASES = frozenset({"how much"})
+ARTICLES = frozenset({"a", "an", "the"})
+# Words joining a noun to its complement: "the name of the founder".
+NOUN_LINKS = frozenset({"of"})
 # Nouns that say what kind of answer a question wants ("which company" → a name). General vocabulary.
 KIND_NOUNS = {
     # answered by a proper name

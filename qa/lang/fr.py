@@ -136,7 +136,13 @@ STORAGE_VERBS = frozenset(
 )
 SAYING_VERBS = frozenset("dit declare affirme annonce repondu ecrit explique".split())
 WHICH_WORDS = frozenset({"quel", "quelle", "quels", "quelles", "lequel", "laquelle", "lesquels", "lesquelles"})
+PLURAL_WHICH_WORDS = frozenset({"quels", "quelles", "lesquels", "lesquelles"})
+WHO_WORDS = frozenset({"qui"})
 COPULAS = frozenset({"est", "était", "sont", "étaient"})
+PLURAL_COPULAS = frozenset({"sont", "étaient"})
+AMOUNT_PHRASES = frozenset({"combien"})
+ARTICLES = frozenset({"un", "une", "le", "la", "les", "l'", "d'", "de", "du", "des"})
+NOUN_LINKS = frozenset({"de", "d'", "du", "des"})
 KIND_NOUNS = {
     **dict.fromkeys(
         """entreprise entreprises société sociétés firme firmes constructeur constructeurs fabricant fabricants

@@ -351,17 +351,37 @@ def _find_numbers(text: str, language: str | None, include_ambiguous: bool) -> t
             kind = VERSION
         found.append(_finish(text, folded, start, end, values, kind, w, words=False))
         taken.append((start, found[-1].end))
-    for start, end, value, ordinal in parse_number_words(text, language, include_ambiguous):
+    scale_follows = re.compile(rf"[{_SPACES}]+(?:{alternation(w.scales)})(?![\w-])") if w.scales else None
+    for start, end, value, ordinal in parse_number_words(text, language, include_ambiguous=True):
         if any(s < end and start < e for s, e in taken):
             continue
         word = folded[start:end]
-        if include_ambiguous and word in w.ambiguous and _is_article_of_name(text, end):
-            continue
+        if word in w.ambiguous:
+            # a lone "one", "un", "une" counts before a scale ("un million"), or where asked for
+            scaled = scale_follows is not None and scale_follows.match(folded, end)
+            if not scaled and (not include_ambiguous or _is_article_of_name(text, end)):
+                continue
         if ordinal:
             found.append(_mention(text, start, end, {Decimal(value)}, set(), ORDINAL, in_words=True))
             continue
-        # "a hundred", "un million": the article counts as one
         found.append(_finish(text, folded, start, end, {Decimal(value)}, NUMBER, w, words=True))
+        taken.append((start, found[-1].end))
+    # "a hundred", "a million", "a dozen": the article counts as one
+    articles = w.one_articles - set(w.cardinals)
+    multipliers = [word for word, value in w.cardinals.items() if value in (100, 1000) or word in w.dozens]
+    if articles and (w.scales or multipliers):
+        one = re.compile(
+            rf"(?<![\w-])(?:{alternation(articles)})[{_SPACES}]+(?=(?:{alternation([*w.scales, *multipliers])})(?![\w-]))"
+        )
+        for m in one.finditer(folded):
+            follower = next((n for n in found if n.start == m.end()), None)
+            if follower is not None:
+                found.remove(follower)
+                found.append(
+                    _finish(text, folded, m.start(), follower.core[1], set(follower.values), NUMBER, w, words=True)
+                )
+            else:
+                found.append(_finish(text, folded, m.start(), m.end() - 1, {Decimal(1)}, NUMBER, w, words=True))
     found.sort(key=lambda n: n.start)
     # One number per place: a longer mention wins ("cent" inside "deux cents" is not another number).
     out: list[NumberMention] = []

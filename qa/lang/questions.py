@@ -160,10 +160,13 @@ def _phrase_matches(text: str, lowered: str, lang: Language) -> list[_Match]:
             after = text[m.end() :].split()
             following = after[0].strip("?,.!") if after else ""
             if kind in (DATE, PERSON) and not (
-                _opens(text, m.start(), lang) or following in lang.auxiliaries or not following or "-t-" in following
+                _opens(text, m.start(), lang)
+                or following in lang.auxiliaries
+                or not following
+                or (lang.inversion and "-t-" in following)  # "quand a-t-il"
             ):
                 continue  # "when it runs", "qui a ..." inside a sentence: not the question's own
-            if kind == QUANTITY and re.match(r"(?:how much|combien)\b", m.group(0)):
+            if kind == QUANTITY and m.group(0) in lang.amount_phrases:
                 window = after[:5]
                 if any(w.strip("?,.!") in lang.money_verbs for w in window) or any(
                     lang.kind_nouns.get(w.strip("?,.!")) == MONEY for w in window
@@ -212,9 +215,10 @@ def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
     out = []
     which = _alternation(lang.which_words)
     copula = _alternation(lang.copulas)
-    determiners = _alternation(lang.determiners | {"a", "an", "l'", "un", "une"})
-    for m in re.finditer(rf"\b(?P<which>{which}|who|qui)\b(?: (?P<copula>{copula}))?(?: (?:{determiners})\b ?)?", text):
-        is_who = m.group("which") in ("who", "qui")
+    who = _alternation(lang.who_words)
+    articles = _alternation(lang.articles - lang.noun_links | lang.determiners)
+    for m in re.finditer(rf"\b(?P<which>{which}|{who})\b(?: (?P<copula>{copula}))?(?: (?:{articles})\b ?)?", text):
+        is_who = m.group("which") in lang.who_words
         if is_who and not m.group("copula"):
             continue
         tokens = []
@@ -225,22 +229,15 @@ def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
         head, kind, plural = _head(tokens, original, lang)
         if is_who:
             # "who is the founder of": the role asked about
-            determined = m.group(0).rstrip().split(" ")[-1] in _ARTICLES | lang.determiners
+            determined = m.group(0).rstrip().split(" ")[-1] in lang.articles | lang.determiners
             out.append(_Match(m.start(), PERSON, focus=_first_content(tokens, lang) if determined else None))
             continue
         if head is None:
             continue
-        plural = (
-            plural
-            or m.group("which") in ("quels", "quelles", "lesquels", "lesquelles")
-            or (m.group("copula") in ("are", "were", "sont", "etaient"))
-        )
+        plural = plural or m.group("which") in lang.plural_which_words or m.group("copula") in lang.plural_copulas
         focus = head if head not in lang.cue_words else _after_link(tokens, head, lang)
         out.append(_Match(m.start(), kind, head, focus, plural))
     return out
-
-
-_ARTICLES = frozenset({"a", "an", "the", "un", "une", "l'", "le", "la", "les", "d'", "de", "du", "des"})
 
 
 def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None, bool]:
@@ -250,16 +247,18 @@ def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None
     for start, _end, word in tokens:
         if not word[0].isalnum():
             break
-        if word in NUMBER_WORDS or word.isdigit():
+        if (word in NUMBER_WORDS or word.isdigit()) and word not in lang.ambiguous_number_words:
+            if words:
+                break
             counted = True  # "which two languages"
             continue
         capital = original[start : start + 1].isupper() if start < len(original) else False
         if is_function_word(word, lang.code) and not capital:
-            if not words and word in _ARTICLES | lang.determiners:
+            if not words and word in lang.articles | lang.determiners:
                 continue
             if not words:
                 break  # "what did ...", "what do I type": no noun phrase
-            if lang.head_first and word in lang.date_of | {"d", "de", "du", "des"}:
+            if lang.head_first and (word in lang.noun_links or word == "d"):
                 words.append((word, False))  # "nom de code", kept for the two-word kinds
                 continue
             break
@@ -295,10 +294,13 @@ def _after_link(tokens, head: str, lang: Language) -> str | None:
     if head not in words:
         return None
     rest = words[words.index(head) + 1 :]
-    if not rest or not (rest[0] in lang.date_of | {"du", "des", "of"} or rest[0].startswith("d'")):
+    link = next(
+        (li for li in lang.noun_links if rest and (rest[0] == li or li.endswith("'") and rest[0].startswith(li))), None
+    )
+    if link is None:
         return None
-    if rest[0].startswith("d'") and len(rest[0]) > 2:
-        rest = [rest[0][2:], *rest[1:]]
+    if rest[0] != link:
+        rest = [rest[0][len(link) :], *rest[1:]]  # "d'environnement"
     return _first_content([(0, 0, w) for w in rest], lang)
 
 
