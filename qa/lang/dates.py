@@ -137,7 +137,7 @@ def _grammar(code: str | None) -> _Grammar:
     year = r"(?P<year>\d{4})(?!\d)"
     link = rf"(?:(?:{alternation(of)})\s*)?"
     part = rf"(?P<part>{alternation(parts)})"
-    fillers = of | articles | set(periods) | {"the", "l'", "la", "cette", "this"}
+    fillers = of | articles | set(periods)
     connectors = rf"(?:(?:{alternation(fillers)})\s*){{0,4}}"
     patterns = (
         # 2025-01-11, 2025/01/11

@@ -47,7 +47,7 @@ AMBIGUOUS_MONTHS = frozenset({"may", "march"})
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_ABBREVIATIONS = {"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5}
 DAY_WORDS = frozenset({"day"})  # "the twentieth day of January"
-DATE_ARTICLES = frozenset({"the", "on"})  # "on the 20th of January"
+DATE_ARTICLES = frozenset({"the", "on", "this"})  # "on the 20th of January", "the end of this year"
 DATE_OF = frozenset({"of"})  # "20th of January", "end of January"
 # Parts of a period: "early January", "the end of 2024", "mid-February".
 DATE_PARTS = {"beginning": "start", "start": "start", "early": "start", "mid": "middle", "middle": "middle",

@@ -313,6 +313,7 @@ def _after_technical_nouns(text: str, language: str | None):
     if code is None:
         return
     nouns, adjectives, endings, noun_first = _nouns(code)
+    articles = "|".join(re.escape(a) for a in LANGUAGES[code].articles)
     alternation = "|".join(sorted((re.escape(n) for n in nouns), key=len, reverse=True))
     folded = fold(text)
     if len(folded) != len(text):
@@ -330,7 +331,7 @@ def _after_technical_nouns(text: str, language: str | None):
     if noun_first:
         return
     # name then noun: "the unattended-upgrades package", "the reset command"
-    for m in re.finditer(rf"(?<![\w-])(the|a|an)[ \t]+([a-z0-9][\w.+-]*[\w+])[ \t]+({alternation})(?![\w-])", folded):
+    for m in re.finditer(rf"(?<![\w-])({articles})[ \t]+([a-z0-9][\w.+-]*[\w+])[ \t]+({alternation})(?![\w-])", folded):
         name = text[m.start(2) : m.end(2)]
         if name != name.lower() or not _plausible_name(name, adjectives, endings):
             continue
