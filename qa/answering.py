@@ -9,28 +9,28 @@ is the passage exactly as it stands in the file.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
+from qa import ranking
 from qa import text as textmod
 from qa.documents import Passage
 from qa.evaluation import MAX_ANSWER_CHARS
-from qa.extraction import NAME, OTHER, PERSON, TYPED, Span, focus_word, question_type, spans_of
+from qa.lang import Span
+from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, classify, spans_for
+from qa.lang.questions import TYPED as SHORT_TYPES
+from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.retrieval import Candidate, Retrieval
 
 MAX_SHORT_ANSWER_CHARS = 150
-# Fusion weights: coverage of the question's words leads; BM25 strength and the
-# two dense similarities refine the order. Chosen from a broad plateau of
-# equally good settings on the shared questions, not a single best point.
-W_COVERAGE, W_LEXICAL, W_DENSE, W_MULTILINGUAL = 1.0, 0.5, 0.5, 0.5
-W_CONTEXT = 0.25  # coverage by the sentence's paragraph, for answers split over sentences
-W_TYPE = 0.3  # the sentence holds the kind of thing asked for (a date for "when")
-W_MISSING_NAME = 1.5  # the passage lacks a name the question asks about (share of the question's weight)
-# Below this confidence the documents are taken not to answer the question.
-ABSTAIN_BELOW = 0.42
-TYPED_CONFIDENCE = 1.1
+# Kinds answered by a short span of a passage: a date, a number, a name, a quote,
+# a command, a path, an identifier, a version.
+TYPED = SHORT_TYPES + TECHNICAL
+
 MENTION_SIMILARITY = 0.8
-FOCUS_ELSEWHERE = 0.5  # what the question asks about is not in the passage nor its paragraph
 SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
 SECTION_LOOKAHEAD = 4  # passages after a heading that stand for its section
 
@@ -79,6 +79,7 @@ class _Scored:
     type_spans: list
     section_has_type: bool = False  # a heading whose section holds what was asked
     context_words: frozenset = frozenset()  # question words matched by the passage or its paragraph
+    features: np.ndarray | None = None  # RANK_FEATURES of the candidate
 
 
 def _citation(n: int, passage: Passage, score: float) -> Citation:
@@ -97,28 +98,48 @@ def _citation(n: int, passage: Passage, score: float) -> Citation:
 
 
 class Answerer:
-    def __init__(self, index, retriever):
+    def __init__(self, index, retriever, model: RankingModel | None = None):
         self.index = index
         self.retriever = retriever
+        self.model = model or ranking.load()
+
+    def featurize(self, question: str) -> tuple[Retrieval, str, list[_Scored]]:
+        """The question's retrieval, its type, and every candidate with the ranker's features, ranked."""
+        retrieval = self.retriever.search(question)
+        kind = classify(question).kind
+        return retrieval, kind, self._score(retrieval, kind)
+
+    def abstain_features(self, retrieval: Retrieval, kind: str, scored: list[_Scored]) -> np.ndarray:
+        """The abstainer's view of the question and its best passage (ABSTAIN_FEATURES)."""
+        best = scored[0]
+        second = scored[1].score if len(scored) > 1 else best.score - 10.0
+        f = best.features
+        # "How many employees", "who is the founder of": a passage about
+        # something else (users, a partner) does not answer it.
+        focus_folded = classify(retrieval.question).focus
+        focus = next((w for w in retrieval.words if textmod.fold(w.word) == focus_folded), None)
+        values = {
+            "top_logit": best.score,
+            "margin": best.score - second,
+            "top_semantic": f[RANK_FEATURES.index("semantic")],
+            "top_coverage": f[RANK_FEATURES.index("coverage")],
+            "top_context_coverage": f[RANK_FEATURES.index("context_coverage")],
+            "top_missing_names": f[RANK_FEATURES.index("missing_names")],
+            "top_type_match": f[RANK_FEATURES.index("type_match")],
+            "typed": float(kind in TYPED),
+            "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
+            "focus_missing": float(focus is not None and focus.word not in best.context_words),
+        }
+        return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
 
     def answer(self, question: str, top_k: int = 3, searched_question: str | None = None) -> Answer:
         searched = searched_question or question
-        retrieval = self.retriever.search(searched)
-        kind = question_type(searched)
-        scored = self._score(retrieval, kind)
+        retrieval, kind, scored = self.featurize(searched)
         if not scored:
             return self._abstain(question, searched, kind, 0.0)
         best = scored[0]
-        if kind in TYPED:
-            # A "when" question is answered by a passage holding a date, or not at all.
-            # The passage itself must match the question: a name in a sentence that
-            # only sits next to the matching one answers nothing.
-            typed = [c for c in scored if (c.type_spans and c.candidate.matched) or c.section_has_type]
-            if not typed:
-                return self._abstain(question, searched, kind, 0.0)
-            best = typed[0]
-        confidence = self._confidence(retrieval, best, kind)
-        if confidence < ABSTAIN_BELOW:
+        confidence = self.model.answer_probability(self.abstain_features(retrieval, kind, scored))
+        if confidence < 0.5:
             return self._abstain(question, searched, kind, confidence)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
@@ -147,7 +168,7 @@ class Answerer:
                 continue
             if (
                 _is_heading(p)
-                or other.score < SUPPORT_SCORE * best.score
+                or _sigmoid(other.score) < SUPPORT_SCORE * _sigmoid(best.score)
                 or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
             ):
                 continue  # further passages are cited only when they are nearly as relevant
@@ -172,6 +193,8 @@ class Answerer:
         if not candidates:
             return []
         top_lexical = max(c.lexical for c in candidates) or 1.0
+        top_semantic = max(c.semantic for c in candidates)
+        top_paragraph = max(c.paragraph for c in candidates)
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if w.is_name and w.expansions]
@@ -197,15 +220,23 @@ class Answerer:
             )
             # A heading is a summary of its section: judged with it.
             coverage = max(c.coverage, context_coverage) if _is_heading(c.passage) else c.coverage
-            score = (
-                W_COVERAGE * coverage
-                + W_LEXICAL * c.lexical / top_lexical
-                + W_DENSE * c.dense
-                + W_MULTILINGUAL * c.multilingual
-                + W_CONTEXT * context_coverage
-                + (W_TYPE if spans else 0.0)
-                - W_MISSING_NAME * missing_names
-            )
+            features = {
+                "semantic": c.semantic,
+                "paragraph": c.paragraph,
+                "dense": c.dense,
+                "multilingual": c.multilingual,
+                "semantic_gap": c.semantic - top_semantic,
+                "paragraph_gap": c.paragraph - top_paragraph,
+                "lexical": c.lexical / top_lexical,
+                "coverage": coverage,
+                "context_coverage": context_coverage,
+                "missing_names": missing_names,
+                "type_match": float(bool(spans)),
+                "heading": float(c.passage.kind == "heading"),
+                "row": float(c.passage.kind == "row"),
+                "code": float(c.passage.kind == "code"),
+            }
+            score = 0.0
             section_has_type = False
             if kind in TYPED and not spans and _is_heading(c.passage):
                 section = [nearby[pid] for pid in context_ids]
@@ -214,7 +245,12 @@ class Answerer:
                     for p in section
                     for span in _type_spans(kind, p)
                 )
-            out.append(_Scored(c, score, context_coverage, spans, section_has_type, frozenset(context_words)))
+            row = np.array([features[name] for name in RANK_FEATURES], dtype=np.float64)
+            out.append(_Scored(c, score, context_coverage, spans, section_has_type, frozenset(context_words), row))
+        if out:
+            logits = self.model.rank_logits(np.vstack([s.features for s in out]))
+            for s, logit in zip(out, logits, strict=True):
+                s.score = float(logit)
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
 
@@ -247,25 +283,6 @@ class Answerer:
             for pid in (candidate.id - 1, candidate.id + 1)
             if (p := nearby.get(pid)) is not None and _same_paragraph(p, passage)
         ]
-
-    def _confidence(self, retrieval: Retrieval, best: _Scored, kind: str) -> float:
-        """How sure we are that the best passage answers: mostly, how much of the question it covers.
-
-        A question naming something the documents never mention (a person, a
-        product, a place absent from every passage) is not answered by them.
-        """
-        if any(w.expansions == [] and w.is_name for w in retrieval.words):
-            return 0.0
-        confidence = max(best.candidate.coverage, best.context_coverage * 0.9)
-        if kind in TYPED:
-            confidence *= TYPED_CONFIDENCE
-        focus = focus_word(retrieval.question)
-        word = next((w for w in retrieval.words if textmod.fold(w.word) == focus), None)
-        if word is not None and word.word not in best.context_words:
-            # "How many employees", "who is the founder of": a passage about
-            # something else (users, a partner) does not answer it.
-            confidence *= FOCUS_ELSEWHERE
-        return confidence
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
         return Answer(
@@ -445,7 +462,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\
 def _type_spans(kind: str, passage: Passage):
     if kind in (NAME, PERSON) and _is_title_case(passage.text):
         return []  # In "A Revolution In Chinese AI" every word looks like a name.
-    spans = spans_of(kind, passage.text)
+    spans = spans_for(kind, passage.text)
     if kind == PERSON:
         spans = [s for s in spans if _person_like(s, passage.text)]
     return spans
@@ -485,26 +502,30 @@ def list_labels(passages: list[Passage]) -> list[str]:
 
 
 def _is_heading(passage: Passage) -> bool:
-    text = passage.text.strip()
-    return (
-        passage.start_line == passage.context_start_line
-        and passage.end_line == passage.context_end_line
-        and len(text) <= 100
-        and not re.search(r"[.!?…:;,»\"]$", text)
-    )
+    return passage.kind in ("heading", "caption")
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, x))))
 
 
 def _compose(short: str, passages: list[Passage], highlight) -> str:
-    """Short answer first, then the quoted evidence, trimmed around the answer to fit
-    in MAX_ANSWER_CHARS whatever the lengths involved."""
+    """Short answer first, then the quoted evidence as a reader sees it (markup removed, whitespace
+    normalised), trimmed around the answer to fit in MAX_ANSWER_CHARS whatever the lengths involved."""
     marker = " " + "".join(f"[{n}]" for n in range(1, len(passages) + 1))
-    quote = " ".join(p.text.strip() for p in passages)
+    quote = " ".join((p.clean or " ".join(p.text.split())) for p in passages)
     lead = f"{short} — " if short else ""
     room = MAX_ANSWER_CHARS - len(lead) - len(marker) - 2
     if short and room < 40:
         return short + marker  # no room left for a useful quote
     if len(quote) > room:
-        center = (highlight[0] + highlight[1]) // 2 if highlight and len(passages) == 1 else 0
+        at = quote.find(short) if short else -1
+        if at >= 0:
+            center = at + len(short) // 2
+        elif highlight and len(passages) == 1:
+            center = (highlight[0] + highlight[1]) * len(quote) // max(1, 2 * len(passages[0].text))
+        else:
+            center = 0
         start = max(0, min(center - room // 2, len(quote) - room))
         piece = quote[start : start + room - 2]
         quote = ("…" if start > 0 else "") + piece.strip() + "…"

@@ -131,6 +131,7 @@ class Engine:
         from qa.crosslingual import MultilingualEncoder
         from qa.embedding import question_encoder
         from qa.retrieval import Retriever
+        from qa.semantic import SemanticEncoder
 
         loaded = store.load()
         encoder = question_encoder(loaded.manifest.model)
@@ -139,7 +140,7 @@ class Engine:
                 f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
-        retriever = Retriever(loaded, encoder, MultilingualEncoder())
+        retriever = Retriever(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
         self._answerer = Answerer(loaded, retriever)
 
     @property

@@ -24,11 +24,15 @@ from qa.documents import (
     content_hash,
     decode,
     discover,
+    paragraph_texts,
     read_file,
+    semantic_text,
     split_passages,
 )
 from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError
+from qa.reader import sniff_format
+from qa.semantic import SemanticEncoder
 from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, hubness, save_vectors, vectors_of
 from qa.text import detect_language
 
@@ -60,6 +64,7 @@ class _SourceFile:
     data: bytes
     text: str
     language: str
+    format: str
     passages: list[Passage]
 
 
@@ -85,13 +90,14 @@ def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: Index
             except OSError as exc:
                 report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
                 continue
-            passages = split_passages(text, source)
+            fmt = sniff_format(text, path.suffix)
+            passages = split_passages(text, source, fmt)
             if not passages:
                 report.skipped.append(
                     SkippedFile(source, "empty: no text to index" if not text.strip() else "no words")
                 )
                 continue
-            files.append(_SourceFile(source, data, text, detect_language(text), passages))
+            files.append(_SourceFile(source, data, text, detect_language(text), fmt, passages))
     report.skipped.sort(key=lambda s: s.path)
     return files
 
@@ -102,6 +108,7 @@ def build_index(
     embedder: Embedder,
     multilingual: MultilingualEncoder | None = None,
     root: Path | None = None,
+    semantic: SemanticEncoder | None = None,
     progress: Progress | None = None,
     max_bytes: int | None = None,
     wait_seconds: float = 0.0,
@@ -116,11 +123,13 @@ def build_index(
     """
     root = root or Path.cwd()
     multilingual = multilingual or MultilingualEncoder()
+    semantic = semantic or SemanticEncoder()
+    encoders = _Encoders(embedder, multilingual, semantic)
     report = IndexReport()
     try:
         with store.locked(wait_seconds):
             store.remove_stale()
-            _build_locked([Path(f) for f in folders], store, embedder, multilingual, root, progress, max_bytes, report)
+            _build_locked([Path(f) for f in folders], store, encoders, root, progress, max_bytes, report)
             store.remove_stale()
     except QAError:
         raise
@@ -136,11 +145,21 @@ def build_index(
     return report
 
 
+@dataclass
+class _Encoders:
+    dense: Embedder  # the sentence-transformers model
+    multilingual: MultilingualEncoder  # USE: passages, and the vocabulary for cross-lingual matching
+    semantic: SemanticEncoder  # the retrieval model: passages in context, and paragraphs
+
+
+# The vectors kept for each passage, in the order _Previous.vectors_for returns them.
+_VECTOR_FILES = ("dense.faiss", "multilingual.faiss", "semantic.faiss", "paragraphs.faiss")
+
+
 def _build_locked(
     folders: list[Path],
     store: IndexStore,
-    embedder: Embedder,
-    multilingual: MultilingualEncoder,
+    encoders: _Encoders,
     root: Path,
     progress: Progress | None,
     max_bytes: int | None,
@@ -157,57 +176,68 @@ def _build_locked(
         )
         error.report = report  # type: ignore[attr-defined]
         raise error
-    previous = _previous(store, embedder, multilingual)
+    previous = _previous(store, encoders)
     passages: list[Passage] = []
-    dense_parts: list[np.ndarray | None] = []
-    multi_parts: list[np.ndarray | None] = []
+    parts: list[list[np.ndarray] | None] = []
     file_facts: dict[str, dict] = {}
     for item in files:
         digest = content_hash(item.data)
         reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
         if reused is not None:
             report.reused.append(item.source)
-        dense_parts.append(reused[0] if reused else None)
-        multi_parts.append(reused[1] if reused else None)
+        parts.append(reused)
         file_facts[item.source] = {
             "sha256": digest,
             "bytes": len(item.data),
             "mtime_ns": _mtime_ns(root, item.source),
             "language": item.language,
+            "format": item.format,
             "first_passage": len(passages),
             "passage_count": len(item.passages),
         }
         passages.extend(item.passages)
         report.indexed.append((item.source, len(item.passages)))
 
-    fresh = [i for i, part in enumerate(dense_parts) if part is None]
-    fresh_texts = [p.text for i in fresh for p in files[i].passages]
-    report.embedded_count = len(fresh_texts)
+    fresh = [i for i, part in enumerate(parts) if part is None]
+    fresh_passages = [p for i in fresh for p in files[i].passages]
+    report.embedded_count = len(fresh_passages)
 
     def stage(name: str):
         return (lambda done, total: progress(name, done, total)) if progress else None
 
-    dense_new = embedder.encode(fresh_texts, progress=stage("embedding passages"))
-    multi_new = multilingual.encode(fresh_texts, progress=stage("multilingual vectors"))
+    texts = [semantic_text(p) for p in fresh_passages]
+    dense_new = encoders.dense.encode(texts, progress=stage("embedding passages"))
+    multi_new = encoders.multilingual.encode(texts, progress=stage("multilingual vectors"))
+    semantic_new = encoders.semantic.encode(texts, progress=stage("retrieval vectors"))
+    # A paragraph of several passages is encoded whole; a passage alone in
+    # its paragraph already has that vector.
+    paragraphs, owner = paragraph_texts(fresh_passages)
+    several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
+    several_vectors = encoders.semantic.encode([paragraphs[k][0] for k in several], progress=stage("paragraph vectors"))
+    first_passage = np.zeros(len(paragraphs), dtype=np.int64)
+    first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
+    paragraph_vectors = semantic_new[first_passage]
+    for k, vector in zip(several, several_vectors, strict=True):
+        paragraph_vectors[k] = vector
+    paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
     offset = 0
     for i in fresh:
         count = len(files[i].passages)
-        dense_parts[i] = dense_new[offset : offset + count]
-        multi_parts[i] = multi_new[offset : offset + count]
+        parts[i] = [v[offset : offset + count] for v in (dense_new, multi_new, semantic_new, paragraph_new)]
         offset += count
-    dense = np.concatenate([p for p in dense_parts if p is not None])
-    multi = np.concatenate([p for p in multi_parts if p is not None])
+    stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(_VECTOR_FILES))]
     if previous:
         previous.close()
 
     languages = {item.source: item.language for item in files}
-    lex = lexical.build([(p.text, languages[p.source]) for p in passages])
-    term_vectors = multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
+    lex = lexical.build([(p.clean, languages[p.source]) for p in passages])
+    term_vectors = encoders.multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
     manifest = Manifest(
-        model=embedder.name,
-        dimension=int(dense.shape[1]),
+        model=encoders.dense.name,
+        dimension=int(stacked[0].shape[1]),
         splitter_version=SPLITTER_VERSION,
-        multilingual_model=multilingual.name,
+        multilingual_model=encoders.multilingual.name,
+        semantic_model=encoders.semantic.name,
         dense_index="",
         passage_count=len(passages),
         files=file_facts,
@@ -220,10 +250,11 @@ def _build_locked(
     generation = store.new_generation()
     try:
         try:
-            dense_index, manifest.dense_index = dense_index_for(dense.shape[1], len(passages))
-            save_vectors(dense_index, dense, generation / "dense.faiss")
-            multi_index, _ = dense_index_for(multi.shape[1], len(passages))
-            save_vectors(multi_index, multi, generation / "multilingual.faiss")
+            for name, vectors in zip(_VECTOR_FILES, stacked, strict=True):
+                index, kind = dense_index_for(vectors.shape[1], len(passages))
+                save_vectors(index, vectors, generation / name)
+                if name == "dense.faiss":
+                    manifest.dense_index = kind
             terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
             save_vectors(terms_index, term_vectors, generation / "terms.faiss")
         except RuntimeError as exc:  # FAISS reports failed writes this way
@@ -274,25 +305,31 @@ class _Previous:
     def __init__(self, loaded):
         self._loaded = loaded
 
-    def vectors_for(self, source: str, digest: str, count: int) -> tuple[np.ndarray, np.ndarray] | None:
+    def vectors_for(self, source: str, digest: str, count: int) -> list[np.ndarray] | None:
+        """The file's stored vectors, in the order of _VECTOR_FILES, when it has not changed."""
         facts = self._loaded.manifest.files.get(source)
         if not facts or facts.get("sha256") != digest or facts.get("passage_count") != count:
             return None
         start = int(facts["first_passage"])
-        return vectors_of(self._loaded.dense, start, count), vectors_of(self._loaded.multilingual, start, count)
+        loaded = self._loaded
+        return [
+            vectors_of(index, start, count)
+            for index in (loaded.dense, loaded.multilingual, loaded.semantic, loaded.paragraphs)
+        ]
 
     def close(self) -> None:
         self._loaded.passages.close()
 
 
-def _previous(store: IndexStore, embedder: Embedder, multilingual: MultilingualEncoder) -> _Previous | None:
+def _previous(store: IndexStore, encoders: _Encoders) -> _Previous | None:
     try:
         manifest = store.read_manifest()
         if (
             manifest is None
-            or manifest.model != canonical_name(embedder.name)
+            or manifest.model != canonical_name(encoders.dense.name)
             or manifest.splitter_version != SPLITTER_VERSION
-            or manifest.multilingual_model != multilingual.name
+            or manifest.multilingual_model != encoders.multilingual.name
+            or manifest.semantic_model != encoders.semantic.name
         ):
             return None
         return _Previous(store.load())
@@ -307,6 +344,8 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
         return f"it was built with another model ({manifest.model})"
     if manifest.splitter_version != SPLITTER_VERSION:
         return "it was built by another version of the splitter"
+    if manifest.semantic_model != SemanticEncoder.name:
+        return "it was built without the current retrieval model"
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     current: dict[str, Path] = {}
     for folder in folders:

@@ -52,6 +52,8 @@ class Candidate:
     score: float
     dense: float = 0.0
     multilingual: float = 0.0
+    semantic: float = 0.0  # the retrieval model: the passage in its context
+    paragraph: float = 0.0  # the retrieval model: the passage's whole paragraph
     lexical: float = 0.0
     coverage: float = 0.0  # share of the question's weight this passage matches
     matched: list[str] = field(default_factory=list)
@@ -74,10 +76,11 @@ class Retrieval:
 
 
 class Retriever:
-    def __init__(self, index: LoadedIndex, question_encoder, multilingual):
+    def __init__(self, index: LoadedIndex, question_encoder, multilingual, semantic):
         self.index = index
         self.question_encoder = question_encoder
         self.multilingual = multilingual
+        self.semantic = semantic
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
@@ -87,6 +90,7 @@ class Retriever:
         multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
         question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
         question_dense = self.question_encoder.encode([question])
+        question_semantic = self.semantic.encode_queries([question])
 
         words = self._expand(surface_words, word_vectors, language)
         # Only the passages that contain a question word are scored (no array
@@ -98,10 +102,14 @@ class Retriever:
         k = min(CANDIDATES_PER_RANKING, count)
         _, dense_ids = self.index.dense.search(question_dense, k)
         _, multi_ids = self.index.multilingual.search(question_multi, k)
+        _, semantic_ids = self.index.semantic.search(question_semantic, k)
+        _, paragraph_ids = self.index.paragraphs.search(question_semantic, k)
         lexical_top = lexical.top(k)
 
         fused: dict[int, float] = {}
         rankings = [
+            [int(i) for i in semantic_ids[0] if i >= 0],
+            [int(i) for i in paragraph_ids[0] if i >= 0],
             [int(i) for i in dense_ids[0] if i >= 0],
             [int(i) for i in multi_ids[0] if i >= 0],
             [int(i) for i in lexical_top],
@@ -113,6 +121,8 @@ class Retriever:
         # Exact similarities for every candidate, not only those each ranking returned.
         dense_by_id = dict(zip(ids, _similarities(self.index.dense, ids, question_dense[0]), strict=True))
         multi_by_id = dict(zip(ids, _similarities(self.index.multilingual, ids, question_multi[0]), strict=True))
+        semantic_by_id = dict(zip(ids, _similarities(self.index.semantic, ids, question_semantic[0]), strict=True))
+        paragraph_by_id = dict(zip(ids, _similarities(self.index.paragraphs, ids, question_semantic[0]), strict=True))
         passages = self.index.passages.get(ids)
         candidates = []
         for pid, score in fused.items():
@@ -123,6 +133,8 @@ class Retriever:
                     score=score,
                     dense=dense_by_id.get(pid, 0.0),
                     multilingual=multi_by_id.get(pid, 0.0),
+                    semantic=semantic_by_id.get(pid, 0.0),
+                    paragraph=paragraph_by_id.get(pid, 0.0),
                     lexical=lexical.score(pid),
                     coverage=lexical.at(coverage, pid),
                     matched=[w.word for i, w in enumerate(words) if lexical[i, pid] > 0],

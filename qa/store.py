@@ -34,7 +34,7 @@ from qa.documents import Passage
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.lexical import LexicalIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT = "CURRENT"
 LOCK = ".lock"
 # Exact search reads every vector: about 3 ms per 10,000 passages here for
@@ -76,6 +76,7 @@ class Manifest:
     artifacts: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256 or sample_sha256}
     skipped: dict[str, dict] = field(default_factory=dict)  # source -> {reason, bytes, mtime_ns}
     max_file_bytes: int = 0  # the size limit the files were read with
+    semantic_model: str = ""  # the retrieval model of semantic.faiss and paragraphs.faiss
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
 
@@ -149,7 +150,10 @@ def _sample_sha256(path: Path) -> str:
 class PassageTable:
     """Passages by row id in SQLite: a question reads only the rows it cites."""
 
-    _COLUMNS = "source, start_line, end_line, start_char, end_char, text, context_start_line, context_end_line"
+    _COLUMNS = (
+        "source, start_line, end_line, start_char, end_char, text, context_start_line, context_end_line,"
+        " kind, section, clean, context"
+    )
 
     def __init__(self, path: Path):
         self._path = path
@@ -161,10 +165,11 @@ class PassageTable:
         try:
             db.execute(
                 "CREATE TABLE passages (id INTEGER PRIMARY KEY, source TEXT, start_line INTEGER, end_line INTEGER,"
-                " start_char INTEGER, end_char INTEGER, text TEXT, context_start_line INTEGER, context_end_line INTEGER)"
+                " start_char INTEGER, end_char INTEGER, text TEXT, context_start_line INTEGER, context_end_line INTEGER,"
+                " kind TEXT, section TEXT, clean TEXT, context TEXT)"
             )
             db.executemany(
-                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (
                         i,
@@ -176,6 +181,10 @@ class PassageTable:
                         p.text,
                         p.context_start_line,
                         p.context_end_line,
+                        p.kind,
+                        p.section,
+                        p.clean,
+                        p.context,
                     )
                     for i, p in enumerate(passages)
                 ),
@@ -221,6 +230,8 @@ class LoadedIndex:
     term_hubness: np.ndarray  # mean similarity of each term to its nearest terms
     lexical: LexicalIndex
     passages: PassageTable
+    semantic: faiss.Index  # the retrieval model's vectors of each passage in its context
+    paragraphs: faiss.Index  # the retrieval model's vector of each passage's whole paragraph (row per passage)
 
 
 class IndexStore:
@@ -279,6 +290,8 @@ class IndexStore:
             dense = faiss.read_index(str(generation / "dense.faiss"))
             multilingual = faiss.read_index(str(generation / "multilingual.faiss"))
             terms = faiss.read_index(str(generation / "terms.faiss"))
+            semantic = faiss.read_index(str(generation / "semantic.faiss"))
+            paragraphs = faiss.read_index(str(generation / "paragraphs.faiss"))
             lexical = LexicalIndex.load(generation)
             term_hubness = np.load(generation / "term_hubness.npy", allow_pickle=False)
             passages = PassageTable(generation / "passages.sqlite")
@@ -286,13 +299,23 @@ class IndexStore:
         except (OSError, RuntimeError, ValueError, KeyError, TypeError, sqlite3.Error) as exc:
             raise IndexUnavailable(f"the index in {self.folder} is damaged ({exc.__class__.__name__}): {fix}") from exc
         count = manifest.passage_count
-        if dense.ntotal != count or multilingual.ntotal != count or passage_rows != count:
+        if (
+            dense.ntotal != count
+            or multilingual.ntotal != count
+            or passage_rows != count
+            or semantic.ntotal != count
+            or paragraphs.ntotal != count
+        ):
             raise IndexUnavailable(f"the index in {self.folder} is inconsistent (passage counts): {fix}")
         if lexical.doc_count != count or terms.ntotal != len(lexical.terms) or len(term_hubness) != terms.ntotal:
             raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vocabulary): {fix}")
         if dense.d != manifest.dimension or multilingual.d != terms.d or not _known_dimension(manifest, multilingual.d):
             raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vector dimensions): {fix}")
-        return LoadedIndex(generation, manifest, dense, multilingual, terms, term_hubness, lexical, passages)
+        if semantic.d != paragraphs.d:
+            raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vector dimensions): {fix}")
+        return LoadedIndex(
+            generation, manifest, dense, multilingual, terms, term_hubness, lexical, passages, semantic, paragraphs
+        )
 
     def _read_manifest_of(self, generation: Path) -> Manifest:
         try:
@@ -445,6 +468,8 @@ _REQUIRED_ARTIFACTS = (
     "dense.faiss",
     "multilingual.faiss",
     "terms.faiss",
+    "semantic.faiss",
+    "paragraphs.faiss",
     "term_hubness.npy",
     "passages.sqlite",
     "lexical_terms.json",

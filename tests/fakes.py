@@ -1,7 +1,8 @@
 """Small deterministic stand-ins for the models, for fast tests without torch.
 
-``FakeEmbedder`` has the interface of qa.embedding.SentenceTransformerEmbedder
-and ``FakeMultilingual`` that of qa.crosslingual.MultilingualEncoder: words are
+``FakeEmbedder`` has the interface of qa.embedding.SentenceTransformerEmbedder,
+``FakeMultilingual`` that of qa.crosslingual.MultilingualEncoder and
+``FakeSemantic`` that of qa.semantic.SemanticEncoder: words are
 hashed into a few dimensions and the vector normalised, so texts sharing words
 are close. ``install(monkeypatch)`` makes the CLI and the engine use them.
 """
@@ -59,6 +60,52 @@ class FakeMultilingual:
         return _hash_vectors(texts, self.dimension, "multi")
 
 
+class FakeSemantic:
+    """The retrieval model's interface (qa.semantic.SemanticEncoder): passages and queries hashed alike."""
+
+    name = "fake-semantic"
+    dimension = 24
+
+    def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
+        if progress and texts:
+            progress(len(texts), len(texts))
+        return _hash_vectors(texts, self.dimension, "semantic")
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _hash_vectors(texts, self.dimension, "semantic")
+
+
+def lexical_model():
+    """A ranking model for the fake encoders, whose similarities mean little: passages ranked by how
+    much of the question they cover, answered when they cover enough of it and name what it names.
+
+    The shipped model (qa/data/ranker.json) is fitted on real models' features; its scale
+    does not carry over to hashed vectors.
+    """
+    from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, Logistic, RankingModel
+
+    def logistic(features, weights: dict, bias: float) -> Logistic:
+        return Logistic(
+            features,
+            np.zeros(len(features)),
+            np.ones(len(features)),
+            np.array([weights.get(f, 0.0) for f in features]),
+            bias,
+        )
+
+    ranker = logistic(
+        RANK_FEATURES,
+        {"coverage": 4.0, "context_coverage": 1.0, "lexical": 1.0, "type_match": 1.0, "missing_names": -4.0},
+        0.0,
+    )
+    abstainer = logistic(
+        ABSTAIN_FEATURES,
+        {"top_coverage": 10.0, "top_type_match": 1.0, "unknown_name": -20.0, "focus_missing": -10.0},
+        -5.0,
+    )
+    return RankingModel(ranker, abstainer, {})
+
+
 def install(patch) -> None:
     """Route every model the CLI/engine would load to the fakes.
 
@@ -67,12 +114,17 @@ def install(patch) -> None:
     import qa.crosslingual
     import qa.embedding
     import qa.indexing
+    import qa.ranking
+    import qa.semantic
 
     patch(qa.embedding, "SentenceTransformerEmbedder", FakeEmbedder)
     patch(qa.embedding, "question_encoder", FakeEmbedder)
     patch(qa.embedding, "model_name", lambda: "fake-hash-32")
     patch(qa.crosslingual, "MultilingualEncoder", FakeMultilingual)
     patch(qa.indexing, "MultilingualEncoder", FakeMultilingual)
+    patch(qa.semantic, "SemanticEncoder", FakeSemantic)
+    patch(qa.indexing, "SemanticEncoder", FakeSemantic)
+    patch(qa.ranking, "load", lexical_model)
 
 
 def answerer(loaded):
@@ -80,4 +132,5 @@ def answerer(loaded):
     from qa.answering import Answerer
     from qa.retrieval import Retriever
 
-    return Answerer(loaded, Retriever(loaded, FakeEmbedder(loaded.manifest.model), FakeMultilingual()))
+    retriever = Retriever(loaded, FakeEmbedder(loaded.manifest.model), FakeMultilingual(), FakeSemantic())
+    return Answerer(loaded, retriever, lexical_model())

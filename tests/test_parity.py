@@ -114,10 +114,12 @@ def seeds_index(tmp_path_factory, sentence_transformer):
 def test_same_top5_passages_whichever_encoder_embeds_the_question(seeds_index, sentence_transformer, numpy_bert):
     from qa.crosslingual import MultilingualEncoder
     from qa.retrieval import Retriever
+    from qa.semantic import SemanticEncoder
 
     multilingual = MultilingualEncoder()
-    slow = Retriever(seeds_index, sentence_transformer, multilingual)
-    fast = Retriever(seeds_index, numpy_bert, multilingual)
+    semantic = SemanticEncoder()
+    slow = Retriever(seeds_index, sentence_transformer, multilingual, semantic)
+    fast = Retriever(seeds_index, numpy_bert, multilingual, semantic)
     questions = _shared_questions()
     assert len(questions) >= 30
     for question in questions:

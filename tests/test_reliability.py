@@ -64,7 +64,7 @@ def test_indexed_text_is_cited_exactly_as_in_the_file(fake_models, bad_folder, t
     question = "How tall is le phare de l'île ? 52 mètres"
     answer = answerer.answer(question, top_k=3)
     found = answerer.retriever.search(question).candidates[:3]
-    assert all("bom" in c.passage.source and "phare" in c.passage.text for c in found), found
+    assert all("bom" in c.passage.source for c in found) and any("phare" in c.passage.text for c in found), found
     for c in answer.citations + [c.passage for c in found]:
         text = decode((tmp_path / c.source).read_bytes())
         assert text[c.start_char : c.end_char] == c.text

@@ -54,9 +54,11 @@ def answerer(tmp_path, fake_models):
         (docs / name).write_text(text, encoding="utf-8")
     store = IndexStore(tmp_path / "index")
     multilingual = SpreadHashMultilingual()
-    build_index([docs], store, fakes.FakeEmbedder(), multilingual, root=tmp_path)
+    semantic = fakes.FakeSemantic()
+    build_index([docs], store, fakes.FakeEmbedder(), multilingual, root=tmp_path, semantic=semantic)
     loaded = store.load()
-    return Answerer(loaded, Retriever(loaded, fakes.FakeEmbedder(loaded.manifest.model), multilingual)), docs
+    retriever = Retriever(loaded, fakes.FakeEmbedder(loaded.manifest.model), multilingual, semantic)
+    return Answerer(loaded, retriever, fakes.lexical_model()), docs
 
 
 def test_answer_cites_the_passage_that_says_it(answerer):

@@ -1,0 +1,183 @@
+"""Ranking and abstention as one declared, fitted model.
+
+Two logistic regressions over a handful of features, fitted on the three
+development sets (``python -m qa.fit``, which also prints the cross-validation
+folds: fit on two corpora, test on the third):
+
+- the *ranker* scores each retrieved passage: how likely it holds the answer;
+- the *abstainer* decides, from the best passage's features and the ranker's
+  margin, whether the documents answer the question at all.
+
+Their weights live in ``qa/data/ranker.json``; nothing here is set by hand.
+Features are standardised with the means and scales stored beside the
+weights, so the weights are comparable with each other.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+# What the ranker sees of one passage (qa.answering computes them).
+RANK_FEATURES = (
+    "semantic",  # the retrieval model's similarity of the passage in its context
+    "paragraph",  # ... of its whole paragraph
+    "dense",  # the sentence-transformers model's similarity
+    "multilingual",  # the multilingual sentence encoder's similarity
+    "semantic_gap",  # semantic minus the best semantic among the candidates
+    "paragraph_gap",
+    "lexical",  # BM25 relative to the best candidate's
+    "coverage",  # share of the question's weighted words the passage matches (across languages)
+    "context_coverage",  # ... with its paragraph or section
+    "missing_names",  # share of the question's weight in names the passage lacks
+    "type_match",  # the passage holds the kind of thing asked for (a date for "when")
+    "heading",  # the passage is a heading (it stands for its section)
+    "row",  # a table row
+    "code",  # a code block with its introduction
+)
+# What the abstainer sees of a question and its best passage.
+ABSTAIN_FEATURES = (
+    "top_logit",  # the ranker's score of the best passage
+    "margin",  # ... minus the second best's
+    "top_semantic",
+    "top_coverage",
+    "top_context_coverage",
+    "top_missing_names",
+    "top_type_match",
+    "typed",  # the question asks for a kind of thing (date, number, name, command…)
+    "unknown_name",  # the question names something no document mentions
+    "focus_missing",  # what the question counts or asks the role of is not in the passage nor its paragraph
+)
+
+DATA_FILE = "ranker.json"
+
+
+@dataclass
+class Logistic:
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    bias: float
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        rows = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        return ((rows - self.mean) / self.scale) @ self.weights + self.bias
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logit(rows)))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features),
+            "mean": [round(float(x), 6) for x in self.mean],
+            "scale": [round(float(x), 6) for x in self.scale],
+            "weights": [round(float(x), 6) for x in self.weights],
+            "bias": round(float(self.bias), 6),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Logistic:
+        return cls(
+            tuple(data["features"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["weights"], dtype=np.float64),
+            float(data["bias"]),
+        )
+
+
+def fit_logistic(
+    rows: np.ndarray, labels: np.ndarray, features: tuple[str, ...], l2: float = 1.0, sample_weight=None
+) -> Logistic:
+    """L2-regularised logistic regression by Newton's method (numpy; a few dozen features at most)."""
+    x = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    w_sample = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    mean = x.mean(axis=0) if len(x) else np.zeros(x.shape[1])
+    scale = x.std(axis=0) if len(x) else np.ones(x.shape[1])
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0  # the bias is not shrunk
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(z @ beta)))
+        gradient = z.T @ (w_sample * (p - y)) + penalty * beta
+        hessian = (z * (w_sample * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return Logistic(features, mean, scale, beta[:-1], float(beta[-1]))
+
+
+@dataclass
+class RankingModel:
+    ranker: Logistic
+    abstainer: Logistic
+    fitted_on: dict  # what it was fitted on, and its cross-validation figures
+
+    def rank_logits(self, rows: np.ndarray) -> np.ndarray:
+        return self.ranker.logit(rows)
+
+    def answer_probability(self, row: np.ndarray) -> float:
+        return float(self.abstainer.probability(row)[0])
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"ranker": self.ranker.to_dict(), "abstainer": self.abstainer.to_dict(), "fitted_on": self.fitted_on},
+            indent=1,
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> RankingModel:
+        data = json.loads(text)
+        model = cls(
+            Logistic.from_dict(data["ranker"]), Logistic.from_dict(data["abstainer"]), data.get("fitted_on", {})
+        )
+        if model.ranker.features != RANK_FEATURES or model.abstainer.features != ABSTAIN_FEATURES:
+            raise ValueError("the ranking model was fitted on other features: refit it with `python -m qa.fit`")
+        return model
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("qa") / "data" / DATA_FILE))
+
+
+_loaded: RankingModel | None = None
+
+
+def load() -> RankingModel:
+    """The fitted model shipped with the package (or a neutral one if it has not been fitted yet)."""
+    global _loaded
+    if _loaded is None:
+        path = default_path()
+        try:
+            _loaded = RankingModel.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError):
+            _loaded = neutral()
+    return _loaded
+
+
+def neutral() -> RankingModel:
+    """Before any fit: rank by the retrieval model alone and answer whenever something was found.
+
+    Used only to collect the features the first fit needs.
+    """
+    rank_weights = np.zeros(len(RANK_FEATURES))
+    rank_weights[RANK_FEATURES.index("semantic")] = 1.0
+    abstain_weights = np.zeros(len(ABSTAIN_FEATURES))
+    return RankingModel(
+        Logistic(RANK_FEATURES, np.zeros(len(RANK_FEATURES)), np.ones(len(RANK_FEATURES)), rank_weights, 0.0),
+        Logistic(
+            ABSTAIN_FEATURES, np.zeros(len(ABSTAIN_FEATURES)), np.ones(len(ABSTAIN_FEATURES)), abstain_weights, math.inf
+        ),
+        {},
+    )

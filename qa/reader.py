@@ -1,0 +1,802 @@
+"""Reading a document's structure: headings, paragraphs, list items, code, table rows.
+
+Real folders hold hard-wrapped plain text, reStructuredText and Markdown, with
+tables of contents, code blocks and commands on their own lines. Cutting them
+by character count (or at every line break) cuts sentences and commands in
+two, so the structure is recovered first and passages are cut from it
+(``qa.documents``). Every block keeps its exact character span in the file, so
+a citation can always be checked against the file itself.
+
+- Markdown goes through markdown-it-py (it comes with Textual): its block
+  tokens carry their exact line ranges.
+- reStructuredText and plain text go through the line reader below. docutils
+  was tried on the Python tutorial: it gives a start line for paragraphs and
+  literal blocks but none for many nodes (titles inside sections, items inside
+  directives), knows none of Sphinx's roles and directives (each becomes an
+  error node), and reads hard-wrapped plain text as nested block quotes;
+  citations need exact spans, which a line reader has by construction.
+
+Blocks:
+    heading    a section title (``level`` 1 is the top)
+    paragraph  prose, its hard wraps joined
+    item       one item of a bulleted or numbered list
+    code       a literal block, a command line, a terminal listing
+    row        one row of a table (``clean`` holds its cells joined by " | ")
+    caption    the title of a table
+    label      an admonition's word ("Note", "Warning") standing alone
+    toc        a table of contents: recognised, never cited
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC = (
+    "heading",
+    "paragraph",
+    "item",
+    "code",
+    "row",
+    "caption",
+    "label",
+    "toc",
+)
+PROSE = (PARAGRAPH, ITEM)
+
+PLAIN, RST, MARKDOWN = "plain", "rst", "markdown"
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str
+    start: int  # character offsets into the file's text: text[start:end] is the block
+    end: int
+    clean: str  # what a reader sees: markup removed, whitespace normalised
+    level: int = 0  # headings: 1 is the top level
+
+
+@dataclass
+class Document:
+    text: str
+    format: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int  # offset of the first character
+    end: int  # offset after the last character, line break excluded
+    body: str  # the line without its break
+
+    @property
+    def blank(self) -> bool:
+        return not self.body.strip()
+
+    @property
+    def indent(self) -> int:
+        return len(self.body) - len(self.body.lstrip())
+
+    @property
+    def stripped(self) -> str:
+        return self.body.strip()
+
+
+def _lines(text: str) -> list[_Line]:
+    out = []
+    for match in re.finditer(r"[^\r\n]*(?:\r\n|\r|\n|$)", text):
+        if match.start() == len(text) and out:
+            break
+        body = match.group(0).rstrip("\r\n")
+        out.append(_Line(match.start(), match.start() + len(body), body))
+    return out
+
+
+# -- format ------------------------------------------------------------------
+
+_RST_SIGNS = re.compile(r"^\.\. [\w:-]+::|^\.\. _[^:]+:|:[a-z]+(?::[a-z]+)?:`[^`]+`|``[^`]+``|::\s*$", re.MULTILINE)
+_MARKDOWN_SIGNS = re.compile(r"^#{1,6} \S|^```|^~~~|\]\([^)\s]+\)|^\s*[-*] \[[ x]\] ", re.MULTILINE)
+ADORNMENT = re.compile(r"""^([=\-`:'"~^_*+#<>.])\1{2,}\s*$""")
+
+
+def sniff_format(text: str, suffix: str = "") -> str:
+    """reStructuredText, Markdown or plain text: by the file's name, else by its markup.
+
+    A ``.txt`` file is often reStructuredText (Sphinx ships its sources so) or
+    Markdown; the signs of each are counted and the clearer one wins.
+    """
+    suffix = suffix.lower()
+    if suffix in (".md", ".markdown", ".mdown", ".mkd"):
+        return MARKDOWN
+    if suffix in (".rst", ".rest"):
+        return RST
+    sample = text[:200_000]
+    rst = len(_RST_SIGNS.findall(sample))
+    underlines = sum(
+        1
+        for a, b in zip(sample.splitlines(), sample.splitlines()[1:], strict=False)
+        if a.strip() and ADORNMENT.match(b) and len(b.strip()) >= len(a.strip()) and not a.startswith(" ")
+    )
+    rst += 2 * underlines
+    markdown = len(_MARKDOWN_SIGNS.findall(sample))
+    if rst >= 3 and rst > markdown:
+        return RST
+    if markdown >= 3 and markdown > rst:
+        return MARKDOWN
+    return PLAIN
+
+
+def read(text: str, suffix: str = "", format: str | None = None) -> Document:
+    """The document's blocks, in order, each with its exact span."""
+    fmt = format or sniff_format(text, suffix)
+    if fmt == MARKDOWN:
+        blocks = _read_markdown(text)
+    else:
+        blocks = _LineReader(text, fmt).blocks()
+    return Document(text, fmt, _mark_tables_of_contents(blocks))
+
+
+# -- inline markup -------------------------------------------------------------
+
+_RST_ROLE = re.compile(r":(?:[\w-]+:)?([\w-]+):`([^`]*)`")
+_RST_LITERAL = re.compile(r"``(.+?)``")
+_RST_LINK = re.compile(r"`([^`<]+?)\s*<[^>]+>`__?")
+_RST_INTERPRETED = re.compile(r"(?<![\w`])`([^`]+)`(?:__?)?(?![\w`])")
+_RST_FOOTNOTE_REF = re.compile(r"\s?\[(?:#|\*|\d+|#\w+)\]_")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*\*?)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_MD_IMAGE_OR_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_CODE = re.compile(r"(`+)(.+?)\1")
+_MD_STRONG = re.compile(r"(?<!\w)(__|\*\*)(?=\S)(.+?)(?<=\S)\1(?!\w)")
+_MD_EM = re.compile(r"(?<![\w*_])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*_])")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+
+
+def _role_target(match: re.Match) -> str:
+    role, inner = match.group(1), match.group(2)
+    explicit = re.match(r"(.*?)\s*<([^>]*)>$", inner)
+    if explicit:
+        inner = explicit.group(1) or explicit.group(2)
+    inner = inner.lstrip("~!")
+    # Sphinx's :pep: and :rfc: roles show as "PEP 8", "RFC 2822".
+    return f"{role.upper()} {inner}" if role in ("pep", "rfc") and inner.isdigit() else inner
+
+
+def clean_inline(text: str, fmt: str) -> str:
+    """Text as a reader sees it: markup removed, whitespace normalised to single spaces."""
+    if fmt == RST:
+        text = _RST_FOOTNOTE_REF.sub("", text)
+        text = _RST_ROLE.sub(_role_target, text)
+        text = _RST_LITERAL.sub(r"\1", text)
+        text = _RST_LINK.sub(r"\1", text)
+        text = _RST_INTERPRETED.sub(r"\1", text)
+        text = _EMPHASIS.sub(r"\2", text)
+        text = re.sub(r"\s+::$", "", text.rstrip())
+        text = re.sub(r"::$", ":", text)
+    elif fmt == MARKDOWN:
+        text = _MD_IMAGE_OR_LINK.sub(r"\1", text)
+        text = _MD_CODE.sub(r"\2", text)
+        text = _MD_STRONG.sub(r"\2", text)
+        text = _MD_EM.sub(r"\2", text)
+        text = _HTML_TAG.sub("", text)
+        text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", text)
+    return " ".join(text.split())
+
+
+# -- the line reader (plain text and reStructuredText) -----------------------
+
+_BULLET = re.compile(r"^(\s*)(?:[-*+•‣◦▪–]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})[.)]|#\.)\s+(?=\S)")
+_NUMBERED_HEADING = re.compile(
+    r"^(?:(?:chapitre|chapter|section|partie|part|annexe|appendix|appendice|livre|book)\s+)?"
+    r"(?P<number>(?:\d{1,3}|[A-Z]|[IVXLC]{1,6})(?:\.\d{1,3})*)\.?\s+\S",
+    re.IGNORECASE,
+)
+_TABLE_BORDER = re.compile(r"^\s*\+(?:[-=]+\+)+\s*$")
+_TABLE_SEPARATOR = re.compile(r"^\s*[|+](?:[-=+]*[-=][-=+]*)[|+]\s*$")
+_SIMPLE_TABLE_BORDER = re.compile(r"^\s*=+(?:\s+=+)+\s*$")
+_PROMPT = re.compile(r"^\s*(?:[$%#]|>>>|\.\.\.|[\w.-]+@[\w.-]+:\S*[$#]|C:\\[^>]*>|PS [^>]*>)\s")
+_SENTENCE_END = re.compile(r"[.!?…:;]['\"»”’)\]]*$")
+_DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(?:(?P<name>[\w:-]+)::(?P<argument>.*)|(?P<other>.*))$")
+_CODE_DIRECTIVES = {
+    "code-block",
+    "sourcecode",
+    "code",
+    "doctest",
+    "testcode",
+    "testoutput",
+    "productionlist",
+    "parsed-literal",
+}
+_TOC_DIRECTIVES = {"toctree", "contents"}
+_SKIPPED_DIRECTIVES = {
+    "index", "tabularcolumns", "highlight", "sectionauthor", "moduleauthor", "module", "currentmodule",
+    "literalinclude", "include", "raw", "image", "figure", "only", "ifconfig", "meta", "default-role", "role",
+    "testsetup", "testcleanup", "rubric", "centered", "hlist", "glossary", "program", "option", "envvar",
+    "describe", "cmdoption", "versionadded", "versionchanged", "deprecated",
+}  # fmt: skip
+_CODE_CHARACTERS = re.compile(r"[{}()\[\]=<>|;$/\\~`#]|--|\b\w+\.\w+\(|^\s*[\w.-]+\s+-{1,2}\w")
+
+
+class _LineReader:
+    """Blocks of plain text or reStructuredText, from indentation, blank lines and markers."""
+
+    def __init__(self, text: str, fmt: str):
+        self.text = text
+        self.fmt = fmt
+        self.lines = _lines(text)
+        self.wrap_width = _wrap_width(self.lines)
+        self.out: list[Block] = []
+        self.heading_styles: list[tuple[str, bool]] = []  # rst adornments in order of appearance
+
+    # A chunk is a run of non-blank lines; most structure shows at their edges.
+    def blocks(self) -> list[Block]:
+        lines = self.lines
+        i = 0
+        while i < len(lines):
+            if lines[i].blank:
+                i += 1
+                continue
+            i = self._read_at(i)
+        return self.out
+
+    def _chunk_end(self, i: int) -> int:
+        j = i
+        while j < len(self.lines) and not self.lines[j].blank:
+            j += 1
+        return j
+
+    def _emit(self, kind: str, first: int, last: int, level: int = 0, clean: str | None = None) -> None:
+        """A block over lines first..last (inclusive), trimmed to its visible text."""
+        start, end = self.lines[first].start, self.lines[last].end
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        if start >= end:
+            return
+        if clean is None:
+            raw = self.text[start:end]
+            clean = clean_inline(raw, self.fmt) if kind != CODE else " ".join(raw.split())
+        if not clean or not any(c.isalnum() for c in clean):
+            return
+        self.out.append(Block(kind, start, end, clean, level))
+
+    def _read_at(self, i: int) -> int:
+        lines = self.lines
+        line = lines[i]
+        end = self._chunk_end(i)
+        # Tables.
+        if _TABLE_BORDER.match(line.body) or (
+            line.stripped.startswith("|") and end - i >= 2 and _TABLE_SEPARATOR.match(lines[i + 1].body or "")
+        ):
+            return self._table(i, end)
+        if _SIMPLE_TABLE_BORDER.match(line.body) and self.fmt == RST:
+            return self._simple_table(i)
+        # reStructuredText headings: an underline, perhaps an overline too.
+        heading = self._rst_heading(i)
+        if heading is not None:
+            return heading
+        if self.fmt == RST:
+            directive = _DIRECTIVE.match(line.body)
+            if directive:
+                return self._directive(i, directive)
+            if line.stripped.startswith(">>>"):
+                return self._code_run(i, end)
+        # Code after an introduction ending with "::" (rst) or indented deeper than prose.
+        if self._literal_expected(i):
+            return self._literal(i)
+        return self._chunk(i, end)
+
+    def _literal_expected(self, i: int) -> bool:
+        previous = self._previous_nonblank(i)
+        if previous is None:
+            return False
+        before = self.lines[previous]
+        if _DIRECTIVE.match(before.body):
+            return False  # a directive's body is read by _directive
+        return (
+            before.stripped.endswith("::")
+            and self.lines[i].indent > self._block_indent(previous)
+            and (self.fmt == RST or before.stripped == "::" or not before.stripped.endswith(":::"))
+        )
+
+    def _block_indent(self, i: int) -> int:
+        """Indentation of the paragraph that holds line i (its first line's)."""
+        j = i
+        while j > 0 and not self.lines[j - 1].blank:
+            j -= 1
+        return self.lines[j].indent
+
+    def _previous_nonblank(self, i: int) -> int | None:
+        j = i - 1
+        while j >= 0 and self.lines[j].blank:
+            j -= 1
+        return j if j >= 0 else None
+
+    def _literal(self, i: int) -> int:
+        """An indented literal block: every line indented deeper than the introduction, blank lines included."""
+        base = self._block_indent(self._previous_nonblank(i) or 0)
+        j = i
+        last = i
+        while j < len(self.lines):
+            line = self.lines[j]
+            if not line.blank:
+                if line.indent <= base:
+                    break
+                last = j
+            j += 1
+        self._emit(CODE, i, last)
+        return last + 1
+
+    def _code_run(self, i: int, end: int) -> int:
+        self._emit(CODE, i, end - 1)
+        return end
+
+    def _rst_heading(self, i: int) -> int | None:
+        lines = self.lines
+        line = lines[i]
+        if line.indent and self.fmt == RST:
+            return None
+        over = ADORNMENT.match(line.body)
+        if over and i + 2 < len(lines):
+            title, under = lines[i + 1], lines[i + 2]
+            if not title.blank and ADORNMENT.match(under.body) and under.stripped[0] == line.stripped[0]:
+                self._emit(HEADING, i + 1, i + 1, level=self._heading_level(line.stripped[0], True))
+                return i + 3
+        if i + 1 < len(lines) and not line.blank and not over:
+            under = lines[i + 1]
+            match = ADORNMENT.match(under.body)
+            if (
+                match
+                and under.indent == line.indent
+                and len(under.stripped) >= max(3, len(line.stripped) - 2)
+                and (i + 2 >= len(lines) or lines[i + 2].blank or self.fmt == RST)
+                and (i == 0 or lines[i - 1].blank)
+            ):
+                self._emit(HEADING, i, i, level=self._heading_level(under.stripped[0], False))
+                return i + 2
+        return None
+
+    def _heading_level(self, char: str, overline: bool) -> int:
+        style = (char, overline)
+        if style not in self.heading_styles:
+            self.heading_styles.append(style)
+        return self.heading_styles.index(style) + 1
+
+    def _directive(self, i: int, match: re.Match) -> int:
+        """``.. name:: argument`` and its indented body."""
+        base = len(match.group(1))
+        name = (match.group("name") or "").lower()
+        j = i + 1
+        last = i
+        while j < len(self.lines):
+            line = self.lines[j]
+            if not line.blank:
+                if line.indent <= base:
+                    break
+                last = j
+            j += 1
+        body_start = i + 1
+        # Options (":numbered:", ":caption: x") come first in the body.
+        while body_start <= last and self.lines[body_start].stripped.startswith(":"):
+            body_start += 1
+        if name in _TOC_DIRECTIVES:
+            self._emit(TOC, i, last, clean=" ".join(self.text[self.lines[i].start : self.lines[last].end].split()))
+        elif name in _CODE_DIRECTIVES:
+            while body_start <= last and self.lines[body_start].blank:
+                body_start += 1
+            if body_start <= last:
+                self._emit(CODE, body_start, last)
+        elif match.group("other") is not None or name in _SKIPPED_DIRECTIVES:
+            # Comments, targets (".. _label:"), substitutions: not text. Footnotes are.
+            other = match.group("other") or ""
+            if re.match(r"\[(?:#\w*|\*|\d+)\]\s+\S", other):
+                self._emit(PARAGRAPH, i, last)
+        else:
+            # Admonitions and unknown directives hold prose: their word is a label,
+            # their body is read like any other text.
+            argument = (match.group("argument") or "").strip()
+            label = name.replace("-", " ").capitalize() + (f": {argument}" if argument else "")
+            self.out.append(Block(LABEL, self.lines[i].start + base, self.lines[i].end, label))
+            sub = body_start
+            while sub <= last:
+                if self.lines[sub].blank:
+                    sub += 1
+                    continue
+                sub = self._read_at(sub)
+        return last + 1
+
+    # -- tables ----------------------------------------------------------------
+    def _table(self, i: int, end: int) -> int:
+        rows: list[tuple[int, int]] = []
+        first = None
+        for j in range(i, end):
+            if _TABLE_SEPARATOR.match(self.lines[j].body) or _TABLE_BORDER.match(self.lines[j].body):
+                if first is not None:
+                    rows.append((first, j - 1))
+                    first = None
+            elif first is None:
+                first = j
+        if first is not None:
+            rows.append((first, end - 1))
+        columns = _column_boundaries(
+            [
+                self.lines[j].body
+                for j in range(i, end)
+                if not (_TABLE_SEPARATOR.match(self.lines[j].body) or _TABLE_BORDER.match(self.lines[j].body))
+            ]
+        )
+        header: list[str] | None = None
+        for number, (a, b) in enumerate(rows):
+            cells = _cells([self.lines[j].body for j in range(a, b + 1)], columns, self.fmt)
+            if not any(cells):
+                continue
+            if number == 0 and len(rows) > 1:
+                header = cells
+            clean = " | ".join(c for c in cells if c)
+            self._emit(ROW, a, b, clean=clean)
+        del header
+        return end
+
+    def _simple_table(self, i: int) -> int:
+        lines = self.lines
+        columns = [m.start() for m in re.finditer(r"=+", lines[i].body)]
+        borders = 0
+        j = i
+        row_start = None
+        while j < len(lines):
+            line = lines[j]
+            if _SIMPLE_TABLE_BORDER.match(line.body):
+                if row_start is not None:
+                    self._simple_row(row_start, j - 1, columns)
+                    row_start = None
+                borders += 1
+                j += 1
+                if borders == 3 or (j < len(lines) and lines[j].blank and borders >= 2):
+                    break
+                continue
+            if line.blank:
+                if row_start is not None:
+                    self._simple_row(row_start, j - 1, columns)
+                    row_start = None
+            elif row_start is None or line.body[: columns[1] if len(columns) > 1 else 0].strip():
+                if row_start is not None:
+                    self._simple_row(row_start, j - 1, columns)
+                row_start = j
+            j += 1
+        if row_start is not None:
+            self._simple_row(row_start, j - 1, columns)
+        return j
+
+    def _simple_row(self, a: int, b: int, columns: list[int]) -> None:
+        bounds = columns[1:] + [10**6]
+        cells = []
+        for left, right in zip(columns, bounds, strict=True):
+            cells.append(clean_inline(" ".join(self.lines[k].body[left:right] for k in range(a, b + 1)), self.fmt))
+        self._emit(ROW, a, b, clean=" | ".join(c for c in cells if c))
+
+    # -- chunks of prose, lists, labels, plain headings and listings ----------
+    def _chunk(self, i: int, end: int) -> int:
+        lines = self.lines
+        first = lines[i]
+        if end - i == 1 and self._plain_heading(i):
+            self._emit(HEADING, i, i, level=_numbered_level(first.stripped))
+            return end
+        if end - i <= 3 and self._caption(i, end):
+            self._emit(CAPTION, i, end - 1)
+            return end
+        if end - i == 1 and self._label(i):
+            self._emit(LABEL, i, i)
+            return end
+        if self._listing(i, end):
+            self._emit(CODE, i, end - 1)
+            return end
+        # Split the chunk into items and paragraphs.
+        j = i
+        while j < end:
+            j = self._paragraph_or_item(j, end)
+        return end
+
+    def _paragraph_or_item(self, i: int, end: int) -> int:
+        lines = self.lines
+        bullet = _BULLET.match(lines[i].body)
+        kind = ITEM if bullet else PARAGRAPH
+        content_indent = len(bullet.group(0)) if bullet else lines[i].indent
+        j = i + 1
+        while j < end:
+            line = lines[j]
+            if _BULLET.match(line.body) and (kind == ITEM or line.indent <= content_indent):
+                break
+            if kind == ITEM and line.indent < content_indent:
+                break
+            if kind == PARAGRAPH and self.fmt == PLAIN and self._deliberate_break(j - 1, j):
+                break
+            j += 1
+        if kind == PARAGRAPH and j == i + 1 and self.fmt == PLAIN and self._plain_heading(i):
+            # A line of its own that reads as a title, in text with a paragraph per line.
+            self._emit(HEADING, i, i, level=_numbered_level(lines[i].stripped))
+            return j
+        self._emit(kind, i, j - 1)
+        return j
+
+    def _deliberate_break(self, a: int, b: int) -> bool:
+        """In plain text, a line break the text's own wrapping did not force starts a new paragraph.
+
+        A hard-wrapping tool fills each line: the next line's first word would
+        not have fitted. Where it would have, the writer broke the line (one
+        paragraph per line, an address, a heading, a listing).
+        """
+        if self.wrap_width > _WIDEST_WRAP:
+            return True  # lines this long were not wrapped by a tool: every break is the writer's
+        line, following = self.lines[a], self.lines[b]
+        first_word = following.stripped.split(" ", 1)[0]
+        return len(line.body.rstrip()) + 1 + len(first_word) <= self.wrap_width - 1
+
+    def _plain_heading(self, i: int) -> bool:
+        line = self.lines[i]
+        text = line.stripped
+        if len(text) > 100 or _SENTENCE_END.search(text) or _BULLET.match(line.body) or text.startswith("|"):
+            return False
+        if not (text[0].isupper() or text[0].isdigit()):
+            return False
+        words = text.split()
+        following = self._next_nonblank(i + 1)
+        if following is None:
+            return False
+        numbered = _NUMBERED_HEADING.match(text) is not None and not re.match(r"^\d+[.,]?\d*\s*%", text)
+        outdented = self.lines[following].indent > line.indent
+        if numbered and (outdented or len(words) >= 2):
+            return True
+        if self.fmt != PLAIN:
+            return False
+        # Unnumbered: a short line standing alone before the text it heads,
+        # set off by indentation or, in text with a paragraph per line, by its
+        # shortness (a sentence would end with punctuation).
+        if outdented and len(words) >= 2:
+            return True
+        return (
+            len(words) >= 3
+            and self.lines[following].indent == line.indent
+            and len(text) < self.wrap_width * 0.8
+            and (len(self.lines[following].stripped) > len(text))
+            and self.wrap_width > 120
+        )
+
+    def _next_nonblank(self, i: int) -> int | None:
+        while i < len(self.lines) and self.lines[i].blank:
+            i += 1
+        return i if i < len(self.lines) else None
+
+    def _label(self, i: int) -> bool:
+        """ "Note", "Warning", "Astuce": a word or two that label the paragraph after them."""
+        text = self.lines[i].stripped
+        words = text.split()
+        following = self._next_nonblank(i + 1)
+        return (
+            following is not None
+            and 1 <= len(words) <= 2
+            and text[0].isupper()
+            and text.replace(" ", "").isalpha()
+            and self.lines[following].indent >= self.lines[i].indent
+        )
+
+    def _caption(self, i: int, end: int) -> bool:
+        following = self._next_nonblank(end)
+        if following is None:
+            return False
+        body = self.lines[following].body
+        is_table = _TABLE_BORDER.match(body) or (body.strip().startswith("|") and body.strip().endswith("|"))
+        text = " ".join(self.lines[j].stripped for j in range(i, end))
+        return (
+            bool(is_table)
+            and not text.endswith((".", ":", "!", "?"))
+            or bool(is_table and re.match(r"^\w+\s+\d", text))
+        )
+
+    def _listing(self, i: int, end: int) -> bool:
+        """Command lines and terminal output: a prompt, or lines the writer broke on purpose that read as code."""
+        lines = [self.lines[j] for j in range(i, end)]
+        if _PROMPT.match(lines[0].body):
+            return True
+        previous = self._previous_nonblank(i)
+        introduced = previous is not None and self.lines[previous].stripped.endswith(":")
+        if self.fmt != PLAIN:
+            return False
+        if _BULLET.match(lines[0].body):
+            return False
+        deliberate = all(self._deliberate_break(a, a + 1) for a in range(i, end - 1))
+        if not deliberate or any(_looks_like_prose(line.stripped) for line in lines):
+            return False
+        code = sum(1 for line in lines if _CODE_CHARACTERS.search(line.stripped))
+        return (len(lines) >= 2 and code >= max(1, len(lines) // 3)) or (introduced and len(lines) <= 12)
+
+
+def _looks_like_prose(line: str) -> bool:
+    words = line.split()
+    alphabetic = sum(1 for w in words if w.strip(",.;:()«»\"'").isalpha())
+    return len(words) >= 4 and alphabetic >= 0.7 * len(words) and not _PROMPT.match(line)
+
+
+# Tools wrap text at 60 to 100 columns; a text whose lines run longer was not hard-wrapped.
+_WIDEST_WRAP = 100
+
+
+def _wrap_width(lines: list[_Line]) -> int:
+    """The width the text was wrapped at: the 90th percentile of its line lengths.
+
+    Code and table lines run past it now and then; the percentile ignores them.
+    """
+    lengths = sorted(len(line.body.rstrip()) for line in lines if not line.blank)
+    if not lengths:
+        return 80
+    return lengths[min(len(lengths) - 1, int(len(lengths) * 0.9))]
+
+
+def _numbered_level(text: str) -> int:
+    match = _NUMBERED_HEADING.match(text)
+    if not match:
+        return 9
+    return match.group("number").count(".") + 1
+
+
+def _column_boundaries(rows: list[str]) -> list[int]:
+    """Positions of the column rules of a grid table: where every line has a '|' or '+'."""
+    content = [r for r in rows if r.strip()]
+    if not content:
+        return []
+    width = max(len(r) for r in content)
+    return [p for p in range(width) if all(p < len(r) and r[p] in "|+" for r in content)]
+
+
+def _cells(lines: list[str], columns: list[int], fmt: str) -> list[str]:
+    if len(columns) < 2:
+        return [clean_inline(" ".join(line.strip(" |") for line in lines), fmt)]
+    cells = []
+    for left, right in zip(columns, columns[1:], strict=False):
+        cells.append(clean_inline(" ".join(line[left + 1 : right] for line in lines), fmt))
+    return cells
+
+
+# -- Markdown ------------------------------------------------------------------
+
+
+def _read_markdown(text: str) -> list[Block]:
+    from markdown_it import MarkdownIt
+
+    lines = _lines(text)
+    parser = MarkdownIt("commonmark").enable("table")
+    tokens = parser.parse(text)
+    out: list[Block] = []
+
+    def span(first: int, last: int) -> tuple[int, int]:
+        start, end = lines[first].start, lines[last].end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        return start, end
+
+    def add(kind: str, line_range, level: int = 0, clean: str | None = None) -> None:
+        if not line_range:
+            return
+        first, last = line_range[0], max(line_range[0], line_range[1] - 1)
+        last = min(last, len(lines) - 1)
+        start, end = span(first, last)
+        raw = text[start:end]
+        if clean is None:
+            if kind == CODE:
+                clean = " ".join(raw.split())
+            else:
+                body = re.sub(r"^\s{0,3}(?:#{1,6}\s+|[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s?)", "", raw, flags=re.M)
+                body = re.sub(r"\s#+\s*$", "", body) if kind == HEADING else body
+                body = re.sub(r"^[=-]{3,}\s*$", "", body, flags=re.M) if kind == HEADING else body
+                clean = clean_inline(body, MARKDOWN)
+        if start < end and clean and any(c.isalnum() for c in clean):
+            out.append(Block(kind, start, end, clean, level))
+
+    item_depth = 0
+    item_first_paragraph = False
+    row_cells: list[str] = []
+    row_map = None
+    for k, token in enumerate(tokens):
+        if token.type == "heading_open":
+            add(HEADING, token.map, level=int(token.tag[1]))
+        elif token.type == "list_item_open":
+            item_depth += 1
+            item_first_paragraph = True
+        elif token.type == "list_item_close":
+            item_depth -= 1
+        elif token.type == "paragraph_open" and not _inside(tokens, k, "heading_open"):
+            kind = ITEM if item_depth and item_first_paragraph else PARAGRAPH
+            item_first_paragraph = False
+            if token.map and _is_setext_underline_only(lines, token.map):
+                continue
+            add(kind, token.map)
+        elif token.type in ("fence", "code_block"):
+            if token.type == "fence" and token.map:
+                inner = (token.map[0] + 1, token.map[1] - 1)
+                add(CODE, inner if inner[1] > inner[0] else token.map)
+            else:
+                add(CODE, token.map)
+        elif token.type == "tr_open":
+            row_map = token.map
+            row_cells = []
+        elif token.type == "inline" and row_map is not None:
+            row_cells.append(clean_inline(token.content, MARKDOWN))
+        elif token.type == "tr_close" and row_map is not None:
+            add(ROW, row_map, clean=" | ".join(c for c in row_cells if c))
+            row_map = None
+        elif token.type == "html_block" and token.map:
+            clean = clean_inline(_HTML_TAG.sub(" ", token.content), MARKDOWN)
+            if len(clean.split()) >= 4:
+                add(PARAGRAPH, token.map, clean=clean)
+    return out
+
+
+def _inside(tokens, k: int, opener: str) -> bool:
+    return k > 0 and tokens[k - 1].type == opener
+
+
+def _is_setext_underline_only(lines: list[_Line], line_range) -> bool:
+    return all(ADORNMENT.match(lines[j].body) for j in range(line_range[0], min(line_range[1], len(lines))))
+
+
+# -- tables of contents ---------------------------------------------------------
+
+_TOC_LEADER = re.compile(r"(?:\.{3,}|…+|\s{3,})\s*\d+\s*$")
+_TOC_NOISE = re.compile(r"^[\s\d.IVXLCivxlc]*|(?:\.{3,}|…+)?\s*\d*\s*$")
+
+
+def _heading_key(text: str) -> str:
+    text = _TOC_NOISE.sub("", text.strip())
+    text = re.sub(r"^\W+|\W+$", "", text)
+    return " ".join(text.lower().split())
+
+
+def _mark_tables_of_contents(blocks: list[Block]) -> list[Block]:
+    """Runs of entries that repeat the document's headings (or carry page numbers) are a table of contents.
+
+    A table of contents repeats every heading word for word, so it would win
+    every tie against the section it names; it is kept out of the passages.
+    """
+    headings: dict[str, int] = {}
+    for n, block in enumerate(blocks):
+        if block.kind == HEADING:
+            headings.setdefault(_heading_key(block.clean), n)
+
+    def entry(n: int) -> bool:
+        block = blocks[n]
+        if block.kind not in (ITEM, PARAGRAPH, HEADING, ROW, CODE) or len(block.clean) > 200:
+            return False
+        if _TOC_LEADER.search(block.clean):
+            return True
+        key = _heading_key(block.clean)
+        where = headings.get(key)
+        return bool(key) and where is not None and where != n
+
+    marked = list(blocks)
+    n = 0
+    while n < len(blocks):
+        if not entry(n):
+            n += 1
+            continue
+        m = n
+        while m < len(blocks) and entry(m):
+            m += 1
+        if m - n >= 3:
+            for k in range(n, m):
+                b = blocks[k]
+                marked[k] = Block(TOC, b.start, b.end, b.clean, b.level)
+        n = m
+    return marked
+
+
+def sections(blocks: Iterable[Block]) -> list[str]:
+    """For each block, the title of the section it stands in ('' before the first heading)."""
+    out = []
+    current = ""
+    for block in blocks:
+        if block.kind == HEADING:
+            current = block.clean
+        out.append(current)
+    return out
