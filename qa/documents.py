@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-2"
+SPLITTER_VERSION = "structure-3"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -206,9 +206,10 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
-def _sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+def _sentence_spans(text: str, start: int, end: int, search_from: int | None = None) -> Iterator[tuple[int, int]]:
+    """Sentences of text[start:end]; none ends before search_from (past a list item's "1.")."""
     piece_start = start
-    for match in _SENTENCE_END.finditer(text, start, end):
+    for match in _SENTENCE_END.finditer(text, start if search_from is None else search_from, end):
         candidate = text[piece_start : match.end()]
         last_word = candidate.rsplit(None, 1)[-1] if candidate.split() else ""
         if _ABBREVIATION.search(last_word.rstrip("\"'»”’)]")):
@@ -240,7 +241,13 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-_ITEM_MARKER = re.compile(r"^(?:[-*+•‣◦▪–]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})[.)]|#\.)\s+")
+_ITEM_MARKER = re.compile(r"^(?:[-*+•‣◦▪–]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})[.)]|#\.)\s+(?:\[[ xX]\]\s+)?")
+# What may stand between a code block and the sentence that introduces it: blank lines, a
+# Markdown fence, an rst "::" or code directive with its options.
+_CODE_DIRECTIVE = "|".join(sorted(reader.CODE_DIRECTIVES))
+_CODE_OPENING = re.compile(
+    rf"\s*(?:(?:`{{3,}}|~{{3,}})[^\r\n]*|::|\.\.\s+(?:{_CODE_DIRECTIVE})::[^\r\n]*(?:(?:\r\n|\r|\n)[ \t]+:[^\r\n]*)*)?\s*"
+)
 
 
 def split_passages(text: str, source: str, format: str | None = None) -> list[Passage]:
@@ -304,7 +311,8 @@ def split_passages(text: str, source: str, format: str | None = None) -> list[Pa
             add(block.start, block.end, ROW, block.clean, context, block)
         elif kind in reader.PROSE:
             caption = header = ""
-            for a, b in _sentence_spans(text, block.start, block.end):
+            marker = _ITEM_MARKER.match(text[block.start : block.end]) if kind == reader.ITEM else None
+            for a, b in _sentence_spans(text, block.start, block.end, block.start + marker.end() if marker else None):
                 for piece_a, piece_b in _split_long(text, a, b):
                     piece_a, piece_b = _trim(text, piece_a, piece_b)
                     clean = reader.clean_inline(text[piece_a:piece_b], fmt)
@@ -341,7 +349,7 @@ def _add_code(text, block, previous, passages, add, section) -> None:
         and passages
         and passages[-1].kind == SENTENCE
         and passages[-1].end_char <= block.start
-        and not text[passages[-1].end_char : block.start].strip()
+        and _CODE_OPENING.fullmatch(text, passages[-1].end_char, block.start)
     ):
         introduction = passages.pop()
     for n, (a, b) in enumerate(pieces):

@@ -164,6 +164,7 @@ def _role_target(match: re.Match) -> str:
 
 def clean_inline(text: str, fmt: str) -> str:
     """Text as a reader sees it: markup removed, whitespace normalised to single spaces."""
+    text = " ".join(text.split())  # first, so that markup broken across a line break is seen
     if fmt == RST:
         text = _RST_FOOTNOTE_REF.sub("", text)
         text = _RST_ROLE.sub(_role_target, text)
@@ -197,7 +198,7 @@ _SIMPLE_TABLE_BORDER = re.compile(r"^\s*=+(?:\s+=+)+\s*$")
 _PROMPT = re.compile(r"^\s*(?:[$%#]|>>>|\.\.\.|[\w.-]+@[\w.-]+:\S*[$#]|C:\\[^>]*>|PS [^>]*>)\s")
 _SENTENCE_END = re.compile(r"[.!?…:;]['\"»”’)\]]*$")
 _DIRECTIVE = re.compile(r"^(\s*)\.\.\s+(?:(?P<name>[\w:-]+)::(?P<argument>.*)|(?P<other>.*))$")
-_CODE_DIRECTIVES = {
+CODE_DIRECTIVES = {
     "code-block",
     "sourcecode",
     "code",
@@ -382,7 +383,7 @@ class _LineReader:
             body_start += 1
         if name in _TOC_DIRECTIVES:
             self._emit(TOC, i, last, clean=" ".join(self.text[self.lines[i].start : self.lines[last].end].split()))
-        elif name in _CODE_DIRECTIVES:
+        elif name in CODE_DIRECTIVES:
             while body_start <= last and self.lines[body_start].blank:
                 body_start += 1
             if body_start <= last:
@@ -396,8 +397,11 @@ class _LineReader:
             # Admonitions and unknown directives hold prose: their word is a label,
             # their body is read like any other text.
             argument = (match.group("argument") or "").strip()
-            label = name.replace("-", " ").capitalize() + (f": {argument}" if argument else "")
-            self.out.append(Block(LABEL, self.lines[i].start + base, self.lines[i].end, label))
+            if name == "table" and argument:  # a table's title
+                self._emit(CAPTION, i, i, clean=clean_inline(argument, self.fmt))
+            else:
+                label = name.replace("-", " ").capitalize() + (f": {argument}" if argument else "")
+                self.out.append(Block(LABEL, self.lines[i].start + base, self.lines[i].end, label))
             sub = body_start
             while sub <= last:
                 if self.lines[sub].blank:
@@ -529,13 +533,15 @@ class _LineReader:
         if self.wrap_width > _WIDEST_WRAP:
             return True  # lines this long were not wrapped by a tool: every break is the writer's
         line, following = self.lines[a], self.lines[b]
+        if _TOC_LEADER.search(line.body):
+            return True  # a table of contents' entry, its leader filled to the width
         first_word = following.stripped.split(" ", 1)[0]
         return len(line.body.rstrip()) + 1 + len(first_word) <= self.wrap_width - 1
 
     def _plain_heading(self, i: int) -> bool:
         line = self.lines[i]
         text = line.stripped
-        if len(text) > 100 or _SENTENCE_END.search(text) or _BULLET.match(line.body) or text.startswith("|"):
+        if len(text) > 100 or _SENTENCE_END.search(text) or text.startswith("|"):
             return False
         if not (text[0].isupper() or text[0].isdigit()):
             return False
@@ -545,6 +551,8 @@ class _LineReader:
             return False
         numbered = _NUMBERED_HEADING.match(text) is not None and not re.match(r"^\d+[.,]?\d*\s*%", text)
         outdented = self.lines[following].indent > line.indent
+        if _BULLET.match(line.body) and not (self.fmt == PLAIN and numbered and outdented and not line.indent):
+            return False  # a list item; but "1. Introduction" over its indented text heads it
         if numbered and (outdented or len(words) >= 2):
             return True
         if self.fmt != PLAIN:
@@ -602,8 +610,8 @@ class _LineReader:
         introduced = previous is not None and self.lines[previous].stripped.endswith(":")
         if self.fmt != PLAIN:
             return False
-        if _BULLET.match(lines[0].body):
-            return False
+        if _BULLET.match(lines[0].body) or all(_TOC_LEADER.search(line.body) for line in lines):
+            return False  # a list, a table of contents
         deliberate = all(self._deliberate_break(a, a + 1) for a in range(i, end - 1))
         if not deliberate or any(_looks_like_prose(line.stripped) for line in lines):
             return False
@@ -744,11 +752,13 @@ def _is_setext_underline_only(lines: list[_Line], line_range) -> bool:
 # -- tables of contents ---------------------------------------------------------
 
 _TOC_LEADER = re.compile(r"(?:\.{3,}|…+|\s{3,})\s*\d+\s*$")
-_TOC_NOISE = re.compile(r"^[\s\d.IVXLCivxlc]*|(?:\.{3,}|…+)?\s*\d*\s*$")
+# Numbers before a title ("1.2.", "IV.") and a leader and page number after it; a Roman
+# numeral only as a word of its own ("Les", "Introduction" keep their first letter).
+_TOC_NOISE = re.compile(r"^[\s\d.]*(?:[IVXLCivxlc]+\b\.?)?[\s\d.]*|(?:\.{3,}|…+)?\s*\d*\s*$")
 
 
 def _heading_key(text: str) -> str:
-    text = _TOC_NOISE.sub("", text.strip())
+    text = _TOC_NOISE.sub("", re.sub(r"^\W+", "", text.strip()))
     text = re.sub(r"^\W+|\W+$", "", text)
     return " ".join(text.lower().split())
 
@@ -759,10 +769,10 @@ def _mark_tables_of_contents(blocks: list[Block]) -> list[Block]:
     A table of contents repeats every heading word for word, so it would win
     every tie against the section it names; it is kept out of the passages.
     """
-    headings: dict[str, int] = {}
+    headings: dict[str, list[int]] = {}
     for n, block in enumerate(blocks):
         if block.kind == HEADING:
-            headings.setdefault(_heading_key(block.clean), n)
+            headings.setdefault(_heading_key(block.clean), []).append(n)
 
     def entry(n: int) -> bool:
         block = blocks[n]
@@ -771,8 +781,8 @@ def _mark_tables_of_contents(blocks: list[Block]) -> list[Block]:
         if _TOC_LEADER.search(block.clean):
             return True
         key = _heading_key(block.clean)
-        where = headings.get(key)
-        return bool(key) and where is not None and where != n
+        # An entry read as a heading itself repeats a heading that comes after it.
+        return bool(key) and any(w > n if block.kind == HEADING else w != n for w in headings.get(key, ()))
 
     marked = list(blocks)
     n = 0
