@@ -238,6 +238,7 @@ def build(folder: Path, n: int, seed: int, queries: int) -> dict:
         terms_index.add(term_vectors)
         faiss.write_index(terms_index, str(generation / "terms.faiss"))
         np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
+        np.save(generation / "section_of.npy", np.full(n, -1, dtype=np.int64), allow_pickle=False)
         timings["vocabulary_s"] = time.perf_counter() - t
 
         manifest = Manifest(

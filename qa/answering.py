@@ -223,6 +223,7 @@ class Answerer:
             features = {
                 "semantic": c.semantic,
                 "paragraph": c.paragraph,
+                "section": c.section,
                 "dense": c.dense,
                 "multilingual": c.multilingual,
                 "semantic_gap": c.semantic - top_semantic,

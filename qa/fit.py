@@ -27,7 +27,7 @@ import os
 import re
 import sys
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -60,31 +60,47 @@ def holds_answer(passage, answers) -> bool:
 
 @dataclass
 class QuestionData:
-    corpus: str
+    corpus: str  # the corpus whose index answered it
     answerable: bool
     rows: np.ndarray  # candidates x RANK_FEATURES
     labels: np.ndarray  # candidates: holds the answer
     abstain_inputs: object = None  # (answerer, retrieval, kind, scored) to recompute abstain features
-    extra: dict = field(default_factory=dict)
+    origin: str = ""  # the corpus the question was written for (another one for a borrowed question)
+
+    @property
+    def borrowed(self) -> bool:
+        return self.origin != self.corpus
 
 
 def collect(shared: Path, cache: Path, notice=print) -> list[QuestionData]:
+    """Every gold question against its own corpus, and the answerable ones against the other
+    corpora too, where the documents do not answer them (borrowed questions: more examples of
+    what an unanswered question looks like, for the abstainer only)."""
     from qa.api import Engine
 
-    out: list[QuestionData] = []
+    answerers, gold = {}, {}
     for corpus, (gold_file, folder) in CORPORA.items():
         documents = PROJECT / "seeds" if folder is None else shared / folder
         engine = Engine(index_dir=cache / corpus, documents=[documents], root=documents.parent)
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
-        answerer = engine._answerer
-        answerer.model = ranking.neutral()
-        gold = [json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()]
-        for q in gold:
+        answerers[corpus] = engine._answerer
+        answerers[corpus].model = ranking.neutral()
+        gold[corpus] = [
+            json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
+        ]
+    out: list[QuestionData] = []
+    for corpus, answerer in answerers.items():
+        asked = [(corpus, q) for q in gold[corpus]]
+        asked += [
+            (origin, q) for origin in CORPORA if origin != corpus for q in gold[origin] if q.get("answerable", True)
+        ]
+        for origin, q in asked:
             retrieval, kind, scored = answerer.featurize(q["question"])
+            answerable = origin == corpus and bool(q.get("answerable", True))
             sources = set(q.get("sources", []))
             labels = np.array(
                 [
-                    bool(q.get("answerable", True))
+                    answerable
                     and holds_answer(s.candidate.passage, q.get("answers", []))
                     and (not sources or Path(s.candidate.passage.source).name in sources)
                     for s in scored
@@ -92,10 +108,8 @@ def collect(shared: Path, cache: Path, notice=print) -> list[QuestionData]:
                 dtype=bool,
             )
             rows = np.vstack([s.features for s in scored]) if scored else np.zeros((0, len(RANK_FEATURES)))
-            out.append(
-                QuestionData(corpus, bool(q.get("answerable", True)), rows, labels, (answerer, retrieval, kind, scored))
-            )
-        notice(f"qa.fit: {corpus}: {len(gold)} questions")
+            out.append(QuestionData(corpus, answerable, rows, labels, (answerer, retrieval, kind, scored), origin))
+        notice(f"qa.fit: {corpus}: {len(asked)} questions ({len(gold[corpus])} its own)")
     return out
 
 
@@ -167,49 +181,60 @@ def evaluate(model: RankingModel, data: list[QuestionData]) -> dict:
     }
 
 
-def fit_abstainer(rows: np.ndarray, labels: np.ndarray, answerable: np.ndarray) -> ranking.Logistic:
+# A borrowed question counts for this much of a real one: it is off the corpus's topic, easier
+# to refuse than the close questions people ask.
+BORROWED_WEIGHT = 0.25
+
+
+def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]) -> ranking.Logistic:
     """Answer when the best passage holds the answer; abstain when the documents do not.
 
     An answerable question whose best passage is wrong scores nothing either
     way, so it teaches neither side and is left out.
     """
+    answerable = np.array([q.answerable for q in data])
+    weights = np.array([BORROWED_WEIGHT if q.borrowed else 1.0 for q in data])
     keep = labels | ~answerable
-    return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2)
+    return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2, weights[keep])
 
 
 def fit(data: list[QuestionData]) -> tuple[RankingModel, dict]:
     folds = {}
-    out_of_fold_rows, out_of_fold_labels = [], []
+    own = [q for q in data if not q.borrowed]
+    out_of_fold_rows, out_of_fold_labels, out_of_fold_data = [], [], []
     for held_out in CORPORA:
-        train = [q for q in data if q.corpus != held_out]
-        test = [q for q in data if q.corpus == held_out]
+        # Nothing of the held-out corpus is seen: neither its index nor its questions.
+        train = [q for q in data if q.corpus != held_out and q.origin != held_out]
         ranker = fit_ranker(train)
         # The abstainer of a fold learns from its training corpora, scored by out-of-fold rankers.
-        inner_rows, inner_labels, inner_answerable = [], [], []
+        inner_rows, inner_labels, inner_data = [], [], []
         for inner in CORPORA:
             if inner == held_out:
                 continue
-            inner_train = [q for q in train if q.corpus != inner]
+            inner_train = [q for q in train if q.corpus != inner and q.origin != inner]
             inner_test = [q for q in train if q.corpus == inner]
             rows, labels = abstain_rows(fit_ranker(inner_train), inner_test)
             inner_rows.append(rows)
             inner_labels.append(labels)
-            inner_answerable.append(np.array([q.answerable for q in inner_test]))
-        abstainer = fit_abstainer(np.vstack(inner_rows), np.concatenate(inner_labels), np.concatenate(inner_answerable))
+            inner_data += inner_test
+        abstainer = fit_abstainer(np.vstack(inner_rows), np.concatenate(inner_labels), inner_data)
+        test = [q for q in own if q.corpus == held_out]
         folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}), test)
-        rows, labels = abstain_rows(ranker, test)
+        held = [q for q in data if q.corpus == held_out]
+        rows, labels = abstain_rows(ranker, held)
         out_of_fold_rows.append(rows)
         out_of_fold_labels.append(labels)
+        out_of_fold_data += held
     ranker = fit_ranker(data)
-    answerable = np.concatenate([[q.answerable for q in data if q.corpus == c] for c in CORPORA])
-    abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), answerable)
+    abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data)
     fitted_on = {
         "command": "python -m qa.fit --write",
-        "corpora": {c: sum(1 for q in data if q.corpus == c) for c in CORPORA},
+        "corpora": {c: sum(1 for q in own if q.corpus == c) for c in CORPORA},
+        "borrowed_questions": sum(1 for q in data if q.borrowed),
         "cross_validation": folds,
     }
     model = RankingModel(ranker, abstainer, fitted_on)
-    fitted_on["in_sample"] = {c: evaluate(model, [q for q in data if q.corpus == c]) for c in CORPORA}
+    fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c]) for c in CORPORA}
     return model, folds
 
 

@@ -262,6 +262,7 @@ def _build_locked(
                 f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
             ) from exc
         np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
+        np.save(generation / "section_of.npy", section_of(passages), allow_pickle=False)
         lex.save(generation)
         PassageTable.write(generation / "passages.sqlite", passages)
         store.commit(generation, manifest)
@@ -272,6 +273,19 @@ def _build_locked(
             shutil.rmtree(generation, ignore_errors=True)
         raise
     report.passage_count = len(passages)
+
+
+def section_of(passages: list[Passage]) -> np.ndarray:
+    """For each passage, the id of the heading it stands under (a heading: itself), or -1 before any."""
+    out = np.full(len(passages), -1, dtype=np.int64)
+    current, source = -1, None
+    for i, p in enumerate(passages):
+        if p.source != source:
+            current, source = -1, p.source
+        if p.kind == "heading":
+            current = i
+        out[i] = current
+    return out
 
 
 def _previous_limit(store: IndexStore) -> int:

@@ -27,6 +27,7 @@ import numpy as np
 RANK_FEATURES = (
     "semantic",  # the retrieval model's similarity of the passage in its context
     "paragraph",  # ... of its whole paragraph
+    "section",  # ... of the title of its section
     "dense",  # the sentence-transformers model's similarity
     "multilingual",  # the multilingual sentence encoder's similarity
     "semantic_gap",  # semantic minus the best semantic among the candidates

@@ -32,6 +32,9 @@ TRANSLATION_CSLS = 0.15
 NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
 TRANSLATIONS_PER_WORD = 10
 CANDIDATES_PER_RANKING = 50
+# Headings among the best semantic matches bring the first passages of their section.
+SECTIONS_EXPANDED = 3
+SECTION_PASSAGES = 8
 RRF_K = 10.0
 NAME_WEIGHT = 1.5
 UNMATCHED_WORD_WEIGHT = 0.5
@@ -54,6 +57,7 @@ class Candidate:
     multilingual: float = 0.0
     semantic: float = 0.0  # the retrieval model: the passage in its context
     paragraph: float = 0.0  # the retrieval model: the passage's whole paragraph
+    section: float = 0.0  # the retrieval model: the title of the section the passage stands in
     lexical: float = 0.0
     coverage: float = 0.0  # share of the question's weight this passage matches
     matched: list[str] = field(default_factory=list)
@@ -117,12 +121,25 @@ class Retriever:
         for ranking in rankings:
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
+        # A heading that matches the question brings its section: the answer is
+        # often in a sentence that names none of the question's words.
+        section_of = self.index.section_of
+        headings = [pid for pid in rankings[0] if section_of[pid] == pid][:SECTIONS_EXPANDED]
+        for heading in headings:
+            for pid in range(heading + 1, min(count, heading + 1 + SECTION_PASSAGES)):
+                if section_of[pid] != heading:
+                    break
+                fused.setdefault(pid, 0.0)
         ids = list(fused)
         # Exact similarities for every candidate, not only those each ranking returned.
         dense_by_id = dict(zip(ids, _similarities(self.index.dense, ids, question_dense[0]), strict=True))
         multi_by_id = dict(zip(ids, _similarities(self.index.multilingual, ids, question_multi[0]), strict=True))
         semantic_by_id = dict(zip(ids, _similarities(self.index.semantic, ids, question_semantic[0]), strict=True))
         paragraph_by_id = dict(zip(ids, _similarities(self.index.paragraphs, ids, question_semantic[0]), strict=True))
+        headings = sorted({int(section_of[pid]) for pid in ids if section_of[pid] >= 0})
+        heading_sims = dict(
+            zip(headings, _similarities(self.index.semantic, headings, question_semantic[0]), strict=True)
+        )
         passages = self.index.passages.get(ids)
         candidates = []
         for pid, score in fused.items():
@@ -135,6 +152,7 @@ class Retriever:
                     multilingual=multi_by_id.get(pid, 0.0),
                     semantic=semantic_by_id.get(pid, 0.0),
                     paragraph=paragraph_by_id.get(pid, 0.0),
+                    section=heading_sims.get(int(section_of[pid]), 0.0),
                     lexical=lexical.score(pid),
                     coverage=lexical.at(coverage, pid),
                     matched=[w.word for i, w in enumerate(words) if lexical[i, pid] > 0],

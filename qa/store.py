@@ -232,6 +232,7 @@ class LoadedIndex:
     passages: PassageTable
     semantic: faiss.Index  # the retrieval model's vectors of each passage in its context
     paragraphs: faiss.Index  # the retrieval model's vector of each passage's whole paragraph (row per passage)
+    section_of: np.ndarray  # for each passage, the id of the heading it stands under (itself for a heading), or -1
 
 
 class IndexStore:
@@ -292,6 +293,7 @@ class IndexStore:
             terms = faiss.read_index(str(generation / "terms.faiss"))
             semantic = faiss.read_index(str(generation / "semantic.faiss"))
             paragraphs = faiss.read_index(str(generation / "paragraphs.faiss"))
+            section_of = np.load(generation / "section_of.npy", allow_pickle=False)
             lexical = LexicalIndex.load(generation)
             term_hubness = np.load(generation / "term_hubness.npy", allow_pickle=False)
             passages = PassageTable(generation / "passages.sqlite")
@@ -305,6 +307,8 @@ class IndexStore:
             or passage_rows != count
             or semantic.ntotal != count
             or paragraphs.ntotal != count
+            or section_of.shape != (count,)
+            or (count and (section_of.max() >= count or section_of.min() < -1))
         ):
             raise IndexUnavailable(f"the index in {self.folder} is inconsistent (passage counts): {fix}")
         if lexical.doc_count != count or terms.ntotal != len(lexical.terms) or len(term_hubness) != terms.ntotal:
@@ -314,7 +318,17 @@ class IndexStore:
         if semantic.d != paragraphs.d:
             raise IndexUnavailable(f"the index in {self.folder} is inconsistent (vector dimensions): {fix}")
         return LoadedIndex(
-            generation, manifest, dense, multilingual, terms, term_hubness, lexical, passages, semantic, paragraphs
+            generation,
+            manifest,
+            dense,
+            multilingual,
+            terms,
+            term_hubness,
+            lexical,
+            passages,
+            semantic,
+            paragraphs,
+            section_of,
         )
 
     def _read_manifest_of(self, generation: Path) -> Manifest:
@@ -470,6 +484,7 @@ _REQUIRED_ARTIFACTS = (
     "terms.faiss",
     "semantic.faiss",
     "paragraphs.faiss",
+    "section_of.npy",
     "term_hubness.npy",
     "passages.sqlite",
     "lexical_terms.json",
