@@ -77,7 +77,6 @@ class _Scored:
     score: float
     context_coverage: float
     type_spans: list
-    section_has_type: bool = False  # a heading whose section holds what was asked
     context_words: frozenset = frozenset()  # question words matched by the passage or its paragraph
     features: np.ndarray | None = None  # RANK_FEATURES of the candidate
 
@@ -237,17 +236,18 @@ class Answerer:
                 "row": float(c.passage.kind == "row"),
                 "code": float(c.passage.kind == "code"),
             }
-            score = 0.0
-            section_has_type = False
             if kind in TYPED and not spans and _is_heading(c.passage):
+                # A heading stands for its section: it holds what was asked when its section does.
                 section = [nearby[pid] for pid in context_ids]
-                section_has_type = any(
-                    not self._mentioned(span.text, retrieval, p.source)
-                    for p in section
-                    for span in _type_spans(kind, p)
+                features["type_match"] = float(
+                    any(
+                        not self._mentioned(span.text, retrieval, p.source)
+                        for p in section
+                        for span in _type_spans(kind, p)
+                    )
                 )
             row = np.array([features[name] for name in RANK_FEATURES], dtype=np.float64)
-            out.append(_Scored(c, score, context_coverage, spans, section_has_type, frozenset(context_words), row))
+            out.append(_Scored(c, 0.0, context_coverage, spans, frozenset(context_words), row))
         if out:
             logits = self.model.rank_logits(np.vstack([s.features for s in out]))
             for s, logit in zip(out, logits, strict=True):

@@ -33,7 +33,16 @@ from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError
 from qa.reader import sniff_format
 from qa.semantic import SemanticEncoder
-from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, hubness, save_vectors, vectors_of
+from qa.store import (
+    FORMAT_VERSION,
+    IndexStore,
+    Manifest,
+    PassageTable,
+    dense_index_for,
+    hubness,
+    save_vectors,
+    vectors_of,
+)
 from qa.text import detect_language
 
 # (stage, done, total): the CLI draws it as a progress bar.
@@ -358,6 +367,8 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
         return f"it was built with another model ({manifest.model})"
     if manifest.splitter_version != SPLITTER_VERSION:
         return "it was built by another version of the splitter"
+    if manifest.format_version != FORMAT_VERSION:
+        return "it was built by another version of qa"
     if manifest.semantic_model != SemanticEncoder.name:
         return "it was built without the current retrieval model"
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)

@@ -19,6 +19,7 @@ import numpy as np
 
 from qa import text as textmod
 from qa.documents import Passage
+from qa.lang import names
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
 
@@ -231,12 +232,5 @@ def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:
 
 
 def is_name_like(word: str) -> bool:
-    """Proper names, acronyms and model names: capitalised inside a question, or holding digits.
-
-    Month and day names are capitalised in English but are ordinary words."""
-    if textmod.fold(word) in CALENDAR_WORDS:
-        return False
-    return (word[:1].isupper() and len(word) > 1) or any(c.isdigit() for c in word)
-
-
-CALENDAR_WORDS = frozenset(textmod.ENGLISH_MONTHS) | frozenset(textmod.ENGLISH_WEEKDAYS)
+    """Proper names, acronyms and model names, as a question writes them (qa.lang.names)."""
+    return names.is_name_like(word)

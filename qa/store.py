@@ -34,7 +34,7 @@ from qa.documents import Passage
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.lexical import LexicalIndex
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK = ".lock"
 # Exact search reads every vector: about 3 ms per 10,000 passages here for
