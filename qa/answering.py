@@ -20,7 +20,9 @@ from qa import text as textmod
 from qa.documents import Passage
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span
-from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, classify, spans_for
+from qa.lang.grammar import clause_starts, starts_with_anaphora
+from qa.lang.names import is_title_case, looks_like_person
+from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, asks_plural, classify, spans_for
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.retrieval import Candidate, Retrieval
@@ -317,7 +319,11 @@ class Answerer:
     def _with_antecedent(self, candidate: Candidate, passages: list[Passage]) -> list[Passage]:
         """A sentence whose subject is a pronoun ("C'est le chatbot le plus utilisé") is
         quoted with the sentence before it, which names what the pronoun stands for."""
-        if len(passages) != 1 or passages[0] is not candidate.passage or not _ANAPHORIC.match(candidate.passage.text):
+        if (
+            len(passages) != 1
+            or passages[0] is not candidate.passage
+            or not starts_with_anaphora(candidate.passage.text)
+        ):
             return passages
         before = self.index.passages.get([candidate.id - 1]).get(candidate.id - 1)
         if before is None or not _same_paragraph(before, candidate.passage):
@@ -334,8 +340,8 @@ class Answerer:
         if kind == OTHER or not spans:
             return "", None
         anchors = _anchor_positions(passage, retrieval, self.index)
-        clauses = _clause_starts(passage.text)
-        plural = _asks_plural(retrieval.question)
+        clauses = clause_starts(passage.text)
+        plural = asks_plural(retrieval.question)
 
         def pull(span) -> float:
             # Each matched word pulls by its weight, less with distance, much less
@@ -405,18 +411,6 @@ class Answerer:
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
 
 
-_CLAUSE_BREAK = re.compile(r";|,\s+(?:et|and|mais|but|while|alors que|tandis que)\s", re.IGNORECASE)
-
-
-def _clause_starts(text: str) -> list[int]:
-    return [m.end() for m in _CLAUSE_BREAK.finditer(text)]
-
-
-def _asks_plural(question: str) -> bool:
-    """ "Which models", "quelles tailles": the question wants several things."""
-    return re.search(r"\b(?:which|what|quels|quelles)\s+(?:\w+\s+)?\w+[sx]\b", question, re.IGNORECASE) is not None
-
-
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
     """(position, weight) of the words in the passage that matched a question word."""
     language = index.manifest.files.get(passage.source, {}).get("language", "fr")
@@ -452,16 +446,11 @@ def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
     return cached
 
 
-# A sentence opening (after at most a short adverbial) with a pronoun subject.
-_ANAPHORIC = re.compile(
-    r"^(?:[^,.;:]{0,30},\s*)?(?:c['’]est|ce sont|ce|cela|ça|il|elle|ils|elles|it|this|these|they|he|she)\b",
-    re.IGNORECASE,
-)
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")
 
 
 def _type_spans(kind: str, passage: Passage):
-    if kind in (NAME, PERSON) and _is_title_case(passage.text):
+    if kind in (NAME, PERSON) and is_title_case(passage.text):
         return []  # In "A Revolution In Chinese AI" every word looks like a name.
     spans = spans_for(kind, passage.text)
     if kind == PERSON:
@@ -473,15 +462,10 @@ def _person_like(span, text: str) -> bool:
     """Two or three plain capitalised words ("Liang Zhanfan"), or one that is not
     merely the capitalised first word of the sentence ("who owns it" may want a company)."""
     words = span.text.split()
-    plain = all(w[:1].isupper() and w[1:].replace("-", "").islower() for w in words)
-    if 2 <= len(words) <= 3:
-        return plain
-    return len(words) == 1 and plain and bool(text[: span.start].strip())
-
-
-def _is_title_case(text: str) -> bool:
-    words = [w for w in textmod.words(text) if len(w) > 3]
-    return len(words) >= 3 and sum(w[:1].isupper() for w in words) / len(words) > 0.6
+    if len(words) >= 2:
+        return looks_like_person(span.text)
+    plain = len(words) == 1 and words[0][:1].isupper() and words[0][1:].replace("-", "").islower()
+    return plain and bool(text[: span.start].strip())
 
 
 def _is_list_item(passage: Passage) -> bool:

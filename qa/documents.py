@@ -20,25 +20,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import reader
+from qa.lang.sentences import sentence_spans
 
 if TYPE_CHECKING:
     import numpy as np
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-3"
+SPLITTER_VERSION = "structure-4"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
-# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets)
-# when whitespace and a plausible sentence start follow.
-_SENTENCE_END = re.compile(r"""[.!?…]+["'»”’)\]]*(?=\s+["'«“‘(\[]?[\w\d])""")
-# Tokens ending in a dot that do not end a sentence: initials and common
-# abbreviations in English and French. Generic, not tied to any document.
-_ABBREVIATION = re.compile(
-    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sr|Jr|vs|etc|e\.g|i\.e|cf|M|Mme|Mlle|Me|MM|av|apr|J\.-C|p|pp|n°|No|art|fig|vol|éd|env))\.$"
-)
 _MAX_PASSAGE_CHARS = 600
 _CODE_PIECE_LINES = 12
 
@@ -206,19 +199,13 @@ def line_starts(text: str) -> list[int]:
     return starts
 
 
-def _sentence_spans(text: str, start: int, end: int, search_from: int | None = None) -> Iterator[tuple[int, int]]:
-    """Sentences of text[start:end]; none ends before search_from (past a list item's "1.")."""
-    piece_start = start
-    for match in _SENTENCE_END.finditer(text, start if search_from is None else search_from, end):
-        candidate = text[piece_start : match.end()]
-        last_word = candidate.rsplit(None, 1)[-1] if candidate.split() else ""
-        if _ABBREVIATION.search(last_word.rstrip("\"'»”’)]")):
-            continue
-        if candidate.count("``") % 2 or candidate.count("`") % 2:
-            continue  # inside inline code
-        yield piece_start, match.end()
-        piece_start = match.end()
-    yield piece_start, end
+def _sentence_spans(text: str, start: int, end: int, search_from: int | None = None) -> list[tuple[int, int]]:
+    """Sentences of text[start:end] (qa.lang's sentence grammar); none ends before search_from (past a
+    list item's "1.")."""
+    spans = sentence_spans(text, start if search_from is None else search_from, end)
+    if spans and search_from is not None:
+        spans[0] = (start, spans[0][1])
+    return spans or [(start, end)]
 
 
 def _split_long(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
