@@ -123,6 +123,8 @@ class Answerer:
             "top_logit": best.score,
             "margin": best.score - second,
             "top_semantic": f[RANK_FEATURES.index("semantic")],
+            "semantic_contrast": f[RANK_FEATURES.index("semantic")]
+            - float(np.mean([s.features[RANK_FEATURES.index("semantic")] for s in scored])),
             "top_coverage": f[RANK_FEATURES.index("coverage")],
             "top_context_coverage": f[RANK_FEATURES.index("context_coverage")],
             "top_missing_names": f[RANK_FEATURES.index("missing_names")],

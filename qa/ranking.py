@@ -46,6 +46,7 @@ ABSTAIN_FEATURES = (
     "top_logit",  # the ranker's score of the best passage
     "margin",  # ... minus the second best's
     "top_semantic",
+    "semantic_contrast",  # the best passage's semantic similarity above the candidates' mean (corpus-free)
     "top_coverage",
     "top_context_coverage",
     "top_missing_names",

@@ -16,12 +16,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 EVAL = PROJECT.parent / "shared" / "eval"
 
 # corpus -> (gold file, folder of documents or None for seeds/, floors).
-# Floors: (all, answerable English, answerable French, unanswerable), as measured
-# by `qa eval` when the ranking model was last refitted (README, "Quality").
+# Floors: (all, answerable English, answerable French, unanswerable), one below what
+# `qa eval` measured when the ranking model was last refitted (README, "Quality"):
+# the retrieval model's threads may order near-ties differently from one run to another.
 CORPORA = {
-    "seeds": ("questions.jsonl", None, (29, 18, 5, 5)),
-    "python-tutorial": ("python-tutorial.jsonl", "corpora/python-tutorial", (31, 16, 5, 8)),
-    "debian-reference-fr": ("debian-reference-fr.jsonl", "corpora/debian-reference-fr", (27, 9, 7, 7)),
+    "seeds": ("questions.jsonl", None, (29, 17, 5, 5)),
+    "python-tutorial": ("python-tutorial.jsonl", "corpora/python-tutorial", (35, 17, 7, 9)),
+    "debian-reference-fr": ("debian-reference-fr.jsonl", "corpora/debian-reference-fr", (29, 12, 8, 7)),
 }
 
 pytestmark = [
