@@ -146,7 +146,10 @@ class Answerer:
             return self._abstain(question, searched, kind, confidence)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
-        passages = [best.candidate.passage] if best.type_spans else self._answer_passages(best.candidate)
+        # A heading is answered by its section, never alone; another passage that holds what was
+        # asked answers alone.
+        holds = best.type_spans and not _is_heading(best.candidate.passage)
+        passages = [best.candidate.passage] if holds else self._answer_passages(best.candidate)
         if len(passages) > 1 and kind in TYPED and _introduces(best.candidate.passage):
             # In a section, lead with the sentence that holds what was asked.
             holding = [p for p in passages if _type_spans(kind, p)]
@@ -160,7 +163,7 @@ class Answerer:
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
-        short = _fit(short, MAX_SHORT_ANSWER_CHARS)
+        short = _fit(" ".join(short.split()), MAX_SHORT_ANSWER_CHARS)
         citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-4"
+SPLITTER_VERSION = "structure-5"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024

@@ -162,8 +162,13 @@ def _role_target(match: re.Match) -> str:
     return f"{role.upper()} {inner}" if role in ("pep", "rfc") and inner.isdigit() else inner
 
 
+# A path cut by the wrapping tool after one of its slashes ("« /etc/\n    modules »").
+_WRAPPED_PATH = re.compile(r"(?<=[\w.~-]/)[ \t]*(?:\r\n|\r|\n)[ \t]*(?=[\w.])")
+
+
 def clean_inline(text: str, fmt: str) -> str:
     """Text as a reader sees it: markup removed, whitespace normalised to single spaces."""
+    text = _WRAPPED_PATH.sub("", text)
     text = " ".join(text.split())  # first, so that markup broken across a line break is seen
     if fmt == RST:
         text = _RST_FOOTNOTE_REF.sub("", text)
@@ -661,7 +666,8 @@ def _cells(lines: list[str], columns: list[int], fmt: str) -> list[str]:
         return [clean_inline(" ".join(line.strip(" |") for line in lines), fmt)]
     cells = []
     for left, right in zip(columns, columns[1:], strict=False):
-        cells.append(clean_inline(" ".join(line[left + 1 : right] for line in lines), fmt))
+        # The cell's lines, one under the other: a narrow column wraps paths after a slash.
+        cells.append(clean_inline("\n".join(line[left + 1 : right].strip() for line in lines), fmt))
     return cells
 
 

@@ -594,7 +594,7 @@ def test_hard_wrapped_french_paragraph_is_one_paragraph():
     paragraph = doc.blocks[1]
     assert paragraph.kind == reader.PARAGRAPH
     assert WRAPPED[paragraph.start : paragraph.end] == "\n".join(body).strip()
-    assert "/etc/ modules." in paragraph.clean
+    assert "/etc/modules." in paragraph.clean  # the path the wrap cut after a slash is whole again
     found = passages(WRAPPED, ".txt")
     first, second = found[1], found[2]
     assert (first.kind, first.start_line, first.end_line) == ("sentence", 3, 6)
