@@ -26,10 +26,8 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import sys
 import time
-import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from qa import text as textmod  # noqa: E402
-from qa.documents import SPLITTER_VERSION, split_passages  # noqa: E402
+from qa.documents import SPLITTER_VERSION, paragraph_texts, semantic_text, split_passages  # noqa: E402
+from qa.fit import holds_answer  # noqa: E402
 
 CORPORA = {
     "seeds": ("questions.jsonl", None),
@@ -48,15 +47,8 @@ CORPORA = {
 }
 
 
-def norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", text))
-
-
 def holds(passage, answers) -> bool:
-    haystack = f" {norm(passage.text)} | {norm(passage.clean)} "
-    return any(f" {norm(a)} " in haystack for a in answers if norm(a))
+    return holds_answer(passage, answers)
 
 
 def corpus_passages(folder: Path):
@@ -68,22 +60,12 @@ def corpus_passages(folder: Path):
 
 def views(passages) -> dict[str, list[str]]:
     """The texts each granularity embeds, one per passage (paragraphs: one per block, expanded later)."""
-    with_context = [f"{p.context}. {p.clean}" if p.context else p.clean for p in passages]
-    return {"sentence": [p.clean for p in passages], "+context": with_context}
+    return {"sentence": [p.clean for p in passages], "+context": [semantic_text(p) for p in passages]}
 
 
 def blocks(passages) -> tuple[list[str], np.ndarray]:
-    keys: dict[tuple[str, int], int] = {}
-    texts: list[list[str]] = []
-    owner = np.zeros(len(passages), dtype=np.int64)
-    for i, p in enumerate(passages):
-        key = (p.source, p.context_start_line)
-        if key not in keys:
-            keys[key] = len(texts)
-            texts.append([p.context] if p.context else [])
-        texts[keys[key]].append(p.clean)
-        owner[i] = keys[key]
-    return [". ".join(t)[:2000] for t in texts], owner
+    texts, owner = paragraph_texts(passages)
+    return [text for text, _ in texts], owner
 
 
 class Encoders:

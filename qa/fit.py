@@ -24,15 +24,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa import ranking
+from qa.evaluation import contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -46,16 +45,9 @@ CORPORA = {
 L2 = 1.0
 
 
-def _norm(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return " ".join(re.findall(r"[a-z0-9]+", text))
-
-
 def holds_answer(passage, answers) -> bool:
-    """score.py's match: an accepted answer stands in the passage, on whole words."""
-    haystack = f" {_norm(passage.text)} | {_norm(passage.clean)} "
-    return any(f" {_norm(a)} " in haystack for a in answers if _norm(a))
+    """score.py's match: an accepted answer stands in the passage (as written, or as a reader sees it)."""
+    return contains(passage.text, answers) or contains(passage.clean, answers)
 
 
 @dataclass
