@@ -322,8 +322,13 @@ class _LineReader:
     def _literal(self, i: int) -> int:
         """An indented literal block: every line indented deeper than the introduction, blank lines included."""
         base = self._block_indent(self._previous_nonblank(i) or 0)
-        j = i
-        last = i
+        last = self._indented_end(i, base, i)
+        self._emit(CODE, i, last)
+        return last + 1
+
+    def _indented_end(self, start: int, base: int, last: int) -> int:
+        """The last non-blank line from ``start`` on that is indented deeper than ``base`` (else ``last``)."""
+        j = start
         while j < len(self.lines):
             line = self.lines[j]
             if not line.blank:
@@ -331,8 +336,7 @@ class _LineReader:
                     break
                 last = j
             j += 1
-        self._emit(CODE, i, last)
-        return last + 1
+        return last
 
     def _code_run(self, i: int, end: int) -> int:
         self._emit(CODE, i, end - 1)
@@ -373,15 +377,7 @@ class _LineReader:
         """``.. name:: argument`` and its indented body."""
         base = len(match.group(1))
         name = (match.group("name") or "").lower()
-        j = i + 1
-        last = i
-        while j < len(self.lines):
-            line = self.lines[j]
-            if not line.blank:
-                if line.indent <= base:
-                    break
-                last = j
-            j += 1
+        last = self._indented_end(i + 1, base, i)
         body_start = i + 1
         # Options (":numbered:", ":caption: x") come first in the body.
         while body_start <= last and self.lines[body_start].stripped.startswith(":"):
