@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import reader
-from qa.lang.sentences import sentence_spans
+from qa.lang.sentences import sentence_spans, trim_span
 
 if TYPE_CHECKING:
     import numpy as np
@@ -220,14 +220,6 @@ def _split_long(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield start, end
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
 _ITEM_MARKER = re.compile(r"^(?:[-*+•‣◦▪–]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,5})[.)]|#\.)\s+(?:\[[ xX]\]\s+)?")
 # What may stand between a code block and the sentence that introduces it: blank lines, a
 # Markdown fence, an rst "::" or code directive with its options.
@@ -261,7 +253,7 @@ def split_passages(text: str, source: str, format: str | None = None) -> list[Pa
     header = ""
 
     def add(a: int, b: int, kind: str, clean: str, context: str, block: reader.Block) -> None:
-        a, b = _trim(text, a, b)
+        a, b = trim_span(text, a, b)
         if a >= b or not any(ch.isalnum() for ch in clean):
             return
         passages.append(
@@ -301,7 +293,7 @@ def split_passages(text: str, source: str, format: str | None = None) -> list[Pa
             marker = _ITEM_MARKER.match(text[block.start : block.end]) if kind == reader.ITEM else None
             for a, b in _sentence_spans(text, block.start, block.end, block.start + marker.end() if marker else None):
                 for piece_a, piece_b in _split_long(text, a, b):
-                    piece_a, piece_b = _trim(text, piece_a, piece_b)
+                    piece_a, piece_b = trim_span(text, piece_a, piece_b)
                     clean = reader.clean_inline(text[piece_a:piece_b], fmt)
                     if piece_a == block.start and kind == reader.ITEM:
                         unmarked = _ITEM_MARKER.sub("", clean)

@@ -33,6 +33,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qa.lang.sentences import trim_span
+
 HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC = (
     "heading",
     "paragraph",
@@ -253,11 +255,7 @@ class _LineReader:
 
     def _emit(self, kind: str, first: int, last: int, level: int = 0, clean: str | None = None) -> None:
         """A block over lines first..last (inclusive), trimmed to its visible text."""
-        start, end = self.lines[first].start, self.lines[last].end
-        while start < end and self.text[start].isspace():
-            start += 1
-        while end > start and self.text[end - 1].isspace():
-            end -= 1
+        start, end = trim_span(self.text, self.lines[first].start, self.lines[last].end)
         if start >= end:
             return
         if clean is None:
@@ -679,12 +677,7 @@ def _read_markdown(text: str) -> list[Block]:
     out: list[Block] = []
 
     def span(first: int, last: int) -> tuple[int, int]:
-        start, end = lines[first].start, lines[last].end
-        while start < end and text[start].isspace():
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        return start, end
+        return trim_span(text, lines[first].start, lines[last].end)
 
     def add(kind: str, line_range, level: int = 0, clean: str | None = None) -> None:
         if not line_range:

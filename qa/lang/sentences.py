@@ -99,9 +99,9 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None, language: 
             continue
         if match.start() > start and text[match.start() - 1] in "[(" and run.rstrip()[-1:] in ")]":
             continue  # "[…]": a cut in a quotation
-        spans.append(_trim(text, piece, cut))
+        spans.append(trim_span(text, piece, cut))
         piece = after
-    spans.append(_trim(text, piece, end))
+    spans.append(trim_span(text, piece, end))
     return [s for s in spans if s[0] < s[1]]
 
 
@@ -125,7 +125,8 @@ def sentences(text: str, language: str | None = None) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text, language=language)]
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """text[start:end] without the whitespace at its edges, as (start, end)."""
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
