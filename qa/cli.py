@@ -245,6 +245,12 @@ def cmd_chat(args) -> int:
     return run(_engine(args), llm=_llm_settings(args))
 
 
+def cmd_mcp(args) -> int:
+    from qa.mcp_server import serve  # the mcp package loads only for this command
+
+    return serve(_engine(args), llm=_llm_settings(args), notice=_notice, progress=_ProgressBar())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="qa", description="Ask questions about a folder of documents, with exact citations."
@@ -304,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     llm_options(p)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("mcp", help="serve ask, search and sources to MCP clients over stdio (extra: .[mcp])")
+    common(p)
+    llm_options(p)
+    p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
