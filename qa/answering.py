@@ -11,15 +11,15 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
 from qa import ranking
 from qa import text as textmod
-from qa.documents import Passage
+from qa.documents import SENTENCE, Passage
 from qa.evaluation import MAX_ANSWER_CHARS
-from qa.lang import Span
+from qa.lang import Span, detect_language
 from qa.lang.grammar import clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
 from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, asks_plural, classify, spans_for
@@ -132,6 +132,7 @@ class Answerer:
             "typed": float(kind in TYPED),
             "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
             "focus_missing": float(focus is not None and focus.word not in best.context_words),
+            "top_crosslingual": f[RANK_FEATURES.index("crosslingual")],
         }
         return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
 
@@ -156,9 +157,17 @@ class Answerer:
             if holding:
                 passages = holding[:1]
         passages = self._with_antecedent(best.candidate, passages)
-        short, highlight = self._short_answer(kind, passages[-1], retrieval, best)
-        if not short and len(passages) > 1:
-            short, highlight = self._short_answer(kind, passages[0], retrieval, best)
+        pair = self._with_runner_up(scored, passages)
+        if len(pair) > 1:
+            # Two sentences saying it together: the answer may stand in either.
+            passages = pair
+            short, highlight = self._short_answer(kind, _joined(pair), retrieval, best)
+            if highlight and highlight[1] > len(pair[0].text):
+                highlight = None  # in the second sentence: shown by its text, not by offsets in the first
+        else:
+            short, highlight = self._short_answer(kind, passages[-1], retrieval, best)
+            if not short and len(passages) > 1:
+                short, highlight = self._short_answer(kind, passages[0], retrieval, best)
         labels = list_labels(passages)
         if labels and not short:
             short = " ; ".join(labels)
@@ -242,6 +251,7 @@ class Answerer:
                 "heading": float(c.passage.kind == "heading"),
                 "row": float(c.passage.kind == "row"),
                 "code": float(c.passage.kind == "code"),
+                "crosslingual": float(self._language(c.passage) != retrieval.language),
             }
             if kind in TYPED and not spans and _is_heading(c.passage):
                 # A heading stands for its section: it holds what was asked when its section does.
@@ -261,6 +271,12 @@ class Answerer:
                 s.score = float(logit)
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
+
+    def _language(self, passage: Passage) -> str:
+        """The passage's own language (a French manual quotes English), else its file's."""
+        return detect_language(passage.clean or passage.text) or self.index.manifest.files.get(passage.source, {}).get(
+            "language", "en"
+        )
 
     def _mentioned(self, span_text: str, retrieval: Retrieval, source: str) -> bool:
         """The span only repeats the question, in either language: the answer to
@@ -334,6 +350,21 @@ class Answerer:
         if before is None or not _same_paragraph(before, candidate.passage):
             return passages
         return [before, candidate.passage]
+
+    def _with_runner_up(self, scored: list[_Scored], passages: list[Passage]) -> list[Passage]:
+        """When the two best passages are consecutive sentences of one paragraph, both are quoted:
+        one often names the subject and the next gives the answer ("Python's class mechanism
+        adds classes…" / "It is a mixture of the class mechanisms found in C++ and Modula-3.")."""
+        if len(passages) != 1 or len(scored) < 2 or passages[0] is not scored[0].candidate.passage:
+            return passages
+        best, second = scored[0].candidate, scored[1].candidate
+        if (
+            abs(best.id - second.id) != 1
+            or not _same_paragraph(best.passage, second.passage)
+            or {best.passage.kind, second.passage.kind} != {SENTENCE}
+        ):
+            return passages
+        return [c.passage for c in sorted((best, second), key=lambda c: c.id)]
 
     def _short_answer(self, kind: str, passage: Passage, retrieval: Retrieval, best: _Scored):
         """The span answering a typed question: the one the question's matched words pull hardest."""
@@ -471,6 +502,18 @@ def _person_like(span, text: str) -> bool:
         return looks_like_person(span.text)
     plain = len(words) == 1 and words[0][:1].isupper() and words[0][1:].replace("-", "").islower()
     return plain and bool(text[: span.start].strip())
+
+
+def _joined(passages: list[Passage]) -> Passage:
+    """Consecutive passages read as one (offsets in the first stay valid)."""
+    first, last = passages[0], passages[-1]
+    return replace(
+        first,
+        text=" ".join(p.text for p in passages),
+        clean=" ".join(p.clean for p in passages),
+        end_line=last.end_line,
+        end_char=last.end_char,
+    )
 
 
 def _is_list_item(passage: Passage) -> bool:

@@ -40,6 +40,7 @@ RANK_FEATURES = (
     "heading",  # the passage is a heading (it stands for its section)
     "row",  # a table row
     "code",  # a code block with its introduction
+    "crosslingual",  # the passage is not in the question's language (similarities run lower across languages)
 )
 # What the abstainer sees of a question and its best passage.
 ABSTAIN_FEATURES = (
@@ -54,6 +55,7 @@ ABSTAIN_FEATURES = (
     "typed",  # the question asks for a kind of thing (date, number, name, command…)
     "unknown_name",  # the question names something no document mentions
     "focus_missing",  # what the question counts or asks the role of is not in the passage nor its paragraph
+    "top_crosslingual",  # the best passage is not in the question's language
 )
 
 DATA_FILE = "ranker.json"
