@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import re
@@ -40,6 +41,26 @@ def _json_line(data: dict) -> str:
 
 def _notice(message: str) -> None:
     print(f"qa: {_display(message)}", file=sys.stderr, flush=True)
+
+
+def _error(message: str, code: int, as_json: bool = False) -> None:
+    """One line: ``qa: <message>`` on stderr, or under --json ``{"error": ..., "code": N}`` on stdout."""
+    if as_json:
+        print(_json_line({"error": message, "code": code}), flush=True)
+    else:
+        _notice(message)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 passage``, ``2 passages``, ``0 files``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
 
 
 class _ProgressBar:
@@ -121,8 +142,9 @@ def cmd_index(args) -> int:
         raise
     _print_report(report)
     print(
-        f"{len(report.indexed)} files, {report.passage_count} passages ({report.embedded_count} embedded),"
-        f" {len(report.skipped)} skipped, in {time.monotonic() - started:.1f} s -> {index_dir}"
+        f"{_count(len(report.indexed), 'file')}, {_count(report.passage_count, 'passage')}"
+        f" ({report.embedded_count} embedded), {len(report.skipped)} skipped,"
+        f" in {time.monotonic() - started:.1f} s -> {index_dir}"
     )
     return 0
 
@@ -131,7 +153,7 @@ def _print_report(report) -> None:
     """One line per file: indexed (with its passage count) or skipped (with the reason)."""
     for source, count in report.indexed:
         note = " (unchanged, vectors reused)" if source in report.reused else ""
-        print(f"indexed  {_display(source)}: {count} passages{note}")
+        print(f"indexed  {_display(source)}: {_count(count, 'passage')}{note}")
     for skipped in report.skipped:
         print(f"skipped  {_display(skipped.path)}: {_display(skipped.reason)}")
     sys.stdout.flush()
@@ -152,6 +174,8 @@ def _print_answer(answer) -> None:
 
 
 def _questions_from_stdin():
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="surrogateescape")  # undecodable bytes are dropped by clean_question
     for line in sys.stdin:
         if line.strip():
             yield line.rstrip("\r\n")
@@ -164,14 +188,18 @@ def cmd_ask(args) -> int:
         raise UsageError("--top-k must be at least 1")
     engine = _engine(args)
     llm = _llm_settings(args)
-    if args.question == "-":
+    if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
         engine.prepare(notice=_notice, progress=_ProgressBar())
+        first = True
         for question in _questions_from_stdin():
             try:
                 answer = engine.answer(question, top_k=args.top_k, notice=_notice)
             except UsageError as exc:
-                _notice(exc.message)
+                _error(exc.message, exc.exit_code, as_json=args.json)
                 continue
+            if not (first or args.json):
+                print()  # a blank line between plain answers
+            first = False
             _emit(*_with_llm(answer, llm), as_json=args.json)
         return 0
     clean_question(args.question)  # an empty question is refused before any loading
@@ -240,9 +268,261 @@ def cmd_eval(args) -> int:
 
 
 def cmd_chat(args) -> int:
+    # Checked before anything loads: a chat in a pipe would wait for keys and write escape codes.
+    if not (_is_terminal(sys.stdin) and _is_terminal(sys.stdout)):
+        raise UsageError("chat needs a terminal; use qa ask")
+    llm = _llm_settings(args)
+    engine = _engine(args)
+    _check_index(engine)
     from qa.tui.app import run
 
-    return run(_engine(args), llm=_llm_settings(args))
+    watched = _WatchedEngine(engine)
+    status = run(watched, llm=llm)
+    if status == 0 and watched.error is not None:
+        raise watched.error  # the chat showed it; the exit status says it too
+    return status
+
+
+def _check_index(engine) -> None:
+    """Before the chat opens, the failures that need no model: no index (and nothing to build it from), or an
+    unreadable one. The default index is the chat's to build from seeds/, with its progress shown."""
+    if engine.is_default_index:
+        return
+    from qa.store import IndexStore
+
+    if IndexStore(engine.index_dir).read_manifest() is None:  # raises IndexUnavailable when unreadable
+        engine.prepare(notice=_notice)  # no index and no folder to build one from: fails before loading a model
+
+
+class _WatchedEngine:
+    """The engine as the chat uses it, remembering why loading failed."""
+
+    def __init__(self, engine):
+        self._engine = engine
+        self.error: QAError | None = None
+
+    def prepare(self, *args, **kwargs):
+        try:
+            return self._engine.prepare(*args, **kwargs)
+        except QAError as exc:
+            self.error = exc
+            raise
+        except Exception as exc:
+            self.error = QAError(f"could not load the engine ({type(exc).__name__}: {exc})")
+            raise
+
+    def __getattr__(self, name):
+        return getattr(self._engine, name)
+
+
+def cmd_completion(args) -> int:
+    print(_COMPLETION_SCRIPTS[args.shell](build_parser()), end="")
+    return 0
+
+
+# -- shell completion, generated from the parser -----------------------------------------------------
+
+_DIRECTORY_METAVARS = {"DIR", "FOLDER"}
+_FILE_METAVARS = {"NAME_OR_PATH", "QUESTIONS.jsonl"}
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[argparse.ArgumentParser, str]]:
+    """Each subcommand's parser and help, in order."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {choice.dest: choice.help or "" for choice in action._get_subactions()}
+            return {name: (sub, helps.get(name, "")) for name, sub in action.choices.items()}
+    return {}
+
+
+def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in parser._actions if a.option_strings]
+
+
+def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
+    return [a for a in parser._actions if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
+
+
+def _takes_value(action: argparse.Action) -> bool:
+    return action.nargs != 0
+
+
+def _values(action: argparse.Action) -> str | list[str] | None:
+    """What completes a value of this argument: "dir", "file", a list of choices, or None (free text)."""
+    if action.choices:
+        return [str(c) for c in action.choices]
+    if action.metavar in _DIRECTORY_METAVARS:
+        return "dir"
+    if action.metavar in _FILE_METAVARS:
+        return "file"
+    return None
+
+
+def _short_help(action_or_text) -> str:
+    text = action_or_text if isinstance(action_or_text, str) else (action_or_text.help or "")
+    return text.split(" (")[0].split(", e.g.")[0].strip()
+
+
+def _bash_values(values, indent: str) -> str:
+    if values == "dir":
+        return f'{indent}COMPREPLY=($(compgen -d -- "$cur"))'
+    if values == "file":
+        return f'{indent}COMPREPLY=($(compgen -f -- "$cur"))'
+    if values:
+        return f'{indent}COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur"))'
+    return f"{indent}COMPREPLY=()"
+
+
+def _bash_script(parser: argparse.ArgumentParser) -> str:
+    subcommands = _subcommands(parser)
+    top = " ".join(o for a in _options(parser) for o in a.option_strings)
+    lines = [
+        "# bash completion for qa: source <(qa completion bash)",
+        "_qa() {",
+        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" command="" i',
+        "    for ((i = 1; i < COMP_CWORD; i++)); do",
+        '        if [[ ${COMP_WORDS[i]} != -* ]]; then command="${COMP_WORDS[i]}"; break; fi',
+        "    done",
+        '    case "$command" in',
+        '        "")',
+        f'            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{top}" -- "$cur"));',
+        f'            else COMPREPLY=($(compgen -W "{" ".join(subcommands)}" -- "$cur")); fi',
+        "            ;;",
+    ]
+    for name, (sub, _help) in subcommands.items():
+        lines.append(f"        {name})")
+        with_value = [a for a in _options(sub) if _takes_value(a)]
+        if with_value:
+            lines.append('            case "$prev" in')
+            for action in with_value:
+                lines.append(f"                {'|'.join(action.option_strings)})")
+                lines.append(_bash_values(_values(action), "                    ") + "; return ;;")
+            lines.append("            esac")
+        options = " ".join(o for a in _options(sub) for o in a.option_strings)
+        lines.append(f'            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{options}" -- "$cur")); else')
+        positionals = _positionals(sub)
+        lines.append(_bash_values(_values(positionals[0]) if positionals else None, "                ") + "; fi")
+        lines.append("            ;;")
+    lines += ["    esac", "}", "complete -o filenames -F _qa qa", ""]
+    return "\n".join(lines)
+
+
+def _zsh_quote(text: str) -> str:
+    """Text for a single-quoted _arguments spec: brackets and colons escaped."""
+    text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
+    return text.replace("'", "'\\''")
+
+
+def _zsh_action(values) -> str:
+    if values == "dir":
+        return "_files -/"
+    if values == "file":
+        return "_files"
+    if values:
+        return f"({' '.join(values)})"
+    return " "
+
+
+def _zsh_specs(parser: argparse.ArgumentParser) -> list[str]:
+    specs = []
+    for action in _options(parser):
+        names = action.option_strings
+        described = f"[{_zsh_quote(_short_help(action))}]"
+        if _takes_value(action):
+            metavar = _zsh_quote(str(action.metavar or action.dest))
+            described += f":{metavar}:{_zsh_action(_values(action))}"
+        if len(names) == 1:  # --index= takes --index DIR and --index=DIR
+            specs.append(f"'{names[0]}{'=' if _takes_value(action) else ''}{described}'")
+        else:  # -h and --help, each excluding the other
+            specs.append(f"'({' '.join(names)})'{{{','.join(names)}}}'{described}'")
+    for action in _positionals(parser):
+        repeat = "*" if action.nargs in ("*", "+") else (":" if action.nargs == "?" else "")
+        metavar = _zsh_quote(str(action.metavar or action.dest))
+        specs.append(f"'{repeat}:{metavar}:{_zsh_action(_values(action))}'")
+    return specs
+
+
+def _zsh_script(parser: argparse.ArgumentParser) -> str:
+    subcommands = _subcommands(parser)
+    top = " \\\n        ".join(_zsh_specs(parser))
+    lines = [
+        "#compdef qa",
+        "# zsh completion for qa: source <(qa completion zsh), or save it as _qa in a folder of $fpath",
+        "_qa() {",
+        "    local curcontext=$curcontext state line",
+        "    typeset -A opt_args",
+        f"    _arguments -C \\\n        {top} \\\n        '1:command:->command' \\\n        '*::argument:->argument'",
+        "    case $state in",
+        "        command)",
+        "            local -a commands",
+        "            commands=(",
+    ]
+    lines += [f"                '{name}:{_zsh_quote(_short_help(h))}'" for name, (_sub, h) in subcommands.items()]
+    lines += [
+        "            )",
+        "            _describe -t commands command commands",
+        "            ;;",
+        "        argument)",
+        "            case $line[1] in",
+    ]
+    for name, (sub, _help) in subcommands.items():
+        specs = " \\\n                        ".join(_zsh_specs(sub))
+        lines.append(f"                {name})\n                    _arguments \\\n                        {specs}")
+        lines.append("                    ;;")
+    lines += [
+        "            esac",
+        "            ;;",
+        "    esac",
+        "}",
+        'if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _qa "$@"; else compdef _qa qa; fi',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _fish_values(values) -> str:
+    if values == "dir":
+        return " -x -a '(__fish_complete_directories (commandline -ct))'"
+    if values == "file":
+        return " -r -F"
+    if values:
+        return f" -x -a {_fish_quote(' '.join(values))}"
+    return " -x"
+
+
+def _fish_lines(parser: argparse.ArgumentParser, condition: str) -> list[str]:
+    lines = []
+    for action in _options(parser):
+        spelled = "".join(f" -l {o[2:]}" if o.startswith("--") else f" -s {o[1:]}" for o in action.option_strings)
+        value = _fish_values(_values(action)) if _takes_value(action) else ""
+        described = f" -d {_fish_quote(_short_help(action))}" if action.help else ""
+        lines.append(f"complete -c qa -n {condition}{spelled}{value}{described}")
+    for action in _positionals(parser):
+        values = _values(action)
+        if values:
+            lines.append(f"complete -c qa -n {condition}{_fish_values(values)}")
+    return lines
+
+
+def _fish_script(parser: argparse.ArgumentParser) -> str:
+    subcommands = _subcommands(parser)
+    lines = [
+        "# fish completion for qa: qa completion fish | source, or save it as ~/.config/fish/completions/qa.fish",
+        "complete -c qa -f",
+        *_fish_lines(parser, "__fish_use_subcommand"),
+    ]
+    for name, (_sub, help_text) in subcommands.items():
+        lines.append(f"complete -c qa -n __fish_use_subcommand -a {name} -d {_fish_quote(_short_help(help_text))}")
+    for name, (sub, _help) in subcommands.items():
+        lines += _fish_lines(sub, _fish_quote(f"__fish_seen_subcommand_from {name}"))
+    return "\n".join(lines) + "\n"
+
+
+_COMPLETION_SCRIPTS = {"bash": _bash_script, "zsh": _zsh_script, "fish": _fish_script}
 
 
 def cmd_mcp(args) -> int:
@@ -251,10 +531,36 @@ def cmd_mcp(args) -> int:
     return serve(_engine(args), llm=_llm_settings(args), notice=_notice, progress=_ProgressBar())
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one JSON object on stdout when the command line has --json."""
+
+    json_errors = False
+
+    def error(self, message: str):
+        if self.json_errors:
+            _error(message, 2, as_json=True)
+            self.exit(2)
+        super().error(message)
+
+
+class _Version(argparse.Action):
+    """``--version``: ``qa X.Y.Z``, looked up only when asked."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        try:
+            version = importlib.metadata.version("qa")
+        except importlib.metadata.PackageNotFoundError:
+            version = "unknown (not installed: pip install -e .)"
+        print(f"qa {version}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="qa", description="Ask questions about a folder of documents, with exact citations."
-    )
+    parser = _Parser(prog="qa", description="Ask questions about a folder of documents, with exact citations.")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def common(p):
@@ -298,8 +604,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("ask", help="answer one question (or one per line of stdin with '-')")
-    p.add_argument("question", help="the question, or - to read questions from standard input")
+    p = sub.add_parser("ask", help="answer one question (or one per line of standard input)")
+    p.add_argument(
+        "question",
+        nargs="?",
+        help="the question; without it (or with -) one question per line of standard input",
+    )
     common(p)
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations to show (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
@@ -319,22 +629,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     common(p)
-    p.add_argument("--top-k", type=int, default=3, metavar="K")
+    p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations per answer (default 3)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
+    p.add_argument("shell", choices=sorted(_COMPLETION_SCRIPTS), metavar="SHELL", help="bash, zsh or fish")
+    p.set_defaults(func=cmd_completion)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
+    as_json = "--json" in argv
+    subcommands = _subcommands(parser)
+    for p in (parser, *(sub for sub, _help in subcommands.values())):
+        p.json_errors = as_json
     args = parser.parse_args(argv)
+    if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):
+        subcommands["ask"][0].error("the following arguments are required: question (or pipe questions in)")
     try:
         return args.func(args)
     except QAError as exc:
-        print(f"qa: {_display(exc.message)}", file=sys.stderr)
+        _error(exc.message, exc.exit_code, as_json)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("qa: interrupted", file=sys.stderr)
+        _error("interrupted", 130, as_json)
         return 130
     except BrokenPipeError:
         return 0

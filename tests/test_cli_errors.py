@@ -65,7 +65,8 @@ def test_bad_questions_exit_2_with_one_line(argv, tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith("qa: ")
 
 
-def test_usage_errors_of_the_parser_exit_2(capsys):
+def test_usage_errors_of_the_parser_exit_2(capsys, monkeypatch):
+    monkeypatch.setattr("qa.cli._is_terminal", lambda stream: True)  # `qa ask` alone on a terminal
     for argv in ([], ["ask"], ["nonsense"], ["index", "--max-file-mb", "lots"]):
         with pytest.raises(SystemExit) as caught:
             main(argv)
@@ -88,11 +89,17 @@ def test_questions_from_stdin_skip_bad_lines(indexed, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
     assert main(["ask", "-", "--index", "idx", "--json"]) == 0
     captured = capsys.readouterr()
-    assert [json.loads(line)["question"] for line in captured.out.splitlines()] == [
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert [line.get("question") for line in lines] == [
         "When was the lighthouse keeper born?",
+        None,
         "When did the bridge open?",
     ]
-    assert "the question is empty" in captured.err
+    assert lines[1]["code"] == 2 and "the question is empty" in lines[1]["error"]  # under --json, errors are JSON
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\x01\x02\n"))
+    assert main(["ask", "-", "--index", "idx"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and "the question is empty" in captured.err  # without --json, on stderr
 
 
 def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys):

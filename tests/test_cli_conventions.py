@@ -1,0 +1,332 @@
+"""The conventions people expect of a CLI: --version, completion, stdin, batch output, terminals, JSON errors, plurals."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import json
+import os
+import pty
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qa.cli
+from qa.cli import _count, build_parser, main
+from qa.errors import ModelUnavailable
+
+ROOT = Path(__file__).resolve().parent.parent
+QA = Path(sys.executable).parent / "qa"
+FAKE_QA = ROOT / "tests" / "fake_qa.py"
+SUBCOMMANDS = ["index", "ask", "chat", "eval", "completion"]
+KEEPER = "When was the lighthouse keeper born?"
+BRIDGE = "When did the bridge open?"
+
+
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=120, **kwargs)
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """Set whether stdin and stdout look like a terminal."""
+
+    def set_terminal(value: bool) -> None:
+        monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: value)
+
+    return set_terminal
+
+
+@pytest.fixture
+def indexed(tmp_path, fake_models, monkeypatch, capsys):
+    """Two facts in one file, indexed with the fake models into idx/; the test runs in tmp_path."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "facts.txt").write_text(
+        "The lighthouse keeper was born in 1901.\n\nThe bridge opened in 1932.\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    return capsys.readouterr().out
+
+
+# -- --version ---------------------------------------------------------------------------------------
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["--version"])
+    assert caught.value.code == 0
+    assert capsys.readouterr().out == f"qa {importlib.metadata.version('qa')}\n"
+    result = _run([str(QA), "--version"])
+    assert result.returncode == 0 and result.stdout == f"qa {importlib.metadata.version('qa')}\n"
+
+
+# -- shell completion ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_completion_scripts_name_every_subcommand_and_option(shell, capsys):
+    assert main(["completion", shell]) == 0
+    script = capsys.readouterr().out
+    parser = build_parser()
+    subcommands = qa.cli._subcommands(parser)
+    assert set(SUBCOMMANDS) <= set(subcommands)
+    for name, (sub, _help) in subcommands.items():
+        assert name in script
+        for action in sub._actions:
+            for option in action.option_strings:
+                spelled = option if shell != "fish" else option.lstrip("-")
+                assert spelled in script, (name, option)
+    assert "--version" in script or "-l version" in script
+
+
+def test_bash_completion_is_valid_and_completes(tmp_path):
+    script = tmp_path / "qa.bash"
+    script.write_text(_run([str(QA), "completion", "bash"]).stdout)
+    assert _run(["bash", "-n", str(script)]).returncode == 0
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "questions.jsonl").write_text("")
+    probe = (
+        f"source {script}\n"
+        'for line in "qa " "qa as" "qa ask --j" "qa completion " "qa index --index fol" "qa eval quest" "qa --v"; do\n'
+        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
+        '    echo "$line=${COMPREPLY[*]}"\n'
+        "done\n"
+        "complete -p qa\n"
+    )
+    result = _run(["bash", "-c", probe], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    replies = dict(line.split("=", 1) for line in result.stdout.splitlines()[:-1])
+    assert set(SUBCOMMANDS) <= set(replies["qa "].split())
+    assert replies["qa as"] == "ask"
+    assert replies["qa ask --j"] == "--json"
+    assert replies["qa completion "] == "bash fish zsh"
+    assert replies["qa index --index fol"] == "folder"
+    assert replies["qa eval quest"] == "questions.jsonl"
+    assert replies["qa --v"] == "--version"
+    assert "-F _qa qa" in result.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion_is_valid_and_registers(tmp_path):
+    script = tmp_path / "_qa"
+    script.write_text(_run([str(QA), "completion", "zsh"]).stdout)
+    assert _run(["zsh", "-n", str(script)]).returncode == 0
+    result = _run(["zsh", "-fc", f'autoload -U compinit; compinit -u -D; source {script}; echo "$_comps[qa]"'])
+    assert result.stdout.strip() == "_qa", result.stderr
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completion_is_valid_and_completes(tmp_path):
+    script = tmp_path / "qa.fish"
+    script.write_text(_run([str(QA), "completion", "fish"]).stdout)
+    assert _run(["fish", "--no-execute", str(script)]).returncode == 0
+    probe = f'source {script}; complete -C "qa as"; complete -C "qa ask --js"; complete -C "qa completion "'
+    result = _run(["fish", "--no-config", "-c", probe])
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["ask", "--json", "bash", "fish", "zsh"]
+
+
+def test_completion_needs_a_known_shell(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["completion", "powershell"])
+    assert caught.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+# -- qa ask and standard input ------------------------------------------------------------------------
+
+
+def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsys, monkeypatch, terminal):
+    terminal(False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n{BRIDGE}\n"))
+    assert main(["ask", "--index", "idx", "--json"]) == 0
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [a["question"] for a in answers] == [KEEPER, BRIDGE]
+    assert [a["short_answer"] for a in answers] == ["1901", "1932"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n"))  # `-` still reads stdin
+    assert main(["ask", "-", "--index", "idx", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["short_answer"] == "1901"
+
+
+def test_ask_without_a_question_on_a_terminal_is_a_usage_error(capsys, terminal, monkeypatch):
+    terminal(True)
+    monkeypatch.setattr(qa.cli, "_engine", lambda args: pytest.fail("nothing may load"))
+    with pytest.raises(SystemExit) as caught:
+        main(["ask"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: qa ask" in err and "required: question" in err
+
+
+def test_real_ask_reads_a_pipe(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "facts.txt").write_text(
+        "The lighthouse keeper was born in 1901.\n\nThe bridge opened in 1932.\n"
+    )
+    assert _run([sys.executable, str(FAKE_QA), "index", "docs", "--index", "idx"], cwd=tmp_path).returncode == 0
+    result = _run([sys.executable, str(FAKE_QA), "ask", "--index", "idx"], cwd=tmp_path, input=f"{KEEPER}\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("1901 — «The lighthouse keeper was born in 1901.» [1]\n")
+    # undecodable bytes on stdin: a notice, never a traceback
+    result = subprocess.run(
+        [sys.executable, str(FAKE_QA), "ask", "--index", "idx", "--json"],
+        cwd=tmp_path,
+        input=b"\xff\xfe\nWhen was the \xff lighthouse keeper born?\n",
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 0 and b"Traceback" not in result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert json.loads(lines[0])["code"] == 2 and json.loads(lines[1])["short_answer"] == "1901"
+
+
+def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, monkeypatch, terminal):
+    singles = []
+    for question in (KEEPER, BRIDGE, "Who painted the moon?"):
+        assert main(["ask", question, "--index", "idx"]) == 0
+        singles.append(capsys.readouterr().out)
+    assert singles[2] == "The documents don't say: no passage answers this question.\n"
+    terminal(False)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n\x01\n{BRIDGE}\nWho painted the moon?\n"))
+    assert main(["ask", "--index", "idx"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "\n".join(singles)
+    assert captured.out.count("\n\n") == 2 + 2  # two separators, and the blank line before each answer's citations
+    assert captured.err.count("the question is empty") == 1
+
+
+# -- qa chat ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stdin_tty, stdout_tty", [(False, True), (True, False), (False, False)])
+def test_chat_without_a_terminal_exits_2_before_loading(capsys, monkeypatch, stdin_tty, stdout_tty):
+    monkeypatch.setattr(qa.cli, "_is_terminal", lambda s: stdin_tty if s is sys.stdin else stdout_tty)
+    monkeypatch.setattr(qa.cli, "_engine", lambda args: pytest.fail("nothing may load"))
+    assert main(["chat"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == "qa: chat needs a terminal; use qa ask\n" and captured.out == ""
+
+
+def test_real_chat_in_a_pipe_exits_2_with_one_line():
+    result = _run([str(QA), "chat"], input="When was DeepSeek launched?\n")
+    assert result.returncode == 2
+    assert result.stderr == "qa: chat needs a terminal; use qa ask\n" and result.stdout == ""
+
+
+def test_real_chat_with_a_missing_index_exits_4_without_opening(tmp_path):
+    """On a real terminal (a pty), `qa chat --index MISSING` says so in one line and never opens."""
+    primary, secondary = pty.openpty()
+    try:
+        result = subprocess.run(
+            [str(QA), "chat", "--index", str(tmp_path / "none")],
+            stdin=secondary,
+            stdout=secondary,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert result.returncode == 4
+    assert result.stderr.count("\n") == 1 and "no index in" in result.stderr and "qa index FOLDER" in result.stderr
+
+
+def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, capsys, monkeypatch, terminal):
+    terminal(True)
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "CURRENT").write_text("gen-that-is-not-there\n")
+    monkeypatch.setattr("qa.tui.app.run", lambda engine, llm=None: pytest.fail("the chat must not open"))
+    assert main(["chat", "--index", str(tmp_path / "idx")]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qa: ")
+
+
+def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, terminal):
+    """A failure met while the chat loads (a model, the default index) is shown there, then is the exit status."""
+    terminal(True)
+
+    class Engine:
+        is_default_index = True
+        root = Path(".")
+
+        def prepare(self, notice=None, progress=None):
+            raise ModelUnavailable("the model cannot be loaded offline: pip install it")
+
+    def chat(engine, llm=None):  # the app: shows the failure, and the person quits
+        with pytest.raises(ModelUnavailable):
+            engine.prepare()
+        assert engine.root == Path(".")
+        return 0
+
+    monkeypatch.setattr(qa.cli, "_engine", lambda args: Engine())
+    monkeypatch.setattr("qa.tui.app.run", chat)
+    assert main(["chat"]) == 3
+    assert capsys.readouterr().err == "qa: the model cannot be loaded offline: pip install it\n"
+
+
+# -- errors under --json --------------------------------------------------------------------------------
+
+
+def test_errors_are_json_on_stdout_under_json(tmp_path, capsys):
+    assert main(["ask", "anything?", "--index", str(tmp_path / "none"), "--json"]) == 4
+    captured = capsys.readouterr()
+    error = json.loads(captured.out)
+    assert set(error) == {"error", "code"} and error["code"] == 4 and "no index in" in error["error"]
+    assert captured.out.count("\n") == 1 and captured.err == ""
+    assert main(["ask", "   ", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out)["code"] == 2
+    assert main(["eval", str(tmp_path / "missing.jsonl"), "--json"]) == 2
+    assert "cannot read" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_parser_errors_are_json_under_json(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["ask", "q", "--json", "--top-k", "lots"])
+    assert caught.value.code == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"error": "argument --top-k: invalid int value: 'lots'", "code": 2}
+    assert captured.err == ""
+
+
+def test_errors_without_json_are_unchanged(tmp_path, capsys):
+    assert main(["ask", "anything?", "--index", str(tmp_path / "none")]) == 4
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("qa: no index in") and captured.err.count("\n") == 1
+    with pytest.raises(SystemExit):
+        main(["ask", "q", "--top-k", "lots"])
+    captured = capsys.readouterr()
+    assert captured.out == "" and "usage:" in captured.err
+
+
+def test_real_json_error_from_the_program(tmp_path):
+    result = _run([str(QA), "ask", "--json", "anything?", "--index", str(tmp_path / "none")])
+    assert result.returncode == 4 and result.stderr == ""
+    assert json.loads(result.stdout)["code"] == 4
+
+
+# -- singular and plural ------------------------------------------------------------------------------------
+
+
+def test_counts_are_singular_or_plural():
+    assert [_count(n, "passage") for n in (0, 1, 2)] == ["0 passages", "1 passage", "2 passages"]
+    assert _count(1, "file") == "1 file"
+
+
+def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "one").mkdir()
+    (tmp_path / "one" / "only.txt").write_text("The lighthouse keeper was born in 1901.\n")
+    assert main(["index", "one", "--index", "idx1"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed  one/only.txt: 1 passage\n" in out
+    assert "\n1 file, 1 passage (1 embedded), 0 skipped, in " in out
+    (tmp_path / "one" / "more.txt").write_text("The bridge opened in 1932. It is red.\n")
+    assert main(["index", "one", "--index", "idx1"]) == 0
+    out = capsys.readouterr().out
+    assert "indexed  one/more.txt: 2 passages\n" in out and "\n2 files, 3 passages (" in out
