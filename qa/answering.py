@@ -24,6 +24,7 @@ from qa.lang.grammar import clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
 from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, asks_plural, classify, spans_for
 from qa.lang.questions import TYPED as SHORT_TYPES
+from qa.lang.sentences import is_question
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.retrieval import Candidate, Retrieval
 
@@ -133,6 +134,8 @@ class Answerer:
             "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
             "focus_missing": float(focus is not None and focus.word not in best.context_words),
             "top_crosslingual": f[RANK_FEATURES.index("crosslingual")],
+            "top_row": f[RANK_FEATURES.index("row")],
+            "top_code": f[RANK_FEATURES.index("code")],
         }
         return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
 
@@ -252,6 +255,7 @@ class Answerer:
                 "row": float(c.passage.kind == "row"),
                 "code": float(c.passage.kind == "code"),
                 "crosslingual": float(self._language(c.passage) != retrieval.language),
+                "question": float(is_question(c.passage.clean or c.passage.text)),
             }
             if kind in TYPED and not spans and _is_heading(c.passage):
                 # A heading stands for its section: it holds what was asked when its section does.

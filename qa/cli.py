@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from qa.errors import QAError, UsageError
-from qa.text import UNSAFE_CHARACTERS
+from qa.text import UNSAFE_CHARACTERS, count
 
 # Set before anything imports huggingface_hub: the model never comes from the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,11 +49,6 @@ def _error(message: str, code: int, as_json: bool = False) -> None:
         print(_json_line({"error": message, "code": code}), flush=True)
     else:
         _notice(message)
-
-
-def _count(n: int, noun: str) -> str:
-    """``1 passage``, ``2 passages``, ``0 files``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _is_terminal(stream) -> bool:
@@ -142,7 +137,7 @@ def cmd_index(args) -> int:
         raise
     _print_report(report)
     print(
-        f"{_count(len(report.indexed), 'file')}, {_count(report.passage_count, 'passage')}"
+        f"{count(len(report.indexed), 'file')}, {count(report.passage_count, 'passage')}"
         f" ({report.embedded_count} embedded), {len(report.skipped)} skipped,"
         f" in {time.monotonic() - started:.1f} s -> {index_dir}"
     )
@@ -151,9 +146,9 @@ def cmd_index(args) -> int:
 
 def _print_report(report) -> None:
     """One line per file: indexed (with its passage count) or skipped (with the reason)."""
-    for source, count in report.indexed:
+    for source, passages in report.indexed:
         note = " (unchanged, vectors reused)" if source in report.reused else ""
-        print(f"indexed  {_display(source)}: {_count(count, 'passage')}{note}")
+        print(f"indexed  {_display(source)}: {count(passages, 'passage')}{note}")
     for skipped in report.skipped:
         print(f"skipped  {_display(skipped.path)}: {_display(skipped.reason)}")
     sys.stdout.flush()

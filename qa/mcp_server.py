@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from qa.errors import QAError, UsageError
+from qa.text import count
 
 MAX_SEARCH_RESULTS = 50
 
@@ -218,6 +219,8 @@ def serve(engine, llm=None, notice: Notice | None = None, progress=None) -> int:
         server = build_server(QATools(engine, llm=llm, notice=notice))
     if notice:
         manifest = engine.index.manifest
-        notice(f"MCP server ready on stdio: {len(manifest.files)} files, {manifest.passage_count} passages")
+        notice(
+            f"MCP server ready on stdio: {count(len(manifest.files), 'file')}, {count(manifest.passage_count, 'passage')}"
+        )
     server.run("stdio")
     return 0

@@ -41,6 +41,7 @@ RANK_FEATURES = (
     "row",  # a table row
     "code",  # a code block with its introduction
     "crosslingual",  # the passage is not in the question's language (similarities run lower across languages)
+    "question",  # the passage is itself a question (a FAQ's or an article's own)
 )
 # What the abstainer sees of a question and its best passage.
 ABSTAIN_FEATURES = (
@@ -56,6 +57,8 @@ ABSTAIN_FEATURES = (
     "unknown_name",  # the question names something no document mentions
     "focus_missing",  # what the question counts or asks the role of is not in the passage nor its paragraph
     "top_crosslingual",  # the best passage is not in the question's language
+    "top_row",  # the best passage is a table row (terse: its similarities run lower)
+    "top_code",  # ... a code block with its introduction
 )
 
 DATA_FILE = "ranker.json"

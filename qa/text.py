@@ -57,3 +57,8 @@ def detect_language(text: str) -> str:
 def stem(word: str, language: str) -> str:
     """The folded stem of a word: French for "fr", English otherwise (see qa.lang.stem)."""
     return _lang.stem(word, "fr" if language == "fr" else "en")
+
+
+def count(n: int, noun: str) -> str:
+    """``1 passage``, ``2 passages``, ``0 files`` (the nouns the interfaces count are regular)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

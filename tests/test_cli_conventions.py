@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import qa.cli
-from qa.cli import _count, build_parser, main
+from qa.cli import build_parser, main
 from qa.errors import ModelUnavailable
+from qa.text import count
 
 ROOT = Path(__file__).resolve().parent.parent
 QA = Path(sys.executable).parent / "qa"
@@ -314,8 +315,8 @@ def test_real_json_error_from_the_program(tmp_path):
 
 
 def test_counts_are_singular_or_plural():
-    assert [_count(n, "passage") for n in (0, 1, 2)] == ["0 passages", "1 passage", "2 passages"]
-    assert _count(1, "file") == "1 file"
+    assert [count(n, "passage") for n in (0, 1, 2)] == ["0 passages", "1 passage", "2 passages"]
+    assert count(1, "file") == "1 file"
 
 
 def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, capsys, monkeypatch):

@@ -36,7 +36,7 @@ def test_qa_index_reports_every_file_and_exits_0(fake_models, bad_folder, tmp_pa
     for name, (kind, expected) in badfiles.EXPECTED.items():
         assert name in report, f"{name} missing from the report:\n{out}"
         if kind == "indexed":
-            assert report[name].startswith("indexed: ") and "passages" in report[name]
+            assert report[name].startswith("indexed: ") and "passage" in report[name]
         else:
             assert report[name].startswith("skipped: ") and expected in report[name], report[name]
     for unseen in badfiles.UNSEEN:

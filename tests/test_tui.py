@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from rich.console import Console
@@ -521,7 +522,8 @@ def test_chat_command_passes_the_llm_settings(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None: seen.setdefault("llm", llm) and 0)
-    monkeypatch.setattr(cli, "_engine", lambda args: object())
+    monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)  # pytest's streams are not terminals
     monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
     monkeypatch.delenv("QA_LLM_URL", raising=False)
     cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"])

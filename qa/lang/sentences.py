@@ -132,3 +132,12 @@ def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+_QUESTION_END = re.compile(r"[?¿]+(?:[\s\u00a0\u202f]*»|[\"'”’)\]])*\s*$")
+
+
+def is_question(sentence: str) -> bool:
+    """The sentence asks rather than states ("Qu'est-ce qui rend DeepSeek si irrésistible ?"):
+    a document's own questions introduce answers, they never are one."""
+    return _QUESTION_END.search(sentence) is not None
