@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from test_tui import SIZE, FakeEngine, answered, fake_llm_server, llm_app, wait_until
+from chat_helpers import SIZE, FakeEngine, answered, llm_app, wait_until
+from servers import fake_llm_server
 
 from qa.tui.app import create_app
 from qa.tui.widgets import QuestionInput, Turn

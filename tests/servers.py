@@ -1,0 +1,137 @@
+"""A fake OpenAI-compatible endpoint on 127.0.0.1 (standard library only), shared by the LLM and chat tests.
+
+It streams, answers in one JSON body, fails, stalls, trickles, redirects or hangs
+up, as each test sets ``mode``. No model, no network.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+SECRET = "sk-test-0123456789-secret"
+PASSAGE = "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
+
+
+class FakeEndpoint:
+    """What the server does next: ``mode`` and ``reply`` are set by each test."""
+
+    def __init__(self):
+        self.mode = "stream"
+        self.reply = "DeepSeek was launched on January 11, 2025 [1]."
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.completion_reply: str | None = None  # what …/completions streams, if not ``reply``
+        self.paths: list[str] = []
+        self.hold: threading.Event | None = None  # when set by a test, the stream waits on it after two pieces
+
+
+def _handler(endpoint: FakeEndpoint):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _json(self, status: int, data: dict) -> None:
+            body = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up first: that is the point of some tests
+
+        def do_GET(self):
+            self.headers_seen()
+            if self.path.endswith("/models"):
+                self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
+            else:
+                self._json(404, {"error": {"message": "not found"}})
+
+        def headers_seen(self):
+            endpoint.headers.append(dict(self.headers))
+
+        def do_POST(self):
+            self.headers_seen()
+            length = int(self.headers.get("Content-Length", 0))
+            request = json.loads(self.rfile.read(length))
+            endpoint.requests.append(request)
+            endpoint.paths.append(self.path)
+            mode = endpoint.mode
+            reply = endpoint.reply
+            if self.path.endswith("/completions") and not self.path.endswith("/chat/completions"):
+                if mode == "chat-only":
+                    self._json(404, {"error": {"message": "not found"}})
+                    return
+                reply = endpoint.completion_reply or reply
+            if mode == "chat-only":
+                mode = "stream"
+            if mode == "error":
+                self._json(500, {"error": {"message": f"model crashed; your key {SECRET} is fine"}})
+            elif mode == "unauthorized":
+                self._json(401, {"error": {"message": f"Incorrect API key provided: {SECRET}"}})
+            elif mode == "garbage":
+                self._json(200, {"unexpected": True})
+            elif mode == "redirect":
+                self.send_response(307)
+                self.send_header("Location", "http://127.0.0.2:9/steal")
+                self.end_headers()
+            elif mode == "slow":
+                time.sleep(3)
+                self._json(200, {"choices": [{"message": {"content": endpoint.reply}}]})
+            elif mode == "json":
+                self._json(200, {"choices": [{"message": {"role": "assistant", "content": endpoint.reply}}]})
+            elif mode in ("stream", "trickle", "stream-error"):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                self.wfile.write(b": keep-alive\n\n")
+                words = reply.split(" ")
+                for i, word in enumerate(words):
+                    piece = word if i == 0 else " " + word
+                    event = {"choices": [{"index": 0, "delta": {"content": piece}}]}
+                    if "prompt" in request:  # a text completion streams "text", not a chat delta
+                        event = {"choices": [{"index": 0, "text": piece}]}
+                    self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                    self.wfile.flush()
+                    if mode == "trickle":
+                        time.sleep(0.4)
+                    if endpoint.hold is not None and i == 1:
+                        endpoint.hold.wait(10)
+                    if mode == "stream-error" and i == 1:
+                        self.wfile.write(b'data: {"error": {"message": "out of memory"}}\n\n')
+                        return
+                self.wfile.write(b"data: [DONE]\n\n")
+            elif mode == "hang-up":
+                self.connection.shutdown(socket.SHUT_RDWR)
+
+    return Handler
+
+
+@contextmanager
+def fake_llm_server():
+    """A FakeEndpoint served on 127.0.0.1 for the duration of the block (also used by the chat tests)."""
+    state = FakeEndpoint()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        if state.hold is not None:
+            state.hold.set()  # let a reply held mid-stream finish, so shutdown does not wait on it
+        server.shutdown()
+        server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
