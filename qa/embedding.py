@@ -25,6 +25,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -119,8 +120,46 @@ def cache_dir() -> Path | None:
     return Path(base) / "qa"
 
 
+# Version of the cache entries' own format (arrays.bin described by arrays.json with content hashes).
+# Part of every entry's name: entries of an older format are never read.
+_CACHE_FORMAT = 2
+
+CacheNotice = Callable[[str], None]
+
+
+def _stderr_notice(message: str) -> None:
+    from qa.text import terminal_safe
+
+    print(f"qa: {terminal_safe(message)}", file=sys.stderr, flush=True)
+
+
+_cache_notice: CacheNotice = _stderr_notice
+# Entries checked in this process (folder -> arrays): each is hashed once, when first used.
+_checked: dict[str, dict[str, np.ndarray]] = {}
+_checked_lock = threading.Lock()
+
+
+def set_cache_notice(notice: CacheNotice | None) -> CacheNotice:
+    """Where the one-line notice about a damaged cache entry goes (default: ``qa: …`` on stderr).
+
+    Returns the previous receiver. The chat sends it to its notifications.
+    """
+    global _cache_notice
+    previous = _cache_notice
+    _cache_notice = notice or _stderr_notice
+    return previous
+
+
+class DamagedEntry(Exception):
+    """A cache entry that fails its content check; the message says how."""
+
+
 def cached_arrays(
-    kind: str, sources: Sequence[Path], layout: int, build: Callable[[], dict[str, np.ndarray]]
+    kind: str,
+    sources: Sequence[Path],
+    layout: int,
+    build: Callable[[], dict[str, np.ndarray]],
+    expected: Sequence[str] = (),
 ) -> dict[str, np.ndarray]:
     """Arrays derived from model files, memory-mapped from the cache when it has them.
 
@@ -129,21 +168,43 @@ def cached_arrays(
     again. Entries are written to a temporary folder and renamed into place: a
     reader never sees half of one. When the cache cannot be written, the
     arrays are used from memory.
+
+    Each entry carries content hashes (one per array, bound to its name, type
+    and shape, and one over the whole description, bound to the entry's
+    name), checked the first time the entry is used in a process. An entry
+    that fails the check (an array changed, entries swapped, a key missing)
+    is prepared again from the model, with one notice. ``expected`` names
+    arrays an entry must hold.
     """
     root = cache_dir()
     if root is None:
         return build()
-    key = hashlib.sha256(repr((layout, [_file_identity(p) for p in sources])).encode()).hexdigest()[:16]
+    key = hashlib.sha256(repr((_CACHE_FORMAT, layout, [_file_identity(p) for p in sources])).encode()).hexdigest()[:16]
     folder = root / f"{kind}-{key}"
-    loaded = _load_cached(folder)
-    if loaded is not None:
-        return loaded
-    arrays = build()
-    with contextlib.suppress(OSError):
-        if folder.exists():  # damaged: complete entries are renamed into place whole
-            shutil.rmtree(folder)
-        _store_cached(folder, arrays)
-    return arrays
+    with _checked_lock:
+        known = _checked.get(str(folder))
+        if known is not None:
+            return known
+        try:
+            loaded = _load_cached(folder)
+            missing = [name for name in expected if loaded is not None and name not in loaded]
+            if missing:
+                raise DamagedEntry(f"{missing[0]} is missing")
+        except DamagedEntry as exc:
+            loaded = None
+            _cache_notice(
+                f"the prepared weights in {folder} failed their content check ({exc}): rebuilt from the model"
+            )
+        if loaded is not None:
+            _checked[str(folder)] = loaded
+            return loaded
+        arrays = build()
+        with contextlib.suppress(OSError):
+            if folder.exists():  # damaged: complete entries are renamed into place whole
+                shutil.rmtree(folder)
+            _store_cached(folder, arrays)
+        _checked[str(folder)] = arrays
+        return arrays
 
 
 def _file_identity(path: Path) -> tuple[str, int, int]:
@@ -154,39 +215,79 @@ def _file_identity(path: Path) -> tuple[str, int, int]:
 _ALIGN = 64  # bytes: every array starts on a cache line
 
 
+def _array_hash(name: str, dtype: str, shape: Sequence[int], data) -> str:
+    """The hash of one array: its bytes, bound to its name, type and shape (so swapped entries do not pass)."""
+    digest = hashlib.sha256(json.dumps([name, dtype, list(shape)]).encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _entry_digest(entry: str, arrays: list) -> str:
+    """The hash of an entry's description: its name and every array's name, type, shape, offset and hash."""
+    return hashlib.sha256(json.dumps([_CACHE_FORMAT, entry, arrays]).encode()).hexdigest()
+
+
 def _load_cached(folder: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of a cache entry: one mapping of arrays.bin, described by arrays.json."""
+    """The arrays of a cache entry: one mapping of arrays.bin, described by arrays.json.
+
+    None when there is no entry; DamagedEntry when there is one that fails its content check.
+    """
+    if not folder.exists():
+        return None
     try:
-        layout = json.loads((folder / "arrays.json").read_text(encoding="utf-8"))
+        description = json.loads((folder / "arrays.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DamagedEntry("arrays.json is missing") from None
+    except (OSError, ValueError) as exc:
+        raise DamagedEntry(f"arrays.json cannot be read: {type(exc).__name__}") from None
+    try:
+        entry, listed, digest = description["entry"], description["arrays"], description["digest"]
+    except (KeyError, TypeError) as exc:
+        raise DamagedEntry(f"arrays.json has no {exc}") from None
+    if entry != folder.name:
+        raise DamagedEntry(f"it is the entry of {str(entry)[:80]!r}")
+    if not isinstance(listed, list) or digest != _entry_digest(entry, listed):
+        raise DamagedEntry("arrays.json does not match its hash")
+    try:
         with open(folder / "arrays.bin", "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
-        arrays = {}
-        for name, dtype, shape, offset in layout:
-            count = math.prod(shape)
-            if offset + count * np.dtype(dtype).itemsize > size:
-                return None
-            arrays[name] = np.frombuffer(mapping, dtype=dtype, count=count, offset=offset).reshape(shape)
-        return arrays
-    except (OSError, ValueError, TypeError):
-        return None
+    except OSError as exc:
+        raise DamagedEntry(f"arrays.bin cannot be read: {exc.strerror or type(exc).__name__}") from None
+    arrays = {}
+    view = memoryview(mapping)
+    for item in listed:
+        try:
+            name, dtype, shape, offset, expected = item
+            length = math.prod(shape) * np.dtype(dtype).itemsize
+        except (ValueError, TypeError) as exc:
+            raise DamagedEntry(f"an array is described wrongly: {type(exc).__name__}") from None
+        if offset < 0 or offset + length > size:
+            raise DamagedEntry(f"arrays.bin is too short for {name}")
+        if _array_hash(name, dtype, shape, view[offset : offset + length]) != expected:
+            raise DamagedEntry(f"{name} does not match its hash")
+        arrays[name] = np.frombuffer(mapping, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
+    return arrays
 
 
 def _store_cached(folder: Path, arrays: dict[str, np.ndarray]) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
     try:
-        layout = []
+        listed = []
         with open(tmp / "arrays.bin", "wb") as out:
             for name, array in arrays.items():
                 array = np.asarray(array, order="C")
                 if array.dtype.hasobject:
                     raise TypeError(f"{name}: only plain numeric arrays are cached")
                 out.write(b"\0" * (-out.tell() % _ALIGN))
-                layout.append([name, array.dtype.str, list(array.shape), out.tell()])
-                out.write(array.tobytes())
+                data = array.tobytes()
+                dtype, shape = array.dtype.str, list(array.shape)
+                listed.append([name, dtype, shape, out.tell(), _array_hash(name, dtype, shape, data)])
+                out.write(data)
+        description = {"entry": folder.name, "arrays": listed, "digest": _entry_digest(folder.name, listed)}
         # Written last: a folder with arrays.json is complete.
-        (tmp / "arrays.json").write_text(json.dumps(layout), encoding="utf-8")
+        (tmp / "arrays.json").write_text(json.dumps(description), encoding="utf-8")
         try:
             os.rename(tmp, folder)
         except OSError:
@@ -298,17 +399,27 @@ class NumpyBertEncoder:
             raise ModelUnavailable(f"{self.name} is not a mean-pooled BERT model")
         from tokenizers import Tokenizer
 
-        config = json.loads((path / "config.json").read_text())
-        self._heads = int(config["num_attention_heads"])
-        self._layers = int(config["num_hidden_layers"])
-        self._eps = float(config.get("layer_norm_eps", 1e-12))
-        self._weights = cached_arrays(
-            "bert", [path / "model.safetensors"], _BERT_LAYOUT, lambda: _prepare_bert(path / "model.safetensors")
-        )
+        try:
+            config = json.loads((path / "config.json").read_text())
+            self._heads = int(config["num_attention_heads"])
+            self._layers = int(config["num_hidden_layers"])
+            self._eps = float(config.get("layer_norm_eps", 1e-12))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ModelUnavailable(_damaged(self.name, path / "config.json", exc)) from None
+        weights = path / "model.safetensors"
+        try:
+            self._weights = cached_arrays(
+                "bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS
+            )
+        except Exception as exc:  # noqa: BLE001 - safetensors and numpy fail in many ways on a damaged file
+            raise ModelUnavailable(_damaged(self.name, weights, exc)) from None
         if self._weights["qkv_w"].shape[0] != self._layers:
             raise ModelUnavailable(f"{self.name}: the weights do not match config.json")
         max_length = _max_seq_length(path)
-        self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        try:
+            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        except Exception as exc:  # noqa: BLE001 - the tokenizers library raises plain Exception
+            raise ModelUnavailable(_damaged(self.name, path / "tokenizer.json", exc)) from None
         self._tokenizer.enable_truncation(max_length=max_length)
         self._tokenizer.no_padding()
         self._normalize = _has_normalize(path)
@@ -380,16 +491,44 @@ class NumpyBertEncoder:
         return _layer_norm(x + inner @ w["output_w"][i] + w["output_b"][i], w["ln2_g"][i], w["ln2_b"][i], self._eps)
 
 
+def _damaged(name: str, path: Path, exc: BaseException) -> str:
+    """One line for a model file that cannot be used."""
+    if isinstance(exc, KeyError):
+        detail = f"no {exc} key"
+    else:
+        detail = " ".join(str(getattr(exc, "strerror", None) or exc).split())[:160] or type(exc).__name__
+    return f"the model {name} is damaged: {path.name} cannot be used ({detail}); reinstall it or choose another --model"
+
+
 def prepare_question_encoder(path: Path) -> None:
     """Put the question encoder's weights in the cache now (while indexing), not on the first question."""
     with contextlib.suppress(Exception):  # only an optimisation: the first question prepares them otherwise
         if NumpyBertEncoder.supports(path):
             weights = path / "model.safetensors"
-            cached_arrays("bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights))
+            cached_arrays("bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS)
 
 
-# Version of the arrangement _prepare_bert writes into the cache.
+# Version of the arrangement _prepare_bert writes into the cache, and the arrays it holds.
 _BERT_LAYOUT = 2
+_BERT_ARRAYS = (
+    "word",
+    "position",
+    "token_type",
+    "embedding_ln_g",
+    "embedding_ln_b",
+    "qkv_w",
+    "qkv_b",
+    "attention_w",
+    "attention_b",
+    "ln1_g",
+    "ln1_b",
+    "inner_w",
+    "inner_b",
+    "output_w",
+    "output_b",
+    "ln2_g",
+    "ln2_b",
+)
 
 
 def _prepare_bert(safetensors_path: Path) -> dict[str, np.ndarray]:

@@ -62,3 +62,25 @@ def stem(word: str, language: str) -> str:
 def count(n: int, noun: str) -> str:
     """``1 passage``, ``2 passages``, ``0 files`` (the nouns the interfaces count are regular)."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+_LINE_BREAK = re.compile(r"[ \t]*(?:\r\n|\r|\n)[ \t]*")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` (a path, a passage, a message) safe to print on a terminal, on one line.
+
+    The one sanitiser of plain-text output: a line break (with the spaces around
+    it) becomes one space, and every other unsafe character (UNSAFE_CHARACTERS)
+    is shown as an escape (``\\x1b``, ``\\u202e``; an undecodable byte of a file
+    name as ``\\xNN``), never acted on. The chat, which draws its own screen,
+    shows them as control pictures instead (qa.tui.literal).
+    """
+    return UNSAFE_CHARACTERS.sub(lambda m: _escaped(m.group()), _LINE_BREAK.sub(" ", str(text)))
