@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.metadata
 import json
+import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
 from qa.errors import QAError, UsageError
-from qa.text import UNSAFE_CHARACTERS, count
+from qa.text import UNSAFE_CHARACTERS, count, terminal_safe
 
 # Set before anything imports huggingface_hub: the model never comes from the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-
-def _escape(char: str) -> str:
-    code = ord(char)
-    if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name
-        return f"\\x{code - 0xDC00:02x}"
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def _display(text: str) -> str:
@@ -30,8 +24,8 @@ def _display(text: str) -> str:
 
     Markup such as ``[bold]`` needs nothing: the CLI prints plain text.
     """
-    # A passage hard-wrapped over several lines reads as one line here.
-    return UNSAFE_CHARACTERS.sub(lambda m: _escape(m.group()), re.sub(r"[ \t]*(?:\r\n|\r|\n)[ \t]*", " ", text))
+    # A passage hard-wrapped over several lines reads as one line here (qa.text.terminal_safe).
+    return terminal_safe(text)
 
 
 def _json_line(data: dict) -> str:
@@ -49,6 +43,45 @@ def _error(message: str, code: int, as_json: bool = False) -> None:
         print(_json_line({"error": message, "code": code}), flush=True)
     else:
         _notice(message)
+
+
+class _OutputFailed(QAError):
+    """Standard output cannot be written (a full disk, a device error): said on stderr, never as a traceback."""
+
+
+class _GuardedOutput:
+    """Standard output, whose write failures become _OutputFailed (a closed pipe stays BrokenPipeError)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _guard(self, method, *args):
+        try:
+            return method(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            reason = exc.strerror or errno.errorcode.get(exc.errno or 0, type(exc).__name__)
+            raise _OutputFailed(f"cannot write the output: {reason}") from None
+
+    def write(self, text):
+        return self._guard(self._stream.write, text)
+
+    def flush(self):
+        return self._guard(self._stream.flush)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+def _drop_pending_output() -> None:
+    """Point the real stdout at /dev/null, so that Python's own flush at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _is_terminal(stream) -> bool:
@@ -114,9 +147,9 @@ def cmd_index(args) -> int:
         root = Path(manifest.root)
     else:
         root = PROJECT_ROOT if is_default else Path.cwd()
-    if args.max_file_mb is not None and not args.max_file_mb > 0:
+    if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
         raise UsageError("--max-file-mb must be a positive number of megabytes")
-    if not args.wait >= 0:
+    if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
     embedder = SentenceTransformerEmbedder(model)
@@ -139,7 +172,7 @@ def cmd_index(args) -> int:
     print(
         f"{count(len(report.indexed), 'file')}, {count(report.passage_count, 'passage')}"
         f" ({report.embedded_count} embedded), {len(report.skipped)} skipped,"
-        f" in {time.monotonic() - started:.1f} s -> {index_dir}"
+        f" in {time.monotonic() - started:.1f} s -> {_display(str(index_dir))}"
     )
     return 0
 
@@ -208,6 +241,8 @@ def _llm_settings(args):
     """LLM settings from --llm-url/--llm-model, else QA_LLM_URL/QA_LLM_MODEL (and QA_LLM_API_KEY); None if unset."""
     from qa.llm import LLMSettings
 
+    if not (args.llm_timeout > 0 and math.isfinite(args.llm_timeout)):
+        raise UsageError("--llm-timeout must be a positive number of seconds")
     return LLMSettings.from_env(url=args.llm_url, model=args.llm_model, timeout=args.llm_timeout)
 
 
@@ -644,8 +679,21 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):
         subcommands["ask"][0].error("the following arguments are required: question (or pipe questions in)")
+    # The chat draws on the terminal and the MCP server speaks its protocol on stdout: both keep it as it is.
+    guarded = args.command not in ("chat", "mcp")
+    real_stdout = sys.stdout
+    if guarded:
+        sys.stdout = _GuardedOutput(real_stdout)
     try:
-        return args.func(args)
+        status = args.func(args)
+        if guarded:
+            sys.stdout.flush()
+        return status
+    except _OutputFailed as exc:
+        if real_stdout is sys.__stdout__:  # not when a test captures it
+            _drop_pending_output()
+        _notice(exc.message)
+        return exc.exit_code
     except QAError as exc:
         _error(exc.message, exc.exit_code, as_json)
         return exc.exit_code
@@ -654,6 +702,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        sys.stdout = real_stdout
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 
 from qa.errors import UsageError
+from qa.text import terminal_safe
 
 # The longest answer ../shared/eval/score.py accepts (its own MAX_ANSWER_CHARS).
 # Defined here, a module that imports nothing heavy, so that qa.answering (which
@@ -28,22 +29,44 @@ def contains(haystack: str, needles) -> bool:
 
 
 def load_questions(path: Path) -> list[dict]:
+    """The questions of a JSONL file, each checked: one clear UsageError for the first bad line."""
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        data = Path(path).read_bytes()
     except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from exc
+        raise UsageError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
     questions = []
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(data.splitlines(), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"{path}:{number}: not UTF-8 text (byte {exc.start + 1} of the line)") from None
         if not line.strip():
             continue
         try:
             item = json.loads(line)
         except ValueError as exc:
-            raise UsageError(f"{path}:{number}: not a JSON object ({exc})") from exc
+            raise UsageError(f"{path}:{number}: not a JSON object ({exc})") from None
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):
             raise UsageError(f'{path}:{number}: each line needs a "question" string')
+        problem = _field_problem(item)
+        if problem:
+            raise UsageError(f"{path}:{number}: {problem}")
         questions.append(item)
     return questions
+
+
+def _field_problem(item: dict) -> str:
+    """What is wrong with a question's optional fields, or ""."""
+    answers = item.get("answers", [])
+    if not isinstance(answers, list) or not all(isinstance(a, str) for a in answers):
+        return '"answers" must be a list of strings'
+    if not isinstance(item.get("answerable", True), bool):
+        return '"answerable" must be true or false'
+    if not isinstance(item.get("id", ""), (str, int)) or isinstance(item.get("id"), bool):
+        return '"id" must be a string or a number'
+    if not isinstance(item.get("lang"), (str, type(None))):
+        return '"lang" must be a string'
+    return ""
 
 
 def judge(question: dict, result: dict) -> tuple[bool, str]:
@@ -79,7 +102,8 @@ def summarize(rows: list[dict]) -> dict[str, tuple[int, int]]:
 
 
 def report(rows: list[dict], summary: dict[str, tuple[int, int]]) -> str:
-    lines = [f"MISS {r['id']}: {r['why']}" for r in rows if not r["ok"]]
+    # Ids come from the questions file and reasons quote answers: both shown, never acted on by the terminal.
+    lines = [f"MISS {terminal_safe(str(r['id']))}: {terminal_safe(r['why'])}" for r in rows if not r["ok"]]
     lines += [f"{key:14s} {ok}/{n}" for key, (ok, n) in summary.items()]
     ok, n = summary["all"]
     lines.append(f"score {ok}/{n} = {ok / max(n, 1):.2f}")
