@@ -55,6 +55,26 @@ class Citation:
         return asdict(self)
 
 
+# A citation of a PDF, HTML or DOCX passage adds its locator to the fields above; the JSON
+# has the field only then. A PDF citation's lines and offsets count from its page.
+@dataclass
+class PageCitation(Citation):
+    page: int = 0
+
+
+@dataclass
+class AnchorCitation(Citation):
+    anchor: str = ""
+
+
+@dataclass
+class ParagraphCitation(Citation):
+    paragraph: int = 0
+
+
+_LOCATED = {"page": PageCitation, "anchor": AnchorCitation, "paragraph": ParagraphCitation}
+
+
 @dataclass
 class Answer:
     question: str
@@ -85,18 +105,9 @@ class _Scored:
 
 
 def _citation(n: int, passage: Passage, score: float) -> Citation:
-    return Citation(
-        n=n,
-        source=passage.source,
-        start_line=passage.start_line,
-        end_line=passage.end_line,
-        text=passage.text,
-        score=round(float(score), 4),
-        start_char=passage.start_char,
-        end_char=passage.end_char,
-        context_start_line=passage.context_start_line,
-        context_end_line=passage.context_end_line,
-    )
+    locator = passage.locator()  # {"page": 12}, {"anchor": "id"}, {"paragraph": 7} or {}
+    kind = _LOCATED[next(iter(locator))] if locator else Citation
+    return kind(n=n, score=round(float(score), 4), **passage.cited(), **locator)
 
 
 class Answerer:

@@ -1,10 +1,15 @@
-"""Documents: find text files, read them safely, split them into cited passages.
+"""Documents: find files, read them safely, split them into cited passages.
 
 A passage is one sentence (or a short heading/list item) with the exact span it
 occupies in its file: 1-based inclusive lines and character offsets into the
 decoded text. Every passage's ``text`` equals ``file_text[start_char:end_char]``,
 so any citation can be checked against the file. The surrounding paragraph is
 kept as context, because a sentence alone sometimes lacks its subject.
+
+PDF, HTML and DOCX files are read through ``qa.formats``: their passages
+stand in the extracted text, and carry a locator (the PDF page, the HTML
+heading's anchor, the DOCX paragraph). A PDF passage's lines count from the
+first line of its page: ``Passage.cited()`` gives a citation's fields.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa import reader
+from qa import formats, reader
 from qa.lang.sentences import sentence_spans, trim_span
 
 if TYPE_CHECKING:
@@ -27,9 +32,10 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-5"
+SPLITTER_VERSION = "structure-6"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
+SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
 _MAX_PASSAGE_CHARS = 600
@@ -53,9 +59,40 @@ class Passage:
     section: str = ""  # title of the section the passage stands in
     clean: str = ""  # the text as a reader sees it: markup removed, whitespace normalised
     context: str = ""  # what gives it meaning: its section, a table's caption and columns, a code block's introduction
+    # Locators: the PDF page (1-based), the nearest HTML heading's anchor, the DOCX paragraph (0/"": none).
+    page: int = 0
+    anchor: str = ""
+    paragraph: int = 0
+    # Lines and characters of the extracted text before the passage's page (PDF): its lines
+    # and offsets above are those of the whole extracted text, a citation's count from its page.
+    line_base: int = 0
+    char_base: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def locator(self) -> dict:
+        """The locator a citation shows: {"page": n}, {"anchor": id} or {"paragraph": n}, or {}."""
+        if self.page:
+            return {"page": self.page}
+        if self.anchor:
+            return {"anchor": self.anchor}
+        if self.paragraph:
+            return {"paragraph": self.paragraph}
+        return {}
+
+    def cited(self) -> dict:
+        """A citation's span: lines and offsets counted from the start of the passage's page (PDF) or file."""
+        return {
+            "source": self.source,
+            "start_line": self.start_line - self.line_base,
+            "end_line": self.end_line - self.line_base,
+            "text": self.text,
+            "start_char": self.start_char - self.char_base,
+            "end_char": self.end_char - self.char_base,
+            "context_start_line": self.context_start_line - self.line_base,
+            "context_end_line": self.context_end_line - self.line_base,
+        }
 
 
 @dataclass(frozen=True)
@@ -69,8 +106,10 @@ def content_hash(data: bytes) -> str:
 
 
 def discover(folder: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[list[Path], list[SkippedFile]]:
-    """Every .txt/.md file under ``folder``, sorted; hidden entries and links skipped.
+    """Every readable file under ``folder`` (or ``folder`` itself when it is a file), sorted.
 
+    Text (.txt, .md, .rst), PDF, HTML and DOCX files are found; a file of
+    another type is listed as skipped. Hidden entries are left out silently.
     Symlinks (to files or folders) are never followed: a link could lead
     outside the folder or loop. Only regular files are read (a FIFO named
     ``x.txt`` would block forever), and names that are not valid UTF-8 are
@@ -79,6 +118,9 @@ def discover(folder: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[lis
     folder = Path(folder)
     found: list[Path] = []
     skipped: list[SkippedFile] = []
+    if not folder.is_dir() or folder.is_symlink():
+        _check(folder, max_bytes, found, skipped)
+        return found, skipped
     for root, dirs, files in os.walk(folder, followlinks=False):
         kept = []
         for d in sorted(dirs):
@@ -90,28 +132,39 @@ def discover(folder: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[lis
             kept.append(d)
         dirs[:] = kept
         for name in sorted(files):
-            path = Path(root) / name
-            if name.startswith(".") or not name.lower().endswith(TEXT_SUFFIXES):
+            if name.startswith("."):
                 continue
-            if not _valid_name(str(path)):
-                skipped.append(SkippedFile(str(path), "file name is not valid UTF-8"))
-                continue
-            try:
-                info = path.lstat()
-            except OSError as exc:
-                skipped.append(SkippedFile(str(path), f"cannot read: {exc.strerror}"))
-                continue
-            if stat.S_ISLNK(info.st_mode):
-                skipped.append(SkippedFile(str(path), "symbolic link, not followed"))
-                continue
-            if not stat.S_ISREG(info.st_mode):
-                skipped.append(SkippedFile(str(path), "not a regular file"))
-                continue
-            if info.st_size > max_bytes:
-                skipped.append(SkippedFile(str(path), f"larger than the size limit ({_size(max_bytes)})"))
-                continue
-            found.append(path)
+            _check(Path(root) / name, max_bytes, found, skipped)
     return found, skipped
+
+
+def _check(path: Path, max_bytes: int, found: list[Path], skipped: list[SkippedFile]) -> None:
+    """Put ``path`` in ``found`` or, with the reason, in ``skipped``."""
+    if not _valid_name(str(path)):
+        skipped.append(SkippedFile(str(path), "file name is not valid UTF-8"))
+        return
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        skipped.append(SkippedFile(str(path), "no such file or folder"))
+        return
+    except OSError as exc:
+        skipped.append(SkippedFile(str(path), f"cannot read: {exc.strerror}"))
+        return
+    if stat.S_ISLNK(info.st_mode):
+        skipped.append(SkippedFile(str(path), "symbolic link, not followed"))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        skipped.append(SkippedFile(str(path), "not a regular file"))
+        return
+    if not path.name.lower().endswith(SUFFIXES):
+        kind = path.suffix.lower() or "no extension"
+        skipped.append(SkippedFile(str(path), f"unknown file type ({kind}): not .txt, .md, .rst, .pdf, .html or .docx"))
+        return
+    if info.st_size > max_bytes:
+        skipped.append(SkippedFile(str(path), f"larger than the size limit ({_size(max_bytes)})"))
+        return
+    found.append(path)
 
 
 def _valid_name(name: str) -> bool:
@@ -192,6 +245,74 @@ def _looks_binary(text: str) -> bool:
     return controls > max(8, len(text) // 100)
 
 
+def extract(path: Path | str, data: bytes) -> formats.Extracted:
+    """The text a file's citations refer to, with its structure and locators.
+
+    Text files are decoded (``decode``) and read by ``qa.reader``; PDF, HTML and
+    DOCX files go through ``qa.formats``. Raises UndecodableFile with the reason
+    the file is skipped.
+    """
+    path = Path(path)
+    fmt = formats.format_of(path)
+    if fmt is None:
+        text = decode(data)
+        return formats.Extracted(text, reader.sniff_format(text, path.suffix), None)
+    try:
+        return formats.extract(data, fmt)
+    except formats.ExtractionError as exc:
+        raise UndecodableFile(str(exc)) from None
+    except (MemoryError, RecursionError):
+        raise UndecodableFile(f"too complex to read as {fmt.upper()}") from None
+    except Exception as exc:  # a damaged file can make a parser fail in its own way
+        raise UndecodableFile(f"not a readable {fmt.upper()} file ({exc.__class__.__name__})") from None
+
+
+def load(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> formats.Extracted:
+    """``extract`` of the file at ``path`` (OSError or UndecodableFile when it cannot be read)."""
+    return extract(path, read_file(Path(path), max_bytes))
+
+
+def document_passages(extracted: formats.Extracted, source: str) -> list[Passage]:
+    """The passages of an extracted document, each with its locator; none runs across two PDF pages."""
+    passages = split_passages(extracted.text, source, extracted.format, blocks=extracted.blocks)
+    if not extracted.locators:
+        return passages
+    text = extracted.text
+    starts = line_starts(text)
+    page_starts = [a for a, _ in extracted.pages]
+    out = []
+    for p in passages:
+        locator = extracted.locator_at(p.start_char)
+        if "page" in locator:
+            page_start, page_end = extracted.pages[bisect.bisect_right(page_starts, p.start_char) - 1]
+            if p.end_char > page_end:  # a code block's introduction on the page before: the part on its page
+                a, b = trim_span(text, p.start_char, page_end)
+                if a >= b:
+                    continue
+                p = replace(
+                    p,
+                    end_char=b,
+                    end_line=bisect.bisect_right(starts, b - 1),
+                    text=text[a:b],
+                    clean=reader.clean_inline(text[a:b], reader.PLAIN),
+                    context_end_line=min(p.context_end_line, bisect.bisect_right(starts, b - 1)),
+                )
+            first_line = bisect.bisect_right(starts, page_start)
+            if p.context_start_line < first_line:
+                p = replace(p, context_start_line=first_line)
+            p = replace(p, page=locator["page"], line_base=first_line - 1, char_base=page_start)
+        elif "anchor" in locator:
+            p = replace(p, anchor=locator["anchor"])
+        elif "paragraph" in locator:
+            p = replace(p, paragraph=locator["paragraph"])
+        out.append(p)
+    return out
+
+
+def file_passages(path: Path | str, source: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> list[Passage]:
+    return document_passages(load(path, max_bytes), source)
+
+
 def line_starts(text: str) -> list[int]:
     starts = [0]
     for match in re.finditer(r"\r\n|\r|\n", text):
@@ -229,8 +350,10 @@ _CODE_OPENING = re.compile(
 )
 
 
-def split_passages(text: str, source: str, format: str | None = None) -> list[Passage]:
-    """Cut a document into cited passages along its structure (``qa.reader``).
+def split_passages(
+    text: str, source: str, format: str | None = None, blocks: list[reader.Block] | None = None
+) -> list[Passage]:
+    """Cut a document into cited passages along its structure (``qa.reader``, or ``blocks`` when given).
 
     - prose (paragraphs, list items) gives one passage per sentence;
     - a heading, a table caption and a table row are one passage each;
@@ -245,7 +368,11 @@ def split_passages(text: str, source: str, format: str | None = None) -> list[Pa
     def line_of(offset: int) -> int:
         return bisect.bisect_right(starts, offset)
 
-    document = reader.read(text, Path(source).suffix, format)
+    if blocks is not None:  # PDF, HTML, DOCX: the structure comes with the extracted text
+        mark = getattr(reader, "_mark_tables_of_contents", lambda found: found)
+        document = reader.Document(text, reader.PLAIN, mark(list(blocks)))
+    else:
+        document = reader.read(text, Path(source).suffix, format)
     fmt = document.format
     passages: list[Passage] = []
     section = ""

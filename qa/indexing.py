@@ -22,16 +22,16 @@ from qa.documents import (
     SkippedFile,
     UndecodableFile,
     content_hash,
-    decode,
     discover,
+    document_passages,
+    extract,
+    file_passages,
     paragraph_texts,
     read_file,
     semantic_text,
-    split_passages,
 )
 from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError
-from qa.reader import sniff_format
 from qa.semantic import SemanticEncoder
 from qa.store import (
     FORMAT_VERSION,
@@ -81,8 +81,8 @@ def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: Index
     files: list[_SourceFile] = []
     seen: set[str] = set()
     for folder in folders:
-        if not folder.is_dir():
-            raise DocumentsUnavailable(f"{folder} is not a folder")
+        if not folder.exists() and not folder.is_symlink():
+            raise DocumentsUnavailable(f"{folder} is not a folder or a file")
         paths, skipped = discover(folder, max_bytes)
         report.skipped.extend(SkippedFile(display_path(Path(s.path), root), s.reason) for s in skipped)
         for path in paths:
@@ -92,21 +92,21 @@ def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: Index
             seen.add(source)
             try:
                 data = read_file(path, max_bytes)
-                text = decode(data)
+                extracted = extract(path, data)
             except (UndecodableFile, UnicodeDecodeError) as exc:
                 report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
                 continue
             except OSError as exc:
                 report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
                 continue
-            fmt = sniff_format(text, path.suffix)
-            passages = split_passages(text, source, fmt)
+            text = extracted.text
+            passages = document_passages(extracted, source)
             if not passages:
                 report.skipped.append(
                     SkippedFile(source, "empty: no text to index" if not text.strip() else "no words")
                 )
                 continue
-            files.append(_SourceFile(source, data, text, detect_language(text), fmt, passages))
+            files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages))
     report.skipped.sort(key=lambda s: s.path)
     return files
 
@@ -181,7 +181,9 @@ def _build_locked(
         error = DocumentsUnavailable(
             "no readable .txt or .md file in "
             + ", ".join(str(f) for f in folders)
-            + ("" if not report.skipped else f" ({len(report.skipped)} skipped, see above)")
+            + " (nor .rst, .pdf, .html or .docx"
+            + ("" if not report.skipped else f"; {len(report.skipped)} skipped, see above")
+            + ")"
         )
         error.report = report  # type: ignore[attr-defined]
         raise error
@@ -374,7 +376,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     current: dict[str, Path] = {}
     for folder in folders:
-        if not folder.is_dir():
+        if not folder.exists():
             return f"{folder} is missing"
         paths, _ = discover(folder, max_bytes)
         for path in paths:
@@ -391,7 +393,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
             if skipped is not None and skipped == {"reason": skipped.get("reason"), **_stat_facts(root, source)}:
                 continue
             try:
-                if not split_passages(decode(read_file(path, max_bytes)), source):
+                if not file_passages(path, source, max_bytes):
                     continue
             except (UndecodableFile, UnicodeDecodeError, OSError):
                 continue

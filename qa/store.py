@@ -34,7 +34,7 @@ from qa.documents import Passage
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.lexical import LexicalIndex
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: passages carry a locator (PDF page, HTML anchor, DOCX paragraph)
 CURRENT = "CURRENT"
 LOCK = ".lock"
 # Exact search reads every vector: about 3 ms per 10,000 passages here for
@@ -150,44 +150,45 @@ def _sample_sha256(path: Path) -> str:
 class PassageTable:
     """Passages by row id in SQLite: a question reads only the rows it cites."""
 
-    _COLUMNS = (
-        "source, start_line, end_line, start_char, end_char, text, context_start_line, context_end_line,"
-        " kind, section, clean, context"
+    _FIELDS = (
+        "source",
+        "start_line",
+        "end_line",
+        "start_char",
+        "end_char",
+        "text",
+        "context_start_line",
+        "context_end_line",
+        "kind",
+        "section",
+        "clean",
+        "context",
+        "page",
+        "anchor",
+        "paragraph",
+        "line_base",
+        "char_base",
     )
+    _TYPES = {"source": "TEXT", "text": "TEXT", "kind": "TEXT", "section": "TEXT", "clean": "TEXT"}
+    _TYPES |= {"context": "TEXT", "anchor": "TEXT"}
 
     def __init__(self, path: Path):
         self._path = path
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        # A table written before the locators (format 3) is read without them until it is rebuilt.
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(passages)")}
+        self._COLUMNS = ", ".join(name for name in self._FIELDS if name in present)
 
     @staticmethod
     def write(path: Path, passages: list[Passage]) -> None:
+        fields = PassageTable._FIELDS
         db = sqlite3.connect(path)
         try:
-            db.execute(
-                "CREATE TABLE passages (id INTEGER PRIMARY KEY, source TEXT, start_line INTEGER, end_line INTEGER,"
-                " start_char INTEGER, end_char INTEGER, text TEXT, context_start_line INTEGER, context_end_line INTEGER,"
-                " kind TEXT, section TEXT, clean TEXT, context TEXT)"
-            )
+            columns = ", ".join(f"{name} {PassageTable._TYPES.get(name, 'INTEGER')}" for name in fields)
+            db.execute(f"CREATE TABLE passages (id INTEGER PRIMARY KEY, {columns})")
             db.executemany(
-                "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        i,
-                        p.source,
-                        p.start_line,
-                        p.end_line,
-                        p.start_char,
-                        p.end_char,
-                        p.text,
-                        p.context_start_line,
-                        p.context_end_line,
-                        p.kind,
-                        p.section,
-                        p.clean,
-                        p.context,
-                    )
-                    for i, p in enumerate(passages)
-                ),
+                f"INSERT INTO passages VALUES (?, {', '.join('?' * len(fields))})",
+                ((i, *(getattr(p, name) for name in fields)) for i, p in enumerate(passages)),
             )
             db.commit()
         finally:

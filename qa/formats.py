@@ -1,0 +1,682 @@
+"""Text out of PDF, HTML and DOCX files: the text passages cite, its structure, and locators.
+
+Each format gives an ``Extracted``: the text that citations refer to (their
+lines and ``text`` stand in it verbatim), the structure as ``qa.reader``
+blocks (headings, paragraphs, list items, code, table rows), and where each
+locator starts (a PDF page, the anchor of an HTML heading, a DOCX paragraph).
+``qa show`` extracts a file again the same way, so a citation can be checked
+against the file without the index. A file that cannot be read raises
+``ExtractionError`` with the reason it is skipped.
+
+Libraries, compared on the Debian Reference (chapters 1-4, French) on this
+machine (2 shared cores):
+
+- PDF (96 pages, 698 KB): pypdfium2 0.20 s, pypdf 2.2 s, pdfminer.six 4.8 s.
+  pypdfium2 (PDFium, Chrome's PDF engine) keeps every word and space, keeps
+  table rows on one line each, and marks a hyphen at a line end (U+FFFE,
+  joining the two lines), so hyphenation is undone with certainty; it also
+  gives each character's box, font size, weight and pitch, from which
+  headings, code and paragraph breaks are read. pypdf glued words together
+  ("gestionnairedefichierspleinécran") on whole pages; pdfminer.six read
+  tables column by column (all the names, then all the numbers) and is 24
+  times slower. Neither marks hyphenation ("uti-" / "lisateurs"). None of
+  the three produced ligature characters on this file; PDFium's ligatures
+  are expanded anyway by NFKC on the few presentation forms (U+FB00-FB06).
+- HTML (4 files, 828 KB): selectolax (the Lexbor engine, an HTML5 parser)
+  parses the four files in 15 ms, lxml in 14 ms (libxml2's HTML 4 parser);
+  trafilatura takes 0.72 s and, on these pages, dropped every section
+  heading, turned the admonitions into two-column tables and unfenced the
+  command blocks, and it gives no anchors. So the main text is found by a
+  walk over selectolax's tree: navigation (nav, header/footer outside the
+  content, elements whose role or class says navigation, table of contents,
+  breadcrumbs), scripts, styles and forms are dropped; headings keep their
+  level and anchor, lists their items, pre blocks their lines, tables one
+  line per row. selectolax was chosen over lxml for its HTML5 parsing (the
+  way browsers read broken markup) at the same speed, and a smaller wheel.
+- DOCX: python-docx (the one well-kept reader): paragraphs with their style
+  (headings, list paragraphs), tables row by row, in body order.
+
+Extracted text:
+
+- PDF: one page after another, separated by a line holding a form feed.
+  Lines repeated at the top or bottom of many pages (running headers,
+  footers, page numbers; digits ignored when comparing) are dropped, words
+  hyphenated at a line end are joined (the hyphen is kept when the document
+  writes the hyphenated word elsewhere, as in "ci-dessus"). A citation's
+  lines count from the first line of its page.
+- HTML and DOCX: one block per paragraph, separated by blank lines; a
+  citation's lines count from the start of that text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import ctypes
+import io
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa import reader
+from qa.reader import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, Block
+
+PDF, HTML, DOCX = "pdf", "html", "docx"
+PDF_SUFFIXES = (".pdf",)
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+DOCX_SUFFIXES = (".docx",)
+RICH_SUFFIXES = PDF_SUFFIXES + HTML_SUFFIXES + DOCX_SUFFIXES
+
+PAGE_BREAK = "\n\f\n"
+
+
+class ExtractionError(ValueError):
+    """The file cannot be read as its type says: the reason it is skipped."""
+
+
+@dataclass
+class Extracted:
+    text: str  # what citations refer to
+    format: str  # pdf, html, docx; for a text file the reader's format (plain, rst, markdown)
+    blocks: list[Block] | None  # the structure, spans into text (None: qa.reader reads the text)
+    # (start offset, locator) in order: {"page": n}, {"anchor": id}, {"paragraph": n}
+    locators: list[tuple[int, dict]] = field(default_factory=list)
+    pages: list[tuple[int, int]] = field(default_factory=list)  # PDF: each page's span in text
+
+    def locator_at(self, offset: int) -> dict:
+        starts = [s for s, _ in self.locators]
+        k = bisect.bisect_right(starts, offset) - 1
+        return dict(self.locators[k][1]) if k >= 0 else {}
+
+    def page_text(self, page: int) -> str:
+        start, end = self.pages[page - 1]
+        return self.text[start:end]
+
+
+def format_of(path: Path | str) -> str | None:
+    name = str(path).lower()
+    if name.endswith(PDF_SUFFIXES):
+        return PDF
+    if name.endswith(HTML_SUFFIXES):
+        return HTML
+    if name.endswith(DOCX_SUFFIXES):
+        return DOCX
+    return None
+
+
+def extract(data: bytes, fmt: str) -> Extracted:
+    """The text, structure and locators of a PDF, HTML or DOCX file's bytes."""
+    if fmt == PDF:
+        return extract_pdf(data)
+    if fmt == HTML:
+        return extract_html(data)
+    if fmt == DOCX:
+        return extract_docx(data)
+    raise ExtractionError(f"unknown format {fmt}")
+
+
+# -- building the text ----------------------------------------------------------
+
+
+class _Writer:
+    """Text with blocks: each block on its own lines, a blank line between blocks."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.length = 0
+        self.blocks: list[Block] = []
+        self.locators: list[tuple[int, dict]] = []
+
+    def write(self, raw: str) -> None:
+        self.parts.append(raw)
+        self.length += len(raw)
+
+    def block(self, kind: str, body: str, level: int = 0, clean: str | None = None) -> int | None:
+        """Add a block (its lines as given); the offset where it starts, or None when it has no words."""
+        body = "\n".join(line.rstrip() for line in body.split("\n")).strip("\n")
+        if not body.strip() or not any(c.isalnum() for c in body):
+            return None
+        if self.length:
+            self.write("\n\n")
+        start = self.length
+        self.write(body)
+        if clean is None:
+            clean = " ".join(body.split()) if kind == CODE else reader.clean_inline(body, reader.PLAIN)
+        lead = len(body) - len(body.lstrip())
+        self.blocks.append(Block(kind, start + lead, self.length, clean, level))
+        return start
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _inline(text: str) -> str:
+    return " ".join(text.split())
+
+
+# -- PDF --------------------------------------------------------------------------
+
+
+@dataclass
+class _PdfLine:
+    text: str
+    left: float
+    right: float
+    top_y: float  # baseline of the first character
+    bottom_y: float  # baseline of the last (a line joined at a hyphen ends one line lower)
+    size: float
+    bold: bool
+    fixed: bool  # monospaced font at both ends: code
+
+
+_FIXED_PITCH = 1  # PDF font flag
+_BULLET = re.compile(r"^\s*(?:[-–—•‣◦▪*]|\(?(?:\d{1,3}|[a-z])[.)])\s+\S")
+_LIGATURES = re.compile("[\ufb00-\ufb06]")
+
+
+def extract_pdf(data: bytes) -> Extracted:
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        message = str(exc)
+        if "password" in message.lower():
+            raise ExtractionError("encrypted PDF (needs a password)") from None
+        raise ExtractionError(f"not a readable PDF ({message})") from None
+    try:
+        pages = [_pdf_page_lines(document, i) for i in range(len(document))]
+    except pdfium.PdfiumError as exc:
+        raise ExtractionError(f"not a readable PDF ({exc})") from None
+    finally:
+        document.close()
+    if not pages:
+        raise ExtractionError("PDF without pages")
+    if not any(line.text.strip() for page in pages for line in page):
+        raise ExtractionError("no text layer (a scanned or image-only PDF)")
+    pages = _drop_running_lines(pages)
+    _join_hyphenated(pages)
+    return _pdf_document(pages)
+
+
+def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
+    import pypdfium2.raw as raw
+
+    page = document[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            count = textpage.count_chars()
+            if count <= 0:
+                return []
+            text = textpage.get_text_range(0, count)
+            lines: list[_PdfLine] = []
+            flags = ctypes.c_int()
+            for match in re.finditer(r"[^\r\n]+", text):
+                body = match.group()
+                first = match.start() + len(body) - len(body.lstrip())
+                last = match.start() + len(body.rstrip()) - 1
+                if last < first:
+                    continue
+                left, bottom, _, _ = textpage.get_charbox(first)
+                _, last_bottom, right, _ = textpage.get_charbox(last)
+                size = raw.FPDFText_GetFontSize(textpage.raw, first)
+                weight = raw.FPDFText_GetFontWeight(textpage.raw, first)
+                raw.FPDFText_GetFontInfo(textpage.raw, first, None, 0, ctypes.byref(flags))
+                fixed_first = bool(flags.value & _FIXED_PITCH)
+                raw.FPDFText_GetFontInfo(textpage.raw, last, None, 0, ctypes.byref(flags))
+                fixed = fixed_first and bool(flags.value & _FIXED_PITCH)
+                clean = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), body.rstrip())
+                clean = clean.replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
+                lines.append(_PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed))
+            return lines
+        finally:
+            textpage.close()
+    finally:
+        page.close()
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", " ".join(text.split())).lower()
+
+
+def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
+    """Without the lines that repeat at the top or bottom of many pages (running headers, footers, page numbers)."""
+    if len(pages) < 3:
+        return pages
+    edge = 2
+    counts: Counter[str] = Counter()
+    for page in pages:
+        shapes = {_shape(line.text) for line in page[:edge] + page[-edge:]}
+        counts.update(shapes)
+    needed = max(3, int(0.4 * len(pages)))
+    running = {shape for shape, n in counts.items() if n >= needed}
+    if not running:
+        return pages
+    out = []
+    for page in pages:
+        lines = list(page)
+        for _ in range(edge):
+            if lines and _shape(lines[0].text) in running:
+                lines.pop(0)
+            if lines and _shape(lines[-1].text) in running:
+                lines.pop()
+        out.append(lines)
+    return out
+
+
+_HYPHENATED = re.compile(r"(\w+)\ufffe(\w*)")
+
+
+def _join_hyphenated(pages: list[list[_PdfLine]]) -> None:
+    """Join words hyphenated at a line end: PDFium joins the lines and marks the hyphen (U+FFFE).
+
+    A line that still ends with a letter and a hyphen, followed by a line starting with a
+    lower-case letter, is joined here the same way. The hyphen is kept when the document
+    spells the word with a hyphen elsewhere ("ci-dessus") and never without it.
+    """
+    for page in pages:
+        i = 0
+        while i < len(page) - 1:
+            line, after = page[i], page[i + 1]
+            if (
+                re.search(r"[^\W\d_]-$", line.text)
+                and re.match(r"[^\W\d_]", after.text.lstrip())
+                and after.text.lstrip()[0].islower()
+                and not line.fixed
+            ):
+                line.text = line.text[:-1] + "\ufffe" + after.text.lstrip()
+                line.right, line.bottom_y = after.right, after.bottom_y
+                del page[i + 1]
+                continue
+            i += 1
+    words: Counter[str] = Counter()
+    for page in pages:
+        for line in page:
+            if "\ufffe" not in line.text:
+                words.update(w.lower() for w in re.findall(r"\w+(?:-\w+)*", line.text))
+            else:
+                words.update(w.lower() for w in re.findall(r"\w+(?:-\w+)*", _HYPHENATED.sub(" ", line.text)))
+
+    def join(match: re.Match) -> str:
+        left, right = match.group(1), match.group(2)
+        hyphenated = f"{left}-{right}".lower()
+        if right and (right[0].isupper() or right[0].isdigit()):
+            return f"{left}-{right}"
+        if words[hyphenated] and not words[(left + right).lower()]:
+            return f"{left}-{right}"
+        return left + right
+
+    for page in pages:
+        for line in page:
+            if "\ufffe" in line.text:
+                line.text = _HYPHENATED.sub(join, line.text).replace("\ufffe", "-")
+
+
+def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
+    body_lines = [line for page in pages for line in page if not line.fixed and line.text.strip()]
+    sizes = Counter(line.size for line in body_lines) or Counter(line.size for page in pages for line in page)
+    body_size = sizes.most_common(1)[0][0] if sizes else 10.0
+    heading_sizes = sorted(
+        {line.size for page in pages for line in page if _is_heading_size(line, body_size)}, reverse=True
+    )
+    pitches = [
+        a.bottom_y - b.top_y
+        for page in pages
+        for a, b in zip(page, page[1:], strict=False)
+        if a.size == b.size == body_size and 0 < a.bottom_y - b.top_y < 3 * body_size
+    ]
+    pitch = statistics.median(pitches) if pitches else 1.2 * body_size
+    rights = sorted(line.right for line in body_lines if line.size == body_size)
+    margin = rights[int(0.9 * (len(rights) - 1))] if rights else 0.0
+
+    parts: list[str] = []
+    length = 0
+    blocks: list[Block] = []
+    spans: list[tuple[int, int]] = []
+    locators: list[tuple[int, dict]] = []
+    for number, page in enumerate(pages, start=1):
+        if number > 1:
+            parts.append(PAGE_BREAK)
+            length += len(PAGE_BREAK)
+        page_start = length
+        locators.append((page_start, {"page": number}))
+        offsets = []
+        for k, line in enumerate(page):
+            if k:
+                parts.append("\n")
+                length += 1
+            offsets.append(length)
+            parts.append(line.text)
+            length += len(line.text)
+        spans.append((page_start, length))
+        for kind, level, first, last in _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
+            start = offsets[first]
+            end = offsets[last] + len(page[last].text)
+            raw_text = "\n".join(line.text for line in page[first : last + 1])
+            lead = len(raw_text) - len(raw_text.lstrip())
+            trail = len(raw_text) - len(raw_text.rstrip())
+            start, end = start + lead, end - trail
+            if start >= end:
+                continue
+            inner = raw_text.strip()
+            clean = " ".join(inner.split()) if kind == CODE else reader.clean_inline(inner, reader.PLAIN)
+            if any(c.isalnum() for c in clean):
+                blocks.append(Block(kind, start, end, clean, level))
+    return Extracted("".join(parts), PDF, blocks, locators, spans)
+
+
+def _is_heading_size(line: _PdfLine, body_size: float) -> bool:
+    return not line.fixed and (line.size >= 1.3 * body_size or (line.size >= 1.1 * body_size and line.bold))
+
+
+def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
+    """(kind, level, first line, last line) of each block of a page, from the lines' fonts and places."""
+    out = []
+    current: list = []  # [kind, level, first, last]
+    for k, line in enumerate(page):
+        if not line.text.strip():
+            if current:
+                out.append(tuple(current))
+                current = []
+            continue
+        if _is_heading_size(line, body_size):
+            kind, level = HEADING, heading_sizes.index(line.size) + 1
+        elif line.fixed:
+            kind, level = CODE, 0
+        elif _BULLET.match(line.text):
+            kind, level = ITEM, 0
+        else:
+            kind, level = PARAGRAPH, 0
+        if current:
+            previous = page[k - 1]
+            gap = previous.bottom_y - line.top_y
+            same = current[0] == kind or (current[0] == ITEM and kind == PARAGRAPH)
+            if kind == HEADING:
+                same = same and line.size == previous.size and gap < 2 * pitch
+            elif kind == CODE:
+                same = same and gap < 2.5 * pitch
+            else:
+                short = previous.right < margin - 2 * body_size
+                new_item = kind == ITEM
+                standalone = previous.bold and not line.bold
+                same = same and not short and not new_item and not standalone and -0.5 * pitch < gap < 1.35 * pitch
+            if same:
+                current[3] = k
+                continue
+            out.append(tuple(current))
+        current = [kind, level, k, k]
+    if current:
+        out.append(tuple(current))
+    return out
+
+
+# -- HTML -------------------------------------------------------------------------
+
+_DROPPED_TAGS = {
+    "script", "style", "noscript", "template", "nav", "form", "button", "select", "textarea", "svg", "canvas",
+    "iframe", "object", "embed", "head", "title", "meta", "link", "aside", "dialog", "menu", "input", "label",
+    "audio", "video", "map", "-comment", "!doctype",
+}  # fmt: skip
+_NAV_ROLES = {"navigation", "banner", "contentinfo", "search", "menu", "menubar", "complementary", "toolbar"}
+_NAV_CLASS = re.compile(
+    r"^(?:nav|navbar|navheader|navfooter|navigation|breadcrumbs?|toc|sidebar|sphinxsidebar|menu|skip-?link|"
+    r"related|footer|header|site-header|site-footer|cookie[-\w]*|share|social)$",
+    re.IGNORECASE,
+)
+_BLOCK_TAGS = {
+    "address", "article", "blockquote", "body", "center", "dd", "details", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "header", "hgroup", "html", "li", "main", "ol", "p", "section", "summary",
+    "ul", "table", "tbody", "thead", "tfoot", "tr", "td", "th", "caption", "pre", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "br", "colgroup", "col",
+}  # fmt: skip
+
+
+def _decode_html(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = re.search(rb"""charset\s*=\s*["']?([\w-]+)""", data[:4096], re.IGNORECASE)
+    if declared:
+        try:
+            return data.decode(declared.group(1).decode("ascii"), errors="replace")
+        except LookupError:
+            pass
+    return data.decode("cp1252", errors="replace")
+
+
+def extract_html(data: bytes) -> Extracted:
+    from selectolax.lexbor import LexborHTMLParser
+
+    if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ExtractionError("binary file (contains NUL bytes), not HTML")
+    try:
+        tree = LexborHTMLParser(_decode_html(data))
+    except Exception as exc:  # the parser's own errors vary by version
+        raise ExtractionError(f"not readable HTML ({exc.__class__.__name__})") from None
+    root = tree.css_first("main") or tree.css_first("[role=main]") or tree.body or tree.root
+    articles = tree.css("article") if root is tree.body else []
+    if len(articles) == 1:
+        root = articles[0]
+    if root is None:
+        raise ExtractionError("HTML without a body")
+    walker = _HtmlWalker()
+    try:
+        walker.walk(root)
+    except RecursionError:
+        raise ExtractionError("HTML nested too deeply to read") from None
+    walker.flush()
+    out = walker.out
+    return Extracted(out.text(), HTML, out.blocks, out.locators)
+
+
+def _attributes(node) -> dict:
+    try:
+        return {k: v or "" for k, v in node.attributes.items()}
+    except Exception:
+        return {}
+
+
+def _is_navigation(node, attributes: dict) -> bool:
+    tag = node.tag
+    if tag in _DROPPED_TAGS:
+        return True
+    if attributes.get("hidden") is not None and "hidden" in attributes:
+        return True
+    if attributes.get("aria-hidden") == "true":
+        return True
+    if attributes.get("role", "").lower() in _NAV_ROLES:
+        return True
+    classes = attributes.get("class", "").split() + [attributes.get("id", "")]
+    if any(_NAV_CLASS.match(c) for c in classes if c):
+        return True
+    return tag in ("header", "footer") and node.parent is not None and node.parent.tag == "body"
+
+
+class _HtmlWalker:
+    def __init__(self) -> None:
+        self.out = _Writer()
+        self.inline: list[str] = []
+        self.kind = PARAGRAPH
+        self.prefix = ""
+        self.anchor = ""  # the id of the innermost section (or other element) around the text
+
+    def flush(self) -> None:
+        text = _inline("".join(self.inline))
+        self.inline = []
+        if text:
+            body = self.prefix + text if self.kind == ITEM else text
+            self.out.block(self.kind, body)
+            self.prefix = ""
+
+    def walk(self, node) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                self.inline.append(child.text_content or "")
+                continue
+            attributes = _attributes(child)
+            if _is_navigation(child, attributes):
+                continue
+            if tag not in _BLOCK_TAGS:
+                if tag == "img" and attributes.get("alt") and not self.inline:
+                    continue  # an icon's alt text ("[Note]") is not the text
+                self.walk(child)
+                continue
+            self._block(child, tag, attributes)
+
+    def _block(self, node, tag: str, attributes: dict) -> None:
+        if tag == "br":
+            self.inline.append("\n")
+            return
+        self.flush()
+        outer_anchor = self.anchor
+        if attributes.get("id") and tag in ("section", "div", "article"):
+            self.anchor = attributes["id"]
+        if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            anchor = attributes.get("id") or self._inner_anchor(node) or self.anchor
+            start = self.out.block(HEADING, _inline(node.text(deep=True, separator="")), level=int(tag[1]))
+            if start is not None:
+                self.out.locators.append((start, {"anchor": anchor} if anchor else {}))
+        elif tag == "pre":
+            text = node.text(deep=True, separator="").replace("\r\n", "\n").expandtabs(8).strip("\n")
+            self.out.block(CODE, text)
+        elif tag == "table":
+            self._table(node)
+        elif tag == "li":
+            parent = node.parent
+            ordered = parent is not None and parent.tag == "ol"
+            kind, prefix = self.kind, self.prefix
+            self.kind = ITEM
+            self.prefix = f"{self._ordinal(node)}. " if ordered else "- "
+            self.walk(node)
+            self.flush()
+            self.kind, self.prefix = kind, prefix
+        elif tag in ("hr", "col", "colgroup"):
+            pass
+        else:
+            kind = self.kind
+            if tag in ("p", "dd", "dt", "blockquote", "figcaption", "summary"):
+                self.kind = PARAGRAPH if not (tag == "p" and self.kind == ITEM and self.prefix) else ITEM
+            self.walk(node)
+            self.flush()
+            self.kind = kind
+        self.anchor = outer_anchor
+
+    @staticmethod
+    def _inner_anchor(node) -> str:
+        """The last id inside a heading: an XHTML ``<a id="x"/>`` read as HTML stays open, so the
+        headings after it hold a copy of it before their own."""
+        found = ""
+        for child in node.css("[id], a[name]"):
+            found = child.attributes.get("id") or child.attributes.get("name") or found
+        return found
+
+    @staticmethod
+    def _ordinal(node) -> int:
+        n = 1
+        sibling = node.prev
+        while sibling is not None:
+            if sibling.tag == "li":
+                n += 1
+            sibling = sibling.prev
+        parent = node.parent
+        start = parent.attributes.get("start") if parent is not None else None
+        return n + (int(start) - 1 if start and start.lstrip("-").isdigit() else 0)
+
+    def _table(self, node) -> None:
+        caption = node.css_first("caption")
+        if caption is not None:
+            self.out.block(CAPTION, _inline(caption.text(deep=True, separator=" ")))
+        for row in node.css("tr"):
+            # Rows of this table, not of a table nested in one of its cells.
+            owner = row.parent
+            while owner is not None and owner.tag != "table":
+                owner = owner.parent
+            if owner is None or owner.mem_id != node.mem_id:
+                continue
+            cells = []
+            for cell in row.iter():
+                if cell.tag not in ("td", "th"):
+                    continue
+                inner = cell.css_first("table")
+                if inner is not None:
+                    self.walk(cell)  # a layout table: its content is read as blocks
+                    self.flush()
+                    continue
+                text = _inline(cell.text(deep=True, separator=" "))
+                if text:
+                    cells.append(text)
+            if len(cells) == 1:
+                self.out.block(PARAGRAPH, cells[0])  # a layout row: one cell of prose
+            elif cells:
+                self.out.block(ROW, " | ".join(cells))
+
+
+# -- DOCX -------------------------------------------------------------------------
+
+
+def extract_docx(data: bytes) -> Extracted:
+    import zipfile
+
+    try:
+        import docx
+        from docx.oxml.ns import qn
+    except ImportError:  # pragma: no cover - a dependency
+        raise ExtractionError("python-docx is not installed") from None
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ExtractionError("not a valid DOCX file (not a zip archive)") from None
+    except Exception as exc:
+        raise ExtractionError(f"not a valid DOCX file ({exc.__class__.__name__})") from None
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    out = _Writer()
+    number = 0
+    body = document.element.body
+    for child in body.iterchildren():
+        if child.tag == qn("w:p"):
+            number += 1
+            paragraph = Paragraph(child, document)
+            text = paragraph.text
+            if not text.strip():
+                continue
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            kind, level, body_text = PARAGRAPH, 0, text
+            heading = re.match(r"(?:heading|titre|überschrift|título)\s*(\d)", style, re.IGNORECASE)
+            if heading or style.lower() in ("title", "titre"):
+                kind, level = HEADING, int(heading.group(1)) + 1 if heading else 1
+                body_text = _inline(text)
+            elif (
+                style.lower().startswith(("list", "liste")) or child.find(qn("w:pPr") + "/" + qn("w:numPr")) is not None
+            ):
+                kind, body_text = ITEM, "- " + text.strip()
+            start = out.block(kind, body_text.replace("\v", "\n"), level=level)
+            if start is not None:
+                out.locators.append((start, {"paragraph": number}))
+        elif child.tag == qn("w:tbl"):
+            table = Table(child, document)
+            for row in table.rows:
+                first_number = number + 1
+                cells: list[str] = []
+                for cell in row.cells:
+                    number += len(cell.paragraphs)
+                    text = _inline(cell.text)
+                    if text and (not cells or cells[-1] != text):  # a merged cell repeats
+                        cells.append(text)
+                if cells:
+                    start = out.block(ROW if len(cells) > 1 else PARAGRAPH, " | ".join(cells))
+                    if start is not None:
+                        out.locators.append((start, {"paragraph": first_number}))
+    if not out.blocks:
+        raise ExtractionError("empty: no text to index")
+    return Extracted(out.text(), DOCX, out.blocks, out.locators)
