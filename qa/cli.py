@@ -555,6 +555,29 @@ def _fish_script(parser: argparse.ArgumentParser) -> str:
 _COMPLETION_SCRIPTS = {"bash": _bash_script, "zsh": _zsh_script, "fish": _fish_script}
 
 
+def cmd_show(args) -> int:
+    """``qa show CITATION``: the cited lines, extracted again from the file itself (no index needed)."""
+    from qa.documents import BadCitation, UndecodableFile, cited_text, parse_citation
+    from qa.errors import DocumentsUnavailable
+
+    try:
+        ref = parse_citation(args.citation)
+        path = Path(ref.path)
+        if not path.exists() and args.root:
+            path = Path(args.root) / ref.path
+        text = cited_text(ref, path)
+    except BadCitation as exc:
+        raise UsageError(str(exc)) from None
+    except FileNotFoundError:
+        raise DocumentsUnavailable(f"{args.citation.rsplit(':', 1)[0]}: no such file") from None
+    except (OSError, UndecodableFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise DocumentsUnavailable(f"cannot read {ref.path}: {reason}") from None
+    # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
+    print("\n".join(map(terminal_safe, text.split("\n"))) if _is_terminal(sys.stdout) else text)
+    return 0
+
+
 def cmd_mcp(args) -> int:
     from qa.mcp_server import serve  # the mcp package loads only for this command
 
@@ -662,6 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations per answer (default 3)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("show", help="print a citation's lines again from its file, e.g. guide.pdf#page=12:3-4")
+    p.add_argument("citation", metavar="CITATION", help="FILE:LINE, FILE:FIRST-LAST, or FILE.pdf#page=N:FIRST-LAST")
+    p.add_argument("--root", metavar="DIR", help="folder the citation's file is named relative to (default: here)")
+    p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
     p.add_argument("shell", choices=sorted(_COMPLETION_SCRIPTS), metavar="SHELL", help="bash, zsh or fish")

@@ -515,3 +515,59 @@ def lines_of(text: str, start_line: int, end_line: int) -> str:
     begin = starts[start_line - 1]
     finish = starts[end_line] if end_line < len(starts) - 1 else len(text)
     return text[begin:finish].rstrip("\r\n")
+
+
+_CITATION = re.compile(r"^(?P<path>.+?)(?:#(?P<fragment>[^#:]*))?:(?P<start>\d+)(?:-(?P<end>\d+))?$")
+
+
+@dataclass(frozen=True)
+class CitationRef:
+    """What ``qa show`` is given: ``PATH[#page=N]:START[-END]``."""
+
+    path: str
+    start_line: int
+    end_line: int
+    page: int = 0  # PDF: the page the lines count in
+    fragment: str = ""  # as written after "#": page=N, an HTML anchor, paragraph=N
+
+
+class BadCitation(ValueError):
+    pass
+
+
+def parse_citation(spec: str) -> CitationRef:
+    """``guide.pdf#page=12:3-4``, ``notes.txt:40``, ``notes.txt:40-42``, ``page.html#intro:7``."""
+    match = _CITATION.match(spec.strip())
+    if not match:
+        raise BadCitation(f"not a citation: {spec!r} (expected FILE:LINE, FILE:FIRST-LAST or FILE.pdf#page=N:LINE)")
+    start = int(match.group("start"))
+    end = int(match.group("end") or start)
+    if start < 1 or end < start:
+        raise BadCitation(f"bad line range in {spec!r}: lines count from 1 and the last is not before the first")
+    fragment = match.group("fragment") or ""
+    page = 0
+    if fragment.startswith("page="):
+        if not fragment[5:].isdigit() or int(fragment[5:]) < 1:
+            raise BadCitation(f"bad page in {spec!r}: expected #page=N with N from 1")
+        page = int(fragment[5:])
+    return CitationRef(match.group("path"), start, end, page, fragment)
+
+
+def cited_text(ref: CitationRef, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The lines a citation names, extracted again from the file itself (BadCitation, OSError, UndecodableFile)."""
+    extracted = load(path, max_bytes)
+    text = extracted.text
+    where = ""
+    if extracted.format == formats.PDF:
+        if not ref.page:
+            raise BadCitation(f"{ref.path} is a PDF: say which page, as in {ref.path}#page=1:{ref.start_line}")
+        if ref.page > len(extracted.pages):
+            raise BadCitation(f"{ref.path} has {len(extracted.pages)} pages, not {ref.page}")
+        text = extracted.page_text(ref.page)
+        where = f" of page {ref.page}"
+    elif ref.page:
+        raise BadCitation(f"{ref.path} is not a PDF: it has no pages (cite it as {ref.path}:{ref.start_line})")
+    lines = len(line_starts(text))
+    if ref.end_line > lines:
+        raise BadCitation(f"{ref.path}{where} has {lines} lines, not {ref.end_line}")
+    return lines_of(text, ref.start_line, ref.end_line)
