@@ -567,7 +567,7 @@ def cited_text(ref: CitationRef, path: Path, max_bytes: int = DEFAULT_MAX_FILE_B
         where = f" of page {ref.page}"
     elif ref.page:
         raise BadCitation(f"{ref.path} is not a PDF: it has no pages (cite it as {ref.path}:{ref.start_line})")
-    lines = len(line_starts(text))
+    lines = len(line_starts(text)) - (1 if text.endswith(("\n", "\r")) else 0)
     if ref.end_line > lines:
         raise BadCitation(f"{ref.path}{where} has {lines} lines, not {ref.end_line}")
     return lines_of(text, ref.start_line, ref.end_line)

@@ -213,7 +213,6 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 return []
             text = textpage.get_text_range(0, count)
             lines: list[_PdfLine] = []
-            flags = ctypes.c_int()
             for match in re.finditer(r"[^\r\n]+", text):
                 body = match.group()
                 first = match.start() + len(body) - len(body.lstrip())
@@ -224,10 +223,7 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 _, last_bottom, right, _ = textpage.get_charbox(last)
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
                 weight = raw.FPDFText_GetFontWeight(textpage.raw, first)
-                raw.FPDFText_GetFontInfo(textpage.raw, first, None, 0, ctypes.byref(flags))
-                fixed_first = bool(flags.value & _FIXED_PITCH)
-                raw.FPDFText_GetFontInfo(textpage.raw, last, None, 0, ctypes.byref(flags))
-                fixed = fixed_first and bool(flags.value & _FIXED_PITCH)
+                fixed = _fixed_pitch(textpage, first) and _fixed_pitch(textpage, last)
                 clean = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), body.rstrip())
                 clean = clean.replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
                 lines.append(_PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed))
@@ -236,6 +232,19 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
             textpage.close()
     finally:
         page.close()
+
+
+_MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)
+
+
+def _fixed_pitch(textpage, index: int) -> bool:
+    """The character's font is monospaced: by its flags, or by its name (the standard Courier has no flag)."""
+    import pypdfium2.raw as raw
+
+    flags = ctypes.c_int()
+    name = ctypes.create_string_buffer(128)
+    raw.FPDFText_GetFontInfo(textpage.raw, index, name, len(name), ctypes.byref(flags))
+    return bool(flags.value & _FIXED_PITCH) or bool(_MONOSPACED.search(name.value))
 
 
 def _shape(text: str) -> str:
@@ -399,7 +408,9 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
             elif kind == CODE:
                 same = same and gap < 2.5 * pitch
             else:
-                short = previous.right < margin - 2 * body_size
+                # The line before ends the paragraph when the first word of this one would have fitted after it.
+                word = len(line.text.split()[0]) + 1
+                short = previous.right + word * 0.5 * line.size < margin
                 new_item = kind == ITEM
                 standalone = previous.bold and not line.bold
                 same = same and not short and not new_item and not standalone and -0.5 * pitch < gap < 1.35 * pitch

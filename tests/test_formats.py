@@ -1,0 +1,410 @@
+"""PDF, HTML and DOCX files: extraction, locators, skipped files, and `qa show` reproducing every citation.
+
+The small files are built at test time (fpdf2 for PDF, python-docx for DOCX); the real
+Debian Reference renderings are read under ``-m model`` only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from qa import formats
+from qa.answering import _citation
+from qa.cli import main
+from qa.documents import (
+    BadCitation,
+    UndecodableFile,
+    discover,
+    document_passages,
+    extract,
+    file_passages,
+    lines_of,
+    load,
+    parse_citation,
+)
+from qa.reader import CODE, HEADING, ITEM, ROW
+
+CORPORA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "corpora"
+
+# -- building small files ------------------------------------------------------------
+
+PAGES = [
+    (
+        "1 Lamps and lenses",
+        [
+            "The keeper lit the lamp every evening at sunset and checked the lens for salt and dust",
+            "before the night watch began. The lighthouse ad-",
+            "ministration paid him forty francs a month for the work.",
+            "",
+            "Short closing line.",
+        ],
+        "$ lamp --on",
+    ),
+    (
+        "2 Storms",
+        [
+            "During the storm of 1921 the tower lost its windows but the light kept burning until",
+            "dawn, when the supply boat finally reached the rock with oil and new glass for the top.",
+        ],
+        "$ storm-report --year 1921",
+    ),
+    (
+        "3 Fog signals",
+        [
+            "The fog horn sounded twice every minute whenever the keeper could not see the far buoy,",
+            "and the sound carried nine miles over calm water on the coldest winter nights.",
+        ],
+        "$ horn --every 30s",
+    ),
+]
+
+
+def make_pdf(path: Path, pages=PAGES) -> Path:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)
+    for number, (heading, lines, command) in enumerate(pages, start=1):
+        pdf.add_page()
+        pdf.set_font("Helvetica", size=9)
+        pdf.text(20, 12, "Lighthouse Handbook - second edition")  # running header
+        pdf.set_font("Helvetica", "B", size=16)
+        pdf.text(20, 30, heading)
+        pdf.set_font("Helvetica", size=11)
+        y = 42.0
+        for line in lines:
+            if line:
+                pdf.text(20, y, line)
+            y += 5.5
+        pdf.set_font("Courier", size=10)
+        pdf.text(20, y + 6, command)
+        pdf.set_font("Helvetica", size=9)
+        pdf.text(100, 287, f"Page {number} of {len(pages)}")  # running footer
+    pdf.output(str(path))
+    return path
+
+
+HTML = """<!DOCTYPE html>
+<html><head><title>Harbour guide</title><style>p { color: red }</style>
+<script>var tracking = "do not index this script";</script></head>
+<body>
+<nav class="navbar"><a href="/">Home</a> <a href="/about">About the navigation menu</a></nav>
+<header><p>Site banner that repeats on every page of the site.</p></header>
+<main>
+<h1 id="guide">Harbour guide</h1>
+<p>The harbour opened in <b>1932</b> after six years of work.</p>
+<section id="boats">
+<h2>Boats and berths</h2>
+<p>Each berth holds one boat of at most twelve metres.</p>
+<ul><li>Fishing boats moor on the north quay.</li><li>Ferries use the south pier.</li></ul>
+<pre>$ berth --list
+$ berth --free</pre>
+<table><caption>Fees</caption>
+<tr><th>boat</th><th>fee</th></tr>
+<tr><td>dinghy</td><td>5 euros</td></tr>
+<tr><td>yacht</td><td>40 euros</td></tr>
+</table>
+</section>
+<h2><a id="tides"></a>Tides</h2>
+<p>High tide comes twice a day, about fifty minutes later each day.</p>
+</main>
+<footer class="footer">Copyright notice of the site footer.</footer>
+</body></html>
+"""
+
+
+def make_docx(path: Path) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Station report", level=1)
+    document.add_paragraph("The weather station on the cape records the wind every hour.")
+    document.add_paragraph("")
+    document.add_paragraph("Readings are sent to the mainland by radio at noon.")
+    document.add_paragraph("Check the anemometer each morning.", style="List Bullet")
+    table = document.add_table(rows=2, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "instrument", "interval"
+    table.cell(1, 0).text, table.cell(1, 1).text = "barometer", "every three hours"
+    document.add_heading("Staff", level=2)
+    document.add_paragraph("Two observers share the watch in turns of twelve hours.")
+    document.save(str(path))
+    return path
+
+
+@pytest.fixture
+def pdf_file(tmp_path):
+    return make_pdf(tmp_path / "handbook.pdf")
+
+
+@pytest.fixture
+def html_file(tmp_path):
+    path = tmp_path / "guide.html"
+    path.write_text(HTML, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def docx_file(tmp_path):
+    return make_docx(tmp_path / "report.docx")
+
+
+# -- PDF -------------------------------------------------------------------------------
+
+
+def test_pdf_running_headers_and_footers_are_dropped_and_pages_kept(pdf_file):
+    extracted = load(pdf_file)
+    assert extracted.format == formats.PDF and len(extracted.pages) == 3
+    assert "Lighthouse Handbook" not in extracted.text and "Page 1 of 3" not in extracted.text
+    for number, (heading, _, _) in enumerate(PAGES, start=1):
+        assert extracted.page_text(number).startswith(heading)  # each page's text, from its first line
+    assert extracted.text.count("\f") == 2
+
+
+def test_pdf_hyphenation_at_line_ends_is_joined(pdf_file):
+    text = load(pdf_file).text
+    assert "lighthouse administration paid him" in text and "ad-" not in text
+    assert "storm-report" in text  # a hyphen inside a line is the text's own
+
+
+def test_pdf_headings_code_and_paragraph_breaks_come_from_fonts_and_places(pdf_file):
+    extracted = load(pdf_file)
+    blocks = extracted.blocks
+    headings = [b.clean for b in blocks if b.kind == HEADING]
+    assert headings == [h for h, _, _ in PAGES]
+    assert [b.clean for b in blocks if b.kind == CODE] == [c for _, _, c in PAGES]
+    paragraphs = [b.clean for b in blocks if b.kind not in (HEADING, CODE)]
+    # The short last line of a paragraph and the blank space after it end the paragraph.
+    assert paragraphs[0].endswith("forty francs a month for the work.") and paragraphs[1] == "Short closing line."
+
+
+def test_pdf_passages_name_their_page_and_count_lines_from_it(pdf_file):
+    extracted = load(pdf_file)
+    passages = document_passages(extracted, "handbook.pdf")
+    storm = next(p for p in passages if "storm of 1921" in p.text)
+    cited = _citation(1, storm, 1.0).to_dict()
+    assert cited["page"] == 2 and cited["start_line"] == 2
+    page = extracted.page_text(2)
+    assert page[cited["start_char"] : cited["end_char"]] == cited["text"]
+    assert cited["text"] in lines_of(page, cited["start_line"], cited["end_line"])
+    assert all(p.page for p in passages) and "anchor" not in cited and "paragraph" not in cited
+    # No passage runs across two pages.
+    assert all(
+        extracted.pages[p.page - 1][0] <= p.start_char < p.end_char <= extracted.pages[p.page - 1][1] for p in passages
+    )
+
+
+# -- HTML ------------------------------------------------------------------------------
+
+
+def test_html_keeps_the_main_text_and_drops_navigation_scripts_and_styles(html_file):
+    text = load(html_file).text
+    for dropped in ("tracking", "color: red", "navigation menu", "Home", "Site banner", "footer"):
+        assert dropped not in text
+    assert "The harbour opened in 1932 after six years of work." in text
+
+
+def test_html_headings_lists_code_and_table_rows_are_recognised(html_file):
+    extracted = load(html_file)
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    assert (HEADING, "Harbour guide") in kinds and (HEADING, "Boats and berths") in kinds
+    assert [b.level for b in extracted.blocks if b.kind == HEADING] == [1, 2, 2]
+    assert (ITEM, "- Fishing boats moor on the north quay.") in kinds
+    code = next(b for b in extracted.blocks if b.kind == CODE)
+    assert extracted.text[code.start : code.end] == "$ berth --list\n$ berth --free"
+    assert (ROW, "dinghy | 5 euros") in kinds
+
+
+def test_html_passages_carry_the_nearest_headings_anchor(html_file):
+    passages = document_passages(load(html_file), "guide.html")
+    anchors = {p.text: p.anchor for p in passages}
+    assert anchors["The harbour opened in 1932 after six years of work."] == "guide"
+    assert anchors["Each berth holds one boat of at most twelve metres."] == "boats"
+    assert anchors["High tide comes twice a day, about fifty minutes later each day."] == "tides"
+    cited = _citation(1, passages[1], 1.0).to_dict()
+    assert cited["anchor"] == "guide" and "page" not in cited
+
+
+# -- DOCX ------------------------------------------------------------------------------
+
+
+def test_docx_paragraphs_headings_lists_and_tables(docx_file):
+    extracted = load(docx_file)
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    assert kinds[0] == (HEADING, "Station report")
+    assert (ITEM, "- Check the anemometer each morning.") in kinds
+    assert (ROW, "barometer | every three hours") in kinds
+    passages = {p.text: p.paragraph for p in document_passages(extracted, "report.docx")}
+    # Paragraphs count from 1 in the body, the empty one included.
+    assert passages["The weather station on the cape records the wind every hour."] == 2
+    assert passages["Readings are sent to the mainland by radio at noon."] == 4
+    assert passages["Two observers share the watch in turns of twelve hours."] > 5
+
+
+# -- skipped files ---------------------------------------------------------------------
+
+
+def test_encrypted_image_only_and_broken_files_are_skipped_with_their_reason(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "secret text")
+    pdf.set_encryption(owner_password="owner", user_password="user")
+    pdf.output(str(tmp_path / "locked.pdf"))
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.rect(20, 20, 50, 50, style="F")
+    pdf.output(str(tmp_path / "scan.pdf"))
+    (tmp_path / "broken.pdf").write_bytes(b"%PDF-1.4\nthis is not really a pdf")
+    (tmp_path / "broken.docx").write_bytes(b"PK\x03\x04 not a zip archive")
+    (tmp_path / "binary.html").write_bytes(b"\x00\x01\x02<html>")
+    reasons = {}
+    for name in ("locked.pdf", "scan.pdf", "broken.pdf", "broken.docx", "binary.html"):
+        with pytest.raises(UndecodableFile) as caught:
+            load(tmp_path / name)
+        reasons[name] = str(caught.value)
+    assert "encrypted" in reasons["locked.pdf"]
+    assert "image-only" in reasons["scan.pdf"]
+    assert "not a readable PDF" in reasons["broken.pdf"]
+    assert "not a valid DOCX" in reasons["broken.docx"]
+    assert "binary" in reasons["binary.html"]
+
+
+def test_unknown_types_are_listed_as_skipped_and_single_files_are_found(tmp_path, pdf_file):
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    (tmp_path / "notes.txt").write_text("A note.\n")
+    found, skipped = discover(tmp_path)
+    assert {p.name for p in found} == {"handbook.pdf", "notes.txt"}
+    assert [(Path(s.path).name, s.reason) for s in skipped] == [
+        ("photo.jpg", "unknown file type (.jpg): not .txt, .md, .rst, .pdf, .html or .docx")
+    ]
+    assert discover(pdf_file) == ([pdf_file], [])
+    assert "unknown file type" in discover(tmp_path / "photo.jpg")[1][0].reason
+
+
+def test_qa_index_takes_files_and_folders_and_skips_bad_files_without_stopping(
+    fake_models, tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    other = tmp_path / "more"
+    other.mkdir()
+    (other / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
+    (other / "table.xlsx").write_bytes(b"PK")
+    (other / "notes.md").write_text("# Notes\n\nThe bridge opened in 1932.\n")
+    status = main(["index", "handbook.pdf", "guide.html", "report.docx", "more", "--index", "idx"])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    for name in ("handbook.pdf", "guide.html", "report.docx", "more/notes.md"):
+        assert f"indexed  {name}" in out
+    assert "skipped  more/broken.pdf: not a readable PDF" in out
+    assert "skipped  more/table.xlsx: unknown file type (.xlsx)" in out
+
+
+# -- qa show ---------------------------------------------------------------------------
+
+
+def test_parse_citation():
+    ref = parse_citation("guide.pdf#page=12:3-4")
+    assert (ref.path, ref.page, ref.start_line, ref.end_line) == ("guide.pdf", 12, 3, 4)
+    ref = parse_citation("C:/notes.txt:40")
+    assert (ref.path, ref.page, ref.start_line, ref.end_line) == ("C:/notes.txt", 0, 40, 40)
+    assert parse_citation("page.html#tides:7-9").fragment == "tides"
+    for bad in ("notes.txt", "notes.txt:0", "notes.txt:5-3", "a.pdf#page=0:1", "a.pdf#page=x:1"):
+        with pytest.raises(BadCitation):
+            parse_citation(bad)
+
+
+def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("First line.\nThe bridge opened in 1932.\nIt is 300 metres long.\n")
+    checked = 0
+    for name in ("handbook.pdf", "guide.html", "report.docx", "notes.txt"):
+        for passage in file_passages(tmp_path / name, name):
+            c = _citation(1, passage, 1.0).to_dict()
+            span = f"{c['start_line']}-{c['end_line']}"
+            spec = f"{name}#page={c['page']}:{span}" if "page" in c else f"{name}:{span}"
+            assert main(["show", spec]) == 0
+            shown = capsys.readouterr().out
+            assert shown.endswith("\n")
+            lines = shown[:-1]
+            assert c["text"] in lines, (spec, c["text"], lines)
+            # A passage that fills its lines is exactly what is shown.
+            if lines.strip() == c["text"]:
+                checked += 1
+    assert checked > 20
+
+
+def test_qa_show_on_a_bad_citation_is_one_line_and_a_non_zero_exit(tmp_path, pdf_file, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("One.\nTwo.\n")
+    cases = [
+        (["show", "notes.txt"], 2, "not a citation"),
+        (["show", "notes.txt:3"], 2, "has 2 lines, not 3"),
+        (["show", "missing.txt:1"], 6, "no such file"),
+        (["show", "handbook.pdf:1"], 2, "say which page"),
+        (["show", "handbook.pdf#page=9:1"], 2, "has 3 pages, not 9"),
+        (["show", "notes.txt#page=1:1"], 2, "not a PDF"),
+    ]
+    for argv, code, words in cases:
+        assert main(argv) == code, argv
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and words in err, (argv, err)
+
+
+def test_json_citations_add_the_locator_only_when_there_is_one(fake_models, tmp_path, pdf_file, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n")
+    assert main(["index", "handbook.pdf", "notes.txt", "--index", "idx"]) == 0
+    capsys.readouterr()
+    main(["ask", "--json", "--top-k", "5", "When did the storm break the windows?", "--index", "idx"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"], data
+    for c in data["citations"]:
+        assert ("page" in c) == c["source"].endswith(".pdf")
+        assert "anchor" not in c and "paragraph" not in c
+        if "page" in c:
+            assert main(["show", f"{c['source']}#page={c['page']}:{c['start_line']}-{c['end_line']}"]) == 0
+        else:
+            assert main(["show", f"{c['source']}:{c['start_line']}-{c['end_line']}"]) == 0
+        assert c["text"] in capsys.readouterr().out
+
+
+def test_extract_reads_bytes_by_the_files_type():
+    html = extract("x.HTM", b"<p>Plain <i>words</i> here.</p>")
+    assert html.format == formats.HTML and html.text == "Plain words here."
+    text = extract("x.txt", b"Plain words here.\n")
+    assert text.blocks is None and text.text == "Plain words here.\n"
+    with pytest.raises(UndecodableFile):
+        extract("x.docx", io.BytesIO(b"nothing").getvalue())
+
+
+# -- the real Debian Reference renderings ------------------------------------------------
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("folder", ["debian-reference-fr-pdf", "debian-reference-fr-html"])
+def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(folder, capsys):
+    files = sorted((CORPORA / folder).iterdir())
+    assert files
+    for path in files:
+        extracted = load(path)
+        passages = document_passages(extracted, str(path))
+        assert len(passages) > 100
+        for passage in passages[::97]:
+            c = _citation(1, passage, 1.0).to_dict()
+            if path.suffix == ".pdf":
+                assert c["page"] >= 1
+                spec = f"{path}#page={c['page']}:{c['start_line']}-{c['end_line']}"
+            else:
+                spec = f"{path}:{c['start_line']}-{c['end_line']}"
+            assert main(["show", spec]) == 0
+            assert c["text"] in capsys.readouterr().out
+    if folder.endswith("pdf"):
+        text = load(files[0]).text
+        assert "Référence Debian 1 / " not in text  # the running header
+        assert "utilisateurs autres que" in text  # "uti-" / "lisateurs", joined
