@@ -61,7 +61,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import reader
-from qa.reader import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, Block
+from qa.reader import CAPTION, CODE, HEADING, ITEM, LABEL, PARAGRAPH, ROW, Block
 
 PDF, HTML, DOCX = "pdf", "html", "docx"
 PDF_SUFFIXES = (".pdf",)
@@ -154,6 +154,25 @@ class _Writer:
 
 def _inline(text: str) -> str:
     return " ".join(text.split())
+
+
+_CAPTION = re.compile(r"^[^\W\d_]+\s+\d+(?:[.-]\d+)*\b")
+
+
+def _settle(blocks: list[Block]) -> list[Block]:
+    """Read like the text reader reads plain text: a word or two standing alone before a paragraph
+    ("Note", "Avertissement") label it, and "Table 1.2 ..." before a table's rows is its caption."""
+    out = []
+    for k, block in enumerate(blocks):
+        following = blocks[k + 1] if k + 1 < len(blocks) else None
+        if block.kind == PARAGRAPH and following is not None:
+            words = block.clean.split()
+            if 1 <= len(words) <= 2 and block.clean[0].isupper() and "".join(words).isalpha():
+                block = Block(LABEL, block.start, block.end, block.clean, block.level)
+            elif following.kind == ROW and len(block.clean) <= 150 and _CAPTION.match(block.clean):
+                block = Block(CAPTION, block.start, block.end, block.clean, block.level)
+        out.append(block)
+    return out
 
 
 # -- PDF --------------------------------------------------------------------------
@@ -374,7 +393,7 @@ def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
             clean = " ".join(inner.split()) if kind == CODE else reader.clean_inline(inner, reader.PLAIN)
             if any(c.isalnum() for c in clean):
                 blocks.append(Block(kind, start, end, clean, level))
-    return Extracted("".join(parts), PDF, blocks, locators, spans)
+    return Extracted("".join(parts), PDF, _settle(blocks), locators, spans)
 
 
 def _is_heading_size(line: _PdfLine, body_size: float) -> bool:
@@ -485,7 +504,7 @@ def extract_html(data: bytes) -> Extracted:
         raise ExtractionError("HTML nested too deeply to read") from None
     walker.flush()
     out = walker.out
-    return Extracted(out.text(), HTML, out.blocks, out.locators)
+    return Extracted(out.text(), HTML, _settle(out.blocks), out.locators)
 
 
 def _attributes(node) -> dict:
@@ -690,4 +709,4 @@ def extract_docx(data: bytes) -> Extracted:
                         out.locators.append((start, {"paragraph": first_number}))
     if not out.blocks:
         raise ExtractionError("empty: no text to index")
-    return Extracted(out.text(), DOCX, out.blocks, out.locators)
+    return Extracted(out.text(), DOCX, _settle(out.blocks), out.locators)
