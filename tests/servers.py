@@ -28,6 +28,12 @@ class FakeEndpoint:
         self.completion_reply: str | None = None  # what …/completions streams, if not ``reply``
         self.paths: list[str] = []
         self.hold: threading.Event | None = None  # when set by a test, the stream waits on it after two pieces
+        # The "drip-*" modes send one byte every ``drip_interval`` seconds for ``drip_for`` seconds
+        # (then the rest at once: a client without a total deadline gets a good answer, late).
+        self.drip_interval = 0.2
+        self.drip_for = 8.0
+        self.dripped = 0  # bytes sent one at a time so far
+        self.gone = threading.Event()  # set when the client broke off a dripping reply
 
 
 def _handler(endpoint: FakeEndpoint):
@@ -46,8 +52,32 @@ def _handler(endpoint: FakeEndpoint):
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up first: that is the point of some tests
 
+        def _drip(self, raw: bytes, start: int) -> None:
+            """``raw`` (a whole HTTP response) with its bytes from ``start`` on sent one at a time."""
+            deadline = time.monotonic() + endpoint.drip_for
+            try:
+                self.wfile.write(raw[:start])
+                self.wfile.flush()
+                position = start
+                while position < len(raw) and time.monotonic() < deadline:
+                    self.wfile.write(raw[position : position + 1])
+                    self.wfile.flush()
+                    endpoint.dripped += 1
+                    position += 1
+                    time.sleep(endpoint.drip_interval)
+                self.wfile.write(raw[position:])
+                self.wfile.flush()
+            except OSError:
+                endpoint.gone.set()
+            self.close_connection = True
+
         def do_GET(self):
             self.headers_seen()
+            if endpoint.mode == "drip-models" and self.path.endswith("/models"):
+                body = json.dumps({"data": [{"id": "fake-model"}]}).encode()
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+                self._drip(head.encode() + body, len(head))
+                return
             if self.path.endswith("/models"):
                 self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
             else:
@@ -71,6 +101,27 @@ def _handler(endpoint: FakeEndpoint):
                 reply = endpoint.completion_reply or reply
             if mode == "chat-only":
                 mode = "stream"
+            if mode == "drip-models":
+                mode = "json"
+            if mode in ("drip-json", "drip-headers", "drip-stream", "drip-keep-alive"):
+                if mode in ("drip-json", "drip-headers"):
+                    body = json.dumps({"choices": [{"message": {"content": reply}}]}).encode()
+                    kind = "application/json"
+                elif mode == "drip-stream":
+                    events = [{"choices": [{"index": 0, "delta": {"content": reply}}]}]
+                    body = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events) + b"data: [DONE]\n\n"
+                    kind = "text/event-stream"
+                else:  # a comment line (a keep-alive) at every drip, and never a token
+                    body = (
+                        b": keep-alive\n\n" * 200
+                        + f"data: {json.dumps({'choices': [{'delta': {'content': reply}}]})}\n\n".encode()
+                    )
+                    kind = "text/event-stream"
+                head = f"HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                if mode == "drip-keep-alive":
+                    endpoint.drip_interval = endpoint.drip_interval / 14  # one comment line per interval
+                self._drip(head + body, 0 if mode == "drip-headers" else len(head))
+                return
             if mode == "error":
                 self._json(500, {"error": {"message": f"model crashed; your key {SECRET} is fine"}})
             elif mode == "unauthorized":
@@ -113,11 +164,16 @@ def _handler(endpoint: FakeEndpoint):
     return Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):  # a client that gave up first is the point of some tests
+        pass
+
+
 @contextmanager
 def fake_llm_server():
     """A FakeEndpoint served on 127.0.0.1 for the duration of the block (also used by the chat tests)."""
     state = FakeEndpoint()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    server = _QuietServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

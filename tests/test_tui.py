@@ -34,6 +34,9 @@ from chat_helpers import (
 from servers import SECRET, fake_llm_server, free_port
 from textual.widgets import Markdown, Static
 
+from qa.errors import IndexUnavailable
+from qa.llm import LLMSettings
+from qa.text import UNSAFE_CHARACTERS
 from qa.tui.app import create_app
 from qa.tui.help import HelpScreen
 from qa.tui.widgets import DRAFT_LABEL, LoadStatus, QuestionInput, Turn
@@ -445,3 +448,110 @@ async def test_second_try_as_a_completion_starts_a_new_draft(tmp_path, llm_endpo
         turn = app.query_one(Turn)
         assert turn.answer.answered_by == "llm" and turn.draft == llm_endpoint.completion_reply  # not both replies
         assert llm_endpoint.paths == ["/v1/chat/completions", "/v1/completions"]
+
+
+# -- a generation can be stopped; a trickling server does not block the chat (issue 14, class 8) -----
+
+
+@pytest.mark.parametrize("mode", ["drip-stream", "drip-json", "drip-headers"])
+async def test_esc_stops_a_generation_and_the_next_question_is_answered(tmp_path, llm_endpoint, mode):
+    llm_endpoint.mode = mode
+    app = llm_app(tmp_path, llm_endpoint.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, lambda: any(t.query(".draft") for t in app.query(Turn)), what="the draft")
+        await pilot.press("escape")
+        await wait_until(pilot, answered(app), timeout=5, what="the stopped generation")
+        turn = app.query_one(Turn)
+        assert turn.answer.answered_by == "extractive" and "cancelled" in everything_shown(app)
+        llm_endpoint.mode = "stream"
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app, 2), timeout=5, what="the next answer")
+        assert list(app.query(Turn))[-1].answer.answered_by == "llm"
+
+
+async def test_a_trickling_server_is_given_up_at_the_llm_timeout(tmp_path, llm_endpoint):
+    llm_endpoint.mode = "drip-stream"
+    app = create_app(FakeEngine(tmp_path), llm=LLMSettings(url=llm_endpoint.url, model="m", timeout=1.0))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await ask(pilot, "When was DeepSeek launched?")  # queued behind the first
+        await wait_until(pilot, answered(app, 2), timeout=6, what="both answers")
+        assert all(t.answer.answered_by == "extractive" for t in app.query(Turn))
+        assert "took longer than 1 s" in everything_shown(app)
+
+
+# -- notifications show file names and messages literally (issue 14, class 7) ----------------------
+
+HOSTILE = [
+    "new\x1b]0;PWNED\x07\x1b[2J.txt",
+    "rtl\u202etxt.exe",
+    "csi\x9b2Jname.md",
+    "bad byte \udcff.txt",
+    "[bold red]markup[/bold red].txt",
+]
+
+
+class NoisyEngine(FakeEngine):
+    """Says what a real engine says while loading, about files with hostile names."""
+
+    def __init__(self, root, fail_with: str | None = None):
+        super().__init__(root)
+        self.fail_with = fail_with
+
+    def prepare(self, notice=None, progress=None):
+        for name in HOSTILE:
+            notice(f"skipped {name}: not a text file")
+        if self.fail_with:
+            raise IndexUnavailable(f"cannot read the index in {self.fail_with}")
+
+    def answer(self, question, top_k=3, searched_question=None, notice=None):
+        if "fail" in question:
+            raise IndexUnavailable(f"{HOSTILE[0]} changed: rebuild the index")
+        return super().answer(question, top_k, searched_question, notice)
+
+
+def _assert_literal(text: str) -> None:
+    assert not UNSAFE_CHARACTERS.search(text), repr(text)
+
+
+async def test_load_notifications_show_file_names_literally(tmp_path):
+    app = create_app(NoisyEngine(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await wait_until(pilot, lambda: len(app._notifications) >= len(HOSTILE))
+        messages = [n.message for n in app._notifications]
+        for message in messages:
+            _assert_literal(message)
+        assert any("new␛]0;PWNED␇␛[2J.txt" in m for m in messages)
+        assert any("[bold red]markup[/bold red].txt" in m for m in messages)  # markup shown, not applied
+        assert all(not n.markup for n in app._notifications)
+
+
+async def test_error_notifications_show_paths_literally(tmp_path):
+    app = create_app(NoisyEngine(tmp_path, fail_with=f"idx/{HOSTILE[0]}"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "failed")
+        for notification in app._notifications:
+            _assert_literal(notification.message)
+            _assert_literal(notification.title)
+    app = create_app(NoisyEngine(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await ask(pilot, "please fail")
+        await wait_until(pilot, lambda: not app.answering and any("rebuild" in n.message for n in app._notifications))
+        for notification in app._notifications:
+            _assert_literal(notification.message)
+
+
+async def test_cache_notice_goes_to_the_chat(tmp_path):
+    import qa.embedding
+
+    app = create_app(FakeEngine(tmp_path))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        qa.embedding._cache_notice(f"the prepared weights in {HOSTILE[0]} failed their content check")
+        await wait_until(pilot, lambda: any("content check" in n.message for n in app._notifications))
+        for notification in app._notifications:
+            _assert_literal(notification.message)
+    assert qa.embedding._cache_notice is qa.embedding._stderr_notice  # given back when the chat closes

@@ -42,6 +42,7 @@ from qa.api import PROJECT_ROOT, clean_question
 from qa.conversation import Conversation
 from qa.errors import QAError
 from qa.tui.help import HelpScreen
+from qa.tui.literal import printable
 from qa.tui.styles import CSS
 from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
 
@@ -115,6 +116,8 @@ class ChatApp(App[int]):
         Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False),
         Binding("ctrl+g", "toggle_llm", "LLM on/off", priority=True),
+        # Not a priority binding: on the keys screen, Esc closes it.
+        Binding("escape", "stop", "Stop the LLM", show=False),
         Binding("ctrl+l", "clear", "Clear", priority=True),
         Binding("f1", "help", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
@@ -151,6 +154,12 @@ class ChatApp(App[int]):
         self.query_one(QuestionInput).focus()
         _in_background(self._load, "qa-load")
 
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=True) -> None:
+        """Every notification shown literally: file names and messages can hold escape sequences and markup."""
+        super().notify(
+            printable(str(message)), title=printable(str(title)), severity=severity, timeout=timeout, markup=False
+        )
+
     # -- loading (background thread) ---------------------------------------------
     def _load(self) -> None:
         def progress(stage: str, done: int, total: int) -> None:
@@ -159,6 +168,13 @@ class ChatApp(App[int]):
         def notice(message: str) -> None:
             self.notify(message, markup=False)
 
+        try:
+            from qa.embedding import set_cache_notice
+
+            # A damaged cache entry, rebuilt: said in the chat, not written over its screen.
+            self._previous_cache_notice = set_cache_notice(notice)
+        except ImportError:  # numpy missing: the engine says so when it loads
+            pass
         try:
             self.engine.prepare(notice=notice, progress=progress)
         except QAError as exc:
@@ -368,8 +384,19 @@ class ChatApp(App[int]):
         self.notify(message, title="Next answers", markup=False)
         self._show_mode()
 
+    def action_stop(self) -> None:
+        """Stop the answer the LLM is writing: the turn gets the extractive answer at once, and the next
+        question starts."""
+        if self.answering and not self._cancel.is_set():
+            self._cancel.set()
+
     def on_unmount(self) -> None:
-        self._cancel.set()  # a generation under way stops at its next token
+        self._cancel.set()  # a generation under way stops at once
+        previous = getattr(self, "_previous_cache_notice", None)
+        if previous is not None:
+            from qa.embedding import set_cache_notice
+
+            set_cache_notice(previous)
 
     # -- other actions -------------------------------------------------------------
     async def action_clear(self) -> None:
@@ -397,6 +424,11 @@ class ChatApp(App[int]):
             "Generated or extractive answers",
             "Switch between answers written by the LLM (checked against the passages) and quoted ones",
             self.action_toggle_llm,
+        )
+        yield SystemCommand(
+            "Stop the generated answer",
+            "Stop the answer the LLM is writing and show the extractive one (Esc)",
+            self.action_stop,
         )
         yield SystemCommand("Next citation", "Show the next cited passage", lambda: self.action_citation(1))
         yield SystemCommand("Previous citation", "Show the previous cited passage", lambda: self.action_citation(-1))

@@ -15,6 +15,7 @@ KEYS = [
     ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click an answer)"),
     ("PageUp / PageDown", "scroll the transcript"),
     ("ctrl+g", "generated (LLM) or extractive answers, with --llm-url"),
+    ("Esc", "stop the LLM's answer, show the extractive one"),
     ("ctrl+l", "clear the conversation (follow-ups start afresh)"),
     ("ctrl+p", "command palette: the same actions by name"),
     ("F1 or ?", "this list (? on an empty question line)"),

@@ -117,7 +117,7 @@ class Turn(Vertical):
 
     async def start_draft(self) -> None:
         """The LLM is writing: its tokens go into a draft that looks provisional until checked."""
-        self.set_status("Writing an answer with the LLM…")
+        self.set_status("Writing an answer with the LLM… (Esc stops it)")
         if not self.query(".draft"):
             await self.mount(Static(self._draft_text(), classes="draft"))
 
