@@ -254,20 +254,40 @@ def _load_cached(folder: Path) -> dict[str, np.ndarray] | None:
             mapping = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
     except OSError as exc:
         raise DamagedEntry(f"arrays.bin cannot be read: {exc.strerror or type(exc).__name__}") from None
-    arrays = {}
-    view = memoryview(mapping)
+    spans = []
     for item in listed:
         try:
             name, dtype, shape, offset, expected = item
+            if not (isinstance(name, str) and isinstance(offset, int) and isinstance(expected, str)):
+                raise TypeError("a field of the wrong type")
+            if not all(isinstance(n, int) and n >= 0 for n in shape):
+                raise ValueError("a negative or fractional dimension")
             length = math.prod(shape) * np.dtype(dtype).itemsize
         except (ValueError, TypeError) as exc:
             raise DamagedEntry(f"an array is described wrongly: {type(exc).__name__}") from None
         if offset < 0 or offset + length > size:
             raise DamagedEntry(f"arrays.bin is too short for {name}")
-        if _array_hash(name, dtype, shape, view[offset : offset + length]) != expected:
-            raise DamagedEntry(f"{name} does not match its hash")
-        arrays[name] = np.frombuffer(mapping, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
-    return arrays
+        spans.append((name, dtype, shape, offset, length, expected))
+    view = memoryview(mapping)
+
+    def check(span) -> str | None:
+        name, dtype, shape, offset, length, expected = span
+        return None if _array_hash(name, dtype, shape, view[offset : offset + length]) == expected else name
+
+    # hashlib lets go of the GIL on large buffers: two threads check the arrays in about half the time.
+    if size > 8_000_000 and len(spans) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            bad = [name for name in pool.map(check, sorted(spans, key=lambda s: -s[4])) if name is not None]
+    else:
+        bad = [name for name in map(check, spans) if name is not None]
+    if bad:
+        raise DamagedEntry(f"{bad[0]} does not match its hash")
+    return {
+        name: np.frombuffer(mapping, dtype=dtype, count=math.prod(shape), offset=offset).reshape(shape)
+        for name, dtype, shape, offset, _length, _expected in spans
+    }
 
 
 def _store_cached(folder: Path, arrays: dict[str, np.ndarray]) -> None:
