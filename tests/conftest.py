@@ -9,6 +9,12 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+@pytest.fixture(autouse=True)
+def _private_history(tmp_path_factory, monkeypatch):
+    """Conversations that tests log (qa ask, qa chat) go to a temporary database, never the user's."""
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path_factory.mktemp("history") / "history.db"))
+
+
 @pytest.fixture
 def fake_models(monkeypatch):
     """The CLI and the engine use small deterministic fake encoders (no torch)."""
