@@ -411,8 +411,9 @@ def split_passages(
             caption, header = block.clean, ""
             add(block.start, block.end, CAPTION, block.clean, section, block)
         elif kind == reader.ROW:
-            if not header and caption:
-                header = block.clean  # the first row names the columns
+            if not header and (caption or blocks is not None):
+                # The first row names the columns (in a PDF the caption often comes after the table).
+                header = block.clean
             context = " — ".join(x for x in (section, caption, header if header != block.clean else "") if x)
             add(block.start, block.end, ROW, block.clean, context, block)
         elif kind in reader.PROSE:

@@ -161,7 +161,7 @@ _CAPTION = re.compile(r"^[^\W\d_]+\s+\d+(?:[.-]\d+)*\b")
 
 def _settle(blocks: list[Block]) -> list[Block]:
     """Read like the text reader reads plain text: a word or two standing alone before a paragraph
-    ("Note", "Avertissement") label it, and "Table 1.2 ..." before a table's rows is its caption."""
+    ("Note", "Avertissement") label it, and "Table 1.2 ..." next to a table's rows is its caption."""
     out = []
     for k, block in enumerate(blocks):
         following = blocks[k + 1] if k + 1 < len(blocks) else None
@@ -169,7 +169,11 @@ def _settle(blocks: list[Block]) -> list[Block]:
             words = block.clean.split()
             if 1 <= len(words) <= 2 and block.clean[0].isupper() and "".join(words).isalpha():
                 block = Block(LABEL, block.start, block.end, block.clean, block.level)
-            elif following.kind == ROW and len(block.clean) <= 150 and _CAPTION.match(block.clean):
+            elif (
+                ROW in (following.kind, out[-1].kind if out else None)
+                and len(block.clean) <= 150
+                and _CAPTION.match(block.clean)
+            ):
                 block = Block(CAPTION, block.start, block.end, block.clean, block.level)
         out.append(block)
     return out
@@ -188,6 +192,7 @@ class _PdfLine:
     size: float
     bold: bool
     fixed: bool  # monospaced font at both ends: code
+    cells: list[tuple[float, str]] = field(default_factory=list)  # (left, text) of each run set apart by a wide gap
 
 
 _FIXED_PITCH = 1  # PDF font flag
@@ -243,14 +248,43 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
                 weight = raw.FPDFText_GetFontWeight(textpage.raw, first)
                 fixed = _fixed_pitch(textpage, first) and _fixed_pitch(textpage, last)
-                clean = _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), body.rstrip())
-                clean = clean.replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
-                lines.append(_PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed))
+                clean = _ligatures(body.rstrip()).replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
+                cells = _cells(textpage, body, match.start(), size)
+                line = _PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed, cells)
+                lines.append(line)
             return lines
         finally:
             textpage.close()
     finally:
         page.close()
+
+
+def _ligatures(text: str) -> str:
+    return _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
+def _cells(textpage, body: str, offset: int, size: float) -> list[tuple[float, str]]:
+    """The runs of a line set apart by gaps wider than 1.2 em: a table's cells (one run for prose)."""
+    import pypdfium2.raw as raw
+
+    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    boxes = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
+    cells: list[tuple[float, str]] = []
+    start = last = -1
+    start_x = previous_right = 0.0
+    for k, ch in enumerate(body):
+        if ch.isspace():
+            continue
+        raw.FPDFText_GetCharBox(textpage.raw, offset + k, *boxes)
+        if start < 0:
+            start, start_x = k, left.value
+        elif left.value - previous_right > 1.2 * size:
+            cells.append((start_x, body[start : last + 1]))
+            start, start_x = k, left.value
+        previous_right, last = right.value, k
+    if start >= 0:
+        cells.append((start_x, body[start : last + 1]))
+    return [(x, _ligatures(text).replace("\ufffe", "").replace("\x02", "")) for x, text in cells]
 
 
 _MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)
@@ -391,9 +425,21 @@ def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
                 continue
             inner = raw_text.strip()
             clean = " ".join(inner.split()) if kind == CODE else reader.clean_inline(inner, reader.PLAIN)
+            if kind == ROW:
+                clean = _row_text(page[first : last + 1])
             if any(c.isalnum() for c in clean):
                 blocks.append(Block(kind, start, end, clean, level))
     return Extracted("".join(parts), PDF, _settle(blocks), locators, spans)
+
+
+def _row_text(lines: list[_PdfLine]) -> str:
+    """A row's cells joined by " | ", the text of a wrapped cell put back into its column."""
+    columns = [[x, text] for x, text in lines[0].cells]
+    for line in lines[1:]:
+        for x, text in line.cells or [(line.left, line.text)]:
+            nearest = min(columns, key=lambda c: abs(c[0] - x))
+            nearest[1] = f"{nearest[1]} {text}"
+    return " | ".join(" ".join(text.split()) for _, text in columns)
 
 
 def _is_heading_size(line: _PdfLine, body_size: float) -> bool:
@@ -414,6 +460,17 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
             kind, level = HEADING, heading_sizes.index(line.size) + 1
         elif line.fixed:
             kind, level = CODE, 0
+        elif len(line.cells) >= 2:
+            kind, level = ROW, 0
+        elif (
+            current
+            and current[0] == ROW
+            and line.left > page[current[2]].left + 2 * body_size
+            and page[k - 1].bottom_y - line.top_y < 1.35 * pitch
+            and not _CAPTION.match(line.text)
+        ):
+            current[3] = k  # a cell's text wrapped onto the next line: still the row
+            continue
         elif _BULLET.match(line.text):
             kind, level = ITEM, 0
         else:
@@ -424,6 +481,8 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
             same = current[0] == kind or (current[0] == ITEM and kind == PARAGRAPH)
             if kind == HEADING:
                 same = same and line.size == previous.size and gap < 2 * pitch
+            elif kind == ROW:
+                same = False  # a row is a block
             elif kind == CODE:
                 same = same and gap < 2.5 * pitch
             else:
