@@ -216,25 +216,91 @@ def cmd_ask(args) -> int:
         raise UsageError("--top-k must be at least 1")
     engine = _engine(args)
     llm = _llm_settings(args)
+    log = _AskLog(args, engine)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
         engine.prepare(notice=_notice, progress=_ProgressBar())
         first = True
         for question in _questions_from_stdin():
             try:
-                answer = engine.answer(question, top_k=args.top_k, notice=_notice)
+                answer = log.answer(engine, question, args.top_k, llm)
             except UsageError as exc:
                 _error(exc.message, exc.exit_code, as_json=args.json)
                 continue
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            _emit(*_with_llm(answer, llm), as_json=args.json)
+            _emit(*answer, as_json=args.json)
+            log.keep(*answer)
         return 0
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
-    answer = engine.answer(args.question, top_k=args.top_k, notice=_notice)
-    _emit(*_with_llm(answer, llm), as_json=args.json)
+    answer = log.answer(engine, args.question, args.top_k, llm)
+    _emit(*answer, as_json=args.json)
+    log.keep(*answer)
     return 0
+
+
+class _AskLog:
+    """The conversation a `qa ask` run belongs to: a new one, or the one continued (--continue, --conversation),
+    whose earlier searched questions resolve the follow-ups. Each answer is logged to it (not with --no-log);
+    a history that cannot be written is one notice, and the answers go on."""
+
+    def __init__(self, args, engine):
+        from qa.conversation import Conversation
+        from qa.history import History, HistoryUnavailable
+
+        self.logging = not args.no_log
+        self.index_path = str(Path(engine.index_dir).resolve())
+        self.conversation_id: int | None = None
+        self.follow_ups: Conversation | None = None  # None: questions are searched as asked
+        self.history = History() if (self.logging or args.continue_ or args.conversation is not None) else None
+        self._started = 0.0
+        self._searched = ""
+        if self.history is None:
+            return
+        try:
+            if args.conversation is not None:
+                self.conversation_id = self.history.conversation(args.conversation).id  # UsageError if none
+            elif args.continue_:
+                self.conversation_id = self.history.latest()
+                if self.conversation_id is None:
+                    _notice("no earlier conversation to continue: this question starts one")
+            if self.conversation_id is not None:
+                self.follow_ups = Conversation(self.history.searched_questions(self.conversation_id))
+        except HistoryUnavailable as exc:
+            _notice(f"{exc.message}; answering without it")
+            self.history, self.conversation_id = None, None
+
+    def answer(self, engine, question: str, top_k: int, llm):
+        """(answer, llm notice) for ``question``, resolved against the conversation's earlier questions."""
+        from qa.api import clean_question
+
+        searched = None
+        if self.follow_ups is not None:
+            cleaned = clean_question(question)
+            resolved = self.follow_ups.resolve(cleaned)
+            self.follow_ups.add(resolved)
+            searched = resolved if resolved != cleaned else None
+        self._started = time.monotonic()
+        answer = engine.answer(question, top_k=top_k, searched_question=searched, notice=_notice)
+        result = _with_llm(answer, llm)
+        self._searched = searched or answer.searched_question
+        return result
+
+    def keep(self, answer, llm_notice=None) -> None:
+        """Log an answer shown (after it is printed: a slow or failing disk never holds it back)."""
+        if not self.logging or self.history is None:
+            return
+        from qa.history import HistoryUnavailable, elapsed_ms
+
+        timing = elapsed_ms(self._started)
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.history.new_conversation(self.index_path)
+            self.history.log(self.conversation_id, answer, self._searched, timing, self.index_path)
+        except HistoryUnavailable as exc:
+            _notice(f"{exc.message}; the answers are not kept (--no-log turns this off)")
+            self.history = None
 
 
 def _llm_settings(args):
@@ -343,6 +409,62 @@ class _WatchedEngine:
 
     def __getattr__(self, name):
         return getattr(self._engine, name)
+
+
+def cmd_history(args) -> int:
+    """``qa history``: the conversations kept by qa ask and qa chat, listed, searched, shown or exported."""
+    from qa.history import History, local_time
+
+    history = History()
+    as_json = getattr(args, "json", False)
+    if args.action == "search":
+        found = history.search(args.text, limit=args.limit or None)
+        for exchange in found:
+            if as_json:
+                print(_json_line(exchange.to_dict()))
+            else:
+                answer = "(the documents don't say)" if exchange.abstained else exchange.answer
+                print(f"{exchange.conversation_id:>4}  {local_time(exchange.time)}  {_display(exchange.question)}")
+                print(f"      {_display(_shortened(answer, 150))}")
+        if not found and not as_json:
+            _notice(f"no exchange holds {args.text!r}")
+        return 0
+    if args.action == "show":
+        if as_json:
+            print(_json_line(history.to_dict(args.id)))
+            return 0
+        summary = history.conversation(args.id)
+        print(f"Conversation {summary.id}, started {local_time(summary.started)}, {count(summary.turns, 'question')}")
+        for exchange in history.exchanges(args.id):
+            print()
+            print(f"› {_display(exchange.question)}   ({local_time(exchange.time)})")
+            answer = exchange.to_answer()
+            _print_answer(answer)
+        return 0
+    if args.action == "export":
+        if as_json:
+            print(_json_line(history.to_dict(args.id)))
+        else:
+            print(history.markdown(args.id), end="")
+        return 0
+    conversations = history.conversations(limit=args.limit or None)
+    if as_json:
+        for item in conversations:
+            print(_json_line(item.to_dict()))
+        return 0
+    if not conversations:
+        print(f"No conversations yet: qa ask and qa chat keep them in {_display(str(history.path))}")
+        return 0
+    print(f"{'ID':>4}  {'TIME':16}  {'TURNS':>5}  FIRST QUESTION")
+    for item in conversations:
+        first = _shortened(item.first_question, 90)
+        print(f"{item.id:>4}  {local_time(item.updated):16}  {item.turns:>5}  {_display(first)}")
+    return 0
+
+
+def _shortened(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 def cmd_completion(args) -> int:
@@ -667,6 +789,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations to show (default 3)")
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     llm_options(p)
+    followed = p.add_mutually_exclusive_group()
+    followed.add_argument(
+        "-c",
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        help="follow up on the latest conversation (its earlier questions resolve 'it', 'And ...?')",
+    )
+    followed.add_argument(
+        "--conversation", type=int, metavar="ID", help="follow up on conversation ID (see qa history)"
+    )
+    p.add_argument("--no-log", action="store_true", help="do not keep this exchange in the history")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="open the terminal chat (ctrl+g: generated or extractive answers)")
@@ -691,6 +825,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", metavar="DIR", help="folder the citation's file is named relative to (default: here)")
     p.set_defaults(func=cmd_show)
 
+    p = sub.add_parser("history", help="list the conversations kept by qa ask and qa chat (also search, show, export)")
+    p.add_argument("--json", action="store_true", help="print JSON: one object per line")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="list at most N (default 20; 0: all)")
+    p.set_defaults(func=cmd_history, action=None)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    leaf = actions.add_parser("search", help="the exchanges whose question, answer or citations hold TEXT")
+    leaf.add_argument("text", metavar="TEXT")
+    leaves = [leaf]
+    for name, help_text in (
+        ("show", "a conversation's questions, answers and citations"),
+        ("export", "a conversation as Markdown, citations as source:first-last"),
+    ):
+        leaf = actions.add_parser(name, help=help_text)
+        leaf.add_argument("id", type=int, metavar="ID", help="the conversation (qa history lists them)")
+        leaves.append(leaf)
+    for leaf in leaves:  # --json after the action too; SUPPRESS: absent, it leaves `qa history --json` alone
+        leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+
     p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
     p.add_argument("shell", choices=sorted(_COMPLETION_SCRIPTS), metavar="SHELL", help="bash, zsh or fish")
     p.set_defaults(func=cmd_completion)
@@ -704,6 +856,8 @@ def main(argv: list[str] | None = None) -> int:
     subcommands = _subcommands(parser)
     for p in (parser, *(sub for sub, _help in subcommands.values())):
         p.json_errors = as_json
+        for nested, _help in _subcommands(p).values() if p is not parser else ():
+            nested.json_errors = as_json  # qa history search/show/export
     args = parser.parse_args(argv)
     if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):
         subcommands["ask"][0].error("the following arguments are required: question (or pipe questions in)")

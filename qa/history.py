@@ -1,0 +1,398 @@
+"""Conversations kept in SQLite: every question, the question searched, the answer, its citations and timing.
+
+``qa ask`` and ``qa chat`` log each exchange to a conversation; ``qa ask --continue`` and the chat's list of
+conversations (ctrl+o) pick one up again, its searched questions feeding the follow-up rewriting
+(qa.conversation). ``qa history`` lists, searches, shows and exports them.
+
+The database is ``$QA_HISTORY`` if set, else ``history.db`` in the user data folder (platformdirs when it is
+installed, else ``$XDG_DATA_HOME/qa`` or ``~/.local/share/qa``). It is opened in WAL mode, so a chat and a
+``qa ask`` can write at the same time; each call opens and closes its own connection, so any thread may call.
+The schema is versioned with ``PRAGMA user_version`` and brought up to date by ``migrate`` on every opening;
+a database written by a newer ``qa`` is left alone. Only JSON and SQL values are stored: nothing is unpickled.
+
+Imports no Textual and no model library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from contextlib import closing, contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qa.errors import QAError, UsageError
+
+SCHEMA_VERSION = 1
+
+# MIGRATIONS[n] brings a database from version n to n + 1; each step runs in one transaction.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE conversations (
+            id INTEGER PRIMARY KEY,
+            created TEXT NOT NULL,
+            index_path TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE exchanges (
+            id INTEGER PRIMARY KEY,
+            conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            created TEXT NOT NULL,
+            question TEXT NOT NULL,
+            searched TEXT NOT NULL,
+            answer TEXT NOT NULL,
+            abstained INTEGER NOT NULL,
+            citations TEXT NOT NULL,
+            confidence REAL NOT NULL DEFAULT 0,
+            timing_ms REAL NOT NULL DEFAULT 0,
+            index_path TEXT NOT NULL DEFAULT '',
+            extra TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX exchanges_by_conversation ON exchanges(conversation_id, id)",
+    ],
+]
+
+# Fields of an answer kept beside the columns, to show it again as it was (qa.answering.Answer).
+_EXTRA_FIELDS = ("short_answer", "question_type", "answered_by", "highlights")
+
+
+class HistoryUnavailable(QAError):
+    """The history database cannot be opened, read or written (the message says where and why)."""
+
+    exit_code = 8
+
+
+def default_path() -> Path:
+    """``$QA_HISTORY``, else history.db in the user data folder."""
+    override = os.environ.get("QA_HISTORY")
+    if override:
+        return Path(override).expanduser()
+    try:
+        from platformdirs import user_data_dir
+    except ImportError:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "qa"
+    else:
+        base = Path(user_data_dir("qa", appauthor=False))
+    return base / "history.db"
+
+
+def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS) -> int:
+    """Bring the schema to ``len(migrations)``, one transaction per step; the version reached.
+
+    A database newer than this code knows is refused (HistoryUnavailable), never altered.
+    """
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    target = len(migrations)
+    if version > target:
+        raise HistoryUnavailable(
+            f"the history database is of schema version {version}, written by a newer qa (this one knows"
+            f" {target}): upgrade qa, or set QA_HISTORY to another file"
+        )
+    for step in range(version, target):
+        with connection:  # one transaction: the step and its version number, or neither
+            connection.execute("BEGIN IMMEDIATE")
+            if connection.execute("PRAGMA user_version").fetchone()[0] != step:
+                continue  # another process migrated it meanwhile
+            for statement in migrations[step]:
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {step + 1}")
+    return target
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def local_time(stamp: str) -> str:
+    """A stored UTC time as local ``YYYY-MM-DD HH:MM``."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass
+class Exchange:
+    """One question and its answer, as logged."""
+
+    id: int
+    conversation_id: int
+    time: str  # ISO 8601, UTC
+    question: str
+    searched_question: str
+    answer: str
+    abstained: bool
+    citations: list[dict]
+    confidence: float = 0.0
+    timing_ms: float = 0.0
+    index_path: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("extra")
+        data["short_answer"] = self.extra.get("short_answer", "")
+        data["answered_by"] = self.extra.get("answered_by", "extractive")
+        return data
+
+    def to_answer(self):
+        """The qa.answering.Answer this exchange logged, to show it again."""
+        from qa.answering import AnchorCitation, Answer, Citation, PageCitation, ParagraphCitation
+
+        kinds = {"page": PageCitation, "anchor": AnchorCitation, "paragraph": ParagraphCitation}
+        citations = []
+        for data in self.citations:
+            kind = next((kinds[k] for k in kinds if k in data), Citation)
+            known = {f for f in kind.__dataclass_fields__}
+            citations.append(kind(**{k: v for k, v in data.items() if k in known}))
+        return Answer(
+            question=self.question,
+            answer=self.answer,
+            abstained=self.abstained,
+            citations=citations,
+            short_answer=self.extra.get("short_answer", ""),
+            searched_question=self.searched_question,
+            question_type=self.extra.get("question_type", "other"),
+            confidence=self.confidence,
+            highlights=[tuple(h) for h in self.extra.get("highlights", [])],
+            answered_by=self.extra.get("answered_by", "extractive"),
+        )
+
+
+@dataclass
+class ConversationSummary:
+    id: int
+    started: str  # ISO 8601, UTC
+    updated: str
+    first_question: str
+    turns: int
+    index_path: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def citation_label(citation: dict) -> str:
+    """``source:start_line-end_line`` (``guide.pdf#page=3:4-5``, ``page.html#intro:7-7``): what ``qa show`` reads."""
+    source = citation.get("source", "")
+    if citation.get("page"):
+        source += f"#page={citation['page']}"
+    elif citation.get("anchor"):
+        source += f"#{citation['anchor']}"
+    return f"{source}:{citation.get('start_line', 0)}-{citation.get('end_line', 0)}"
+
+
+class History:
+    """The conversations database at ``path`` (default: ``default_path()``)."""
+
+    def __init__(self, path: Path | str | None = None, clock: Callable[[], str] = _now):
+        self.path = Path(path) if path is not None else default_path()
+        self._clock = clock
+
+    @contextmanager
+    def _connect(self, create: bool = True):
+        if not create and not self.path.exists():
+            yield None
+            return
+        try:
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise HistoryUnavailable(f"cannot open the history in {self.path}: {_reason(exc)}") from None
+        with closing(connection):
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                connection.execute("PRAGMA foreign_keys = ON")
+                migrate(connection)
+                yield connection
+            except sqlite3.Error as exc:
+                raise HistoryUnavailable(f"cannot use the history in {self.path}: {_reason(exc)}") from None
+
+    # -- writing -------------------------------------------------------------------
+    def new_conversation(self, index_path: str = "") -> int:
+        with self._connect() as db, db:
+            cursor = db.execute(
+                "INSERT INTO conversations (created, index_path) VALUES (?, ?)", (self._clock(), str(index_path))
+            )
+            return int(cursor.lastrowid)
+
+    def log(
+        self,
+        conversation_id: int,
+        answer,
+        searched_question: str = "",
+        timing_ms: float = 0.0,
+        index_path: str = "",
+    ) -> int:
+        """Log ``answer`` (qa.answering.Answer) to a conversation; the exchange's id."""
+        data = answer.to_dict()
+        extra = {name: getattr(answer, name) for name in _EXTRA_FIELDS if hasattr(answer, name)}
+        extra["highlights"] = [list(h) for h in extra.get("highlights", [])]
+        row = (
+            conversation_id,
+            self._clock(),
+            answer.question,
+            searched_question or answer.searched_question or answer.question,
+            answer.answer,
+            int(bool(answer.abstained)),
+            json.dumps(data["citations"], ensure_ascii=False),
+            float(answer.confidence or 0.0),
+            round(float(timing_ms), 1),
+            str(index_path),
+            json.dumps(extra, ensure_ascii=False),
+        )
+        with self._connect() as db, db:
+            cursor = db.execute(
+                "INSERT INTO exchanges (conversation_id, created, question, searched, answer, abstained, citations,"
+                " confidence, timing_ms, index_path, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            return int(cursor.lastrowid)
+
+    # -- reading -------------------------------------------------------------------
+    _SUMMARY = (
+        "SELECT c.id, c.created, COALESCE(MAX(e.created), c.created), "
+        " (SELECT question FROM exchanges WHERE conversation_id = c.id ORDER BY id LIMIT 1),"
+        " COUNT(e.id), c.index_path"
+        " FROM conversations c JOIN exchanges e ON e.conversation_id = c.id"
+    )
+
+    def conversations(self, limit: int | None = None) -> list[ConversationSummary]:
+        """Conversations with at least one exchange, the latest active first."""
+        with self._connect(create=False) as db:
+            if db is None:
+                return []
+            rows = db.execute(
+                f"{self._SUMMARY} GROUP BY c.id ORDER BY MAX(e.id) DESC LIMIT ?",
+                (-1 if limit is None else limit,),
+            ).fetchall()
+        return [ConversationSummary(*row) for row in rows]
+
+    def conversation(self, conversation_id: int) -> ConversationSummary:
+        """One conversation (UsageError if there is none with this id, or it holds nothing)."""
+        with self._connect(create=False) as db:
+            row = None
+            if db is not None:
+                row = db.execute(f"{self._SUMMARY} WHERE c.id = ? GROUP BY c.id", (conversation_id,)).fetchone()
+        if row is None:
+            raise UsageError(f"no conversation {conversation_id}: `qa history` lists them")
+        return ConversationSummary(*row)
+
+    def latest(self) -> int | None:
+        """The id of the conversation with the latest exchange, or None."""
+        found = self.conversations(limit=1)
+        return found[0].id if found else None
+
+    def exchanges(self, conversation_id: int) -> list[Exchange]:
+        with self._connect(create=False) as db:
+            if db is None:
+                return []
+            rows = db.execute(f"{self._EXCHANGE} WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+            return [_exchange(row) for row in rows.fetchall()]
+
+    _EXCHANGE = (
+        "SELECT id, conversation_id, created, question, searched, answer, abstained, citations, confidence,"
+        " timing_ms, index_path, extra FROM exchanges"
+    )
+
+    def search(self, text: str, limit: int | None = None) -> list[Exchange]:
+        """Exchanges whose question, searched question, answer, cited passages or cited files hold ``text``
+        (any case for ASCII letters), the latest first."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        with self._connect(create=False) as db:
+            if db is None:
+                return []
+            rows = db.execute(
+                f"{self._EXCHANGE} WHERE question LIKE ?1 ESCAPE '\\' OR searched LIKE ?1 ESCAPE '\\'"
+                " OR answer LIKE ?1 ESCAPE '\\' OR EXISTS (SELECT 1 FROM json_each(citations) WHERE"
+                " json_extract(value, '$.text') LIKE ?1 ESCAPE '\\'"
+                " OR json_extract(value, '$.source') LIKE ?1 ESCAPE '\\') ORDER BY id DESC LIMIT ?2",
+                (pattern, -1 if limit is None else limit),
+            ).fetchall()
+        return [_exchange(row) for row in rows]
+
+    def searched_questions(self, conversation_id: int) -> list[str]:
+        """The questions searched so far in a conversation, oldest first: what follow-ups resolve against."""
+        return [e.searched_question for e in self.exchanges(conversation_id)]
+
+    # -- export --------------------------------------------------------------------
+    def to_dict(self, conversation_id: int) -> dict:
+        summary = self.conversation(conversation_id)
+        return {**summary.to_dict(), "exchanges": [e.to_dict() for e in self.exchanges(conversation_id)]}
+
+    def markdown(self, conversation_id: int) -> str:
+        """The conversation as Markdown: each question, its answer, its citations and their quotes."""
+        summary = self.conversation(conversation_id)
+        out = [
+            f"# Conversation {summary.id}: {_one_line(summary.first_question)}",
+            "",
+            f"Started {local_time(summary.started)}, {summary.turns} question{'s' if summary.turns != 1 else ''}"
+            + (f", index `{summary.index_path}`" if summary.index_path else "")
+            + ".",
+        ]
+        for exchange in self.exchanges(conversation_id):
+            out += ["", f"## {_one_line(exchange.question)}", ""]
+            if exchange.searched_question and exchange.searched_question != exchange.question:
+                out += [f"*Searched: {_one_line(exchange.searched_question)}*", ""]
+            if exchange.abstained:
+                out.append("*The documents don't say: no passage answers this question.*")
+                continue
+            out.append(exchange.answer)
+            for citation in exchange.citations:
+                out += ["", f"[{citation.get('n', '?')}] `{citation_label(citation)}`", ""]
+                out += [f"> {line}" if line.strip() else ">" for line in str(citation.get("text", "")).split("\n")]
+        return "\n".join(out) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def _exchange(row) -> Exchange:
+    (
+        id_,
+        conversation_id,
+        created,
+        question,
+        searched,
+        answer,
+        abstained,
+        citations,
+        confidence,
+        timing,
+        index,
+        extra,
+    ) = row
+    try:
+        cited = json.loads(citations)
+        more = json.loads(extra or "{}")
+    except ValueError:
+        cited, more = [], {}
+    return Exchange(
+        id=id_,
+        conversation_id=conversation_id,
+        time=created,
+        question=question,
+        searched_question=searched,
+        answer=answer,
+        abstained=bool(abstained),
+        citations=cited if isinstance(cited, list) else [],
+        confidence=confidence,
+        timing_ms=timing,
+        index_path=index,
+        extra=more if isinstance(more, dict) else {},
+    )
+
+
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a time.monotonic() value)."""
+    return (time.monotonic() - started) * 1000.0

@@ -1,0 +1,346 @@
+"""Conversations in SQLite (qa/history.py): what is logged, the schema and its migration, and the CLI over it:
+qa ask logging, --no-log, --continue / --conversation follow-ups, qa history list/search/show/export."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+import qa.history
+from qa.answering import Answer, Citation, PageCitation
+from qa.cli import main
+from qa.errors import UsageError
+from qa.history import History, HistoryUnavailable, citation_label, default_path, migrate
+
+LAUNCH = "DeepSeek was launched on 11 January 2025."
+USERS = "DeepSeek has 22 million daily users."
+
+
+def _clock():
+    """Times one second apart, from a fixed moment."""
+    ticks = iter(range(10_000))
+    return lambda: f"2026-11-29T10:{next(ticks) // 60:02d}:{next(ticks) % 60:02d}.000Z"
+
+
+def _answer(question: str, text: str = "11 January 2025 — «x» [1]", abstained: bool = False, **kwargs) -> Answer:
+    citations = [] if abstained else [Citation(1, "docs/facts.txt", 1, 1, LAUNCH, 0.9, 0, len(LAUNCH), 1, 1)]
+    return Answer(
+        question=question,
+        answer="" if abstained else text,
+        abstained=abstained,
+        citations=citations,
+        short_answer="" if abstained else "11 January 2025",
+        searched_question=question,
+        confidence=0.8,
+        highlights=[] if abstained else [(25, 40)],
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def history(tmp_path):
+    return History(tmp_path / "h" / "history.db", clock=_clock())
+
+
+# -- the store ---------------------------------------------------------------------------------------------
+
+
+def test_an_exchange_is_logged_with_everything_and_read_back(history):
+    conversation = history.new_conversation("/idx")
+    answer = _answer("When was DeepSeek launched?")
+    history.log(conversation, answer, "When was DeepSeek launched?", timing_ms=12.345, index_path="/idx")
+    (exchange,) = history.exchanges(conversation)
+    assert exchange.conversation_id == conversation and exchange.time.endswith("Z")
+    assert (exchange.question, exchange.searched_question, exchange.answer) == (
+        "When was DeepSeek launched?",
+        "When was DeepSeek launched?",
+        answer.answer,
+    )
+    assert exchange.abstained is False and exchange.confidence == 0.8 and exchange.timing_ms == 12.3
+    assert exchange.index_path == "/idx"
+    assert exchange.citations == [answer.citations[0].to_dict()]
+    assert exchange.to_answer() == answer  # shown again exactly: short answer and highlights too
+    data = exchange.to_dict()
+    assert data["short_answer"] == "11 January 2025" and data["citations"][0]["source"] == "docs/facts.txt"
+
+
+def test_located_citations_come_back_with_their_locator(history):
+    answer = _answer("q")
+    answer.citations = [PageCitation(1, "guide.pdf", 3, 4, "text", 0.5, 0, 4, 3, 4, page=12)]
+    conversation = history.new_conversation()
+    history.log(conversation, answer)
+    (exchange,) = history.exchanges(conversation)
+    assert exchange.to_answer().citations == answer.citations
+    assert citation_label(exchange.citations[0]) == "guide.pdf#page=12:3-4"
+
+
+def test_conversations_are_listed_latest_first_with_their_first_question(history):
+    first = history.new_conversation()
+    history.log(first, _answer("When was DeepSeek launched?"))
+    second = history.new_conversation()
+    history.log(second, _answer("Who founded it?"))
+    history.new_conversation()  # nothing asked: not listed
+    history.log(first, _answer("And its users?"))
+    listed = history.conversations()
+    assert [(c.id, c.turns, c.first_question) for c in listed] == [
+        (first, 2, "When was DeepSeek launched?"),
+        (second, 1, "Who founded it?"),
+    ]
+    assert history.latest() == first
+    assert history.searched_questions(first) == ["When was DeepSeek launched?", "And its users?"]
+    assert [c.id for c in history.conversations(limit=1)] == [first]
+
+
+def test_search_finds_questions_answers_and_cited_passages(history):
+    conversation = history.new_conversation()
+    history.log(conversation, _answer("When was DeepSeek launched?"))
+    history.log(conversation, _answer("Who is the CEO?", abstained=True))
+    assert [e.question for e in history.search("ceo")] == ["Who is the CEO?"]
+    assert [e.question for e in history.search("11 january")] == ["When was DeepSeek launched?"]
+    assert [e.question for e in history.search("launched on")] == ["When was DeepSeek launched?"]  # the citation
+    assert history.search("100%") == [] and history.search("_") == []  # LIKE wildcards are literal
+
+
+def test_export_is_markdown_with_citations_and_quotes(history):
+    conversation = history.new_conversation("/idx")
+    history.log(conversation, _answer("When was DeepSeek launched?"))
+    follow_up = _answer("And the users?")
+    follow_up.citations[0].text = "line one\nline two"
+    history.log(conversation, follow_up, "How many users does DeepSeek have?")
+    history.log(conversation, _answer("Who is the CEO?", abstained=True))
+    text = history.markdown(conversation)
+    assert text.startswith(f"# Conversation {conversation}: When was DeepSeek launched?\n")
+    assert "3 questions, index `/idx`." in text
+    assert (
+        "## When was DeepSeek launched?\n\n11 January 2025 — «x» [1]\n\n[1] `docs/facts.txt:1-1`\n\n> " + LAUNCH in text
+    )
+    assert "*Searched: How many users does DeepSeek have?*" in text
+    assert "> line one\n> line two" in text
+    assert "## Who is the CEO?\n\n*The documents don't say" in text
+
+
+def test_an_unknown_conversation_is_a_usage_error(history):
+    with pytest.raises(UsageError, match="no conversation 7"):
+        history.conversation(7)
+    assert history.conversations() == [] and history.search("x") == [] and history.exchanges(7) == []
+
+
+def test_reading_never_creates_the_database(tmp_path):
+    history = History(tmp_path / "nothing" / "history.db")
+    assert history.conversations() == [] and history.latest() is None
+    assert not (tmp_path / "nothing").exists()
+
+
+def test_the_database_is_versioned_and_in_wal_mode(history):
+    history.log(history.new_conversation(), _answer("q"))
+    with sqlite3.connect(history.path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == qa.history.SCHEMA_VERSION
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history, monkeypatch):
+    conversation = history.new_conversation()
+    history.log(conversation, _answer("When was DeepSeek launched?"))
+    later = [*qa.history.MIGRATIONS, ["ALTER TABLE exchanges ADD COLUMN rating INTEGER NOT NULL DEFAULT 0"]]
+    monkeypatch.setattr(qa.history, "MIGRATIONS", later)
+    with sqlite3.connect(history.path) as db:
+        assert migrate(db, later) == len(later)
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(later)
+        assert db.execute("SELECT question, rating FROM exchanges").fetchall() == [("When was DeepSeek launched?", 0)]
+        assert migrate(db, later) == len(later)  # nothing left to do
+
+
+def test_a_newer_database_is_refused_untouched(tmp_path):
+    path = tmp_path / "history.db"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version = 99")
+    with pytest.raises(HistoryUnavailable, match="schema version 99, written by a newer qa"):
+        History(path).new_conversation()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
+def test_the_path_is_qa_history_else_the_user_data_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "x.db"))
+    assert default_path() == tmp_path / "x.db"
+    monkeypatch.delenv("QA_HISTORY")
+    assert default_path().name == "history.db" and default_path().parent.name == "qa"
+    monkeypatch.setitem(sys.modules, "platformdirs", None)  # not installed
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert default_path() == tmp_path / "data" / "qa" / "history.db"
+
+
+def test_the_store_holds_no_pickle():
+    source = Path(qa.history.__file__).read_text()
+    assert "pickle" not in source.replace("nothing is unpickled", "")
+
+
+# -- qa ask and qa history ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def indexed(tmp_path, fake_models, monkeypatch, capsys):
+    """Two facts indexed with the fake models into idx/; the test runs in tmp_path; the history in h.db."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "facts.txt").write_text(f"{LAUNCH}\n\n{USERS}\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    capsys.readouterr()
+    return History(tmp_path / "h.db")
+
+
+def _ask(capsys, *args) -> dict:
+    assert main(["ask", "--index", "idx", "--json", *args]) == 0
+    out = capsys.readouterr().out
+    return json.loads(out)
+
+
+def test_ask_logs_each_answer_and_no_log_does_not(indexed, capsys):
+    answer = _ask(capsys, "When was DeepSeek launched?")
+    (conversation,) = indexed.conversations()
+    (exchange,) = indexed.exchanges(conversation.id)
+    assert exchange.question == "When was DeepSeek launched?" and exchange.answer == answer["answer"]
+    assert exchange.citations == answer["citations"] and exchange.timing_ms > 0
+    assert exchange.index_path == str(Path("idx").resolve())
+    _ask(capsys, "--no-log", "Another question about DeepSeek?")
+    assert len(indexed.conversations()) == 1 and len(indexed.exchanges(conversation.id)) == 1
+    _ask(capsys, "When was DeepSeek launched?")  # without --continue: a new conversation
+    assert len(indexed.conversations()) == 2
+
+
+def test_continue_resolves_the_follow_up_against_the_latest_conversation(indexed, capsys):
+    _ask(capsys, "When was DeepSeek launched?")
+    alone = _ask(capsys, "--no-log", "And how many daily users does it have?")
+    assert alone["searched_question"] == "And how many daily users does it have?"
+    followed = _ask(capsys, "-c", "And how many daily users does it have?")
+    assert followed["searched_question"] == "How many daily users does DeepSeek have?"
+    (conversation,) = indexed.conversations()
+    assert conversation.turns == 2
+    assert indexed.searched_questions(conversation.id)[-1] == "How many daily users does DeepSeek have?"
+
+
+def test_conversation_id_follows_up_on_that_one(indexed, capsys):
+    _ask(capsys, "When was DeepSeek launched?")
+    first = indexed.latest()
+    _ask(capsys, "How many daily users?")  # a second conversation, now the latest
+    followed = _ask(capsys, "--conversation", str(first), "What about its daily users?")
+    assert "DeepSeek" in followed["searched_question"]
+    assert indexed.conversation(first).turns == 2
+
+
+def test_continue_with_no_history_starts_one(indexed, capsys):
+    assert main(["ask", "--index", "idx", "--continue", "When was DeepSeek launched?"]) == 0
+    assert "no earlier conversation to continue" in capsys.readouterr().err
+    assert len(indexed.conversations()) == 1
+
+
+def test_unknown_conversation_is_exit_2_before_loading(indexed, capsys):
+    assert main(["ask", "--index", "idx", "--conversation", "42", "When?"]) == 2
+    assert "no conversation 42" in capsys.readouterr().err
+    assert main(["ask", "--index", "idx", "--json", "--conversation", "42", "When?"]) == 2
+    assert json.loads(capsys.readouterr().out)["code"] == 2
+
+
+def test_continue_and_conversation_exclude_each_other(indexed, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["ask", "--index", "idx", "-c", "--conversation", "1", "When?"])
+    assert caught.value.code == 2
+
+
+def test_a_history_that_cannot_be_written_is_one_notice_and_the_answers_go_on(indexed, capsys, monkeypatch, tmp_path):
+    (tmp_path / "afile").write_text("")
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "afile" / "h.db"))  # its folder is a file
+    monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
+    assert main(["ask", "--index", "idx", "--json", "-"]) == 0
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2 and all(json.loads(line)["answer"] for line in captured.out.splitlines())
+    assert captured.err.count("cannot open the history") == 1 and "not kept" in captured.err
+
+
+def test_a_newer_history_does_not_stop_a_follow_up(indexed, capsys, tmp_path):
+    with sqlite3.connect(tmp_path / "h.db") as db:
+        db.execute("PRAGMA user_version = 99")
+    assert main(["ask", "--index", "idx", "-c", "When was DeepSeek launched?"]) == 0
+    captured = capsys.readouterr()
+    assert "11 January 2025" in captured.out and "newer qa" in captured.err
+
+
+def test_a_batch_is_one_conversation(indexed, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
+    assert main(["ask", "--index", "idx", "-"]) == 0
+    capsys.readouterr()
+    (conversation,) = indexed.conversations()
+    assert conversation.turns == 2
+
+
+def test_history_lists_searches_shows_and_exports(indexed, capsys):
+    _ask(capsys, "When was DeepSeek launched?")
+    _ask(capsys, "-c", "And how many daily users does it have?")
+    _ask(capsys, "Who is the CEO of Mistral?")
+    ids = [c.id for c in indexed.conversations()]
+
+    assert main(["history"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["ID", "TIME", "TURNS", "FIRST", "QUESTION"]
+    assert lines[1].split()[0] == str(ids[0]) and lines[1].endswith("Who is the CEO of Mistral?")
+    assert lines[2].split()[3] == "2" and lines[2].endswith("When was DeepSeek launched?")
+
+    assert main(["history", "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [c["id"] for c in listed] == ids and listed[1]["turns"] == 2
+    assert set(listed[0]) == {"id", "started", "updated", "first_question", "turns", "index_path"}
+
+    assert main(["history", "search", "daily users", "--json"]) == 0
+    (found,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert found["conversation_id"] == ids[1]
+    assert found["searched_question"] == "How many daily users does DeepSeek have?"
+    assert main(["history", "search", "daily users"]) == 0
+    assert "And how many daily users does it have?" in capsys.readouterr().out
+
+    assert main(["history", "show", str(ids[1])]) == 0
+    shown = capsys.readouterr().out
+    assert "› When was DeepSeek launched?" in shown and "(searched: How many daily users does DeepSeek have?)" in shown
+    assert "[1] docs/facts.txt:1" in shown
+    assert main(["history", "--json", "show", str(ids[1])]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["id"] == ids[1] and [e["question"] for e in data["exchanges"]] == [
+        "When was DeepSeek launched?",
+        "And how many daily users does it have?",
+    ]
+
+    assert main(["history", "export", str(ids[1])]) == 0
+    markdown = capsys.readouterr().out
+    assert markdown.startswith(f"# Conversation {ids[1]}: When was DeepSeek launched?")
+    assert "`docs/facts.txt:1-1`" in markdown and f"> {LAUNCH}" in markdown
+    assert main(["history", "export", str(ids[1]), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == data
+
+
+def test_history_errors(indexed, capsys):
+    assert main(["history"]) == 0
+    assert "No conversations yet" in capsys.readouterr().out
+    assert main(["history", "show", "3"]) == 2
+    assert "no conversation 3" in capsys.readouterr().err
+    assert main(["history", "export", "3", "--json"]) == 2
+    assert json.loads(capsys.readouterr().out) == {"error": "no conversation 3: `qa history` lists them", "code": 2}
+    with pytest.raises(SystemExit):
+        main(["history", "show", "x", "--json"])
+    assert json.loads(capsys.readouterr().out)["code"] == 2
+
+
+class _Lines:
+    """Standard input that is not a terminal, holding ``text``."""
+
+    def __init__(self, text: str):
+        self._lines = text.splitlines(keepends=True)
+
+    def __iter__(self):
+        return iter(self._lines)
+
+    def isatty(self):
+        return False
