@@ -164,13 +164,13 @@ def _settle(blocks: list[Block]) -> list[Block]:
     ("Note", "Avertissement") label it, and "Table 1.2 ..." next to a table's rows is its caption."""
     out = []
     for k, block in enumerate(blocks):
-        following = blocks[k + 1] if k + 1 < len(blocks) else None
-        if block.kind == PARAGRAPH and following is not None:
+        following = blocks[k + 1].kind if k + 1 < len(blocks) else None
+        if block.kind == PARAGRAPH:
             words = block.clean.split()
-            if 1 <= len(words) <= 2 and block.clean[0].isupper() and "".join(words).isalpha():
+            if following and 1 <= len(words) <= 2 and block.clean[0].isupper() and "".join(words).isalpha():
                 block = Block(LABEL, block.start, block.end, block.clean, block.level)
             elif (
-                ROW in (following.kind, out[-1].kind if out else None)
+                ROW in (following, out[-1].kind if out else None)
                 and len(block.clean) <= 150
                 and _CAPTION.match(block.clean)
             ):

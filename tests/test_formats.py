@@ -408,3 +408,26 @@ def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(fold
         text = load(files[0]).text
         assert "Référence Debian 1 / " not in text  # the running header
         assert "utilisateurs autres que" in text  # "uti-" / "lisateurs", joined
+
+
+def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "The harbour charges these fees for a night at a berth in the summer season.")
+    rows = [("boat", "length", "fee"), ("dinghy", "under 5 m", "5 euros"), ("yacht", "up to 12 m", "40 euros")]
+    y = 32.0
+    for row in rows:
+        for x, cell in zip((20, 70, 120), row, strict=True):
+            pdf.text(x, y, cell)
+        y += 6
+    pdf.text(60, y + 4, "Table 1 - Fees of the harbour")
+    pdf.output(str(tmp_path / "fees.pdf"))
+    extracted = load(tmp_path / "fees.pdf")
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    assert (ROW, "dinghy | under 5 m | 5 euros") in kinds
+    assert ("caption", "Table 1 - Fees of the harbour") in kinds
+    yacht = next(p for p in document_passages(extracted, "fees.pdf") if p.text.startswith("yacht"))
+    assert yacht.kind == "row" and "boat | length | fee" in yacht.context
