@@ -17,12 +17,22 @@ import numpy as np
 
 from qa import ranking
 from qa import text as textmod
-from qa.documents import SENTENCE, Passage
+from qa.documents import ROW, SENTENCE, Passage
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, detect_language
 from qa.lang.grammar import clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
-from qa.lang.questions import NAME, OTHER, PERSON, TECHNICAL, asks_plural, classify, spans_for
+from qa.lang.questions import (
+    COMMAND,
+    IDENTIFIER,
+    NAME,
+    OTHER,
+    PERSON,
+    TECHNICAL,
+    asks_plural,
+    classify,
+    spans_for,
+)
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
@@ -252,7 +262,6 @@ class Answerer:
             features = {
                 "semantic": c.semantic,
                 "paragraph": c.paragraph,
-                "section": c.section,
                 "dense": c.dense,
                 "multilingual": c.multilingual,
                 "semantic_gap": c.semantic - top_semantic,
@@ -390,6 +399,9 @@ class Answerer:
         ]
         if kind == OTHER or not spans:
             return "", None
+        if passage.kind == ROW:
+            span = self._row_answer(kind, passage, retrieval, spans)
+            return span.text, (span.start, span.end)
         anchors = _anchor_positions(passage, retrieval, self.index)
         clauses = clause_starts(passage.text)
         plural = asks_plural(retrieval.question)
@@ -429,6 +441,30 @@ class Answerer:
 
         span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
         return span.text, (span.start, span.end)
+
+    def _row_answer(self, kind: str, passage: Passage, retrieval: Retrieval, spans: list[Span]) -> Span:
+        """The cell of a table row that answers: the one in the column the question names ("which
+        package" → the "paquet" column), or next to the cell it names ("the port of imaps"),
+        else the row's first column, which says what the row is about."""
+        folded, terms = _question_forms(retrieval, self.index)
+        language = self._language(passage)
+        kept = {(s.start, s.end) for s in spans}
+        cells = _row_cells(kind, passage)
+        mentioned = {column for column, _, span in cells if (span.start, span.end) not in kept}
+
+        def named(title: str) -> bool:
+            return any(
+                textmod.fold(w) in folded or textmod.stem(w, language) in terms
+                for w in textmod.words(title)
+                if textmod.is_content_word(w)
+            )
+
+        def fit(cell) -> tuple:
+            column, title, span = cell
+            return (named(title), column - 1 in mentioned, -column)
+
+        best = max((c for c in cells if (c[2].start, c[2].end) in kept), key=fit, default=None)
+        return best[2] if best is not None else spans[0]
 
     def _without_mentions(self, kind: str, span, passage: Passage, retrieval: Retrieval):
         """The span less the words the question already says at its edges
@@ -501,12 +537,47 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\
 
 
 def _type_spans(kind: str, passage: Passage):
+    if passage.kind == ROW:
+        return [span for _, _, span in _row_cells(kind, passage)]
     if kind in (NAME, PERSON) and is_title_case(passage.text):
         return []  # In "A Revolution In Chinese AI" every word looks like a name.
     spans = spans_for(kind, passage.text)
     if kind == PERSON:
         spans = [s for s in spans if _person_like(s, passage.text)]
     return spans
+
+
+# In a table the cells are the answers: a one-word cell ("fail2ban", "dash") names a thing.
+_ONE_TOKEN_KINDS = (NAME, IDENTIFIER, COMMAND)
+
+
+def _row_cells(kind: str, passage: Passage) -> list[tuple[int, str, Span]]:
+    """(column, column title, span) of each cell of a table row holding what ``kind`` asks for.
+
+    A cell is found in the row's text by its first line (cells wrapped over several lines are
+    merged in ``clean``); the column titles come from the header row the reader put in the context.
+    """
+    cells = [c.strip() for c in passage.clean.split(" | ")]
+    titles = passage.context.rsplit(" — ", 1)[-1].split(" | ") if " | " in passage.context else []
+    if len(titles) != len(cells):
+        titles = [""] * len(cells)
+    out, searched_from = [], 0
+    for column, (title, cell) in enumerate(zip(titles, cells, strict=True)):
+        if not cell:
+            continue
+        at = passage.text.find(cell.split()[0], searched_from)
+        if at < 0:
+            continue
+        searched_from = at + 1
+        found = spans_for(kind, cell)
+        if found:
+            for f in found:
+                start = passage.text.find(f.text, at)
+                if start >= 0:
+                    out.append((column, title.strip(), Span(start, start + len(f.text), f.text, kind)))
+        elif kind in _ONE_TOKEN_KINDS and len(cell.split()) == 1 and any(c.isalpha() for c in cell):
+            out.append((column, title.strip(), Span(at, at + len(cell), cell, kind)))
+    return out
 
 
 def _person_like(span, text: str) -> bool:

@@ -134,7 +134,9 @@ def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
             grad -= x.T @ (p_pos - p_all)
         return loss, grad
 
-    result = minimize(objective, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B")
+    sign = [ranking.RANK_SIGNS.get(name, 0) for name in RANK_FEATURES]
+    bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in sign]
+    result = minimize(objective, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds)
     return ranking.Logistic(RANK_FEATURES, mean, scale, result.x, 0.0)
 
 

@@ -13,12 +13,14 @@ passage has ("DeepSeek") does not answer a question about its CEO.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qa import text as textmod
 from qa.documents import Passage
+from qa.embedding import single_threaded_blas
 from qa.lang import names
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
@@ -86,16 +88,15 @@ class Retriever:
         self.question_encoder = question_encoder
         self.multilingual = multilingual
         self.semantic = semantic
+        self._pool: ThreadPoolExecutor | None = None  # started on the first question
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
         surface_words = self._split_unknown_compounds(
             [w for w in textmod.content_words(question) if textmod.fold(w) not in textmod.ANSWER_CUE_WORDS]
         )
-        multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
+        multi_vectors, question_dense, question_semantic = self._encode(question, surface_words)
         question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
-        question_dense = self.question_encoder.encode([question])
-        question_semantic = self.semantic.encode_queries([question])
 
         words = self._expand(surface_words, word_vectors, language)
         # Only the passages that contain a question word are scored (no array
@@ -161,6 +162,19 @@ class Retriever:
             )
         candidates.sort(key=lambda c: (-c.score, c.id))
         return Retrieval(question, language, words, candidates, lexical)
+
+    def _encode(self, question: str, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The question through the three encoders at once: each spends most of its time in numpy or
+        C code that lets go of the GIL, so on two cores the three take about as long as the slowest
+        (bench/cold_start.py's warm figure). BLAS stays on one thread meanwhile: the encoders'
+        own single-thread limits then nest inside this one instead of undoing each other."""
+        with single_threaded_blas():
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="qa-encode")
+            multi = self._pool.submit(self.multilingual.encode, [question] + [w.lower() for w in words])
+            dense = self._pool.submit(self.question_encoder.encode, [question])
+            semantic = self.semantic.encode_queries([question])
+            return multi.result(), dense.result(), semantic
 
     def _split_unknown_compounds(self, words: list[str]) -> list[str]:
         """ "open-source" asked, "open source" written: a hyphenated word the index
