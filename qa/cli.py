@@ -372,11 +372,31 @@ def cmd_chat(args) -> int:
     _check_index(engine)
     from qa.tui.app import run
 
+    history, conversation_id = _chat_history(args)
     watched = _WatchedEngine(engine)
-    status = run(watched, llm=llm)
+    status = run(watched, llm=llm, history=history, conversation_id=conversation_id, keep=not args.no_log)
     if status == 0 and watched.error is not None:
         raise watched.error  # the chat showed it; the exit status says it too
     return status
+
+
+def _chat_history(args):
+    """The history of conversations the chat reads (and, without --no-log, writes), and the one to reopen."""
+    from qa.history import History, HistoryUnavailable
+
+    history = History()
+    if not (args.continue_ or args.conversation is not None):
+        return history, None
+    try:
+        if args.conversation is not None:
+            return history, history.conversation(args.conversation).id  # UsageError if there is none
+        latest = history.latest()
+    except HistoryUnavailable as exc:
+        _notice(f"{exc.message}; the chat starts afresh")
+        return history, None
+    if latest is None:
+        _notice("no earlier conversation to continue: the chat starts afresh")
+    return history, latest
 
 
 def _check_index(engine) -> None:
@@ -806,6 +826,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="open the terminal chat (ctrl+g: generated or extractive answers)")
     common(p)
     llm_options(p)
+    followed = p.add_mutually_exclusive_group()
+    followed.add_argument(
+        "-c", "--continue", dest="continue_", action="store_true", help="reopen the latest conversation"
+    )
+    followed.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID (see qa history)")
+    p.add_argument("--no-log", action="store_true", help="keep nothing of this chat in the history")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("mcp", help="serve ask, search and sources to MCP clients over stdio (extra: .[mcp])")

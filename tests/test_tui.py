@@ -15,12 +15,14 @@ from types import SimpleNamespace
 
 import pytest
 from chat_helpers import (
+    BRACKETS,
     DOCUMENT,
     LAUNCH,
     SIZE,
     SOURCE,
     USERS,
     FakeEngine,
+    answer_for,
     answered,
     ask,
     citation,
@@ -32,12 +34,14 @@ from chat_helpers import (
     wait_until,
 )
 from servers import SECRET, fake_llm_server, free_port
-from textual.widgets import Markdown, Static
+from textual.widgets import Markdown, OptionList, Static
 
 from qa.errors import IndexUnavailable
+from qa.history import History
 from qa.llm import LLMSettings
 from qa.text import UNSAFE_CHARACTERS
 from qa.tui.app import create_app
+from qa.tui.conversations import ConversationsScreen
 from qa.tui.help import HelpScreen
 from qa.tui.widgets import DRAFT_LABEL, LoadStatus, QuestionInput, Turn
 
@@ -210,7 +214,8 @@ async def test_palette_offers_the_actions(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE):
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Keys", "Clear", "Next citation", "Previous citation", "Quit"} <= titles
+        assert {"Keys", "New conversation", "Conversations", "Next citation", "Previous citation", "Quit"} <= titles
+        assert {"Copy the citation", "Open the cited file"} <= titles
 
 
 async def test_ctrl_q_quits_with_status_zero(tmp_path):
@@ -421,7 +426,7 @@ def test_chat_command_passes_the_llm_settings(monkeypatch):
     from qa import cli
 
     seen = {}
-    monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None: seen.setdefault("llm", llm) and 0)
+    monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None, **kept: seen.setdefault("llm", llm) and 0)
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)  # pytest's streams are not terminals
     monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
@@ -555,3 +560,230 @@ async def test_cache_notice_goes_to_the_chat(tmp_path):
         for notification in app._notifications:
             _assert_literal(notification.message)
     assert qa.embedding._cache_notice is qa.embedding._stderr_notice  # given back when the chat closes
+
+
+# -- conversations kept (qa.history) ------------------------------------------------------
+
+
+def history_app(tmp_path, **kwargs):
+    history = History(tmp_path / "history.db")
+    return create_app(FakeEngine(tmp_path), history=history, **kwargs), history
+
+
+async def test_answers_are_logged_to_one_conversation(tmp_path):
+    app, history = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app, 2))
+    (conversation,) = history.conversations()
+    assert conversation.id == app.conversation_id
+    first, second = history.exchanges(conversation.id)
+    assert (first.question, first.searched_question) == ("When was DeepSeek launched?", "When was DeepSeek launched?")
+    assert second.searched_question == "How many daily users does DeepSeek have?"
+    assert second.citations[0]["source"] == SOURCE and second.answer.startswith("22,15 millions")
+    assert first.timing_ms >= 0 and second.extra["short_answer"] == "22,15 millions"
+
+
+async def test_ctrl_l_starts_a_new_conversation_and_keeps_the_old_one(tmp_path):
+    app, history = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        old = app.conversation_id
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: not app.query(Turn))
+        assert app.conversation_id is None and app.conversation.searched == []
+        assert any("previous one" in n.message and "ctrl+o" in n.message for n in app._notifications)
+        await ask(pilot, "Show the brackets")
+        await wait_until(pilot, answered(app))
+        assert app.conversation_id not in (None, old)
+    assert [c.first_question for c in history.conversations()] == ["Show the brackets", "When was DeepSeek launched?"]
+
+
+async def test_ctrl_o_reopens_a_conversation_and_its_follow_ups_go_on(tmp_path):
+    app, history = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        old = app.conversation_id
+        await pilot.press("ctrl+l")
+        await ask(pilot, "Show the brackets")
+        await wait_until(pilot, answered(app))
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ConversationsScreen)
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 2 and app.focused is options
+        assert "(this one)" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: app.conversation_id == old and len(app.query(Turn)) == 1)
+        assert not isinstance(app.screen, ConversationsScreen)
+        turn = app.query_one(Turn)
+        assert turn.question == "When was DeepSeek launched?" and "11 janvier 2025" in turn.query_one(Markdown).source
+        assert app.selected is turn and "11 janvier 2025" in panel_text(app)
+        assert app.focused is app.query_one(QuestionInput)
+        await ask(pilot, "And how many daily users does it have?")  # resolved against the reopened question
+        await wait_until(pilot, answered(app, 2))
+        assert app.engine.asked[-1][1] == "How many daily users does DeepSeek have?"
+        await pilot.press("up", "up")
+        assert app.query_one(QuestionInput).value == "When was DeepSeek launched?"  # its questions recalled too
+    assert history.conversation(old).turns == 2 and len(history.conversations()) == 2
+
+
+async def test_ctrl_o_closes_with_esc_and_says_when_there_is_nothing(tmp_path):
+    app, _history = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+o")
+        assert isinstance(app.screen, ConversationsScreen)
+        assert "No conversations yet" in text_of(app.screen.query_one("#conversations-empty", Static))
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConversationsScreen)
+        await pilot.press("ctrl+o")
+        await pilot.press("ctrl+o")  # the same key closes it
+        assert not isinstance(app.screen, ConversationsScreen)
+
+
+async def test_a_conversation_reopened_at_the_start(tmp_path):
+    history = History(tmp_path / "history.db")
+    conversation = history.new_conversation()
+    history.log(
+        conversation,
+        answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH),
+    )
+    app = create_app(FakeEngine(tmp_path), history=history, conversation_id=conversation)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready" and app.selected is not None)
+        assert "notes/deepseek.txt:2" in panel_text(app) and "DeepSeek en bref" in panel_text(app)
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app, 2))
+    assert history.conversation(conversation).turns == 2
+
+
+async def test_no_log_lists_and_reopens_but_keeps_nothing(tmp_path):
+    history = History(tmp_path / "history.db")
+    old = history.new_conversation()
+    history.log(
+        old, answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
+    )
+    app = create_app(FakeEngine(tmp_path), history=history, keep=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Show the brackets")
+        await wait_until(pilot, answered(app))
+        await pilot.press("ctrl+o", "enter")
+        await wait_until(pilot, lambda: app.conversation_id == old)
+        await ask(pilot, "And how many daily users does it have?")
+        await wait_until(pilot, answered(app, 2))
+    assert [c.turns for c in history.conversations()] == [1]
+
+
+async def test_a_history_that_cannot_be_written_is_one_notice(tmp_path):
+    (tmp_path / "afile").write_text("")
+    app = create_app(FakeEngine(tmp_path), history=History(tmp_path / "afile" / "history.db"))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await ask(pilot, "Show the brackets")
+        await wait_until(pilot, answered(app, 2))
+        notices = [n.message for n in app._notifications if "history" in n.message]
+        assert len(notices) == 1 and "not kept" in notices[0]
+        await pilot.press("ctrl+o")
+        assert not isinstance(app.screen, ConversationsScreen)
+
+
+def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, capsys):
+    import qa.tui.app
+    from qa import cli
+
+    history = History()  # $QA_HISTORY: a temporary file
+    first = history.new_conversation()
+    history.log(
+        first, answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
+    )
+    seen = {}
+    monkeypatch.setattr(qa.tui.app, "run", lambda engine, **kwargs: seen.update(kwargs) or 0)
+    monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
+    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    assert cli.main(["chat", "-c"]) == 0
+    assert seen["conversation_id"] == first and seen["keep"] is True
+    assert cli.main(["chat", "--conversation", str(first), "--no-log"]) == 0
+    assert seen["conversation_id"] == first and seen["keep"] is False
+    assert cli.main(["chat"]) == 0 and seen["conversation_id"] is None
+    seen.clear()
+    assert cli.main(["chat", "--conversation", "99"]) == 2
+    assert seen == {} and "no conversation 99" in capsys.readouterr().err
+
+
+# -- acting on a citation: copy it, open it in $EDITOR --------------------------------------
+
+
+async def test_ctrl_y_copies_the_citation_shown(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+y")
+        assert app.clipboard == "" and any("No citation" in n.message for n in app._notifications)
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await pilot.press("ctrl+y")
+        assert app.clipboard == f"{SOURCE}:2\n{LAUNCH}"
+        await pilot.press("ctrl+n", "ctrl+n", "ctrl+y")
+        assert app.clipboard == f"{SOURCE}:3\n" + citation(3, BRACKETS).text
+        assert any(f"Copied {SOURCE}:3" in n.message for n in app._notifications)
+
+
+@pytest.fixture
+def fake_editor(tmp_path, monkeypatch):
+    """$EDITOR is a script that writes the arguments it was given, one a line, to editor-args."""
+    script = tmp_path / "fake editor.sh"
+    script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/editor-args"\n')
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"'{script}' --wait")
+    return tmp_path / "editor-args"
+
+
+async def test_f4_opens_the_cited_file_at_its_line_in_the_editor(tmp_path, fake_editor):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        await pilot.press("ctrl+b", "f4")  # the third citation: line 3
+        assert fake_editor.read_text().splitlines() == ["--wait", "+3", str(tmp_path / SOURCE)]
+        assert app.is_running and app.focused is app.query_one(QuestionInput)
+        assert "[3] notes/deepseek.txt:3" in panel_text(app)
+
+
+async def test_f4_says_why_it_cannot_open(tmp_path, fake_editor, monkeypatch):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f4")
+        assert any("No citation" in n.message for n in app._notifications)
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+        await pilot.press("f4")
+        assert any("cannot run" in n.message and "no-such-editor" in n.message for n in app._notifications)
+        monkeypatch.setenv("EDITOR", "false")
+        await pilot.press("f4")
+        assert any("false exited with status 1" in n.message for n in app._notifications)
+        (tmp_path / SOURCE).unlink()
+        monkeypatch.setenv("EDITOR", "true")
+        await pilot.press("f4")
+        assert any("not where it was indexed" in n.message for n in app._notifications)
+        assert not fake_editor.exists()
+
+
+def test_editor_command_tells_each_kind_of_editor_the_line(monkeypatch, tmp_path):
+    from qa.tui.app import editor_command
+
+    path = tmp_path / "a.txt"
+    for name in ("VISUAL", "EDITOR", "PAGER"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PAGER", "less -R")
+    assert editor_command(path, 7) == ["less", "-R", "+7g", str(path)]
+    monkeypatch.setenv("EDITOR", "nvim")
+    assert editor_command(path, 7) == ["nvim", "+7", str(path)]
+    monkeypatch.setenv("VISUAL", "code --wait")
+    assert editor_command(path, 7) == ["code", "--wait", "-g", f"{path}:7"]
+    monkeypatch.setenv("VISUAL", "/usr/bin/hx")
+    assert editor_command(path, 0) == ["/usr/bin/hx", f"{path}:1"]

@@ -9,11 +9,13 @@ SVGs in tests/__snapshots__/ before committing them.
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
-from chat_helpers import SIZE, FakeEngine, answered, llm_app, wait_until
+from chat_helpers import LAUNCH, SIZE, USERS, FakeEngine, answer_for, answered, llm_app, wait_until
 from servers import fake_llm_server
 
+from qa.history import History
 from qa.tui.app import create_app
 from qa.tui.widgets import QuestionInput, Turn
 
@@ -117,5 +119,50 @@ def test_generated_answer_verified_and_refused(snap_compare, root, llm_endpoint)
         await ask(pilot, "When was DeepSeek launched?", 1)
         llm_endpoint.reply = "DeepSeek was launched on January 20, 2025 [1]."
         await ask(pilot, "When was DeepSeek launched?", 2)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Times shown in UTC, whatever the machine's zone."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_conversations_list(snap_compare, root, utc):
+    """ctrl+o: the past conversations, the latest first, the current one marked."""
+    moments = iter(
+        f"2026-11-{day:02d}T{hour:02d}:{minute:02d}:00.000Z"
+        for day in (27, 28, 29)
+        for hour in (9, 14)
+        for minute in (5, 10, 20, 40)
+    )
+    history = History(root / "history.db", clock=lambda: next(moments))
+    launch = answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
+    users = answer_for(
+        "And how many daily users does it have?", "How many daily users does DeepSeek have?", "22,15 millions", USERS
+    )
+    first = history.new_conversation()
+    history.log(first, launch)
+    history.log(first, users, users.searched_question)
+    second = history.new_conversation()
+    long_question = answer_for(
+        "Which line of the document has [bold]brackets[/bold] and an escape character, and what does the rest of that rather long line say about colours?",
+        "brackets",
+        "x",
+        LAUNCH,
+    )
+    history.log(second, long_question)
+    app = create_app(FakeEngine(root), history=history, conversation_id=first)
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await wait_until(pilot, lambda: app.state == "ready" and app.selected is not None)
+        await pilot.press("ctrl+o")
+        await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -17,21 +17,34 @@ draft; the draft is replaced by the verified answer, or by the extractive answer
 with the one-line reason. ctrl+g switches between generated and extractive
 answers for the next questions.
 
-``create_app(engine, llm=None)`` is used by both ``run`` and the tests, which pass a fake
+Conversations are kept (qa.history, given as ``history``): each answer is logged to the
+current conversation, created at its first answer; ctrl+l starts a new one (the old one
+stays in the history) and ctrl+o lists them to reopen one, its answers shown again and
+its searched questions resolving the next follow-ups. A history that cannot be written
+is said once, and the chat goes on without it.
+
+From the citation shown, ctrl+y copies ``file:line`` and the quote to the clipboard, and
+F4 opens the file at that line in ``$VISUAL``/``$EDITOR`` (else ``$PAGER``), the chat
+suspended meanwhile.
+
+``create_app(engine, llm=None, history=None)`` is used by both ``run`` and the tests, which pass a fake
 engine with the same three members: ``prepare``, ``answer`` and ``index``.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
 
 from rich.text import Text
-from textual.app import App, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -41,10 +54,13 @@ from textual.widgets import Footer, Header, Static
 from qa.api import PROJECT_ROOT, clean_question
 from qa.conversation import Conversation
 from qa.errors import QAError
+from qa.history import HistoryUnavailable
+from qa.tui.context import source_path
+from qa.tui.conversations import ConversationsScreen
 from qa.tui.help import HelpScreen
 from qa.tui.literal import printable
 from qa.tui.styles import CSS
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, citation_ref
 
 WELCOME = (
     "Ask a question about the documents. Each answer quotes them and cites file:line; "
@@ -78,9 +94,12 @@ class Crashed(Message):
 
 
 class Answered(Message):
-    def __init__(self, turn: Turn, answer=None, error: str | None = None, notice: str | None = None):
+    def __init__(
+        self, turn: Turn, answer=None, error: str | None = None, notice: str | None = None, timing_ms: float = 0.0
+    ):
         super().__init__()
         self.turn, self.answer, self.error, self.notice = turn, answer, error, notice
+        self.timing_ms = timing_ms
 
 
 class Drafting(Message):
@@ -118,14 +137,22 @@ class ChatApp(App[int]):
         Binding("ctrl+g", "toggle_llm", "LLM on/off", priority=True),
         # Not a priority binding: on the keys screen, Esc closes it.
         Binding("escape", "stop", "Stop the LLM", show=False),
-        Binding("ctrl+l", "clear", "Clear", priority=True),
+        Binding("ctrl+l", "clear", "New chat", priority=True),
+        # Not priority bindings: on the list of conversations, ctrl+o closes it.
+        Binding("ctrl+o", "conversations", "Chats"),
+        Binding("ctrl+y", "copy_citation", "Copy citation", show=False, priority=True),
+        Binding("f4", "open_citation", "Open in editor", show=False),
         Binding("f1", "help", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine, llm=None):
+    def __init__(self, engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True):
         super().__init__()
         self.engine = engine
+        self.history = history  # qa.history.History, or None: no conversations kept nor listed
+        self.keep = keep  # False (--no-log): past conversations listed and reopened, nothing written
+        self.conversation_id: int | None = None  # created at the first answer logged
+        self._reopen_at_start = conversation_id
         self.llm = llm  # qa.llm.LLMSettings, or None: extractive answers only
         self.generate = llm is not None  # ctrl+g switches
         self._cancel = threading.Event()  # set to stop the generation under way
@@ -149,10 +176,12 @@ class ChatApp(App[int]):
         yield QuestionInput(placeholder="Ask a question about the documents, then press Enter", id="question")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.sub_title = "loading…"
         self.query_one(QuestionInput).focus()
         _in_background(self._load, "qa-load")
+        if self._reopen_at_start is not None:
+            await self.reopen(self._reopen_at_start)
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout=None, markup=True) -> None:
         """Every notification shown literally: file names and messages can hold escape sequences and markup."""
@@ -191,6 +220,8 @@ class ChatApp(App[int]):
         self.state = "ready"
         self._show_mode()
         self.query_one(LoadStatus).display = False
+        if self.selected is not None:  # a reopened conversation: its files are found from the index's root now
+            self._show_citation()
         self._pump()
 
     def on_load_failed(self, event: LoadFailed) -> None:
@@ -246,6 +277,7 @@ class ChatApp(App[int]):
 
     def _answer(self, turn: Turn, llm=None, cancel: threading.Event | None = None) -> None:
         searched = turn.searched if turn.searched != turn.question else None
+        started = time.monotonic()
         try:
             answer = self.engine.answer(turn.question, searched_question=searched)
             notice = None
@@ -266,7 +298,8 @@ class ChatApp(App[int]):
         except Exception as exc:  # noqa: BLE001 - a bug: shown as a traceback by the app, not lost in a thread
             self.post_message(Crashed(exc))
         else:
-            self.post_message(Answered(turn, answer, notice=notice))
+            timing = (time.monotonic() - started) * 1000.0
+            self.post_message(Answered(turn, answer, notice=notice, timing_ms=timing))
 
     async def on_drafting(self, event: Drafting) -> None:
         if self.is_running and event.turn.is_attached:
@@ -298,10 +331,79 @@ class ChatApp(App[int]):
             else:
                 await turn.show_answer(event.answer, notice=event.notice)
                 self._select(turn)
+                self._log(turn, event.answer, event.timing_ms)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         # Free only once the answer is on screen: tests wait for this.
         self.answering = False
         self._pump()
+
+    # -- conversations kept ------------------------------------------------------
+    def _index_path(self) -> str:
+        index_dir = getattr(self.engine, "index_dir", None)
+        return str(Path(index_dir).resolve()) if index_dir else ""
+
+    def _log(self, turn: Turn, answer, timing_ms: float) -> None:
+        """Keep an answer shown in the current conversation; a failure is said once, then nothing is kept."""
+        if self.history is None or not self.keep:
+            return
+        try:
+            if self.conversation_id is None:
+                self.conversation_id = self.history.new_conversation(self._index_path())
+            self.history.log(self.conversation_id, answer, turn.searched, timing_ms, self._index_path())
+        except HistoryUnavailable as exc:
+            self.history = None
+            self.notify(f"{exc.message}; this chat is not kept.", title="History", severity="warning", timeout=15)
+
+    def action_conversations(self) -> None:
+        """The list of past conversations, to reopen one."""
+        if isinstance(self.screen, ConversationsScreen):
+            return
+        if self.history is None:
+            self.notify("No history in this chat: it could not be read or written.")
+            return
+        try:
+            conversations = self.history.conversations(limit=500)
+        except HistoryUnavailable as exc:
+            self.notify(exc.message, title="History", severity="error")
+            return
+
+        async def chosen(conversation_id: int | None) -> None:
+            if conversation_id is not None and conversation_id != self.conversation_id:
+                await self.reopen(conversation_id)
+
+        self.push_screen(ConversationsScreen(conversations, current=self.conversation_id), chosen)
+
+    async def reopen(self, conversation_id: int) -> None:
+        """Show a past conversation again and go on with it: its follow-ups resolve against its questions."""
+        if self.history is None:
+            return
+        try:
+            exchanges = self.history.exchanges(conversation_id)
+        except HistoryUnavailable as exc:
+            self.notify(exc.message, title="History", severity="error")
+            return
+        if not exchanges:
+            self.notify(f"No conversation {conversation_id} in the history.", severity="warning")
+            return
+        await self._empty_transcript()
+        turns = [Turn(e.question) for e in exchanges]
+        transcript = self.query_one("#transcript", VerticalScroll)
+        await transcript.mount_all(turns)
+        box = self.query_one(QuestionInput)
+        for turn, exchange in zip(turns, exchanges, strict=True):
+            turn.set_searched(exchange.searched_question)
+            await turn.show_answer(exchange.to_answer())
+            self.conversation.add(exchange.searched_question)
+            box.remember(exchange.question)
+        self.conversation_id = conversation_id
+        self._select(turns[-1])
+        transcript.scroll_end(animate=False)
+        count = len(exchanges)
+        self.notify(
+            f"Conversation {conversation_id} reopened ({count} question{'s' if count != 1 else ''}):"
+            " follow-ups go on from it.",
+            title="History",
+        )
 
     # -- citations ---------------------------------------------------------------
     def roots(self) -> list[Path]:
@@ -358,6 +460,55 @@ class ChatApp(App[int]):
         transcript = self.query_one("#transcript", VerticalScroll)
         (transcript.scroll_page_down if direction > 0 else transcript.scroll_page_up)(animate=False)
 
+    def _citation(self):
+        """The citation shown in the panel, or None (with a notice)."""
+        answer = self.selected.answer if self.selected else None
+        if answer is None or not answer.citations:
+            self.notify("No citation shown yet.", severity="warning")
+            return None
+        return answer.citations[min(self.citation_index, len(answer.citations) - 1)]
+
+    def action_copy_citation(self) -> None:
+        """Copy the citation shown: file:line, then the quoted passage."""
+        citation = self._citation()
+        if citation is None:
+            return
+        self.copy_to_clipboard(f"{citation_ref(citation)}\n{citation.text}")
+        self.notify(f"Copied {citation_ref(citation)} and its quote.", title="Clipboard")
+
+    def action_open_citation(self) -> None:
+        """Open the cited file at the line in $VISUAL or $EDITOR (else $PAGER), the chat suspended meanwhile."""
+        citation = self._citation()
+        if citation is None:
+            return
+        if any(getattr(citation, name, None) for name in ("page", "anchor", "paragraph")):
+            self.notify(
+                f"{citation.source} is not plain text: its lines are those of the extracted text."
+                f" `qa show {citation_ref(citation)}` prints them.",
+                severity="warning",
+            )
+            return
+        path = source_path(citation.source, self.roots())
+        if path is None:
+            self.notify(f"{citation.source} is not where it was indexed.", severity="error")
+            return
+        command = editor_command(path, citation.start_line)
+        try:
+            if self.is_headless:  # no terminal to hand over (the tests)
+                status = subprocess.run(command, check=False).returncode
+            else:
+                with self.suspend():
+                    status = subprocess.run(command, check=False).returncode
+        except SuspendNotSupported:
+            self.notify("This terminal cannot be handed over to an editor.", severity="error")
+            return
+        except OSError as exc:
+            self.notify(f"cannot run {command[0]}: {exc.strerror or exc}", severity="error")
+            return
+        if status != 0:
+            self.notify(f"{command[0]} exited with status {status}.", severity="warning")
+        self._show_citation()  # the file may have changed
+
     # -- generated answers --------------------------------------------------------
     def _show_mode(self) -> None:
         if self.state == "ready":
@@ -400,10 +551,18 @@ class ChatApp(App[int]):
 
     # -- other actions -------------------------------------------------------------
     async def action_clear(self) -> None:
-        """A fresh conversation: transcript, queue and follow-up context emptied (question history kept)."""
+        """A new conversation: transcript, queue and follow-up context emptied (question history kept); the
+        previous conversation stays in the history, ctrl+o reopens it."""
+        kept = self.conversation_id
+        await self._empty_transcript()
+        if kept is not None and self.history is not None and self.keep:
+            self.notify(f"New conversation. The previous one ({kept}) is kept: ctrl+o lists them.", title="History")
+
+    async def _empty_transcript(self) -> None:
         self._cancel.set()  # the answer being written is for a turn that goes away
         self._pending.clear()
         self.conversation.clear()
+        self.conversation_id = None
         self.selected = None
         await self.query(Turn).remove()
         self._show_citation()
@@ -419,7 +578,10 @@ class ChatApp(App[int]):
         # The built-in "Keys" panel is replaced by the chat's own keys screen.
         yield from (c for c in super().get_system_commands(screen) if c.title != "Keys")
         yield SystemCommand("Keys", "List the keys of the chat", self.action_help)
-        yield SystemCommand("Clear", "Clear the conversation and start afresh", self.action_clear)
+        yield SystemCommand("New conversation", "Start afresh; this one stays in the history", self.action_clear)
+        yield SystemCommand("Conversations", "Reopen a past conversation and go on with it", self.action_conversations)
+        yield SystemCommand("Copy the citation", "Copy file:line and the quote", self.action_copy_citation)
+        yield SystemCommand("Open the cited file", "Open it at the line in $EDITOR (F4)", self.action_open_citation)
         yield SystemCommand(
             "Generated or extractive answers",
             "Switch between answers written by the LLM (checked against the passages) and quoted ones",
@@ -440,14 +602,41 @@ def _in_background(work, name: str) -> None:
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
-def create_app(engine, llm=None) -> ChatApp:
-    """The chat over ``engine``; ``llm`` (qa.llm.LLMSettings) turns generated answers on."""
-    return ChatApp(engine, llm=llm)
+# Editors told the line as FILE:LINE (-g for VS Code); the others take +LINE (vi, vim, nvim, nano, emacs,
+# micro, kak), and less +LINEg.
+_FILE_COLON_LINE = {"hx", "helix", "subl", "zed"}
 
 
-def run(engine, llm=None) -> int:
+def editor_command(path: Path, line: int) -> list[str]:
+    """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi."""
+    spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or os.environ.get("PAGER") or ""
+    command = shlex.split(spelled) if spelled.strip() else ["less" if _which("less") else "vi"]
+    program = Path(command[0]).name
+    line = max(1, line)
+    if program in ("code", "code-insiders", "codium"):
+        return [*command, "-g", f"{path}:{line}"]
+    if program in _FILE_COLON_LINE:
+        return [*command, f"{path}:{line}"]
+    if program == "less":
+        return [*command, f"+{line}g", str(path)]
+    return [*command, f"+{line}", str(path)]
+
+
+def _which(program: str) -> bool:
+    import shutil
+
+    return shutil.which(program) is not None
+
+
+def create_app(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> ChatApp:
+    """The chat over ``engine``; ``llm`` (qa.llm.LLMSettings) turns generated answers on; answers are kept in
+    ``history`` (qa.history.History) if given (and ``keep``), and ``conversation_id`` is reopened at the start."""
+    return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
+
+
+def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> int:
     """Run the chat until the person quits; the exit status."""
-    app = create_app(engine, llm=llm)
+    app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
     if app.state == "loading" or app.answering:

@@ -111,8 +111,33 @@ CSS = """
     margin: 0 1;
 }
 
-HelpScreen {
+HelpScreen, ConversationsScreen {
     align: center middle;
+}
+
+#conversations {
+    width: 90%;
+    max-width: 130;
+    height: auto;
+    max-height: 80%;
+    border: round $accent;
+    padding: 1 2;
+    background: $surface;
+}
+
+#conversation-list {
+    height: auto;
+    max-height: 30;
+    border: none;
+    padding: 0;
+    text-wrap: nowrap;
+    text-overflow: ellipsis;
+}
+
+#conversations-hint {
+    margin-top: 1;
+    color: $text-muted;
+    text-style: italic;
 }
 
 #help {

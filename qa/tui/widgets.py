@@ -31,6 +31,17 @@ def line_span(citation) -> str:
     return f"{citation.source}:{citation.start_line}-{citation.end_line}"
 
 
+def citation_ref(citation) -> str:
+    """``file:line`` (``file:first-last``; ``guide.pdf#page=N:...``, ``page.html#anchor:...``), as qa show reads it."""
+    source = citation.source
+    if getattr(citation, "page", 0):
+        source += f"#page={citation.page}"
+    elif getattr(citation, "anchor", ""):
+        source += f"#{citation.anchor}"
+    span = line_span(citation)
+    return source + span[len(citation.source) :]
+
+
 def answer_markdown(answer) -> str:
     """The answer as Markdown: the short answer in bold, the rest (quote, [1]) as written."""
     text = answer.answer
