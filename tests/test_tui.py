@@ -43,7 +43,7 @@ from qa.text import UNSAFE_CHARACTERS
 from qa.tui.app import create_app
 from qa.tui.conversations import ConversationsScreen
 from qa.tui.help import HelpScreen
-from qa.tui.widgets import DRAFT_LABEL, LoadStatus, QuestionInput, Turn
+from qa.tui.widgets import DRAFT_LABEL, CitationPanel, LoadStatus, QuestionInput, Turn
 
 pytestmark = pytest.mark.anyio
 
@@ -787,3 +787,62 @@ def test_editor_command_tells_each_kind_of_editor_the_line(monkeypatch, tmp_path
     assert editor_command(path, 7) == ["code", "--wait", "-g", f"{path}:7"]
     monkeypatch.setenv("VISUAL", "/usr/bin/hx")
     assert editor_command(path, 0) == ["/usr/bin/hx", f"{path}:1"]
+
+
+async def test_the_citation_scrolls_by_keys_and_the_question_box_keeps_focus(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        panel = app.query_one(CitationPanel)
+        assert panel.max_scroll_y > 2  # at 80x24 the passage's lines do not all fit
+        await pilot.press("shift+down", "shift+down")
+        await wait_until(pilot, lambda: panel.scroll_y == 2)
+        await pilot.press("shift+up")
+        await wait_until(pilot, lambda: panel.scroll_y == 1)
+        await pilot.press("shift+pagedown")
+        await wait_until(pilot, lambda: panel.scroll_y == panel.max_scroll_y)
+        await pilot.press("shift+pageup")
+        await wait_until(pilot, lambda: panel.scroll_y == 0)
+        assert app.focused is app.query_one(QuestionInput)
+
+
+async def test_clicking_the_cited_file_opens_it(tmp_path, fake_editor):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        body = app.query_one("#citation-body", Static)
+        assert "notes/deepseek.txt:2" in text_of(body).splitlines()[0]
+        await pilot.click(body, offset=(8, 0))  # on the file name, after "[1] "
+        await wait_until(pilot, fake_editor.exists, what="the editor")
+        assert fake_editor.read_text().splitlines() == ["--wait", "+2", str(tmp_path / SOURCE)]
+
+
+def _column(sentence: str) -> int:
+    start = DOCUMENT.index(sentence)
+    return start - (DOCUMENT.rfind("\n", 0, start) + 1) + 1
+
+
+async def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        launch, users = f"{SOURCE}:2:{_column(LAUNCH)}", f"{SOURCE}:2:{_column(USERS)}"
+        sources = text_of(app.query_one(Turn).query_one(".sources", Static))
+        assert f"[1] {launch}  [2] {users}  [3] {SOURCE}:3" in sources
+        assert f"[1] {launch}" in panel_text(app)
+        await pilot.press("ctrl+n")
+        assert f"[2] {users}" in panel_text(app)
+
+
+def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path):
+    from qa.tui.context import labels
+
+    FakeEngine(tmp_path)
+    both = [citation(1, LAUNCH), citation(2, USERS)]
+    assert labels(both, [tmp_path]) == [f"{SOURCE}:2:{_column(LAUNCH)}", f"{SOURCE}:2:{_column(USERS)}"]
+    assert labels(both[:1], [tmp_path]) == [f"{SOURCE}:2"]  # alone on its line: no column
+    (tmp_path / SOURCE).write_text(DOCUMENT.replace("DeepSeek", "Deep"), encoding="utf-8")
+    assert labels(both, [tmp_path]) == [f"{SOURCE}:2", f"{SOURCE}:2"]

@@ -55,12 +55,12 @@ from qa.api import PROJECT_ROOT, clean_question
 from qa.conversation import Conversation
 from qa.errors import QAError
 from qa.history import HistoryUnavailable
-from qa.tui.context import source_path
+from qa.tui.context import citation_ref, labels, located, source_path
 from qa.tui.conversations import ConversationsScreen
 from qa.tui.help import HelpScreen
 from qa.tui.literal import printable
 from qa.tui.styles import CSS
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, citation_ref
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
 
 WELCOME = (
     "Ask a question about the documents. Each answer quotes them and cites file:line; "
@@ -134,6 +134,10 @@ class ChatApp(App[int]):
         Binding("ctrl+down", "select_turn(1)", "Later answer", show=False, priority=True),
         Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_transcript(1)", "Scroll down", show=False),
+        Binding("shift+up", "scroll_citations(-1)", "Scroll the citation up", show=False),
+        Binding("shift+down", "scroll_citations(1)", "Scroll the citation down", show=False),
+        Binding("shift+pageup", "scroll_citations(-10)", "Citation page up", show=False),
+        Binding("shift+pagedown", "scroll_citations(10)", "Citation page down", show=False),
         Binding("ctrl+g", "toggle_llm", "LLM on/off", priority=True),
         # Not a priority binding: on the keys screen, Esc closes it.
         Binding("escape", "stop", "Stop the LLM", show=False),
@@ -329,7 +333,9 @@ class ChatApp(App[int]):
                 turn.show_error(event.error)
                 self.notify(event.error, severity="error", markup=False)
             else:
-                await turn.show_answer(event.answer, notice=event.notice)
+                await turn.show_answer(
+                    event.answer, notice=event.notice, labels=labels(event.answer.citations, self.roots())
+                )
                 self._select(turn)
                 self._log(turn, event.answer, event.timing_ms)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
@@ -392,7 +398,8 @@ class ChatApp(App[int]):
         box = self.query_one(QuestionInput)
         for turn, exchange in zip(turns, exchanges, strict=True):
             turn.set_searched(exchange.searched_question)
-            await turn.show_answer(exchange.to_answer())
+            answer = exchange.to_answer()
+            await turn.show_answer(answer, labels=labels(answer.citations, self.roots()))
             self.conversation.add(exchange.searched_question)
             box.remember(exchange.question)
         self.conversation_id = conversation_id
@@ -456,6 +463,14 @@ class ChatApp(App[int]):
         self._select(turn)
         turn.scroll_visible(animate=False)
 
+    def action_scroll_citations(self, lines: int) -> None:
+        """Scroll the citations panel (it never takes the focus from the question box)."""
+        panel = self.query_one(CitationPanel)
+        if abs(lines) > 1:
+            (panel.scroll_page_down if lines > 0 else panel.scroll_page_up)(animate=False)
+        else:
+            panel.scroll_relative(y=lines, animate=False)
+
     def action_scroll_transcript(self, direction: int) -> None:
         transcript = self.query_one("#transcript", VerticalScroll)
         (transcript.scroll_page_down if direction > 0 else transcript.scroll_page_up)(animate=False)
@@ -481,7 +496,7 @@ class ChatApp(App[int]):
         citation = self._citation()
         if citation is None:
             return
-        if any(getattr(citation, name, None) for name in ("page", "anchor", "paragraph")):
+        if located(citation):
             self.notify(
                 f"{citation.source} is not plain text: its lines are those of the extracted text."
                 f" `qa show {citation_ref(citation)}` prints them.",

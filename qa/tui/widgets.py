@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.console import Group
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -17,29 +18,13 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Markdown, ProgressBar, Static
 
-from qa.tui.context import answer_spans, render_context
-from qa.tui.literal import literal, markdown_literal
+from qa.tui.context import answer_spans, citation_ref, render_context
+from qa.tui.context import labels as citation_labels
+from qa.tui.literal import literal, markdown_literal, printable
 
 NOT_IN_DOCUMENTS = "Not in the documents"
 DRAFT_LABEL = "Draft from the LLM, not checked yet"
 GENERATED_NOTE = "Written by the LLM; its dates, numbers and names are in the cited passages."
-
-
-def line_span(citation) -> str:
-    if citation.start_line == citation.end_line:
-        return f"{citation.source}:{citation.start_line}"
-    return f"{citation.source}:{citation.start_line}-{citation.end_line}"
-
-
-def citation_ref(citation) -> str:
-    """``file:line`` (``file:first-last``; ``guide.pdf#page=N:...``, ``page.html#anchor:...``), as qa show reads it."""
-    source = citation.source
-    if getattr(citation, "page", 0):
-        source += f"#page={citation.page}"
-    elif getattr(citation, "anchor", ""):
-        source += f"#{citation.anchor}"
-    span = line_span(citation)
-    return source + span[len(citation.source) :]
 
 
 def answer_markdown(answer) -> str:
@@ -148,7 +133,8 @@ class Turn(Vertical):
         lines = Text("\n").join(literal(line) for line in (self.draft or "…").split("\n"))
         return Text.assemble((DRAFT_LABEL, "bold"), "\n", lines)
 
-    async def show_answer(self, answer, notice: str | None = None) -> None:
+    async def show_answer(self, answer, notice: str | None = None, labels: list[str] | None = None) -> None:
+        """The answer, its citations named by ``labels`` (default: file:line each)."""
         await self.query(".status, .draft").remove()
         self.answer = answer
         self.notice = notice
@@ -156,7 +142,11 @@ class Turn(Vertical):
             message = Text.assemble((NOT_IN_DOCUMENTS, "bold"), " — no passage of the documents answers this question.")
             await self.mount(Static(message, classes="abstained"))
             return
-        sources = Text("  ").join(Text.assemble((f"[{c.n}] ", "bold"), literal(line_span(c))) for c in answer.citations)
+        labels = labels or [citation_ref(c) for c in answer.citations]
+        sources = Text("  ").join(
+            Text.assemble((f"[{c.n}] ", "bold"), literal(label))
+            for c, label in zip(answer.citations, labels, strict=True)
+        )
         widgets = [Markdown(answer_markdown(answer), classes="answer"), Static(sources, classes="sources")]
         if getattr(answer, "answered_by", "") == "llm":
             widgets.append(Static(Text(GENERATED_NOTE), classes="generated"))
@@ -197,7 +187,10 @@ class CitationPanel(VerticalScroll):
         )
         self.query_one("#citation-tabs", Static).update(tabs)
         spans = answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
-        title = Text.assemble((f"[{citation.n}] ", "bold"), literal(line_span(citation), "bold underline"))
+        # Clicked, the file name opens the file at the line (F4); bold, not underlined, so its underscores show.
+        opens = Style(bold=True, meta={"@click": "app.open_citation"})
+        label = citation_labels(citations, roots)[index]
+        title = Text.assemble((f"[{citation.n}] ", "bold"), (printable(label), opens))
         title.append(f"  score {citation.score:.2f}", style="dim")
         self.query_one("#citation-body", Static).update(Group(title, "", render_context(citation, roots, spans)))
         self.scroll_home(animate=False)
