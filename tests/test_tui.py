@@ -8,6 +8,7 @@ a second each and show real files in the citations panel. One test, marked
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -705,10 +706,12 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
     assert cli.main(["chat", "-c"]) == 0
-    assert seen["conversation_id"] == first and seen["keep"] is True
+    assert seen == {"llm": None, "conversation_id": first}
+    seen.clear()
     assert cli.main(["chat", "--conversation", str(first), "--no-log"]) == 0
-    assert seen["conversation_id"] == first and seen["keep"] is False
-    assert cli.main(["chat"]) == 0 and seen["conversation_id"] is None
+    assert seen == {"llm": None, "conversation_id": first, "keep": False}
+    seen.clear()
+    assert cli.main(["chat"]) == 0 and seen == {"llm": None}  # the default: a new conversation, kept
     seen.clear()
     assert cli.main(["chat", "--conversation", "99"]) == 2
     assert seen == {} and "no conversation 99" in capsys.readouterr().err
@@ -846,3 +849,18 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
     assert labels(both[:1], [tmp_path]) == [f"{SOURCE}:2"]  # alone on its line: no column
     (tmp_path / SOURCE).write_text(DOCUMENT.replace("DeepSeek", "Deep"), encoding="utf-8")
     assert labels(both, [tmp_path]) == [f"{SOURCE}:2", f"{SOURCE}:2"]
+
+
+def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
+    import qa.tui.app
+
+    made = {}
+
+    def fake_app(engine, **kwargs):
+        made.update(kwargs)
+        return SimpleNamespace(run=lambda: None, return_code=0, state="ready", answering=False)
+
+    monkeypatch.setattr(qa.tui.app, "create_app", fake_app)
+    assert qa.tui.app.run(object()) == 0
+    assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
+    assert made["keep"] is True and made["conversation_id"] is None

@@ -650,7 +650,12 @@ def create_app(engine, llm=None, history=None, conversation_id: int | None = Non
 
 
 def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> int:
-    """Run the chat until the person quits; the exit status."""
+    """Run the chat until the person quits; the exit status. ``history`` defaults to the user's
+    (qa.history.History(): $QA_HISTORY or the user data folder)."""
+    if history is None:
+        from qa.history import History
+
+        history = History()
     app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
