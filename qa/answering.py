@@ -152,6 +152,7 @@ class Answerer:
             "top_missing_names": f[RANK_FEATURES.index("missing_names")],
             "top_type_match": f[RANK_FEATURES.index("type_match")],
             "typed": float(kind in TYPED),
+            "type_missing": float(kind in TYPED and not f[RANK_FEATURES.index("type_match")]),
             "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
             "focus_missing": float(focus is not None and focus.word not in best.context_words),
             "top_crosslingual": f[RANK_FEATURES.index("crosslingual")],
@@ -313,13 +314,14 @@ class Answerer:
         )
 
     def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
-        """Passages that give this one its meaning: its neighbours in the paragraph,
-        or, for a heading, the start of the section it heads."""
+        """Passages that give this one its meaning: its neighbours in the paragraph; for a heading,
+        the start of the section it heads; for a sentence ending in ':', also what it introduces."""
         passage = candidate.passage
         if nearby is None:
             nearby = self.index.passages.get(list(range(candidate.id - 1, candidate.id + SECTION_LOOKAHEAD + 1)))
-        if _is_heading(passage):
-            out = []
+        if _introduces(passage):  # a heading, or "Here are the keys:" before its list
+            before = nearby.get(candidate.id - 1)
+            out = [candidate.id - 1] if before is not None and _same_paragraph(before, passage) else []
             for pid in range(candidate.id + 1, candidate.id + SECTION_LOOKAHEAD + 1):
                 p = nearby.get(pid)
                 if p is None or p.source != passage.source or _is_heading(p):

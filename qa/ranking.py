@@ -71,6 +71,7 @@ ABSTAIN_FEATURES = (
     "top_missing_names",
     "top_type_match",
     "typed",  # the question asks for a kind of thing (date, number, name, command…)
+    "type_missing",  # ... and the best passage holds none
     "unknown_name",  # the question names something no document mentions
     "focus_missing",  # what the question counts or asks the role of is not in the passage nor its paragraph
     "top_crosslingual",  # the best passage is not in the question's language
