@@ -615,7 +615,7 @@ async def test_ctrl_o_reopens_a_conversation_and_its_follow_ups_go_on(tmp_path):
         await pilot.press("ctrl+o")
         assert isinstance(app.screen, ConversationsScreen)
         options = app.screen.query_one(OptionList)
-        assert options.option_count == 2 and app.focused is options
+        assert options.option_count == 2 and app.focused is app.screen.query_one("#conversation-filter")
         assert "(this one)" in str(options.get_option_at_index(0).prompt)
         await pilot.press("down", "enter")
         await wait_until(pilot, lambda: app.conversation_id == old and len(app.query(Turn)) == 1)
@@ -864,3 +864,28 @@ def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
     assert qa.tui.app.run(object()) == 0
     assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
     assert made["keep"] is True and made["conversation_id"] is None
+
+
+async def test_typing_in_the_list_filters_the_conversations(tmp_path):
+    app, history = history_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        for question in ("When was DeepSeek launched?", "Show the brackets", "Who is the president of France?"):
+            await pilot.press("ctrl+l")
+            await ask(pilot, question)
+            await wait_until(pilot, lambda: not app.answering and app.conversation_id is not None)
+        first = history.conversations()[-1].id
+        await pilot.press("ctrl+o")
+        options = app.screen.query_one(OptionList)
+        assert options.option_count == 3
+        await pilot.press(*"BRACK")  # the first question, any case
+        assert options.option_count == 1 and "Show the brackets" in str(options.get_option_at_index(0).prompt)
+        await pilot.press(*["backspace"] * 5, *"22,15")  # not in a first question: in an answer's citation
+        assert [options.get_option_at_index(i).id for i in range(options.option_count)] == [str(first)]
+        await pilot.press(*"zz")
+        assert options.option_count == 0
+        assert "No conversation holds “22,15zz”" in text_of(app.screen.query_one("#conversations-none", Static))
+        await pilot.press("enter")  # nothing to reopen
+        assert isinstance(app.screen, ConversationsScreen)
+        await pilot.press("backspace", "backspace", "enter")
+        await wait_until(pilot, lambda: app.conversation_id == first)
+        assert [t.question for t in app.query(Turn)] == ["When was DeepSeek launched?"]

@@ -163,6 +163,7 @@ def test_conversations_list(snap_compare, root, utc):
         hold_still(pilot)
         await wait_until(pilot, lambda: app.state == "ready" and app.selected is not None)
         await pilot.press("ctrl+o")
+        app.screen.query_one("#conversation-filter").cursor_blink = False
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -377,7 +377,13 @@ class ChatApp(App[int]):
             if conversation_id is not None and conversation_id != self.conversation_id:
                 await self.reopen(conversation_id)
 
-        self.push_screen(ConversationsScreen(conversations, current=self.conversation_id), chosen)
+        def search(text: str) -> set[int]:
+            try:
+                return {e.conversation_id for e in self.history.search(text, limit=5000)}
+            except HistoryUnavailable:
+                return set()
+
+        self.push_screen(ConversationsScreen(conversations, current=self.conversation_id, search=search), chosen)
 
     async def reopen(self, conversation_id: int) -> None:
         """Show a past conversation again and go on with it: its follow-ups resolve against its questions."""

@@ -134,6 +134,16 @@ HelpScreen, ConversationsScreen {
     text-overflow: ellipsis;
 }
 
+#conversation-filter {
+    margin-bottom: 1;
+}
+
+#conversations-none {
+    display: none;
+    height: auto;
+    color: $text-muted;
+}
+
 #conversations-hint {
     margin-top: 1;
     color: $text-muted;
