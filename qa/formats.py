@@ -43,7 +43,12 @@ Extracted text:
   footers, page numbers; digits ignored when comparing) are dropped, words
   hyphenated at a line end are joined (the hyphen is kept when the document
   writes the hyphenated word elsewhere, as in "ci-dessus"). A citation's
-  lines count from the first line of its page.
+  lines count from the first line of its page. The structure comes from the
+  fonts and places of the lines: a larger (or larger and bold) font is a
+  heading, a monospaced one code, a line whose runs stand apart by wide gaps
+  a table row; a paragraph ends at a vertical gap or where the next line's
+  first word would have fitted. Whole extraction of the 96 pages with this
+  structure: about 1.2 s (2.0 s while an index build shares the cores).
 - HTML and DOCX: one block per paragraph, separated by blank lines; a
   citation's lines count from the start of that text.
 """
