@@ -195,10 +195,13 @@ def _print_answer(answer, root: Path | None = None) -> None:
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
+    from qa.citations import citation_ref, labels
+
     links = root is not None and _hyperlinks()
-    for c in answer.citations:
-        span = f"{c.start_line}" if c.start_line == c.end_line else f"{c.start_line}-{c.end_line}"
-        label = f"{_display(c.source)}:{span}"
+    # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
+    names = labels(answer.citations, [root]) if root is not None else [citation_ref(c) for c in answer.citations]
+    for c, name in zip(answer.citations, names, strict=True):
+        label = _display(name)
         print(f"[{c.n}] {_hyperlink(label, root / c.source) if links else label}")
         print(f"    {_display(c.text)}")
 
