@@ -199,8 +199,11 @@ class History:
             yield None
             return
         try:
-            if create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+            new = create and not self.path.exists()
+            if new:
+                # Questions can be private: a folder of our own, and a file only its owner reads.
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                self.path.touch(mode=0o600)
             connection = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
         except (OSError, sqlite3.Error) as exc:
             raise HistoryUnavailable(f"cannot open the history in {self.path}: {_reason(exc)}") from None

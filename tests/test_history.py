@@ -142,6 +142,12 @@ def test_the_database_is_versioned_and_in_wal_mode(history):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+def test_the_database_is_private_to_its_owner(history):
+    history.log(history.new_conversation(), _answer("q"))
+    assert history.path.stat().st_mode & 0o777 == 0o600
+    assert history.path.parent.stat().st_mode & 0o777 == 0o700
+
+
 def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history, monkeypatch):
     conversation = history.new_conversation()
     history.log(conversation, _answer("When was DeepSeek launched?"))
