@@ -431,3 +431,26 @@ def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
     assert ("caption", "Table 1 - Fees of the harbour") in kinds
     yacht = next(p for p in document_passages(extracted, "fees.pdf") if p.text.startswith("yacht"))
     assert yacht.kind == "row" and "boat | length | fee" in yacht.context
+
+
+def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_models, tmp_path, pdf_file, html_file):
+    from qa.indexing import build_index, is_stale
+    from qa.store import IndexStore
+
+    make_docx(tmp_path / "report.docx")
+    store = IndexStore(tmp_path / "idx")
+    report = build_index([tmp_path], store, fake_models.FakeEmbedder(), root=tmp_path)
+    assert {source for source, _ in report.indexed} == {"handbook.pdf", "guide.html", "report.docx"}
+    manifest = store.read_manifest()
+    assert {f["format"] for f in manifest.files.values()} == {"pdf", "html", "docx"}
+    assert is_stale(manifest, [tmp_path], "fake-hash-32") is None
+    loaded = store.load()
+    try:
+        passages = loaded.passages.get(list(range(manifest.passage_count)))
+        assert {p.page for p in passages.values() if p.source == "handbook.pdf"} == {1, 2, 3}
+        assert any(p.anchor == "tides" for p in passages.values())
+        assert all(p.paragraph for p in passages.values() if p.source == "report.docx")
+    finally:
+        loaded.passages.close()
+    html_file.write_text(HTML.replace("1932", "1933"), encoding="utf-8")
+    assert is_stale(manifest, [tmp_path], "fake-hash-32") == "guide.html changed"
