@@ -518,7 +518,9 @@ def lines_of(text: str, start_line: int, end_line: int) -> str:
     return text[begin:finish].rstrip("\r\n")
 
 
-_CITATION = re.compile(r"^(?P<path>.+?)(?:#(?P<fragment>[^#:]*))?:(?P<start>\d+)(?:-(?P<end>\d+))?$")
+_CITATION = re.compile(
+    r"^(?P<path>.+?)(?:#(?P<fragment>[^#:]*))?:(?P<start>\d+)(?:-(?P<end>\d+))?(?::(?P<column>\d+))?$"
+)
 
 
 @dataclass(frozen=True)
@@ -537,7 +539,11 @@ class BadCitation(ValueError):
 
 
 def parse_citation(spec: str) -> CitationRef:
-    """``guide.pdf#page=12:3-4``, ``notes.txt:40``, ``notes.txt:40-42``, ``page.html#intro:7``."""
+    """``guide.pdf#page=12:3-4``, ``notes.txt:40``, ``notes.txt:40-42``, ``page.html#intro:7``.
+
+    A column after the line (``notes.txt:40:15``, as ``qa ask`` names one of two passages of a line)
+    is accepted; the whole line is shown.
+    """
     match = _CITATION.match(spec.strip())
     if not match:
         raise BadCitation(f"not a citation: {spec!r} (expected FILE:LINE, FILE:FIRST-LAST or FILE.pdf#page=N:LINE)")

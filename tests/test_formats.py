@@ -314,6 +314,8 @@ def test_parse_citation():
     ref = parse_citation("C:/notes.txt:40")
     assert (ref.path, ref.page, ref.start_line, ref.end_line) == ("C:/notes.txt", 0, 40, 40)
     assert parse_citation("page.html#tides:7-9").fragment == "tides"
+    ref = parse_citation("notes.txt:40:15")  # a column, as qa ask names one of two passages of a line
+    assert (ref.path, ref.start_line, ref.end_line) == ("notes.txt", 40, 40)
     for bad in ("notes.txt", "notes.txt:0", "notes.txt:5-3", "a.pdf#page=0:1", "a.pdf#page=x:1"):
         with pytest.raises(BadCitation):
             parse_citation(bad)
