@@ -272,6 +272,7 @@ class Answerer:
                 "context_coverage": context_coverage,
                 "missing_names": missing_names,
                 "type_match": float(bool(spans)),
+                "span_pull": self._span_pull(kind, c.passage, spans, retrieval) / total,
                 "heading": float(c.passage.kind == "heading"),
                 "row": float(c.passage.kind == "row"),
                 "code": float(c.passage.kind == "code"),
@@ -296,6 +297,15 @@ class Answerer:
                 s.score = float(logit)
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
+
+    def _span_pull(self, kind: str, passage: Passage, spans: list[Span], retrieval: Retrieval) -> float:
+        """The strongest pull of the question's words on a span of the kind asked for: the answer
+        stands next to what the question says ("…the name stored in /etc/hostname")."""
+        if not spans:
+            return 0.0
+        anchors = _anchor_positions(passage, retrieval, self.index)
+        clauses = clause_starts(passage.text)
+        return max(_pull(kind, span, anchors, clauses) for span in spans)
 
     def _language(self, passage: Passage) -> str:
         """The passage's own language (a French manual quotes English), else its file's."""
@@ -409,19 +419,7 @@ class Answerer:
         plural = asks_plural(retrieval.question)
 
         def pull(span) -> float:
-            # Each matched word pulls by its weight, less with distance, much less
-            # from another clause: the date next to "lancée" beats the one next to
-            # "DeepSeek", and "X did A, and Y did B" keeps X with A.
-            middle = (span.start + span.end) / 2
-            clause = bisect.bisect_right(clauses, middle)
-            total = 0.0
-            for at, weight in anchors:
-                if kind == PERSON and at < middle:
-                    weight *= 0.5  # "who did X": the doer is usually named before the verb
-                if bisect.bisect_right(clauses, at) != clause:
-                    weight *= 0.3
-                total += weight / (1.0 + abs(middle - at) / 20.0)
-            return total or 1e-6
+            return _pull(kind, span, anchors, clauses) or 1e-6
 
         def plausibility(span) -> float:
             factor = 1.0
@@ -498,6 +496,25 @@ class Answerer:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+def _pull(kind: str, span, anchors: list[tuple[float, float]], clauses: list[int]) -> float:
+    """How hard the question's matched words pull on a span of the passage.
+
+    Each matched word pulls by its weight, less with distance, much less from
+    another clause: the date next to "lancée" beats the one next to "DeepSeek",
+    and "X did A, and Y did B" keeps X with A.
+    """
+    middle = (span.start + span.end) / 2
+    clause = bisect.bisect_right(clauses, middle)
+    total = 0.0
+    for at, weight in anchors:
+        if kind == PERSON and at < middle:
+            weight *= 0.5  # "who did X": the doer is usually named before the verb
+        if bisect.bisect_right(clauses, at) != clause:
+            weight *= 0.3
+        total += weight / (1.0 + abs(middle - at) / 20.0)
+    return total
 
 
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:

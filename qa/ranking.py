@@ -36,6 +36,7 @@ RANK_FEATURES = (
     "context_coverage",  # ... with its paragraph or section
     "missing_names",  # share of the question's weight in names the passage lacks
     "type_match",  # the passage holds the kind of thing asked for (a date for "when")
+    "span_pull",  # ... next to the words of the question (their weight, less with distance)
     "heading",  # the passage is a heading (it stands for its section)
     "row",  # a table row
     "code",  # a code block with its introduction
@@ -57,6 +58,7 @@ RANK_SIGNS = {
     "coverage": +1,
     "context_coverage": +1,
     "type_match": +1,
+    "span_pull": +1,
     "missing_names": -1,
 }
 
