@@ -95,7 +95,7 @@ class Engine:
                     f"no index in {self.index_dir}: build one with `qa index FOLDER --index {self.index_dir}`"
                 )
             reason = "there is no index yet"
-        elif missing := [f for f in folders if not f.is_dir()]:
+        elif missing := [f for f in folders if not (f.exists() or f.is_symlink())]:
             if notice:
                 notice(f"{missing[0]} is missing: answering from the index as it was built")
         else:

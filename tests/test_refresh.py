@@ -57,3 +57,24 @@ def test_missing_folder_answers_from_the_index_as_built(tmp_path):
 def test_index_without_folders_for_an_unknown_index_is_a_usage_error(tmp_path):
     done = fake_qa("index", "--index", str(tmp_path / "new"), cwd=tmp_path)
     assert done.returncode == 2 and "say which folders" in done.stderr
+
+
+def test_an_index_of_a_single_file_is_not_missing(fake_models, tmp_path, capsys, monkeypatch):
+    """qa ask on an index built from one file checks that file, not a folder (it used to say "is missing")."""
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
+    index = str(tmp_path / "idx")
+    assert main(["index", "notes.txt", "--index", index]) == 0
+    capsys.readouterr()
+    assert main(["ask", "--json", "--no-log", "--index", index, "When was the lighthouse of Brest built?"]) == 0
+    out, err = capsys.readouterr()
+    assert "missing" not in err and "building" not in err
+    assert json.loads(out)["citations"][0]["source"] == "notes.txt"
+    # A change to the file is noticed and refreshed.
+    (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921 by the navy.\n", encoding="utf-8")
+    assert main(["ask", "--json", "--no-log", "--index", index, "Who built the lighthouse of Brest?"]) == 0
+    out, err = capsys.readouterr()
+    assert "notes.txt changed" in err
+    assert "navy" in json.loads(out)["citations"][0]["text"]
