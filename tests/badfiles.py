@@ -37,9 +37,11 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "link.txt": ("skipped", "symbolic link"),
     "linkdir": ("skipped", "symbolic link to a folder"),
     "fifo.txt": ("skipped", "not a regular file"),
+    # Another type is listed, with its type, so a user sees why it is not searched (issue 11).
+    "picture.png": ("skipped", "unknown file type (.png)"),
 }
-# Never mentioned: hidden entries, other extensions, what is only reachable through links.
-UNSEEN = [".hidden.txt", ".hiddendir/inside.txt", "picture.png", "linkdir/secret.txt"]
+# Never mentioned: hidden entries, what is only reachable through links.
+UNSEEN = [".hidden.txt", ".hiddendir/inside.txt", "linkdir/secret.txt"]
 LARGE_BYTES = 40_000
 MAX_FILE_MB = 0.02  # ~21 kB: large.txt is above it, everything else below
 
