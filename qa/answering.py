@@ -36,6 +36,7 @@ from qa.lang.questions import (
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
+from qa.reader import unwrapped
 from qa.retrieval import Candidate, Retrieval
 
 MAX_SHORT_ANSWER_CHARS = 150
@@ -197,7 +198,7 @@ class Answerer:
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
-        short = _fit(" ".join(short.split()), MAX_SHORT_ANSWER_CHARS)
+        short = _fit(unwrapped(short), MAX_SHORT_ANSWER_CHARS)
         citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:
@@ -475,9 +476,14 @@ class Answerer:
         if kind not in (NAME, PERSON):
             return span
         pieces = list(re.finditer(r"\S+", span.text))
-        while pieces and self._mentioned(pieces[0].group(0), retrieval, passage.source):
+
+        def dropped(piece: str) -> bool:
+            # What the question says, and the "et"/"and" left dangling once it is gone.
+            return self._mentioned(piece, retrieval, passage.source) or textmod.is_function_word(textmod.fold(piece))
+
+        while pieces and dropped(pieces[0].group(0)):
             pieces.pop(0)
-        while pieces and self._mentioned(pieces[-1].group(0), retrieval, passage.source):
+        while pieces and dropped(pieces[-1].group(0)):
             pieces.pop()
         if not pieces:
             return None

@@ -168,10 +168,14 @@ def _role_target(match: re.Match) -> str:
 _WRAPPED_PATH = re.compile(r"(?<=[\w.~-]/)[ \t]*(?:\r\n|\r|\n)[ \t]*(?=[\w.])")
 
 
+def unwrapped(text: str) -> str:
+    """The text on one line: whitespace normalised to single spaces, paths cut by a wrap whole again."""
+    return " ".join(_WRAPPED_PATH.sub("", text).split())
+
+
 def clean_inline(text: str, fmt: str) -> str:
     """Text as a reader sees it: markup removed, whitespace normalised to single spaces."""
-    text = _WRAPPED_PATH.sub("", text)
-    text = " ".join(text.split())  # first, so that markup broken across a line break is seen
+    text = unwrapped(text)  # first, so that markup broken across a line break is seen
     if fmt == RST:
         text = _RST_FOOTNOTE_REF.sub("", text)
         text = _RST_ROLE.sub(_role_target, text)
