@@ -6,8 +6,9 @@ once, when the server starts, with the CLI's --index, --model and LLM options):
 - ``ask(question, top_k=3)``: the answer as ``qa ask --json`` prints it (the
   contract of ../shared/design.md: question, answer, abstained, citations...);
 - ``search(query, k=5)``: the k best passages for the query as the answerer
-  ranks them, each a citation (source, start_line, end_line, text verbatim,
-  score), whether or not the documents answer it;
+  ranks them, each a citation as ``ask`` gives it (source, start_line,
+  end_line, text verbatim, score; the page of a PDF, the anchor of an HTML
+  heading, the paragraph of a DOCX), whether or not the documents answer it;
 - ``sources()``: the files the index holds (and those it skipped), from its manifest.
 
 stdout is the protocol: notices, progress and logs go to stderr, and anything
@@ -62,7 +63,7 @@ class QATools:
         return data
 
     def search(self, query: str, k: int = 5) -> dict[str, Any]:
-        from qa.answering import Citation
+        from qa.answering import _citation
         from qa.api import clean_question
 
         if not 1 <= k <= MAX_SEARCH_RESULTS:
@@ -75,18 +76,9 @@ class QATools:
         passages = []
         for n, s in enumerate(scored[:k], start=1):
             p = s.candidate.passage
-            citation = Citation(
-                n=n,
-                source=p.source,
-                start_line=p.start_line,
-                end_line=p.end_line,
-                text=p.text,
-                score=round(float(s.score), 4),
-                start_char=p.start_char,
-                end_char=p.end_char,
-                context_start_line=p.context_start_line,
-                context_end_line=p.context_end_line,
-            )
+            # Cited as `qa ask --json` cites it: a PDF passage's lines count from its page, with the page
+            # (an HTML passage with its anchor, a DOCX one with its paragraph).
+            citation = _citation(n, p, s.score)
             passages.append({**citation.to_dict(), "kind": p.kind, "section": p.section})
         return {"query": query, "searched_query": cleaned, "passages": passages}
 
@@ -180,7 +172,9 @@ def build_server(tools: QATools):
 
         Each passage is a citation: `source` (the file), `start_line`..`end_line` (1-based, inclusive),
         `text` (verbatim from the file), `score` (the ranker's, higher is better), and its `kind`
-        (sentence, heading, row, code) and `section`. No answer and no abstention: use `ask` for that.
+        (sentence, heading, row, code) and `section`. A PDF passage adds its `page` (its lines count
+        from the page), an HTML one the `anchor` of its heading, a DOCX one its `paragraph`.
+        No answer and no abstention: use `ask` for that.
         """
         return call(tools.search, query, k)
 

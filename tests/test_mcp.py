@@ -111,6 +111,42 @@ def test_search_gives_ranked_passages_with_citations(tools, tmp_path):
     assert len(tools.search("falcon", k=1)["passages"]) == 1
 
 
+def test_search_cites_pdf_and_html_passages_as_qa_ask_does(fake_models, tmp_path, capsys, monkeypatch):
+    """A PDF passage's lines count from its page, which the citation names; an HTML one names its anchor."""
+    from test_formats import HTML, make_pdf
+
+    from qa.api import Engine
+    from qa.mcp_server import QATools
+
+    monkeypatch.chdir(tmp_path)
+    make_pdf(tmp_path / "handbook.pdf")
+    (tmp_path / "guide.html").write_text(HTML, encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n", encoding="utf-8")
+    assert main(["index", "handbook.pdf", "guide.html", "notes.txt", "--index", "idx"]) == 0
+    capsys.readouterr()
+    question = "When did the storm break the windows of the tower?"
+    assert main(["ask", "--json", "--top-k", "5", question, "--index", "idx"]) == 0
+    asked = json.loads(capsys.readouterr().out)["citations"]
+    engine = Engine(index_dir=tmp_path / "idx")
+    engine.prepare()
+    passages = QATools(engine).search(question, k=50)["passages"]
+    assert {p["source"] for p in passages} == {"handbook.pdf", "guide.html", "notes.txt"}
+    for p in passages:
+        assert ("page" in p) == (p["source"] == "handbook.pdf"), p
+        assert ("anchor" in p) == (p["source"] == "guide.html"), p
+        where = f"#page={p['page']}" if "page" in p else f"#{p['anchor']}" if "anchor" in p else ""
+        assert main(["show", f"{p['source']}{where}:{p['start_line']}-{p['end_line']}"]) == 0
+        assert p["text"] in capsys.readouterr().out, p
+    # The passages qa ask cites are cited by search in the same words: same lines, offsets and locator.
+    spans = {
+        (p["source"], p["start_char"]): {k: v for k, v in p.items() if k not in ("n", "score", "kind", "section")}
+        for p in passages
+    }
+    assert any("page" in c for c in asked), asked
+    for c in asked:
+        assert spans[(c["source"], c["start_char"])] == {k: v for k, v in c.items() if k not in ("n", "score")}
+
+
 def test_sources_lists_the_indexed_files(tools, fake_index):
     result = tools.sources()
     assert [s["source"] for s in result["sources"]] == ["docs/launch.txt", "docs/team.md"]
