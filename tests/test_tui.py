@@ -287,6 +287,37 @@ def test_context_shows_the_lines_around_the_passage(tmp_path):
     assert highlighted == ["22,15 millions"]
 
 
+def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_text(tmp_path):
+    """Their lines are those of the extracted text (a PDF's from its page), not the file's bytes: never "changed"."""
+    from test_formats import HTML, make_docx, make_pdf
+
+    from qa.answering import _citation
+    from qa.documents import file_passages
+    from qa.tui.context import PASSAGE_STYLE, context_lines
+
+    make_pdf(tmp_path / "handbook.pdf")
+    make_docx(tmp_path / "report.docx")
+    (tmp_path / "guide.html").write_text(HTML, encoding="utf-8")
+    for name in ("handbook.pdf", "guide.html", "report.docx"):
+        passages = file_passages(tmp_path / name, name)
+        assert passages
+        for n, passage in enumerate(passages, start=1):
+            cited = _citation(n, passage, 0.5)
+            rows = context_lines(cited, [tmp_path], [])
+            assert rows[0][0] != 0, (name, cited, rows[0][1].plain)  # no note that the file changed
+            numbers = [number for number, _ in rows]
+            assert cited.start_line in numbers and cited.end_line in numbers, (name, cited, numbers)
+            underlined = [
+                line.plain[s.start : s.end] for _, line in rows for s in line.spans if str(s.style) == PASSAGE_STYLE
+            ]
+            assert " ".join(underlined).split() == cited.text.split(), (name, cited.text, underlined)
+    assert any(_citation(1, p, 0.5).to_dict().get("page") == 3 for p in file_passages(tmp_path / "handbook.pdf", "h"))
+    # A PDF citation without its page cannot be placed: the indexed text, with the note.
+    cited = _citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
+    cited.page = 9
+    assert "changed" in context_lines(cited, [tmp_path], [])[0][1].plain
+
+
 async def test_the_question_box_keeps_focus(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -2,7 +2,9 @@
 
 The passage is found by its character offsets, and shown only if the file still
 says exactly what was indexed; otherwise the indexed text alone is shown, with
-a warning, so the panel never points at the wrong words.
+a warning, so the panel never points at the wrong words. A PDF, HTML or DOCX
+file is read as the index read it (``qa.documents.load``: its extracted text,
+a PDF passage's lines and offsets counted from its page).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from qa import formats
 from qa.citations import citation_ref, labels, line_span, located, source_path
-from qa.documents import decode, line_starts
+from qa.documents import decode, line_starts, load
 from qa.tui.literal import literal
 
 __all__ = ["citation_ref", "labels", "line_span", "located", "source_path", "render_context", "context_lines"]
@@ -55,12 +58,7 @@ def render_context(citation, roots: list[Path], spans: list[tuple[int, int]]) ->
 def context_lines(citation, roots: list[Path], spans: list[tuple[int, int]]) -> list[tuple[int, Text]]:
     """(line number, shown text) around the passage; number 0 for a note that is not a line."""
     path = source_path(citation.source, roots)
-    file_text = None
-    if path is not None:
-        try:
-            file_text = decode(path.read_bytes())
-        except (OSError, ValueError):
-            file_text = None
+    file_text = cited_text(citation, path) if path is not None else None
     if file_text is None or file_text[citation.start_char : citation.end_char] != citation.text:
         note = Text("the file has changed or moved since it was indexed: showing the indexed text", "italic dim")
         return [(0, note), (citation.start_line, _styled(citation.text, False, (0, len(citation.text)), spans))]
@@ -87,6 +85,34 @@ def context_lines(citation, roots: list[Path], spans: list[tuple[int, int]]) -> 
             shown.append("…", style=OUTSIDE_STYLE)
         rows.append((number, shown))
     return rows
+
+
+# The extracted text of the last few PDF, HTML and DOCX files shown, by (path, size, modification time):
+# extracting a long PDF again for each citation shown would hold the chat up.
+_EXTRACTED: dict[tuple[str, int, int], formats.Extracted] = {}
+_EXTRACTED_KEPT = 4
+
+
+def cited_text(citation, path: Path) -> str | None:
+    """The text the citation's lines and offsets count in: the file's decoded text, a PDF page's
+    extracted text, or an HTML or DOCX file's; None when the file cannot be read."""
+    try:
+        if formats.format_of(path) is None:
+            return decode(path.read_bytes())
+        info = path.stat()
+        key = (str(path), info.st_size, info.st_mtime_ns)
+        extracted = _EXTRACTED.get(key)
+        if extracted is None:
+            extracted = load(path)
+            while len(_EXTRACTED) >= _EXTRACTED_KEPT:
+                del _EXTRACTED[next(iter(_EXTRACTED))]
+            _EXTRACTED[key] = extracted
+    except (OSError, ValueError):  # UndecodableFile is a ValueError
+        return None
+    if extracted.format == formats.PDF:
+        page = getattr(citation, "page", 0)
+        return extracted.page_text(page) if 1 <= page <= len(extracted.pages) else None
+    return extracted.text
 
 
 def _window(line: str, passage: tuple[int, int], inside: bool) -> tuple[int, int]:
