@@ -738,7 +738,7 @@ def cmd_show(args) -> int:
     except BadCitation as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
-        raise DocumentsUnavailable(f"{args.citation.rsplit(':', 1)[0]}: no such file") from None
+        raise DocumentsUnavailable(f"{ref.path}: no such file") from None
     except (OSError, UndecodableFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DocumentsUnavailable(f"cannot read {ref.path}: {reason}") from None
@@ -874,7 +874,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("show", help="print a citation's lines again from its file, e.g. guide.pdf#page=12:3-4")
-    p.add_argument("citation", metavar="CITATION", help="FILE:LINE, FILE:FIRST-LAST, or FILE.pdf#page=N:FIRST-LAST")
+    p.add_argument(
+        "citation", metavar="CITATION", help="FILE:LINE[:COLUMN], FILE:FIRST-LAST, or FILE.pdf#page=N:FIRST-LAST"
+    )
     p.add_argument("--root", metavar="DIR", help="folder the citation's file is named relative to (default: here)")
     p.set_defaults(func=cmd_show)
 
