@@ -572,6 +572,51 @@ def _bash_values(values, indent: str) -> str:
     return f"{indent}COMPREPLY=()"
 
 
+def _bash_leaf(parser: argparse.ArgumentParser, indent: str, words=None) -> list[str]:
+    """Completing a word for ``parser``: an option's value, an option, or ``words`` (else its first positional)."""
+    lines = []
+    with_value = [a for a in _options(parser) if _takes_value(a)]
+    if with_value:
+        lines.append(f'{indent}case "$prev" in')
+        for action in with_value:
+            lines.append(f"{indent}    {'|'.join(action.option_strings)})")
+            lines.append(_bash_values(_values(action), f"{indent}        ") + "; return ;;")
+        lines.append(f"{indent}esac")
+    options = " ".join(o for a in _options(parser) for o in a.option_strings)
+    lines.append(f'{indent}if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{options}" -- "$cur")); else')
+    if words is None:
+        positionals = _positionals(parser)
+        words = _values(positionals[0]) if positionals else None
+    lines.append(_bash_values(words, f"{indent}    ") + "; fi")
+    return lines
+
+
+def _bash_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
+    """A subcommand's completion; one with actions of its own (qa history) finds the action typed after it."""
+    actions = _subcommands(parser)
+    if not actions:
+        return _bash_leaf(parser, indent)
+    valued = [o for a in _options(parser) if _takes_value(a) for o in a.option_strings]
+    lines = [
+        f'{indent}local action="" j',
+        f"{indent}for ((j = i + 1; j < COMP_CWORD; j++)); do",
+        f'{indent}    case "${{COMP_WORDS[j]}}" in',
+        *([f"{indent}        {'|'.join(valued)}) ((j++)) ;;"] if valued else []),
+        f"{indent}        -*) ;;",
+        f'{indent}        *) action="${{COMP_WORDS[j]}}"; break ;;',
+        f"{indent}    esac",
+        f"{indent}done",
+        f'{indent}case "$action" in',
+        f'{indent}    "")',
+        *_bash_leaf(parser, f"{indent}        ", list(actions)),
+        f"{indent}        ;;",
+    ]
+    for name, (leaf, _help) in actions.items():
+        lines += [f"{indent}    {name})", *_bash_leaf(leaf, f"{indent}        "), f"{indent}        ;;"]
+    lines.append(f"{indent}esac")
+    return lines
+
+
 def _bash_script(parser: argparse.ArgumentParser) -> str:
     subcommands = _subcommands(parser)
     top = " ".join(o for a in _options(parser) for o in a.option_strings)
@@ -590,17 +635,7 @@ def _bash_script(parser: argparse.ArgumentParser) -> str:
     ]
     for name, (sub, _help) in subcommands.items():
         lines.append(f"        {name})")
-        with_value = [a for a in _options(sub) if _takes_value(a)]
-        if with_value:
-            lines.append('            case "$prev" in')
-            for action in with_value:
-                lines.append(f"                {'|'.join(action.option_strings)})")
-                lines.append(_bash_values(_values(action), "                    ") + "; return ;;")
-            lines.append("            esac")
-        options = " ".join(o for a in _options(sub) for o in a.option_strings)
-        lines.append(f'            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{options}" -- "$cur")); else')
-        positionals = _positionals(sub)
-        lines.append(_bash_values(_values(positionals[0]) if positionals else None, "                ") + "; fi")
+        lines += _bash_command(sub, "            ")
         lines.append("            ;;")
     lines += ["    esac", "}", "complete -o filenames -F _qa qa", ""]
     return "\n".join(lines)
@@ -641,6 +676,35 @@ def _zsh_specs(parser: argparse.ArgumentParser) -> list[str]:
     return specs
 
 
+def _zsh_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
+    """A subcommand's _arguments; one with actions of its own (qa history) offers them, then each one's."""
+    actions = _subcommands(parser)
+    joint = f" \\\n{indent}    "
+    if not actions:
+        return [f"{indent}_arguments{joint}{joint.join(_zsh_specs(parser))}"]
+    specs = [*_zsh_specs(parser), "'1:action:->action'", "'*::argument:->argument'"]
+    lines = [
+        f"{indent}_arguments -C{joint}{joint.join(specs)}",
+        f"{indent}case $state in",
+        f"{indent}    action)",
+        f"{indent}        local -a actions",
+        f"{indent}        actions=(",
+        *[f"{indent}            '{name}:{_zsh_quote(_short_help(h))}'" for name, (_leaf, h) in actions.items()],
+        f"{indent}        )",
+        f"{indent}        _describe -t actions action actions",
+        f"{indent}        ;;",
+        f"{indent}    argument)",
+        f"{indent}        case $line[1] in",
+    ]
+    for name, (leaf, _help) in actions.items():
+        inner = f" \\\n{indent}                    "
+        lines.append(f"{indent}            {name})")
+        lines.append(f"{indent}                _arguments{inner}{inner.join(_zsh_specs(leaf))}")
+        lines.append(f"{indent}                ;;")
+    lines += [f"{indent}        esac", f"{indent}        ;;", f"{indent}esac"]
+    return lines
+
+
 def _zsh_script(parser: argparse.ArgumentParser) -> str:
     subcommands = _subcommands(parser)
     top = " \\\n        ".join(_zsh_specs(parser))
@@ -665,8 +729,8 @@ def _zsh_script(parser: argparse.ArgumentParser) -> str:
         "            case $line[1] in",
     ]
     for name, (sub, _help) in subcommands.items():
-        specs = " \\\n                        ".join(_zsh_specs(sub))
-        lines.append(f"                {name})\n                    _arguments \\\n                        {specs}")
+        lines.append(f"                {name})")
+        lines += _zsh_command(sub, "                    ")
         lines.append("                    ;;")
     lines += [
         "            esac",
@@ -717,7 +781,23 @@ def _fish_script(parser: argparse.ArgumentParser) -> str:
     for name, (_sub, help_text) in subcommands.items():
         lines.append(f"complete -c qa -n __fish_use_subcommand -a {name} -d {_fish_quote(_short_help(help_text))}")
     for name, (sub, _help) in subcommands.items():
-        lines += _fish_lines(sub, _fish_quote(f"__fish_seen_subcommand_from {name}"))
+        # `qa history show`: the show of qa history, not qa show.
+        within = [other for other, (o, _h) in subcommands.items() if other != name and name in _subcommands(o)]
+        condition = f"__fish_seen_subcommand_from {name}" + "".join(
+            f"; and not __fish_seen_subcommand_from {other}" for other in within
+        )
+        actions = _subcommands(sub)
+        if not actions:
+            lines += _fish_lines(sub, _fish_quote(condition))
+            continue
+        before = f"{condition}; and not __fish_seen_subcommand_from {' '.join(actions)}"
+        lines += _fish_lines(sub, _fish_quote(before))
+        for action, (_leaf, help_text) in actions.items():
+            lines.append(
+                f"complete -c qa -n {_fish_quote(before)} -a {action} -d {_fish_quote(_short_help(help_text))}"
+            )
+        for action, (leaf, _help) in actions.items():
+            lines += _fish_lines(leaf, _fish_quote(f"{condition}; and __fish_seen_subcommand_from {action}"))
     return "\n".join(lines) + "\n"
 
 
@@ -885,9 +965,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=20, metavar="N", help="list at most N (default 20; 0: all)")
     p.set_defaults(func=cmd_history, action=None)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
+    leaf = actions.add_parser("list", help="the conversations, newest first (what qa history alone prints)")
+    leaf.add_argument("--limit", type=int, default=argparse.SUPPRESS, metavar="N", help="list at most N (default 20)")
+    leaves = [leaf]
     leaf = actions.add_parser("search", help="the exchanges whose question, answer or citations hold TEXT")
     leaf.add_argument("text", metavar="TEXT")
-    leaves = [leaf]
+    leaves.append(leaf)
     for name, help_text in (
         ("show", "a conversation's questions, answers and citations"),
         ("export", "a conversation as Markdown, citations as source:first-last"),

@@ -132,6 +132,83 @@ def test_fish_completion_is_valid_and_completes(tmp_path):
     assert [line.split("\t")[0] for line in result.stdout.splitlines()] == ["ask", "--json", "bash", "fish", "zsh"]
 
 
+HISTORY_ACTIONS = ["list", "search", "show", "export"]
+
+
+def test_bash_completion_completes_the_history_actions_and_their_options(tmp_path):
+    script = tmp_path / "qa.bash"
+    script.write_text(_run([str(QA), "completion", "bash"]).stdout)
+    lines = [
+        "qa history ",
+        "qa history s",
+        "qa history --limit 5 ",
+        "qa history --l",
+        "qa history show --j",
+        "qa show --",
+    ]
+    probe = (
+        f"source {script}\n"
+        'for line in "' + '" "'.join(lines) + '"; do\n'
+        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
+        '    echo "$line=${COMPREPLY[*]}"\n'
+        "done\n"
+    )
+    result = _run(["bash", "-c", probe], cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    replies = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert replies["qa history "].split() == HISTORY_ACTIONS
+    assert replies["qa history s"] == "search show"
+    assert replies["qa history --limit 5 "].split() == HISTORY_ACTIONS  # 5 is --limit's value, not an action
+    assert replies["qa history --l"] == "--limit"
+    assert replies["qa history show --j"] == "--json"
+    assert replies["qa show --"] == "--help --root"
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completion_completes_the_history_actions_and_their_options(tmp_path):
+    script = tmp_path / "qa.fish"
+    script.write_text(_run([str(QA), "completion", "fish"]).stdout)
+    replies = {}
+    for line in ("qa history ", "qa history show --", "qa show --"):
+        result = _run(["fish", "--no-config", "-c", f'source {script}; complete -C "{line}"'])
+        replies[line] = sorted(reply.split("\t")[0] for reply in result.stdout.splitlines())
+    assert replies["qa history "] == sorted(HISTORY_ACTIONS)
+    assert replies["qa history show --"] == ["--help", "--json"]  # not qa show's --root
+    assert replies["qa show --"] == ["--help", "--root"]
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion_completes_the_history_actions(tmp_path):
+    """Typed into an interactive zsh (zpty) with the script in $fpath, TAB after `qa history ` lists the actions."""
+    (tmp_path / "_qa").write_text(_run([str(QA), "completion", "zsh"]).stdout)
+    probe = f"""
+zmodload zsh/zpty
+zpty z 'zsh -f -i'
+zpty -w z 'PS1=""; fpath=({tmp_path} $fpath); autoload -U compinit; compinit -u -D'
+zpty -w -n z "qa history "$'\\t'
+local all="" chunk
+for i in {{1..100}}; do
+    zpty -r -t z chunk && all+=$chunk
+    [[ $all == *export*list*search*show* ]] && break
+    sleep 0.1
+done
+print -r -- "$all"
+zpty -d z
+"""
+    result = _run(["zsh", "-f", "-c", probe])
+    for action in HISTORY_ACTIONS:
+        assert f"{action} " in result.stdout, result.stdout
+
+
+def test_history_list_is_what_history_alone_prints(capsys):
+    assert main(["history"]) == 0
+    alone = capsys.readouterr().out
+    assert main(["history", "list", "--limit", "3", "--json"]) == 0
+    assert main(["history", "list"]) == 0
+    assert capsys.readouterr().out == alone
+
+
 def test_completion_needs_a_known_shell(capsys):
     with pytest.raises(SystemExit) as caught:
         main(["completion", "powershell"])
