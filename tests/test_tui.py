@@ -201,6 +201,46 @@ async def test_help_with_f1_and_question_mark(tmp_path):
         assert app.query_one(QuestionInput).value == "Why?"
 
 
+def _help_row_names(key: str, rows: list[str]) -> bool:
+    """Whether a row of the keys screen names ``key`` (a binding's key, as ctrl+n or shift+pagedown)."""
+    names = {"enter": "Enter", "escape": "Esc", "f1": "F1", "f4": "F4", "pageup": "PageUp", "pagedown": "PageDown"}
+    names |= {"up": "↑", "down": "↓"}
+    modifier, _, base = key.rpartition("+")
+    return any(names.get(base, base) in row and (not modifier or f"{modifier}+" in row) for row in rows)
+
+
+async def test_the_footer_fits_80_columns_and_the_keys_screen_lists_every_key(tmp_path):
+    """At 80x24 (issue 12) no key of the footer is cut or hidden under the palette's; F1 lists them all, and more."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    from qa.tui.app import ChatApp
+    from qa.tui.help import KEYS
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await pilot.pause()
+        shown = sorted(app.query_one(Footer).query(FooterKey), key=lambda k: k.region.x)
+        descriptions = [k.description for k in shown]
+        assert set(descriptions) == {"Citations", "LLM", "New chat", "Chats", "Keys", "Quit", "palette"}, descriptions
+        for key, after in zip(shown, shown[1:] + [None], strict=True):
+            assert key.region.width > len(key.description) and key.region.right <= 80, (key.description, key.region)
+            assert after is None or key.region.right <= after.region.x, (key.description, after.description)
+        rows = [f"{keys} {action}" for keys, action in KEYS]
+        for binding in [*ChatApp.BINDINGS, *QuestionInput.BINDINGS]:
+            for key in binding.key.split(","):
+                assert _help_row_names(key, rows), key
+        await pilot.press("f1")
+        await pilot.pause()
+        box = app.screen.query_one("#help")
+        assert box.region.right <= 80 and box.region.bottom <= 24, box.region
+        assert box.border_subtitle == "Esc closes this list"
+        # Each key on one line: the widest key, the gap, the longest description fit beside the scroll bar.
+        widest = max(len(keys) for keys, _ in KEYS) + 2 + max(len(action) for _, action in KEYS)
+        assert widest <= box.scrollable_content_region.width, (widest, box.scrollable_content_region)
+
+
 async def test_load_error_is_a_notification(tmp_path):
     app = make_app(tmp_path, fail="no index in /x: build one with `qa index FOLDER --index /x`")
     async with app.run_test(size=SIZE) as pilot:

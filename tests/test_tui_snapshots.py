@@ -95,6 +95,26 @@ def test_keys_screen(snap_compare, root):
     assert snap_compare(create_app(FakeEngine(root)), terminal_size=SIZE, run_before=run_before)
 
 
+def test_answer_at_80_columns(snap_compare, root):
+    """The smallest usual terminal, 80x24 (issue 12): the footer's keys all shown whole, beside the palette's."""
+
+    async def run_before(pilot):
+        await ask(pilot, "When was DeepSeek launched?", 1)
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_keys_screen_at_80_columns(snap_compare, root):
+    """Every key on one line; the text below them scrolls, and the border says how to close."""
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=(80, 24), run_before=run_before)
+
+
 def test_generated_answer_draft(snap_compare, root, llm_endpoint):
     """The LLM's draft while it streams: visibly provisional."""
     llm_endpoint.hold = threading.Event()  # the stream stops after two pieces

@@ -127,9 +127,11 @@ class DraftToken(Message):
 class ChatApp(App[int]):
     CSS = CSS
     TITLE = "qa chat"
+    # The footer fits 80 columns beside the palette's ^p (issue 12): it shows the citations, the LLM switch,
+    # the conversations, the keys screen and quit; the keys screen (F1, qa.tui.help.KEYS) lists every binding.
     BINDINGS = [
-        Binding("ctrl+n", "citation(1)", "Next citation", priority=True),
-        Binding("ctrl+b", "citation(-1)", "Prev citation", priority=True),
+        Binding("ctrl+n", "citation(1)", "Citations", key_display="^n/^b", priority=True),
+        Binding("ctrl+b", "citation(-1)", "Previous citation", show=False, priority=True),
         Binding("ctrl+up", "select_turn(-1)", "Earlier answer", show=False, priority=True),
         Binding("ctrl+down", "select_turn(1)", "Later answer", show=False, priority=True),
         Binding("pageup", "scroll_transcript(-1)", "Scroll up", show=False),
@@ -138,7 +140,7 @@ class ChatApp(App[int]):
         Binding("shift+down", "scroll_citations(1)", "Scroll the citation down", show=False),
         Binding("shift+pageup", "scroll_citations(-10)", "Citation page up", show=False),
         Binding("shift+pagedown", "scroll_citations(10)", "Citation page down", show=False),
-        Binding("ctrl+g", "toggle_llm", "LLM on/off", priority=True),
+        Binding("ctrl+g", "toggle_llm", "LLM", priority=True),
         # Not a priority binding: on the keys screen, Esc closes it.
         Binding("escape", "stop", "Stop the LLM", show=False),
         Binding("ctrl+l", "clear", "New chat", priority=True),

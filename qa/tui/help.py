@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -12,14 +12,14 @@ KEYS = [
     ("Enter", "ask the question"),
     ("↑ / ↓", "recall earlier questions"),
     ("ctrl+n / ctrl+b", "next / previous citation of the selected answer"),
-    ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click an answer)"),
+    ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click it)"),
     ("PageUp / PageDown", "scroll the transcript"),
     ("shift+↑ / shift+↓", "scroll the citation (shift+PageUp / PageDown: a page)"),
     ("ctrl+g", "generated (LLM) or extractive answers, with --llm-url"),
     ("Esc", "stop the LLM's answer, show the extractive one"),
     ("ctrl+y", "copy the citation shown (file:line and the quote)"),
-    ("F4", "open the cited file at its line in $EDITOR (or click it)"),
-    ("ctrl+l", "new conversation (this one is kept: ctrl+o reopens it)"),
+    ("F4", "the cited file in $EDITOR, at its line (or click it)"),
+    ("ctrl+l", "new conversation (ctrl+o reopens this one)"),
     ("ctrl+o", "past conversations: reopen one and go on with it"),
     ("ctrl+p", "command palette: the same actions by name"),
     ("F1 or ?", "this list (? on an empty question line)"),
@@ -44,10 +44,12 @@ class HelpScreen(ModalScreen[None]):
         table.add_column()
         for key, action in KEYS:
             table.add_row(key, action)
-        with Vertical(id="help"):
+        # Scrolls when the terminal is small (80x24: the keys, then the text below them); the border says how to close.
+        with VerticalScroll(id="help"):
             yield Static(table)
             yield Static(ABOUT, id="help-about", markup=False)
-            yield Static("Esc closes this list.", id="help-close", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#help").border_title = "Keys"
+        box = self.query_one("#help")
+        box.border_title = "Keys"
+        box.border_subtitle = "Esc closes this list"

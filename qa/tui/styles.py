@@ -152,7 +152,9 @@ HelpScreen, ConversationsScreen {
 
 #help {
     width: 84;
+    max-width: 100%;
     height: auto;
+    max-height: 100%;
     border: round $accent;
     padding: 1 2;
     background: $surface;
@@ -161,11 +163,5 @@ HelpScreen, ConversationsScreen {
 #help-about {
     margin-top: 1;
     color: $text-muted;
-}
-
-#help-close {
-    margin-top: 1;
-    color: $text-muted;
-    text-style: italic;
 }
 """

@@ -40,8 +40,9 @@ class QuestionInput(Input):
     """The question box: Enter asks, up/down recall earlier questions, "?" on an empty line shows the keys."""
 
     BINDINGS = [
-        Binding("enter", "submit", "Ask"),
-        Binding("up", "recall(-1)", "History", key_display="↑↓"),
+        # Not in the footer, which fits 80 columns (the keys screen lists them).
+        Binding("enter", "submit", "Ask", show=False),
+        Binding("up", "recall(-1)", "History", key_display="↑↓", show=False),
         Binding("down", "recall(1)", "Newer question", show=False),
     ]
 
