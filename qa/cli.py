@@ -94,20 +94,30 @@ def _is_terminal(stream) -> bool:
 class _ProgressBar:
     """One line on stderr per stage, redrawn in place on a terminal."""
 
-    def __init__(self, stream=sys.stderr):
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream=None):
+        self.stream = stream = stream or sys.stderr
+        self.tty = _is_terminal(stream)
         self._last: tuple[str, float] = ("", 0.0)
+        self._began: tuple[str, float] = ("", 0.0)  # the stage drawn and when it began
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         finished = done >= total
+        if done == 0 and not self.tty:
+            return  # a stage starting is news on a terminal only (a log gets its progress and its end)
+        if stage != self._began[0]:
+            self._began = (stage, now)
         if not finished and stage == self._last[0] and now - self._last[1] < (0.1 if self.tty else 2.0):
             return
         self._last = (stage, now)
         width = 30
         filled = int(width * done / max(total, 1))
         line = f"{stage:22s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+        elapsed = now - self._began[1]
+        if 0 < done < total and elapsed >= 1.0:
+            line += f"  about {math.ceil(elapsed * (total - done) / done)} s left"
+        elif self.tty:
+            line += " " * 20  # clears an estimate drawn before
         if self.tty:
             self.stream.write("\r" + line + ("\n" if finished else ""))
         else:
@@ -116,18 +126,20 @@ class _ProgressBar:
 
 
 def _engine(args):
-    from qa.api import DEFAULT_INDEX, Engine
+    from qa.api import Engine
+    from qa.collections import select_index
 
-    return Engine(index_dir=Path(args.index) if args.index else DEFAULT_INDEX, model=args.model)
+    return Engine(index_dir=select_index(args.index, getattr(args, "collection", None)), model=args.model)
 
 
 def cmd_index(args) -> int:
     from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
+    from qa.collections import select_index
     from qa.embedding import SentenceTransformerEmbedder, model_name
     from qa.indexing import build_index
     from qa.store import IndexStore
 
-    index_dir = Path(args.index) if args.index else DEFAULT_INDEX
+    index_dir = select_index(args.index, args.collection, creating=True)
     is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
     try:
         manifest = IndexStore(index_dir).read_manifest()
@@ -142,7 +154,8 @@ def cmd_index(args) -> int:
     elif is_default:
         folders = [DEFAULT_DOCUMENTS]
     else:
-        raise UsageError(f"say which folders to index: qa index FOLDER... --index {index_dir}")
+        where = f"--index {index_dir}" if args.index else f"--name {index_dir.name}"
+        raise UsageError(f"say which folders to index: qa index FOLDER... {where}")
     if manifest is not None and manifest.root:
         root = Path(manifest.root)
     else:
@@ -163,6 +176,7 @@ def cmd_index(args) -> int:
             progress=_ProgressBar(),
             max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
             wait_seconds=args.wait,
+            excluded=[] if args.folders else None,  # folders named again: files removed earlier come back
         )
     except QAError as exc:
         if getattr(exc, "report", None) is not None:
@@ -173,6 +187,79 @@ def cmd_index(args) -> int:
         f"{count(len(report.indexed), 'file')}, {count(report.passage_count, 'passage')}"
         f" ({report.embedded_count} embedded), {len(report.skipped)} skipped,"
         f" in {time.monotonic() - started:.1f} s -> {_display(str(index_dir))}"
+        + (" (nothing changed)" if getattr(report, "unchanged", False) else "")
+    )
+    return 0
+
+
+def cmd_list(args) -> int:
+    """``qa list``: the collections in the user data folder."""
+    from datetime import UTC, datetime
+
+    from qa.collections import collections, data_dir
+
+    found = collections()
+    if args.json:
+        for item in found:
+            print(_json_line(item.to_dict()))
+        return 0
+    if not found:
+        print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {_display(str(data_dir()))})")
+        return 0
+    print(f"{'NAME':20}  {'FILES':>5}  {'PASSAGES':>8}  {'SIZE':>8}  {'REFRESHED':16}  MODEL")
+    for item in found:
+        when = datetime.fromtimestamp(item.refreshed, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        model = item.model.removeprefix("sentence-transformers/")
+        line = f"{_display(item.name):20}  {item.files:>5}  {item.passages:>8}  {_size(item.bytes):>8}  {when:16}  "
+        print(line + (_display(model) if not item.error else f"unreadable: {_display(item.error)}"))
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def cmd_sources(args) -> int:
+    """``qa sources``: each file of an index with its status (indexed, changed, missing, skipped, new, removed)."""
+    from qa.collections import select_index, source_statuses
+
+    index_dir = select_index(args.index, args.collection)
+    statuses = source_statuses(index_dir)
+    if args.json:
+        for item in statuses:
+            print(_json_line(item.to_dict()))
+        return 0
+    for item in statuses:
+        detail = count(item.passages, "passage") if item.status == "indexed" else item.reason
+        print(f"{item.status:8} {_display(item.source)}: {_display(detail)}")
+    tally = {}
+    for item in statuses:
+        tally[item.status] = tally.get(item.status, 0) + 1
+    print(", ".join(f"{n} {status}" for status, n in sorted(tally.items())) + f" -> {_display(str(index_dir))}")
+    if tally.get("changed") or tally.get("new") or tally.get("missing"):
+        print("qa index refreshes it (qa ask does too, before answering)")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    """``qa remove PATH...``: drop files (or a folder's files) from an index, atomically."""
+    from qa.collections import select_index
+    from qa.indexing import remove_sources
+    from qa.store import IndexStore
+
+    if not (args.wait >= 0 and math.isfinite(args.wait)):
+        raise UsageError("--wait must be 0 or more seconds")
+    index_dir = select_index(args.index, args.collection)
+    report = remove_sources(IndexStore(index_dir), args.paths, progress=_ProgressBar(), wait_seconds=args.wait)
+    for source in report.removed:
+        print(f"removed  {_display(source)}")
+    print(
+        f"{count(len(report.removed), 'file')} removed; {count(len(report.indexed), 'file')},"
+        f" {count(report.passage_count, 'passage')} left -> {_display(str(index_dir))}"
     )
     return 0
 
@@ -874,6 +961,15 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME_OR_PATH",
             help="sentence-transformers model (default: $QA_MODEL or all-MiniLM-L6-v2)",
         )
+        collection_option(p)
+
+    def collection_option(p):
+        p.add_argument(
+            "-C",
+            "--collection",
+            metavar="NAME",
+            help="a named collection of the user data folder (default: $QA_COLLECTION; see qa list)",
+        )
 
     def llm_options(p):
         p.add_argument(
@@ -904,7 +1000,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
     )
+    p.add_argument(
+        "--name",
+        dest="collection",
+        metavar="NAME",
+        help="keep the index as collection NAME in the user data folder (as --collection)",
+    )
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("list", help="list the collections: files, passages, size, last refresh, model")
+    p.add_argument("--json", action="store_true", help="print one JSON object per collection")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("sources", help="list an index's files: indexed, changed, skipped (and why), new, removed")
+    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    collection_option(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object per file")
+    p.set_defaults(func=cmd_sources)
+
+    p = sub.add_parser("remove", help="drop files, or a folder's files, from an index (refreshes leave them out)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a file as cited, or a path to a file or folder")
+    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    collection_option(p)
+    p.add_argument(
+        "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
+    )
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="answer one question (or one per line of standard input)")
     p.add_argument(

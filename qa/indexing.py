@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import stat
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from qa.documents import (
     semantic_text,
 )
 from qa.embedding import Embedder, canonical_name
-from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError
+from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError, UsageError
 from qa.semantic import SemanticEncoder
 from qa.store import (
     FORMAT_VERSION,
@@ -45,8 +46,10 @@ from qa.store import (
 )
 from qa.text import detect_language
 
-# (stage, done, total): the CLI draws it as a progress bar.
+# (stage, done, total): the CLI draws it as a progress bar. A stage is announced
+# at 0 before its model loads, so that a build shows progress from its first second.
 Progress = Callable[[str, int, int], None]
+_QUIET_SECONDS = 0.5
 
 
 @dataclass
@@ -56,6 +59,8 @@ class IndexReport:
     skipped: list[SkippedFile] = field(default_factory=list)
     passage_count: int = 0
     embedded_count: int = 0
+    unchanged: bool = False  # nothing changed: the live index was kept as it is (no model loaded)
+    removed: list[str] = field(default_factory=list)  # sources dropped by remove_sources
 
 
 def display_path(path: Path, root: Path) -> str:
@@ -77,36 +82,54 @@ class _SourceFile:
     passages: list[Passage]
 
 
-def _read_sources(folders: list[Path], root: Path, max_bytes: int, report: IndexReport) -> list[_SourceFile]:
-    files: list[_SourceFile] = []
+def _read_sources(
+    folders: list[Path],
+    root: Path,
+    max_bytes: int,
+    report: IndexReport,
+    excluded: set[str] | frozenset[str] = frozenset(),
+    progress: Progress | None = None,
+) -> list[_SourceFile]:
+    started = time.monotonic()
+    found: list[tuple[Path, str]] = []
     seen: set[str] = set()
     for folder in folders:
         if not folder.exists() and not folder.is_symlink():
             raise DocumentsUnavailable(f"{folder} is not a folder or a file")
         paths, skipped = discover(folder, max_bytes)
-        report.skipped.extend(SkippedFile(display_path(Path(s.path), root), s.reason) for s in skipped)
+        for s in skipped:
+            source = display_path(Path(s.path), root)
+            if source not in excluded:
+                report.skipped.append(SkippedFile(source, s.reason))
         for path in paths:
             source = display_path(path, root)
-            if source in seen:
+            if source in seen or source in excluded:
                 continue
             seen.add(source)
-            try:
-                data = read_file(path, max_bytes)
-                extracted = extract(path, data)
-            except (UndecodableFile, UnicodeDecodeError) as exc:
-                report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
-                continue
-            except OSError as exc:
-                report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
-                continue
-            text = extracted.text
-            passages = document_passages(extracted, source)
-            if not passages:
-                report.skipped.append(
-                    SkippedFile(source, "empty: no text to index" if not text.strip() else "no words")
-                )
-                continue
-            files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages))
+            found.append((path, source))
+    files: list[_SourceFile] = []
+    shown = False  # reading shows once it takes a while (a few small files are read at once)
+    for done, (path, source) in enumerate(found):
+        if progress and (shown or time.monotonic() - started > _QUIET_SECONDS):
+            shown = True
+            progress("reading files", done, len(found))
+        try:
+            data = read_file(path, max_bytes)
+            extracted = extract(path, data)
+        except (UndecodableFile, UnicodeDecodeError) as exc:
+            report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
+            continue
+        except OSError as exc:
+            report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
+            continue
+        text = extracted.text
+        passages = document_passages(extracted, source)
+        if not passages:
+            report.skipped.append(SkippedFile(source, "empty: no text to index" if not text.strip() else "no words"))
+            continue
+        files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages))
+    if shown and progress:
+        progress("reading files", len(found), len(found))
     report.skipped.sort(key=lambda s: s.path)
     return files
 
@@ -121,11 +144,19 @@ def build_index(
     progress: Progress | None = None,
     max_bytes: int | None = None,
     wait_seconds: float = 0.0,
+    excluded: list[str] | None = None,
 ) -> IndexReport:
     """Index ``folders`` into a new generation of ``store`` and make it live.
 
+    When nothing changed (same folders, model, size limit, and every file as
+    recorded) the live index is kept as it is: no model is loaded and nothing
+    is written (``report.unchanged``). Otherwise only the passages of new or
+    changed files are embedded; the others keep their vectors, and the
+    vocabulary keeps the vectors of the words it already had.
+
     ``max_bytes`` defaults to the limit the live index was built with (so a
     rebuild on a question keeps a ``--max-file-mb`` chosen earlier), else 20 MB.
+    ``excluded``: sources left out (``qa remove``); None keeps those of the live index.
     Raises DocumentsUnavailable (with ``.report``) when no file can be indexed,
     IndexBusy when another build holds the lock, IndexWriteFailed when the new
     generation cannot be written; in every case the previous index stays live.
@@ -135,11 +166,19 @@ def build_index(
     semantic = semantic or SemanticEncoder()
     encoders = _Encoders(embedder, multilingual, semantic)
     report = IndexReport()
-    try:
+    with _write_errors(store):
         with store.locked(wait_seconds):
             store.remove_stale()
-            _build_locked([Path(f) for f in folders], store, encoders, root, progress, max_bytes, report)
+            _build_locked([Path(f) for f in folders], store, encoders, root, progress, max_bytes, report, excluded)
             store.remove_stale()
+    return report
+
+
+@contextlib.contextmanager
+def _write_errors(store: IndexStore):
+    """OSError and SQLite errors while writing become IndexWriteFailed (the previous index stays live)."""
+    try:
+        yield
     except QAError:
         raise
     except OSError as exc:
@@ -151,7 +190,6 @@ def build_index(
         raise IndexWriteFailed(
             f"cannot write the passage table in {store.folder}: {exc}; the previous index, if any, is unchanged"
         ) from exc
-    return report
 
 
 @dataclass
@@ -165,6 +203,57 @@ class _Encoders:
 _VECTOR_FILES = ("dense.faiss", "multilingual.faiss", "semantic.faiss", "paragraphs.faiss")
 
 
+def _live_manifest(store: IndexStore) -> Manifest | None:
+    try:
+        return store.read_manifest()
+    except IndexUnavailable:
+        return None
+
+
+def _unchanged(
+    manifest: Manifest,
+    store: IndexStore,
+    folders: list[Path],
+    encoders: _Encoders,
+    root: Path,
+    max_bytes: int,
+    excluded: list[str],
+) -> bool:
+    """The live index is what a build would write: same inputs, every file as recorded, artifacts intact.
+
+    Costs a stat per file (a hash only for a file whose size or time changed) and a
+    hash of the index's own files; loads no model.
+    """
+    if (
+        manifest.folders != [str(f.absolute()) for f in folders]
+        or Path(manifest.root or ".").absolute() != root.absolute()
+        or int(manifest.max_file_bytes or 0) != max_bytes
+        or sorted(manifest.excluded) != sorted(excluded)
+        or manifest.multilingual_model != encoders.multilingual.name
+        or manifest.semantic_model != encoders.semantic.name
+        or manifest.passage_count == 0
+    ):
+        return False
+    if is_stale(manifest, folders, encoders.dense.name, semantic_model=encoders.semantic.name) is not None:
+        return False
+    generation = store.live_generation()
+    try:
+        store.verify(generation, manifest)
+    except IndexUnavailable:
+        return False
+    return True
+
+
+def _report_unchanged(manifest: Manifest, report: IndexReport) -> None:
+    for source, facts in sorted(manifest.files.items(), key=lambda item: int(item[1]["first_passage"])):
+        report.indexed.append((source, int(facts["passage_count"])))
+        report.reused.append(source)
+    report.skipped.extend(SkippedFile(path, str(facts.get("reason", ""))) for path, facts in manifest.skipped.items())
+    report.skipped.sort(key=lambda s: s.path)
+    report.passage_count = manifest.passage_count
+    report.unchanged = True
+
+
 def _build_locked(
     folders: list[Path],
     store: IndexStore,
@@ -173,10 +262,17 @@ def _build_locked(
     progress: Progress | None,
     max_bytes: int | None,
     report: IndexReport,
+    excluded: list[str] | None = None,
 ) -> None:
+    live = _live_manifest(store)
     if max_bytes is None:
-        max_bytes = _previous_limit(store)
-    files = _read_sources(folders, root, max_bytes, report)
+        max_bytes = int(live.max_file_bytes) if live is not None and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES
+    if excluded is None:
+        excluded = list(live.excluded) if live is not None else []
+    if live is not None and _unchanged(live, store, folders, encoders, root, max_bytes, excluded):
+        _report_unchanged(live, report)
+        return
+    files = _read_sources(folders, root, max_bytes, report, set(excluded), progress)
     if not files:
         error = DocumentsUnavailable(
             "no readable .txt or .md file in "
@@ -188,84 +284,134 @@ def _build_locked(
         error.report = report  # type: ignore[attr-defined]
         raise error
     previous = _previous(store, encoders)
-    passages: list[Passage] = []
-    parts: list[list[np.ndarray] | None] = []
-    file_facts: dict[str, dict] = {}
-    for item in files:
-        digest = content_hash(item.data)
-        reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
-        if reused is not None:
-            report.reused.append(item.source)
-        parts.append(reused)
-        file_facts[item.source] = {
-            "sha256": digest,
-            "bytes": len(item.data),
-            "mtime_ns": _mtime_ns(root, item.source),
-            "language": item.language,
-            "format": item.format,
-            "first_passage": len(passages),
-            "passage_count": len(item.passages),
-        }
-        passages.extend(item.passages)
-        report.indexed.append((item.source, len(item.passages)))
+    try:
+        passages: list[Passage] = []
+        parts: list[list[np.ndarray] | None] = []
+        file_facts: dict[str, dict] = {}
+        for item in files:
+            digest = content_hash(item.data)
+            reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
+            if reused is not None:
+                report.reused.append(item.source)
+            parts.append(reused)
+            file_facts[item.source] = {
+                "sha256": digest,
+                "bytes": len(item.data),
+                "mtime_ns": _mtime_ns(root, item.source),
+                "language": item.language,
+                "format": item.format,
+                "first_passage": len(passages),
+                "passage_count": len(item.passages),
+            }
+            passages.extend(item.passages)
+            report.indexed.append((item.source, len(item.passages)))
 
-    fresh = [i for i, part in enumerate(parts) if part is None]
-    fresh_passages = [p for i in fresh for p in files[i].passages]
-    report.embedded_count = len(fresh_passages)
+        fresh = [i for i, part in enumerate(parts) if part is None]
+        fresh_passages = [p for i in fresh for p in files[i].passages]
+        report.embedded_count = len(fresh_passages)
+        new_vectors = _embed(fresh_passages, encoders, progress)
+        offset = 0
+        for i in fresh:
+            count = len(files[i].passages)
+            parts[i] = [v[offset : offset + count] for v in new_vectors]
+            offset += count
+        stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(_VECTOR_FILES))]
+        manifest = Manifest(
+            model=encoders.dense.name,
+            dimension=int(stacked[0].shape[1]),
+            splitter_version=SPLITTER_VERSION,
+            multilingual_model=encoders.multilingual.name,
+            semantic_model=encoders.semantic.name,
+            dense_index="",
+            passage_count=len(passages),
+            files=file_facts,
+            folders=[str(Path(f).absolute()) for f in folders],
+            root=str(root.absolute()),
+            skipped={s.path: {"reason": s.reason, **_stat_facts(root, s.path)} for s in report.skipped},
+            max_file_bytes=max_bytes,
+            excluded=sorted(excluded),
+        )
+        languages = {source: facts["language"] for source, facts in file_facts.items()}
+        _write_generation(store, manifest, passages, stacked, languages, encoders.multilingual, previous, progress)
+    finally:
+        if previous:
+            previous.close()
+    report.passage_count = len(passages)
 
-    def stage(name: str):
-        return (lambda done, total: progress(name, done, total)) if progress else None
 
-    texts = [semantic_text(p) for p in fresh_passages]
-    dense_new = encoders.dense.encode(texts, progress=stage("embedding passages"))
-    multi_new = encoders.multilingual.encode(texts, progress=stage("multilingual vectors"))
-    semantic_new = encoders.semantic.encode(texts, progress=stage("retrieval vectors"))
+def _embed(passages: list[Passage], encoders: _Encoders, progress: Progress | None) -> list[np.ndarray]:
+    """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
+    if not passages:
+        return [np.zeros((0, 0), dtype=np.float32) for _ in _VECTOR_FILES]
+
+    def stage(name: str, total: int):
+        if not progress:
+            return None
+        progress(name, 0, total)  # the stage shows while its model loads
+        return lambda done, total: progress(name, done, total)
+
+    texts = [semantic_text(p) for p in passages]
+    dense_new = encoders.dense.encode(texts, progress=stage("embedding passages", len(texts)))
+    multi_new = encoders.multilingual.encode(texts, progress=stage("multilingual vectors", len(texts)))
+    semantic_new = encoders.semantic.encode(texts, progress=stage("retrieval vectors", len(texts)))
     # A paragraph of several passages is encoded whole; a passage alone in
     # its paragraph already has that vector.
-    paragraphs, owner = paragraph_texts(fresh_passages)
+    paragraphs, owner = paragraph_texts(passages)
     several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
-    several_vectors = encoders.semantic.encode([paragraphs[k][0] for k in several], progress=stage("paragraph vectors"))
+    several_vectors = encoders.semantic.encode(
+        [paragraphs[k][0] for k in several], progress=stage("paragraph vectors", len(several)) if several else None
+    )
     first_passage = np.zeros(len(paragraphs), dtype=np.int64)
     first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
     paragraph_vectors = semantic_new[first_passage]
     for k, vector in zip(several, several_vectors, strict=True):
         paragraph_vectors[k] = vector
     paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
-    offset = 0
-    for i in fresh:
-        count = len(files[i].passages)
-        parts[i] = [v[offset : offset + count] for v in (dense_new, multi_new, semantic_new, paragraph_new)]
-        offset += count
-    stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(_VECTOR_FILES))]
-    if previous:
-        previous.close()
+    return [dense_new, multi_new, semantic_new, paragraph_new]
 
-    languages = {item.source: item.language for item in files}
+
+def _write_generation(
+    store: IndexStore,
+    manifest: Manifest,
+    passages: list[Passage],
+    stacked: list[np.ndarray],
+    languages: dict[str, str],
+    multilingual: MultilingualEncoder,
+    previous: _Previous | None,
+    progress: Progress | None,
+) -> None:
+    """The lexical index and the vocabulary vectors (reused by word where the live index has them), then
+    every artifact into a new generation, made live atomically."""
     lex = lexical.build([(p.clean, languages[p.source]) for p in passages])
-    term_vectors = encoders.multilingual.encode(lex.surfaces, progress=stage("vocabulary vectors"))
-    manifest = Manifest(
-        model=encoders.dense.name,
-        dimension=int(stacked[0].shape[1]),
-        splitter_version=SPLITTER_VERSION,
-        multilingual_model=encoders.multilingual.name,
-        semantic_model=encoders.semantic.name,
-        dense_index="",
-        passage_count=len(passages),
-        files=file_facts,
-        folders=[str(Path(f).absolute()) for f in folders],
-        root=str(root.absolute()),
-        skipped={s.path: {"reason": s.reason, **_stat_facts(root, s.path)} for s in report.skipped},
-        max_file_bytes=max_bytes,
+    known = previous.term_vectors() if previous else {}
+    missing = [s for s in dict.fromkeys(lex.surfaces) if s not in known]
+    if missing:
+        if progress:
+            progress("vocabulary vectors", 0, len(missing))
+        stage = (lambda done, total: progress("vocabulary vectors", done, total)) if progress else None
+        known.update(zip(missing, multilingual.encode(missing, progress=stage), strict=True))
+    dimension = multilingual.dimension if not known else len(next(iter(known.values())))
+    term_vectors = (
+        np.stack([known[s] for s in lex.surfaces]).astype(np.float32)
+        if lex.surfaces
+        else np.zeros((0, dimension), dtype=np.float32)
     )
+    steps = len(_VECTOR_FILES) + 3
 
+    def wrote(done: int) -> None:
+        if progress:
+            progress("writing the index", done, steps)
+
+    wrote(0)
     generation = store.new_generation()
     try:
         try:
-            for name, vectors in zip(_VECTOR_FILES, stacked, strict=True):
+            for k, (name, vectors) in enumerate(zip(_VECTOR_FILES, stacked, strict=True), 1):
                 index, kind = dense_index_for(vectors.shape[1], len(passages))
                 save_vectors(index, vectors, generation / name)
                 if name == "dense.faiss":
                     manifest.dense_index = kind
+                wrote(k)
             terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
             save_vectors(terms_index, term_vectors, generation / "terms.faiss")
         except RuntimeError as exc:  # FAISS reports failed writes this way
@@ -273,17 +419,112 @@ def _build_locked(
                 f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
             ) from exc
         np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
+        wrote(steps - 2)
         np.save(generation / "section_of.npy", section_of(passages), allow_pickle=False)
         lex.save(generation)
         PassageTable.write(generation / "passages.sqlite", passages)
+        wrote(steps - 1)
         store.commit(generation, manifest)
+        wrote(steps)
     except BaseException:
         # Failed or interrupted (Ctrl-C) before the switch: the half-written
         # generation goes, the live one stays. After the switch it is kept.
         if not store.is_live(generation):
             shutil.rmtree(generation, ignore_errors=True)
         raise
+
+
+def remove_sources(
+    store: IndexStore,
+    targets: list[Path | str],
+    cwd: Path | None = None,
+    multilingual: MultilingualEncoder | None = None,
+    progress: Progress | None = None,
+    wait_seconds: float = 0.0,
+) -> IndexReport:
+    """Drop files (named as cited, or by a path to the file or to a folder holding them) from the index.
+
+    The remaining passages keep their vectors; a new generation is written and
+    made live atomically, so a failure leaves the index as it was. The files are
+    remembered as excluded, so that a refresh does not bring them back (indexing
+    folders explicitly again does). A target that is one of the indexed folders
+    is dropped from them. Raises UsageError when no target names an indexed file,
+    or when nothing would be left.
+    """
+    cwd = cwd or Path.cwd()
+    report = IndexReport()
+    with _write_errors(store):
+        with store.locked(wait_seconds):
+            store.remove_stale()
+            loaded = store.load()
+            previous = _Previous(loaded)
+            try:
+                manifest = loaded.manifest
+                root = Path(manifest.root or cwd)
+                named = set(manifest.files) | set(manifest.skipped)
+                drop: set[str] = set()
+                drop_folders: set[str] = set()
+                for target in targets:
+                    matched = _matching_sources(str(target), named, root, cwd)
+                    if not matched:
+                        raise UsageError(f"{target} is not in the index in {store.folder} (qa sources lists its files)")
+                    drop |= matched
+                    absolute = str((cwd / target).absolute()) if not os.path.isabs(target) else str(target)
+                    drop_folders |= {f for f in manifest.folders if f == absolute or Path(f).is_relative_to(absolute)}
+                keep = sorted(
+                    (s for s in manifest.files if s not in drop), key=lambda s: int(manifest.files[s]["first_passage"])
+                )
+                if not keep:
+                    raise UsageError(
+                        f"that would leave no file in the index in {store.folder}: to drop it all, delete that folder"
+                    )
+                passages: list[Passage] = []
+                parts: list[list[np.ndarray]] = []
+                file_facts: dict[str, dict] = {}
+                for source in keep:
+                    facts = dict(manifest.files[source])
+                    start, count = int(facts["first_passage"]), int(facts["passage_count"])
+                    rows = loaded.passages.get(list(range(start, start + count)))
+                    passages.extend(rows[i] for i in range(start, start + count))
+                    parts.append(previous.vectors_for(source, facts["sha256"], count))
+                    facts["first_passage"] = len(passages) - count
+                    file_facts[source] = facts
+                    report.indexed.append((source, count))
+                    report.reused.append(source)
+                stacked = [np.concatenate([p[n] for p in parts]) for n in range(len(_VECTOR_FILES))]
+                new = Manifest(**{**manifest.__dict__})
+                new.files = file_facts
+                new.passage_count = len(passages)
+                new.folders = [f for f in manifest.folders if f not in drop_folders]
+                new.skipped = {s: facts for s, facts in manifest.skipped.items() if s not in drop}
+                new.excluded = sorted(set(manifest.excluded) | drop)
+                new.artifacts = {}
+                new.created = time.time()
+                languages = {source: facts["language"] for source, facts in file_facts.items()}
+                _write_generation(
+                    store, new, passages, stacked, languages, multilingual or MultilingualEncoder(), previous, progress
+                )
+            finally:
+                previous.close()
+            store.remove_stale()
+    report.removed = sorted(drop)
     report.passage_count = len(passages)
+    return report
+
+
+def _matching_sources(target: str, sources: set[str], root: Path, cwd: Path) -> set[str]:
+    """The sources ``target`` names: one exactly as cited, else the files at or under that path."""
+    if target in sources:
+        return {target}
+    wanted = Path(target) if os.path.isabs(target) else cwd / target
+    wanted = Path(os.path.normpath(wanted.absolute()))
+    found = set()
+    for source in sources:
+        path = Path(source) if os.path.isabs(source) else root / source
+        path = Path(os.path.normpath(path.absolute()))
+        if path == wanted or path.is_relative_to(wanted):
+            found.add(source)
+    return found
 
 
 def section_of(passages: list[Passage]) -> np.ndarray:
@@ -297,14 +538,6 @@ def section_of(passages: list[Passage]) -> np.ndarray:
             current = i
         out[i] = current
     return out
-
-
-def _previous_limit(store: IndexStore) -> int:
-    with contextlib.suppress(IndexUnavailable):
-        manifest = store.read_manifest()
-        if manifest is not None and manifest.max_file_bytes:
-            return int(manifest.max_file_bytes)
-    return DEFAULT_MAX_FILE_BYTES
 
 
 def _stat_facts(root: Path, source: str) -> dict:
@@ -342,6 +575,12 @@ class _Previous:
             for index in (loaded.dense, loaded.multilingual, loaded.semantic, loaded.paragraphs)
         ]
 
+    def term_vectors(self) -> dict[str, np.ndarray]:
+        """The vocabulary's vectors by written form (they depend on nothing else)."""
+        loaded = self._loaded
+        vectors = vectors_of(loaded.terms, 0, loaded.terms.ntotal)
+        return dict(zip(loaded.lexical.surfaces, vectors, strict=True))
+
     def close(self) -> None:
         self._loaded.passages.close()
 
@@ -362,8 +601,11 @@ def _previous(store: IndexStore, encoders: _Encoders) -> _Previous | None:
         return None  # a damaged index is simply rebuilt from the documents
 
 
-def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
-    """Why the index no longer matches the documents or the model, or None when it does."""
+def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model: str | None = None) -> str | None:
+    """Why the index no longer matches the documents or the model, or None when it does.
+
+    Loads no model: a stat per file, and a hash of a file whose size or time changed.
+    """
     root = Path(manifest.root or ".")
     if manifest.model != canonical_name(model):
         return f"it was built with another model ({manifest.model})"
@@ -371,7 +613,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
         return "it was built by another version of the splitter"
     if manifest.format_version != FORMAT_VERSION:
         return "it was built by another version of qa"
-    if manifest.semantic_model != SemanticEncoder.name:
+    if manifest.semantic_model != (semantic_model or SemanticEncoder.name):
         return "it was built without the current retrieval model"
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     current: dict[str, Path] = {}
@@ -381,6 +623,8 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str) -> str | None:
         paths, _ = discover(folder, max_bytes)
         for path in paths:
             current[display_path(path, root)] = path
+    for source in manifest.excluded:  # removed with qa remove: not new
+        current.pop(source, None)
     recorded = set(manifest.files)
     readable_current = set(current)
     if not recorded <= readable_current:

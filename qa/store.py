@@ -77,6 +77,7 @@ class Manifest:
     skipped: dict[str, dict] = field(default_factory=dict)  # source -> {reason, bytes, mtime_ns}
     max_file_bytes: int = 0  # the size limit the files were read with
     semantic_model: str = ""  # the retrieval model of semantic.faiss and paragraphs.faiss
+    excluded: list[str] = field(default_factory=list)  # sources dropped by `qa remove`, left out of refreshes
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,129 @@ def test_an_index_of_a_single_file_is_not_missing(fake_models, tmp_path, capsys,
     out, err = capsys.readouterr()
     assert "notes.txt changed" in err
     assert "navy" in json.loads(out)["citations"][0]["text"]
+
+
+# -- a refresh costs what changed --------------------------------------------------------------
+
+
+class _Counting:
+    """Wraps a fake encoder, recording what it was asked to encode."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.name = inner.name
+        self.calls: list[int] = []
+
+    @property
+    def dimension(self):
+        return self.inner.dimension
+
+    def encode(self, texts, progress=None):
+        self.calls.append(len(texts))
+        return self.inner.encode(texts, progress=progress)
+
+
+def _corpus(folder: Path) -> Path:
+    folder.mkdir()
+    for n, subject in enumerate(("lighthouse", "bridge", "tower")):
+        (folder / f"{subject}.txt").write_text(
+            f"The {subject} of Brest was built in {1900 + n}.\n\nIts keeper was named Yann {subject.title()}.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def _build(docs, store, root, progress=None):
+    import fakes
+
+    from qa.indexing import build_index
+
+    encoders = (_Counting(fakes.FakeEmbedder()), _Counting(fakes.FakeMultilingual()), _Counting(fakes.FakeSemantic()))
+    report = build_index([docs], store, encoders[0], encoders[1], root=root, semantic=encoders[2], progress=progress)
+    return report, encoders
+
+
+def test_unchanged_refresh_loads_no_model_and_writes_nothing(fake_models, tmp_path):
+    from qa.store import IndexStore
+
+    docs = _corpus(tmp_path / "docs")
+    store = IndexStore(tmp_path / "idx")
+    first, _ = _build(docs, store, tmp_path)
+    live = store.live_generation()
+    assert first.embedded_count == first.passage_count and not first.unchanged
+
+    report, encoders = _build(docs, store, tmp_path)
+    assert report.unchanged and report.embedded_count == 0
+    assert all(e.calls == [] for e in encoders)  # no model asked for anything
+    assert store.live_generation() == live and [p.name for p in store.folder.glob("gen-*")] == [live.name]
+    assert [s for s, _ in report.indexed] == [s for s, _ in first.indexed] and report.reused == report.reused
+
+    # touched but not changed: still nothing to do
+    os.utime(docs / "bridge.txt")
+    assert _build(docs, store, tmp_path)[0].unchanged
+    # a damaged index is not "unchanged": it is rebuilt
+    (live / "section_of.npy").write_bytes(b"broken")
+    repaired, _ = _build(docs, store, tmp_path)
+    assert not repaired.unchanged and store.live_generation() != live
+    store.load().passages.close()
+
+
+def test_one_changed_file_embeds_only_its_passages(fake_models, tmp_path):
+    from qa.store import IndexStore
+
+    docs = _corpus(tmp_path / "docs")
+    store = IndexStore(tmp_path / "idx")
+    _build(docs, store, tmp_path)
+    (docs / "bridge.txt").write_text(
+        "The bridge of Brest was built in 1901.\n\nIts keeper was named Yann Bridge.\n\nIt was repainted in 1990.\n",
+        encoding="utf-8",
+    )
+    report, (dense, multilingual, semantic) = _build(docs, store, tmp_path)
+    changed = dict(report.indexed)["docs/bridge.txt"]
+    assert report.embedded_count == changed and set(report.reused) == {"docs/lighthouse.txt", "docs/tower.txt"}
+    assert dense.calls == [changed]
+    # the multilingual encoder saw the new passages and only the words the index did not have yet
+    assert multilingual.calls[0] == changed and len(multilingual.calls) == 2 and multilingual.calls[1] <= 3
+    loaded = store.load()
+    try:
+        import fakes
+
+        answer = fakes.answerer(loaded).answer("When was the bridge repainted?")
+        assert answer.citations and "1990" in answer.citations[0].text
+    finally:
+        loaded.passages.close()
+
+
+def test_progress_shows_before_any_model_loads(fake_models, tmp_path, monkeypatch):
+    import qa.indexing
+    from qa.store import IndexStore
+
+    docs = _corpus(tmp_path / "docs")
+    seen: list[tuple[str, int, int]] = []
+    _build(docs, IndexStore(tmp_path / "idx"), tmp_path, progress=lambda *step: seen.append(step))
+    assert "reading files" not in {stage for stage, _, _ in seen}  # three small files: read at once, silently
+    monkeypatch.setattr(qa.indexing, "_QUIET_SECONDS", -1.0)  # a slow read shows from the first file
+    seen.clear()
+    _build(docs, IndexStore(tmp_path / "idx2"), tmp_path, progress=lambda *step: seen.append(step))
+    assert seen[:2] == [("reading files", 0, 3), ("reading files", 1, 3)]
+    seen = [step for step in seen if step[0] != "reading files"]
+    stages = list(dict.fromkeys(stage for stage, _, _ in seen))
+    assert stages[:3] == ["embedding passages", "multilingual vectors", "retrieval vectors"]
+    assert stages[-1] == "writing the index" and seen[-1][1] == seen[-1][2]
+    assert ("embedding passages", 0, 6) in seen  # drawn at 0 before the model runs
+
+
+def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, monkeypatch):
+    import time
+
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _corpus(tmp_path / "docs")
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    capsys.readouterr()
+    started = time.monotonic()
+    assert main(["index", "--index", "idx"]) == 0
+    assert time.monotonic() - started < 1.0
+    out = capsys.readouterr().out
+    assert "(0 embedded)" in out and "nothing changed" in out

@@ -266,8 +266,13 @@ def test_failed_write_leaves_the_old_index_live(built, monkeypatch, fault):
 
 def test_write_failure_on_the_cli_is_one_line(built, capsys, monkeypatch):
     store, docs = built
+    _write_doc(docs / "b.txt", "The bridge over the river opened in 1933.\n")  # a change: the build writes
     monkeypatch.setattr(np, "save", _fail(OSError(errno.ENOSPC, "No space left on device")))
-    err = _one_line_error(capsys, ["index", str(docs), "--index", str(store.folder)], IndexWriteFailed.exit_code)
+    assert main(["index", str(docs), "--index", str(store.folder)]) == IndexWriteFailed.exit_code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    err = err.splitlines()[-1]  # after the progress of the build: one line
+    assert err.startswith("qa: ")
     assert "No space left on device" in err and "previous index" in err
 
 
