@@ -1,0 +1,254 @@
+"""Named collections (issue 11): qa index --name, -C/--collection and QA_COLLECTION, qa list, qa sources, qa remove."""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.cli import build_parser, main
+from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
+from qa.store import IndexStore
+
+DOCS = {
+    "a.txt": "The lighthouse of Brest was built in 1921.\n\nIts keeper was Yann Le Goff.\n",
+    "b.txt": "The bridge over the Penfeld opened in 1954.\n\nIt is a lift bridge.\n",
+    "sub/c.md": "# Tower\n\nThe Tanguy tower was painted blue in 1962.\n",
+}
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch, fake_models):
+    """A data folder of our own (QA_DATA_DIR), docs/ to index, and the command run from tmp_path."""
+    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("QA_COLLECTION", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for name, text in DOCS.items():
+        path = tmp_path / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return tmp_path / "data"
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _ask(capsys, *argv: str) -> dict:
+    status, out, err = _run(capsys, "ask", "--json", "--no-log", *argv)
+    assert status == 0, err
+    return json.loads(out)
+
+
+def _sources(answer: dict) -> set[str]:
+    return {c["source"] for c in answer["citations"]}
+
+
+def test_a_named_collection_is_kept_in_the_data_folder_and_chosen_three_ways(data, capsys, monkeypatch):
+    status, out, _ = _run(capsys, "index", "docs", "--name", "notes")
+    assert status == 0 and (data / "notes" / "CURRENT").is_file()
+    assert "-> " + str(data / "notes") in out
+    question = "When was the lighthouse of Brest built?"
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", question))
+    assert "docs/a.txt" in _sources(_ask(capsys, "--collection", "notes", question))
+    monkeypatch.setenv("QA_COLLECTION", "notes")
+    assert "docs/a.txt" in _sources(_ask(capsys, question))
+    # --index still works, and names the same index
+    monkeypatch.delenv("QA_COLLECTION")
+    assert "docs/a.txt" in _sources(_ask(capsys, "--index", str(data / "notes"), question))
+    # refreshing a collection needs no folders: it keeps its own
+    status, out, _ = _run(capsys, "index", "-C", "notes")
+    assert status == 0 and "(nothing changed)" in out
+
+
+def test_flags_do_not_clash_with_continue():
+    parser = build_parser()
+    args = parser.parse_args(["ask", "-c", "-C", "notes", "And its users?"])
+    assert args.continue_ and args.collection == "notes"
+    for argv in (["index", "--name", "x"], ["chat", "-C", "x"], ["eval", "q.jsonl", "-C", "x"], ["mcp", "-C", "x"]):
+        assert parser.parse_args(argv).collection == "x"
+    assert parser.parse_args(["sources", "-C", "x"]).collection == "x"
+    assert parser.parse_args(["remove", "a.txt", "-C", "x"]).paths == ["a.txt"]
+
+
+def test_unknown_collection_bad_name_and_two_choices_are_one_line_errors(data, capsys):
+    status, _, err = _run(capsys, "ask", "-C", "nope", "When?")
+    assert status == IndexUnavailable.exit_code and err.count("\n") == 1
+    assert "no collection 'nope'" in err and "qa index FOLDER --name nope" in err
+    status, _, err = _run(capsys, "index", "docs", "--name", "../evil")
+    assert status == UsageError.exit_code and "cannot name a collection" in err
+    assert not (data.parent / "evil").exists()
+    status, _, err = _run(capsys, "ask", "-C", "x", "--index", "idx", "When?")
+    assert status == UsageError.exit_code and "give one" in err
+
+
+def test_from_the_checkout_the_default_stays_seeds_and_index(monkeypatch):
+    from qa import api
+    from qa.collections import select_index
+
+    monkeypatch.delenv("QA_COLLECTION", raising=False)
+    assert api.DEFAULT_DOCUMENTS.is_dir()  # run from the checkout
+    assert select_index(None, None) == api.DEFAULT_INDEX
+
+
+def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, monkeypatch, tmp_path):
+    from qa import api
+
+    monkeypatch.setattr(api, "DEFAULT_DOCUMENTS", tmp_path / "site-packages" / "seeds")  # no seeds beside qa
+    monkeypatch.setattr(api, "DEFAULT_INDEX", tmp_path / "site-packages" / "index")
+    status, out, err = _run(capsys, "ask", "When was the lighthouse built?")
+    assert status == IndexUnavailable.exit_code and out == "" and err.count("\n") == 1
+    assert "qa index FOLDER --name NAME" in err and "Traceback" not in err
+    assert not (tmp_path / "site-packages").exists()
+    # with collections, it names them; one chosen answers
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    capsys.readouterr()
+    status, _, err = _run(capsys, "ask", "When was the lighthouse built?")
+    assert status == IndexUnavailable.exit_code and "collections: notes" in err
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
+
+
+def test_list_shows_each_collection(data, capsys):
+    status, out, _ = _run(capsys, "list")
+    assert status == 0 and "No collections yet" in out and "--name NAME" in out
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs/sub", "--name", "towers"]) == 0
+    capsys.readouterr()
+    status, out, _ = _run(capsys, "list")
+    lines = out.splitlines()
+    assert status == 0 and lines[0].split() == ["NAME", "FILES", "PASSAGES", "SIZE", "REFRESHED", "MODEL"]
+    notes = lines[1].split()
+    assert notes[0] == "notes" and notes[1] == "3" and int(notes[2]) >= 3 and "fake-hash-32" in lines[1]
+    assert lines[2].split()[:2] == ["towers", "1"]
+    status, out, _ = _run(capsys, "list", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["name"] for r in rows] == ["notes", "towers"]
+    assert rows[0]["files"] == 3 and rows[0]["model"] == "fake-hash-32" and rows[0]["bytes"] > 0
+    assert rows[0]["refreshed"] > 0 and rows[0]["folders"] == [str(data.parent / "docs")]
+
+
+def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path):
+    (tmp_path / "docs" / "blob.bin").write_bytes(b"\x00\x01")
+    (tmp_path / "docs" / "empty.txt").write_text("")
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    capsys.readouterr()
+    status, out, _ = _run(capsys, "sources", "-C", "notes", "--json")
+    rows = {r["source"]: r for r in map(json.loads, out.splitlines())}
+    assert status == 0
+    assert rows["docs/a.txt"]["status"] == "indexed" and rows["docs/a.txt"]["passages"] == 2
+    assert rows["docs/empty.txt"]["status"] == "skipped" and "empty" in rows["docs/empty.txt"]["reason"]
+    assert rows["docs/blob.bin"]["status"] == "skipped"
+    # changed, missing and new since indexing
+    (tmp_path / "docs" / "a.txt").write_text(DOCS["a.txt"] + "\nIt was restored in 1990.\n", encoding="utf-8")
+    (tmp_path / "docs" / "b.txt").unlink()
+    (tmp_path / "docs" / "d.txt").write_text("The harbour was dredged in 1970.\n")
+    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    assert status == 0
+    assert "changed  docs/a.txt: changed since indexing" in out
+    assert "missing  docs/b.txt" in out and "new      docs/d.txt: not indexed yet" in out
+    assert "indexed  docs/sub/c.md: 1 passage" in out or "indexed  docs/sub/c.md: 2 passages" in out
+    assert "qa index refreshes it" in out
+
+
+def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, capsys, tmp_path):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    store = IndexStore(data / "notes")
+    before = store.live_generation()
+    capsys.readouterr()
+    question = "When did the bridge over the Penfeld open?"
+    assert "docs/b.txt" in _sources(_ask(capsys, "-C", "notes", question))
+
+    status, out, _ = _run(capsys, "remove", "docs/b.txt", "-C", "notes")
+    assert status == 0 and "removed  docs/b.txt" in out and "1 file removed; 2 files" in out
+    assert store.live_generation() != before and [p.name for p in store.folder.glob("gen-*")] == [
+        store.live_generation().name
+    ]
+    loaded = store.load()  # verified: every artifact matches its manifest, counts agree
+    try:
+        assert set(loaded.manifest.files) == {"docs/a.txt", "docs/sub/c.md"}
+        assert loaded.manifest.passage_count == loaded.dense.ntotal == loaded.passages.rows()
+        assert all(p.source != "docs/b.txt" for p in loaded.passages.get(list(range(loaded.dense.ntotal))).values())
+        # the passages kept their vectors: those of a.txt are the ones the fake embedder gives
+        import fakes
+
+        first = loaded.passages.get([0])[0]
+        from qa.documents import semantic_text
+
+        expected = fakes.FakeEmbedder().encode([semantic_text(first)])[0]
+        assert np.allclose(loaded.dense.reconstruct(0), expected, atol=1e-6)
+    finally:
+        loaded.passages.close()
+    assert "docs/b.txt" not in _sources(_ask(capsys, "-C", "notes", question))
+
+    # qa ask's freshness check and qa index do not bring it back; sources says it was removed
+    status, out, err = _run(capsys, "ask", "--no-log", "-C", "notes", question)
+    assert "building" not in err
+    status, out, _ = _run(capsys, "index", "-C", "notes")
+    assert status == 0 and "(nothing changed)" in out and "docs/b.txt" not in out
+    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    assert "removed  docs/b.txt" in out
+    # naming the folders again brings it back
+    status, out, _ = _run(capsys, "index", "docs", "--name", "notes")
+    assert status == 0 and "indexed  docs/b.txt" in out
+
+
+def test_remove_a_folder_by_path_from_anywhere(data, capsys, tmp_path, monkeypatch):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    capsys.readouterr()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    status, out, _ = _run(capsys, "remove", str(tmp_path / "docs" / "sub"), "-C", "notes")
+    assert status == 0 and "removed  docs/sub/c.md" in out
+    manifest = IndexStore(data / "notes").read_manifest()
+    assert set(manifest.files) == {"docs/a.txt", "docs/b.txt"}
+
+
+def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(data, capsys):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    store = IndexStore(data / "notes")
+    live = store.live_generation()
+    capsys.readouterr()
+    status, _, err = _run(capsys, "remove", "docs/nothing.txt", "-C", "notes")
+    assert status == UsageError.exit_code and "is not in the index" in err and "qa sources" in err
+    status, _, err = _run(capsys, "remove", "docs", "-C", "notes")
+    assert status == UsageError.exit_code and "no file" in err
+    assert store.live_generation() == live
+
+
+def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, monkeypatch):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    store = IndexStore(data / "notes")
+    live = store.live_generation()
+    capsys.readouterr()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(np, "save", full)
+    status, _, err = _run(capsys, "remove", "docs/b.txt", "-C", "notes")
+    assert status == IndexWriteFailed.exit_code and "No space left on device" in err
+    monkeypatch.undo()
+    assert store.live_generation() == live and [p.name for p in store.folder.glob("gen-*")] == [live.name]
+    assert "docs/b.txt" in store.read_manifest().files
+
+
+def test_collection_of_a_single_file(data, capsys, tmp_path):
+    assert main(["index", str(tmp_path / "docs" / "a.txt"), "--name", "one"]) == 0
+    capsys.readouterr()
+    answer = _ask(capsys, "-C", "one", "When was the lighthouse of Brest built?")
+    assert _sources(answer) == {"docs/a.txt"} and "1921" in answer["answer"]
+
+
+def test_data_folder_defaults_to_platformdirs(monkeypatch):
+    import platformdirs
+
+    from qa.collections import data_dir
+
+    monkeypatch.delenv("QA_DATA_DIR", raising=False)
+    assert data_dir() == Path(platformdirs.user_data_dir("qa", appauthor=False))
