@@ -113,14 +113,14 @@ def test_search_gives_ranked_passages_with_citations(tools, tmp_path):
 
 def test_search_cites_pdf_and_html_passages_as_qa_ask_does(fake_models, tmp_path, capsys, monkeypatch):
     """A PDF passage's lines count from its page, which the citation names; an HTML one names its anchor."""
-    from test_formats import HTML, make_pdf
+    from rich_documents import make_html, make_pdf
 
     from qa.api import Engine
     from qa.mcp_server import QATools
 
     monkeypatch.chdir(tmp_path)
     make_pdf(tmp_path / "handbook.pdf")
-    (tmp_path / "guide.html").write_text(HTML, encoding="utf-8")
+    make_html(tmp_path / "guide.html")
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n", encoding="utf-8")
     assert main(["index", "handbook.pdf", "guide.html", "notes.txt", "--index", "idx"]) == 0
     capsys.readouterr()

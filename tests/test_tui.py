@@ -329,7 +329,7 @@ def test_context_shows_the_lines_around_the_passage(tmp_path):
 
 def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_text(tmp_path):
     """Their lines are those of the extracted text (a PDF's from its page), not the file's bytes: never "changed"."""
-    from test_formats import HTML, make_docx, make_pdf
+    from rich_documents import make_docx, make_html, make_pdf
 
     from qa.answering import _citation
     from qa.documents import file_passages
@@ -337,7 +337,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
 
     make_pdf(tmp_path / "handbook.pdf")
     make_docx(tmp_path / "report.docx")
-    (tmp_path / "guide.html").write_text(HTML, encoding="utf-8")
+    make_html(tmp_path / "guide.html")
     for name in ("handbook.pdf", "guide.html", "report.docx"):
         passages = file_passages(tmp_path / name, name)
         assert passages
