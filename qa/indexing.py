@@ -469,7 +469,7 @@ def remove_sources(
                     if not matched:
                         raise UsageError(f"{target} is not in the index in {store.folder} (qa sources lists its files)")
                     drop |= matched
-                    absolute = str((cwd / target).absolute()) if not os.path.isabs(target) else str(target)
+                    absolute = os.path.normpath(Path(cwd, target).absolute())
                     drop_folders |= {f for f in manifest.folders if f == absolute or Path(f).is_relative_to(absolute)}
                 keep = sorted(
                     (s for s in manifest.files if s not in drop), key=lambda s: int(manifest.files[s]["first_passage"])

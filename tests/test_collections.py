@@ -252,3 +252,17 @@ def test_data_folder_defaults_to_platformdirs(monkeypatch):
 
     monkeypatch.delenv("QA_DATA_DIR", raising=False)
     assert data_dir() == Path(platformdirs.user_data_dir("qa", appauthor=False))
+
+
+def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path):
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "e.txt").write_text("The ferry to Ouessant leaves at nine.\n")
+    assert main(["index", "docs", "more/", "--name", "notes"]) == 0
+    capsys.readouterr()
+    status, out, _ = _run(capsys, "remove", "./more/", "-C", "notes")
+    assert status == 0 and "removed  more/e.txt" in out
+    manifest = IndexStore(data / "notes").read_manifest()
+    assert manifest.folders == [str(tmp_path / "docs")] and "more/e.txt" not in manifest.files
+    (tmp_path / "more" / "f.txt").write_text("A new file in the folder no longer indexed.\n")
+    status, out, _ = _run(capsys, "index", "-C", "notes")
+    assert status == 0 and "(nothing changed)" in out and "more/" not in out
