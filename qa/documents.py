@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-6"
+SPLITTER_VERSION = "structure-7"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
@@ -411,7 +411,8 @@ def split_passages(
             caption, header = block.clean, ""
             add(block.start, block.end, CAPTION, block.clean, section, block)
         elif kind == reader.ROW:
-            if not header and (caption or blocks is not None):
+            first_row = previous is None or previous.kind != reader.ROW
+            if not header and (caption or blocks is not None or first_row):
                 # The first row names the columns (in a PDF the caption often comes after the table).
                 header = block.clean
             context = " — ".join(x for x in (section, caption, header if header != block.clean else "") if x)
@@ -459,18 +460,25 @@ def _add_code(text, block, previous, passages, add, section) -> None:
         and _CODE_OPENING.fullmatch(text, passages[-1].end_char, block.start)
     ):
         introduction = passages.pop()
+    # "You can change it with:" says what "it" is only with the sentence before, when there is one.
+    before = passages[-1] if introduction is not None and passages else None
+    lead = before.clean if before and before.kind == SENTENCE and _same_block(before, introduction) else ""
     for n, (a, b) in enumerate(pieces):
         code = " ".join(text[a:b].split())
         if not code:
             continue
         if n == 0 and introduction is not None:
             clean = f"{introduction.clean} {code}"
-            add(introduction.start_char, b, CODE, clean, section, block)
+            add(introduction.start_char, b, CODE, clean, " — ".join(x for x in (section, lead) if x), block)
             # Its context runs from the introduction's paragraph to the end of the block.
             passages[-1] = replace(passages[-1], context_start_line=introduction.context_start_line)
         else:
             context = " — ".join(x for x in (section, introduction.clean if introduction else "") if x)
             add(a, b, CODE, code, context, block)
+
+
+def _same_block(a: Passage, b: Passage) -> bool:
+    return a.source == b.source and a.context_start_line == b.context_start_line
 
 
 def semantic_text(passage: Passage) -> str:
