@@ -126,6 +126,7 @@ class Answerer:
         self.index = index
         self.retriever = retriever
         self.model = model or ranking.load()
+        self._languages: dict[tuple[str, int], str] = {}
 
     def featurize(self, question: str) -> tuple[Retrieval, str, list[_Scored]]:
         """The question's retrieval, its type, and every candidate with the ranker's features, ranked."""
@@ -310,9 +311,14 @@ class Answerer:
 
     def _language(self, passage: Passage) -> str:
         """The passage's own language (a French manual quotes English), else its file's."""
-        return detect_language(passage.clean or passage.text) or self.index.manifest.files.get(passage.source, {}).get(
-            "language", "en"
-        )
+        key = (passage.source, passage.start_char)
+        language = self._languages.get(key)
+        if language is None:
+            language = detect_language(passage.clean or passage.text) or self.index.manifest.files.get(
+                passage.source, {}
+            ).get("language", "en")
+            self._languages[key] = language  # at most one entry per passage of the index
+        return language
 
     def _mentioned(self, span_text: str, retrieval: Retrieval, source: str) -> bool:
         """The span only repeats the question, in either language: the answer to

@@ -256,7 +256,11 @@ def detect_language(text: str) -> str | None:
         return None
     scores = {code: sum(t in _exclusive_words(code) for t in tokens) for code in LANGUAGES}
     lowered = text.lower()
-    foreign = sum(
+    # Words are looked at one by one only when the text has a letter no known language writes.
+    unknown_letters = not lowered.isascii() and any(
+        c.isalpha() and c not in _KNOWN_LETTERS for c in set(lowered) if not c.isascii()
+    )
+    foreign = unknown_letters and sum(
         1
         for w in WORD_WITH_APOSTROPHES.findall(lowered)
         if any(c.isalpha() and not c.isascii() and c not in _KNOWN_LETTERS for c in w)
