@@ -103,10 +103,10 @@ class _ProgressBar:
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
         finished = done >= total
-        if done == 0 and not self.tty:
-            return  # a stage starting is news on a terminal only (a log gets its progress and its end)
         if stage != self._began[0]:
             self._began = (stage, now)
+        if done == 0 and not self.tty:
+            return  # a stage starting is news on a terminal only (a log gets its progress and its end)
         if not finished and stage == self._last[0] and now - self._last[1] < (0.1 if self.tty else 2.0):
             return
         self._last = (stage, now)

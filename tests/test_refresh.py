@@ -205,3 +205,25 @@ def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, m
     assert time.monotonic() - started < 1.0
     out = capsys.readouterr().out
     assert "(0 embedded)" in out and "nothing changed" in out
+
+
+def test_progress_bar_estimates_the_time_left(monkeypatch):
+    import io
+
+    import qa.cli
+
+    clock = [100.0]
+    monkeypatch.setattr(qa.cli.time, "monotonic", lambda: clock[0])
+    stream = io.StringIO()
+    bar = qa.cli._ProgressBar(stream)
+    bar("embedding passages", 0, 100)  # not a terminal: the start is not a line of its own
+    assert stream.getvalue() == ""
+    clock[0] += 10.0
+    bar("embedding passages", 25, 100)
+    clock[0] += 10.0
+    bar("embedding passages", 50, 100)
+    clock[0] += 20.0
+    bar("embedding passages", 100, 100)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("25/100  about 30 s left") and lines[1].endswith("50/100  about 20 s left")
+    assert lines[2].endswith("100/100")
