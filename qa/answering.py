@@ -38,15 +38,17 @@ from qa.lang.sentences import is_question
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.reader import unwrapped
 from qa.retrieval import Candidate, Retrieval
+from qa.tuning import (
+    MAX_SHORT_ANSWER_CHARS,
+    MENTION_SIMILARITY,
+    SECTION_LOOKAHEAD,
+    SUPPORT_COVERAGE,
+    SUPPORT_SCORE,
+)
 
-MAX_SHORT_ANSWER_CHARS = 150
 # Kinds answered by a short span of a passage: a date, a number, a name, a quote,
 # a command, a path, an identifier, a version.
 TYPED = SHORT_TYPES + TECHNICAL
-
-MENTION_SIMILARITY = 0.8
-SUPPORT_SCORE, SUPPORT_COVERAGE = 0.7, 0.5
-SECTION_LOOKAHEAD = 4  # passages after a heading that stand for its section
 
 
 @dataclass

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa import formats, reader
+from qa import formats, reader, tuning
 from qa.lang.sentences import sentence_spans, trim_span
 
 if TYPE_CHECKING:
@@ -38,8 +38,6 @@ TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 
-_MAX_PASSAGE_CHARS = 600
-_CODE_PIECE_LINES = 12
 
 # Passage kinds.
 SENTENCE, HEADING, CAPTION, ROW, CODE = "sentence", "heading", "caption", "row", "code"
@@ -331,11 +329,11 @@ def _sentence_spans(text: str, start: int, end: int, search_from: int | None = N
 
 def _split_long(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     """Cut an over-long sentence at clause boundaries so each piece embeds well."""
-    while end - start > _MAX_PASSAGE_CHARS:
-        window = text[start : start + _MAX_PASSAGE_CHARS]
+    while end - start > tuning.MAX_PASSAGE_CHARS:
+        window = text[start : start + tuning.MAX_PASSAGE_CHARS]
         cut = max(window.rfind("; "), window.rfind(", "), window.rfind(" "))
         if cut <= 0:
-            cut = _MAX_PASSAGE_CHARS - 1
+            cut = tuning.MAX_PASSAGE_CHARS - 1
         yield start, start + cut + 1
         start += cut + 1
     yield start, end
@@ -436,7 +434,7 @@ def split_passages(
 
 
 def _add_code(text, block, previous, passages, add, section) -> None:
-    """The block's pieces (at most _CODE_PIECE_LINES lines each, cut at blank lines when it can);
+    """The block's pieces (at most tuning.CODE_PIECE_LINES lines each, cut at blank lines when it can);
     the first joins the sentence that introduces it."""
     pieces = []
     lines = list(re.finditer(r"[^\r\n]*(?:\r\n|\r|\n|$)", text[block.start : block.end]))
@@ -446,7 +444,7 @@ def _add_code(text, block, previous, passages, add, section) -> None:
         count += 1
         blank = not match.group(0).strip()
         last = n == len(lines) - 1
-        if last or (count >= _CODE_PIECE_LINES) or (blank and count >= _CODE_PIECE_LINES // 2):
+        if last or (count >= tuning.CODE_PIECE_LINES) or (blank and count >= tuning.CODE_PIECE_LINES // 2):
             pieces.append((block.start + piece_start, block.start + match.end()))
             piece_start = match.end()
             count = 0
@@ -492,9 +490,6 @@ def semantic_text(passage: Passage) -> str:
     return f"{passage.context}. {passage.clean}" if passage.context else passage.clean
 
 
-_PARAGRAPH_CHARS = 2000
-
-
 def paragraph_texts(passages: list[Passage]) -> tuple[list[tuple[str, int]], np.ndarray]:
     """(text, passage count) of each paragraph in order, and for each passage its paragraph's number.
 
@@ -514,7 +509,7 @@ def paragraph_texts(passages: list[Passage]) -> tuple[list[tuple[str, int]], np.
         pieces[keys[key]].append(p.clean)
         owner[i] = keys[key]
     counts = np.bincount(owner, minlength=len(pieces)) if len(owner) else np.zeros(0, dtype=np.int64)
-    texts = [(". ".join(t)[:_PARAGRAPH_CHARS], int(counts[k])) for k, t in enumerate(pieces)]
+    texts = [(". ".join(t)[: tuning.PARAGRAPH_CHARS], int(counts[k])) for k, t in enumerate(pieces)]
     return texts, owner
 
 

@@ -33,6 +33,8 @@ import numpy as np
 from qa import ranking
 from qa.evaluation import contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
+from qa.tuning import BORROWED_WEIGHT
+from qa.tuning import FIT_L2 as L2
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPORA = {
@@ -40,9 +42,6 @@ CORPORA = {
     "python-tutorial": ("python-tutorial.jsonl", "eval/corpora/python-tutorial"),
     "debian-reference-fr": ("debian-reference-fr.jsonl", "eval/corpora/debian-reference-fr"),
 }
-# Regularisation of both regressions (on standardised features). Not tuned:
-# the usual unit prior; the cross-validation folds show it generalises.
-L2 = 1.0
 
 
 def holds_answer(passage, answers) -> bool:
@@ -173,11 +172,6 @@ def evaluate(model: RankingModel, data: list[QuestionData]) -> dict:
         "abstained_right": f"{int((~answers)[~answerable].sum())}/{int((~answerable).sum())}",
         "all": f"{int(correct.sum())}/{len(data)}",
     }
-
-
-# A borrowed question counts for this much of a real one: it is off the corpus's topic, easier
-# to refuse than the close questions people ask.
-BORROWED_WEIGHT = 0.25
 
 
 def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]) -> ranking.Logistic:

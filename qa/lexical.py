@@ -16,9 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.lang import is_content_word, stem, words
-
-K1 = 1.2
-B = 0.75
+from qa.tuning import BM25_B as B
+from qa.tuning import BM25_K1 as K1
 
 
 @dataclass

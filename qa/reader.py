@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qa import tuning
 from qa.lang.sentences import trim_span
 
 HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC = (
@@ -533,7 +534,7 @@ class _LineReader:
         not have fitted. Where it would have, the writer broke the line (one
         paragraph per line, an address, a heading, a listing).
         """
-        if self.wrap_width > _WIDEST_WRAP:
+        if self.wrap_width > tuning.WIDEST_WRAP:
             return True  # lines this long were not wrapped by a tool: every break is the writer's
         line, following = self.lines[a], self.lines[b]
         if _TOC_LEADER.search(line.body):
@@ -626,10 +627,6 @@ def _looks_like_prose(line: str) -> bool:
     words = line.split()
     alphabetic = sum(1 for w in words if w.strip(",.;:()«»\"'").isalpha())
     return len(words) >= 4 and alphabetic >= 0.7 * len(words) and not _PROMPT.match(line)
-
-
-# Tools wrap text at 60 to 100 columns; a text whose lines run longer was not hard-wrapped.
-_WIDEST_WRAP = 100
 
 
 def _wrap_width(lines: list[_Line]) -> int:

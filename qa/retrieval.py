@@ -24,23 +24,18 @@ from qa.embedding import single_threaded_blas
 from qa.lang import names
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
-
-# A question word stands for an index term when their multilingual vectors are
-# close (launched~lancée 0.81, users~utilisateurs 0.91) and the term is not
-# merely a "hub": short or rare words sit close to many others in this space,
-# so closeness is also judged by CSLS (Conneau et al. 2018), which discounts
-# the average closeness of both words to their nearest neighbours.
-TRANSLATION_SIMILARITY = 0.6
-TRANSLATION_CSLS = 0.15
-NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
-TRANSLATIONS_PER_WORD = 10
-CANDIDATES_PER_RANKING = 50
-# Headings among the best semantic matches bring the first passages of their section.
-SECTIONS_EXPANDED = 3
-SECTION_PASSAGES = 8
-RRF_K = 10.0
-NAME_WEIGHT = 1.5
-UNMATCHED_WORD_WEIGHT = 0.5
+from qa.tuning import (
+    CANDIDATES_PER_RANKING,
+    NAME_TRANSLATION_SIMILARITY,
+    NAME_WEIGHT,
+    RRF_K,
+    SECTION_PASSAGES,
+    SECTIONS_EXPANDED,
+    TRANSLATION_CSLS,
+    TRANSLATION_SIMILARITY,
+    TRANSLATIONS_PER_WORD,
+    UNMATCHED_WORD_WEIGHT,
+)
 
 
 @dataclass

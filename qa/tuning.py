@@ -1,0 +1,73 @@
+"""Every tunable number of reading, retrieval and answering, in one place.
+
+Two kinds:
+
+- **fitted** numbers are not here: the ranker's and the abstainer's weights live in
+  ``qa/data/ranker.json`` and are refitted on the three development sets with
+  ``python -m qa.fit --write`` (which prints the cross-validation folds);
+- **set** numbers are here, each with where it comes from. None of them was chosen
+  by looking at the answers to the development questions: they are conventions of
+  the methods used (BM25, reciprocal rank fusion), properties of the models (how
+  close a translation sits in the multilingual space), or budgets (how many
+  candidates a question may cost). Change one, then refit and compare the folds.
+"""
+
+from __future__ import annotations
+
+# -- reading (qa.reader, qa.documents) ----------------------------------------------------------
+# Tools wrap text at 60 to 100 columns; a text whose lines run longer was not hard-wrapped.
+WIDEST_WRAP = 100
+# A sentence longer than this is cut (at a clause, else a space): a citation stays readable.
+MAX_PASSAGE_CHARS = 600
+# A code block is cited in pieces of at most this many lines (cut at blank lines when it can).
+CODE_PIECE_LINES = 12
+# What the paragraph vector reads of a paragraph (multilingual-e5-small reads 512 tokens).
+PARAGRAPH_CHARS = 2000
+
+# -- lexical matching (qa.lexical): the usual BM25 constants (Robertson & Zaragoza 2009) ---------
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+# -- retrieval (qa.retrieval) --------------------------------------------------------------------
+# A question word stands for an index term when their multilingual vectors are close
+# (launched~lancée 0.81, users~utilisateurs 0.91) and the term is not merely a "hub": short or
+# rare words sit close to many others in this space, so closeness is also judged by CSLS
+# (Conneau et al. 2018), which discounts the average closeness of both words to their nearest
+# neighbours. Values read off the model's similarity of known translation pairs.
+TRANSLATION_SIMILARITY = 0.6
+TRANSLATION_CSLS = 0.15
+NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
+TRANSLATIONS_PER_WORD = 10
+# How many passages each ranking (e5 sentence, e5 paragraph, MiniLM, USE, BM25) contributes:
+# a budget (every candidate's features cost time), not a quality knob; answers sit within the
+# first 10 of some ranking for all but one development question (bench/retrieval.py).
+CANDIDATES_PER_RANKING = 50
+# Reciprocal rank fusion's constant (Cormack et al. 2009 use 60 for long lists; the lists here are short).
+RRF_K = 10.0
+# Headings among the best semantic matches bring the first passages of their section.
+SECTIONS_EXPANDED = 3
+SECTION_PASSAGES = 8
+# A name of the question weighs more in coverage than a common word; a word the documents never
+# use weighs half of the rarest one (it may be a paraphrase the translation table missed).
+NAME_WEIGHT = 1.5
+UNMATCHED_WORD_WEIGHT = 0.5
+
+# -- answering (qa.answering) --------------------------------------------------------------------
+MAX_SHORT_ANSWER_CHARS = 150
+# A span repeats the question when its words are the question's or their close renderings
+# ("AI"/"IA" 0.83); a merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
+MENTION_SIMILARITY = 0.8
+# Further passages are cited beside the answer only when nearly as likely (ranker probability)
+# and covering the question nearly as well: citations the reader need not wade through.
+SUPPORT_SCORE = 0.7
+SUPPORT_COVERAGE = 0.5
+# Passages after a heading that stand for its section.
+SECTION_LOOKAHEAD = 4
+
+# -- fitting (qa.fit) ------------------------------------------------------------------------------
+# Regularisation of both regressions (on standardised features): the usual unit prior.
+FIT_L2 = 1.0
+# A borrowed question (asked of another corpus) counts for this much of a real unanswerable one:
+# it is off the corpus's topic, easier to refuse than the close questions people ask. The folds
+# barely move between 0.1 and 1.0.
+BORROWED_WEIGHT = 0.25
