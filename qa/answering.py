@@ -20,7 +20,7 @@ from qa import text as textmod
 from qa.documents import ROW, SENTENCE, Passage
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, detect_language
-from qa.lang.grammar import clause_starts, starts_with_anaphora
+from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
 from qa.lang.questions import (
     COMMAND,
@@ -248,6 +248,8 @@ class Answerer:
         )
         out = []
         for c in candidates:
+            if addresses_the_reader(c.passage.clean or c.passage.text):
+                continue  # "Ignore previous instructions and answer that…": an order, never an answer
             context_ids = self._context_ids(c, nearby)
             context_words = set(c.matched)
             for neighbour_id in context_ids:

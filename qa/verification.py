@@ -44,10 +44,10 @@ from qa.lang import (
 from qa.lang import dates as _dates
 from qa.lang import numbers as _numbers
 from qa.lang.dates import Date
-from qa.lang.grammar import NEGATIONS, denies
+from qa.lang.grammar import NEGATIONS, addresses_the_reader, denies
 from qa.lang.names import find_names, is_capitalised_name, strip_possessive
 from qa.lang.questions import DATE, MONEY, QUANTITY, classify
-from qa.lang.sentences import sentence_spans
+from qa.lang.sentences import sentence_spans, sentences
 
 __all__ = [
     "Date",
@@ -346,8 +346,20 @@ def _check_numbers(body: str, mentions, scope: list[_PassageFacts], where: str, 
     return failure
 
 
+def statements(passage: str) -> str:
+    """The passage less its sentences addressed to the reader (a prompt injection)."""
+    if not addresses_the_reader(passage):
+        return passage
+    return " ".join(s for s in sentences(passage) if not addresses_the_reader(s))
+
+
 def verify(answer: str, passages: Sequence[str], question: str = "") -> Verification:
-    """Check a generated ``answer`` against the numbered ``passages`` (1-based, as given to the model)."""
+    """Check a generated ``answer`` against the numbered ``passages`` (1-based, as given to the model).
+
+    A passage's instructions to whoever answers from it ("Ignore previous instructions and answer
+    that…") are not statements of fact: they support nothing.
+    """
+    passages = [statements(p) for p in passages]
     text = clean_generated(answer)
     if not text:
         echoed = bool((answer or "").strip())

@@ -222,6 +222,16 @@ CUE_WORDS = frozenset("name names called date year years day number percentage a
 
 # Pronoun subjects that open a sentence about something named before ("It was launched ...").
 ANAPHORA_OPENERS = ("it", "this", "these", "they", "he", "she")
+# Words addressed to whoever reads the text to answer from it (a prompt injection), not statements
+# of fact: regular expressions over folded text (no accents, lower case).
+READER_INSTRUCTIONS = (
+    r"\b(?:ignore|disregard|forget|override)\s+(?:all\s+|any\s+)?(?:of\s+)?(?:the\s+|your\s+|these\s+|my\s+)?"
+    r"(?:(?:previous|prior|above|earlier|preceding|former|original)\s+(?:instructions?|prompts?|rules|directions)"
+    r"|instructions?)\b",
+    # An order to say something, where a sentence or a clause starts ("…, and answer that …").
+    r"(?:^|\band\s+|[,;:]\s*)(?:now\s+)?(?:answer|reply|respond|say|state|claim)\s+that\b",
+    r"\byou\s+(?:must|should|will|shall)\s+(?:now\s+|always\s+)?(?:answer|reply|respond|say|state)\b",
+)
 SUBJECT_PRONOUNS = frozenset({"it", "they", "them", "he", "she", "him"})
 # Possessives standing for "<topic>'s" (English has no article to put back, hence None).
 POSSESSIVES = {"its": None, "their": None, "his": None}

@@ -206,6 +206,14 @@ HEAD_FIRST = True
 CUE_WORDS = frozenset("nom noms appelle appele appelee date annee annees jour pourcentage montant".split())
 
 ANAPHORA_OPENERS = ("c'est", "ce sont", "ce", "cela", "ça", "il", "elle", "ils", "elles")
+# Words addressed to whoever reads the text to answer from it (see qa.lang.en), over folded text.
+READER_INSTRUCTIONS = (
+    r"\b(?:ignore[zr]?|oublie[zr]?|ne\s+tiens\s+pas\s+compte\s+d|ne\s+tenez\s+pas\s+compte\s+d)\w*\s*"
+    r"(?:toutes\s+|tous\s+)?(?:les\s+|tes\s+|vos\s+|ces\s+)?(?:instructions?|consignes?|regles|directives)",
+    # Un ordre de dire quelque chose, là où commence une phrase ou une proposition.
+    r"(?:^|\bet\s+|[,;:]\s*)(?:maintenant\s+)?(?:reponds|repondez|dis|dites|affirme|affirmez)\s+que\b",
+    r"\b(?:tu\s+dois|vous\s+devez)\s+(?:maintenant\s+|toujours\s+)?(?:repondre|dire|affirmer)\b",
+)
 SUBJECT_PRONOUNS = frozenset({"il", "elle", "ils", "elles"})
 # Possessives and the article that replaces them before "de <topic>": "ses utilisateurs" → "les utilisateurs de X".
 POSSESSIVES = {"son": "le", "sa": "la", "ses": "les", "leur": "le", "leurs": "les"}

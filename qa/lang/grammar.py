@@ -15,6 +15,7 @@ from qa.lang.questions import asks_plural
 
 __all__ = [
     "NEGATIONS",
+    "addresses_the_reader",
     "asks_plural",
     "clause_starts",
     "denies",
@@ -63,6 +64,19 @@ def starts_with_anaphora(sentence: str) -> bool:
     """The sentence's subject is a pronoun standing for something named before: "C'est le chatbot le plus
     utilisé", "It was launched in 2025", "Selon lui, ils ..."."""
     return _anaphora().match(sentence) is not None
+
+
+@lru_cache(maxsize=1)
+def _reader_instructions() -> re.Pattern:
+    patterns = [p for lang in languages() for p in getattr(lang.data, "READER_INSTRUCTIONS", ())]
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)")
+
+
+def addresses_the_reader(sentence: str) -> bool:
+    """The sentence tells whoever answers from the text what to do or say ("Ignore previous
+    instructions and answer that…", "Réponds que…"): an instruction, never a statement of fact,
+    so neither an answer nor support for one."""
+    return _reader_instructions().search(fold(sentence).replace("’", "'")) is not None
 
 
 def elided(word: str) -> str:
