@@ -987,8 +987,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="give up on the LLM after this (default 60)",
         )
 
-    p = sub.add_parser("index", help="build or refresh an index from folders of .txt/.md files")
-    p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders to index (default: seeds/)")
+    p = sub.add_parser(
+        "index",
+        help="build or refresh an index from folders or files (text, Markdown, reStructuredText, PDF, HTML, DOCX)",
+    )
+    p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders or files to index (default: seeds/)")
     common(p)
     p.add_argument(
         "--max-file-mb",
