@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import qa.embedding
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.jsonl"
@@ -196,6 +198,7 @@ def test_damaged_cache_is_prepared_again(cache, package_use):
     MultilingualEncoder(threads=1)._load()
     (entry,) = cache.glob("usem3-*")
     (entry / "arrays.bin").write_bytes(b"truncated")
+    qa.embedding._checked.clear()  # as in the next process: entries are checked once per process
     encoder = MultilingualEncoder(threads=1)
     assert isinstance(encoder._load(), _PreparedUSE)
     reference = np.asarray(package_use.encode(["Quand DeepSeek a-t-il été lancé ?"]), dtype=np.float32)
