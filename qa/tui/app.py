@@ -37,6 +37,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -57,10 +58,11 @@ from qa.errors import QAError
 from qa.history import HistoryUnavailable
 from qa.tui.context import citation_ref, labels, located, source_path
 from qa.tui.conversations import ConversationsScreen
+from qa.tui.freshness import can_refresh, changed_sources, renewed
 from qa.tui.help import HelpScreen
 from qa.tui.literal import printable
 from qa.tui.styles import CSS
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, one_line
 
 WELCOME = (
     "Ask a question about the documents. Each answer quotes them and cites file:line; "
@@ -83,6 +85,20 @@ class LoadProgress(Message):
     def __init__(self, stage: str, done: int, total: int):
         super().__init__()
         self.stage, self.done, self.total = stage, done, total
+
+
+class Stale(Message):
+    """Cited files changed since they were indexed: the chat offers a refresh."""
+
+    def __init__(self, sources: list[str]):
+        super().__init__()
+        self.sources = sources
+
+
+class Refreshed(Message):
+    def __init__(self, engine=None, error: str | None = None):
+        super().__init__()
+        self.engine, self.error = engine, error
 
 
 class Crashed(Message):
@@ -148,6 +164,9 @@ class ChatApp(App[int]):
         Binding("ctrl+o", "conversations", "Chats"),
         Binding("ctrl+y", "copy_citation", "Copy citation", show=False, priority=True),
         Binding("f4", "open_citation", "Open in editor", show=False),
+        Binding("ctrl+r", "retry", "Ask again", show=False, priority=True),
+        Binding("f2", "compose", "Compose in editor", show=False),
+        Binding("f5", "refresh", "Refresh the index", show=False),
         Binding("f1", "help", "Keys"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -169,6 +188,8 @@ class ChatApp(App[int]):
         self.answering = False  # a background thread is computing an answer
         self.selected: Turn | None = None
         self.citation_index = 0
+        self.stale: set[str] = set()  # cited files changed since indexing, offered for a refresh (F5)
+        self.refreshing = False
 
     # -- layout ----------------------------------------------------------------
     def compose(self):
@@ -242,19 +263,78 @@ class ChatApp(App[int]):
     async def on_input_submitted(self, event: QuestionInput.Submitted) -> None:
         raw = event.value
         event.input.value = ""
+        await self.ask(raw)
+
+    async def ask(self, raw: str, searched: str = "") -> None:
+        """Put a question in the transcript and the queue (``searched``: already resolved, for a retry)."""
         try:
             question = clean_question(raw, notice=lambda m: self.notify(m, severity="warning", markup=False))
         except QAError as exc:
             if raw.strip():
                 self.notify(exc.message, severity="warning", markup=False)
             return
-        event.input.remember(question)
+        self.query_one(QuestionInput).remember(question)
         turn = Turn(question)
+        turn.searched = searched
         transcript = self.query_one("#transcript", VerticalScroll)
         await transcript.mount(turn)
         transcript.scroll_end(animate=False)
         self._pending.append(turn)
         self._pump()
+
+    async def action_retry(self) -> None:
+        """Ask the last question of the transcript again, as it was searched (a follow-up is not resolved
+        a second time against itself); with no transcript, the last question asked."""
+        turns = list(self.query(Turn))
+        if turns:
+            last = turns[-1]
+            await self.ask(last.question, searched=last.searched if last.searched != last.question else "")
+            return
+        box = self.query_one(QuestionInput)
+        if box.history:
+            await self.ask(box.history[-1])
+        else:
+            self.notify("No question to ask again yet.", severity="warning")
+
+    async def action_compose(self) -> None:
+        """Write the question in $VISUAL or $EDITOR (the chat suspended meanwhile), starting from what the
+        question box holds; saved, it is asked (its lines joined into one question), and left empty, nothing
+        is asked and the box keeps its text."""
+        box = self.query_one(QuestionInput)
+        with tempfile.TemporaryDirectory(prefix="qa-question-") as folder:
+            path = Path(folder) / "question.txt"
+            path.write_text(box.value + ("\n" if box.value else ""), encoding="utf-8")
+            if not self._hand_over(compose_command(path)):
+                return
+            try:
+                written = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                self.notify(f"cannot read the question back: {exc.strerror or exc}", severity="error")
+                return
+        question = one_line(written)
+        if not question:
+            self.notify("Nothing written: no question asked.", severity="warning")
+            return
+        box.value = ""
+        await self.ask(question)
+
+    def _hand_over(self, command: list[str]) -> bool:
+        """Run ``command`` on the terminal, the chat suspended meanwhile; False (said) if it could not run."""
+        try:
+            if self.is_headless:  # no terminal to hand over (the tests)
+                status = subprocess.run(command, check=False).returncode
+            else:
+                with self.suspend():
+                    status = subprocess.run(command, check=False).returncode
+        except SuspendNotSupported:
+            self.notify("This terminal cannot be handed over to an editor.", severity="error")
+            return False
+        except OSError as exc:
+            self.notify(f"cannot run {command[0]}: {exc.strerror or exc}", severity="error")
+            return False
+        if status != 0:
+            self.notify(f"{command[0]} exited with status {status}.", severity="warning")
+        return True
 
     def _pump(self) -> None:
         """Start the next queued question if the engine is free."""
@@ -271,8 +351,8 @@ class ChatApp(App[int]):
         if self.answering or not self._pending:
             return
         turn = self._pending.popleft()
-        # Resolved here, in asking order, so each follow-up sees the turns before it.
-        searched = self.conversation.resolve(turn.question)
+        # Resolved here, in asking order, so each follow-up sees the turns before it (a retry was resolved).
+        searched = turn.searched or self.conversation.resolve(turn.question)
         self.conversation.add(searched)
         turn.set_searched(searched)
         turn.set_status("Searching the documents…")
@@ -340,10 +420,86 @@ class ChatApp(App[int]):
                 )
                 self._select(turn)
                 self._log(turn, event.answer, event.timing_ms)
+                self._check_freshness(event.answer)
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         # Free only once the answer is on screen: tests wait for this.
         self.answering = False
         self._pump()
+
+    # -- files changed since indexing (issue 11) ------------------------------------
+    def _check_freshness(self, answer) -> None:
+        """In the background: did the files this answer cites change since they were indexed?"""
+        sources = [c.source for c in answer.citations]
+        if not sources or self.refreshing or not can_refresh(self.engine):
+            return
+        engine = self.engine
+
+        def check() -> None:
+            try:
+                changed = changed_sources(engine, sources)
+            except Exception:  # noqa: BLE001 - a check that fails offers nothing; the answer is shown
+                return
+            if changed:
+                self.post_message(Stale(changed))
+
+        _in_background(check, "qa-freshness")
+
+    def on_stale(self, event: Stale) -> None:
+        new = [s for s in event.sources if s not in self.stale]
+        if not new or self.refreshing or not self.is_running:
+            return
+        self.stale.update(new)
+        named = new[0] if len(new) == 1 else f"{new[0]} and {len(new) - 1} more cited file{'s' * (len(new) > 2)}"
+        self.notify(
+            f"{named} changed since it was indexed: this answer quotes the indexed text. F5 refreshes the index.",
+            title="Changed file" + ("s" if len(new) > 1 else ""),
+            severity="warning",
+            timeout=20,
+        )
+
+    def action_refresh(self) -> None:
+        """Re-read the files changed since indexing (the engine's refresh) and answer from them from now on;
+        meanwhile questions are answered from the index as it was."""
+        if self.refreshing:
+            self.notify("The index is being refreshed already.")
+            return
+        if self.state != "ready" or not can_refresh(self.engine):
+            self.notify("No index to refresh here.", severity="warning")
+            return
+        self.refreshing = True
+        self.sub_title = "refreshing the index…"
+        status = self.query_one(LoadStatus)
+        status.start("Refreshing the index from the files as they are now…")
+        status.display = True
+        fresh = renewed(self.engine)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            self.post_message(LoadProgress(stage, done, total))
+
+        def refresh() -> None:
+            try:
+                fresh.prepare(notice=lambda m: self.notify(m, markup=False), progress=progress)
+            except QAError as exc:
+                self.post_message(Refreshed(error=exc.message))
+            except Exception as exc:  # noqa: BLE001 - reading or loading fails in many library-specific ways
+                self.post_message(Refreshed(error=f"could not refresh the index ({type(exc).__name__}: {exc})"))
+            else:
+                self.post_message(Refreshed(fresh))
+
+        _in_background(refresh, "qa-refresh")
+
+    def on_refreshed(self, event: Refreshed) -> None:
+        self.refreshing = False
+        if not self.is_running:
+            return
+        self.query_one(LoadStatus).display = False
+        self._show_mode()
+        if event.error:
+            self.notify(event.error, title="Not refreshed", severity="error", timeout=20)
+            return
+        self.engine = event.engine
+        self.stale.clear()
+        self.notify("The index is up to date: the next answers quote the files as they are now.", title="Refreshed")
 
     # -- conversations kept ------------------------------------------------------
     def _index_path(self) -> str:
@@ -515,22 +671,8 @@ class ChatApp(App[int]):
         if path is None:
             self.notify(f"{citation.source} is not where it was indexed.", severity="error")
             return
-        command = editor_command(path, citation.start_line)
-        try:
-            if self.is_headless:  # no terminal to hand over (the tests)
-                status = subprocess.run(command, check=False).returncode
-            else:
-                with self.suspend():
-                    status = subprocess.run(command, check=False).returncode
-        except SuspendNotSupported:
-            self.notify("This terminal cannot be handed over to an editor.", severity="error")
-            return
-        except OSError as exc:
-            self.notify(f"cannot run {command[0]}: {exc.strerror or exc}", severity="error")
-            return
-        if status != 0:
-            self.notify(f"{command[0]} exited with status {status}.", severity="warning")
-        self._show_citation()  # the file may have changed
+        if self._hand_over(editor_command(path, citation.start_line)):
+            self._show_citation()  # the file may have changed
 
     # -- generated answers --------------------------------------------------------
     def _show_mode(self) -> None:
@@ -605,6 +747,9 @@ class ChatApp(App[int]):
         yield SystemCommand("Conversations", "Reopen a past conversation and go on with it", self.action_conversations)
         yield SystemCommand("Copy the citation", "Copy file:line and the quote", self.action_copy_citation)
         yield SystemCommand("Open the cited file", "Open it at the line in $EDITOR (F4)", self.action_open_citation)
+        yield SystemCommand("Ask again", "Ask the last question again (ctrl+r)", self.action_retry)
+        yield SystemCommand("Compose in the editor", "Write the question in $EDITOR (F2)", self.action_compose)
+        yield SystemCommand("Refresh the index", "Re-read the files changed since indexing (F5)", self.action_refresh)
         yield SystemCommand(
             "Generated or extractive answers",
             "Switch between answers written by the LLM (checked against the passages) and quoted ones",
@@ -645,6 +790,13 @@ def editor_command(path: Path, line: int) -> list[str]:
     return [*command, f"+{line}", str(path)]
 
 
+def compose_command(path: Path) -> list[str]:
+    """The command that edits the question in ``path``: $VISUAL, else $EDITOR, else vi (a pager cannot write)."""
+    spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ""
+    command = shlex.split(spelled) if spelled.strip() else ["vi"]
+    return [*command, str(path)]
+
+
 def _which(program: str) -> bool:
     import shutil
 
@@ -667,7 +819,7 @@ def run(engine, llm=None, history=None, conversation_id: int | None = None, keep
     app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
-    if app.state == "loading" or app.answering:
+    if app.state == "loading" or app.answering or getattr(app, "refreshing", False):
         # A worker thread is still inside the engine (loading a model, building
         # the index), and Python would wait for it before exiting: seconds, or
         # minutes for a build. The terminal is already restored and an

@@ -9,7 +9,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS = [
-    ("Enter", "ask the question"),
+    ("Enter", "ask the question (a pasted one is kept whole)"),
+    ("F2", "write the question in $EDITOR, asked when saved"),
+    ("ctrl+r", "ask the last question again"),
     ("↑ / ↓", "recall earlier questions"),
     ("ctrl+n / ctrl+b", "next / previous citation of the selected answer"),
     ("ctrl+↑ / ctrl+↓", "select the earlier / later answer (or click it)"),
@@ -19,6 +21,7 @@ KEYS = [
     ("Esc", "stop the LLM's answer, show the extractive one"),
     ("ctrl+y", "copy the citation shown (file:line and the quote)"),
     ("F4", "the cited file in $EDITOR, at its line (or click it)"),
+    ("F5", "refresh the index when a cited file changed"),
     ("ctrl+l", "new conversation (ctrl+o reopens this one)"),
     ("ctrl+o", "past conversations: reopen one and go on with it"),
     ("ctrl+p", "command palette: the same actions by name"),

@@ -36,12 +36,29 @@ def answer_markdown(answer) -> str:
     return markdown_literal(text)
 
 
+def one_line(text: str) -> str:
+    """Text pasted or composed over several lines, as the one question it asks: its lines joined by spaces.
+
+    A question pasted from a document or a mail is wrapped where the page wrapped it, not where the person
+    meant a break; it still asks one thing, and the engine searches one question (``clean_question`` turns
+    every run of spaces and line breaks into one space anyway). So the question box stays one line and a
+    paste is joined rather than cut at its first line (Textual's Input keeps only that) or split into
+    several questions; the whole question is seen, and can be edited, before Enter asks it.
+    """
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 class QuestionInput(Input):
-    """The question box: Enter asks, up/down recall earlier questions, "?" on an empty line shows the keys."""
+    """The question box: Enter asks, up/down recall earlier questions, "?" on an empty line shows the keys.
+
+    A multi-line paste is kept whole, its lines joined (``one_line``)."""
 
     BINDINGS = [
         # Not in the footer, which fits 80 columns (the keys screen lists them).
         Binding("enter", "submit", "Ask", show=False),
+        # Enter typed while `qa chat` starts, before the terminal is in raw mode, is turned into a line
+        # feed by the terminal (ICRNL) and reaches the app as ctrl+j: it asks too, so it is not lost.
+        Binding("ctrl+j", "submit", "Ask", show=False),
         Binding("up", "recall(-1)", "History", key_display="↑↓", show=False),
         Binding("down", "recall(1)", "Newer question", show=False),
     ]
@@ -69,6 +86,20 @@ class QuestionInput(Input):
         self._position = max(0, min(len(self.history), self._position + step))
         self.value = self.history[self._position] if self._position < len(self.history) else self._draft
         self.cursor_position = len(self.value)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Input's own handler would insert the first line again
+        event.stop()
+        if event.text:
+            self._insert_pasted(event.text)
+
+    def action_paste(self) -> None:
+        """Paste from the app's clipboard (ctrl+v), joined into one line like a terminal paste."""
+        self._insert_pasted(self.app.clipboard)
+
+    def _insert_pasted(self, text: str) -> None:
+        start, end = self.selection
+        self.replace(one_line(text), *sorted((start, end)))
 
     async def _on_key(self, event: events.Key) -> None:
         # "?" ends most questions, so it only means help on an empty line.
@@ -203,6 +234,11 @@ class LoadStatus(Horizontal):
     def compose(self):
         yield Label(Text("Loading the index and the question encoders…"), id="status-label")
         yield ProgressBar(total=None, show_eta=False, id="status-bar")
+
+    def start(self, message: str) -> None:
+        """Shown again for another task (a refresh): its message, the bar waiting."""
+        self.query_one("#status-label", Label).update(literal(message))
+        self.query_one("#status-bar", ProgressBar).update(total=None, progress=0)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.query_one("#status-label", Label).update(literal(f"{stage} ({done}/{total})"))
