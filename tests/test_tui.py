@@ -1070,3 +1070,87 @@ async def test_ctrl_r_asks_the_last_question_again(tmp_path):
         await pilot.press("ctrl+r")
         await wait_until(pilot, answered(app))
         assert [t.question for t in app.query(Turn)] == ["And how many daily users does it have?"]
+
+
+# -- a cited file changed since indexing (issue 11) ---------------------------------------------------------
+
+
+def _notes_index(tmp_path, monkeypatch):
+    """A real index (fake models) of notes.txt, and an engine over it."""
+    from qa.api import Engine
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
+    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")]) == 0
+    return Engine(index_dir=tmp_path / "idx")
+
+
+def _changed_notices(app) -> list[str]:
+    return [n.message for n in app._notifications if "changed since it was indexed" in n.message]
+
+
+async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_models, tmp_path, monkeypatch):
+    app = create_app(_notes_index(tmp_path, monkeypatch))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready", what="the engine")
+        await ask(pilot, "When was the lighthouse of Brest built?")
+        await wait_until(pilot, answered(app))
+        await pilot.pause(0.2)
+        assert _changed_notices(app) == []  # unchanged: nothing offered
+        os.utime(tmp_path / "notes.txt", (1, 1))  # touched, not changed: still nothing
+        await ask(pilot, "When was the lighthouse of Brest built?")
+        await wait_until(pilot, answered(app, 2))
+        await pilot.pause(0.2)
+        assert _changed_notices(app) == []
+
+        (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921 by the navy.\n", "utf-8")
+        await ask(pilot, "Who built the lighthouse of Brest?")
+        await wait_until(pilot, answered(app, 3))
+        await wait_until(pilot, lambda: _changed_notices(app), what="the offer to refresh")
+        assert "notes.txt changed" in _changed_notices(app)[0] and "F5 refreshes" in _changed_notices(app)[0]
+        assert "navy" not in list(app.query(Turn))[-1].answer.citations[0].text  # answered from the old index
+        await ask(pilot, "Who built the lighthouse of Brest?")  # offered once, not after every answer
+        await wait_until(pilot, answered(app, 4))
+        await pilot.pause(0.2)
+        assert len(_changed_notices(app)) == 1
+
+        old = app.engine
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: not app.refreshing, what="the refresh")
+        assert app.engine is not old and any(n.title == "Refreshed" for n in app._notifications)
+        assert not app.query_one(LoadStatus).display and app.sub_title == "ready"
+        await ask(pilot, "Who built the lighthouse of Brest?")
+        await wait_until(pilot, answered(app, 5))
+        assert "navy" in list(app.query(Turn))[-1].answer.citations[0].text
+        await pilot.pause(0.2)
+        assert len(_changed_notices(app)) == 1  # up to date: no new offer
+
+
+async def test_f5_without_a_real_index_says_so(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        await pilot.press("f5")
+        assert any("No index to refresh" in n.message for n in app._notifications) and not app.refreshing
+
+
+async def test_a_failed_refresh_keeps_the_index_it_had(fake_models, tmp_path, monkeypatch):
+    import qa.api
+
+    app = create_app(_notes_index(tmp_path, monkeypatch))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state == "ready")
+        old = app.engine
+
+        def broken(self, notice=None, progress=None):
+            raise IndexUnavailable("the index in idx is locked by another qa")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(qa.api.Engine, "prepare", broken)
+            await pilot.press("f5")
+            await wait_until(pilot, lambda: not app.refreshing)
+        assert app.engine is old and any("locked by another qa" in n.message for n in app._notifications)
+        await ask(pilot, "When was the lighthouse of Brest built?")
+        await wait_until(pilot, answered(app))
+        assert "1921" in app.query_one(Turn).answer.citations[0].text
