@@ -187,3 +187,41 @@ def test_conversations_list(snap_compare, root, utc):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_changed_cited_file_offers_a_refresh(snap_compare, root, fake_models, monkeypatch):
+    """The cited file changed since indexing (issue 11): the panel shows the indexed text, a notice offers F5."""
+    from textual.widgets import Markdown
+
+    from qa.api import Engine
+    from qa.cli import main
+
+    monkeypatch.chdir(root)
+    notes = root / "notes.txt"
+    notes.write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
+    assert main(["index", "notes.txt", "--index", str(root / "idx")]) == 0
+    app = create_app(Engine(index_dir=root / "idx"))
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await wait_until(pilot, lambda: app.state == "ready")
+        notes.write_text("The lighthouse of Brest was built in 1921 by the navy.\n", encoding="utf-8")
+        await ask(pilot, "Who built the lighthouse of Brest?", 1)
+        await wait_until(pilot, lambda: app.stale)
+        app.query_one(Markdown)  # the answer is on screen
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_multi_line_paste_at_80_columns(snap_compare, root):
+    """A question pasted over three lines is in the box whole, on one line, ready to be asked."""
+    from textual import events
+
+    async def run_before(pilot):
+        hold_still(pilot)
+        await wait_until(pilot, lambda: pilot.app.state == "ready")
+        pilot.app.query_one(QuestionInput).post_message(events.Paste("When was\nDeepSeek\nlaunched?"))
+        await pilot.pause()
+
+    assert snap_compare(create_app(FakeEngine(root)), terminal_size=(80, 24), run_before=run_before)
