@@ -119,27 +119,49 @@ def discover(folder: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[lis
     if not folder.is_dir() or folder.is_symlink():
         _check(folder, max_bytes, found, skipped)
         return found, skipped
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        kept = []
-        for d in sorted(dirs):
-            if d.startswith("."):
+    # A walk with a stack of its own, not os.walk: that recursion fails on
+    # folders nested about a thousand deep (RecursionError). Folders are read
+    # depth first, each one's files before its subfolders, as os.walk does.
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as exc:
+            reason = exc.strerror or exc.__class__.__name__
+            skipped.append(SkippedFile(printable_name(current), f"folder cannot be read: {reason}"))
+            continue
+        subfolders = []
+        for entry in listed:
+            if entry.name.startswith("."):
                 continue
-            if (Path(root) / d).is_symlink():
-                skipped.append(SkippedFile(str(Path(root) / d), "symbolic link to a folder, not followed"))
-                continue
-            kept.append(d)
-        dirs[:] = kept
-        for name in sorted(files):
-            if name.startswith("."):
-                continue
-            _check(Path(root) / name, max_bytes, found, skipped)
+            path = Path(current) / entry.name
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if not is_folder:
+                _check(path, max_bytes, found, skipped)
+            elif entry.is_symlink():
+                skipped.append(SkippedFile(printable_name(path), "symbolic link to a folder, not followed"))
+            elif not _valid_name(entry.name):
+                skipped.append(SkippedFile(printable_name(path), "folder name is not valid UTF-8"))
+            else:
+                subfolders.append(path)
+        pending.extend(reversed(subfolders))
     return found, skipped
+
+
+def printable_name(path: Path | str) -> str:
+    """``path`` as text that can be written anywhere: bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(str(path)).decode("utf-8", "backslashreplace")
 
 
 def _check(path: Path, max_bytes: int, found: list[Path], skipped: list[SkippedFile]) -> None:
     """Put ``path`` in ``found`` or, with the reason, in ``skipped``."""
     if not _valid_name(str(path)):
-        skipped.append(SkippedFile(str(path), "file name is not valid UTF-8"))
+        skipped.append(SkippedFile(printable_name(path), "file name is not valid UTF-8"))
         return
     try:
         info = path.lstat()
