@@ -8,10 +8,18 @@ a second each and show real files in the citations panel. One test, marked
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pty
+import re
+import select
+import struct
 import subprocess
 import sys
+import termios
 import threading
+import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -1154,3 +1162,57 @@ async def test_a_failed_refresh_keeps_the_index_it_had(fake_models, tmp_path, mo
         await ask(pilot, "When was the lighthouse of Brest built?")
         await wait_until(pilot, answered(app))
         assert "1921" in app.query_one(Turn).answer.citations[0].text
+
+
+_ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>]")
+
+
+def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path):
+    """On a real terminal (a pty): a question and Enter typed at once, while `qa chat` starts (before the
+    terminal is in raw mode, so Enter arrives as a line feed), are answered once the engine is loaded."""
+    fake_qa = Path(__file__).resolve().parent / "fake_qa.py"
+    (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
+    index = str(tmp_path / "idx")
+    built = subprocess.run(
+        [sys.executable, str(fake_qa), "index", "notes.txt", "--index", index],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert built.returncode == 0, built.stderr
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 45, 140, 0, 0))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TERM": "xterm-256color"}
+    chat = subprocess.Popen(
+        [sys.executable, str(fake_qa), "chat", "--index", index, "--no-log"],
+        cwd=tmp_path,
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+        start_new_session=True,
+    )
+    os.close(secondary)
+    seen, answer = b"", "1921 — «The lighthouse of Brest was built in 1921.» [1]"
+    try:
+        os.write(primary, b"When was the lighthouse of Brest built?\r")  # typed at once, in cooked mode
+        deadline = time.monotonic() + 60
+        plain = ""
+        while time.monotonic() < deadline and answer not in plain:
+            ready, _, _ = select.select([primary], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(primary, 65536)
+                except OSError:
+                    break
+                plain = _ESCAPES.sub("", seen.decode(errors="replace"))
+        assert answer in plain, plain[-2000:]
+    finally:
+        os.write(primary, b"\x11")  # ctrl+q
+        try:
+            chat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            chat.kill()
+            chat.wait()
+        os.close(primary)
