@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.answering import Answer, Answerer
 from qa.embedding import DEFAULT_MODEL
-from qa.errors import IndexUnavailable, UsageError
+from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
 from qa.indexing import Progress, is_stale
 from qa.store import IndexStore, rebuild_advice
 from qa.text import UNSAFE_CHARACTERS
@@ -100,10 +100,17 @@ class Engine:
                 notice(f"{missing[0]} is missing: answering from the index as it was built")
         else:
             reason = is_stale(manifest, folders, model) if folders else None
+        if reason and manifest is not None and not _writable(self.index_dir):
+            reason = self._not_refreshed(reason, notice)
         if reason:
             if notice:
                 notice(f"building the index in {self.index_dir} from {', '.join(str(f) for f in folders)}: {reason}")
-            self.build(folders, model, progress)
+            try:
+                self.build(folders, model, progress)
+            except IndexWriteFailed:
+                if manifest is None:
+                    raise
+                reason = self._not_refreshed(reason, notice)  # the live index is as it was: answer from it
         try:
             self._load(store, notice)
         except IndexUnavailable as exc:
@@ -113,6 +120,13 @@ class Engine:
                 notice(f"rebuilding the index in {self.index_dir}: {exc.message.split(':')[0]}")
             self.build(folders, model, progress)
             self._load(store, notice)
+
+    def _not_refreshed(self, reason: str, notice: Notice | None) -> None:
+        """Say, in one line, that a stale index answers because it could not be rewritten (read-only, full disk)."""
+        if notice:
+            notice(
+                f"the index in {self.index_dir} could not be refreshed ({reason}): answering from it as it was built"
+            )
 
     def build(self, folders: list[Path], model: str, progress: Progress | None = None):
         from qa.embedding import SentenceTransformerEmbedder
@@ -163,6 +177,12 @@ class Engine:
         asked = _CONTROL.sub("", question.rstrip("\r\n"))
         answer.question = asked if len(asked) <= MAX_QUESTION_CHARS else cleaned
         return answer
+
+
+def _writable(folder: Path) -> bool:
+    """Whether a build could write ``folder`` (False for an index made read-only, chmod -R a-w)."""
+    lock = folder / ".lock"
+    return os.access(folder, os.W_OK | os.X_OK) and (not lock.exists() or os.access(lock, os.W_OK))
 
 
 def _folders_of(manifest) -> list[Path]:

@@ -194,3 +194,118 @@ def test_an_unreadable_subfolder_for_real(fake_models, tmp_path, capsys, monkeyp
         os.chmod(docs / "private", 0o755)
     assert status == 0, err
     assert "skipped  docs/private: folder cannot be read: Permission denied" in out
+
+
+# -- class 9: a read-only index whose documents changed still answers, with one notice ----------------------
+
+
+def _deny_lock(monkeypatch, index: Path):
+    """The lock file cannot be opened for writing, as in an index made read-only (chmod -R a-w)."""
+    import builtins
+
+    import qa.store
+
+    real = builtins.open
+
+    def guarded(file, mode="r", *args, **kwargs):
+        if Path(file).name == ".lock" and Path(file).absolute().parent == index and set(mode) & set("wa+"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(qa.store, "open", guarded, raising=False)
+
+
+def _deny_new_generation(monkeypatch, index: Path):
+    from qa.store import IndexStore
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self.folder / "gen-new"))
+
+    monkeypatch.setattr(IndexStore, "new_generation", refuse)
+
+
+def _disk_full(monkeypatch, index: Path):
+    from qa.store import IndexStore
+
+    def refuse(self, generation, manifest):
+        raise OSError(28, "No space left on device", str(generation / "manifest.json"))
+
+    monkeypatch.setattr(IndexStore, "commit", refuse)
+
+
+def _not_writable(monkeypatch, index: Path):
+    """What os.access says of a folder made read-only, for a user root is not."""
+    import qa.api
+
+    real = os.access
+    monkeypatch.setattr(
+        qa.api.os,
+        "access",
+        lambda path, mode, **kw: (
+            False
+            if mode & os.W_OK and index in Path(path).absolute().parents or Path(path).absolute() == index
+            else real(path, mode, **kw)
+        ),
+    )
+
+
+def _edit(docs: Path) -> None:
+    (docs / "a.txt").write_text("The lighthouse of Brest was built in 1921 by the navy.\n", encoding="utf-8")
+
+
+def _add(docs: Path) -> None:
+    (docs / "new.txt").write_text("The bridge of Brest opened in 1932.\n", encoding="utf-8")
+
+
+def _remove(docs: Path) -> None:
+    (docs / "b.txt").unlink()
+
+
+@pytest.mark.parametrize("deny", [_deny_lock, _deny_new_generation, _disk_full, _not_writable])
+@pytest.mark.parametrize("change", [_edit, _add, _remove])
+def test_a_read_only_index_answers_from_what_it_holds(fake_models, tmp_path, capsys, monkeypatch, deny, change):
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(FACT, encoding="utf-8")
+    (docs / "b.txt").write_text("The tower of Brest was built in 1850.\n", encoding="utf-8")
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    live = (tmp_path / "idx" / "CURRENT").read_text()
+    change(docs)
+    deny(monkeypatch, tmp_path / "idx")
+    for _ in range(2):
+        status, answer, err = _ask(main, capsys, "idx")
+        assert status == 0, err
+        assert answer["citations"][0]["source"] == "docs/a.txt" and "1921" in answer["answer"]
+        notices = [line for line in err.splitlines() if "could not be refreshed" in line]
+        assert len(notices) == 1 and "answering from it as it was built" in notices[0]
+        assert "Traceback" not in err
+    assert (tmp_path / "idx" / "CURRENT").read_text() == live
+    # qa index itself still says that it failed
+    status, _out, err = _index(main, capsys, "docs", "--index", "idx")
+    assert status == 7 or deny is _not_writable
+
+
+@pytest.mark.skipif(IS_ROOT or not hasattr(os, "geteuid"), reason="root writes a read-only folder")
+def test_a_read_only_index_for_real(fake_models, tmp_path, capsys, monkeypatch):
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(FACT, encoding="utf-8")
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    _edit(docs)
+    paths = [tmp_path / "idx", *(tmp_path / "idx").rglob("*")]
+    modes = {p: p.stat().st_mode for p in paths}
+    for p in paths:
+        p.chmod(modes[p] & ~0o222)
+    try:
+        status, answer, err = _ask(main, capsys, "idx")
+    finally:
+        for p in paths:
+            p.chmod(modes[p])
+    assert status == 0, err
+    assert "could not be refreshed" in err and "1921" in answer["answer"]
