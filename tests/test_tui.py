@@ -1072,6 +1072,17 @@ async def test_ctrl_r_asks_the_last_question_again(tmp_path):
         assert turns[2].question == turns[1].question and turns[2].searched == turns[1].searched
         assert app.engine.asked[2] == app.engine.asked[1] and "DeepSeek" in app.engine.asked[2][1]
         assert app.selected is turns[2] and "22,15 millions" in turns[2].query_one(Markdown).source
+        # While the last question is still waiting for its answer, it is not asked twice.
+        gate = threading.Event()
+        original = app.engine.answer
+        app.engine.answer = lambda *a, **k: (gate.wait(10), original(*a, **k))[1]
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        assert any("still being answered" in n.message for n in app._notifications) and len(app.query(Turn)) == 4
+        gate.set()
+        await wait_until(pilot, answered(app, 4))
+        app.engine.answer = original
         # After ctrl+l the transcript is empty: the last question asked is asked again.
         await pilot.press("ctrl+l")
         await pilot.pause()

@@ -186,6 +186,7 @@ class ChatApp(App[int]):
         self.conversation = Conversation()
         self._pending: deque[Turn] = deque()
         self.answering = False  # a background thread is computing an answer
+        self._answering_turn: Turn | None = None
         self.selected: Turn | None = None
         self.citation_index = 0
         self.stale: set[str] = set()  # cited files changed since indexing, offered for a refresh (F5)
@@ -288,6 +289,9 @@ class ChatApp(App[int]):
         turns = list(self.query(Turn))
         if turns:
             last = turns[-1]
+            if last in self._pending or last is self._answering_turn:
+                self.notify("The last question is still being answered.", severity="warning")
+                return
             await self.ask(last.question, searched=last.searched if last.searched != last.question else "")
             return
         box = self.query_one(QuestionInput)
@@ -357,6 +361,7 @@ class ChatApp(App[int]):
         turn.set_searched(searched)
         turn.set_status("Searching the documents…")
         self.answering = True
+        self._answering_turn = turn
         self._cancel = cancel = threading.Event()
         llm = self.llm if self.generate else None  # decided when the question starts
         _in_background(lambda: self._answer(turn, llm, cancel), "qa-answer")
@@ -424,6 +429,7 @@ class ChatApp(App[int]):
             self.query_one("#transcript", VerticalScroll).scroll_end(animate=False)
         # Free only once the answer is on screen: tests wait for this.
         self.answering = False
+        self._answering_turn = None
         self._pump()
 
     # -- files changed since indexing (issue 11) ------------------------------------
