@@ -1110,6 +1110,8 @@ def _changed_notices(app) -> list[str]:
 
 
 async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_models, tmp_path, monkeypatch):
+    import qa.api
+
     app = create_app(_notes_index(tmp_path, monkeypatch))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state == "ready", what="the engine")
@@ -1135,12 +1137,19 @@ async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_m
         assert len(_changed_notices(app)) == 1
 
         old = app.engine
+        gate = threading.Event()  # the refresh's build waits for it
+        build = qa.api.Engine.build
+        monkeypatch.setattr(qa.api.Engine, "build", lambda *a, **k: (gate.wait(10), build(*a, **k))[1])
         await pilot.press("f5")
+        assert app.refreshing and app.query_one(LoadStatus).display and "refreshing" in app.sub_title
+        # A question asked meanwhile waits for the refreshed index.
+        await ask(pilot, "Who built the lighthouse of Brest?")
+        await wait_until(pilot, lambda: "once the index is refreshed" in text_of(list(app.query(".turn .status"))[-1]))
+        gate.set()
         await wait_until(pilot, lambda: not app.refreshing, what="the refresh")
         assert app.engine is not old and any(n.title == "Refreshed" for n in app._notifications)
-        assert not app.query_one(LoadStatus).display and app.sub_title == "ready"
-        await ask(pilot, "Who built the lighthouse of Brest?")
         await wait_until(pilot, answered(app, 5))
+        assert not app.query_one(LoadStatus).display and app.sub_title == "ready"
         assert "navy" in list(app.query(Turn))[-1].answer.citations[0].text
         await pilot.pause(0.2)
         assert len(_changed_notices(app)) == 1  # up to date: no new offer
@@ -1227,3 +1236,18 @@ def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path):
             chat.kill()
             chat.wait()
         os.close(primary)
+
+
+async def test_a_file_edited_from_f4_is_offered_a_refresh(fake_models, tmp_path, monkeypatch):
+    script = tmp_path / "editing editor.sh"
+    script.write_text('#!/bin/sh\nfor last; do :; done\necho "It was automated in 1983." >> "$last"\n')
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"'{script}'")
+    app = create_app(_notes_index(tmp_path, monkeypatch))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was the lighthouse of Brest built?")
+        await wait_until(pilot, answered(app))
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: _changed_notices(app), what="the offer to refresh")
+        assert "1983" in (tmp_path / "notes.txt").read_text() and app.stale == {"notes.txt"}

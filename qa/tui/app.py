@@ -190,7 +190,8 @@ class ChatApp(App[int]):
         self.selected: Turn | None = None
         self.citation_index = 0
         self.stale: set[str] = set()  # cited files changed since indexing, offered for a refresh (F5)
-        self.refreshing = False
+        self.refreshing = False  # F5 pressed: questions wait until the new engine is in
+        self._refresh_started = False
 
     # -- layout ----------------------------------------------------------------
     def compose(self):
@@ -352,6 +353,12 @@ class ChatApp(App[int]):
                     self._pending.popleft().show_error(self.load_error)
                 self.notify(self.load_error, title="Cannot answer", severity="error", markup=False)
             return
+        if self.refreshing:
+            if not self.answering and not self._refresh_started:
+                self._start_refresh()  # it waited for the answer under way
+            for turn in self._pending:
+                turn.set_status("Queued: answered once the index is refreshed…")
+            return
         if self.answering or not self._pending:
             return
         turn = self._pending.popleft()
@@ -464,8 +471,9 @@ class ChatApp(App[int]):
         )
 
     def action_refresh(self) -> None:
-        """Re-read the files changed since indexing (the engine's refresh) and answer from them from now on;
-        meanwhile questions are answered from the index as it was."""
+        """Re-read the files changed since indexing (the engine's own refresh, in a new engine over the same
+        index) and answer from them from now on. It starts once the answer under way is in, and the questions
+        asked meanwhile wait for it: the refresh replaces the index generation the old engine reads."""
         if self.refreshing:
             self.notify("The index is being refreshed already.")
             return
@@ -477,6 +485,10 @@ class ChatApp(App[int]):
         status = self.query_one(LoadStatus)
         status.start("Refreshing the index from the files as they are now…")
         status.display = True
+        if not self.answering:
+            self._start_refresh()
+
+    def _start_refresh(self) -> None:
         fresh = renewed(self.engine)
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -492,20 +504,22 @@ class ChatApp(App[int]):
             else:
                 self.post_message(Refreshed(fresh))
 
+        self._refresh_started = True
         _in_background(refresh, "qa-refresh")
 
     def on_refreshed(self, event: Refreshed) -> None:
-        self.refreshing = False
+        self.refreshing = self._refresh_started = False
         if not self.is_running:
             return
         self.query_one(LoadStatus).display = False
         self._show_mode()
         if event.error:
             self.notify(event.error, title="Not refreshed", severity="error", timeout=20)
-            return
-        self.engine = event.engine
-        self.stale.clear()
-        self.notify("The index is up to date: the next answers quote the files as they are now.", title="Refreshed")
+        else:
+            self.engine = event.engine
+            self.stale.clear()
+            self.notify("The index is up to date: the next answers quote the files as they are now.", title="Refreshed")
+        self._pump()
 
     # -- conversations kept ------------------------------------------------------
     def _index_path(self) -> str:
@@ -678,7 +692,8 @@ class ChatApp(App[int]):
             self.notify(f"{citation.source} is not where it was indexed.", severity="error")
             return
         if self._hand_over(editor_command(path, citation.start_line)):
-            self._show_citation()  # the file may have changed
+            self._show_citation()  # the file may have changed: then a refresh is offered
+            self._check_freshness(self.selected.answer)
 
     # -- generated answers --------------------------------------------------------
     def _show_mode(self) -> None:
