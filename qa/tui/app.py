@@ -27,6 +27,12 @@ From the citation shown, ctrl+y copies ``file:line`` and the quote to the clipbo
 F4 opens the file at that line in ``$VISUAL``/``$EDITOR`` (else ``$PAGER``), the chat
 suspended meanwhile.
 
+Input (issue 12): a multi-line paste is one question, its lines joined (``widgets.one_line`` says why); F2
+writes the question in ``$EDITOR``; an Enter typed while the chat starts arrives as a line feed and asks too
+(the question waits for the engine); ctrl+r asks the last question again. When a cited file changed since
+it was indexed (``qa.tui.freshness``, checked in the background after each answer), a notice offers F5,
+which refreshes the index in a new engine and swaps it in (issue 11).
+
 ``create_app(engine, llm=None, history=None)`` is used by both ``run`` and the tests, which pass a fake
 engine with the same three members: ``prepare``, ``answer`` and ``index``.
 """
