@@ -39,6 +39,7 @@ from qa.store import (
     IndexStore,
     Manifest,
     PassageTable,
+    check_spans,
     dense_index_for,
     hubness,
     save_vectors,
@@ -457,6 +458,11 @@ def remove_sources(
         with store.locked(wait_seconds):
             store.remove_stale()
             loaded = store.load()
+            try:
+                check_spans(loaded)
+            except IndexUnavailable:
+                loaded.passages.close()
+                raise
             previous = _Previous(loaded)
             try:
                 manifest = loaded.manifest
@@ -596,7 +602,13 @@ def _previous(store: IndexStore, encoders: _Encoders) -> _Previous | None:
             or manifest.semantic_model != encoders.semantic.name
         ):
             return None
-        return _Previous(store.load())
+        loaded = store.load()
+        try:
+            check_spans(loaded)  # never copy vectors from offsets the passage table does not confirm
+        except IndexUnavailable:
+            loaded.passages.close()
+            raise
+        return _Previous(loaded)
     except IndexUnavailable:
         return None  # a damaged index is simply rebuilt from the documents
 

@@ -34,7 +34,9 @@ from qa.documents import Passage
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.lexical import LexicalIndex
 
-FORMAT_VERSION = 4  # 4: passages carry a locator (PDF page, HTML anchor, DOCX paragraph)
+# 4: passages carry a locator (PDF page, HTML anchor, DOCX paragraph); 5: the manifest carries its own checksum
+FORMAT_VERSION = 5
+_CHECKSUMMED_SINCE = 5
 CURRENT = "CURRENT"
 LOCK = ".lock"
 # Exact search reads every vector: about 3 ms per 10,000 passages here for
@@ -80,15 +82,25 @@ class Manifest:
     excluded: list[str] = field(default_factory=list)  # sources dropped by `qa remove`, left out of refreshes
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
+    checksum: str = ""  # sha256 of every other field (_checksum): a manifest edited or damaged is not trusted
 
     def to_json(self) -> str:
-        return json.dumps(self.__dict__, ensure_ascii=False, indent=1, sort_keys=True)
+        data = {k: v for k, v in self.__dict__.items() if k != "checksum"}
+        data["checksum"] = self.checksum = _checksum(data)
+        return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
 
     @classmethod
     def from_json(cls, data: str) -> Manifest:
         raw = json.loads(data)
         if not isinstance(raw, dict):
             raise ValueError("manifest is not an object")
+        checksum = raw.pop("checksum", None)
+        if checksum is None:
+            version = raw.get("format_version", 0)
+            if not isinstance(version, int) or version >= _CHECKSUMMED_SINCE:
+                raise ValueError("manifest has no checksum")
+        elif checksum != _checksum(raw):
+            raise ValueError("manifest does not match its checksum")
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         manifest = cls(**known)
         types = {"model": str, "dimension": int, "passage_count": int, "files": dict, "artifacts": dict}
@@ -97,7 +109,33 @@ class Manifest:
                 raise ValueError(f"manifest field {name} is not a {kind.__name__}")
         if not all(isinstance(f, dict) for f in manifest.artifacts.values()):
             raise ValueError("manifest artifacts are malformed")
+        manifest.checksum = checksum or ""
+        _check_spans(manifest)
         return manifest
+
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Each file's (first passage, passage count), as recorded."""
+        return {s: (int(f["first_passage"]), int(f["passage_count"])) for s, f in self.files.items()}
+
+
+def _checksum(fields: dict) -> str:
+    canonical = json.dumps(fields, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _check_spans(manifest: Manifest) -> None:
+    """The files' passages follow one another, without a gap or an overlap, up to the passage count."""
+    try:
+        spans = sorted(manifest.spans().values())
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError("manifest files are malformed") from exc
+    expected = 0
+    for first, count in spans:
+        if first != expected or count < 1:
+            raise ValueError("manifest passage offsets do not follow one another")
+        expected += count
+    if expected != manifest.passage_count:
+        raise ValueError("manifest passage counts do not add up")
 
 
 def dense_index_for(dimension: int, count: int) -> tuple[faiss.Index, str]:
@@ -201,6 +239,11 @@ class PassageTable:
         if low is None:
             return 0
         return int(high) + 1 if low == 0 else -1
+
+    def spans(self) -> dict[str, tuple[int, int]]:
+        """Each source's (first row, row count), when its rows follow one another; else (-1, count)."""
+        rows = self._db.execute("SELECT source, MIN(id), MAX(id), COUNT(*) FROM passages GROUP BY source")
+        return {source: (low if high - low + 1 == count else -1, count) for source, low, high, count in rows}
 
     def get(self, ids: list[int]) -> dict[int, Passage]:
         if not ids:
@@ -494,6 +537,22 @@ _REQUIRED_ARTIFACTS = (
     "lexical_docs.npy",
     "lexical_weights.npy",
 )
+
+
+def check_spans(loaded: LoadedIndex) -> None:
+    """The manifest's files stand where the passage table has them: checked before reusing any stored vector.
+
+    Raises IndexUnavailable when they do not (the vectors at the recorded offsets would belong to other files).
+    """
+    try:
+        table = loaded.passages.spans()
+    except sqlite3.Error as exc:
+        raise IndexUnavailable(f"the index in {loaded.folder.parent} is damaged (passage table): {exc}") from exc
+    if table != loaded.manifest.spans():
+        raise IndexUnavailable(
+            f"the index in {loaded.folder.parent} is inconsistent (its manifest and its passages disagree):"
+            f" {rebuild_advice(loaded.folder.parent)}"
+        )
 
 
 def _known_dimension(manifest: Manifest, dimension: int) -> bool:

@@ -309,3 +309,159 @@ def test_a_read_only_index_for_real(fake_models, tmp_path, capsys, monkeypatch):
             p.chmod(modes[p])
     assert status == 0, err
     assert "could not be refreshed" in err and "1921" in answer["answer"]
+
+
+# -- class 5: a manifest edited or damaged is not trusted to copy vectors -------------------------------------
+
+
+def _four_files(docs: Path) -> Path:
+    docs.mkdir()
+    lines = {
+        "a.txt": "The lighthouse of Brest was built in 1921.\n\nIts keeper was Yann.\n",
+        "b.txt": "The bridge of Morlaix opened in 1932.\n\nIt crosses the river.\n\nIt was painted red.\n",
+        "c.txt": "The tower of Quimper rose in 1850.\n\nIts bell rings at noon.\n",
+        "d.txt": "The quay of Roscoff dates from 1700.\n",
+    }
+    for name, text in lines.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    return docs
+
+
+def _build_with_fakes(docs: Path, index: Path, root: Path):
+    import fakes
+
+    from qa.indexing import build_index
+    from qa.store import IndexStore
+
+    store = IndexStore(index)
+    report = build_index(
+        [docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=root, semantic=fakes.FakeSemantic()
+    )
+    return store, report
+
+
+def _vectors(store) -> dict[str, list]:
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        texts = [p.text for _, p in sorted(loaded.passages.get(list(range(n))).items())]
+        out = {"texts": texts}
+        for name in ("dense", "multilingual", "semantic", "paragraphs"):
+            out[name] = getattr(loaded, name).reconstruct_n(0, n).round(5).tolist()
+        return out
+    finally:
+        loaded.passages.close()
+
+
+def _rewrite_manifest(store, change, reseal: bool) -> None:
+    from qa.store import _checksum
+
+    path = store.live_generation() / "manifest.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    change(raw)
+    if reseal:  # as if written so: only the passage table can tell
+        raw.pop("checksum", None)
+        raw["checksum"] = _checksum(raw)
+    path.write_text(json.dumps(raw, indent=1, sort_keys=True), encoding="utf-8")
+
+
+def _swap_first(raw):
+    files = raw["files"]
+    files["docs/a.txt"]["first_passage"], files["docs/c.txt"]["first_passage"] = (
+        files["docs/c.txt"]["first_passage"],
+        files["docs/a.txt"]["first_passage"],
+    )
+
+
+def _shift_first(raw):
+    raw["files"]["docs/b.txt"]["first_passage"] += 1
+
+
+def _move_count(raw):
+    raw["files"]["docs/a.txt"]["passage_count"] += 1
+    raw["files"]["docs/b.txt"]["first_passage"] += 1
+    raw["files"]["docs/b.txt"]["passage_count"] -= 1
+
+
+def _rename_entry(raw):
+    files = raw["files"]
+    files["docs/a.txt"], files["docs/c.txt"] = files["docs/c.txt"], files["docs/a.txt"]
+
+
+def _total(raw):
+    raw["passage_count"] += 1
+
+
+def _hash_of_a(raw):
+    raw["files"]["docs/d.txt"]["sha256"] = raw["files"]["docs/a.txt"]["sha256"]
+
+
+def _no_checksum(raw):
+    raw.pop("checksum")
+    _swap_first(raw)
+
+
+TAMPERINGS = [
+    (_swap_first, False),
+    (_swap_first, True),
+    (_shift_first, False),
+    (_move_count, False),
+    (_move_count, True),
+    (_rename_entry, False),
+    (_rename_entry, True),
+    (_total, False),
+    (_hash_of_a, False),
+    (_no_checksum, False),
+]
+
+
+@pytest.mark.parametrize(("change", "reseal"), TAMPERINGS, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_a_tampered_manifest_is_rebuilt_not_reused(fake_models, tmp_path, change, reseal):
+    docs = _four_files(tmp_path / "docs")
+    store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    _rewrite_manifest(store, change, reseal)
+    (docs / "d.txt").write_text("The quay of Roscoff dates from 1701.\n", encoding="utf-8")  # a refresh is due
+    store, report = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    clean, _ = _build_with_fakes(docs, tmp_path / "clean", tmp_path)
+    assert _vectors(store) == _vectors(clean)  # no vector copied from another file's offsets
+    assert report.embedded_count == report.passage_count  # nothing was reused from the untrusted index
+    again, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    assert _vectors(again) == _vectors(clean)
+
+
+@pytest.mark.parametrize(
+    ("change", "reseal"), [t for t in TAMPERINGS if not t[1]], ids=lambda v: getattr(v, "__name__", str(v))
+)
+def test_a_question_on_a_tampered_manifest_says_rebuild(fake_models, tmp_path, capsys, monkeypatch, change, reseal):
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = _four_files(tmp_path / "docs")
+    store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    _rewrite_manifest(store, change, reseal)
+    status = main(["ask", "--no-log", "--index", "idx", QUESTION])
+    err = capsys.readouterr().err
+    assert status == 4 and "rebuild with `qa index --index idx`" in err and "Traceback" not in err
+
+
+def test_qa_remove_checks_the_manifest_against_the_passages(fake_models, tmp_path):
+    from qa.errors import IndexUnavailable
+    from qa.indexing import remove_sources
+
+    docs = _four_files(tmp_path / "docs")
+    store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    _rewrite_manifest(store, _swap_first, reseal=True)
+    import fakes
+
+    with pytest.raises(IndexUnavailable, match="manifest and its passages disagree"):
+        remove_sources(store, ["docs/b.txt"], cwd=tmp_path, multilingual=fakes.FakeMultilingual())
+
+
+def test_the_manifest_checksum_round_trips(tmp_path):
+    from qa.store import Manifest
+
+    manifest = Manifest("m", 4, "s", "mm", "flat", 3, {"x\u00e9.txt": {"first_passage": 0, "passage_count": 3}})
+    again = Manifest.from_json(manifest.to_json())
+    assert again.__dict__ == manifest.__dict__ and len(again.checksum) == 64
+    with pytest.raises(ValueError, match="checksum"):
+        Manifest.from_json(manifest.to_json().replace('"dimension": 4', '"dimension": 5'))
