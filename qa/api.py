@@ -16,7 +16,7 @@ from pathlib import Path
 
 from qa.answering import Answer, Answerer
 from qa.embedding import DEFAULT_MODEL
-from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
+from qa.errors import DocumentsUnavailable, IndexBusy, IndexUnavailable, IndexWriteFailed, UsageError
 from qa.indexing import Progress, is_stale
 from qa.store import IndexStore, rebuild_advice
 from qa.text import UNSAFE_CHARACTERS
@@ -68,6 +68,7 @@ class Engine:
         if self.root is None:
             self.root = PROJECT_ROOT if self.is_default_index else Path.cwd()
         self._answerer: Answerer | None = None
+        self._stale_said = False  # the index is known stale and could not be refreshed: said once
 
     @property
     def is_default_index(self) -> bool:
@@ -123,12 +124,13 @@ class Engine:
 
     def _not_refreshed(self, reason: str, notice: Notice | None) -> None:
         """Say, in one line, that a stale index answers because it could not be rewritten (read-only, full disk)."""
+        self._stale_said = True
         if notice:
             notice(
                 f"the index in {self.index_dir} could not be refreshed ({reason}): answering from it as it was built"
             )
 
-    def build(self, folders: list[Path], model: str, progress: Progress | None = None):
+    def build(self, folders: list[Path], model: str, progress: Progress | None = None, force: bool = False):
         from qa.embedding import SentenceTransformerEmbedder
         from qa.indexing import build_index
 
@@ -139,6 +141,7 @@ class Engine:
             root=self.root,
             progress=progress,
             wait_seconds=600,
+            force=force,
         )
 
     def _load(self, store: IndexStore, notice: Notice | None) -> None:
@@ -157,6 +160,29 @@ class Engine:
         retriever = Retriever(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
         self._answerer = Answerer(loaded, retriever)
 
+    def _changed_sources(self, answer: Answer) -> list[str]:
+        index = self.index
+        if index is None or not answer.citations:
+            return []
+        return _cited_changes(index, answer, Path(index.manifest.root or self.root or "."))
+
+    def _refreshed(self, changed: list[str], notice: Notice | None) -> bool:
+        """Rebuild the index, every file compared by content, and load it; False when it cannot be rewritten."""
+        manifest = self.index.manifest
+        folders = self.documents or _folders_of(manifest)
+        if not folders or any(not f.exists() for f in folders):
+            return False
+        if notice:
+            notice(f"refreshing the index in {self.index_dir}: {changed[0]} changed since it was indexed")
+        try:
+            self.build(folders, manifest.model, force=True)
+        except (IndexWriteFailed, IndexBusy, DocumentsUnavailable):
+            return False
+        self.index.passages.close()
+        self._answerer = None
+        self._load(IndexStore(self.index_dir), notice)
+        return True
+
     @property
     def index(self):
         return self._answerer.index if self._answerer else None
@@ -170,6 +196,17 @@ class Engine:
         self.prepare(notice)
         assert self._answerer is not None
         answer = self._answerer.answer(cleaned, top_k=top_k, searched_question=searched_question)
+        if not self._stale_said and (changed := self._changed_sources(answer)):
+            # A file cited changed although its size and times say it did not (an edit in the same
+            # tick of a coarse clock, times set back): its passages may no longer stand at their lines.
+            if self._refreshed(changed, notice):
+                answer = self._answerer.answer(cleaned, top_k=top_k, searched_question=searched_question)
+                changed = self._changed_sources(answer)
+            if changed and notice:
+                notice(
+                    f"{changed[0]} changed since it was indexed and the index could not be refreshed:"
+                    " its cited passages may no longer stand in the file"
+                )
         # The answer names the question as it was asked (spacing and length
         # kept, control characters dropped), so that tools matching answers to
         # their questions (score.py) find it; what was searched, cleaned or
@@ -177,6 +214,31 @@ class Engine:
         asked = _CONTROL.sub("", question.rstrip("\r\n"))
         answer.question = asked if len(asked) <= MAX_QUESTION_CHARS else cleaned
         return answer
+
+
+def _cited_changes(index, answer: Answer, root: Path) -> list[str]:
+    """The sources cited by ``answer`` whose bytes are no longer those the index read (a missing file is
+    not one: a missing folder is said when the index is loaded)."""
+    from qa.documents import DEFAULT_MAX_FILE_BYTES, content_hash, read_file
+
+    manifest = index.manifest
+    max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
+    changed = []
+    for source in dict.fromkeys(c.source for c in answer.citations):
+        facts = manifest.files.get(source)
+        if facts is None:
+            continue
+        path = Path(source) if os.path.isabs(source) else root / source
+        try:
+            data = read_file(path, max_bytes)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError):
+            changed.append(source)  # unreadable or grown past the limit since
+            continue
+        if content_hash(data) != facts.get("sha256"):
+            changed.append(source)
+    return changed
 
 
 def _writable(folder: Path) -> bool:

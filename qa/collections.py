@@ -172,7 +172,7 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
     why), new in its folders (not indexed yet), or removed (``qa remove``). Stats files; hashes only a file
     whose size or time changed."""
     from qa.documents import DEFAULT_MAX_FILE_BYTES, content_hash, discover, read_file
-    from qa.indexing import display_path
+    from qa.indexing import display_path, same_as_read
     from qa.store import IndexStore, rebuild_advice
 
     manifest = IndexStore(folder).read_manifest()
@@ -186,7 +186,7 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
         status, why = "indexed", ""
         try:
             info = path.stat()
-            if not (info.st_size == facts.get("bytes") and info.st_mtime_ns == facts.get("mtime_ns")):
+            if not same_as_read(info, facts):  # size, times (the change time too), not racy
                 if content_hash(read_file(path, max_bytes)) != facts.get("sha256"):
                     status, why = "changed", "changed since indexing"
         except FileNotFoundError:

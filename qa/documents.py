@@ -204,15 +204,40 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
 
     Opened without following a final symlink, and only when it is a regular file.
     """
+    return read_file_as_of(path, max_bytes)[0]
+
+
+_READ_ATTEMPTS = 3
+
+
+def read_file_as_of(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its status taken before they were read (``read_file``).
+
+    A file whose size or times change while it is read is read again (up to
+    three times): the status returned is that of the bytes returned, or older,
+    so that an edit made during the reading is seen as one by the next check.
+    """
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        before = os.fstat(handle.fileno())
+        if not stat.S_ISREG(before.st_mode):
             raise UndecodableFile("not a regular file")
-        data = handle.read(max_bytes + 1)
+        status = before
+        for _attempt in range(_READ_ATTEMPTS):
+            status = before  # taken before these bytes were read
+            handle.seek(0)
+            data = handle.read(max_bytes + 1)
+            before = os.fstat(handle.fileno())
+            if _same_status(status, before):
+                break
     if len(data) > max_bytes:
         raise UndecodableFile(f"larger than the size limit ({_size(max_bytes)})")
-    return data
+    return data, status
+
+
+def _same_status(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns)
 
 
 _UNDEFINED_CP1252 = re.compile("[\udc80-\udcff]")

@@ -29,6 +29,7 @@ from qa.documents import (
     file_passages,
     paragraph_texts,
     read_file,
+    read_file_as_of,
     semantic_text,
 )
 from qa.embedding import Embedder, canonical_name
@@ -51,6 +52,10 @@ from qa.text import detect_language
 # at 0 before its model loads, so that a build shows progress from its first second.
 Progress = Callable[[str, int, int], None]
 _QUIET_SECONDS = 0.5
+# A file whose times are this close to the moment it was read may be edited again within the
+# same tick of the file system's clock without its size or times changing: such a file is
+# recorded as "racy", and its content is hashed by every later check (as git does).
+_RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -81,6 +86,7 @@ class _SourceFile:
     language: str
     format: str
     passages: list[Passage]
+    status: os.stat_result  # taken before ``data`` was read
 
 
 def _read_sources(
@@ -115,7 +121,7 @@ def _read_sources(
             shown = True
             progress("reading files", done, len(found))
         try:
-            data = read_file(path, max_bytes)
+            data, status = read_file_as_of(path, max_bytes)
             extracted = extract(path, data)
         except (UndecodableFile, UnicodeDecodeError) as exc:
             report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
@@ -128,7 +134,7 @@ def _read_sources(
         if not passages:
             report.skipped.append(SkippedFile(source, "empty: no text to index" if not text.strip() else "no words"))
             continue
-        files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages))
+        files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages, status))
     if shown and progress:
         progress("reading files", len(found), len(found))
     report.skipped.sort(key=lambda s: s.path)
@@ -146,6 +152,7 @@ def build_index(
     max_bytes: int | None = None,
     wait_seconds: float = 0.0,
     excluded: list[str] | None = None,
+    force: bool = False,
 ) -> IndexReport:
     """Index ``folders`` into a new generation of ``store`` and make it live.
 
@@ -158,6 +165,7 @@ def build_index(
     ``max_bytes`` defaults to the limit the live index was built with (so a
     rebuild on a question keeps a ``--max-file-mb`` chosen earlier), else 20 MB.
     ``excluded``: sources left out (``qa remove``); None keeps those of the live index.
+    ``force``: every file is read and compared by content, even when its size and times are as recorded.
     Raises DocumentsUnavailable (with ``.report``) when no file can be indexed,
     IndexBusy when another build holds the lock, IndexWriteFailed when the new
     generation cannot be written; in every case the previous index stays live.
@@ -170,7 +178,9 @@ def build_index(
     with _write_errors(store):
         with store.locked(wait_seconds):
             store.remove_stale()
-            _build_locked([Path(f) for f in folders], store, encoders, root, progress, max_bytes, report, excluded)
+            _build_locked(
+                [Path(f) for f in folders], store, encoders, root, progress, max_bytes, report, excluded, force
+            )
             store.remove_stale()
     return report
 
@@ -264,13 +274,14 @@ def _build_locked(
     max_bytes: int | None,
     report: IndexReport,
     excluded: list[str] | None = None,
+    force: bool = False,
 ) -> None:
     live = _live_manifest(store)
     if max_bytes is None:
         max_bytes = int(live.max_file_bytes) if live is not None and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES
     if excluded is None:
         excluded = list(live.excluded) if live is not None else []
-    if live is not None and _unchanged(live, store, folders, encoders, root, max_bytes, excluded):
+    if not force and live is not None and _unchanged(live, store, folders, encoders, root, max_bytes, excluded):
         _report_unchanged(live, report)
         return
     files = _read_sources(folders, root, max_bytes, report, set(excluded), progress)
@@ -298,7 +309,7 @@ def _build_locked(
             file_facts[item.source] = {
                 "sha256": digest,
                 "bytes": len(item.data),
-                "mtime_ns": _mtime_ns(root, item.source),
+                **_read_as_of(item.status),
                 "language": item.language,
                 "format": item.format,
                 "first_passage": len(passages),
@@ -555,12 +566,24 @@ def _stat_facts(root: Path, source: str) -> dict:
     return {"bytes": info.st_size if stat.S_ISREG(info.st_mode) else -1, "mtime_ns": info.st_mtime_ns}
 
 
-def _mtime_ns(root: Path, source: str) -> int:
-    path = Path(source) if os.path.isabs(source) else root / source
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
+def _read_as_of(status: os.stat_result) -> dict:
+    """What a later check compares a file's status with: its times before it was read, and whether
+    they were too recent to tell a later edit from it (then its content is compared)."""
+    facts = {"mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns}
+    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
+        facts["racy"] = True
+    return facts
+
+
+def same_as_read(status: os.stat_result, facts: dict) -> bool:
+    """The file's status is the one it was read with (the change time too: touch -r and cp -p set the
+    modification time back, never the change time); a racy record always needs its content compared."""
+    return (
+        status.st_size == facts.get("bytes")
+        and status.st_mtime_ns == facts.get("mtime_ns")
+        and status.st_ctime_ns == facts.get("ctime_ns", status.st_ctime_ns)
+        and not facts.get("racy")
+    )
 
 
 class _Previous:
@@ -655,8 +678,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
                 continue
             return f"{source} is new"
         try:
-            stat_ = path.stat()
-            if stat_.st_size == facts["bytes"] and stat_.st_mtime_ns == facts.get("mtime_ns"):
+            if same_as_read(path.stat(), facts):
                 continue
             if content_hash(read_file(path, max_bytes)) != facts["sha256"]:
                 return f"{source} changed"

@@ -149,14 +149,14 @@ def test_unreadable_file_is_skipped_with_the_reason(fake_models, tmp_path, monke
     docs.mkdir()
     (docs / "a.txt").write_text("A readable sentence about gulls.\n")
     (docs / "b.txt").write_text("A file we may not read.\n")
-    real = qa.indexing.read_file
+    real = qa.indexing.read_file_as_of
 
-    def read_file(path, max_bytes):
+    def read_file_as_of(path, max_bytes):
         if path.name == "b.txt":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, max_bytes)
 
-    monkeypatch.setattr(qa.indexing, "read_file", read_file)
+    monkeypatch.setattr(qa.indexing, "read_file_as_of", read_file_as_of)
     report = build_index([docs], IndexStore(tmp_path / "idx"), fake_models.FakeEmbedder(), root=tmp_path)
     assert [s for s, _ in report.indexed] == ["docs/a.txt"]
     assert [(s.path, s.reason) for s in report.skipped] == [("docs/b.txt", "cannot read: Permission denied")]

@@ -465,3 +465,204 @@ def test_the_manifest_checksum_round_trips(tmp_path):
     assert again.__dict__ == manifest.__dict__ and len(again.checksum) == 64
     with pytest.raises(ValueError, match="checksum"):
         Manifest.from_json(manifest.to_json().replace('"dimension": 4', '"dimension": 5'))
+
+
+# -- class 4: a same-size edit is seen, however its times were set ---------------------------------------------
+
+EDITED = "The lighthouse of Brest was built in 1931.\n"  # the same size as FACT
+
+
+def _two_files(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(FACT, encoding="utf-8")
+    (docs / "b.txt").write_text("The tower of Brest was built in 1850.\n", encoding="utf-8")
+    return docs
+
+
+def _touch_r(path: Path) -> None:
+    """Edit, then set the times back as `touch -r` from a copy would."""
+    before = path.stat()
+    path.write_text(EDITED, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def _cp_p(path: Path) -> None:
+    """`cp -p other path`: the other file's bytes, and its times, which are the old file's."""
+    before = path.stat()
+    other = path.with_name("other.tmp")
+    other.write_text(EDITED, encoding="utf-8")
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    import shutil
+
+    shutil.copy2(other, path)
+    other.unlink()
+
+
+def _rsync_t(path: Path) -> None:
+    """`rsync -t`: a new file with the old times renamed over the old one."""
+    before = path.stat()
+    other = path.with_name(".a.txt.tmp")
+    other.write_text(EDITED, encoding="utf-8")
+    os.utime(other, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(other, path)
+
+
+@pytest.fixture(params=["racy", "settled"])
+def racy_window(request, monkeypatch):
+    """'settled': the files look older than the build (no content hash at checks): only their status tells."""
+    import qa.indexing
+
+    if request.param == "settled":
+        monkeypatch.setattr(qa.indexing, "_RACY_NS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize("edit", [_touch_r, _cp_p, _rsync_t])
+def test_an_edit_with_its_times_set_back_is_seen(fake_models, tmp_path, capsys, monkeypatch, edit, racy_window):
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = _two_files(tmp_path)
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    before = (docs / "a.txt").stat()
+    edit(docs / "a.txt")
+    after = (docs / "a.txt").stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    status, answer, err = _ask(main, capsys, "idx")
+    assert status == 0, err
+    assert "docs/a.txt changed" in err
+    assert "1931" in answer["answer"] and answer["citations"][0]["text"] == EDITED.strip()
+    status, answer, err = _ask(main, capsys, "idx")
+    assert "1931" in answer["answer"] and "changed" not in err  # refreshed once
+
+
+def test_an_edit_during_indexing_is_seen(fake_models, tmp_path, capsys, monkeypatch, racy_window):
+    """The file is edited right after it was read (its times set back too): the next check sees it."""
+    import qa.indexing
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    _two_files(tmp_path)
+    real = qa.indexing.read_file_as_of
+    edited = []
+
+    def read_then_edit(path, max_bytes):
+        result = real(path, max_bytes)
+        if Path(path).name == "a.txt" and not edited:
+            edited.append(path)
+            _touch_r(Path(path))
+        return result
+
+    monkeypatch.setattr(qa.indexing, "read_file_as_of", read_then_edit)
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    assert edited
+    monkeypatch.setattr(qa.indexing, "read_file_as_of", real)
+    status, answer, err = _ask(main, capsys, "idx")
+    assert status == 0, err
+    assert "1931" in answer["answer"] and answer["citations"][0]["text"] == EDITED.strip()
+
+
+def test_an_edit_while_a_file_is_read_is_read_again(tmp_path, monkeypatch):
+    """The status recorded is the one taken before the bytes returned were read."""
+    import qa.documents
+    from qa.documents import read_file_as_of
+
+    path = tmp_path / "a.txt"
+    path.write_text(FACT, encoding="utf-8")
+    real = os.fstat
+    calls = []
+
+    def fstat(fd):
+        calls.append(fd)
+        if len(calls) == 2:  # after the first reading: an edit landed meanwhile
+            path.write_text(EDITED, encoding="utf-8")
+            os.utime(path, ns=(0, 10**18))
+        return real(fd)
+
+    monkeypatch.setattr(qa.documents.os, "fstat", fstat)
+    data, status = read_file_as_of(path)
+    assert data == EDITED.encode() and status.st_mtime_ns == 10**18 and len(calls) == 3
+
+
+def test_an_unchanged_folder_is_checked_by_status_alone(fake_models, tmp_path, monkeypatch):
+    """The check before each question reads no file whose status is as recorded (the cost stays a stat)."""
+    import qa.documents
+    import qa.indexing
+    from qa.indexing import is_stale
+
+    monkeypatch.setattr(qa.indexing, "_RACY_NS", 0)
+    docs = _two_files(tmp_path)
+    store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    manifest = store.read_manifest()
+    assert all("ctime_ns" in facts and not facts.get("racy") for facts in manifest.files.values())
+    reads = []
+    with monkeypatch.context() as patched:
+        patched.setattr(qa.indexing, "read_file", lambda *a, **k: reads.append(a) or b"")
+        patched.setattr(qa.documents, "read_file", lambda *a, **k: reads.append(a) or b"")
+        assert is_stale(manifest, [docs], manifest.model) is None and reads == []
+    os.chmod(docs / "a.txt", 0o600)  # the change time moves: the content is compared, and it is the same
+    assert is_stale(manifest, [docs], manifest.model) is None
+
+
+def test_a_racy_record_is_compared_by_content(fake_models, tmp_path):
+    """A file written just before it was read is recorded as racy: each check compares its content."""
+    from qa.indexing import is_stale
+
+    docs = _two_files(tmp_path)
+    store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    manifest = store.read_manifest()
+    assert manifest.files["docs/a.txt"].get("racy") is True
+    assert is_stale(manifest, [docs], manifest.model) is None
+    _touch_r(docs / "a.txt")
+    assert is_stale(manifest, [docs], manifest.model) == "docs/a.txt changed"
+
+
+@pytest.mark.parametrize("edit", [_touch_r, _rsync_t])
+def test_a_citation_whose_file_changed_unseen_is_refreshed(fake_models, tmp_path, capsys, monkeypatch, edit):
+    """When nothing in a file's status tells (a coarse clock), the file a citation quotes is compared
+    by content before the answer is given: the index is refreshed and the question answered again."""
+    import qa.api
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = _two_files(tmp_path)
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    edit(docs / "a.txt")
+    monkeypatch.setattr(qa.api, "is_stale", lambda *a, **k: None)  # the status says nothing changed
+    status, answer, err = _ask(main, capsys, "idx")
+    assert status == 0, err
+    assert "refreshing the index" in err and "docs/a.txt changed since it was indexed" in err
+    assert "1931" in answer["answer"] and answer["citations"][0]["text"] == EDITED.strip()
+    status, answer, err = _ask(main, capsys, "idx")
+    assert "1931" in answer["answer"] and "refreshing" not in err
+
+
+@pytest.mark.parametrize("deny", [_deny_lock, _deny_new_generation])
+def test_a_citation_whose_file_changed_unseen_and_cannot_be_refreshed_says_so(
+    fake_models, tmp_path, capsys, monkeypatch, deny
+):
+    import qa.api
+    from qa.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    docs = _two_files(tmp_path)
+    assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
+    _touch_r(docs / "a.txt")
+    monkeypatch.setattr(qa.api, "is_stale", lambda *a, **k: None)
+    deny(monkeypatch, tmp_path / "idx")
+    status, answer, err = _ask(main, capsys, "idx")
+    assert status == 0, err
+    assert "docs/a.txt changed since it was indexed and the index could not be refreshed" in err
+    assert "may no longer stand in the file" in err
+
+
+@pytest.mark.parametrize("edit", [_touch_r, _cp_p, _rsync_t])
+def test_qa_sources_sees_an_edit_with_its_times_set_back(fake_models, tmp_path, monkeypatch, edit, racy_window):
+    from qa.collections import source_statuses
+
+    docs = _two_files(tmp_path)
+    _build_with_fakes(docs, tmp_path / "idx", tmp_path)
+    edit(docs / "a.txt")
+    statuses = {s.source: s.status for s in source_statuses(tmp_path / "idx")}
+    assert statuses == {"docs/a.txt": "changed", "docs/b.txt": "indexed"}
