@@ -1109,7 +1109,22 @@ def _changed_notices(app) -> list[str]:
     return [n.message for n in app._notifications if "changed since it was indexed" in n.message]
 
 
-async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_models, tmp_path, monkeypatch):
+@pytest.fixture
+def editing_editor(tmp_path, monkeypatch):
+    """$EDITOR is a script that touches the file, and appends the line $ADD to it when $ADD is set."""
+    script = tmp_path / "editing editor.sh"
+    script.write_text('#!/bin/sh\nfor last; do :; done\ntouch "$last"\n[ -z "$ADD" ] || echo "$ADD" >> "$last"\n')
+    script.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", f"'{script}'")
+    monkeypatch.delenv("ADD", raising=False)
+
+
+async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(
+    fake_models, tmp_path, monkeypatch, editing_editor
+):
+    """After an answer, or after the cited file was opened with F4, a file changed since indexing is said
+    once, with F5; F5 refreshes the index, and the questions asked meanwhile are answered from it."""
     import qa.api
 
     app = create_app(_notes_index(tmp_path, monkeypatch))
@@ -1119,22 +1134,17 @@ async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_m
         await wait_until(pilot, answered(app))
         await pilot.pause(0.2)
         assert _changed_notices(app) == []  # unchanged: nothing offered
-        os.utime(tmp_path / "notes.txt", (1, 1))  # touched, not changed: still nothing
-        await ask(pilot, "When was the lighthouse of Brest built?")
-        await wait_until(pilot, answered(app, 2))
-        await pilot.pause(0.2)
-        assert _changed_notices(app) == []
+        await pilot.press("f4")  # touched, not changed: still nothing
+        await pilot.pause(0.3)
+        assert _changed_notices(app) == [] and app.stale == set()
 
-        (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921 by the navy.\n", "utf-8")
-        await ask(pilot, "Who built the lighthouse of Brest?")
-        await wait_until(pilot, answered(app, 3))
+        monkeypatch.setenv("ADD", "It was run by the navy until 1983.")
+        await pilot.press("f4")
         await wait_until(pilot, lambda: _changed_notices(app), what="the offer to refresh")
         assert "notes.txt changed" in _changed_notices(app)[0] and "F5 refreshes" in _changed_notices(app)[0]
-        assert "navy" not in list(app.query(Turn))[-1].answer.citations[0].text  # answered from the old index
-        await ask(pilot, "Who built the lighthouse of Brest?")  # offered once, not after every answer
-        await wait_until(pilot, answered(app, 4))
-        await pilot.pause(0.2)
-        assert len(_changed_notices(app)) == 1
+        await pilot.press("f4")  # said once, not at every look
+        await pilot.pause(0.3)
+        assert len(_changed_notices(app)) == 1 and app.stale == {"notes.txt"}
 
         old = app.engine
         gate = threading.Event()  # the refresh's build waits for it
@@ -1143,14 +1153,15 @@ async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(fake_m
         await pilot.press("f5")
         assert app.refreshing and app.query_one(LoadStatus).display and "refreshing" in app.sub_title
         # A question asked meanwhile waits for the refreshed index.
-        await ask(pilot, "Who built the lighthouse of Brest?")
+        await ask(pilot, "Until when did the navy run the lighthouse?")
         await wait_until(pilot, lambda: "once the index is refreshed" in text_of(list(app.query(".turn .status"))[-1]))
         gate.set()
         await wait_until(pilot, lambda: not app.refreshing, what="the refresh")
         assert app.engine is not old and any(n.title == "Refreshed" for n in app._notifications)
-        await wait_until(pilot, answered(app, 5))
+        assert app.stale == set()
+        await wait_until(pilot, answered(app, 2))
         assert not app.query_one(LoadStatus).display and app.sub_title == "ready"
-        assert "navy" in list(app.query(Turn))[-1].answer.citations[0].text
+        assert any("1983" in c.text for c in list(app.query(Turn))[-1].answer.citations)
         await pilot.pause(0.2)
         assert len(_changed_notices(app)) == 1  # up to date: no new offer
 
@@ -1236,18 +1247,3 @@ def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path):
             chat.kill()
             chat.wait()
         os.close(primary)
-
-
-async def test_a_file_edited_from_f4_is_offered_a_refresh(fake_models, tmp_path, monkeypatch):
-    script = tmp_path / "editing editor.sh"
-    script.write_text('#!/bin/sh\nfor last; do :; done\necho "It was automated in 1983." >> "$last"\n')
-    script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", f"'{script}'")
-    app = create_app(_notes_index(tmp_path, monkeypatch))
-    async with app.run_test(size=SIZE) as pilot:
-        await ask(pilot, "When was the lighthouse of Brest built?")
-        await wait_until(pilot, answered(app))
-        await pilot.press("f4")
-        await wait_until(pilot, lambda: _changed_notices(app), what="the offer to refresh")
-        assert "1983" in (tmp_path / "notes.txt").read_text() and app.stale == {"notes.txt"}

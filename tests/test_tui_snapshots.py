@@ -190,9 +190,8 @@ def test_conversations_list(snap_compare, root, utc):
 
 
 def test_changed_cited_file_offers_a_refresh(snap_compare, root, fake_models, monkeypatch):
-    """The cited file changed since indexing (issue 11): the panel shows the indexed text, a notice offers F5."""
-    from textual.widgets import Markdown
-
+    """The cited file changed since indexing (issue 11), here from F4: the panel shows the indexed text and
+    says so, a notice offers F5."""
     from qa.api import Engine
     from qa.cli import main
 
@@ -200,15 +199,19 @@ def test_changed_cited_file_offers_a_refresh(snap_compare, root, fake_models, mo
     notes = root / "notes.txt"
     notes.write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
     assert main(["index", "notes.txt", "--index", str(root / "idx")]) == 0
+    editor = root / "editor.sh"
+    editor.write_text('#!/bin/sh\nfor last; do :; done\necho "It was run by the navy." >> "$last"\n')
+    editor.chmod(0o755)
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(editor))
     app = create_app(Engine(index_dir=root / "idx"))
 
     async def run_before(pilot):
         hold_still(pilot)
         await wait_until(pilot, lambda: app.state == "ready")
-        notes.write_text("The lighthouse of Brest was built in 1921 by the navy.\n", encoding="utf-8")
-        await ask(pilot, "Who built the lighthouse of Brest?", 1)
+        await ask(pilot, "When was the lighthouse of Brest built?", 1)
+        await pilot.press("f4")
         await wait_until(pilot, lambda: app.stale)
-        app.query_one(Markdown)  # the answer is on screen
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
