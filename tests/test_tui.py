@@ -1198,9 +1198,10 @@ async def test_a_failed_refresh_keeps_the_index_it_had(fake_models, tmp_path, mo
 _ESCAPES = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>]")
 
 
-def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path):
-    """On a real terminal (a pty): a question and Enter typed at once, while `qa chat` starts (before the
-    terminal is in raw mode, so Enter arrives as a line feed), are answered once the engine is loaded."""
+@pytest.mark.parametrize("after", [0.0, 0.3])
+def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path, after):
+    """On a real terminal (a pty): a question and Enter typed at once, or 0.3 s in, while `qa chat` starts
+    (before the terminal is in raw mode Enter arrives as a line feed), are answered once the engine is loaded."""
     fake_qa = Path(__file__).resolve().parent / "fake_qa.py"
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
     index = str(tmp_path / "idx")
@@ -1227,7 +1228,8 @@ def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path):
     os.close(secondary)
     seen, answer = b"", "1921 — «The lighthouse of Brest was built in 1921.» [1]"
     try:
-        os.write(primary, b"When was the lighthouse of Brest built?\r")  # typed at once, in cooked mode
+        time.sleep(after)
+        os.write(primary, b"When was the lighthouse of Brest built?\r")
         deadline = time.monotonic() + 60
         plain = ""
         while time.monotonic() < deadline and answer not in plain:
