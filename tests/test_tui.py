@@ -1249,3 +1249,21 @@ def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path, after):
             chat.kill()
             chat.wait()
         os.close(primary)
+
+
+def test_changed_sources_compares_cited_files_by_content(fake_models, tmp_path, monkeypatch):
+    from qa.tui.freshness import can_refresh, changed_sources
+
+    engine = _notes_index(tmp_path, monkeypatch)
+    engine.prepare()
+    notes = tmp_path / "notes.txt"
+    times = notes.stat()
+    assert can_refresh(engine) and changed_sources(engine, ["notes.txt", "notes.txt", "other.txt"]) == []
+    os.utime(notes)  # touched only
+    assert changed_sources(engine, ["notes.txt"]) == []
+    notes.write_text("The lighthouse of Brest was built in 1922.\n", encoding="utf-8")  # same size,
+    os.utime(notes, ns=(times.st_atime_ns, times.st_mtime_ns))  # its time set back
+    assert changed_sources(engine, ["notes.txt"]) == ["notes.txt"]
+    notes.unlink()
+    assert changed_sources(engine, ["notes.txt"]) == ["notes.txt"]
+    assert changed_sources(SimpleNamespace(index=None), ["notes.txt"]) == [] and not can_refresh(SimpleNamespace())

@@ -5,9 +5,10 @@ once loaded. A refresh is therefore a new engine over the same index, whose
 ``prepare`` (the engine's own freshness check, ``is_stale``) re-reads what
 changed and loads the new generation; the chat swaps it in when it is ready.
 
-The check before that offer looks only at the cited files, as ``qa sources``
-does: a stat against the index's manifest, and a hash only when the size or
-time differ (a touched but unchanged file is not "changed").
+The check before that offer looks only at the cited files, each compared by
+content with what the index read (a touched but unchanged file is not
+"changed"; an edit whose times were set back is): a few files per answer, read
+in the background.
 """
 
 from __future__ import annotations
@@ -34,9 +35,6 @@ def changed_sources(engine, sources: list[str]) -> list[str]:
             continue
         path = Path(source) if os.path.isabs(source) else root / source
         try:
-            info = path.stat()
-            if info.st_size == facts.get("bytes") and info.st_mtime_ns == facts.get("mtime_ns"):
-                continue
             if content_hash(read_file(path, max_bytes)) == facts.get("sha256"):
                 continue
         except (OSError, ValueError):
