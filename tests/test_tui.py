@@ -994,6 +994,11 @@ async def test_a_multi_line_paste_is_one_question(tmp_path):
         app.copy_to_clipboard("And how many\ndaily users\ndoes it have?")
         await pilot.press("ctrl+v")
         assert box.value == "And how many daily users does it have?"
+        # One line is pasted as it is, its spaces too.
+        box.value = "When was"
+        box.post_message(events.Paste(" DeepSeek launched?\n"))
+        await pilot.pause()
+        assert box.value == "When was DeepSeek launched?"
 
 
 @pytest.fixture

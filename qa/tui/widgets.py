@@ -99,7 +99,9 @@ class QuestionInput(Input):
 
     def _insert_pasted(self, text: str) -> None:
         start, end = self.selection
-        self.replace(one_line(text), *sorted((start, end)))
+        # One line is pasted as it is (its spaces too: " and its users" after a word); several are joined.
+        lines = text.splitlines()
+        self.replace(lines[0] if len(lines) == 1 else one_line(text), *sorted((start, end)))
 
     async def _on_key(self, event: events.Key) -> None:
         # "?" ends most questions, so it only means help on an empty line.
