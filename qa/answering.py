@@ -25,16 +25,18 @@ from qa.lang.names import is_title_case, looks_like_person
 from qa.lang.questions import (
     COMMAND,
     IDENTIFIER,
+    MONEY,
     NAME,
     OTHER,
     PERSON,
+    QUANTITY,
     TECHNICAL,
     asks_plural,
     classify,
     spans_for,
 )
 from qa.lang.questions import TYPED as SHORT_TYPES
-from qa.lang.sentences import is_question
+from qa.lang.sentences import is_question, sentence_spans
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.reader import unwrapped
 from qa.retrieval import Candidate, Retrieval
@@ -310,7 +312,7 @@ class Answerer:
         if not spans:
             return 0.0
         anchors = _anchor_positions(passage, retrieval, self.index)
-        clauses = clause_starts(passage.text)
+        clauses = _clauses(passage.text)
         return max(_pull(kind, span, anchors, clauses) for span in spans)
 
     def _language(self, passage: Passage) -> str:
@@ -426,11 +428,19 @@ class Answerer:
             span = self._row_answer(kind, passage, retrieval, spans)
             return span.text, (span.start, span.end)
         anchors = _anchor_positions(passage, retrieval, self.index)
-        clauses = clause_starts(passage.text)
+        clauses = _clauses(passage.text)
         plural = asks_plural(retrieval.question)
 
         def pull(span) -> float:
             return _pull(kind, span, anchors, clauses) or 1e-6
+
+        question_folded, question_terms = _question_forms(retrieval, self.index)
+        language = self._language(passage)
+
+        def counts_what_is_asked(span) -> bool:
+            """The quantity's unit is a word of the question, in either language."""
+            unit = [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
+            return any(textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in unit)
 
         def plausibility(span) -> float:
             factor = 1.0
@@ -444,6 +454,8 @@ class Answerer:
                 if opening and not any(c.isupper() or c.isdigit() for c in span.text[1:]):
                     factor *= 0.8
                 factor *= self._specificity(words, passage.source)
+            if kind in (QUANTITY, MONEY) and counts_what_is_asked(span):
+                factor *= 2.0  # "how many users": "22,15 millions d'utilisateurs", not "21 jours"
             if kind == PERSON:
                 # People are named with two or three plain capitalised words.
                 person_like = 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
@@ -531,6 +543,12 @@ def _pull(kind: str, span, anchors: list[tuple[float, float]], clauses: list[int
             weight *= 0.3
         total += weight / (1.0 + abs(middle - at) / 20.0)
     return total
+
+
+def _clauses(text: str) -> list[int]:
+    """Where the clauses of a passage start, a new sentence starting a new clause too."""
+    sentences = [start for start, _ in sentence_spans(text)][1:]
+    return sorted(set(clause_starts(text)) | set(sentences))
 
 
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
