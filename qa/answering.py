@@ -634,13 +634,10 @@ def _row_cells(kind: str, passage: Passage) -> list[tuple[int, str, Span]]:
 
 
 def _person_like(span, text: str) -> bool:
-    """Two or three plain capitalised words ("Liang Zhanfan"), or one that is not
-    merely the capitalised first word of the sentence ("who owns it" may want a company)."""
-    words = span.text.split()
-    if len(words) >= 2:
-        return looks_like_person(span.text)
-    plain = len(words) == 1 and words[0][:1].isupper() and words[0][1:].replace("-", "").islower()
-    return plain and bool(text[: span.start].strip())
+    """Two or three plain capitalised words ("Liang Zhanfan", "Richard M. Stallman"). One capitalised
+    word alone is more often a product, a company or a place ("Qwen", "Microsoft") than a person
+    named by surname only: taking it for one answers "who founded X" with a model's name."""
+    return len(span.text.split()) >= 2 and looks_like_person(span.text)
 
 
 def _joined(passages: list[Passage]) -> Passage:

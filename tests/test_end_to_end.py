@@ -83,6 +83,14 @@ def test_unanswerable_question_says_so(seeds_index):
     assert "don't say" in result.stdout
 
 
+def test_a_quantity_answers_with_what_the_question_counts(seeds_index):
+    """Two sentences quoted together hold "21 jours" and "22,15 millions d'utilisateurs": "how many
+    daily users" is answered with the users."""
+    result = run_qa("ask", "--json", "How many daily users does DeepSeek have?")
+    answer = json.loads(result.stdout)
+    assert not answer["abstained"] and "22,15 millions" in answer["short_answer"], answer
+
+
 @pytest.mark.skipif(not (SHARED_EVAL / "questions.jsonl").exists(), reason="../shared/eval is not beside the project")
 def test_eval_prints_the_same_scores_as_the_shared_scorer(seeds_index, tmp_path):
     questions = SHARED_EVAL / "questions.jsonl"

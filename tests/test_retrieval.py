@@ -171,3 +171,14 @@ def test_composed_answers_never_exceed_300_characters():
     for short in ("", "1865", _fit("Label ; " * 80, 150), "x" * 290):
         text = _compose(short, [long_passage, long_passage], (10, 14))
         assert len(text) <= MAX_ANSWER_CHARS and text.startswith(short)
+
+
+def test_a_person_is_named_with_two_or_three_words():
+    """ "Who founded X" is not answered by a lone capitalised word (a model, a company, a place)."""
+    from qa.answering import _person_like
+    from qa.lang import Span
+
+    text = "Il a été conçu par Liang Zhanfan, à partir de Qwen et de Llama."
+    for name, expected in (("Liang Zhanfan", True), ("Qwen", False), ("Llama", False)):
+        start = text.index(name)
+        assert _person_like(Span(start, start + len(name), name), text) is expected, name
