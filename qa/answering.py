@@ -17,7 +17,7 @@ import numpy as np
 
 from qa import ranking
 from qa import text as textmod
-from qa.documents import ROW, SENTENCE, Passage
+from qa.documents import ROW, SENTENCE, Passage, same_paragraph
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, detect_language
 from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
@@ -344,7 +344,7 @@ class Answerer:
             nearby = self.index.passages.get(list(range(candidate.id - 1, candidate.id + SECTION_LOOKAHEAD + 1)))
         if _introduces(passage):  # a heading, or "Here are the keys:" before its list
             before = nearby.get(candidate.id - 1)
-            out = [candidate.id - 1] if before is not None and _same_paragraph(before, passage) else []
+            out = [candidate.id - 1] if before is not None and same_paragraph(before, passage) else []
             for pid in range(candidate.id + 1, candidate.id + SECTION_LOOKAHEAD + 1):
                 p = nearby.get(pid)
                 if p is None or p.source != passage.source or _is_heading(p):
@@ -354,7 +354,7 @@ class Answerer:
         return [
             pid
             for pid in (candidate.id - 1, candidate.id + 1)
-            if (p := nearby.get(pid)) is not None and _same_paragraph(p, passage)
+            if (p := nearby.get(pid)) is not None and same_paragraph(p, passage)
         ]
 
     def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
@@ -379,7 +379,7 @@ class Answerer:
         for p in following:
             if p.source != passage.source or (body and _is_heading(p)):
                 break
-            if body and not _introduces(body[-1]) and not _is_list_item(p) and not _same_paragraph(body[-1], p):
+            if body and not _introduces(body[-1]) and not _is_list_item(p) and not same_paragraph(body[-1], p):
                 break
             body.append(p)
             if sum(len(b.text) for b in body) > MAX_ANSWER_CHARS and not _is_list_item(p):
@@ -396,7 +396,7 @@ class Answerer:
         ):
             return passages
         before = self.index.passages.get([candidate.id - 1]).get(candidate.id - 1)
-        if before is None or not _same_paragraph(before, candidate.passage):
+        if before is None or not same_paragraph(before, candidate.passage):
             return passages
         return [before, candidate.passage]
 
@@ -409,7 +409,7 @@ class Answerer:
         best, second = scored[0].candidate, scored[1].candidate
         if (
             abs(best.id - second.id) != 1
-            or not _same_paragraph(best.passage, second.passage)
+            or not same_paragraph(best.passage, second.passage)
             or {best.passage.kind, second.passage.kind} != {SENTENCE}
         ):
             return passages
@@ -658,10 +658,6 @@ def _is_list_item(passage: Passage) -> bool:
 
 def _introduces(passage: Passage) -> bool:
     return _is_heading(passage) or passage.text.rstrip().endswith(":")
-
-
-def _same_paragraph(a: Passage, b: Passage) -> bool:
-    return a.source == b.source and a.context_start_line == b.context_start_line
 
 
 def list_labels(passages: list[Passage]) -> list[str]:

@@ -507,7 +507,7 @@ def _add_code(text, block, previous, passages, add, section) -> None:
         introduction = passages.pop()
     # "You can change it with:" says what "it" is only with the sentence before, when there is one.
     before = passages[-1] if introduction is not None and passages else None
-    lead = before.clean if before and before.kind == SENTENCE and _same_block(before, introduction) else ""
+    lead = before.clean if before and before.kind == SENTENCE and same_paragraph(before, introduction) else ""
     for n, (a, b) in enumerate(pieces):
         code = " ".join(text[a:b].split())
         if not code:
@@ -522,7 +522,8 @@ def _add_code(text, block, previous, passages, add, section) -> None:
             add(a, b, CODE, code, context, block)
 
 
-def _same_block(a: Passage, b: Passage) -> bool:
+def same_paragraph(a: Passage, b: Passage) -> bool:
+    """Two passages of one block (paragraph, list item, table) of one file."""
     return a.source == b.source and a.context_start_line == b.context_start_line
 
 
