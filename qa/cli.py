@@ -33,6 +33,13 @@ def _json_line(data: dict) -> str:
     return UNSAFE_CHARACTERS.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
+def _print_json_lines(items) -> int:
+    """A listing under --json: one object a line (each item's ``to_dict``)."""
+    for item in items:
+        print(_json_line(item.to_dict()))
+    return 0
+
+
 def _notice(message: str) -> None:
     print(f"qa: {_display(message)}", file=sys.stderr, flush=True)
 
@@ -200,9 +207,7 @@ def cmd_list(args) -> int:
 
     found = collections()
     if args.json:
-        for item in found:
-            print(_json_line(item.to_dict()))
-        return 0
+        return _print_json_lines(found)
     if not found:
         print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {_display(str(data_dir()))})")
         return 0
@@ -230,9 +235,7 @@ def cmd_sources(args) -> int:
     index_dir = select_index(args.index, args.collection)
     statuses = source_statuses(index_dir)
     if args.json:
-        for item in statuses:
-            print(_json_line(item.to_dict()))
-        return 0
+        return _print_json_lines(statuses)
     for item in statuses:
         detail = count(item.passages, "passage") if item.status == "indexed" else item.reason
         print(f"{item.status:8} {_display(item.source)}: {_display(detail)}")
@@ -583,9 +586,7 @@ def cmd_history(args) -> int:
         return 0
     conversations = history.conversations(limit=args.limit or None)
     if as_json:
-        for item in conversations:
-            print(_json_line(item.to_dict()))
-        return 0
+        return _print_json_lines(conversations)
     if not conversations:
         print(f"No conversations yet: qa ask and qa chat keep them in {_display(str(history.path))}")
         return 0
