@@ -19,7 +19,7 @@ from qa import ranking
 from qa import text as textmod
 from qa.documents import ROW, SENTENCE, Passage, same_paragraph
 from qa.evaluation import MAX_ANSWER_CHARS
-from qa.lang import Span, detect_language
+from qa.lang import Span, content_words, detect_language, same_family
 from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
 from qa.lang.questions import (
@@ -38,7 +38,7 @@ from qa.lang.questions import (
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question, sentence_spans
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
-from qa.reader import unwrapped
+from qa.reader import question_prose, unwrapped
 from qa.retrieval import Candidate, Retrieval
 from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
@@ -168,7 +168,9 @@ class Answerer:
         return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
 
     def answer(self, question: str, top_k: int = 3, searched_question: str | None = None) -> Answer:
-        searched = searched_question or question
+        searched = question_prose(searched_question or question)
+        if not content_words(searched):
+            return self._abstain(question, searched, OTHER, 0.0)  # markup alone ("<div></div>") asks nothing
         retrieval, kind, scored = self.featurize(searched)
         if not scored:
             return self._abstain(question, searched, kind, 0.0)
@@ -256,6 +258,10 @@ class Answerer:
             context_words = set(c.matched)
             for neighbour_id in context_ids:
                 context_words |= retrieval.matched_words(neighbour_id)
+            if _speaks_of_another(
+                c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
+            ):
+                continue  # "the violet report" for "the purple report": a statement about something else
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = _type_spans(kind, c.passage)
             spans = [s for s in spans if not self._mentioned(s.text, retrieval, c.passage.source)]
@@ -552,22 +558,79 @@ def _clauses(text: str) -> list[int]:
 
 
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
-    """(position, weight) of the words in the passage that matched a question word."""
+    """(position, weight) of the words in the passage that matched a question word.
+
+    A name finds the passage; within it the answer stands by what the question says of
+    the name: "ayant été lancée le 11 janvier", not "Au 31 janvier, DeepSeek…". So the
+    names anchor only a passage where none of the question's other words stands.
+    """
     language = index.manifest.files.get(passage.source, {}).get("language", "fr")
-    term_weight: dict[str, float] = {}
+    term_weight: dict[str, tuple[float, bool]] = {}
     for w in retrieval.words:
         for t, similarity in w.expansions:
             term = index.lexical.terms[t]
-            term_weight[term] = max(term_weight.get(term, 0.0), w.weight * similarity)
-    positions = []
+            if w.weight * similarity > term_weight.get(term, (0.0, False))[0]:
+                term_weight[term] = (w.weight * similarity, w.is_name)
+    positions, names = [], []
     for match in textmod.WORD.finditer(passage.text):
         folded = textmod.fold(match.group(0))
-        weight = (
-            term_weight.get(textmod.stem(match.group(0), language)) if not textmod.is_function_word(folded) else None
-        )
+        if textmod.is_function_word(folded):
+            continue
+        weight, is_name = term_weight.get(textmod.stem(match.group(0), language), (0.0, False))
         if weight:
-            positions.append(((match.start() + match.end()) / 2, weight))
-    return positions
+            (names if is_name else positions).append(((match.start() + match.end()) / 2, weight))
+    return positions or names
+
+
+def _speaks_of_another(
+    passage: Passage, context_words: set[str], retrieval: Retrieval, index, crosslingual: bool
+) -> bool:
+    """Whether the passage puts another of its kind where the question has a qualifier.
+
+    "When was the purple report filed?" asked, "The violet report was filed on 3 March"
+    written: "report" matches, but where the question says "purple" the passage says
+    "violet", a word of the same kind (QuestionWord.kin), so it speaks of another report. Likewise "Debian 11" asked, "Debian 12"
+    written: another number. A qualifier of another kind ("the comedy show" asked, "the
+    BBC show" written) adds to what is asked, and one left out may be implied: neither
+    counts. Such a passage states something of another thing, so it is never an answer,
+    however close its words (no answer of the development sets is one).
+
+    Across languages only numbers are compared: there a word of the same kind is as often
+    a translation the vocabulary vectors hold less close ("améliorés", "enhanced") as
+    another thing ("small", "grande"), and the order of the words differs.
+    """
+    by_fold = {textmod.fold(w.word): w for w in retrieval.words}
+    asked = [textmod.fold(w) for w in textmod.words(retrieval.question)]
+    pairs = []  # (qualifier, the word of the question it qualifies, the side it stands on)
+    for a, b in zip(asked, asked[1:], strict=False):
+        left, right = by_fold.get(a), by_fold.get(b)
+        if left is not None and right is not None and left is not right:
+            pairs += [(left, right, -1), (right, left, +1)]
+    pairs = [(q, n, side) for q, n, side in pairs if n.word in context_words]
+    if not pairs:
+        return False
+    terms = index.lexical.terms
+    language = index.manifest.files.get(passage.source, {}).get("language", "fr")  # as the index stemmed it
+    tokens = [m.group(0) for m in textmod.WORD.finditer(passage.clean or passage.text)]
+    stems = [textmod.stem(t, language) for t in tokens]
+    for qualifier, qualified, side in pairs:
+        own = textmod.stem(qualifier.word, language)
+        numeric = qualifier.word.isdigit()
+        if own in stems or (crosslingual and not numeric):
+            continue
+        kin = {terms[t] for t in qualifier.kin} - {own}
+        qualified_terms = {terms[t] for t, _ in qualified.expansions} | {textmod.stem(qualified.word, language)}
+        steps = (-1, 1) if crosslingual else (side,)
+        beside = [i + step for i, term in enumerate(stems) if term in qualified_terms for step in steps]
+        if any(
+            0 <= j < len(tokens)
+            and textmod.is_content_word(tokens[j])
+            and not same_family(tokens[j], qualifier.word)
+            and (tokens[j].isdigit() if numeric else stems[j] in kin)
+            for j in beside
+        ):
+            return True
+    return False
 
 
 def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:

@@ -29,6 +29,7 @@ Blocks:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -193,6 +194,33 @@ def clean_inline(text: str, fmt: str) -> str:
         text = _MD_EM.sub(r"\2", text)
         text = _HTML_TAG.sub("", text)
         text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!|])", r"\1", text)
+    return " ".join(text.split())
+
+
+_HTML_CODE_ELEMENT = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_HTML_TAG_OR_COMMENT = re.compile(r"<!--.*?-->|</?[a-zA-Z][^>]*>", re.DOTALL)
+# Markup, not a tag named in passing ("What does the <br> tag do?"): a closing tag, or one with attributes.
+_HTML_MARKUP = re.compile(r"</[a-zA-Z][^>]*>|<[a-zA-Z][\w-]*\s+[^>]*>|<!--")
+_MD_HEADING_MARK = re.compile(r"^\s*#{1,6}\s+")
+_MD_FENCE = re.compile(r"```|~~~")
+
+
+def question_prose(text: str) -> str:
+    """A question as its asker means it, when it was pasted from a page or a file: HTML tags
+    and comments, Markdown and reStructuredText inline markup removed, their text kept.
+
+    Emphasis with underscores stays: "What does __init__ do?" names a method.
+    """
+    if _HTML_MARKUP.search(text):
+        text = _HTML_CODE_ELEMENT.sub(" ", text)
+        text = html.unescape(_HTML_TAG_OR_COMMENT.sub(" ", text))
+    text = _MD_HEADING_MARK.sub("", text)
+    text = _MD_FENCE.sub(" ", text)
+    text = _RST_ROLE.sub(_role_target, text)
+    text = _RST_LITERAL.sub(r"\1", text)
+    text = _MD_IMAGE_OR_LINK.sub(r"\1", text)
+    text = _MD_CODE.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\2", text)
     return " ".join(text.split())
 
 

@@ -42,6 +42,10 @@ class QuestionWord:
     weight: float  # idf of its best index term, or of an unseen term
     expansions: list[tuple[int, float]]  # (term id, similarity)
     is_name: bool = False  # a proper name, acronym or model name the documents spell the same way
+    # Index terms of the same kind, translations or not: among its nearest in the vocabulary
+    # vectors, and nearer to it than each is to its own nearest on average (CSLS > 0):
+    # "violet" and "green" for "purple", "north" for "south".
+    kin: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -194,14 +198,17 @@ class Retriever:
                 # A name matches itself, not whatever shares its stem ("Paris" is no "pari").
                 if tid is not None and (not name or textmod.fold(lex.surfaces[tid]) == textmod.fold(word)):
                     options[tid] = 1.0
+            kin: set[int] = set()
             if sims is not None:
                 own_hubness = float(sims[i].mean())
                 for sim, tid in zip(sims[i], ids[i], strict=True):
-                    if tid < 0 or sim < (NAME_TRANSLATION_SIMILARITY if name else TRANSLATION_SIMILARITY):
-                        continue
-                    if word.isdigit():
-                        break  # a number means itself: 31 is not 41
+                    if tid < 0 or word.isdigit():
+                        continue  # a number means itself: 31 is not 41
                     csls = 2 * float(sim) - own_hubness - float(self.index.term_hubness[tid])
+                    if csls > 0:
+                        kin.add(int(tid))
+                    if sim < (NAME_TRANSLATION_SIMILARITY if name else TRANSLATION_SIMILARITY):
+                        continue
                     if csls >= TRANSLATION_CSLS:
                         options[int(tid)] = max(options.get(int(tid), 0.0), float(sim))
             if options:
@@ -221,7 +228,7 @@ class Retriever:
                 # Names say what the question is about; a passage without them
                 # is about something else, however many other words it shares.
                 weight *= NAME_WEIGHT
-            out.append(QuestionWord(word, weight, sorted(options.items()), name))
+            out.append(QuestionWord(word, weight, sorted(options.items()), name, frozenset(kin)))
         return out
 
 

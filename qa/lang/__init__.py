@@ -320,6 +320,18 @@ def is_content_word(word: str, language: str | None = None) -> bool:
     return len(folded) >= 2 and not is_function_word(folded, language) or folded.isdigit()
 
 
+# Words opening with the same letters this long are taken for one family, whatever the
+# stemmer makes of them ("noyau"/"noyaux", "actifs"/"actives", "SMTP"/"smtplib").
+_FAMILY_PREFIX = 4
+
+
+def same_family(a: str, b: str) -> bool:
+    """Forms of one word, or words built on it, rather than two different words."""
+    fa, fb = fold(a), fold(b)
+    n = min(_FAMILY_PREFIX, len(fa), len(fb))
+    return fa[:n] == fb[:n]
+
+
 def content_words(text: str, language: str | None = None) -> list[str]:
     """Content words as written (not folded), in order, without duplicates."""
     seen: set[str] = set()
