@@ -889,3 +889,22 @@ def test_a_long_code_block_is_cut_in_pieces_that_keep_its_introduction():
     assert second.context == "Le script suivant sème vingt plantes:"
     assert second.clean.startswith("plante_12 = semer(12)")
     assert (second.context_start_line, second.context_end_line) == (3, 22)
+
+
+@pytest.mark.parametrize(
+    ("asked", "meant"),
+    [
+        ("<b>When was DeepSeek launched?</b>", "When was DeepSeek launched?"),
+        ('<div class="answer"></div>', ""),
+        ("<script>alert(1)</script> <p>", ""),
+        ("What does the <br> tag do?", "What does the <br> tag do?"),  # a tag named, not markup
+        ("Is 3 < 4 and 5 > 2?", "Is 3 < 4 and 5 > 2?"),
+        (":func:`len` returns what?", "len returns what?"),
+        ("How do I use ``sys.argv``?", "How do I use sys.argv?"),
+        ("What does __init__ do?", "What does __init__ do?"),  # underscores name a method
+        ("# **When** was [DeepSeek](https://example.com) launched?", "When was DeepSeek launched?"),
+        ("What is `a &amp; b`?", "What is a &amp; b?"),  # entities are decoded only in HTML
+    ],
+)
+def test_question_prose_drops_markup_and_keeps_its_text(asked, meant):
+    assert reader.question_prose(asked) == meant
