@@ -337,7 +337,16 @@ class Answerer:
         "which company makes X" is not X, nor is "IA" the answer to "which AI model"."""
         language = self.index.manifest.files.get(source, {}).get("language", "fr")
         question_folded, question_terms = _question_forms(retrieval, self.index)
-        content = [w for w in textmod.words(span_text) if textmod.is_content_word(w)]
+        content = []
+        for token in span_text.split():
+            token = token.strip(_EDGE_PUNCTUATION)
+            if _TECHNICAL_TOKEN.search(token):
+                # "/etc/hostname" answers "which file holds the hostname": a path, a command or a
+                # dotted name repeats the question only when the question writes it whole.
+                if textmod.fold(token) not in _question_tokens(retrieval):
+                    return False
+            else:
+                content += [w for w in textmod.words(token) if textmod.is_content_word(w)]
         return bool(content) and all(
             textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in content
         )
@@ -631,6 +640,15 @@ def _speaks_of_another(
         ):
             return True
     return False
+
+
+_EDGE_PUNCTUATION = "«»\"'“”‘’()[]{},;:!?."
+# A token built of several parts joined by path, option or dotted-name signs.
+_TECHNICAL_TOKEN = re.compile(r"\w[/\\._=-]+\w|^[/~]\w")
+
+
+def _question_tokens(retrieval: Retrieval) -> set[str]:
+    return {textmod.fold(t.strip(_EDGE_PUNCTUATION)) for t in retrieval.question.split()}
 
 
 def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
