@@ -514,3 +514,21 @@ def test_follow_up_grammar():
     assert replace_pronouns("Combien y a-t-il d’utilisateurs ? Il faut voir.", "Koala") == (
         "Combien y a-t-il d’utilisateurs ? Il faut voir."
     )
+
+
+def test_a_hyperlink_reference_opens_no_literal():
+    """The closing backtick of "`JSON …\n<https://json.org>`_" is not the start of a literal
+    running to the next role ("_.  The standard module called :mod")."""
+    text = (
+        "the popular data interchange format called `JSON (JavaScript Object Notation)\n"
+        "<https://json.org>`_.  The standard module called :mod:`json` can take Python data. See `the guide`_."
+    )
+    spans = [s.text for s in technical_spans(text, "en")]
+    assert "json" in spans
+    assert not any("standard module" in s or "guide" in s for s in spans), spans
+
+
+def test_same_family_tells_forms_of_a_word_from_other_words():
+    assert lang.same_family("noyau", "noyaux") and lang.same_family("actifs", "actives")
+    assert lang.same_family("SMTP", "smtplib")
+    assert not lang.same_family("purple", "violet") and not lang.same_family("north", "south")

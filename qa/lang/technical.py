@@ -65,6 +65,9 @@ _PROMPT_LINE = re.compile(
     re.MULTILINE,
 )
 _ROLE = re.compile(r"(?<![\w`]):(?P<role>[\w:.-]+):`(?P<body>[^`\n]+)`")
+# A reStructuredText hyperlink reference, "`JSON (JavaScript Object Notation)\n<https://json.org>`_":
+# prose, whose closing backtick opens no literal ("`_.  The standard module called :mod:`").
+_RST_LINK = re.compile(r"(?<![\w`])`[^`]+`__?(?![\w`])")
 _LITERAL = re.compile(r"``(?P<body>(?:(?!``)[^\n])+)``|(?<![`\w:])`(?P<md>[^`\n]+)`(?![`_])")
 _MANPAGE = re.compile(r"(?<![\w/.-])(?P<name>[a-z_][\w.+-]*)\((?P<section>[1-9][a-z]?)\)")
 _PATH = re.compile(
@@ -148,6 +151,7 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
             kind = _shape(text[start:end]) if _shape(text[start:end]) in (PATH, FILENAME) else PATH
         add(start, end, kind)
         marked.append((m.start(), m.end()))
+    marked += [(m.start(), m.end()) for m in _RST_LINK.finditer(text)]
     for m in _LITERAL.finditer(text):
         if any(s <= m.start() < e for s, e in marked):
             continue
