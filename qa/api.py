@@ -60,6 +60,9 @@ class Engine:
     model: str | None = None
     documents: list[Path] | None = None
     root: Path | None = None
+    # Another source of the index (qa.cluster: shards on a Ray cluster): called with index_dir, it
+    # returns (an object with LoadedIndex's attributes, the Retriever class); no build, no refresh.
+    loader: Callable | None = None
 
     def __post_init__(self):
         self.index_dir = Path(self.index_dir)
@@ -77,6 +80,12 @@ class Engine:
     def prepare(self, notice: Notice | None = None, progress: Progress | None = None) -> None:
         """Make sure an up-to-date index is there, then load it and the encoders."""
         if self._answerer is not None:
+            return
+        if self.loader is not None:
+            index, retriever = self.loader(self.index_dir)
+            if index.manifest.root:
+                self.root = Path(index.manifest.root)
+            self._use(index, retriever)
             return
         store = IndexStore(self.index_dir)
         try:
@@ -145,19 +154,22 @@ class Engine:
         )
 
     def _load(self, store: IndexStore, notice: Notice | None) -> None:
+        from qa.retrieval import Retriever
+
+        self._use(store.load(), Retriever)
+
+    def _use(self, loaded, retriever_class) -> None:
         from qa.crosslingual import MultilingualEncoder
         from qa.embedding import question_encoder
-        from qa.retrieval import Retriever
         from qa.semantic import SemanticEncoder
 
-        loaded = store.load()
         encoder = question_encoder(loaded.manifest.model)
         if encoder.dimension != loaded.manifest.dimension:
             raise IndexUnavailable(
                 f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
-        retriever = Retriever(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
+        retriever = retriever_class(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
         self._answerer = Answerer(loaded, retriever)
 
     def _changed_sources(self, answer: Answer) -> list[str]:
@@ -170,6 +182,8 @@ class Engine:
         """Rebuild the index, every file compared by content, and load it; False when it cannot be rewritten."""
         manifest = self.index.manifest
         folders = self.documents or _folders_of(manifest)
+        if self.loader is not None:
+            return False  # a cluster index is rebuilt by `qa index --cluster`, not from here
         if not folders or any(not f.exists() for f in folders):
             return False
         if notice:

@@ -136,7 +136,16 @@ def _engine(args):
     from qa.api import Engine
     from qa.collections import select_index
 
-    return Engine(index_dir=select_index(args.index, getattr(args, "collection", None)), model=args.model)
+    index_dir = select_index(args.index, getattr(args, "collection", None))
+    if address := _cluster_address(args):
+        from qa.cluster import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
+
+        return Engine(index_dir=index_dir, model=args.model, loader=cluster_loader(address))
+    return Engine(index_dir=index_dir, model=args.model)
+
+
+def _cluster_address(args) -> str | None:
+    return getattr(args, "cluster", None) or (os.environ.get("QA_CLUSTER") if hasattr(args, "cluster") else None)
 
 
 def cmd_index(args) -> int:
@@ -172,6 +181,11 @@ def cmd_index(args) -> int:
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
+    if address := _cluster_address(args):
+        from qa.cluster import index_command
+
+        max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
+        return index_command(address, folders, index_dir, model, root, max_bytes, args, _ProgressBar(), _print_report)
     embedder = SentenceTransformerEmbedder(model)
     started = time.monotonic()
     try:
@@ -972,6 +986,19 @@ def build_parser() -> argparse.ArgumentParser:
             help="a named collection of the user data folder (default: $QA_COLLECTION; see qa list)",
         )
 
+    def cluster_option(p, index: bool = False):
+        p.add_argument(
+            "--cluster",
+            metavar="ADDRESS",
+            help=("index" if index else "answer")
+            + " on the Ray cluster whose head is at ADDRESS, e.g. 127.0.0.1:6379 (default: $QA_CLUSTER;"
+            " extra: .[cluster])",
+        )
+        if index:
+            p.add_argument(
+                "--shards", type=int, metavar="N", help="with --cluster: shards to write (default: 2 a node)"
+            )
+
     def llm_options(p):
         p.add_argument(
             "--llm-url",
@@ -994,6 +1021,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders or files to index (default: seeds/)")
     common(p)
+    cluster_option(p, index=True)
     p.add_argument(
         "--max-file-mb",
         type=float,
@@ -1053,6 +1081,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--conversation", type=int, metavar="ID", help="follow up on conversation ID (see qa history)"
     )
     p.add_argument("--no-log", action="store_true", help="do not keep this exchange in the history")
+    cluster_option(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="open the terminal chat (ctrl+g: generated or extractive answers)")
@@ -1064,11 +1093,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     followed.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID (see qa history)")
     p.add_argument("--no-log", action="store_true", help="keep nothing of this chat in the history")
+    cluster_option(p)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("mcp", help="serve ask, search and sources to MCP clients over stdio (extra: .[mcp])")
     common(p)
     llm_options(p)
+    cluster_option(p)
     p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
