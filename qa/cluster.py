@@ -81,9 +81,12 @@ def _ray():
 
 def connect(address: str):
     """Join the cluster at ``address`` (host:port of its head, or ``auto``) as a driver; the ray module."""
+    # Otherwise ray.init may swap a loopback address for another address of this machine.
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
     ray = _ray()
     if ray.is_initialized():
         return ray
+    _probe(address)
     import logging
 
     try:
@@ -98,6 +101,22 @@ def connect(address: str):
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         raise ClusterUnavailable(f"cannot reach the Ray cluster at {address}: {reason[:200]}") from None
     return ray
+
+
+def _probe(address: str) -> None:
+    """A head that does not listen is said in one line at once (ray.init would retry for minutes)."""
+    import socket
+
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or "://" in address:
+        return  # "auto", a ray:// client address: left to ray.init
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=5).close()
+    except OSError as exc:
+        raise ClusterUnavailable(
+            f"cannot reach the Ray cluster at {address} ({exc.strerror or exc.__class__.__name__}):"
+            " start it (`ray start --head`) or pass the address of its head to --cluster / QA_CLUSTER"
+        ) from None
 
 
 # -- layout ----------------------------------------------------------------------------------
@@ -208,12 +227,43 @@ class _EmbedWorker:
         return ray.get_runtime_context().get_node_id()
 
     def embed(self, passages: list) -> list[np.ndarray]:
-        from qa.indexing import _embed
+        """The multilingual, retrieval and paragraph vectors of whole files (the dense ones: ``dense``)."""
+        from qa.indexing import _embed, _Encoders
 
-        return _embed(passages, self.encoders, None)
+        no_dense = _Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
+        return _embed(passages, no_dense, None)[1:]
+
+    def dense(self, batches: list[list[str]]) -> list[np.ndarray]:
+        """Dense vectors of the very batches one machine encodes (SentenceTransformerEmbedder.encode:
+        length-sorted runs of its batch size). A text padded in another batch gets vectors that differ
+        in the seventh decimal, enough to move a near tie."""
+        embedder = self.encoders.dense
+        model = embedder._load()
+        return [
+            model.encode(
+                batch,
+                batch_size=embedder._batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ).astype(np.float32)
+            for batch in batches
+        ]
+
+    def batch_size(self) -> int:
+        return self.encoders.dense._batch_size
 
     def words(self, surfaces: list[str]) -> np.ndarray:
         return self.encoders.multilingual.encode(surfaces)
+
+
+class _NoDense:
+    """Stands in for the dense encoder where the dense vectors are made apart (_EmbedWorker.dense)."""
+
+    name = "none"
+
+    def encode(self, texts, progress=None) -> np.ndarray:
+        return np.zeros((len(texts), 1), dtype=np.float32)
 
 
 def _write_shard(
@@ -234,7 +284,8 @@ def _write_shard(
     manifest = Manifest.from_json(manifest_json)
     terms, surfaces, indptr, doc_ids, weights = lexical_arrays
     lex = LexicalIndex(terms, surfaces, indptr, doc_ids, weights, len(passages))
-    stacked = [np.concatenate([b[n] for b in vector_batches]) for n in range(len(VECTOR_NAMES))]
+    # The first batch holds the dense vectors of the whole shard, the others the other three kinds.
+    stacked = [vector_batches[0][0]] + [np.concatenate([b[n] for b in vector_batches[1:]]) for n in range(3)]
     with store.locked(0):
         store.remove_stale()  # what an attempt that died (a node killed) left
         generation = store.new_generation()
@@ -302,7 +353,7 @@ def build_cluster_index(
 
     ``shards`` defaults to two per node. ``interrupt(stage)`` is for tests: called between stages.
     """
-    from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover
+    from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
     from qa.indexing import _stat_facts, _write_errors, display_path, is_stale
     from qa.store import IndexStore, Manifest
@@ -395,6 +446,17 @@ def build_cluster_index(
             workers[k % len(workers)].embed.remote([p for f in files[a:b] for p in f[2]])
             for k, (a, b) in enumerate(batches)
         ]
+        # Dense vectors: one machine's batches exactly (see _EmbedWorker.dense), spread over the workers.
+        texts = [semantic_text(p) for p in passages]
+        size = ray.get(workers[0].batch_size.remote())
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        runs = [order[i : i + size] for i in range(0, len(order), size)]
+        per_item = max(1, len(runs) // (4 * len(workers)))
+        items = [runs[i : i + per_item] for i in range(0, len(runs), per_item)]
+        dense_refs = [
+            workers[k % len(workers)].dense.remote([[texts[i] for i in run] for run in item])
+            for k, item in enumerate(items)
+        ]
         for done in range(1, len(vector_refs) + 1):
             ready, _ = ray.wait(vector_refs, num_returns=done, timeout=None, fetch_local=False)
             if progress:
@@ -403,6 +465,12 @@ def build_cluster_index(
                     sum(_batch_size(files, batches[vector_refs.index(r)]) for r in ready),
                     len(passages),
                 )
+        dense = None
+        for item, vectors in zip(items, _get(ray, dense_refs, "embedding passages"), strict=True):
+            for run, block in zip(item, vectors, strict=True):
+                if dense is None:
+                    dense = np.zeros((len(texts), block.shape[1]), dtype=np.float32)
+                dense[run] = block
         report.embedded_count = len(passages)
         if interrupt:
             interrupt("embedded")
@@ -469,6 +537,7 @@ def build_cluster_index(
                         _slice_postings(lex, first, first + count),
                         terms_ref,
                         hub_ref,
+                        [dense[first : first + count]],
                         *mine,
                     )
                 )
@@ -609,16 +678,17 @@ class _ShardWorker:
     def ping(self) -> int:
         return self.count
 
+    def node(self) -> str:
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
     def search(self, queries: dict[str, np.ndarray], k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Each index's own top k (raw inner products), ids global."""
         out = {}
         for name, query in queries.items():
-            scores, ids = getattr(self.index, name).search(
-                np.ascontiguousarray(query, dtype=np.float32), min(k, self.count)
-            )
-            ids = ids[0].astype(np.int64)
-            keep = ids >= 0
-            out[name] = (scores[0][keep], ids[keep] + self.first)
+            out[name] = _shard_top(getattr(self.index, name), np.ascontiguousarray(query, dtype=np.float32), k)
+            out[name] = (out[name][0], out[name][1] + self.first)
         return out
 
     def match(self, expansions: list[list[tuple[int, float]]]):
@@ -814,8 +884,7 @@ class ClusterIndex:
             parts = [r[name] for r in self.shard_set.call_all("search", {name: query}, k)]
         scores = np.concatenate([p[0] for p in parts]).astype(np.float32)
         ids = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        # The global top k: best score first, a tie to the lower id (as a flat index over all passages).
-        order = np.lexsort((ids, -scores))[:k]
+        order = _flat_top(scores, ids, k)
         out_scores = np.full((1, k), -np.inf, dtype=np.float32)
         out_ids = np.full((1, k), -1, dtype=np.int64)
         out_scores[0, : len(order)] = scores[order]
@@ -848,6 +917,48 @@ class ClusterIndex:
         for rows in self.shard_set.call(calls):
             out.update(rows)
         return out
+
+
+def _shard_top(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """A shard's top k (raw inner products, local ids) and every passage tied with its k-th score: the
+    merge needs them all to pick the ties one index over all passages would keep (_flat_top)."""
+    count = index.ntotal
+    want = min(k, count)
+    scores, ids = index.search(query, want)
+    while want < count and len(scores[0]) and scores[0][-1] == scores[0][min(k, count) - 1]:
+        want = min(count, 2 * want)
+        scores, ids = index.search(query, want)
+    scores, ids = scores[0], ids[0].astype(np.int64)
+    keep = ids >= 0
+    if len(scores) > k:
+        keep &= scores >= scores[k - 1]
+    return scores[keep], ids[keep]
+
+
+def _flat_top(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the top k, chosen and ordered as a flat FAISS index over all passages gives them.
+
+    Passages of one paragraph share their paragraph vector, so equal scores are common, and which of
+    them are kept and in what order moves the fused ranks. FAISS (k < 100: a heap over the passages in
+    id order) lets a passage in only when its score beats the lowest kept one, evicts the lowest score
+    (of equal ones, the lowest id), and gives the result out by score, equal scores by descending id.
+    Each shard sends its top k and every passage tied with its k-th score, so every passage at or above
+    the global k-th score is here and the heap can be replayed on them alone.
+    """
+    if len(scores) <= k:
+        return np.lexsort((-ids, -scores))
+    kth = np.sort(scores)[::-1][k - 1]
+    above = np.flatnonzero(scores > kth)
+    seen = 0
+    entered = []
+    for j in np.argsort(ids, kind="stable"):
+        if scores[j] < kth:
+            continue
+        if scores[j] == kth and seen < k:
+            entered.append(j)
+        seen += 1
+    kept = np.concatenate([above, np.asarray(entered[len(entered) - (k - len(above)) :], dtype=np.int64)])
+    return kept[np.lexsort((-ids[kept], -scores[kept]))]
 
 
 def _drop_other_generations(ray, folder: Path, live: Path) -> None:
@@ -940,3 +1051,80 @@ def index_command(address, folders, index_dir, model, root, max_bytes, args, pro
         f" ({report.shards} shards on {report.nodes} nodes)" + (" (nothing changed)" if report.unchanged else "")
     )
     return 0
+
+
+def reshard(single: Path, index_dir: Path, shards: int) -> int:
+    """Write the one-machine index in ``single`` as a cluster index in ``index_dir`` with ``shards`` shards
+    (vectors, postings and passages copied, nothing embedded again); its passage count.
+
+    Used by bench/cluster.py for a corpus too large to embed here; the shards are cut at file boundaries
+    when the manifest names files, else evenly.
+    """
+    from qa.store import IndexStore, Manifest, vectors_of
+
+    loaded = IndexStore(single).load()
+    store = IndexStore(index_dir)
+    try:
+        manifest, lex, n = loaded.manifest, loaded.lexical, loaded.manifest.passage_count
+        spans = sorted((int(f["first_passage"]), int(f["passage_count"]), s) for s, f in manifest.files.items())
+        if spans:
+            plan = _shard_plan([c for _, c, _ in spans], shards)
+            cuts = [(spans[a][0], spans[b - 1][0] + spans[b - 1][1]) for a, b in plan]
+        else:
+            edges = np.linspace(0, n, min(shards, n) + 1).astype(int)
+            cuts = [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True) if b > a]
+        term_vectors = vectors_of(loaded.terms, 0, loaded.terms.ntotal)
+        with store.locked(0):
+            _remove_stale(store)
+            generation = store.new_generation()
+            try:
+                infos = []
+                for k, (first, stop) in enumerate(cuts):
+                    rows = loaded.passages.get(list(range(first, stop)))
+                    passages = [rows[i] for i in range(first, stop)]
+                    shard_manifest = Manifest(**{**manifest.__dict__})
+                    shard_manifest.files = {
+                        s: {**f, "first_passage": int(f["first_passage"]) - first}
+                        for s, f in manifest.files.items()
+                        if first <= int(f["first_passage"]) < stop
+                    }
+                    shard_manifest.passage_count = stop - first
+                    shard_manifest.skipped, shard_manifest.artifacts = {}, {}
+                    vectors = [vectors_of(getattr(loaded, name), first, stop - first) for name in VECTOR_NAMES]
+                    written = _write_shard(
+                        str(generation / f"shard-{k:03d}"),
+                        shard_manifest.to_json(),
+                        passages,
+                        _slice_postings(lex, first, stop),
+                        term_vectors,
+                        np.asarray(loaded.term_hubness),
+                        vectors[:1],
+                        vectors[1:],
+                    )
+                    infos.append({"name": f"shard-{k:03d}", "first": first, "count": stop - first, **written})
+                new = Manifest(**{**manifest.__dict__})
+                new.artifacts = {}
+                new.dense_index = f"sharded:{infos[0]['dense_index']}"
+                np.save(generation / "term_hubness.npy", np.asarray(loaded.term_hubness), allow_pickle=False)
+                np.save(generation / "section_of.npy", np.asarray(loaded.section_of), allow_pickle=False)
+                (generation / "lexical_terms.json").write_text(
+                    json.dumps({"terms": lex.terms, "surfaces": lex.surfaces, "doc_count": n}, ensure_ascii=False),
+                    encoding="utf-8",
+                )
+                np.save(generation / "lexical_df.npy", np.diff(lex.indptr).astype(np.int64), allow_pickle=False)
+                import faiss
+
+                faiss.write_index(loaded.terms, str(generation / "terms.faiss"))
+                shard_list = [
+                    {"name": i["name"], "first": i["first"], "count": i["count"], "generation": i["generation"]}
+                    for i in infos
+                ]
+                _commit(store, generation, new, shard_list)
+            except BaseException:
+                if not store.is_live(generation):
+                    shutil.rmtree(generation, ignore_errors=True)
+                raise
+            _remove_stale(store)
+    finally:
+        loaded.passages.close()
+    return n

@@ -1,0 +1,290 @@
+"""qa on a real two-node Ray cluster on this machine: the answers of one machine, node and shard faults.
+
+Run with ``pytest -m cluster`` after ``pip install -e '.[test,cluster]'`` (.ci/run does). Skipped
+otherwise, so the default ``pytest`` run is unchanged. The cluster (ray.cluster_utils.Cluster) listens
+on 127.0.0.1 only and is shut down by its own handle when the module ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # else ray.init swaps 127.0.0.1 for another address
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+QUESTIONS = Path(os.environ.get("QA_EVAL_DIR", ROOT.parent / "shared" / "eval")) / "questions.jsonl"
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _selected(request):
+    if "cluster" not in (request.config.getoption("markexpr") or ""):
+        pytest.skip("cluster tests run with `pytest -m cluster` (extra: pip install -e '.[test,cluster]')")
+
+
+@pytest.fixture(scope="module")
+def cluster(_selected):
+    ray = pytest.importorskip("ray", reason="needs the cluster extra: pip install -e '.[test,cluster]'")
+    from ray.cluster_utils import Cluster
+
+    # Node deaths are noticed within a few seconds (the defaults take about half a minute).
+    system = {"health_check_period_ms": 500, "health_check_failure_threshold": 4, "health_check_timeout_ms": 500}
+    head = Cluster(
+        initialize_head=True,
+        head_node_args={
+            "num_cpus": 1,
+            "node_ip_address": "127.0.0.1",
+            "include_dashboard": False,
+            "_system_config": system,
+        },
+    )
+    try:
+        worker = head.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+        head.wait_for_nodes()
+        ray.init(address=head.address, namespace="qa", log_to_driver=False)
+        head.worker_node = worker
+        yield head
+    finally:
+        ray.shutdown()
+        head.shutdown()
+
+
+@pytest.fixture(scope="module")
+def questions():
+    if not QUESTIONS.exists():
+        pytest.skip(f"no development set at {QUESTIONS}")
+    return [json.loads(line)["question"] for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def single(tmp_path_factory):
+    """The seeds indexed on one machine, as `qa index seeds` does."""
+    from qa.api import PROJECT_ROOT, Engine
+
+    engine = Engine(index_dir=tmp_path_factory.mktemp("single"), documents=[SEEDS], root=PROJECT_ROOT)
+    engine.prepare()
+    return engine
+
+
+@pytest.fixture(scope="module")
+def built(cluster, tmp_path_factory):
+    """The seeds indexed on the cluster (2 nodes, 2 shards): the index folder."""
+    from qa.api import PROJECT_ROOT
+    from qa.cluster import build_cluster_index
+
+    folder = tmp_path_factory.mktemp("shared") / "seeds-index"
+    report = build_cluster_index(cluster.address, [SEEDS], folder, MODEL, PROJECT_ROOT, shards=2)
+    assert report.shards == 2 and report.nodes == 2
+    return folder
+
+
+def _engine(cluster, folder):
+    from qa.api import Engine
+    from qa.cluster import cluster_loader
+
+    return Engine(index_dir=folder, loader=cluster_loader(cluster.address))
+
+
+def _same(a, b) -> tuple:
+    def facts(x):
+        return (
+            x.answer,
+            x.abstained,
+            x.short_answer,
+            round(x.confidence, 6),
+            [(c.source, c.start_line, c.end_line, c.text, round(c.score, 5)) for c in x.citations],
+        )
+
+    return facts(a), facts(b)
+
+
+def test_the_index_is_shards_of_normal_generations_and_global_statistics(built):
+    from qa.cluster import read_cluster
+    from qa.store import IndexStore
+
+    generation = IndexStore(built).live_generation()
+    shards = read_cluster(generation)
+    assert [s.name for s in shards] == ["shard-000", "shard-001"]
+    total = 0
+    for shard in shards:
+        loaded = IndexStore(generation / shard.name).load()  # verified like any index
+        assert loaded.folder.name == shard.generation and loaded.manifest.passage_count == shard.count
+        assert shard.first == total
+        total += shard.count
+        loaded.passages.close()
+    manifest = json.loads((generation / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["passage_count"] == total
+    # Whole files per shard: every file's passages lie in one shard.
+    for facts in manifest["files"].values():
+        first, count = facts["first_passage"], facts["passage_count"]
+        assert any(s.first <= first and first + count <= s.first + s.count for s in shards)
+
+
+def test_seeds_answers_are_those_of_one_machine(cluster, built, single, questions):
+    engine = _engine(cluster, built)
+    for question in questions:
+        mine, theirs = _same(engine.answer(question), single.answer(question))
+        assert mine == theirs, question
+
+
+def test_bm25_weights_do_not_depend_on_the_sharding(built, single):
+    """The postings of the shards are the single index's, weights included (global frequencies)."""
+    import numpy as np
+
+    from qa.cluster import read_cluster
+    from qa.store import IndexStore
+
+    whole = single.index.lexical
+    generation = IndexStore(built).live_generation()
+    for shard in read_cluster(generation):
+        lex = IndexStore(generation / shard.name).load().lexical
+        assert lex.terms == whole.terms
+        for term in range(0, len(whole.terms), 7):
+            docs, weights = whole.postings(term)
+            inside = (docs >= shard.first) & (docs < shard.first + shard.count)
+            got_docs, got_weights = lex.postings(term)
+            assert np.array_equal(np.asarray(got_docs) + shard.first, docs[inside])
+            assert np.array_equal(np.asarray(got_weights), np.asarray(weights)[inside])
+
+
+def test_cli_ask_on_the_cluster(cluster, built, single, questions):
+    env = {**os.environ, "QA_CLUSTER": cluster.address}
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "--json", "--no-log", "--index", str(built), questions[0]],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    got = json.loads(run.stdout)
+    expected = single.answer(questions[0])
+    assert got["answer"] == expected.answer
+    assert [(c["source"], c["start_line"]) for c in got["citations"]] == [
+        (c.source, c.start_line) for c in expected.citations
+    ]
+
+
+def test_unreachable_cluster_is_one_line(tmp_path):
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "--cluster", "127.0.0.1:1", "--index", str(tmp_path), "Who?"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert run.returncode == 9
+    assert run.stderr.startswith("qa: cannot reach the Ray cluster at 127.0.0.1:1")
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_one_machine_index_is_not_taken_for_a_cluster_index(cluster, single):
+    from qa.errors import IndexUnavailable
+
+    with pytest.raises(IndexUnavailable, match="one-machine index"):
+        _engine(cluster, single.index_dir).prepare()
+
+
+def test_interrupted_build_leaves_the_previous_index_live(cluster, built, single, questions):
+    from qa.api import PROJECT_ROOT
+    from qa.cluster import build_cluster_index
+    from qa.store import IndexStore
+
+    before = IndexStore(built).live_generation()
+
+    class Stop(Exception):
+        pass
+
+    def interrupt(stage):
+        if stage == "written":  # every shard written and committed in its folder, the switch not made
+            raise Stop
+
+    for path in (SEEDS / "000_aae807d8bfaf3f60.txt",):
+        os.utime(path)  # a newer time: the build must run, not find the index up to date
+    with pytest.raises(Stop):
+        build_cluster_index(cluster.address, [SEEDS], built, MODEL, PROJECT_ROOT, shards=3, interrupt=interrupt)
+    assert IndexStore(built).live_generation() == before
+    assert sorted(p.name for p in built.glob("gen-*")) == [before.name]  # the half-built one is gone
+    engine = _engine(cluster, built)
+    mine, theirs = _same(engine.answer(questions[0]), single.answer(questions[0]))
+    assert mine == theirs
+
+
+def test_a_killed_shard_actor_restarts_from_the_shared_storage(cluster, built, single, questions):
+    import ray
+
+    engine = _engine(cluster, built)
+    engine.answer(questions[1])
+    for actor in engine.index.shard_set.actors:
+        ray.kill(actor, no_restart=False)  # as a crash would: Ray restarts it, it reloads its shard
+    for question in questions[1:4]:
+        mine, theirs = _same(engine.answer(question), single.answer(question))
+        assert mine == theirs, question
+
+
+def test_a_shard_past_its_restarts_is_named_in_one_line(cluster, built, questions):
+    import ray
+
+    from qa.cluster import ClusterUnavailable
+
+    engine = _engine(cluster, built)
+    engine.answer(questions[0])
+    ray.kill(engine.index.shard_set.actors[1], no_restart=True)
+    with pytest.raises(ClusterUnavailable, match=r"^shard 2 of 2 \(shard-001, passages \d+-\d+\) is unavailable"):
+        engine.answer(questions[2])
+    # A later engine (the next `qa ask`) starts the shard again.
+    assert _engine(cluster, built).answer(questions[0]).citations
+
+
+def test_killing_a_node_between_two_questions_loses_no_answer(cluster, built, single, questions):
+    engine = _engine(cluster, built)
+    first, expected = _same(engine.answer(questions[0]), single.answer(questions[0]))
+    assert first == expected
+    nodes = set(engine.index.shard_set.call_all("node"))
+    assert len(nodes) == 2, "the shard actors are spread over both nodes"
+    cluster.remove_node(cluster.worker_node, allow_graceful=False)  # the worker node dies, with its shards
+    try:
+        for question in questions[3:8]:
+            mine, theirs = _same(engine.answer(question), single.answer(question))
+            assert mine == theirs, question
+    finally:
+        cluster.worker_node = cluster.add_node(num_cpus=1, node_ip_address="127.0.0.1")
+        cluster.wait_for_nodes()
+
+
+def test_merged_top_k_is_what_one_flat_index_returns_ties_included():
+    """The paragraph vectors make equal scores common: the merge replays FAISS's choice among them."""
+    import faiss
+    import numpy as np
+
+    from qa.cluster import _flat_top, _shard_top
+
+    rng = np.random.default_rng(0)
+    query = np.array([[1, 0, 0, 0]], dtype=np.float32)
+    for _ in range(500):
+        n, k = int(rng.integers(2, 80)), int(rng.integers(1, 30))
+        vectors = np.zeros((n, 4), dtype=np.float32)
+        vectors[:, 0] = rng.integers(0, 4, size=n)
+        whole = faiss.IndexFlatIP(4)
+        whole.add(vectors)
+        expected = [int(i) for i in whole.search(query, k)[1][0] if i >= 0]
+        edges = [0, *sorted(set(rng.integers(1, n, size=int(rng.integers(1, 4))).tolist())), n]
+        scores, ids = [], []
+        for a, b in zip(edges[:-1], edges[1:], strict=True):
+            shard = faiss.IndexFlatIP(4)
+            shard.add(vectors[a:b])
+            s, i = _shard_top(shard, query, k)
+            scores.append(s)
+            ids.append(i + a)
+        scores, ids = np.concatenate(scores), np.concatenate(ids)
+        assert [int(ids[j]) for j in _flat_top(scores, ids, k)][:k] == expected
