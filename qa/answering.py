@@ -22,6 +22,7 @@ from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, content_words, detect_language, same_family
 from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
 from qa.lang.names import is_title_case, looks_like_person
+from qa.lang.numbers import measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
     IDENTIFIER,
@@ -147,6 +148,8 @@ class Answerer:
         # something else (users, a partner) does not answer it.
         focus_folded = classify(retrieval.question).focus
         focus = next((w for w in retrieval.words if textmod.fold(w.word) == focus_folded), None)
+        if kind == QUANTITY and measure_asked(focus_folded) and best.type_spans:
+            focus = None  # "combien de temps": said by the unit of the quantity found ("10 jours"), not by "temps"
         values = {
             "top_logit": best.score,
             "margin": best.score - second,
@@ -246,6 +249,7 @@ class Answerer:
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if w.is_name and w.expansions]
+        measure = measure_asked(classify(retrieval.question).focus) if kind == QUANTITY else None
         # One query for every neighbour the candidates' contexts may need.
         nearby = self.index.passages.get(
             sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
@@ -265,6 +269,8 @@ class Answerer:
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = _type_spans(kind, c.passage)
             spans = [s for s in spans if not self._mentioned(s.text, retrieval, c.passage.source)]
+            if measure is not None:
+                spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
             # A name found only in a neighbouring sentence half counts; a heading
             # is about whatever its section names.
             in_context = 0.0 if _is_heading(c.passage) else 0.5
@@ -437,6 +443,9 @@ class Answerer:
             for span in _type_spans(kind, passage)
             if (trimmed := self._without_mentions(kind, span, passage, retrieval)) is not None
         ]
+        measure = measure_asked(classify(retrieval.question).focus) if kind == QUANTITY else None
+        if measure is not None:
+            spans = [s for s in spans if measure in measures(s.text)] or spans
         if kind == OTHER or not spans:
             return "", None
         if passage.kind == ROW:

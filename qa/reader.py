@@ -518,6 +518,9 @@ class _LineReader:
         if end - i == 1 and self._plain_heading(i):
             self._emit(HEADING, i, i, level=_numbered_level(first.stripped))
             return end
+        if end - i == 2 and self._wrapped_numbered_heading(i):
+            self._emit(HEADING, i, i + 1, level=_numbered_level(first.stripped))
+            return end
         if end - i <= 3 and self._caption(i, end):
             self._emit(CAPTION, i, end - 1)
             return end
@@ -569,6 +572,22 @@ class _LineReader:
             return True  # a table of contents' entry, its leader filled to the width
         first_word = following.stripped.split(" ", 1)[0]
         return len(line.body.rstrip()) + 1 + len(first_word) <= self.wrap_width - 1
+
+    def _wrapped_numbered_heading(self, i: int) -> bool:
+        """ "4.5.3. « Pourquoi la commande su de GNU ne gère-t-elle pas le groupe" / "wheel »": a
+        numbered title too long for one line, wrapped like the text, over its indented text."""
+        line, rest = self.lines[i], self.lines[i + 1]
+        following = self._next_nonblank(i + 2)
+        return (
+            self.fmt == PLAIN
+            and _NUMBERED_HEADING.match(line.stripped) is not None
+            and not _BULLET.match(line.body)
+            and rest.indent == line.indent
+            and not self._deliberate_break(i, i + 1)
+            and not _SENTENCE_END.search(rest.stripped)
+            and following is not None
+            and self.lines[following].indent > line.indent
+        )
 
     def _plain_heading(self, i: int) -> bool:
         line = self.lines[i]

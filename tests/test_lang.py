@@ -532,3 +532,13 @@ def test_same_family_tells_forms_of_a_word_from_other_words():
     assert lang.same_family("noyau", "noyaux") and lang.same_family("actifs", "actives")
     assert lang.same_family("SMTP", "smtplib")
     assert not lang.same_family("purple", "violet") and not lang.same_family("north", "south")
+
+
+def test_a_question_naming_a_measure_asks_for_its_units():
+    from qa.lang.numbers import measure_asked, measures
+
+    assert classify("Combien de temps un paquet reste-t-il dans unstable ?").focus == "temps"
+    assert measure_asked("temps") == measure_asked("time") == measure_asked("duree") == "duration"
+    assert measure_asked("utilisateurs") is None and measure_asked(None) is None
+    assert measures("10 jours") == measures("3 hours") == measures("2 ans") == {"duration"}
+    assert measures("700") == set() and measures("22,15 millions d'utilisateurs") == set()

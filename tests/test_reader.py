@@ -908,3 +908,21 @@ def test_a_long_code_block_is_cut_in_pieces_that_keep_its_introduction():
 )
 def test_question_prose_drops_markup_and_keeps_its_text(asked, meant):
     assert reader.question_prose(asked) == meant
+
+
+def test_a_numbered_heading_wrapped_like_the_text_is_one_heading():
+    filler = "Le texte de la section, assez long pour fixer la largeur du retour à"  # 70 columns
+    text = (
+        f"{filler}\nfichier entier, comme un outil le ferait.\n\n"
+        "4.5.3. « Pourquoi la commande su de GNU ne gère-t-elle pas le groupe\nwheel »\n\n"
+        "    C’est la célèbre phrase de Richard M. Stallman en bas de\n    l’ancienne page info su.\n"
+    )
+    blocks = reader.read(text, ".txt").blocks
+    headings = [b for b in blocks if b.kind == "heading"]
+    assert [h.clean for h in headings] == [
+        "4.5.3. « Pourquoi la commande su de GNU ne gère-t-elle pas le groupe wheel »"
+    ]
+    assert text[headings[0].start : headings[0].end].endswith("wheel »")
+    # A numbered list item wrapped over two lines is no heading.
+    item = f"{filler}\nfichier entier, comme un outil le ferait.\n\n1. Installez le paquet puis relancez la commande avec\nles droits du superutilisateur.\n\nSuite.\n"
+    assert not [b for b in reader.read(item, ".txt").blocks if b.kind == "heading"]

@@ -133,6 +133,8 @@ class Language:
     percent_words: tuple[str, ...]
     currencies: dict[str, str]
     unit_links: frozenset[str]
+    measures: dict[str, str]
+    units: dict[str, str]
     question_phrases: tuple[tuple[str, str], ...]
     money_verbs: frozenset[str]
     how_patterns: tuple[str, ...]

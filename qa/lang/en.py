@@ -95,6 +95,13 @@ CURRENCIES = {
     "sterling": "GBP", "yen": "JPY", "yuan": "CNY", "yuans": "CNY", "renminbi": "CNY", "franc": "CHF",
     "francs": "CHF", "rupee": "INR", "rupees": "INR", "won": "KRW", "ruble": "RUB", "rubles": "RUB",
 }  # fmt: skip
+# Nouns naming what a quantity measures ("how much time"), and the units that measure it.
+MEASURES = {"time": "duration", "duration": "duration", "period": "duration", "delay": "duration"}
+UNITS = dict.fromkeys(
+    """second seconds sec secs s minute minutes min mins hour hours hr hrs h day days week weeks month months
+    year years ms millisecond milliseconds""".split(),
+    "duration",
+)
 UNIT_LINKS = frozenset({"of"})  # "22 million of users" is rare, "millions of dollars" is not
 
 # Questions. Interrogative phrases and the kind of answer they ask for (folded, as regular expressions

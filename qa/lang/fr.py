@@ -100,6 +100,13 @@ CURRENCIES = {
     "francs": "CHF", "roupie": "INR", "roupies": "INR", "rouble": "RUB", "roubles": "RUB", "won": "KRW",
     "wons": "KRW",
 }  # fmt: skip
+# Nouns naming what a quantity measures ("combien de temps"), and the units that measure it.
+MEASURES = {"temps": "duration", "durée": "duration", "délai": "duration", "période": "duration"}
+UNITS = dict.fromkeys(
+    """seconde secondes s minute minutes min heure heures h jour jours journée journées semaine semaines mois
+    an ans année années ms milliseconde millisecondes""".split(),
+    "duration",
+)
 UNIT_LINKS = frozenset({"de", "d'"})  # "22 millions d'utilisateurs", "1,5 milliard de dollars"
 
 QUESTION_PHRASES = (

@@ -534,3 +534,17 @@ def find_quantities(text: str, language: str | None = None) -> list[Span]:
 def find_money(text: str, language: str | None = None) -> list[Span]:
     """Spans of amounts of money: "1,5 milliard de dollars", "$20", "300 000 €"."""
     return [Span(m.start, m.end, m.text, MONEY) for m in find_numbers(text, language) if m.kind == MONEY]
+
+
+def measure_asked(focus: str | None) -> str | None:
+    """What a quantity question measures when its focus names it: "combien de temps" and "how
+    much time" ask for a duration (None when the focus is what is counted: "how many users")."""
+    if not focus:
+        return None
+    return next((lang.measures[focus] for lang in languages() if focus in lang.measures), None)
+
+
+def measures(quantity: str) -> set[str]:
+    """What a quantity is measured in, from its unit words: "10 jours" is a duration."""
+    words = [fold(w) for w in re.findall(r"[^\W\d_]+", quantity)]
+    return {lang.units[w] for lang in languages() for w in words if w in lang.units}
