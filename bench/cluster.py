@@ -175,6 +175,9 @@ def synthetic(n: int, work: Path, queries: int) -> dict:
             index, retriever_class = cluster_loader(cluster.address)(work / f"synthetic{nodes}")
             times = timed(retriever_class(index, dense, multi, dense))
             result[f"synthetic_cluster{nodes}_p50_ms"] = round(float(np.median(times)) * 1e3, 1)
+            memory = index.shard_set.call_all("memory_mb")
+            result[f"synthetic_cluster{nodes}_shard_rss_mb"] = [round(m) for m in memory]
+            result[f"synthetic_cluster{nodes}_mb_per_million_passages"] = round(sum(memory) / n * 1e6)
             result[f"synthetic_cluster{nodes}_shards"] = shards
     return result
 

@@ -1107,6 +1107,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations per answer (default 3)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    cluster_option(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("show", help="print a citation's lines again from its file, e.g. guide.pdf#page=12:3-4")

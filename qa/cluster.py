@@ -347,11 +347,13 @@ def build_cluster_index(
     progress: Callable[[str, int, int], None] | None = None,
     wait_seconds: float = 0.0,
     interrupt: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> ClusterReport:
     """Read, split and embed ``folders`` on the cluster, write N shards and the global files into a new
     cluster generation, and make it live atomically. A failure at any point leaves the previous one live.
 
-    ``shards`` defaults to two per node. ``interrupt(stage)`` is for tests: called between stages.
+    ``shards`` defaults to two per node. ``force``: build even when nothing changed. ``interrupt(stage)``
+    is for tests: called between stages.
     """
     from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
@@ -367,7 +369,8 @@ def build_cluster_index(
         live = _live_cluster_manifest(store)
         max_bytes = max_bytes or (int(live.max_file_bytes) if live and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES)
         if (
-            live is not None
+            not force
+            and live is not None
             and live.folders == [str(f.absolute()) for f in folders]
             and int(live.max_file_bytes or 0) == max_bytes
             and is_stale(live, folders, model) is None
@@ -683,6 +686,11 @@ class _ShardWorker:
 
         return ray.get_runtime_context().get_node_id()
 
+    def memory_mb(self) -> float:
+        """Resident memory of this shard's process (bench/cluster.py sizes nodes with it)."""
+        with open("/proc/self/statm") as handle:
+            return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
     def search(self, queries: dict[str, np.ndarray], k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Each index's own top k (raw inner products), ids global."""
         out = {}
@@ -690,6 +698,10 @@ class _ShardWorker:
             out[name] = _shard_top(getattr(self.index, name), np.ascontiguousarray(query, dtype=np.float32), k)
             out[name] = (out[name][0], out[name][1] + self.first)
         return out
+
+    def search_many(self, name: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        scores, ids = getattr(self.index, name).search(queries, min(k, self.count))
+        return scores, np.where(ids >= 0, ids + self.first, -1)
 
     def match(self, expansions: list[list[tuple[int, float]]]):
         found = self.index.lexical.match(expansions)
@@ -714,6 +726,9 @@ class _ShardSet:
         key = hashlib.sha256(str(generation.resolve()).encode()).hexdigest()[:16]
         actor = ray.remote(num_cpus=0, max_restarts=SHARD_RESTARTS, max_task_retries=SHARD_RESTARTS)(_ShardWorker)
         # Named and detached: a shard stays loaded between `qa ask` runs, and a later driver reuses it.
+        # Each reserves the memory its shard takes (its files' size), so that the scheduler spreads the
+        # shards over the nodes (it spread nothing for actors that reserve no resource) and fills no
+        # node past its memory; a restart after a node's death goes wherever that memory is free.
         self.actors = [
             actor.options(
                 name=f"qa-shard-{key}-{i:03d}",
@@ -721,6 +736,7 @@ class _ShardSet:
                 lifetime="detached",
                 get_if_exists=True,
                 scheduling_strategy="SPREAD",
+                memory=max(_folder_bytes(generation / s.name / s.generation), 1 << 20),
             ).remote(str(generation / s.name), s.first, s.generation)
             for i, s in enumerate(shards)
         ]
@@ -751,6 +767,13 @@ class _ShardSet:
         return self.call([(k, method, args) for k in range(len(self.actors))])
 
 
+def _folder_bytes(folder: Path) -> int:
+    try:
+        return sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return 0
+
+
 class _ShardedVectors:
     """One of the four passage vector indexes, as the Retriever uses a FAISS index."""
 
@@ -761,10 +784,16 @@ class _ShardedVectors:
         self.ntotal = cluster.manifest.passage_count
 
     def search(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        return self._cluster.search(self._name, query, k)
+        if len(query) == 1:
+            return self._cluster.search(self._name, query, k)
+        return self._cluster.search_many(self._name, query, k)
 
     def reconstruct_batch(self, ids) -> np.ndarray:
         return self._cluster.vectors(self._name, np.asarray(ids, dtype=np.int64))
+
+    def reconstruct_n(self, start: int, count: int) -> np.ndarray:
+        """Stored vectors of a run of passages (the answerer reads them all for corpus-wide statistics)."""
+        return self._cluster.vector_run(self._name, start, count)
 
     def reconstruct(self, i: int) -> np.ndarray:
         return self.reconstruct_batch([i])[0]
@@ -890,6 +919,31 @@ class ClusterIndex:
         out_scores[0, : len(order)] = scores[order]
         out_ids[0, : len(order)] = ids[order]
         return out_scores, out_ids
+
+    def search_many(self, name: str, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Many queries at once (corpus-wide statistics): each shard's top k, merged by score. Which of
+        equal scores come first may differ from one index over all passages; the scores do not."""
+        parts = self.shard_set.call_all("search_many", name, np.ascontiguousarray(queries, dtype=np.float32), k)
+        scores = np.concatenate([p[0] for p in parts], axis=1)
+        ids = np.concatenate([p[1] for p in parts], axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        out_scores = np.take_along_axis(scores, order, axis=1)
+        out_ids = np.take_along_axis(ids, order, axis=1)
+        if out_scores.shape[1] < k:
+            pad = k - out_scores.shape[1]
+            out_scores = np.pad(out_scores, ((0, 0), (0, pad)), constant_values=-np.inf)
+            out_ids = np.pad(out_ids, ((0, 0), (0, pad)), constant_values=-1)
+        return out_scores.astype(np.float32), out_ids.astype(np.int64)
+
+    def vector_run(self, name: str, start: int, count: int) -> np.ndarray:
+        calls = []
+        for k, shard in enumerate(self.shards):
+            a, b = max(start, shard.first), min(start + count, shard.first + shard.count)
+            if a < b:
+                calls.append((k, "vectors", (np.arange(a, b, dtype=np.int64), (name,))))
+        if not calls:
+            return np.zeros((0, getattr(self, name).d), dtype=np.float32)
+        return np.concatenate([got[name] for got in self.shard_set.call(calls)]).astype(np.float32)
 
     def vectors(self, name: str, ids: np.ndarray) -> np.ndarray:
         """Stored vectors by global id; all four kinds of a passage come in one fetch (the Retriever

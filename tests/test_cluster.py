@@ -209,10 +209,10 @@ def test_interrupted_build_leaves_the_previous_index_live(cluster, built, single
         if stage == "written":  # every shard written and committed in its folder, the switch not made
             raise Stop
 
-    for path in (SEEDS / "000_aae807d8bfaf3f60.txt",):
-        os.utime(path)  # a newer time: the build must run, not find the index up to date
     with pytest.raises(Stop):
-        build_cluster_index(cluster.address, [SEEDS], built, MODEL, PROJECT_ROOT, shards=3, interrupt=interrupt)
+        build_cluster_index(
+            cluster.address, [SEEDS], built, MODEL, PROJECT_ROOT, shards=3, interrupt=interrupt, force=True
+        )
     assert IndexStore(built).live_generation() == before
     assert sorted(p.name for p in built.glob("gen-*")) == [before.name]  # the half-built one is gone
     engine = _engine(cluster, built)
@@ -247,6 +247,9 @@ def test_a_shard_past_its_restarts_is_named_in_one_line(cluster, built, question
 
 
 def test_killing_a_node_between_two_questions_loses_no_answer(cluster, built, single, questions):
+    from qa.cluster import shutdown_shards
+
+    shutdown_shards(cluster.address, built)  # fresh actors, spread again (earlier tests restarted some)
     engine = _engine(cluster, built)
     first, expected = _same(engine.answer(questions[0]), single.answer(questions[0]))
     assert first == expected
@@ -288,3 +291,32 @@ def test_merged_top_k_is_what_one_flat_index_returns_ties_included():
             ids.append(i + a)
         scores, ids = np.concatenate(scores), np.concatenate(ids)
         assert [int(ids[j]) for j in _flat_top(scores, ids, k)][:k] == expected
+
+
+def test_cli_index_on_the_cluster_keeps_an_unchanged_index(cluster, built):
+    from qa.store import IndexStore
+
+    before = IndexStore(built).live_generation()
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", str(SEEDS), "--index", str(built), "--cluster", cluster.address],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.rstrip().endswith("(nothing changed)")
+    assert IndexStore(built).live_generation() == before
+
+
+def test_one_shard_gives_the_answers_of_two(cluster, single, questions, tmp_path):
+    """Corpus-wide statistics: the shard count changes no score (the seeds are two files: 1 or 2 shards)."""
+    from qa.api import PROJECT_ROOT
+    from qa.cluster import build_cluster_index
+
+    report = build_cluster_index(cluster.address, [SEEDS], tmp_path / "one", MODEL, PROJECT_ROOT, shards=1)
+    assert report.shards == 1
+    engine = _engine(cluster, tmp_path / "one")
+    for question in questions[::3]:
+        mine, theirs = _same(engine.answer(question), single.answer(question))
+        assert mine == theirs, question
