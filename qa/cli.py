@@ -141,7 +141,15 @@ def _engine(args):
         from qa.cluster import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
 
         return Engine(index_dir=index_dir, model=args.model, loader=cluster_loader(address))
+    _not_a_cluster_index(index_dir)
     return Engine(index_dir=index_dir, model=args.model)
+
+
+def _not_a_cluster_index(index_dir: Path) -> None:
+    from qa.cluster import is_cluster_index  # imports no Ray
+
+    if is_cluster_index(index_dir):
+        raise UsageError(f"{index_dir} holds a cluster index: pass --cluster ADDRESS (or set QA_CLUSTER)")
 
 
 def _cluster_address(args) -> str | None:
@@ -181,7 +189,9 @@ def cmd_index(args) -> int:
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
-    if address := _cluster_address(args):
+    if not (address := _cluster_address(args)):
+        _not_a_cluster_index(index_dir)
+    else:
         from qa.cluster import index_command
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)

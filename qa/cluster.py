@@ -163,9 +163,9 @@ def is_cluster_index(folder: Path) -> bool:
 
     try:
         generation = IndexStore(folder).live_generation()
-    except QAError:
-        return False
-    return generation is not None and (generation / CLUSTER_FILE).exists()
+        return generation is not None and (generation / CLUSTER_FILE).exists()
+    except (QAError, OSError):
+        return False  # whatever is wrong with the folder, the one-machine code says it
 
 
 # -- building --------------------------------------------------------------------------------
@@ -360,8 +360,12 @@ def build_cluster_index(
     from qa.indexing import _stat_facts, _write_errors, display_path, is_stale
     from qa.store import IndexStore, Manifest
 
-    ray = connect(address)
     store = IndexStore(index_dir)
+    if _live_cluster_manifest(store) is None and _has_index(store):
+        raise UsageError(
+            f"{index_dir} holds a one-machine index: give the cluster index a folder of its own (--index DIR)"
+        )
+    ray = connect(address)
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     shards = shards or 2 * max(1, len(nodes))
     report = ClusterReport(indexed=[], skipped=[], shards=0, nodes=len(nodes))
@@ -647,6 +651,13 @@ def _commit(store, generation: Path, manifest, shard_list: list[dict]) -> None:
 def _remove_stale(store) -> None:
     with contextlib.suppress(OSError):
         store.remove_stale()
+
+
+def _has_index(store) -> bool:
+    try:
+        return store.live_generation() is not None
+    except QAError:
+        return False  # a damaged pointer: the build replaces it
 
 
 def _live_cluster_manifest(store):

@@ -320,3 +320,26 @@ def test_one_shard_gives_the_answers_of_two(cluster, single, questions, tmp_path
     for question in questions[::3]:
         mine, theirs = _same(engine.answer(question), single.answer(question))
         assert mine == theirs, question
+
+
+def test_a_cluster_index_asked_without_the_cluster_is_one_line(built):
+    env = {k: v for k, v in os.environ.items() if k != "QA_CLUSTER"}
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "ask", "--no-log", "--index", str(built), "Who?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert run.returncode == 2
+    assert run.stderr.strip() == f"qa: {built} holds a cluster index: pass --cluster ADDRESS (or set QA_CLUSTER)"
+
+
+def test_a_one_machine_index_is_not_overwritten_by_a_cluster_build(cluster, single):
+    from qa.api import PROJECT_ROOT
+    from qa.cluster import build_cluster_index
+    from qa.errors import UsageError
+
+    with pytest.raises(UsageError, match="holds a one-machine index"):
+        build_cluster_index(cluster.address, [SEEDS], single.index_dir, MODEL, PROJECT_ROOT)
