@@ -87,7 +87,7 @@ def _answers(engine, questions: list[str]) -> tuple[list, list[float]]:
     return out, times
 
 
-def real(corpus: Path, sets: list[str], work: Path) -> dict:
+def real(corpus: Path, sets: list[str], work: Path, node_counts: tuple[int, ...] = (1, 2)) -> dict:
     from qa.api import Engine
     from qa.cluster import build_cluster_index, cluster_loader
 
@@ -104,7 +104,7 @@ def real(corpus: Path, sets: list[str], work: Path) -> dict:
         if SETS[s][1] == corpus
     }
     single_answers = {s: _answers(single, qs) for s, qs in questions.items()}
-    for nodes in (1, 2):
+    for nodes in node_counts:
         with LocalCluster(nodes) as cluster:
             t = time.perf_counter()
             report = build_cluster_index(cluster.address, [corpus], work / f"cluster{nodes}", MODEL, corpus.parent)
@@ -121,7 +121,7 @@ def real(corpus: Path, sets: list[str], work: Path) -> dict:
                 differ = [q for q, a, b in zip(qs, got, want, strict=True) if a != b]
                 if differ:
                     result[f"{s}_cluster{nodes}_differ"] = differ[:5]
-    for key in ("single", "cluster1", "cluster2"):
+    for key in ("single", *(f"cluster{n}" for n in node_counts)):
         result[f"{key}_passages_per_s"] = round(passages / result[f"{key}_index_s"], 1)
     return result
 
@@ -209,13 +209,16 @@ def main() -> int:
     parser.add_argument("--set", action="append", dest="sets", choices=sorted(SETS))
     parser.add_argument("--synthetic", type=int, default=200_000, help="synthetic passages (0: none)")
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument(
+        "--nodes", type=int, action="append", help="cluster sizes for the real corpus (default 1 and 2)"
+    )
     args = parser.parse_args()
     sets = args.sets or ["python-tutorial"]
     result: dict = {}
     with tempfile.TemporaryDirectory(prefix="qa-bench-cluster-") as tmp:
         work = Path(tmp)
         if args.corpus:
-            result.update(real(args.corpus, sets, work))
+            result.update(real(args.corpus, sets, work, tuple(args.nodes or (1, 2))))
             _print("real corpus", result)
         if args.synthetic:
             result.update(synthetic(args.synthetic, work, args.queries))
