@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexUnavailable, IndexWriteFailed, QAError, UsageError
+from qa.store import _checksum, _sha256  # the one-machine index's hashes, for the cluster's files too
 
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
 CLUSTER_FILE = "cluster.json"
@@ -120,19 +121,6 @@ def _probe(address: str) -> None:
 
 
 # -- layout ----------------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _checksum(fields: dict) -> str:
-    canonical = json.dumps(fields, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
 
 @dataclass
