@@ -607,8 +607,8 @@ def _speaks_of_another(
 
     "When was the purple report filed?" asked, "The violet report was filed on 3 March"
     written: "report" matches, but where the question says "purple" the passage says
-    "violet", a word of the same kind (QuestionWord.kin), so it speaks of another report. Likewise "Debian 11" asked, "Debian 12"
-    written: another number. A qualifier of another kind ("the comedy show" asked, "the
+    "violet", a word of the same kind (QuestionWord.kin), so it speaks of another report.
+    Likewise "Debian 11" asked, "Debian 12" written: another number. A qualifier of another kind ("the comedy show" asked, "the
     BBC show" written) adds to what is asked, and one left out may be implied: neither
     counts. Such a passage states something of another thing, so it is never an answer,
     however close its words (no answer of the development sets is one).
