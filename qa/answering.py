@@ -12,6 +12,7 @@ import bisect
 import math
 import re
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -148,7 +149,7 @@ class Answerer:
         # something else (users, a partner) does not answer it.
         focus_folded = classify(retrieval.question).focus
         focus = next((w for w in retrieval.words if textmod.fold(w.word) == focus_folded), None)
-        if kind == QUANTITY and measure_asked(focus_folded) and best.type_spans:
+        if kind == QUANTITY and _measure_asked(retrieval.question) and best.type_spans:
             focus = None  # "combien de temps": said by the unit of the quantity found ("10 jours"), not by "temps"
         values = {
             "top_logit": best.score,
@@ -249,7 +250,7 @@ class Answerer:
         weights = {w.word: w.weight for w in retrieval.words}
         total = sum(weights.values()) or 1.0
         names = [w.word for w in retrieval.words if w.is_name and w.expansions]
-        measure = measure_asked(classify(retrieval.question).focus) if kind == QUANTITY else None
+        measure = _measure_asked(retrieval.question) if kind == QUANTITY else None
         # One query for every neighbour the candidates' contexts may need.
         nearby = self.index.passages.get(
             sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
@@ -443,7 +444,7 @@ class Answerer:
             for span in _type_spans(kind, passage)
             if (trimmed := self._without_mentions(kind, span, passage, retrieval)) is not None
         ]
-        measure = measure_asked(classify(retrieval.question).focus) if kind == QUANTITY else None
+        measure = _measure_asked(retrieval.question) if kind == QUANTITY else None
         if measure is not None:
             spans = [s for s in spans if measure in measures(s.text)] or spans
         if kind == OTHER or not spans:
@@ -573,6 +574,13 @@ def _clauses(text: str) -> list[int]:
     """Where the clauses of a passage start, a new sentence starting a new clause too."""
     sentences = [start for start, _ in sentence_spans(text)][1:]
     return sorted(set(clause_starts(text)) | set(sentences))
+
+
+@lru_cache(maxsize=256)
+def _measure_asked(question: str) -> str | None:
+    """What a quantity question measures ("combien de temps": a duration), worked out once per
+    question for the ranking, the abstainer and the short answer."""
+    return measure_asked(classify(question).focus)
 
 
 def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
