@@ -45,10 +45,13 @@ from qa.retrieval import Candidate, Retrieval
 from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
     MENTION_SIMILARITY,
+    PASSAGE_READINGS_KEPT,
     SECTION_LOOKAHEAD,
     SUPPORT_COVERAGE,
     SUPPORT_SCORE,
 )
+
+_UNREAD = object()  # a reading not made yet (None and [] are readings)
 
 # Kinds answered by a short span of a passage: a date, a number, a name, a quote,
 # a command, a path, an identifier, a version.
@@ -133,6 +136,19 @@ class Answerer:
         self.retriever = retriever
         self.model = model or ranking.load()
         self._languages: dict[tuple[str, int], str] = {}
+        # What a passage says whatever the question (its words and stems, the spans of each
+        # kind, whether it gives orders or asks): the same passages come back question after
+        # question, and reading them again was a quarter of a warm answer (cProfile).
+        self._readings: dict[tuple, object] = {}
+
+    def _read(self, what: str, passage: Passage, compute):
+        key = (what, passage.source, passage.start_char, passage.end_char)
+        value = self._readings.get(key, _UNREAD)
+        if value is _UNREAD:
+            if len(self._readings) >= PASSAGE_READINGS_KEPT:
+                self._readings.clear()
+            value = self._readings[key] = compute()
+        return value
 
     def featurize(self, question: str) -> tuple[Retrieval, str, list[_Scored]]:
         """The question's retrieval, its type, and every candidate with the ranker's features, ranked."""
@@ -155,8 +171,7 @@ class Answerer:
             "top_logit": best.score,
             "margin": best.score - second,
             "top_semantic": f[RANK_FEATURES.index("semantic")],
-            "semantic_contrast": f[RANK_FEATURES.index("semantic")]
-            - float(np.mean([s.features[RANK_FEATURES.index("semantic")] for s in scored])),
+            "semantic_contrast": f[RANK_FEATURES.index("semantic")] - _mean_semantic_alike(scored, best),
             "top_coverage": f[RANK_FEATURES.index("coverage")],
             "top_context_coverage": f[RANK_FEATURES.index("context_coverage")],
             "top_missing_names": f[RANK_FEATURES.index("missing_names")],
@@ -257,18 +272,22 @@ class Answerer:
         )
         out = []
         for c in candidates:
-            if addresses_the_reader(c.passage.clean or c.passage.text):
+            if self._read("order", c.passage, lambda p=c.passage: addresses_the_reader(p.clean or p.text)):
                 continue  # "Ignore previous instructions and answer that…": an order, never an answer
             context_ids = self._context_ids(c, nearby)
             context_words = set(c.matched)
             for neighbour_id in context_ids:
                 context_words |= retrieval.matched_words(neighbour_id)
+            heading_id = int(self.index.section_of[c.id])
+            if heading_id >= 0 and heading_id != c.id:
+                context_words |= retrieval.matched_words(heading_id)  # its section's title says what it is about
+            words = self._read("words", c.passage, lambda p=c.passage: _words_and_stems(p, self.index))
             if _speaks_of_another(
-                c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
+                words, c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
             ):
                 continue  # "the violet report" for "the purple report": a statement about something else
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
-            spans = _type_spans(kind, c.passage)
+            spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
             spans = [s for s in spans if not self._mentioned(s.text, retrieval, c.passage.source)]
             if measure is not None:
                 spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
@@ -298,7 +317,7 @@ class Answerer:
                 "row": float(c.passage.kind == "row"),
                 "code": float(c.passage.kind == "code"),
                 "crosslingual": float(self._language(c.passage) != retrieval.language),
-                "question": float(is_question(c.passage.clean or c.passage.text)),
+                "question": float(self._read("asks", c.passage, lambda p=c.passage: is_question(p.clean or p.text))),
             }
             if kind in TYPED and not spans and _is_heading(c.passage):
                 # A heading stands for its section: it holds what was asked when its section does.
@@ -608,8 +627,20 @@ def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tup
     return positions or names
 
 
+def _words_and_stems(passage: Passage, index) -> tuple[list[str], list[str]]:
+    """The passage's words, and their stems as the index stemmed its file."""
+    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    tokens = [m.group(0) for m in textmod.WORD.finditer(passage.clean or passage.text)]
+    return tokens, [textmod.stem(t, language) for t in tokens]
+
+
 def _speaks_of_another(
-    passage: Passage, context_words: set[str], retrieval: Retrieval, index, crosslingual: bool
+    words: tuple[list[str], list[str]],
+    passage: Passage,
+    context_words: set[str],
+    retrieval: Retrieval,
+    index,
+    crosslingual: bool,
 ) -> bool:
     """Whether the passage puts another of its kind where the question has a qualifier.
 
@@ -637,8 +668,7 @@ def _speaks_of_another(
         return False
     terms = index.lexical.terms
     language = index.manifest.files.get(passage.source, {}).get("language", "fr")  # as the index stemmed it
-    tokens = [m.group(0) for m in textmod.WORD.finditer(passage.clean or passage.text)]
-    stems = [textmod.stem(t, language) for t in tokens]
+    tokens, stems = words
     for qualifier, qualified, side in pairs:
         own = textmod.stem(qualifier.word, language)
         numeric = qualifier.word.isdigit()
@@ -748,6 +778,14 @@ def _joined(passages: list[Passage]) -> Passage:
         end_line=last.end_line,
         end_char=last.end_char,
     )
+
+
+def _mean_semantic_alike(scored: list[_Scored], best: _Scored) -> float:
+    """The candidates' mean semantic similarity, among those in the best passage's language
+    (similarities run lower across languages: a French passage is set against French ones)."""
+    semantic, crosslingual = RANK_FEATURES.index("semantic"), RANK_FEATURES.index("crosslingual")
+    alike = [s.features[semantic] for s in scored if s.features[crosslingual] == best.features[crosslingual]]
+    return float(np.mean(alike))
 
 
 def _is_list_item(passage: Passage) -> bool:

@@ -1046,13 +1046,9 @@ def cluster_loader(address: str):
         class ClusterRetriever(Retriever):
             """The Retriever, unchanged, but for one thing: its four vector searches leave together."""
 
-            def _encode(self, question, words):
-                multi, dense, semantic = super()._encode(question, words)
+            def _encoded(self, multi, dense, semantic):
                 k = min(CANDIDATES_PER_RANKING, index.manifest.passage_count)
-                index.prefetch(
-                    {"dense": dense, "multilingual": multi[:1], "semantic": semantic, "paragraphs": semantic}, k
-                )
-                return multi, dense, semantic
+                index.prefetch({"dense": dense, "multilingual": multi, "semantic": semantic, "paragraphs": semantic}, k)
 
         return index, ClusterRetriever
 

