@@ -142,7 +142,7 @@ class Answerer:
         self._readings: dict[tuple, object] = {}
 
     def _read(self, what: str, passage: Passage, compute):
-        key = (what, passage.source, passage.start_char, passage.end_char)
+        key = (what, passage.source, passage.start_char, passage.text)  # two sentences read as one differ
         value = self._readings.get(key, _UNREAD)
         if value is _UNREAD:
             if len(self._readings) >= PASSAGE_READINGS_KEPT:
@@ -343,7 +343,9 @@ class Answerer:
         stands next to what the question says ("…the name stored in /etc/hostname")."""
         if not spans:
             return 0.0
-        anchors = _anchor_positions(passage, retrieval, self.index)
+        anchors = _anchor_positions(
+            self._read("stems", passage, lambda: _stems_at(passage, self.index)), retrieval, self.index
+        )
         clauses = _clauses(passage.text)
         return max(_pull(kind, span, anchors, clauses) for span in spans)
 
@@ -471,7 +473,9 @@ class Answerer:
         if passage.kind == ROW:
             span = self._row_answer(kind, passage, retrieval, spans)
             return span.text, (span.start, span.end)
-        anchors = _anchor_positions(passage, retrieval, self.index)
+        anchors = _anchor_positions(
+            self._read("stems", passage, lambda: _stems_at(passage, self.index)), retrieval, self.index
+        )
         clauses = _clauses(passage.text)
         plural = asks_plural(retrieval.question)
 
@@ -602,29 +606,57 @@ def _measure_asked(question: str) -> str | None:
     return measure_asked(classify(question).focus)
 
 
-def _anchor_positions(passage: Passage, retrieval: Retrieval, index) -> list[tuple[float, float]]:
-    """(position, weight) of the words in the passage that matched a question word.
+def _anchor_positions(stems: list[tuple[float, str]], retrieval: Retrieval, index) -> list[tuple[float, float]]:
+    """(position, weight) of the words in a passage (``_stems_at``) that matched a question word.
 
     A name finds the passage; within it the answer stands by what the question says of
     the name: "ayant été lancée le 11 janvier", not "Au 31 janvier, DeepSeek…". So the
     names anchor only a passage where none of the question's other words stands.
     """
-    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    term_weight = retrieval.derived.get("term_weight")
+    if term_weight is None:
+        term_weight = retrieval.derived["term_weight"] = _term_weights(retrieval, index)
+    positions, names = [], []
+    for middle, stem in stems:
+        weight, is_name = term_weight.get(stem, (0.0, False))
+        if weight:
+            (names if is_name else positions).append((middle, weight))
+    return positions or names
+
+
+def _term_weights(retrieval: Retrieval, index) -> dict[str, tuple[float, bool]]:
+    """Each index term a question word matched: its weight (the word's, by the similarity), and
+    whether the word is a name."""
     term_weight: dict[str, tuple[float, bool]] = {}
     for w in retrieval.words:
         for t, similarity in w.expansions:
             term = index.lexical.terms[t]
             if w.weight * similarity > term_weight.get(term, (0.0, False))[0]:
                 term_weight[term] = (w.weight * similarity, w.is_name)
-    positions, names = [], []
-    for match in textmod.WORD.finditer(passage.text):
-        folded = textmod.fold(match.group(0))
-        if textmod.is_function_word(folded):
-            continue
-        weight, is_name = term_weight.get(textmod.stem(match.group(0), language), (0.0, False))
-        if weight:
-            (names if is_name else positions).append(((match.start() + match.end()) / 2, weight))
-    return positions or names
+    return term_weight
+
+
+def _stems_at(passage: Passage, index) -> list[tuple[float, str]]:
+    """(middle offset in its text, stem) of each word of the passage but function words."""
+    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    return [
+        ((match.start() + match.end()) / 2, textmod.stem(match.group(0), language))
+        for match in textmod.WORD.finditer(passage.text)
+        if not textmod.is_function_word(textmod.fold(match.group(0)))
+    ]
+
+
+def _qualifier_pairs(retrieval: Retrieval) -> list:
+    """(qualifier, the word of the question it qualifies, the side it stands on): each two
+    neighbouring words of the question, both ways."""
+    by_fold = {textmod.fold(w.word): w for w in retrieval.words}
+    asked = [textmod.fold(w) for w in textmod.words(retrieval.question)]
+    pairs = []
+    for a, b in zip(asked, asked[1:], strict=False):
+        left, right = by_fold.get(a), by_fold.get(b)
+        if left is not None and right is not None and left is not right:
+            pairs += [(left, right, -1), (right, left, +1)]
+    return pairs
 
 
 def _words_and_stems(passage: Passage, index) -> tuple[list[str], list[str]]:
@@ -656,13 +688,9 @@ def _speaks_of_another(
     a translation the vocabulary vectors hold less close ("améliorés", "enhanced") as
     another thing ("small", "grande"), and the order of the words differs.
     """
-    by_fold = {textmod.fold(w.word): w for w in retrieval.words}
-    asked = [textmod.fold(w) for w in textmod.words(retrieval.question)]
-    pairs = []  # (qualifier, the word of the question it qualifies, the side it stands on)
-    for a, b in zip(asked, asked[1:], strict=False):
-        left, right = by_fold.get(a), by_fold.get(b)
-        if left is not None and right is not None and left is not right:
-            pairs += [(left, right, -1), (right, left, +1)]
+    pairs = retrieval.derived.get("qualifier_pairs")
+    if pairs is None:
+        pairs = retrieval.derived["qualifier_pairs"] = _qualifier_pairs(retrieval)
     pairs = [(q, n, side) for q, n, side in pairs if n.word in context_words]
     if not pairs:
         return False

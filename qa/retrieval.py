@@ -72,11 +72,17 @@ class Retrieval:
     matched: LexicalMatch | None = None  # matched[w, passage]: similarity by which word w matched
     # (folded question words, index terms saying the same), filled once by the answerer
     question_forms: tuple[set[str], set[str]] | None = field(default=None, repr=False)
+    # Other things the answerer derives from the question alone, each computed once (by name).
+    derived: dict[str, object] = field(default_factory=dict, repr=False)
 
     def matched_words(self, passage_id: int) -> set[str]:
         if self.matched is None:
             return set()
-        return {w.word for i, w in enumerate(self.words) if self.matched[i, passage_id] > 0}
+        memo = self.derived.setdefault("matched_words", {})
+        found = memo.get(passage_id)
+        if found is None:
+            found = memo[passage_id] = {w.word for i, w in enumerate(self.words) if self.matched[i, passage_id] > 0}
+        return found
 
 
 class Retriever:

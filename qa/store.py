@@ -33,6 +33,7 @@ import numpy as np
 from qa.documents import Passage
 from qa.errors import IndexBusy, IndexUnavailable
 from qa.lexical import LexicalIndex
+from qa.tuning import PASSAGES_KEPT
 
 # 4: passages carry a locator (PDF page, HTML anchor, DOCX paragraph); 5: the manifest carries its own checksum
 FORMAT_VERSION = 5
@@ -214,6 +215,7 @@ class PassageTable:
     def __init__(self, path: Path):
         self._path = path
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        self._kept: dict[int, Passage] = {}  # passages already read (they never change in a generation)
         # A table written before the locators (format 3) is read without them until it is rebuilt.
         present = {row[1] for row in self._db.execute("PRAGMA table_info(passages)")}
         self._COLUMNS = ", ".join(name for name in self._FIELDS if name in present)
@@ -246,13 +248,25 @@ class PassageTable:
         return {source: (low if high - low + 1 == count else -1, count) for source, low, high, count in rows}
 
     def get(self, ids: list[int]) -> dict[int, Passage]:
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self._db.execute(
-            f"SELECT id, {self._COLUMNS} FROM passages WHERE id IN ({marks})", [int(i) for i in ids]
-        )
-        return {row[0]: Passage(*row[1:]) for row in rows}
+        """The passages of these ids; those read for an earlier question come from memory
+        (a question's candidates are mostly the last one's: reading them was a tenth of a warm answer)."""
+        found: dict[int, Passage] = {}
+        missing = []
+        for i in ids:
+            passage = self._kept.get(int(i))
+            if passage is None:
+                missing.append(int(i))
+            else:
+                found[int(i)] = passage
+        if missing:
+            marks = ",".join("?" * len(missing))
+            rows = self._db.execute(f"SELECT id, {self._COLUMNS} FROM passages WHERE id IN ({marks})", missing)
+            read = {row[0]: Passage(*row[1:]) for row in rows}
+            if len(self._kept) + len(read) > PASSAGES_KEPT:
+                self._kept.clear()
+            self._kept.update(read)
+            found.update(read)
+        return {i: found[i] for i in sorted(found)}  # in id order, as SQLite gives them
 
     def neighbours(self, passage_id: int, before: int, after: int) -> list[tuple[int, Passage]]:
         rows = self._db.execute(

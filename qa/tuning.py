@@ -66,6 +66,8 @@ SECTION_LOOKAHEAD = 4
 # Readings of passages (their words, the spans of each kind asked) an answerer keeps between
 # questions; all are dropped when there are this many, so memory stays bounded on any folder.
 PASSAGE_READINGS_KEPT = 100_000
+# Passages a loaded index keeps in memory once read (qa.store.PassageTable), on the same terms.
+PASSAGES_KEPT = 50_000
 
 # -- fitting (qa.fit) ------------------------------------------------------------------------------
 # Regularisation of both regressions (on standardised features): the usual unit prior.

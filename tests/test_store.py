@@ -421,3 +421,25 @@ def test_the_index_folder_holds_data_only(built):
             assert data[:4] in {b"IxFI", b"IxF2", b"IxFl", b"IHNf"}, data[:4]
         else:
             pytest.fail(f"unexpected file in the index: {path}")
+
+
+def test_passages_read_once_come_from_memory_and_memory_is_bounded(built, monkeypatch):
+    store, _ = built
+    table = store.load().passages
+    ids = list(range(table.rows()))
+    first = table.get(ids)
+    assert list(first) == ids
+
+    class NoDatabase:
+        def execute(self, *args):
+            raise AssertionError("read again from SQLite")
+
+    real = table._db
+    table._db = NoDatabase()
+    assert table.get(ids[::-1]) == first  # from memory, in id order
+    table._db = real
+    monkeypatch.setattr(qa.store, "PASSAGES_KEPT", 2)
+    table._kept.clear()
+    for i in ids:
+        assert table.get([i]) == {i: first[i]}
+        assert len(table._kept) <= 2
