@@ -24,6 +24,7 @@ from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
 from qa.tuning import (
     CANDIDATES_PER_RANKING,
+    NAME_EVIDENCE_PASSAGES,
     NAME_TRANSLATION_SIMILARITY,
     NAME_WEIGHT,
     RRF_K,
@@ -91,6 +92,7 @@ class Retriever:
         self.question_encoder = question_encoder
         self.multilingual = multilingual
         self.semantic = semantic
+        self._names: dict[int, bool] = {}  # term id -> written as a name (_written_as_name)
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
@@ -223,6 +225,8 @@ class Retriever:
                         kin.add(int(tid))
                     if sim < (NAME_TRANSLATION_SIMILARITY if name else TRANSLATION_SIMILARITY):
                         continue
+                    if sim < NAME_TRANSLATION_SIMILARITY and self._written_as_name(int(tid)):
+                        continue  # "alongside" is no "MIT", whatever the German "mit" means
                     if csls >= TRANSLATION_CSLS:
                         options[int(tid)] = max(options.get(int(tid), 0.0), float(sim))
             if options:
@@ -244,6 +248,31 @@ class Retriever:
                 weight *= NAME_WEIGHT
             out.append(QuestionWord(word, weight, sorted(options.items()), name, frozenset(kin)))
         return out
+
+    def _written_as_name(self, term_id: int) -> bool:
+        """Whether the documents write this term as a name or an acronym ("MIT", "Debian").
+
+        Its vocabulary vector is that of its lower-cased form, another word at times (the
+        German "mit", the English "us"): such a term translates a question word only as
+        closely as a name does. Judged on the first few passages that hold it, headings
+        (every word capitalised) aside, once per term."""
+        known = self._names.get(term_id)
+        if known is not None:
+            return known
+        lex = self.index.lexical
+        term = lex.terms[term_id]
+        docs, _ = lex.postings(term_id)
+        passages = self.index.passages.get([int(d) for d in docs[:NAME_EVIDENCE_PASSAGES]])
+        forms = []
+        for passage in passages.values():
+            text = passage.clean or passage.text
+            if names.is_title_case(text):
+                continue
+            for n, word in enumerate(textmod.words(text)):
+                if any(textmod.stem(word, lang) == term for lang in ("fr", "en")):
+                    forms.append(names.is_name_like(word, sentence_initial=n == 0))
+        self._names[term_id] = written = bool(forms) and all(forms)
+        return written
 
 
 def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:

@@ -38,6 +38,8 @@ TRANSLATION_SIMILARITY = 0.6
 TRANSLATION_CSLS = 0.15
 NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
 TRANSLATIONS_PER_WORD = 10
+# Passages read to tell whether the documents write a term as a name (qa.retrieval).
+NAME_EVIDENCE_PASSAGES = 3
 # How many passages each ranking (e5 sentence, e5 paragraph, MiniLM, USE, BM25) contributes:
 # a budget (every candidate's features cost time), not a quality knob; answers sit within the
 # first 10 of some ranking for all but one development question (bench/retrieval.py).

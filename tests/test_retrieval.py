@@ -232,3 +232,48 @@ def test_passage_readings_are_kept_between_questions_and_bounded(answerer, monke
     assert [(a.short_answer, a.abstained, a.confidence) for a in again + bounded] == [
         (a.short_answer, a.abstained, a.confidence) for a in first + first
     ]
+
+
+class AliasMultilingual(SpreadHashMultilingual):
+    """Some words brought close to another, as close as a translation and no closer than a name's
+    (similarity about 0.75): "alongside" to "mit", as the real vocabulary vectors hold the German
+    "mit" close to "with"."""
+
+    name = "fake-alias-multilingual"
+
+    def __init__(self, aliases: dict[str, str]):
+        self.aliases = aliases
+
+    def encode(self, texts, progress=None):
+        own = super().encode(texts, progress)
+        alias = super().encode([self.aliases.get(t.lower(), t) for t in texts])
+        blended = np.where(
+            np.array([t.lower() in self.aliases for t in texts])[:, None], alias + 0.9 * own, own
+        ).astype(np.float32)
+        return blended / np.linalg.norm(blended, axis=1, keepdims=True)
+
+
+def test_a_term_the_documents_write_as_a_name_is_no_translation_of_an_ordinary_word(tmp_path, fake_models):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "licence.txt").write_text(
+        "The engine ships under the MIT licence, with the weights.\n\n"
+        "Its manual sits beside the code, next to the examples.\n",
+        encoding="utf-8",
+    )
+    store = IndexStore(tmp_path / "index")
+    multilingual = AliasMultilingual({"alongside": "mit", "near": "beside"})
+    build_index([docs], store, fakes.FakeEmbedder(), multilingual, root=tmp_path, semantic=fakes.FakeSemantic())
+    loaded = store.load()
+    retriever = Retriever(loaded, fakes.FakeEmbedder(loaded.manifest.model), multilingual, fakes.FakeSemantic())
+    lex = loaded.lexical
+    mit, beside = lex.term_id(stem("mit", "en")), lex.term_id(stem("beside", "en"))
+    assert retriever._written_as_name(mit) and not retriever._written_as_name(beside)
+
+    words = ["alongside", "near"]
+    expanded = retriever._expand(words, multilingual.encode(words), "en")
+    alongside, near = ({t for t, _ in w.expansions} for w in expanded)
+    assert mit not in alongside  # the ordinary word is not translated by the acronym...
+    assert beside in near  # ... while an ordinary word still is
+    similarities = dict(expanded[0].expansions) | dict(expanded[1].expansions)
+    assert 0.6 <= similarities[beside] < 0.8
