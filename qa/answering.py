@@ -346,7 +346,7 @@ class Answerer:
         anchors = _anchor_positions(
             self._read("stems", passage, lambda: _stems_at(passage, self.index)), retrieval, self.index
         )
-        clauses = _clauses(passage.text)
+        clauses = self._read("clauses", passage, lambda: _clauses(passage.text))
         return max(_pull(kind, span, anchors, clauses) for span in spans)
 
     def _language(self, passage: Passage) -> str:

@@ -238,6 +238,11 @@ class LexicalMatch:
         j = self._place(passage_id)
         return float(self.matched[word, j]) if j >= 0 else 0.0
 
+    def words_in(self, passage_id: int) -> list[int]:
+        """The question words (their numbers) this passage matched."""
+        j = self._place(passage_id)
+        return np.flatnonzero(self.matched[:, j] > 0).tolist() if j >= 0 else []
+
     def coverage(self, word_weights: list[float]) -> np.ndarray:
         """Share of the question's weight each matched document covers (aligned with ``docs``)."""
         out = np.zeros(len(self.docs), dtype=np.float32)

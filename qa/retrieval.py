@@ -82,7 +82,7 @@ class Retrieval:
         memo = self.derived.setdefault("matched_words", {})
         found = memo.get(passage_id)
         if found is None:
-            found = memo[passage_id] = {w.word for i, w in enumerate(self.words) if self.matched[i, passage_id] > 0}
+            found = memo[passage_id] = {self.words[i].word for i in self.matched.words_in(passage_id)}
         return found
 
 
@@ -93,6 +93,7 @@ class Retriever:
         self.multilingual = multilingual
         self.semantic = semantic
         self._names: dict[int, bool] = {}  # term id -> written as a name (_written_as_name)
+        self._surface_ids: dict[str, int] | None = None  # the vocabulary's written forms, read on first use
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
@@ -101,8 +102,7 @@ class Retriever:
         )
         # The retrieval model reads the question on its own thread meanwhile (the longest of the three).
         semantic_pending = self._submit_semantic(question)
-        multi_vectors = self.multilingual.encode([question] + [w.lower() for w in surface_words])
-        question_multi, word_vectors = multi_vectors[:1], multi_vectors[1:]
+        question_multi, word_vectors = self._multilingual_vectors(question, [w.lower() for w in surface_words])
 
         words = self._expand(surface_words, word_vectors, language)
         # Only the passages that contain a question word are scored (no array
@@ -166,11 +166,33 @@ class Retriever:
                     section=heading_sims.get(int(section_of[pid]), 0.0),
                     lexical=lexical.score(pid),
                     coverage=lexical.at(coverage, pid),
-                    matched=[w.word for i, w in enumerate(words) if lexical[i, pid] > 0],
+                    matched=[words[i].word for i in lexical.words_in(pid)],
                 )
             )
         candidates.sort(key=lambda c: (-c.score, c.id))
         return Retrieval(question, language, words, candidates, lexical)
+
+    def _multilingual_vectors(self, question: str, lowered: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The question's multilingual vector, and each word's: a word the documents use has its
+        vector in the vocabulary already (the index encoded its lower-cased form), so only the
+        others are encoded, with the question."""
+        if self._surface_ids is None:
+            self._surface_ids = {}
+            for tid, surface in enumerate(self.index.lexical.surfaces):
+                self._surface_ids.setdefault(surface, tid)
+        known: dict[str, np.ndarray] = {}
+        for word in lowered:
+            tid = self._surface_ids.get(word)
+            if tid is not None and word not in known:
+                try:
+                    known[word] = self.index.terms.reconstruct(tid)
+                except (RuntimeError, AttributeError):  # an index type that cannot give its vectors back
+                    break
+        unknown = [w for w in dict.fromkeys(lowered) if w not in known]
+        encoded = self.multilingual.encode([question] + unknown)
+        known.update(zip(unknown, encoded[1:], strict=True))
+        words = np.vstack([known[w] for w in lowered]) if lowered else encoded[1:1]
+        return encoded[:1], words.astype(np.float32, copy=False)
 
     def _submit_semantic(self, question: str):
         """Start the retrieval model on the question; the returned call gives its vector.
