@@ -277,3 +277,25 @@ def test_a_term_the_documents_write_as_a_name_is_no_translation_of_an_ordinary_w
     assert beside in near  # ... while an ordinary word still is
     similarities = dict(expanded[0].expansions) | dict(expanded[1].expansions)
     assert 0.6 <= similarities[beside] < 0.8
+
+
+def test_words_the_documents_use_take_their_vectors_from_the_vocabulary(answerer):
+    engine, _ = answerer
+    retriever = engine.retriever
+    asked: list[list[str]] = []
+    real = retriever.multilingual
+
+    class Counting:
+        def encode(self, texts, progress=None):
+            asked.append(list(texts))
+            return real.encode(texts, progress)
+
+    retriever.multilingual = Counting()
+    question = "When did the harbour of zanzibar open?"
+    question_vector, word_vectors = retriever._multilingual_vectors(question, ["harbour", "zanzibar", "harbour"])
+    assert asked == [[question, "zanzibar"]]  # "harbour" is in the documents, "zanzibar" is not
+    harbour = retriever._surface_ids["harbour"]
+    np.testing.assert_allclose(word_vectors[0], engine.index.terms.reconstruct(harbour))
+    np.testing.assert_allclose(word_vectors[2], word_vectors[0])
+    np.testing.assert_allclose(word_vectors[1], real.encode(["zanzibar"])[0], atol=1e-6)
+    np.testing.assert_allclose(question_vector[0], real.encode([question])[0], atol=1e-6)
