@@ -98,7 +98,7 @@ class Retriever:
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
         surface_words = self._split_unknown_compounds(
-            [w for w in textmod.content_words(question) if textmod.fold(w) not in textmod.ANSWER_CUE_WORDS]
+            [w for w in textmod.content_words(question) if not _frames_the_question(w)]
         )
         # The retrieval model reads the question on its own thread meanwhile (the longest of the three).
         semantic_pending = self._submit_semantic(question)
@@ -295,6 +295,14 @@ class Retriever:
                     forms.append(names.is_name_like(word, sentence_initial=n == 0))
         self._names[term_id] = written = bool(forms) and all(forms)
         return written
+
+
+def _frames_the_question(word: str) -> bool:
+    """A word saying what kind of answer is wanted or how the question is put, not what it is
+    about: "name", "doit", and "doit-il", "vaut-il" (the verb and its subject pronoun)."""
+    head, *rest = textmod.fold(word).split("-")
+    framing = head in textmod.QUESTION_FRAME_WORDS or (bool(rest) and textmod.is_function_word(head))
+    return framing and all(textmod.is_function_word(p) for p in rest)
 
 
 def _similarities(index, ids: list[int], query: np.ndarray) -> list[float]:

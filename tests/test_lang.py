@@ -542,3 +542,12 @@ def test_a_question_naming_a_measure_asks_for_its_units():
     assert measure_asked("utilisateurs") is None and measure_asked(None) is None
     assert measures("10 jours") == measures("3 hours") == measures("2 ans") == {"duration"}
     assert measures("700") == set() and measures("22,15 millions d'utilisateurs") == set()
+
+
+def test_modal_verbs_frame_a_question_without_being_its_topic():
+    from qa.retrieval import _frames_the_question
+
+    for word in ("doit-il", "doit", "peut-on", "faut-il", "vaut-il", "devrait", "name", "date"):
+        assert _frames_the_question(word), word
+    for word in ("paquet", "mûrir", "Debian", "package", "launched", "pouvoirs"):
+        assert not _frames_the_question(word), word

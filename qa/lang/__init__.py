@@ -159,6 +159,7 @@ class Language:
     kind_phrases: dict[str, str]
     person_nouns: frozenset[str]
     cue_words: frozenset[str]
+    modal_words: frozenset[str]
     anaphora_openers: tuple[str, ...]
     subject_pronouns: frozenset[str]
     possessives: dict[str, str | None]
@@ -222,6 +223,8 @@ def languages(code: str | None = None) -> tuple[Language, ...]:
 
 FUNCTION_WORDS = frozenset().union(*(lang.function_words for lang in LANGUAGES.values()))
 CUE_WORDS = frozenset().union(*(lang.cue_words for lang in LANGUAGES.values()))
+# Words of a question that do not say what it is about: what kind of answer is wanted, how it is put.
+QUESTION_FRAME_WORDS = CUE_WORDS.union(*(lang.modal_words for lang in LANGUAGES.values()))
 CALENDAR_WORDS = frozenset().union(*({*lang.all_months, *lang.weekdays} for lang in LANGUAGES.values()))
 NUMBER_WORDS = frozenset().union(
     *({*lang.number_words, *lang.ordinals, *lang.plural_number_words} for lang in LANGUAGES.values())
@@ -356,6 +359,7 @@ def alternation(options, escape: bool = True) -> str:
 __all__ = [
     "CALENDAR_WORDS",
     "CUE_WORDS",
+    "QUESTION_FRAME_WORDS",
     "FUNCTION_WORDS",
     "LANGUAGES",
     "NUMBER_WORDS",

@@ -226,6 +226,8 @@ PERSON_NOUNS = frozenset(
 )
 # Words that say what kind of answer is wanted, not what it is about (left out of matching).
 CUE_WORDS = frozenset("name names called date year years day number percentage amount".split())
+# Modal verbs the function words leave (see qa.lang.fr): how the question is put, not what it is about.
+MODAL_WORDS = frozenset("ought needs able".split())
 
 # Pronoun subjects that open a sentence about something named before ("It was launched ...").
 ANAPHORA_OPENERS = ("it", "this", "these", "they", "he", "she")

@@ -211,6 +211,12 @@ AUXILIARIES = frozenset(
 )
 HEAD_FIRST = True
 CUE_WORDS = frozenset("nom noms appelle appele appelee date annee annees jour pourcentage montant".split())
+# Modal verbs: how the question is put ("doit-il", "peut-on", "faut-il"), not what it is about (left out of
+# matching, not of indexing: "un paquet doit mûrir" asks about the package and its ripening).
+MODAL_WORDS = frozenset(
+    """doit dois doivent devoir devrait devraient devrais pouvoir peuvent pourrait pourraient pourrais puis
+    faut falloir faudrait vaut""".split()
+)
 
 ANAPHORA_OPENERS = ("c'est", "ce sont", "ce", "cela", "ça", "il", "elle", "ils", "elles")
 # Words addressed to whoever reads the text to answer from it (see qa.lang.en), over folded text.
