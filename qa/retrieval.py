@@ -283,7 +283,7 @@ class Retriever:
             return known
         lex = self.index.lexical
         term = lex.terms[term_id]
-        docs, _ = lex.postings(term_id)
+        docs = lex.match([[(term_id, 1.0)]]).docs  # in id order; on a cluster, from the shards
         passages = self.index.passages.get([int(d) for d in docs[:NAME_EVIDENCE_PASSAGES]])
         forms = []
         for passage in passages.values():
