@@ -290,8 +290,9 @@ class Retriever:
             text = passage.clean or passage.text
             if names.is_title_case(text):
                 continue
+            language = self.index.manifest.files.get(passage.source, {}).get("language", "fr")  # as indexed
             for n, word in enumerate(textmod.words(text)):
-                if any(textmod.stem(word, lang) == term for lang in ("fr", "en")):
+                if textmod.stem(word, language) == term:
                     forms.append(names.is_name_like(word, sentence_initial=n == 0))
         self._names[term_id] = written = bool(forms) and all(forms)
         return written

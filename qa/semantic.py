@@ -20,6 +20,7 @@ by spinning when one of them has no core.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -118,6 +119,9 @@ def _openmp_runtimes() -> list[str]:
 
 
 def _one_openmp_thread(runtimes: list[str]) -> None:
-    """Run in the worker thread: the parallel regions it starts get one thread (a per-thread setting)."""
+    """Run in the worker thread: the parallel regions it starts get one thread (a per-thread setting).
+
+    A runtime that cannot be set only costs speed, never the answer: the worker must not break."""
     for path in runtimes:
-        ctypes.CDLL(path).omp_set_num_threads(1)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(path).omp_set_num_threads(1)
