@@ -41,7 +41,7 @@ from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question, sentence_spans
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.reader import question_prose, unwrapped
-from qa.retrieval import Candidate, Retrieval
+from qa.retrieval import Candidate, Retrieval, indexed_language
 from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
     MENTION_SIMILARITY,
@@ -343,11 +343,16 @@ class Answerer:
         stands next to what the question says ("…the name stored in /etc/hostname")."""
         if not spans:
             return 0.0
-        anchors = _anchor_positions(
+        anchors, clauses = self._anchors(passage, retrieval), self._clauses(passage)
+        return max(_pull(kind, span, anchors, clauses) for span in spans)
+
+    def _anchors(self, passage: Passage, retrieval: Retrieval) -> list[tuple[float, float]]:
+        return _anchor_positions(
             self._read("stems", passage, lambda: _stems_at(passage, self.index)), retrieval, self.index
         )
-        clauses = self._read("clauses", passage, lambda: _clauses(passage.text))
-        return max(_pull(kind, span, anchors, clauses) for span in spans)
+
+    def _clauses(self, passage: Passage) -> list[int]:
+        return self._read("clauses", passage, lambda: _clauses(passage.text))
 
     def _language(self, passage: Passage) -> str:
         """The passage's own language (a French manual quotes English), else its file's."""
@@ -363,7 +368,7 @@ class Answerer:
     def _mentioned(self, span_text: str, retrieval: Retrieval, source: str) -> bool:
         """The span only repeats the question, in either language: the answer to
         "which company makes X" is not X, nor is "IA" the answer to "which AI model"."""
-        language = self.index.manifest.files.get(source, {}).get("language", "fr")
+        language = indexed_language(self.index, source)
         question_folded, question_terms = _question_forms(retrieval, self.index)
         content = []
         for token in span_text.split():
@@ -473,10 +478,7 @@ class Answerer:
         if passage.kind == ROW:
             span = self._row_answer(kind, passage, retrieval, spans)
             return span.text, (span.start, span.end)
-        anchors = _anchor_positions(
-            self._read("stems", passage, lambda: _stems_at(passage, self.index)), retrieval, self.index
-        )
-        clauses = _clauses(passage.text)
+        anchors, clauses = self._anchors(passage, retrieval), self._clauses(passage)
         plural = asks_plural(retrieval.question)
 
         def pull(span) -> float:
@@ -564,7 +566,7 @@ class Answerer:
     def _specificity(self, words: list[str], source: str) -> float:
         """Names found in many passages ("IA", the documents' own subject) are seldom
         what a question asks for; rare ones ("Janus-Pro", "ByteDance") are."""
-        language = self.index.manifest.files.get(source, {}).get("language", "fr")
+        language = indexed_language(self.index, source)
         lexical = self.index.lexical
         shares = []
         for word in words:
@@ -613,9 +615,7 @@ def _anchor_positions(stems: list[tuple[float, str]], retrieval: Retrieval, inde
     the name: "ayant été lancée le 11 janvier", not "Au 31 janvier, DeepSeek…". So the
     names anchor only a passage where none of the question's other words stands.
     """
-    term_weight = retrieval.derived.get("term_weight")
-    if term_weight is None:
-        term_weight = retrieval.derived["term_weight"] = _term_weights(retrieval, index)
+    term_weight = retrieval.derive("term_weight", lambda: _term_weights(retrieval, index))
     positions, names = [], []
     for middle, stem in stems:
         weight, is_name = term_weight.get(stem, (0.0, False))
@@ -638,7 +638,7 @@ def _term_weights(retrieval: Retrieval, index) -> dict[str, tuple[float, bool]]:
 
 def _stems_at(passage: Passage, index) -> list[tuple[float, str]]:
     """(middle offset in its text, stem) of each word of the passage but function words."""
-    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    language = indexed_language(index, passage.source)
     return [
         ((match.start() + match.end()) / 2, textmod.stem(match.group(0), language))
         for match in textmod.WORD.finditer(passage.text)
@@ -661,7 +661,7 @@ def _qualifier_pairs(retrieval: Retrieval) -> list:
 
 def _words_and_stems(passage: Passage, index) -> tuple[list[str], list[str]]:
     """The passage's words, and their stems as the index stemmed its file."""
-    language = index.manifest.files.get(passage.source, {}).get("language", "fr")
+    language = indexed_language(index, passage.source)
     tokens = [m.group(0) for m in textmod.WORD.finditer(passage.clean or passage.text)]
     return tokens, [textmod.stem(t, language) for t in tokens]
 
@@ -688,14 +688,12 @@ def _speaks_of_another(
     a translation the vocabulary vectors hold less close ("améliorés", "enhanced") as
     another thing ("small", "grande"), and the order of the words differs.
     """
-    pairs = retrieval.derived.get("qualifier_pairs")
-    if pairs is None:
-        pairs = retrieval.derived["qualifier_pairs"] = _qualifier_pairs(retrieval)
+    pairs = retrieval.derive("qualifier_pairs", lambda: _qualifier_pairs(retrieval))
     pairs = [(q, n, side) for q, n, side in pairs if n.word in context_words]
     if not pairs:
         return False
     terms = index.lexical.terms
-    language = index.manifest.files.get(passage.source, {}).get("language", "fr")  # as the index stemmed it
+    language = indexed_language(index, passage.source)
     tokens, stems = words
     for qualifier, qualified, side in pairs:
         own = textmod.stem(qualifier.word, language)

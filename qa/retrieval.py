@@ -73,17 +73,21 @@ class Retrieval:
     matched: LexicalMatch | None = None  # matched[w, passage]: similarity by which word w matched
     # (folded question words, index terms saying the same), filled once by the answerer
     question_forms: tuple[set[str], set[str]] | None = field(default=None, repr=False)
-    # Other things the answerer derives from the question alone, each computed once (by name).
-    derived: dict[str, object] = field(default_factory=dict, repr=False)
+    # Other things the answerer derives from the question alone, each computed once (``derive``).
+    derived: dict[object, object] = field(default_factory=dict, repr=False)
+
+    def derive(self, name: str, compute):
+        """``compute()``, once per question: later calls with the same name get the first value."""
+        if name not in self.derived:
+            self.derived[name] = compute()
+        return self.derived[name]
 
     def matched_words(self, passage_id: int) -> set[str]:
         if self.matched is None:
             return set()
-        memo = self.derived.setdefault("matched_words", {})
-        found = memo.get(passage_id)
-        if found is None:
-            found = memo[passage_id] = {self.words[i].word for i in self.matched.words_in(passage_id)}
-        return found
+        return self.derive(
+            ("matched_words", passage_id), lambda: {self.words[i].word for i in self.matched.words_in(passage_id)}
+        )
 
 
 class Retriever:
@@ -290,12 +294,17 @@ class Retriever:
             text = passage.clean or passage.text
             if names.is_title_case(text):
                 continue
-            language = self.index.manifest.files.get(passage.source, {}).get("language", "fr")  # as indexed
+            language = indexed_language(self.index, passage.source)
             for n, word in enumerate(textmod.words(text)):
                 if textmod.stem(word, language) == term:
                     forms.append(names.is_name_like(word, sentence_initial=n == 0))
         self._names[term_id] = written = bool(forms) and all(forms)
         return written
+
+
+def indexed_language(index, source: str) -> str:
+    """The language the index stemmed this file's words in."""
+    return index.manifest.files.get(source, {}).get("language", "fr")
 
 
 def _frames_the_question(word: str) -> bool:
