@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-8"
+SPLITTER_VERSION = "structure-9"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
@@ -446,7 +446,8 @@ def split_passages(
         )
 
     previous: reader.Block | None = None
-    for block in document.blocks:
+    blocks_read = document.blocks
+    for k, block in enumerate(blocks_read):
         kind = block.kind
         if kind == reader.HEADING:
             section = block.clean
@@ -457,6 +458,13 @@ def split_passages(
             add(block.start, block.end, CAPTION, block.clean, section, block)
         elif kind == reader.ROW:
             first_row = previous is None or previous.kind != reader.ROW
+            if first_row and not caption:
+                # A caption set under its table (as a PDF typesets it) names the rows above it.
+                # (One followed by rows of its own is the next table's, set above it.)
+                at = next((j for j in range(k + 1, len(blocks_read)) if blocks_read[j].kind != reader.ROW), None)
+                below = at is not None and blocks_read[at].kind == reader.CAPTION
+                owned = below and at + 1 < len(blocks_read) and blocks_read[at + 1].kind == reader.ROW
+                caption = blocks_read[at].clean if below and not owned else ""
             if not header and (caption or blocks is not None or first_row):
                 # The first row names the columns (in a PDF the caption often comes after the table).
                 header = block.clean

@@ -251,10 +251,13 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 left, bottom, _, _ = textpage.get_charbox(first)
                 _, last_bottom, right, _ = textpage.get_charbox(last)
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
-                weight = raw.FPDFText_GetFontWeight(textpage.raw, first)
-                fixed = _fixed_pitch(textpage, first) and _fixed_pitch(textpage, last)
+                # Bold at both ends: a bold word inside a line of prose is emphasis, not a bold line.
+                weight = min(raw.FPDFText_GetFontWeight(textpage.raw, i) for i in (first, last))
+                cells, starts = _cells(textpage, body, match.start(), size)
+                # Code is monospaced throughout; a table row may set only some cells so ("openssl | V:841 | …").
+                ends = (first, last) if len(cells) < 2 else (*starts, last)
+                fixed = all(_fixed_pitch(textpage, i) for i in ends)
                 clean = _ligatures(body.rstrip()).replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
-                cells = _cells(textpage, body, match.start(), size)
                 line = _PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed, cells)
                 lines.append(line)
             return lines
@@ -268,13 +271,15 @@ def _ligatures(text: str) -> str:
     return _LIGATURES.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
-def _cells(textpage, body: str, offset: int, size: float) -> list[tuple[float, str]]:
-    """The runs of a line set apart by gaps wider than 1.2 em: a table's cells (one run for prose)."""
+def _cells(textpage, body: str, offset: int, size: float) -> tuple[list[tuple[float, str]], list[int]]:
+    """The runs of a line set apart by gaps wider than 1.2 em: a table's cells (one run for prose),
+    and the page's index of each run's first character."""
     import pypdfium2.raw as raw
 
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
     boxes = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
     cells: list[tuple[float, str]] = []
+    starts: list[int] = []
     start = last = -1
     start_x = previous_right = 0.0
     for k, ch in enumerate(body):
@@ -285,11 +290,13 @@ def _cells(textpage, body: str, offset: int, size: float) -> list[tuple[float, s
             start, start_x = k, left.value
         elif left.value - previous_right > 1.2 * size:
             cells.append((start_x, body[start : last + 1]))
+            starts.append(offset + start)
             start, start_x = k, left.value
         previous_right, last = right.value, k
     if start >= 0:
         cells.append((start_x, body[start : last + 1]))
-    return [(x, _ligatures(text).replace("\ufffe", "").replace("\x02", "")) for x, text in cells]
+        starts.append(offset + start)
+    return [(x, _ligatures(text).replace("\ufffe", "").replace("\x02", "")) for x, text in cells], starts
 
 
 _MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)
@@ -463,19 +470,20 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
             continue
         if _is_heading_size(line, body_size):
             kind, level = HEADING, heading_sizes.index(line.size) + 1
-        elif line.fixed:
-            kind, level = CODE, 0
-        elif len(line.cells) >= 2:
-            kind, level = ROW, 0
         elif (
             current
             and current[0] == ROW
+            and len(line.cells) < 2
             and line.left > page[current[2]].left + 2 * body_size
             and page[k - 1].bottom_y - line.top_y < 1.35 * pitch
             and not _CAPTION.match(line.text)
         ):
-            current[3] = k  # a cell's text wrapped onto the next line: still the row
+            current[3] = k  # a cell's text (prose or code) wrapped onto the next line: still the row
             continue
+        elif line.fixed:
+            kind, level = CODE, 0
+        elif len(line.cells) >= 2:
+            kind, level = ROW, 0
         elif _BULLET.match(line.text):
             kind, level = ITEM, 0
         else:

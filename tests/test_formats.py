@@ -408,8 +408,14 @@ def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(fold
             assert c["text"] in capsys.readouterr().out
     if folder.endswith("pdf"):
         text = load(files[0]).text
+        passages = document_passages(load(files[0]), str(files[0]))
         assert "Référence Debian 1 / " not in text  # the running header
         assert "utilisateurs autres que" in text  # "uti-" / "lisateurs", joined
+        # A line opening on a bold number is prose; its paragraph goes on to the next line.
+        assert any(p.clean.endswith("68980 paquets disponibles pour l’architecture amd64.") for p in passages)
+        # A table whose command cells are monospaced is read as rows, named by the caption set under it.
+        row = next(p for p in passages if p.kind == "row" and p.clean.startswith("whois"))
+        assert "mkpasswd" in row.clean and "Table 4.4" in row.context
 
 
 def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
@@ -433,6 +439,37 @@ def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
     assert ("caption", "Table 1 - Fees of the harbour") in kinds
     yacht = next(p for p in document_passages(extracted, "fees.pdf") if p.text.startswith("yacht"))
     assert yacht.kind == "row" and "boat | length | fee" in yacht.context
+
+
+def test_pdf_rows_with_monospaced_cells_and_a_caption_below_are_a_table(tmp_path):
+    """A row whose first and last cells are monospaced (a command) is still a row, and its wrapped
+    command still the row; a caption set under the table names its rows."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "These tools turn a password into the hash that the system keeps for it.")
+    y = 32.0
+    for command, popularity, program in (("mkpasswd", "V:28", "mkpasswd"), ("openssl", "V:841", "passwd")):
+        pdf.set_font("Courier", size=11)
+        pdf.text(20, y, command)
+        pdf.set_font("Helvetica", size=11)
+        pdf.text(70, y, popularity)
+        pdf.set_font("Courier", size=11)
+        pdf.text(120, y, program)
+        y += 6
+    pdf.text(120, y - 1, "--stdin")
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(60, y + 8, "Table 4 - Tools that hash passwords")
+    pdf.output(str(tmp_path / "tools.pdf"))
+    extracted = load(tmp_path / "tools.pdf")
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    assert (ROW, "mkpasswd | V:28 | mkpasswd") in kinds
+    assert (ROW, "openssl | V:841 | passwd --stdin") in kinds
+    assert ("caption", "Table 4 - Tools that hash passwords") in kinds
+    rows = [p for p in document_passages(extracted, "tools.pdf") if p.kind == "row"]
+    assert len(rows) == 2 and all("Table 4 - Tools that hash passwords" in p.context for p in rows)
 
 
 def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_models, tmp_path, pdf_file, html_file):
