@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-9"
+SPLITTER_VERSION = "structure-11"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
@@ -446,9 +446,21 @@ def split_passages(
         )
 
     previous: reader.Block | None = None
+    term: reader.Block | None = None  # the object description being read, and whether its first
+    term_named = False  # sentence has been given its signature yet
+
+    def described() -> str:
+        """The context of prose and code: the section, and within an object description its signature."""
+        return " — ".join(x for x in (section, term.clean if term is not None else "") if x)
+
     blocks_read = document.blocks
     for k, block in enumerate(blocks_read):
         kind = block.kind
+        if term is not None and block.start >= term.end:
+            term = None
+        if kind == reader.TERM:
+            term, term_named = block, False
+            continue
         if kind == reader.HEADING:
             section = block.clean
             caption = header = ""
@@ -470,8 +482,12 @@ def split_passages(
                 header = block.clean
             context = " — ".join(x for x in (section, caption, header if header != block.clean else "") if x)
             add(block.start, block.end, ROW, block.clean, context, block)
+        elif kind in reader.PROSE and block.clean != reader.clean_inline(text[block.start : block.end], fmt):
+            caption = header = ""
+            add(block.start, block.end, SENTENCE, block.clean, section, block)  # as the reader put it in words
         elif kind in reader.PROSE:
             caption = header = ""
+            context = described()
             marker = _ITEM_MARKER.match(text[block.start : block.end]) if kind == reader.ITEM else None
             for a, b in _sentence_spans(text, block.start, block.end, block.start + marker.end() if marker else None):
                 for piece_a, piece_b in _split_long(text, a, b):
@@ -480,9 +496,12 @@ def split_passages(
                     if piece_a == block.start and kind == reader.ITEM:
                         unmarked = _ITEM_MARKER.sub("", clean)
                         clean = unmarked if any(c.isalnum() for c in unmarked) else clean
-                    add(piece_a, piece_b, SENTENCE, clean, section, block)
+                    if term is not None and not term_named:
+                        # The description's first sentence says what it describes: "list.append(x): Add an item…"
+                        piece_a, clean, term_named = term.start, f"{term.clean}: {clean}", True
+                    add(piece_a, piece_b, SENTENCE, clean, context, block)
         elif kind == reader.CODE:
-            _add_code(text, block, previous, passages, add, section)
+            _add_code(text, block, previous, passages, add, described())
         if kind not in (reader.LABEL, reader.TOC):
             previous = block
     return passages

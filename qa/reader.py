@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from qa import tuning
 from qa.lang.sentences import trim_span
 
-HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC = (
+HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC, TERM = (
     "heading",
     "paragraph",
     "item",
@@ -46,6 +46,7 @@ HEADING, PARAGRAPH, ITEM, CODE, ROW, CAPTION, LABEL, TOC = (
     "caption",
     "label",
     "toc",
+    "term",  # what the text after it describes ("list.append(x)"); the block runs over its description
 )
 PROSE = (PARAGRAPH, ITEM)
 
@@ -250,11 +251,25 @@ CODE_DIRECTIVES = {
 }
 _TOC_DIRECTIVES = {"toctree", "contents"}
 _SKIPPED_DIRECTIVES = {
-    "index", "tabularcolumns", "highlight", "sectionauthor", "moduleauthor", "module", "currentmodule",
+    "index", "tabularcolumns", "highlight", "module", "currentmodule",
     "literalinclude", "include", "raw", "image", "figure", "only", "ifconfig", "meta", "default-role", "role",
-    "testsetup", "testcleanup", "rubric", "centered", "hlist", "glossary", "program", "option", "envvar",
-    "describe", "cmdoption", "versionadded", "versionchanged", "deprecated",
+    "testsetup", "testcleanup", "rubric", "centered", "hlist", "glossary",
 }  # fmt: skip
+# Sphinx's object descriptions (".. method:: list.append(x)", ".. py:function::", ".. envvar:: HOME"):
+# the signature names what the indented body says, as a dictionary's headword does.
+_OBJECT_DIRECTIVES = {
+    "function", "method", "class", "attribute", "data", "exception", "decorator", "decoratormethod",
+    "classmethod", "staticmethod", "property", "type", "member", "macro", "var", "struct", "enum",
+    "enumerator", "describe", "object", "option", "cmdoption", "envvar", "program", "setting", "confval",
+}  # fmt: skip
+# Directives that state a fact about their section in their argument: read as the sentence Sphinx
+# shows for them ("Changed in version 3.8: ..."), or would with show_authors ("Section author: ...").
+_STATING_DIRECTIVES = {
+    "sectionauthor": "Section author:", "moduleauthor": "Module author:", "codeauthor": "Code author:",
+    "versionadded": "New in version", "versionchanged": "Changed in version",
+    "deprecated": "Deprecated since version",
+}  # fmt: skip
+_EMAIL = re.compile(r"\s*<[^<>@\s]+@[^<>\s]+>")
 _CODE_CHARACTERS = re.compile(r"[{}()\[\]=<>|;$/\\~`#]|--|\b\w+\.\w+\(|^\s*[\w.-]+\s+-{1,2}\w")
 
 
@@ -420,6 +435,20 @@ class _LineReader:
                 body_start += 1
             if body_start <= last:
                 self._emit(CODE, body_start, last)
+        elif name.rsplit(":", 1)[-1] in _OBJECT_DIRECTIVES and (match.group("argument") or "").strip():
+            signature = clean_inline(match.group("argument").strip(), self.fmt)
+            self.out.append(Block(TERM, self.lines[i].start + base, self.lines[last].end, signature))
+            sub = body_start
+            while sub <= last:
+                if self.lines[sub].blank:
+                    sub += 1
+                    continue
+                sub = self._read_at(sub)
+        elif name in _STATING_DIRECTIVES:
+            argument = _EMAIL.sub("", match.group("argument") or "").strip()
+            body = " ".join(self.lines[k].stripped for k in range(body_start, last + 1) if not self.lines[k].blank)
+            said = f"{_STATING_DIRECTIVES[name]} {argument}" + (f": {body}" if body else "")
+            self._emit(PARAGRAPH, i, last, clean=clean_inline(said.rstrip(".") + ".", self.fmt))
         elif match.group("other") is not None or name in _SKIPPED_DIRECTIVES:
             # Comments, targets (".. _label:"), substitutions: not text. Footnotes are.
             other = match.group("other") or ""

@@ -472,6 +472,63 @@ Les outils
     assert all(p.section == "Les outils" for p in found)
 
 
+def test_rst_directives_that_state_a_fact_are_read_as_the_sentence_sphinx_shows():
+    text = """\
+Lighthouse lamps
+================
+
+.. sectionauthor:: Ada Keeper <ada@example.org>
+
+The lamp burns oil.
+
+.. versionchanged:: 2.1
+   The lamp burns ``kerosene``
+   since the refit.
+
+.. versionadded:: 1.4
+
+.. index:: lamp
+"""
+    assert blocks(text, ".rst") == [
+        ("heading", "Lighthouse lamps"),
+        ("paragraph", "Section author: Ada Keeper."),
+        ("paragraph", "The lamp burns oil."),
+        ("paragraph", "Changed in version 2.1: The lamp burns kerosene since the refit."),
+        ("paragraph", "New in version 1.4."),
+    ]
+    author = only(passages(text, ".rst"), clean="Section author: Ada Keeper.")
+    assert author.text == ".. sectionauthor:: Ada Keeper <ada@example.org>" and author.section == "Lighthouse lamps"
+
+
+def test_rst_object_descriptions_name_what_their_body_says():
+    text = """\
+Lamp methods
+============
+
+.. method:: Lamp.light(fuel)
+   :noindex:
+
+   Light the lamp with the given fuel.  The wick must be trimmed first.
+
+   It returns the burning time.
+
+.. envvar:: LAMP_HOME
+
+   The folder where the lamp keeps its logs.
+
+The keeper reads the logs every morning.
+"""
+    found = passages(text, ".rst")
+    first = only(found, clean="Lamp.light(fuel): Light the lamp with the given fuel.")
+    assert first.text.startswith(".. method:: Lamp.light(fuel)") and first.context == "Lamp methods — Lamp.light(fuel)"
+    assert only(found, clean="It returns the burning time.").context == "Lamp methods — Lamp.light(fuel)"
+    assert only(found, clean="The wick must be trimmed first.").context == "Lamp methods — Lamp.light(fuel)"
+    assert (
+        only(found, clean="LAMP_HOME: The folder where the lamp keeps its logs.").context == "Lamp methods — LAMP_HOME"
+    )
+    assert only(found, clean="The keeper reads the logs every morning.").context == "Lamp methods"  # after the body
+
+
 def test_rst_table_directive_gives_a_caption_that_names_the_rows():
     text = """\
 Les fruits
