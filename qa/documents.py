@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-11"
+SPLITTER_VERSION = "structure-12"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
@@ -454,11 +454,21 @@ def split_passages(
         return " — ".join(x for x in (section, term.clean if term is not None else "") if x)
 
     blocks_read = document.blocks
+
+    def unnamed_term() -> None:
+        """A signature whose body said nothing (an undocumented member) is a passage of its own."""
+        if term is not None and not term_named:
+            first_line = text.find("\n", term.start, term.end)
+            end = term.end if first_line < 0 else first_line
+            add(term.start, end, SENTENCE, term.clean, section, term)
+
     for k, block in enumerate(blocks_read):
         kind = block.kind
         if term is not None and block.start >= term.end:
+            unnamed_term()
             term = None
         if kind == reader.TERM:
+            unnamed_term()
             term, term_named = block, False
             continue
         if kind == reader.HEADING:
@@ -498,12 +508,14 @@ def split_passages(
                         clean = unmarked if any(c.isalnum() for c in unmarked) else clean
                     if term is not None and not term_named:
                         # The description's first sentence says what it describes: "list.append(x): Add an item…"
-                        piece_a, clean, term_named = term.start, f"{term.clean}: {clean}", True
+                        joint = " " if term.clean.endswith((":", "?", "!", ".")) else ": "
+                        piece_a, clean, term_named = term.start, f"{term.clean}{joint}{clean}", True
                     add(piece_a, piece_b, SENTENCE, clean, context, block)
         elif kind == reader.CODE:
             _add_code(text, block, previous, passages, add, described())
         if kind not in (reader.LABEL, reader.TOC):
             previous = block
+    unnamed_term()
     return passages
 
 

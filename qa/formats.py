@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa import reader
-from qa.reader import CAPTION, CODE, HEADING, ITEM, LABEL, PARAGRAPH, ROW, Block
+from qa.reader import CAPTION, CODE, HEADING, ITEM, LABEL, PARAGRAPH, ROW, TERM, Block
 
 PDF, HTML, DOCX = "pdf", "html", "docx"
 PDF_SUFFIXES = (".pdf",)
@@ -602,6 +602,14 @@ def _is_navigation(node, attributes: dict) -> bool:
     return tag in ("header", "footer") and node.parent is not None and node.parent.tag == "body"
 
 
+def _next_element(node):
+    """The next sibling element, past text between them."""
+    sibling = node.next
+    while sibling is not None and sibling.tag == "-text":
+        sibling = sibling.next
+    return sibling
+
+
 class _HtmlWalker:
     def __init__(self) -> None:
         self.out = _Writer()
@@ -663,6 +671,18 @@ class _HtmlWalker:
             self.kind, self.prefix = kind, prefix
         elif tag in ("hr", "col", "colgroup"):
             pass
+        elif tag == "dt" and _next_element(node) is not None and _next_element(node).tag == "dd":
+            # A term and its definition (Sphinx's "list.append(x)" and what it does): the
+            # term names what the definition says, as reST's object descriptions do.
+            self.out.block(TERM, _inline(node.text(deep=True, separator="")))
+        elif tag == "dd" and self.out.blocks and self.out.blocks[-1].kind == TERM:
+            term = self.out.blocks[-1]
+            kind, self.kind = self.kind, PARAGRAPH
+            self.walk(node)
+            self.flush()
+            self.kind = kind
+            index = self.out.blocks.index(term)
+            self.out.blocks[index] = Block(TERM, term.start, self.out.length, term.clean, term.level)
         else:
             kind = self.kind
             if tag in ("p", "dd", "dt", "blockquote", "figcaption", "summary"):

@@ -207,6 +207,23 @@ def test_html_keeps_the_main_text_and_drops_navigation_scripts_and_styles(html_f
     assert "The harbour opened in 1932 after six years of work." in text
 
 
+def test_html_definition_terms_name_what_their_definition_says():
+    html = b"""<html><body><main><h1>Lamps</h1>
+<dl class="py method"><dt id="Lamp.light"><span>Lamp.</span><span>light</span>(<em>fuel</em>)</dt>
+<dd><p>Light the lamp with the given fuel. The wick must be trimmed first.</p><p>It returns the time.</p></dd></dl>
+<dl><dt>Lamp.dim()</dt><dd></dd></dl>
+<dl><dt>How long does a wick last?</dt><dd>About a week.</dd></dl>
+<p>After the list.</p>
+</main></body></html>"""
+    found = {p.clean: p for p in document_passages(extract("lamps.html", html), "lamps.html")}
+    first = found["Lamp.light(fuel): Light the lamp with the given fuel."]
+    assert first.text.startswith("Lamp.light(fuel)") and first.context == "Lamps — Lamp.light(fuel)"
+    assert found["It returns the time."].context == "Lamps — Lamp.light(fuel)"
+    assert "Lamp.dim()" in found  # a term without a definition is still read
+    assert "How long does a wick last? About a week." in found
+    assert found["After the list."].context == "Lamps"
+
+
 def test_html_headings_lists_code_and_table_rows_are_recognised(html_file):
     extracted = load(html_file)
     kinds = [(b.kind, b.clean) for b in extracted.blocks]
