@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 # Bump when the way passages are cut changes: an index built by another
 # version is rebuilt rather than trusted.
-SPLITTER_VERSION = "structure-12"
+SPLITTER_VERSION = "structure-13"
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown", ".rst")
 SUFFIXES = TEXT_SUFFIXES + formats.RICH_SUFFIXES
@@ -448,6 +448,7 @@ def split_passages(
     previous: reader.Block | None = None
     term: reader.Block | None = None  # the object description being read, and whether its first
     term_named = False  # sentence has been given its signature yet
+    lead_in = ""  # the sentence ending in ":" that the list read now completes
 
     def described() -> str:
         """The context of prose and code: the section, and within an object description its signature."""
@@ -498,6 +499,9 @@ def split_passages(
         elif kind in reader.PROSE:
             caption = header = ""
             context = described()
+            if kind == reader.ITEM and lead_in:
+                # A list's items complete the sentence that leads into it ("We recommend the following:").
+                context = f"{context} — {lead_in}" if context else lead_in
             marker = _ITEM_MARKER.match(text[block.start : block.end]) if kind == reader.ITEM else None
             for a, b in _sentence_spans(text, block.start, block.end, block.start + marker.end() if marker else None):
                 for piece_a, piece_b in _split_long(text, a, b):
@@ -511,10 +515,14 @@ def split_passages(
                         joint = " " if term.clean.endswith((":", "?", "!", ".")) else ": "
                         piece_a, clean, term_named = term.start, f"{term.clean}{joint}{clean}", True
                     add(piece_a, piece_b, SENTENCE, clean, context, block)
+            if kind == reader.PARAGRAPH:
+                lead_in = passages[-1].clean if passages and passages[-1].clean.endswith(":") else ""
         elif kind == reader.CODE:
             _add_code(text, block, previous, passages, add, described())
         if kind not in (reader.LABEL, reader.TOC):
             previous = block
+        if kind not in reader.PROSE + (reader.LABEL, reader.TOC):
+            lead_in = ""
     unnamed_term()
     return passages
 

@@ -529,6 +529,27 @@ The keeper reads the logs every morning.
     assert only(found, clean="The keeper reads the logs every morning.").context == "Lamp methods"  # after the body
 
 
+def test_list_items_carry_the_sentence_that_leads_into_them():
+    text = """\
+Keeping the lamp
+================
+
+The keeper trims the wick each morning. For a clean flame we recommend the following:
+
+- paraffin for the summer months;
+- colza oil in winter.
+
+The lamp room is locked at night.
+
+- a list without a lead-in.
+"""
+    found = passages(text, ".txt")
+    lead = "Keeping the lamp — For a clean flame we recommend the following:"
+    assert only(found, clean="paraffin for the summer months;").context == lead
+    assert only(found, clean="colza oil in winter.").context == lead
+    assert only(found, clean="a list without a lead-in.").context == "Keeping the lamp"
+
+
 def test_rst_table_directive_gives_a_caption_that_names_the_rows():
     text = """\
 Les fruits
