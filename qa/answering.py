@@ -727,17 +727,17 @@ def _question_tokens(retrieval: Retrieval) -> set[str]:
 def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
     """The question's folded words, and the index terms that say the same thing
     (computed once per question)."""
-    cached = retrieval.question_forms
-    if cached is None:
+
+    def compute() -> tuple[set[str], set[str]]:
         folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
         # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
         # merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
         terms = {
             index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY
         }
-        cached = (folded, terms)
-        retrieval.question_forms = cached
-    return cached
+        return folded, terms
+
+    return retrieval.derive("question_forms", compute)
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")

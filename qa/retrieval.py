@@ -71,9 +71,7 @@ class Retrieval:
     words: list[QuestionWord]
     candidates: list[Candidate]
     matched: LexicalMatch | None = None  # matched[w, passage]: similarity by which word w matched
-    # (folded question words, index terms saying the same), filled once by the answerer
-    question_forms: tuple[set[str], set[str]] | None = field(default=None, repr=False)
-    # Other things the answerer derives from the question alone, each computed once (``derive``).
+    # What the answerer derives from the question alone, each computed once (``derive``).
     derived: dict[object, object] = field(default_factory=dict, repr=False)
 
     def derive(self, name: str, compute):
