@@ -438,12 +438,7 @@ class _LineReader:
         elif name.rsplit(":", 1)[-1] in _OBJECT_DIRECTIVES and (match.group("argument") or "").strip():
             signature = clean_inline(match.group("argument").strip(), self.fmt)
             self.out.append(Block(TERM, self.lines[i].start + base, self.lines[last].end, signature))
-            sub = body_start
-            while sub <= last:
-                if self.lines[sub].blank:
-                    sub += 1
-                    continue
-                sub = self._read_at(sub)
+            self._read_body(body_start, last)
         elif name in _STATING_DIRECTIVES:
             argument = _EMAIL.sub("", match.group("argument") or "").strip()
             body = " ".join(self.lines[k].stripped for k in range(body_start, last + 1) if not self.lines[k].blank)
@@ -463,13 +458,17 @@ class _LineReader:
             else:
                 label = name.replace("-", " ").capitalize() + (f": {argument}" if argument else "")
                 self.out.append(Block(LABEL, self.lines[i].start + base, self.lines[i].end, label))
-            sub = body_start
-            while sub <= last:
-                if self.lines[sub].blank:
-                    sub += 1
-                    continue
-                sub = self._read_at(sub)
+            self._read_body(body_start, last)
         return last + 1
+
+    def _read_body(self, first: int, last: int) -> None:
+        """A directive's indented body, read like any other text."""
+        sub = first
+        while sub <= last:
+            if self.lines[sub].blank:
+                sub += 1
+                continue
+            sub = self._read_at(sub)
 
     # -- tables ----------------------------------------------------------------
     def _table(self, i: int, end: int) -> int:
