@@ -671,7 +671,7 @@ class _HtmlWalker:
             self.kind, self.prefix = kind, prefix
         elif tag in ("hr", "col", "colgroup"):
             pass
-        elif tag == "dt" and _next_element(node) is not None and _next_element(node).tag == "dd":
+        elif tag == "dt" and getattr(_next_element(node), "tag", None) == "dd":
             # A term and its definition (Sphinx's "list.append(x)" and what it does): the
             # term names what the definition says, as reST's object descriptions do.
             self.out.block(TERM, _inline(node.text(deep=True, separator="")))
