@@ -675,21 +675,22 @@ class _HtmlWalker:
             # A term and its definition (Sphinx's "list.append(x)" and what it does): the
             # term names what the definition says, as reST's object descriptions do.
             self.out.block(TERM, _inline(node.text(deep=True, separator="")))
-        elif tag == "dd" and self.out.blocks and self.out.blocks[-1].kind == TERM:
-            term = self.out.blocks[-1]
-            kind, self.kind = self.kind, PARAGRAPH
-            self.walk(node)
-            self.flush()
-            self.kind = kind
-            index = self.out.blocks.index(term)
-            self.out.blocks[index] = Block(TERM, term.start, self.out.length, term.clean, term.level)
         else:
+            # A definition after its term: the term's block runs over it (see reader.TERM).
+            term_at = (
+                len(self.out.blocks) - 1
+                if tag == "dd" and self.out.blocks[-1:] and self.out.blocks[-1].kind == TERM
+                else None
+            )
             kind = self.kind
             if tag in ("p", "dd", "dt", "blockquote", "figcaption", "summary"):
                 self.kind = PARAGRAPH if not (tag == "p" and self.kind == ITEM and self.prefix) else ITEM
             self.walk(node)
             self.flush()
             self.kind = kind
+            if term_at is not None:
+                term = self.out.blocks[term_at]
+                self.out.blocks[term_at] = Block(TERM, term.start, self.out.length, term.clean, term.level)
         self.anchor = outer_anchor
 
     @staticmethod
