@@ -22,7 +22,7 @@ from qa.documents import ROW, SENTENCE, Passage, same_paragraph
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, content_words, detect_language, same_family
 from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
-from qa.lang.names import is_title_case, looks_like_person
+from qa.lang.names import acronym_definitions, is_title_case, looks_like_person
 from qa.lang.numbers import measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
@@ -288,7 +288,7 @@ class Answerer:
                 continue  # "the violet report" for "the purple report": a statement about something else
             context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
             spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
-            spans = [s for s in spans if not self._mentioned(s.text, retrieval, c.passage.source)]
+            spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
             if measure is not None:
                 spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
             # A name found only in a neighbouring sentence half counts; a heading
@@ -324,7 +324,7 @@ class Answerer:
                 section = [nearby[pid] for pid in context_ids]
                 features["type_match"] = float(
                     any(
-                        not self._mentioned(span.text, retrieval, p.source)
+                        not self._repeats_question(span, p.text, retrieval, p.source)
                         for p in section
                         for span in _type_spans(kind, p)
                     )
@@ -383,6 +383,18 @@ class Answerer:
         return bool(content) and all(
             textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in content
         )
+
+    def _repeats_question(self, span: Span, text: str, retrieval: Retrieval, source: str) -> bool:
+        """The span repeats the question (``_mentioned``), or stands in the spelled-out form of
+        an acronym the question names, or is the acronym of words it says: "JavaScript" in
+        "JSON (JavaScript Object Notation)" does not answer "which module, unlike JSON, …"."""
+        if self._mentioned(span.text, retrieval, source):
+            return True
+        for definition in acronym_definitions(text):
+            for side, other in ((definition.expansion, definition.acronym), (definition.acronym, definition.expansion)):
+                if side.start <= span.start and span.end <= side.end and self._mentioned(other.text, retrieval, source):
+                    return True
+        return False
 
     def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph; for a heading,
@@ -543,7 +555,7 @@ class Answerer:
         """The span less the words the question already says at its edges
         ("Doubao IA" for "which company makes Doubao" is "IA"), or None if nothing is left.
         A quantity keeps its unit ("21 jours" for "how many days")."""
-        if self._mentioned(span.text, retrieval, passage.source):
+        if self._repeats_question(span, passage.text, retrieval, passage.source):
             return None
         if kind not in (NAME, PERSON):
             return span

@@ -15,7 +15,14 @@ from qa import lang
 from qa.lang import en, fr
 from qa.lang.dates import Date, find_dates, weekday_agrees
 from qa.lang.grammar import clause_starts, denies, elided, follow_up_connective, replace_pronouns, starts_with_anaphora
-from qa.lang.names import find_names, is_capitalised_name, is_name_like, is_title_case, looks_like_person
+from qa.lang.names import (
+    acronym_definitions,
+    find_names,
+    is_capitalised_name,
+    is_name_like,
+    is_title_case,
+    looks_like_person,
+)
 from qa.lang.numbers import find_money, find_numbers, find_quantities, parse_number_words
 from qa.lang.questions import asks_plural, classify, spans_for
 from qa.lang.sentences import sentence_spans, sentences
@@ -312,6 +319,26 @@ def test_persons_and_titles():
     assert looks_like_person("Charles de Gaulle")
     assert not looks_like_person("Great Wall Motors Ltd") and not looks_like_person("DeepSeek")
     assert is_title_case("A Revolution In Chinese Models") and not is_title_case("A revolution in Chinese models")
+
+
+@pytest.mark.parametrize(
+    ("text", "acronym", "expansion"),
+    [
+        ("the data format called JSON (JavaScript Object Notation) is", "JSON", "JavaScript Object Notation"),
+        ("It is run by the Free Software Foundation (FSF) since", "FSF", "Free Software Foundation"),
+        ("le secrétaire du Parti communiste chinois (PCC) a", "PCC", "Parti communiste chinois"),
+        ("the Federal Bureau of Investigation (FBI) said", "FBI", "Federal Bureau of Investigation"),
+    ],
+)
+def test_acronyms_a_text_defines(text, acronym, expansion):
+    (definition,) = acronym_definitions(text)
+    assert definition.acronym.text == acronym == text[definition.acronym.start : definition.acronym.end]
+    assert definition.expansion.text == expansion == text[definition.expansion.start : definition.expansion.end]
+
+
+@pytest.mark.parametrize("text", ["install pip (the package installer)", "call f(BAR) now", "the CPU (a chip) runs"])
+def test_a_parenthesis_that_spells_nothing_defines_no_acronym(text):
+    assert acronym_definitions(text) == ()
 
 
 # -- technical tokens -----------------------------------------------------------------------------

@@ -299,3 +299,23 @@ def test_words_the_documents_use_take_their_vectors_from_the_vocabulary(answerer
     np.testing.assert_allclose(word_vectors[2], word_vectors[0])
     np.testing.assert_allclose(word_vectors[1], real.encode(["zanzibar"])[0], atol=1e-6)
     np.testing.assert_allclose(question_vector[0], real.encode([question])[0], atol=1e-6)
+
+
+def test_the_words_of_an_acronym_the_question_names_do_not_answer_it(tmp_path, fake_models):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "office.txt").write_text(
+        "The harbour office sends its tide tables as JSON (JavaScript Object Notation) to the pilots.\n",
+        encoding="utf-8",
+    )
+    store = IndexStore(tmp_path / "index")
+    build_index(
+        [docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=tmp_path, semantic=fakes.FakeSemantic()
+    )
+    engine = fakes.answerer(store.load())
+    # "JavaScript Object Notation" is JSON spelled out: it repeats the question.
+    _, _, scored = engine.featurize("Which module, unlike JSON, does the harbour office use for its tide tables?")
+    assert scored[0].candidate.passage.source.endswith("office.txt")
+    assert [span.text for span in scored[0].type_spans] == []
+    answer = engine.answer("Which module, unlike JSON, does the harbour office use for its tide tables?")
+    assert "JavaScript" not in answer.short_answer, answer

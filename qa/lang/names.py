@@ -218,3 +218,72 @@ def is_title_case(text: str) -> bool:
     """A title in title case ("A Revolution In Chinese AI"), where every word looks like a name."""
     long_words = [w for w in words(text) if len(w) > 3]
     return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) / len(long_words) > 0.6
+
+
+# -- acronyms a text defines ----------------------------------------------------------------------
+
+_ACRONYM = r"[A-Z][A-Za-z0-9]{1,9}"
+# "JSON (JavaScript Object Notation)": the acronym, then its words in parentheses.
+_ACRONYM_FIRST = re.compile(rf"\b({_ACRONYM})\s*\(([^()]{{3,120}})\)")
+# "Free Software Foundation (FSF)": the words, then the acronym in parentheses.
+_ACRONYM_AFTER = re.compile(rf"\(\s*({_ACRONYM})\s*\)")
+_EXPANSION_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+@dataclass(frozen=True)
+class AcronymDefinition:
+    acronym: Span
+    expansion: Span
+
+
+def _is_acronym(token: str) -> bool:
+    return sum(c.isupper() for c in token) >= 2
+
+
+def _spells(acronym: str, expansion_words: list[str]) -> bool:
+    """Whether the words' initials (or their capitals, inner ones included) spell the acronym:
+    "Free Software Foundation" FSF, "JavaScript Object Notation" JSON, "Parti communiste chinois" PCC;
+    function words may be skipped ("Federal Bureau of Investigation")."""
+    letters = fold(re.sub(r"[^A-Za-z0-9]", "", acronym))
+    if not expansion_words:
+        return False
+    initials = "".join(fold(w[0]) for w in expansion_words)
+    content = "".join(fold(w[0]) for w in expansion_words if not is_function_word(fold(w)))
+    capitals = "".join(fold(c) for w in expansion_words for c in w if c.isupper())
+    return letters in (initials, content, capitals)
+
+
+@lru_cache(maxsize=4096)
+def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
+    """The acronyms a text spells out, and where: in "data interchange format called JSON (JavaScript
+    Object Notation)" and "the Free Software Foundation (FSF)" each side names the same thing, so a
+    question naming one is answered by neither."""
+    out = []
+    for m in _ACRONYM_FIRST.finditer(text):
+        acronym, inside = m.group(1), m.group(2)
+        words_inside = _EXPANSION_WORD.findall(inside)
+        if _is_acronym(acronym) and _spells(acronym, words_inside):
+            out.append(
+                AcronymDefinition(
+                    Span(m.start(1), m.end(1), acronym, "name"), Span(m.start(2), m.end(2), inside.strip(), "name")
+                )
+            )
+    for m in _ACRONYM_AFTER.finditer(text):
+        acronym = m.group(1)
+        if not _is_acronym(acronym):
+            continue
+        before = list(_EXPANSION_WORD.finditer(text, max(0, m.start() - 160), m.start()))
+        # The shortest run of words just before the parenthesis that spells the acronym.
+        for count in range(1, min(len(before), len(acronym) + 3) + 1):
+            run = before[-count:]
+            if text[run[-1].end() : m.start()].strip():
+                break  # something other than space between the words and the parenthesis
+            if _spells(acronym, [w.group(0) for w in run]):
+                start, end = run[0].start(), run[-1].end()
+                out.append(
+                    AcronymDefinition(
+                        Span(m.start(1), m.end(1), acronym, "name"), Span(start, end, text[start:end], "name")
+                    )
+                )
+                break
+    return tuple(out)
