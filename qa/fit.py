@@ -183,7 +183,7 @@ def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]
     answerable = np.array([q.answerable for q in data])
     weights = np.array([BORROWED_WEIGHT if q.borrowed else 1.0 for q in data])
     keep = labels | ~answerable
-    return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2, weights[keep])
+    return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2, weights[keep], ranking.ABSTAIN_SIGNS)
 
 
 def fit(data: list[QuestionData]) -> tuple[RankingModel, dict]:
@@ -226,13 +226,61 @@ def fit(data: list[QuestionData]) -> tuple[RankingModel, dict]:
     return model, folds
 
 
+def _set_tuning(name: str, value: float) -> None:
+    """Set a number of qa.tuning, in every qa module that imported it by name too."""
+    from qa import tuning
+
+    if not hasattr(tuning, name):
+        raise SystemExit(f"qa.fit: qa.tuning has no setting {name}")
+    for module_name, module in list(sys.modules.items()):
+        if (module_name == "qa" or module_name.startswith("qa.")) and hasattr(module, name):
+            setattr(module, name, type(getattr(tuning, name))(value))
+
+
+def sweep(spec: str, shared: Path, cache: Path) -> int:
+    """The folds for each value of one setting: how a set number of qa.tuning is chosen on all
+    three corpora at once (``--sweep TRANSLATION_CSLS=0.05,0.1,0.15,0.2``)."""
+    name, _, values = spec.partition("=")
+    try:
+        candidates = [float(v) for v in values.split(",") if v.strip()]
+    except ValueError:
+        raise SystemExit(f"qa.fit: --sweep wants NAME=V1,V2,...; got {spec!r}") from None
+    if not candidates:
+        raise SystemExit(f"qa.fit: --sweep wants NAME=V1,V2,...; got {spec!r}")
+    from qa import tuning
+
+    kept = getattr(tuning, name, None)
+    try:
+        for value in candidates:
+            _set_tuning(name, value)
+            _, folds = fit(collect(shared, cache, notice=lambda m: None))
+            right = sum(int(f["all"].split("/")[0]) for f in folds.values())
+            asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+            print(
+                f"{name}={value:g}: "
+                + "  ".join(f"{c} {f['all']}" for c, f in folds.items())
+                + f"  sum {right}/{asked}"
+            )
+    finally:
+        if kept is not None:
+            _set_tuning(name, kept)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.fit", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=PROJECT.parent / "shared")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "qa-eval")
     parser.add_argument("--write", action="store_true", help="save the model to qa/data/ranker.json")
+    parser.add_argument(
+        "--sweep",
+        metavar="NAME=V1,V2,...",
+        help="refit with each value of a setting of qa.tuning in turn and print the folds (writes nothing)",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.sweep:
+        return sweep(args.sweep, args.shared, args.cache)
     data = collect(args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr))
     model, folds = fit(data)
     print("cross-validation (fit on two corpora, test on the third):")

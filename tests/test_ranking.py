@@ -30,6 +30,36 @@ def test_logistic_regression_learns_the_informative_feature():
     assert accuracy > 0.9
 
 
+def test_a_declared_sign_bounds_a_weight_and_leaves_the_others_as_fitted():
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(400, 3))
+    # In this sample "b" goes with the answer the wrong way round; declared never to hurt, it weighs nothing.
+    labels = rows[:, 0] - 0.5 * rows[:, 1] + 0.1 * rng.normal(size=400) > 0
+    free = fit_logistic(rows, labels, ("a", "b", "c"))
+    bounded = fit_logistic(rows, labels, ("a", "b", "c"), signs={"b": +1})
+    assert free.weights[1] < -1.0
+    assert bounded.weights[1] == pytest.approx(0.0, abs=1e-6)
+    assert bounded.weights[0] > 1.0
+    # Unbounded by its signs, L-BFGS-B finds Newton's optimum.
+    loose = fit_logistic(rows, labels, ("a", "b", "c"), signs={"a": +1})
+    np.testing.assert_allclose(loose.weights, free.weights, atol=1e-3)
+
+
+def test_a_sweep_sets_a_tuning_number_where_it_was_imported_by_name():
+    import qa.retrieval
+    from qa import fit, tuning
+
+    kept = tuning.TRANSLATION_CSLS
+    try:
+        fit._set_tuning("TRANSLATION_CSLS", 0.42)
+        assert tuning.TRANSLATION_CSLS == qa.retrieval.TRANSLATION_CSLS == 0.42
+    finally:
+        fit._set_tuning("TRANSLATION_CSLS", kept)
+    assert qa.retrieval.TRANSLATION_CSLS == kept
+    with pytest.raises(SystemExit, match="no setting"):
+        fit._set_tuning("NO_SUCH_SETTING", 1.0)
+
+
 def test_ranker_puts_the_passage_that_holds_the_answer_first():
     rng = np.random.default_rng(1)
     ranker = fit_ranker([_question(rng, "type_match") for _ in range(60)])
