@@ -537,16 +537,19 @@ class Answerer:
         cells = _row_cells(kind, passage)
         mentioned = {column for column, _, span in cells if (span.start, span.end) not in kept}
 
-        def named(title: str) -> bool:
-            return any(
-                textmod.fold(w) in folded or textmod.stem(w, language) in terms
-                for w in textmod.words(title)
-                if textmod.is_content_word(w)
-            )
+        def named(title: str) -> tuple[int, int]:
+            """How many words of the title the question says as written, and through a
+            translation: "version = unstable" over "version = stable" for "the unstable
+            version", whose translations may reach "stable" too."""
+            title_words = [w for w in textmod.words(title) if textmod.is_content_word(w)]
+            written = sum(textmod.fold(w) in folded for w in title_words)
+            translated = sum(textmod.stem(w, language) in terms for w in title_words)
+            return written, translated
 
         def fit(cell) -> tuple:
             column, title, span = cell
-            return (named(title), column - 1 in mentioned, -column)
+            written, translated = named(title)
+            return (written + translated > 0, written, translated, column - 1 in mentioned, -column)
 
         best = max((c for c in cells if (c[2].start, c[2].end) in kept), key=fit, default=None)
         return best[2] if best is not None else spans[0]
@@ -796,7 +799,17 @@ def _row_cells(kind: str, passage: Passage) -> list[tuple[int, str, Span]]:
                     out.append((column, title.strip(), Span(start, start + len(f.text), f.text, kind)))
         elif kind in _ONE_TOKEN_KINDS and len(cell.split()) == 1 and any(c.isalpha() for c in cell):
             out.append((column, title.strip(), Span(at, at + len(cell), cell, kind)))
+        elif kind in _ONE_TOKEN_KINDS and (m := _STATED_VALUE.match(cell)):
+            # "nom de code = sid": the cell states the value of what it labels.
+            value = m.group("value")
+            start = passage.text.find(value, at)
+            if start >= 0:
+                out.append((column, title.strip(), Span(start, start + len(value), value, kind)))
     return out
+
+
+# A cell "label = value" (one word of value): "nom de code = sid", "version = 3.12".
+_STATED_VALUE = re.compile(r"^[^=|]{1,40}?\s=\s(?P<value>[^\s=]*[^\W_][^\s=]*)$")
 
 
 def _person_like(span, text: str) -> bool:

@@ -46,11 +46,10 @@ class SpreadHashMultilingual:
         return out
 
 
-@pytest.fixture
-def answerer(tmp_path, fake_models):
+def _answerer_over(tmp_path, files: dict[str, str]) -> tuple[Answerer, object]:
     docs = tmp_path / "docs"
     docs.mkdir()
-    for name, text in DOCS.items():
+    for name, text in files.items():
         (docs / name).write_text(text, encoding="utf-8")
     store = IndexStore(tmp_path / "index")
     multilingual = SpreadHashMultilingual()
@@ -59,6 +58,11 @@ def answerer(tmp_path, fake_models):
     loaded = store.load()
     retriever = Retriever(loaded, fakes.FakeEmbedder(loaded.manifest.model), multilingual, semantic)
     return Answerer(loaded, retriever, fakes.lexical_model()), docs
+
+
+@pytest.fixture
+def answerer(tmp_path, fake_models):
+    return _answerer_over(tmp_path, DOCS)
 
 
 def test_answer_cites_the_passage_that_says_it(answerer):
@@ -302,20 +306,27 @@ def test_words_the_documents_use_take_their_vectors_from_the_vocabulary(answerer
 
 
 def test_the_words_of_an_acronym_the_question_names_do_not_answer_it(tmp_path, fake_models):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "office.txt").write_text(
-        "The harbour office sends its tide tables as JSON (JavaScript Object Notation) to the pilots.\n",
-        encoding="utf-8",
-    )
-    store = IndexStore(tmp_path / "index")
-    build_index(
-        [docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=tmp_path, semantic=fakes.FakeSemantic()
-    )
-    engine = fakes.answerer(store.load())
+    text = "The harbour office sends its tide tables as JSON (JavaScript Object Notation) to the pilots.\n"
+    engine, _ = _answerer_over(tmp_path, {"office.txt": text})
     # "JavaScript Object Notation" is JSON spelled out: it repeats the question.
-    _, _, scored = engine.featurize("Which module, unlike JSON, does the harbour office use for its tide tables?")
+    question = "Which module, unlike JSON, does the harbour office use for its tide tables?"
+    _, _, scored = engine.featurize(question)
     assert scored[0].candidate.passage.source.endswith("office.txt")
     assert [span.text for span in scored[0].type_spans] == []
-    answer = engine.answer("Which module, unlike JSON, does the harbour office use for its tide tables?")
-    assert "JavaScript" not in answer.short_answer, answer
+    assert "JavaScript" not in engine.answer(question).short_answer
+
+
+def test_a_table_cell_labelled_with_what_is_asked_gives_its_value(tmp_path, fake_models):
+    table = (
+        "# Releases\n\nHow versions and codenames relate:\n\n"
+        "| calendar | version = stable | version = unstable |\n"
+        "|---|---|---|\n"
+        "| after the release of bullseye | codename = bullseye | codename = sid |\n"
+    )
+    engine, _ = _answerer_over(tmp_path, {"releases.md": table})
+    question = "What is the codename of the unstable version?"
+    retrieval, kind, scored = engine.featurize(question)
+    row = next(s for s in scored if "bullseye" in s.candidate.passage.text)
+    assert kind == NAME and [span.text for span in row.type_spans] == ["bullseye", "sid"]
+    # Of the two, the one in the column the question names.
+    assert engine._short_answer(kind, row.candidate.passage, retrieval, row)[0] == "sid"
