@@ -280,6 +280,7 @@ def _cells(textpage, body: str, offset: int, size: float) -> tuple[list[tuple[fl
     boxes = (ctypes.byref(left), ctypes.byref(right), ctypes.byref(bottom), ctypes.byref(top))
     cells: list[tuple[float, str]] = []
     starts: list[int] = []
+    gaps: list[float] = []
     start = last = -1
     start_x = previous_right = 0.0
     for k, ch in enumerate(body):
@@ -291,12 +292,22 @@ def _cells(textpage, body: str, offset: int, size: float) -> tuple[list[tuple[fl
         elif left.value - previous_right > 1.2 * size:
             cells.append((start_x, body[start : last + 1]))
             starts.append(offset + start)
+            gaps.append(left.value - previous_right)
             start, start_x = k, left.value
         previous_right, last = right.value, k
     if start >= 0:
         cells.append((start_x, body[start : last + 1]))
         starts.append(offset + start)
+    if _stretched_prose(gaps, size):
+        cells, starts = [(cells[0][0], body[starts[0] - offset : last + 1])], starts[:1]
     return [(x, _ligatures(text).replace("\ufffe", "").replace("\x02", "")) for x, text in cells], starts
+
+
+def _stretched_prose(gaps: list[float], size: float) -> bool:
+    """A justified line of prose stretched wide (before a word too long to break, such as a path),
+    not a table row: its wide spaces are all alike and barely past the cell gap (1.2 to 1.5 em in
+    the Debian PDF), where a row's columns stand 2 to 17 em apart, as wide as what they hold."""
+    return len(gaps) >= 3 and max(gaps) < 2.0 * size and max(gaps) <= 1.25 * min(gaps)
 
 
 _MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)

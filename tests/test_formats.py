@@ -26,7 +26,7 @@ from qa.documents import (
     load,
     parse_citation,
 )
-from qa.reader import CODE, HEADING, ITEM, ROW
+from qa.reader import CODE, HEADING, ITEM, PARAGRAPH, ROW
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "corpora"
 
@@ -433,6 +433,9 @@ def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(fold
         # A table whose command cells are monospaced is read as rows, named by the caption set under it.
         row = next(p for p in passages if p.kind == "row" and p.clean.startswith("whois"))
         assert "mkpasswd" in row.clean and "Table 4.4" in row.context
+        # A justified line stretched before a path that cannot break is prose, its sentence whole.
+        stretched = next(p for p in passages if p.clean.startswith("Le paquet base-passwd contient une liste"))
+        assert stretched.kind == "sentence" and "users-and-groups.html" in stretched.clean
 
 
 def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
@@ -456,6 +459,34 @@ def test_pdf_table_rows_are_read_from_the_gaps_between_cells(tmp_path):
     assert ("caption", "Table 1 - Fees of the harbour") in kinds
     yacht = next(p for p in document_passages(extracted, "fees.pdf") if p.text.startswith("yacht"))
     assert yacht.kind == "row" and "boat | length | fee" in yacht.context
+
+
+def test_a_justified_line_stretched_wide_is_prose_not_a_row(tmp_path):
+    """Justified text stretches a line's spaces alike (here 1.3 em) before a word too long to
+    break; a table's columns stand as far apart as what they hold."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    em = 11 * 25.4 / 72  # millimetres
+    x = 20.0
+    for word in "The package base-passwd keeps the authoritative list of users and groups:".split():
+        pdf.text(x, 20, word)
+        x += pdf.get_string_width(word) + 1.3 * em
+    pdf.text(20, 25, "/usr/share/doc/base-passwd/users-and-groups.html in its documentation.")
+    for y, row in ((40, ("boat", "length", "fee", "season")), (46, ("dinghy", "5 m", "5 euros", "summer"))):
+        for x, cell in zip((20, 55, 80, 110), row, strict=True):
+            pdf.text(x, y, cell)
+    pdf.output(str(tmp_path / "users.pdf"))
+    extracted = load(tmp_path / "users.pdf")
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    assert (
+        PARAGRAPH,
+        "The package base-passwd keeps the authoritative list of users and groups: "
+        "/usr/share/doc/base-passwd/users-and-groups.html in its documentation.",
+    ) in kinds
+    assert (ROW, "dinghy | 5 m | 5 euros | summer") in kinds
 
 
 def test_pdf_rows_with_monospaced_cells_and_a_caption_below_are_a_table(tmp_path):
