@@ -36,10 +36,10 @@ BM25_B = 0.75
 # (launched~lancée 0.81, users~utilisateurs 0.91) and the term is not merely a "hub": short or
 # rare words sit close to many others in this space, so closeness is also judged by CSLS
 # (Conneau et al. 2018), which discounts the average closeness of both words to their nearest
-# neighbours. Values read off the model's similarity of known translation pairs; the CSLS floor
-# was then swept on the folds (`python -m qa.fit --sweep TRANSLATION_CSLS=0.05,0.1,0.15,0.2`:
-# 101, 103, 102, 102 of 131): at 0.10 "loaded" reaches "chargés" and "mûrir" "maturité", below
-# it the seeds' names drift to look-alikes.
+# neighbours. Values read off the model's similarity of known translation pairs, then swept on the
+# folds (`python -m qa.fit --sweep NAME=...`, of 131): the CSLS floor 0.05, 0.1, 0.15, 0.2 gave
+# 101, 103, 102, 102 (at 0.10 "loaded" reaches "chargés" and "mûrir" "maturité"; below it the
+# seeds' names drift to look-alikes); the similarity 0.55, 0.6, 0.65 gave 103, 104, 102.
 TRANSLATION_SIMILARITY = 0.6
 TRANSLATION_CSLS = 0.10
 NAME_TRANSLATION_SIMILARITY = 0.8  # names translate closely or not at all (Chinese~chinois 0.92)
