@@ -291,6 +291,8 @@ class Answerer:
             spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
             if measure is not None:
                 spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
+            if kind == QUANTITY:
+                spans = [s for s in spans if not self._counts_another_thing(s, c.passage, retrieval)]
             # A name found only in a neighbouring sentence half counts; a heading
             # is about whatever its section names.
             in_context = 0.0 if _is_heading(c.passage) else 0.5
@@ -396,6 +398,17 @@ class Answerer:
                     return True
         return False
 
+    def _counts_another_thing(self, span: Span, passage: Passage, retrieval: Retrieval) -> bool:
+        """A quantity of something the question gives rather than counts: "21 jours" for "combien de
+        personnes l'utilisent chaque jour" (its unit is a word of the question, not the counted one)."""
+        counted = _counted_forms(retrieval, self.index)
+        if counted is None:
+            return False
+        language = self._language(passage)
+        return not _unit_in(span, counted, language) and _unit_in(
+            span, _question_forms(retrieval, self.index), language
+        )
+
     def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph; for a heading,
         the start of the section it heads; for a sentence ending in ':', also what it introduces."""
@@ -485,6 +498,8 @@ class Answerer:
         measure = _measure_asked(retrieval.question) if kind == QUANTITY else None
         if measure is not None:
             spans = [s for s in spans if measure in measures(s.text)] or spans
+        if kind == QUANTITY:
+            spans = [s for s in spans if not self._counts_another_thing(s, passage, retrieval)] or spans
         if kind == OTHER or not spans:
             return "", None
         if passage.kind == ROW:
@@ -499,10 +514,11 @@ class Answerer:
         question_folded, question_terms = _question_forms(retrieval, self.index)
         language = self._language(passage)
 
+        counted = _counted_forms(retrieval, self.index) if kind == QUANTITY else None
+
         def counts_what_is_asked(span) -> bool:
-            """The quantity's unit is a word of the question, in either language."""
-            unit = [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
-            return any(textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in unit)
+            """The quantity's unit is what the question counts, else a word of the question."""
+            return _unit_in(span, counted or (question_folded, question_terms), language)
 
         def plausibility(span) -> float:
             factor = 1.0
@@ -753,6 +769,29 @@ def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
         return folded, terms
 
     return retrieval.derive("question_forms", compute)
+
+
+def _unit_in(span: Span, forms: tuple[set[str], set[str]], language: str) -> bool:
+    """The quantity's unit (its words that are not digits) is among ``forms`` (folded words, index terms)."""
+    folded, terms = forms
+    unit = [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
+    return any(textmod.fold(w) in folded or textmod.stem(w, language) in terms for w in unit)
+
+
+def _counted_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]] | None:
+    """What a "how many" question counts ("personnes" in "combien de personnes … chaque jour",
+    "source code repositories"): its words folded, and the index terms that translate them;
+    None when it names nothing it counts."""
+
+    def compute():
+        counted = set(classify(retrieval.question).counted)
+        words = [w for w in retrieval.words if textmod.fold(w.word) in counted]
+        if not words:
+            return None
+        terms = {index.lexical.terms[t] for w in words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
+        return counted, terms
+
+    return retrieval.derive("counted_forms", compute)
 
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+•]|\d+[.)])\s+(?P<label>[^:]{1,60}?)\s*:\s")

@@ -20,6 +20,7 @@ import numpy as np
 from qa import text as textmod
 from qa.documents import Passage
 from qa.lang import names
+from qa.lang.questions import classify
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
 from qa.tuning import (
@@ -99,8 +100,9 @@ class Retriever:
 
     def search(self, question: str) -> Retrieval:
         language = textmod.detect_language(question)
+        cues = classify(question).cue_words
         surface_words = self._split_unknown_compounds(
-            [w for w in textmod.content_words(question) if not _frames_the_question(w)]
+            [w for w in textmod.content_words(question) if not _frames_the_question(w, cues)]
         )
         # The retrieval model reads the question on its own thread meanwhile (the longest of the three).
         semantic_pending = self._submit_semantic(question)
@@ -305,11 +307,12 @@ def indexed_language(index, source: str) -> str:
     return index.manifest.files.get(source, {}).get("language", "fr")
 
 
-def _frames_the_question(word: str) -> bool:
-    """A word saying what kind of answer is wanted or how the question is put, not what it is
-    about: "name", "doit", and "doit-il", "vaut-il" (the verb and its subject pronoun)."""
+def _frames_the_question(word: str, cues: frozenset[str]) -> bool:
+    """A word saying what kind of answer is wanted (``cues``: "name" in "what is the name of") or
+    how the question is put, not what it is about: "doit", and "doit-il", "vaut-il" (the verb and
+    its subject pronoun)."""
     head, *rest = textmod.fold(word).split("-")
-    framing = head in textmod.QUESTION_FRAME_WORDS or (bool(rest) and textmod.is_function_word(head))
+    framing = head in cues or head in textmod.MODAL_WORDS or (bool(rest) and textmod.is_function_word(head))
     return framing and all(textmod.is_function_word(p) for p in rest)
 
 

@@ -496,6 +496,23 @@ def test_question_focus_plural_and_cues():
     assert form.cue_words == {"year", "name"} and form.language == "en" and form.typed
 
 
+@pytest.mark.parametrize(
+    ("question", "cues", "counted"),
+    [
+        ("What day was the harbour opened?", {"day"}, ()),
+        ("Quel est le nom du fondateur ?", {"nom"}, ()),
+        ("What is the number of daily users?", {"number"}, ()),
+        # Past the interrogative phrase, a cue word says what the question is about.
+        ("How many people take the ferry every day?", set(), ("people", "take")),
+        ("Combien de personnes prennent le ferry chaque jour ?", set(), ("personnes", "prennent")),
+        ("How many source code repositories were published?", set(), ("source", "code", "repositories")),
+    ],
+)
+def test_cue_words_belong_to_the_interrogative_phrase(question, cues, counted):
+    form = classify(question)
+    assert form.cue_words == cues and form.counted == counted
+
+
 def test_a_question_in_an_unknown_language_gets_no_typed_rule():
     form = classify("Wann wurde die Anwendung gestartet und wie viele Nutzer hat sie?")
     assert (form.kind, form.language, form.typed) == ("other", None, False)
@@ -574,7 +591,9 @@ def test_a_question_naming_a_measure_asks_for_its_units():
 def test_modal_verbs_frame_a_question_without_being_its_topic():
     from qa.retrieval import _frames_the_question
 
+    cues = classify("What is the name and the date of the release?").cue_words
     for word in ("doit-il", "doit", "peut-on", "faut-il", "vaut-il", "devrait", "name", "date"):
-        assert _frames_the_question(word), word
+        assert _frames_the_question(word, cues), word
     for word in ("paquet", "mûrir", "Debian", "package", "launched", "pouvoirs"):
-        assert not _frames_the_question(word), word
+        assert not _frames_the_question(word, cues), word
+    assert not _frames_the_question("date", frozenset())  # a cue word outside the interrogative phrase

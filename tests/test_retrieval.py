@@ -330,3 +330,15 @@ def test_a_table_cell_labelled_with_what_is_asked_gives_its_value(tmp_path, fake
     assert kind == NAME and [span.text for span in row.type_spans] == ["bullseye", "sid"]
     # Of the two, the one in the column the question names.
     assert engine._short_answer(kind, row.candidate.passage, retrieval, row)[0] == "sid"
+
+
+def test_a_quantity_of_what_the_question_gives_is_not_what_it_counts(tmp_path, fake_models):
+    # "chaque jour" is a word of the question, but it counts people: not "21 jours".
+    text = "Depuis 21 jours, le ferry transporte 5 000 personnes chaque jour entre les deux ports.\n"
+    engine, _ = _answerer_over(tmp_path, {"ferry.txt": text})
+    question = "Combien de personnes le ferry transporte-t-il chaque jour ?"
+    retrieval, kind, scored = engine.featurize(question)
+    assert "jour" in [w.word for w in retrieval.words]  # past the interrogative phrase, a word like any other
+    spans = [s.text for s in scored[0].type_spans]
+    assert kind == QUANTITY and "5 000 personnes" in spans and "21 jours" not in spans
+    assert engine.answer(question).short_answer == "5 000 personnes"

@@ -223,8 +223,10 @@ def languages(code: str | None = None) -> tuple[Language, ...]:
 
 FUNCTION_WORDS = frozenset().union(*(lang.function_words for lang in LANGUAGES.values()))
 CUE_WORDS = frozenset().union(*(lang.cue_words for lang in LANGUAGES.values()))
-# Words of a question that do not say what it is about: what kind of answer is wanted, how it is put.
-QUESTION_FRAME_WORDS = CUE_WORDS.union(*(lang.modal_words for lang in LANGUAGES.values()))
+# Words of a question that say how it is put, not what it is about ("ought", "doit"). What kind of
+# answer is wanted ("name", "year") is said by the cue words of its interrogative phrase only
+# (QuestionForm.cue_words): "day" in "how many people use it every day" says what is counted.
+MODAL_WORDS = frozenset().union(*(lang.modal_words for lang in LANGUAGES.values()))
 CALENDAR_WORDS = frozenset().union(*({*lang.all_months, *lang.weekdays} for lang in LANGUAGES.values()))
 NUMBER_WORDS = frozenset().union(
     *({*lang.number_words, *lang.ordinals, *lang.plural_number_words} for lang in LANGUAGES.values())
@@ -359,7 +361,7 @@ def alternation(options, escape: bool = True) -> str:
 __all__ = [
     "CALENDAR_WORDS",
     "CUE_WORDS",
-    "QUESTION_FRAME_WORDS",
+    "MODAL_WORDS",
     "FUNCTION_WORDS",
     "LANGUAGES",
     "NUMBER_WORDS",

@@ -24,7 +24,6 @@ from qa.lang import (
     Language,
     Span,
     detect_language,
-    fold,
     fold_aligned,
     get,
     is_function_word,
@@ -63,6 +62,7 @@ class QuestionForm:
     plural: bool = False
     cue_words: frozenset[str] = field(default_factory=frozenset)
     head: str | None = None
+    counted: tuple[str, ...] = ()  # the words of what "how many" counts: ("source", "code", "repositories")
 
     @property
     def typed(self) -> bool:
@@ -80,6 +80,7 @@ class _Match:
     head: str | None = None
     focus: str | None = None
     plural: bool = False
+    counted: tuple[str, ...] = ()
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*|[,;:?!.()]")
@@ -103,13 +104,33 @@ def _classify(question: str, language: str | None) -> QuestionForm:
         s for s in segments if "?" not in question[s[0] : s[1]]
     ]
     best: _Match | None = None
+    asking = ""
     for start, end in ordered:
         best = _read(question[start:end], folded_all[start:end], lang)
+        asking = re.sub(r"\s+", " ", folded_all[start:end])
         if best.kind is not None:
             break
     assert best is not None
-    cue = frozenset(w for w in re.findall(r"[^\W_]+", fold(question)) if w in lang.cue_words)
-    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head)
+    cue = _cue_words(asking[best.at :], lang) if best.kind is not None else frozenset()
+    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted)
+
+
+@lru_cache(maxsize=8)
+def _INTERROGATIVE_PHRASE_WORDS(lang: Language) -> frozenset[str]:  # noqa: N802 - a table, built once
+    return lang.auxiliaries | lang.copulas | lang.which_words | lang.who_words | lang.amount_phrases
+
+
+def _cue_words(asked: str, lang: Language) -> frozenset[str]:
+    """The words of the interrogative phrase that say what kind of answer is wanted: "year" in "in
+    what year", "name" in "what is the name of"; not "day" in "how many people use it every day",
+    which says what is counted (the phrase ends at its first word of another kind)."""
+    out = set()
+    for token in re.findall(r"[^\W_]+", asked):
+        if token in lang.cue_words:
+            out.add(token)
+        elif not (is_function_word(token) or token in _INTERROGATIVE_PHRASE_WORDS(lang)):
+            break
+    return frozenset(out)
 
 
 def _read(original: str, folded: str, lang: Language) -> _Match:
@@ -174,7 +195,8 @@ def _phrase_matches(text: str, lowered: str, lang: Language) -> list[_Match]:
                     out.append(_Match(m.start(), MONEY))
                     continue
             focus = _count_focus(after, lang) if kind == QUANTITY else None
-            out.append(_Match(m.start(), kind, focus=focus))
+            counted = tuple(_counted_run(after, lang)) if kind == QUANTITY else ()
+            out.append(_Match(m.start(), kind, focus=focus, counted=counted))
     for m in re.finditer(rf"(?<![\w-])({_alternation(lang.where_words)})(?![\w-])", lowered):
         # "where" asks for a path when about storing something or about a file
         words = set(re.findall(r"[^\W_]+(?:[-'][^\W_]+)*", text[m.end() :]))
@@ -185,6 +207,17 @@ def _phrase_matches(text: str, lowered: str, lang: Language) -> list[_Match]:
 
 def _count_focus(after: list[str], lang: Language) -> str | None:
     """What a "how many" counts: "how many daily active users" → "users", "combien d'employés" → "employes"."""
+    run = _counted_run(after, lang)
+    if not run:
+        return None
+    if lang.head_first:
+        return run[0]
+    plural = [w for w in run if _is_plural(w)]
+    return plural[0] if plural else run[-1]
+
+
+def _counted_run(after: list[str], lang: Language) -> list[str]:
+    """The words of what a "how many" counts: "source code repositories", "personnes"."""
     run: list[str] = []
     for raw in after:
         stop = False
@@ -198,12 +231,7 @@ def _count_focus(after: list[str], lang: Language) -> str | None:
                 run.append(piece)
         if stop or len(run) >= 3 or raw[-1:] in "?,.!;:":
             break
-    if not run:
-        return None
-    if lang.head_first:
-        return run[0]
-    plural = [w for w in run if _is_plural(w)]
-    return plural[0] if plural else run[-1]
+    return run
 
 
 def _is_plural(word: str) -> bool:
