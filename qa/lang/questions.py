@@ -116,7 +116,8 @@ def _classify(question: str, language: str | None) -> QuestionForm:
 
 
 @lru_cache(maxsize=8)
-def _INTERROGATIVE_PHRASE_WORDS(lang: Language) -> frozenset[str]:  # noqa: N802 - a table, built once
+def _interrogative_phrase_words(lang: Language) -> frozenset[str]:
+    """Words an interrogative phrase is made of besides its cue words: "what is the", "combien de"."""
     return lang.auxiliaries | lang.copulas | lang.which_words | lang.who_words | lang.amount_phrases
 
 
@@ -128,7 +129,7 @@ def _cue_words(asked: str, lang: Language) -> frozenset[str]:
     for token in re.findall(r"[^\W_]+", asked):
         if token in lang.cue_words:
             out.add(token)
-        elif not (is_function_word(token) or token in _INTERROGATIVE_PHRASE_WORDS(lang)):
+        elif not (is_function_word(token) or token in _interrogative_phrase_words(lang)):
             break
     return frozenset(out)
 
