@@ -760,15 +760,16 @@ def _question_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
     (computed once per question)."""
 
     def compute() -> tuple[set[str], set[str]]:
-        folded = {textmod.fold(w) for w in textmod.words(retrieval.question)}
-        # Only close renderings count as the same thing said ("AI"/"IA" 0.83); a
-        # merely related term ("DeepSeek-R1" vs "DeepSeek-R1-Zero", 0.74) does not.
-        terms = {
-            index.lexical.terms[t] for w in retrieval.words for t, sim in w.expansions if sim >= MENTION_SIMILARITY
-        }
-        return folded, terms
+        return {textmod.fold(w) for w in textmod.words(retrieval.question)}, _close_terms(retrieval.words, index)
 
     return retrieval.derive("question_forms", compute)
+
+
+def _close_terms(words, index) -> set[str]:
+    """The index terms that say what these question words say. Only close renderings count as
+    the same thing said ("AI"/"IA" 0.83); a merely related term ("DeepSeek-R1" vs
+    "DeepSeek-R1-Zero", 0.74) does not."""
+    return {index.lexical.terms[t] for w in words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
 
 
 def _unit_in(span: Span, forms: tuple[set[str], set[str]], language: str) -> bool:
@@ -788,8 +789,7 @@ def _counted_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]] | N
         words = [w for w in retrieval.words if textmod.fold(w.word) in counted]
         if not words:
             return None
-        terms = {index.lexical.terms[t] for w in words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
-        return counted, terms
+        return counted, _close_terms(words, index)
 
     return retrieval.derive("counted_forms", compute)
 
