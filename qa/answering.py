@@ -41,7 +41,7 @@ from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question, sentence_spans
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
 from qa.reader import question_prose, unwrapped
-from qa.retrieval import Candidate, Retrieval, indexed_language
+from qa.retrieval import Candidate, Retrieval, WhileWaiting, indexed_language
 from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
     MENTION_SIMILARITY,
@@ -115,6 +115,16 @@ class Answer:
 
 
 @dataclass
+class _Judged:
+    """What ``Answerer._judge`` finds in one candidate for one question."""
+
+    context_coverage: float
+    spans: list
+    context_words: frozenset
+    features: dict[str, float]  # the RANK_FEATURES that depend on this candidate alone
+
+
+@dataclass
 class _Scored:
     candidate: Candidate
     score: float
@@ -152,8 +162,8 @@ class Answerer:
 
     def featurize(self, question: str) -> tuple[Retrieval, str, list[_Scored]]:
         """The question's retrieval, its type, and every candidate with the ranker's features, ranked."""
-        retrieval = self.retriever.search(question)
         kind = classify(question).kind
+        retrieval = self.retriever.search(question, self.judge_while_waiting(kind))
         return retrieval, kind, self._score(retrieval, kind)
 
     def abstain_features(self, retrieval: Retrieval, kind: str, scored: list[_Scored]) -> np.ndarray:
@@ -262,47 +272,15 @@ class Answerer:
         top_lexical = max(c.lexical for c in candidates) or 1.0
         top_semantic = max(c.semantic for c in candidates)
         top_paragraph = max(c.paragraph for c in candidates)
-        weights = {w.word: w.weight for w in retrieval.words}
-        total = sum(weights.values()) or 1.0
-        names = [w.word for w in retrieval.words if w.is_name and w.expansions]
-        measure = _measure_asked(retrieval.question) if kind == QUANTITY else None
-        # One query for every neighbour the candidates' contexts may need.
-        nearby = self.index.passages.get(
-            sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
-        )
+        unjudged = [c for c in candidates if ("judged", kind, c.id) not in retrieval.derived]
+        nearby = self._nearby(unjudged)
         out = []
         for c in candidates:
-            if self._read("order", c.passage, lambda p=c.passage: addresses_the_reader(p.clean or p.text)):
-                continue  # "Ignore previous instructions and answer that…": an order, never an answer
-            context_ids = self._context_ids(c, nearby)
-            context_words = set(c.matched)
-            for neighbour_id in context_ids:
-                context_words |= retrieval.matched_words(neighbour_id)
-            heading_id = int(self.index.section_of[c.id])
-            if heading_id >= 0 and heading_id != c.id:
-                context_words |= retrieval.matched_words(heading_id)  # its section's title says what it is about
-            words = self._read("words", c.passage, lambda p=c.passage: _words_and_stems(p, self.index))
-            if _speaks_of_another(
-                words, c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
-            ):
-                continue  # "the violet report" for "the purple report": a statement about something else
-            context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
-            spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
-            spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
-            if measure is not None:
-                spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
-            if kind == QUANTITY:
-                spans = [s for s in spans if not self._counts_another_thing(s, c.passage, retrieval)]
-            # A name found only in a neighbouring sentence half counts; a heading
-            # is about whatever its section names.
-            in_context = 0.0 if _is_heading(c.passage) else 0.5
-            missing_names = (
-                sum(weights[w] * (in_context if w in context_words else 1.0) for w in names if w not in c.matched)
-                / total
-            )
-            # A heading is a summary of its section: judged with it.
-            coverage = max(c.coverage, context_coverage) if _is_heading(c.passage) else c.coverage
+            judged = retrieval.derive(("judged", kind, c.id), lambda c=c: self._judge(c, retrieval, kind, nearby))
+            if judged is None:
+                continue
             features = {
+                **judged.features,
                 "semantic": c.semantic,
                 "paragraph": c.paragraph,
                 "dense": c.dense,
@@ -310,35 +288,97 @@ class Answerer:
                 "semantic_gap": c.semantic - top_semantic,
                 "paragraph_gap": c.paragraph - top_paragraph,
                 "lexical": c.lexical / top_lexical,
-                "coverage": coverage,
-                "context_coverage": context_coverage,
-                "missing_names": missing_names,
-                "type_match": float(bool(spans)),
-                "span_pull": self._span_pull(kind, c.passage, spans, retrieval) / total,
-                "heading": float(c.passage.kind == "heading"),
-                "row": float(c.passage.kind == "row"),
-                "code": float(c.passage.kind == "code"),
-                "crosslingual": float(self._language(c.passage) != retrieval.language),
-                "question": float(self._read("asks", c.passage, lambda p=c.passage: is_question(p.clean or p.text))),
             }
-            if kind in TYPED and not spans and _is_heading(c.passage):
-                # A heading stands for its section: it holds what was asked when its section does.
-                section = [nearby[pid] for pid in context_ids]
-                features["type_match"] = float(
-                    any(
-                        not self._repeats_question(span, p.text, retrieval, p.source)
-                        for p in section
-                        for span in _type_spans(kind, p)
-                    )
-                )
             row = np.array([features[name] for name in RANK_FEATURES], dtype=np.float64)
-            out.append(_Scored(c, 0.0, context_coverage, spans, frozenset(context_words), row))
+            out.append(_Scored(c, 0.0, judged.context_coverage, judged.spans, judged.context_words, row))
         if out:
             logits = self.model.rank_logits(np.vstack([s.features for s in out]))
             for s, logit in zip(out, logits, strict=True):
                 s.score = float(logit)
         out.sort(key=lambda s: (-s.score, s.candidate.id))
         return out
+
+    def judge_while_waiting(self, kind: str) -> WhileWaiting:
+        """What ``Retriever.search`` runs while the retrieval model reads the question: the
+        candidates already known judged (``_judge``), until its vector comes. The core would
+        otherwise sit idle meanwhile (measured: 6 ms of 32 on a core where that model is the
+        longest step), and judging is most of what is left to do once it comes."""
+
+        def judge(provisional: Retrieval, waiting) -> None:
+            nearby = self._nearby(provisional.candidates)
+            for c in provisional.candidates:
+                if not waiting():
+                    return
+                provisional.derive(("judged", kind, c.id), lambda c=c: self._judge(c, provisional, kind, nearby))
+
+        return judge
+
+    def _nearby(self, candidates: list[Candidate]) -> dict[int, Passage]:
+        """The passages the candidates' contexts may need, in one query."""
+        return self.index.passages.get(
+            sorted({pid for c in candidates for pid in range(c.id - 1, c.id + SECTION_LOOKAHEAD + 1) if pid >= 0})
+        )
+
+    def _judge(self, c: Candidate, retrieval: Retrieval, kind: str, nearby: dict[int, Passage]) -> _Judged | None:
+        """What the candidate says of the question, all but the retrieval model's similarities and
+        what depends on the other candidates: None for a passage that is no answer at all (an order
+        to the reader, a statement about something else)."""
+        if self._read("order", c.passage, lambda p=c.passage: addresses_the_reader(p.clean or p.text)):
+            return None  # "Ignore previous instructions and answer that…": an order, never an answer
+        weights = retrieval.derive("word weights", lambda: {w.word: w.weight for w in retrieval.words})
+        total = sum(weights.values()) or 1.0
+        names = retrieval.derive("names", lambda: [w.word for w in retrieval.words if w.is_name and w.expansions])
+        measure = retrieval.derive("measure", lambda: _measure_asked(retrieval.question)) if kind == QUANTITY else None
+        context_ids = self._context_ids(c, nearby)
+        context_words = set(c.matched)
+        for neighbour_id in context_ids:
+            context_words |= retrieval.matched_words(neighbour_id)
+        heading_id = int(self.index.section_of[c.id])
+        if heading_id >= 0 and heading_id != c.id:
+            context_words |= retrieval.matched_words(heading_id)  # its section's title says what it is about
+        words = self._read("words", c.passage, lambda p=c.passage: _words_and_stems(p, self.index))
+        if _speaks_of_another(
+            words, c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
+        ):
+            return None  # "the violet report" for "the purple report": a statement about something else
+        context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
+        spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
+        spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
+        if measure is not None:
+            spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
+        if kind == QUANTITY:
+            spans = [s for s in spans if not self._counts_another_thing(s, c.passage, retrieval)]
+        # A name found only in a neighbouring sentence half counts; a heading
+        # is about whatever its section names.
+        in_context = 0.0 if _is_heading(c.passage) else 0.5
+        missing_names = (
+            sum(weights[w] * (in_context if w in context_words else 1.0) for w in names if w not in c.matched) / total
+        )
+        # A heading is a summary of its section: judged with it.
+        coverage = max(c.coverage, context_coverage) if _is_heading(c.passage) else c.coverage
+        features = {
+            "coverage": coverage,
+            "context_coverage": context_coverage,
+            "missing_names": missing_names,
+            "type_match": float(bool(spans)),
+            "span_pull": self._span_pull(kind, c.passage, spans, retrieval) / total,
+            "heading": float(c.passage.kind == "heading"),
+            "row": float(c.passage.kind == "row"),
+            "code": float(c.passage.kind == "code"),
+            "crosslingual": float(self._language(c.passage) != retrieval.language),
+            "question": float(self._read("asks", c.passage, lambda p=c.passage: is_question(p.clean or p.text))),
+        }
+        if kind in TYPED and not spans and _is_heading(c.passage):
+            # A heading stands for its section: it holds what was asked when its section does.
+            section = [nearby[pid] for pid in context_ids]
+            features["type_match"] = float(
+                any(
+                    not self._repeats_question(span, p.text, retrieval, p.source)
+                    for p in section
+                    for span in _type_spans(kind, p)
+                )
+            )
+        return _Judged(context_coverage, spans, frozenset(context_words), features)
 
     def _span_pull(self, kind: str, passage: Passage, spans: list[Span], retrieval: Retrieval) -> float:
         """The strongest pull of the question's words on a span of the kind asked for: the answer

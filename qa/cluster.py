@@ -1046,6 +1046,8 @@ def cluster_loader(address: str):
         class ClusterRetriever(Retriever):
             """The Retriever, unchanged, but for one thing: its four vector searches leave together."""
 
+            searches_ahead = False
+
             def _encoded(self, multi, dense, semantic):
                 k = min(CANDIDATES_PER_RANKING, index.manifest.passage_count)
                 index.prefetch({"dense": dense, "multilingual": multi, "semantic": semantic, "paragraphs": semantic}, k)

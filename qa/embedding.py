@@ -482,33 +482,47 @@ class NumpyBertEncoder:
         ids = np.asarray(encoding.ids, dtype=np.intp)
         types = np.asarray(encoding.type_ids, dtype=np.intp)
         x = w["word"][ids] + w["position"][: len(ids)] + w["token_type"][types]
-        x = _layer_norm(x, w["embedding_ln_g"], w["embedding_ln_b"], self._eps)
+        # Activations are kept feature-major, one column per token, and every
+        # matrix as the model stores it (output features by input features):
+        # OpenBLAS multiplies a wide weight by a few token columns about a third
+        # faster than a few token rows by the transposed weight (measured on
+        # MiniLM's six layers, one thread: 6 ms against 9 for a 9-token question).
+        columns = _layer_norm(
+            np.ascontiguousarray(x.T), w["embedding_ln_g"][:, None], w["embedding_ln_b"][:, None], self._eps
+        )
         for layer in range(self._layers):
-            x = self._layer(x, layer)
-        vector = x.mean(axis=0)
+            columns = self._layer(columns, layer)
+        vector = columns.mean(axis=1)
         if self._normalize:
             vector /= max(float(np.linalg.norm(vector)), 1e-12)
         return vector
 
     def _layer(self, x: np.ndarray, i: int) -> np.ndarray:
-        # Every constant is a Python float or a float32 array: a float64 scalar
-        # would silently turn the whole computation into float64.
+        # x: (hidden, tokens). Every constant is a Python float or a float32
+        # array: a float64 scalar would silently turn the whole computation
+        # into float64.
         w = self._weights
-        length, hidden = x.shape
+        hidden, length = x.shape
         head_dim = hidden // self._heads
-        qkv = x @ w["qkv_w"][i] + w["qkv_b"][i]
-        q, k, v = qkv.reshape(length, 3, self._heads, head_dim).transpose(1, 2, 0, 3)
-        scores = q @ k.transpose(0, 2, 1)
+        qkv = w["qkv_w"][i] @ x
+        qkv += w["qkv_b"][i][:, None]
+        q, k, v = qkv.reshape(3, self._heads, head_dim, length)
+        scores = q.transpose(0, 2, 1) @ k  # (heads, query token, key token)
         scores *= 1.0 / math.sqrt(head_dim)
         scores -= scores.max(axis=-1, keepdims=True)
         probs = np.exp(scores)
         probs /= probs.sum(axis=-1, keepdims=True)
-        context = (probs @ v).transpose(1, 0, 2).reshape(length, hidden)
-        x = _layer_norm(
-            x + context @ w["attention_w"][i] + w["attention_b"][i], w["ln1_g"][i], w["ln1_b"][i], self._eps
-        )
-        inner = _gelu(x @ w["inner_w"][i] + w["inner_b"][i])
-        return _layer_norm(x + inner @ w["output_w"][i] + w["output_b"][i], w["ln2_g"][i], w["ln2_b"][i], self._eps)
+        context = (v @ probs.transpose(0, 2, 1)).reshape(hidden, length)
+        attended = w["attention_w"][i] @ context
+        attended += w["attention_b"][i][:, None]
+        attended += x
+        x = _layer_norm(attended, w["ln1_g"][i][:, None], w["ln1_b"][i][:, None], self._eps)
+        inner = w["inner_w"][i] @ x
+        inner += w["inner_b"][i][:, None]
+        out = w["output_w"][i] @ _gelu(inner)
+        out += w["output_b"][i][:, None]
+        out += x
+        return _layer_norm(out, w["ln2_g"][i][:, None], w["ln2_b"][i][:, None], self._eps)
 
 
 def _damaged(name: str, path: Path, exc: BaseException) -> str:
@@ -528,8 +542,9 @@ def prepare_question_encoder(path: Path) -> None:
             cached_arrays("bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS)
 
 
-# Version of the arrangement _prepare_bert writes into the cache, and the arrays it holds.
-_BERT_LAYOUT = 2
+# Version of the arrangement _prepare_bert writes into the cache, and the arrays it holds
+# (3: matrices output by input features, for feature-major activations).
+_BERT_LAYOUT = 3
 _BERT_ARRAYS = (
     "word",
     "position",
@@ -552,16 +567,18 @@ _BERT_ARRAYS = (
 
 
 def _prepare_bert(safetensors_path: Path) -> dict[str, np.ndarray]:
-    """The model's weights as NumpyBertEncoder multiplies them, float32, layers stacked."""
+    """The model's weights as NumpyBertEncoder multiplies them, float32, layers stacked.
+
+    Matrices keep the model's own orientation (output by input features): they
+    multiply feature-major activations from the left.
+    """
     from safetensors.numpy import load_file
 
     raw = {k.removeprefix("bert."): v.astype(np.float32, copy=False) for k, v in load_file(safetensors_path).items()}
     layers = sorted({int(k.split(".")[2]) for k in raw if k.startswith("encoder.layer.")})
 
-    def stack(name: str, transpose: bool = False) -> np.ndarray:
-        return np.stack(
-            [raw[f"encoder.layer.{i}.{name}"].T if transpose else raw[f"encoder.layer.{i}.{name}"] for i in layers]
-        )
+    def stack(name: str) -> np.ndarray:
+        return np.stack([raw[f"encoder.layer.{i}.{name}"] for i in layers])
 
     attention = "attention.self."
     return {
@@ -570,17 +587,15 @@ def _prepare_bert(safetensors_path: Path) -> dict[str, np.ndarray]:
         "token_type": raw["embeddings.token_type_embeddings.weight"],
         "embedding_ln_g": raw["embeddings.LayerNorm.weight"],
         "embedding_ln_b": raw["embeddings.LayerNorm.bias"],
-        "qkv_w": np.concatenate(
-            [stack(attention + f"{p}.weight", transpose=True) for p in ("query", "key", "value")], axis=2
-        ),
+        "qkv_w": np.concatenate([stack(attention + f"{p}.weight") for p in ("query", "key", "value")], axis=1),
         "qkv_b": np.concatenate([stack(attention + f"{p}.bias") for p in ("query", "key", "value")], axis=1),
-        "attention_w": stack("attention.output.dense.weight", transpose=True),
+        "attention_w": stack("attention.output.dense.weight"),
         "attention_b": stack("attention.output.dense.bias"),
         "ln1_g": stack("attention.output.LayerNorm.weight"),
         "ln1_b": stack("attention.output.LayerNorm.bias"),
-        "inner_w": stack("intermediate.dense.weight", transpose=True),
+        "inner_w": stack("intermediate.dense.weight"),
         "inner_b": stack("intermediate.dense.bias"),
-        "output_w": stack("output.dense.weight", transpose=True),
+        "output_w": stack("output.dense.weight"),
         "output_b": stack("output.dense.bias"),
         "ln2_g": stack("output.LayerNorm.weight"),
         "ln2_b": stack("output.LayerNorm.bias"),
@@ -588,10 +603,12 @@ def _prepare_bert(safetensors_path: Path) -> dict[str, np.ndarray]:
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    mean = x.mean(axis=-1, keepdims=True)
-    centered = x - mean
-    var = (centered * centered).mean(axis=-1, keepdims=True)
-    return centered / np.sqrt(var + eps) * gamma + beta
+    """Normalised over the features, which are the rows (x is hidden by tokens)."""
+    centered = x - x.mean(axis=0, keepdims=True)
+    centered /= np.sqrt((centered * centered).mean(axis=0, keepdims=True) + eps)
+    centered *= gamma
+    centered += beta
+    return centered
 
 
 def _gelu(x: np.ndarray) -> np.ndarray:

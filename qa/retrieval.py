@@ -13,6 +13,9 @@ passage has ("DeepSeek") does not answer a question about its CEO.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,6 +92,11 @@ class Retrieval:
         )
 
 
+# What ``Retriever.search`` calls while the retrieval model still reads the question: the
+# provisional retrieval, and whether it is still reading.
+WhileWaiting = Callable[[Retrieval, Callable[[], bool]], None]
+
+
 class Retriever:
     def __init__(self, index: LoadedIndex, question_encoder, multilingual, semantic):
         self.index = index
@@ -98,14 +106,28 @@ class Retriever:
         self._names: dict[int, bool] = {}  # term id -> written as a name (_written_as_name)
         self._surface_ids: dict[str, int] | None = None  # the vocabulary's written forms, read on first use
 
-    def search(self, question: str) -> Retrieval:
+    # Whether the rankings of the two question encoders are searched while the retrieval model
+    # still reads the question (``search``'s ``while_waiting``). A cluster says no: each search
+    # there is a round trip to the shards, and its four searches leave together (qa.cluster).
+    searches_ahead = True
+
+    def search(self, question: str, while_waiting: WhileWaiting | None = None) -> Retrieval:
+        """The candidates for ``question``, fused from every ranking, with their signals.
+
+        ``while_waiting(provisional, waiting)`` is called once everything but the retrieval
+        model's vector is known, if that model is still reading the question (on a slow core
+        it is the longest step): ``provisional`` holds the candidates of the other rankings,
+        without the retrieval model's similarities, and shares ``derived`` with the retrieval
+        returned; ``waiting()`` turns False as soon as the vector is there.
+        """
+        # The retrieval model reads the question on its own thread meanwhile: it is the longest
+        # of the three encoders, so it starts first and everything else is done while it runs.
+        semantic_pending = self._submit_semantic(question)
         language = textmod.detect_language(question)
         cues = classify(question).cue_words
         surface_words = self._split_unknown_compounds(
             [w for w in textmod.content_words(question) if not _frames_the_question(w, cues)]
         )
-        # The retrieval model reads the question on its own thread meanwhile (the longest of the three).
-        semantic_pending = self._submit_semantic(question)
         question_multi, word_vectors = self._multilingual_vectors(question, [w.lower() for w in surface_words])
 
         words = self._expand(surface_words, word_vectors, language)
@@ -114,32 +136,50 @@ class Retriever:
         lexical = self.index.lexical.match([w.expansions for w in words])
         coverage = lexical.coverage([w.weight for w in words])
         question_dense = self.question_encoder.encode([question])
-        question_semantic = semantic_pending()
+        queries = {"dense": question_dense, "multilingual": question_multi}
+        k = min(CANDIDATES_PER_RANKING, self.index.manifest.passage_count)
+        rankings = {"lexical": [int(i) for i in lexical.top(k)]}
+        derived: dict[object, object] = {}
+        if while_waiting is not None and self.searches_ahead and not semantic_pending.done():
+            rankings.update((name, self._ranking(name, query, k)) for name, query in queries.items())
+            provisional = self._candidates(rankings, queries, lexical, coverage, words)
+            while_waiting(
+                Retrieval(question, language, words, provisional, lexical, derived),
+                lambda: not semantic_pending.done(),
+            )
+        question_semantic = semantic_pending.result()
         self._encoded(question_multi, question_dense, question_semantic)
+        queries.update(semantic=question_semantic, paragraphs=question_semantic)
+        for name, query in queries.items():
+            if name not in rankings:
+                rankings[name] = self._ranking(name, query, k)
+        candidates = self._candidates(rankings, queries, lexical, coverage, words)
+        return Retrieval(question, language, words, candidates, lexical, derived)
 
-        count = self.index.manifest.passage_count
-        k = min(CANDIDATES_PER_RANKING, count)
-        _, dense_ids = self.index.dense.search(question_dense, k)
-        _, multi_ids = self.index.multilingual.search(question_multi, k)
-        _, semantic_ids = self.index.semantic.search(question_semantic, k)
-        _, paragraph_ids = self.index.paragraphs.search(question_semantic, k)
-        lexical_top = lexical.top(k)
+    def _ranking(self, name: str, query: np.ndarray, k: int) -> list[int]:
+        """The ``k`` passages nearest ``query`` in the passage vector index ``name``."""
+        _, ids = getattr(self.index, name).search(query, k)
+        return [int(i) for i in ids[0] if i >= 0]
 
+    def _candidates(
+        self,
+        rankings: dict[str, list[int]],
+        queries: dict[str, np.ndarray],
+        lexical: LexicalMatch,
+        coverage: np.ndarray,
+        words: list[QuestionWord],
+    ) -> list[Candidate]:
+        """Every passage of the rankings, fused by reciprocal rank, with its similarity to each query
+        (those of ``queries``; a vector index not asked gives 0), best first."""
         fused: dict[int, float] = {}
-        rankings = [
-            [int(i) for i in semantic_ids[0] if i >= 0],
-            [int(i) for i in paragraph_ids[0] if i >= 0],
-            [int(i) for i in dense_ids[0] if i >= 0],
-            [int(i) for i in multi_ids[0] if i >= 0],
-            [int(i) for i in lexical_top],
-        ]
-        for ranking in rankings:
+        for ranking in rankings.values():
             for rank, pid in enumerate(ranking):
                 fused[pid] = fused.get(pid, 0.0) + 1.0 / (RRF_K + rank + 1)
         # A heading that matches the question brings its section: the answer is
         # often in a sentence that names none of the question's words.
         section_of = self.index.section_of
-        headings = [pid for pid in rankings[0] if section_of[pid] == pid][:SECTIONS_EXPANDED]
+        count = self.index.manifest.passage_count
+        headings = [pid for pid in rankings.get("semantic", []) if section_of[pid] == pid][:SECTIONS_EXPANDED]
         for heading in headings:
             for pid in range(heading + 1, min(count, heading + 1 + SECTION_PASSAGES)):
                 if section_of[pid] != heading:
@@ -147,34 +187,35 @@ class Retriever:
                 fused.setdefault(pid, 0.0)
         ids = list(fused)
         # Exact similarities for every candidate, not only those each ranking returned.
-        dense_by_id = dict(zip(ids, _similarities(self.index.dense, ids, question_dense[0]), strict=True))
-        multi_by_id = dict(zip(ids, _similarities(self.index.multilingual, ids, question_multi[0]), strict=True))
-        semantic_by_id = dict(zip(ids, _similarities(self.index.semantic, ids, question_semantic[0]), strict=True))
-        paragraph_by_id = dict(zip(ids, _similarities(self.index.paragraphs, ids, question_semantic[0]), strict=True))
-        headings = sorted({int(section_of[pid]) for pid in ids if section_of[pid] >= 0})
-        heading_sims = dict(
-            zip(headings, _similarities(self.index.semantic, headings, question_semantic[0]), strict=True)
-        )
-        passages = self.index.passages.get(ids)
-        candidates = []
-        for pid, score in fused.items():
-            candidates.append(
-                Candidate(
-                    id=pid,
-                    passage=passages[pid],
-                    score=score,
-                    dense=dense_by_id.get(pid, 0.0),
-                    multilingual=multi_by_id.get(pid, 0.0),
-                    semantic=semantic_by_id.get(pid, 0.0),
-                    paragraph=paragraph_by_id.get(pid, 0.0),
-                    section=heading_sims.get(int(section_of[pid]), 0.0),
-                    lexical=lexical.score(pid),
-                    coverage=lexical.at(coverage, pid),
-                    matched=[words[i].word for i in lexical.words_in(pid)],
-                )
+        similarities = {
+            name: dict(zip(ids, _similarities(getattr(self.index, name), ids, query[0]), strict=True))
+            for name, query in queries.items()
+        }
+        section_similarity: dict[int, float] = {}
+        if "semantic" in queries:
+            headings = sorted({int(section_of[pid]) for pid in ids if section_of[pid] >= 0})
+            section_similarity = dict(
+                zip(headings, _similarities(self.index.semantic, headings, queries["semantic"][0]), strict=True)
             )
+        passages = self.index.passages.get(ids)
+        candidates = [
+            Candidate(
+                id=pid,
+                passage=passages[pid],
+                score=score,
+                section=section_similarity.get(int(section_of[pid]), 0.0),
+                lexical=lexical.score(pid),
+                coverage=lexical.at(coverage, pid),
+                matched=[words[i].word for i in lexical.words_in(pid)],
+                dense=similarities["dense"].get(pid, 0.0),
+                multilingual=similarities["multilingual"].get(pid, 0.0),
+                semantic=similarities.get("semantic", {}).get(pid, 0.0),
+                paragraph=similarities.get("paragraphs", {}).get(pid, 0.0),
+            )
+            for pid, score in fused.items()
+        ]
         candidates.sort(key=lambda c: (-c.score, c.id))
-        return Retrieval(question, language, words, candidates, lexical)
+        return candidates
 
     def _multilingual_vectors(self, question: str, lowered: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The question's multilingual vector, and each word's: a word the documents use has its
@@ -198,16 +239,22 @@ class Retriever:
         words = np.vstack([known[w] for w in lowered]) if lowered else encoded[1:1]
         return encoded[:1], words.astype(np.float32, copy=False)
 
-    def _submit_semantic(self, question: str):
-        """Start the retrieval model on the question; the returned call gives its vector.
+    def _submit_semantic(self, question: str) -> Future:
+        """Start the retrieval model on the question; the future gives its vector.
 
         On its own thread where the encoder has one (qa.semantic.SemanticEncoder.submit_queries):
         the two numpy encoders and the word matching run here meanwhile.
         """
         submit = getattr(self.semantic, "submit_queries", None)
         if submit is None:
-            return lambda: self.semantic.encode_queries([question])
-        return submit([question]).result
+            done: Future = Future()
+            done.set_result(self.semantic.encode_queries([question]))
+            return done
+        pending = submit([question])
+        # Let the worker take the interpreter now: otherwise it starts at this thread's next
+        # release, measured 0.7 ms later, and the retrieval model is the longest step.
+        time.sleep(0)
+        return pending
 
     def _encoded(self, question_multi: np.ndarray, question_dense: np.ndarray, question_semantic: np.ndarray) -> None:
         """Called once the question's three vectors are known, before any vector search."""

@@ -342,3 +342,79 @@ def test_a_quantity_of_what_the_question_gives_is_not_what_it_counts(tmp_path, f
     spans = [s.text for s in scored[0].type_spans]
     assert kind == QUANTITY and "5 000 personnes" in spans and "21 jours" not in spans
     assert engine.answer(question).short_answer == "5 000 personnes"
+
+
+class HeldSemantic(fakes.FakeSemantic):
+    """The retrieval model on a worker that answers only after ``polls`` asks whether it is done:
+    the caller judges the candidates it already has meanwhile (Retriever.search's while_waiting)."""
+
+    def __init__(self, polls: int):
+        self.polls = polls
+        self.asked = 0
+
+    def submit_queries(self, texts):
+        from concurrent.futures import Future
+
+        semantic = self
+
+        class Held(Future):
+            def done(self):
+                semantic.asked += 1
+                if semantic.asked > semantic.polls and not super().done():
+                    self.set_result(semantic.encode_queries(texts))
+                return super().done()
+
+            def result(self, timeout=None):
+                if not super().done():
+                    self.set_result(semantic.encode_queries(texts))
+                return super().result(timeout)
+
+        return Held()
+
+
+QUESTIONS = (
+    "When did the harbour of Brest open?",
+    "Who designed the bridge over the river?",
+    "How long is the bridge?",
+    "Who directs the harbour?",
+)
+
+
+def _ranked(answerer: Answerer, question: str) -> list[tuple]:
+    _, _, scored = answerer.featurize(question)
+    return [(s.candidate.id, round(s.score, 9), tuple(np.round(s.features, 9))) for s in scored]
+
+
+@pytest.mark.parametrize("polls", [1, 3, 1000])
+def test_candidates_judged_while_the_retrieval_model_reads_rank_as_when_judged_after(tmp_path, fake_models, polls):
+    answerer, _ = _answerer_over(tmp_path, DOCS)
+    expected = {q: _ranked(answerer, q) for q in QUESTIONS}  # FakeSemantic: the vector is there at once
+    held = HeldSemantic(polls)
+    answerer.retriever.semantic = held
+    seen = []
+    judge = answerer.judge_while_waiting
+
+    def watched(kind):
+        inner = judge(kind)
+
+        def run(provisional, waiting):
+            seen.append([c.semantic for c in provisional.candidates])
+            inner(provisional, waiting)
+
+        return run
+
+    answerer.judge_while_waiting = watched
+    for question in QUESTIONS:
+        held.asked = 0
+        assert _ranked(answerer, question) == expected[question]
+    assert len(seen) == len(QUESTIONS) and all(seen)
+    assert all(similarity == 0.0 for sims in seen for similarity in sims)  # not known yet
+
+
+def test_a_retriever_that_does_not_search_ahead_never_calls_while_waiting(tmp_path, fake_models):
+    answerer, _ = _answerer_over(tmp_path, DOCS)
+    answerer.retriever.semantic = HeldSemantic(1000)
+    answerer.retriever.searches_ahead = False
+    calls = []
+    retrieval = answerer.retriever.search(QUESTIONS[0], lambda provisional, waiting: calls.append(provisional))
+    assert calls == [] and retrieval.candidates
