@@ -475,6 +475,15 @@ def test_lower_case_names_placed_by_a_technical_noun():
         ("Quelles sont les clés du succès ?", "other"),
         ("Which exception does an iterator raise when it has run out of items?", "identifier"),  # not "when"
         ("What encoding is assumed when nothing is declared?", "other"),
+        # "when" asking in what case: answered by a condition, not a date
+        ("When should I use a frozen set rather than a set?", "other"),
+        ("When to call flush() on a stream?", "other"),
+        ("When is it better to subclass than to wrap?", "other"),
+        ("Quand faut-il redémarrer le démon ?", "other"),
+        ("Quand utiliser un tuple plutôt qu'une liste ?", "other"),
+        ("When does the licence expire?", "date"),
+        ("Quand ouvre la bibliothèque ?", "date"),
+        ("Quand sortira la prochaine version ?", "date"),
     ],
 )
 def test_question_kinds(question, kind):

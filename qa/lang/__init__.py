@@ -79,6 +79,7 @@ class Span:
 _AS_WRITTEN = frozenset(
     {
         "CODE", "NAME", "STEMMER", "LETTERS", "SCALE_ABBREVIATIONS", "HOW_PATTERNS", "COMMAND_PATTERNS",
+        "CONDITION_PATTERNS",
         "NAME_PATTERNS", "WHERE_WORDS", "QUESTION_PHRASES", "QUOTE_PATTERNS",
     }
 )  # fmt: skip
@@ -138,6 +139,7 @@ class Language:
     question_phrases: tuple[tuple[str, str], ...]
     money_verbs: frozenset[str]
     how_patterns: tuple[str, ...]
+    condition_patterns: tuple[str, ...]
     command_patterns: tuple[str, ...]
     where_words: frozenset[str]
     storage_verbs: frozenset[str]

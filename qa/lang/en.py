@@ -128,6 +128,12 @@ HOW_PATTERNS = (
     r"what(?:'s| is) the (?:best |right |correct |proper )?way to\b",
     r"what (?:steps|should i do)\b",
 )
+# "When" asking in what case, not on what date: "when should I use a tuple", "when to call close()".
+CONDITION_PATTERNS = (
+    r"when (?:should|shall|can|could|must|may|might|would|do) (?:i|you|we|one|they|people|someone|users?)\b",
+    r"when to\b",
+    r"when (?:is|are) (?:it|they) (?:\w+ )?(?:necessary|needed|required|useful|better|best|safe|wise|preferable)\b",
+)
 # Questions asking what to type: a command.
 COMMAND_PATTERNS = (
     r"what (?:else )?(?:do|can|could|should|must|would) (?:i|you|we|one) (?:type|enter|run|execute|use to)\b",

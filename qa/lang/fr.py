@@ -129,6 +129,12 @@ HOW_PATTERNS = (
     r"que (?:faut-il|dois-je|doit-on) faire\b",
     r"quelle est la (?:meilleure |bonne )?(?:facon|maniere|methode|procedure) (?:de|d'|pour)\b",
 )
+# "Quand" demandant dans quel cas, non à quelle date : "quand faut-il utiliser un tuple", "quand choisir X".
+CONDITION_PATTERNS = (
+    r"quand (?:faut-il|dois-je|doit-on|devrait-on|peut-on|puis-je|convient-il|vaut-il mieux)\b",
+    r"quand (?:(?:s'|se |me |m'|l'|le |la |les )?[a-z-]+(?:er|ir))\b(?!-)",
+    r"quand (?:est-il|est-ce) (?:\w+ )?(?:necessaire|utile|preferable|conseille|recommande|judicieux)\b",
+)
 COMMAND_PATTERNS = (
     r"(?:que|qu'est-ce que|qu'est-ce qu'il) (?:dois-je|doit-on|faut-il|peut-on|puis-je|je dois|on doit|il faut) "
     r"(?:taper|saisir|lancer|executer|entrer)\b",

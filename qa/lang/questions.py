@@ -188,6 +188,8 @@ def _phrase_matches(text: str, lowered: str, lang: Language) -> list[_Match]:
                 or (lang.inversion and "-t-" in following)  # "quand a-t-il"
             ):
                 continue  # "when it runs", "qui a ..." inside a sentence: not the question's own
+            if kind == DATE and any(re.match(pattern, text[m.start() :]) for pattern in lang.condition_patterns):
+                continue  # "when should I use a tuple": in what case, not on what date
             if kind == QUANTITY and m.group(0) in lang.amount_phrases:
                 window = after[:5]
                 if any(w.strip("?,.!") in lang.money_verbs for w in window) or any(
