@@ -219,8 +219,16 @@ class Answerer:
             if holding:
                 passages = holding[:1]
         passages = self._with_antecedent(best.candidate, passages)
+        holding = self._with_holder(kind, scored, passages)
         pair = self._with_runner_up(scored, passages)
-        if len(pair) > 1:
+        if len(holding) > 1:
+            # The paragraph's sentence that holds what was asked gives the answer, quoted with the best.
+            passages = holding
+            holder = next(p for p in holding if p is not best.candidate.passage)
+            short, highlight = self._short_answer(kind, holder, retrieval, best)
+            if holding[0] is not holder:
+                highlight = None  # in the second sentence: shown by its text, not by offsets in the first
+        elif len(pair) > 1:
             # Two sentences saying it together: the answer may stand in either.
             passages = pair
             short, highlight = self._short_answer(kind, _joined(pair), retrieval, best)
@@ -512,6 +520,34 @@ class Answerer:
         if before is None or not same_paragraph(before, candidate.passage):
             return passages
         return [before, candidate.passage]
+
+    def _with_holder(self, kind: str, scored: list[_Scored], passages: list[Passage]) -> list[Passage]:
+        """A typed question whose best sentence holds nothing of the kind asked ("the number of its
+        users has risen sharply") is answered by the best ranked sentence of the same paragraph that
+        does ("its daily users reached 22.15 million"), quoted with it in reading order: the answer
+        a sentence or two away from the one that names the subject."""
+        best = scored[0]
+        if (
+            kind not in TYPED
+            or best.type_spans
+            or len(passages) != 1
+            or passages[0] is not best.candidate.passage
+            or passages[0].kind != SENTENCE
+        ):
+            return passages
+        holder = next(
+            (
+                s.candidate.passage
+                for s in scored[1:]
+                if s.type_spans
+                and s.candidate.passage.kind == SENTENCE
+                and same_paragraph(s.candidate.passage, passages[0])
+            ),
+            None,
+        )
+        if holder is None:
+            return passages
+        return sorted([passages[0], holder], key=lambda p: p.start_char)
 
     def _with_runner_up(self, scored: list[_Scored], passages: list[Passage]) -> list[Passage]:
         """When the two best passages are consecutive sentences of one paragraph, both are quoted:

@@ -70,6 +70,10 @@ def test_fold_words_and_stems():
     assert lang.stem("users", "en") == lang.stem("user", "en")
     assert lang.stem("Häuser", "de") == "hauser"  # an unknown language is only folded
     assert lang.content_words("Les utilisateurs de l'application AI") == ["utilisateurs", "application", "AI"]
+    # Quantifiers and indefinite pronouns say nothing of the subject: word by word they "translate" to
+    # whatever rare word is nearest ("every" to "quiconque").
+    assert lang.content_words("How many people use it every day?") == ["people", "use", "day"]
+    assert lang.content_words("Plusieurs paquets ont quelques défauts") == ["paquets", "défauts"]
     assert (
         lang.is_function_word("the") and lang.is_function_word("the", "en") and not lang.is_function_word("the", "fr")
     )

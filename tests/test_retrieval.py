@@ -418,3 +418,20 @@ def test_a_retriever_that_does_not_search_ahead_never_calls_while_waiting(tmp_pa
     calls = []
     retrieval = answerer.retriever.search(QUESTIONS[0], lambda provisional, waiting: calls.append(provisional))
     assert calls == [] and retrieval.candidates
+
+
+def test_a_typed_answer_a_few_sentences_away_in_the_paragraph_is_found_and_both_are_quoted(tmp_path, fake_models):
+    answerer, _ = _answerer_over(
+        tmp_path,
+        {
+            "mill.txt": (
+                "The old mill of Kerlaz welcomes visitors from the whole region. Its wheel was rebuilt in oak. "
+                "In summer 1,200 come each day.\n\nThe bakery next door opens at dawn.\n"
+            )
+        },
+    )
+    answer = answerer.answer("How many visitors does the old mill of Kerlaz welcome each day?")
+    assert not answer.abstained
+    assert answer.short_answer.startswith("1,200")
+    quoted = [c.text for c in answer.citations[:2]]
+    assert quoted == ["The old mill of Kerlaz welcomes visitors from the whole region.", "In summer 1,200 come each day."]

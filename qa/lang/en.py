@@ -18,7 +18,9 @@ FUNCTION_WORDS = frozenset(
     on once only or other our ours ourselves out over own per same shall she should since so some such than
     that the their theirs them themselves then there these they this those through thus to too under until
     up upon us very was we were what when where whether which while who whom whose why will with within
-    without would yet you your yours yourself yourselves according as also already still ever""".split()
+    without would yet you your yours yourself yourselves according as also already still ever
+    every several another others everyone everything anyone anything someone something nobody whatever
+    whichever whoever""".split()
 )
 # Frequent words that tell English from other languages (with FUNCTION_WORDS, for detection only).
 TELLING_WORDS = frozenset("isn't doesn't don't didn't wasn't aren't can't won't it's that's there's i'm".split())

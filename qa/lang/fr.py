@@ -18,7 +18,8 @@ FUNCTION_WORDS = frozenset(
     ma mais me même mêmes mes moi moins mon n ne ni nos notre nous on ont or ou où par parce pas pendant peu
     peut plus plutôt pour pourquoi qu quand que quel quelle quelles quels qui quoi s sa sans se selon ses si
     sien soi soit sommes son sont sous suis sur t ta te tes toi ton tous tout toute toutes très tu un une
-    vers via voici voilà vos votre vous y a-t-il est-ce combien depuis déjà""".split()
+    vers via voici voilà vos votre vous y a-t-il est-ce combien depuis déjà plusieurs certains certaines
+    quelques chacun chacune quiconque""".split()
 )
 TELLING_WORDS = frozenset(
     """a-t-elle a-t-on a-t-ils a-t-elles est-il est-elle sont-ils sont-elles peut-on faut-il doit-on puis-je
