@@ -23,7 +23,7 @@ from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, content_words, detect_language, same_family
 from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
 from qa.lang.names import acronym_definitions, is_title_case, looks_like_person
-from qa.lang.numbers import measure_asked, measures
+from qa.lang.numbers import PERCENT, measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
     IDENTIFIER,
@@ -576,6 +576,10 @@ class Answerer:
             spans = [s for s in spans if measure in measures(s.text)] or spans
         if kind == QUANTITY:
             spans = [s for s in spans if not self._counts_another_thing(s, passage, retrieval)] or spans
+            # A percentage answers a question about a share ("what percentage of the audience"), and
+            # only such a question ("how many people": 22 million, not 41.6 %).
+            asks_share = classify(retrieval.question).share
+            spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
         if kind == OTHER or not spans:
             return "", None
         if passage.kind == ROW:

@@ -501,6 +501,18 @@ def test_question_focus_plural_and_cues():
     assert classify("Quel est le nom du fondateur ?").focus == "fondateur"
     assert classify("Which company makes it?").focus == "company"
     assert classify("When did it open?").focus is None
+    # An English "how many" phrase ends at its plural head, irregular plurals included.
+    assert classify("How many people use Koala every day?").counted == ("people",)
+    assert classify("How many people use Koala every day?").focus == "people"
+    assert classify("How many daily active users did it reach?").counted == ("daily", "active", "users")
+
+
+def test_a_question_about_a_share_is_told_from_a_count():
+    assert classify("What percentage of the audience does it have?").share
+    assert classify("Quelle part de l'audience représente-t-il ?").share
+    assert classify("Is it above 40 %?").share
+    assert not classify("How many people use Koala every day?").share
+    assert not classify("Combien de personnes l'utilisent ?").share
     assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
     assert asks_plural("Which two languages did it borrow from?")
     assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
@@ -516,7 +528,7 @@ def test_question_focus_plural_and_cues():
         ("Quel est le nom du fondateur ?", {"nom"}, ()),
         ("What is the number of daily users?", {"number"}, ()),
         # Past the interrogative phrase, a cue word says what the question is about.
-        ("How many people take the ferry every day?", set(), ("people", "take")),
+        ("How many people take the ferry every day?", set(), ("people",)),
         ("Combien de personnes prennent le ferry chaque jour ?", set(), ("personnes", "prennent")),
         ("How many source code repositories were published?", set(), ("source", "code", "repositories")),
     ],

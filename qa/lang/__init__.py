@@ -160,6 +160,8 @@ class Language:
     kind_nouns: dict[str, str]
     kind_phrases: dict[str, str]
     person_nouns: frozenset[str]
+    irregular_plurals: frozenset[str]
+    share_words: frozenset[str]
     cue_words: frozenset[str]
     modal_words: frozenset[str]
     anaphora_openers: tuple[str, ...]

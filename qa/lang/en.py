@@ -297,3 +297,10 @@ IMPERSONAL_INVERTED = ()
 IMPERSONAL_BEFORE = ()
 ELIDED_CONJUNCTIONS = ()
 ADJECTIVE_ENDINGS = ()
+# Plural nouns without the plural ending: "how many people", "how many children".
+IRREGULAR_PLURALS = frozenset("people children men women data media criteria phenomena mice feet teeth geese".split())
+# Nouns of a share: a question with one asks for a percentage ("what share of the audience"); another
+# "how many" is not answered by one ("how many people": 22 million, not 41.6 %).
+SHARE_WORDS = frozenset(
+    "percentage percentages percent share shares proportion proportions fraction ratio rate".split()
+)

@@ -281,3 +281,7 @@ ADJECTIVE_ENDINGS = (
     "els", "elles", "ique", "iques", "aire", "aires", "able", "ables", "ible", "ibles", "al", "ale", "aux", "ales",
     "eux", "euse", "euses",
 )  # fmt: skip
+# Noms pluriels sans la marque du pluriel (s, x) : "combien de messieurs".
+IRREGULAR_PLURALS = frozenset("messieurs mesdames mesdemoiselles".split())
+# Noms d'une part : une question qui en contient une demande un pourcentage ("quelle part de l'audience").
+SHARE_WORDS = frozenset("pourcentage pourcentages part parts proportion proportions fraction ratio taux".split())

@@ -63,6 +63,7 @@ class QuestionForm:
     cue_words: frozenset[str] = field(default_factory=frozenset)
     head: str | None = None
     counted: tuple[str, ...] = ()  # the words of what "how many" counts: ("source", "code", "repositories")
+    share: bool = False  # it asks for a share ("what percentage", "quelle part"): a percentage answers it
 
     @property
     def typed(self) -> bool:
@@ -112,7 +113,8 @@ def _classify(question: str, language: str | None) -> QuestionForm:
             break
     assert best is not None
     cue = _cue_words(asking[best.at :], lang) if best.kind is not None else frozenset()
-    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted)
+    share = any(w in lang.share_words for w in re.findall(r"[^\W\d_]+", folded_all)) or "%" in question
+    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share)
 
 
 @lru_cache(maxsize=8)
@@ -215,7 +217,7 @@ def _count_focus(after: list[str], lang: Language) -> str | None:
         return None
     if lang.head_first:
         return run[0]
-    plural = [w for w in run if _is_plural(w)]
+    plural = [w for w in run if _is_plural(w, lang)]
     return plural[0] if plural else run[-1]
 
 
@@ -234,10 +236,17 @@ def _counted_run(after: list[str], lang: Language) -> list[str]:
                 run.append(piece)
         if stop or len(run) >= 3 or raw[-1:] in "?,.!;:":
             break
+    if not lang.head_first:
+        # "how many people use DeepSeek": the counted phrase ends at its head, the first plural.
+        head = next((i for i, w in enumerate(run) if _is_plural(w, lang)), None)
+        if head is not None:
+            run = run[: head + 1]
     return run
 
 
-def _is_plural(word: str) -> bool:
+def _is_plural(word: str, lang: Language | None = None) -> bool:
+    if lang is not None and word in lang.irregular_plurals:
+        return True
     return len(word) > 3 and word[-1] in "sx" and not word.endswith(("ss", "us", "is"))
 
 
@@ -302,7 +311,7 @@ def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None
     for phrase, kind in sorted(lang.kind_phrases.items(), key=lambda kv: -len(kv[0])):
         if phrase_text.startswith(phrase) or (not lang.head_first and f" {phrase}" in f" {phrase_text}"):
             head = phrase.split()[-1] if not lang.head_first else phrase.split()[0]
-            return head, kind, counted or _is_plural(head)
+            return head, kind, counted or _is_plural(head, lang)
     candidates = [
         (w, lang.kind_nouns.get(w) or (PERSON if w in lang.person_nouns else None))
         for w, capital in words
@@ -311,12 +320,12 @@ def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None
     kinds = [(w, k) for w, k in candidates if k]
     if kinds:
         head, kind = kinds[0] if lang.head_first else kinds[-1]
-        return head, kind, counted or _is_plural(head)
+        return head, kind, counted or _is_plural(head, lang)
     plain = [w for w, capital in words if not capital and not is_function_word(w, lang.code)]
     if not plain:
         return None, None, False
     head = plain[0] if lang.head_first else plain[min(len(plain), 3) - 1]
-    return head, None, counted or _is_plural(head)
+    return head, None, counted or _is_plural(head, lang)
 
 
 def _after_link(tokens, head: str, lang: Language) -> str | None:
