@@ -434,12 +434,16 @@ def test_a_typed_answer_a_few_sentences_away_in_the_paragraph_is_found_and_both_
     assert not answer.abstained
     assert answer.short_answer.startswith("1,200")
     quoted = [c.text for c in answer.citations[:2]]
-    assert quoted == ["The old mill of Kerlaz welcomes visitors from the whole region.", "In summer 1,200 come each day."]
+    assert quoted == [
+        "The old mill of Kerlaz welcomes visitors from the whole region.",
+        "In summer 1,200 come each day.",
+    ]
 
 
 def test_a_count_is_not_answered_by_a_share_and_a_share_is(tmp_path, fake_models):
     answerer, _ = _answerer_over(
-        tmp_path, {"fair.txt": "The Kerlaz fair drew 12,000 visitors in 2024, 35 % of the region's visitors that year.\n"}
+        tmp_path,
+        {"fair.txt": "The Kerlaz fair drew 12,000 visitors in 2024, 35 % of the region's visitors that year.\n"},
     )
     assert answerer.answer("How many visitors did the Kerlaz fair draw in 2024?").short_answer.startswith("12,000")
     share = answerer.answer("What percentage of the region's visitors did the Kerlaz fair draw in 2024?")
