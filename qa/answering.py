@@ -56,6 +56,8 @@ _UNREAD = object()  # a reading not made yet (None and [] are readings)
 # Kinds answered by a short span of a passage: a date, a number, a name, a quote,
 # a command, a path, an identifier, a version.
 TYPED = SHORT_TYPES + TECHNICAL
+# Kinds only a number answers: a passage without one is no answer, however well it matches.
+COUNTED = (QUANTITY, MONEY)
 
 
 @dataclass
@@ -238,6 +240,9 @@ class Answerer:
             short, highlight = self._short_answer(kind, passages[-1], retrieval, best)
             if not short and len(passages) > 1:
                 short, highlight = self._short_answer(kind, passages[0], retrieval, best)
+        if kind in COUNTED and not any(_type_spans(kind, p) for p in passages):
+            # "How many", "how much": what would be quoted holds no number at all, so it cannot say it.
+            return self._abstain(question, searched, kind, confidence)
         labels = list_labels(passages)
         if labels and not short:
             short = " ; ".join(labels)

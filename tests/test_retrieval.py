@@ -448,3 +448,13 @@ def test_a_count_is_not_answered_by_a_share_and_a_share_is(tmp_path, fake_models
     assert answerer.answer("How many visitors did the Kerlaz fair draw in 2024?").short_answer.startswith("12,000")
     share = answerer.answer("What percentage of the region's visitors did the Kerlaz fair draw in 2024?")
     assert share.short_answer == "35 %"
+
+
+def test_a_count_is_not_answered_by_a_passage_without_a_number(tmp_path, fake_models):
+    answerer, _ = _answerer_over(
+        tmp_path,
+        {"mill.txt": "The old mill of Kerlaz welcomes visitors from the whole region.\n\nThe bakery opens at dawn.\n"},
+    )
+    # The same sentence answers what it says; it cannot say how many.
+    assert not answerer.answer("Whom does the old mill of Kerlaz welcome?").abstained
+    assert answerer.answer("How many visitors does the old mill of Kerlaz welcome?").abstained
