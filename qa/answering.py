@@ -56,8 +56,9 @@ _UNREAD = object()  # a reading not made yet (None and [] are readings)
 # Kinds answered by a short span of a passage: a date, a number, a name, a quote,
 # a command, a path, an identifier, a version.
 TYPED = SHORT_TYPES + TECHNICAL
-# Kinds only a number answers: a passage without one is no answer, however well it matches.
-COUNTED = (QUANTITY, MONEY)
+# Kinds only a number answers (or a list, counted): a passage without one is no answer, however well it
+# matches. Not money: "how much does it cost" is answered by "it is free".
+COUNTED = (QUANTITY,)
 
 
 @dataclass
@@ -240,10 +241,11 @@ class Answerer:
             short, highlight = self._short_answer(kind, passages[-1], retrieval, best)
             if not short and len(passages) > 1:
                 short, highlight = self._short_answer(kind, passages[0], retrieval, best)
-        if kind in COUNTED and not any(_type_spans(kind, p) for p in passages):
-            # "How many", "how much": what would be quoted holds no number at all, so it cannot say it.
-            return self._abstain(question, searched, kind, confidence)
         labels = list_labels(passages)
+        if kind in COUNTED and not labels and not any(_type_spans(kind, p) for p in passages):
+            # "How many", "how much": what would be quoted holds no number at all (nor a list to count),
+            # so it cannot say it.
+            return self._abstain(question, searched, kind, confidence)
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
@@ -318,6 +320,8 @@ class Answerer:
         longest step), and judging is most of what is left to do once it comes."""
 
         def judge(provisional: Retrieval, waiting) -> None:
+            if not waiting():
+                return
             nearby = self._nearby(provisional.candidates)
             for c in provisional.candidates:
                 if not waiting():

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,10 +143,14 @@ class Retriever:
         if while_waiting is not None and self.searches_ahead and not semantic_pending.done():
             rankings.update((name, self._ranking(name, query, k)) for name, query in queries.items())
             provisional = self._candidates(rankings, queries, lexical, coverage, words)
-            while_waiting(
-                Retrieval(question, language, words, provisional, lexical, derived),
-                lambda: not semantic_pending.done(),
-            )
+            try:
+                while_waiting(
+                    Retrieval(question, language, words, provisional, lexical, derived),
+                    lambda: not semantic_pending.done(),
+                )
+            except BaseException:
+                wait([semantic_pending])  # the worker is left idle for the next question
+                raise
         question_semantic = semantic_pending.result()
         self._encoded(question_multi, question_dense, question_semantic)
         queries.update(semantic=question_semantic, paragraphs=question_semantic)
@@ -257,7 +261,8 @@ class Retriever:
         return pending
 
     def _encoded(self, question_multi: np.ndarray, question_dense: np.ndarray, question_semantic: np.ndarray) -> None:
-        """Called once the question's three vectors are known, before any vector search."""
+        """Called once the question's three vectors are known, before the vector searches that remain
+        (all four where ``searches_ahead`` is False, as on a cluster, which sends them together here)."""
 
     def _split_unknown_compounds(self, words: list[str]) -> list[str]:
         """ "open-source" asked, "open source" written: a hyphenated word the index

@@ -483,11 +483,15 @@ def test_lower_case_names_placed_by_a_technical_noun():
         ("When should I use a frozen set rather than a set?", "other"),
         ("When to call flush() on a stream?", "other"),
         ("When is it better to subclass than to wrap?", "other"),
-        ("Quand faut-il redémarrer le démon ?", "other"),
+        ("Quand faut-il activer le démon ?", "other"),
         ("Quand utiliser un tuple plutôt qu'une liste ?", "other"),
         ("When does the licence expire?", "date"),
         ("Quand ouvre la bibliothèque ?", "date"),
         ("Quand sortira la prochaine version ?", "date"),
+        ("When can I expect the delivery?", "date"),  # other modals ask dates too
+        ("Quand dois-je payer la taxe ?", "date"),
+        ("Quand l'hiver commence-t-il ?", "date"),  # a noun in -er is no infinitive
+        ("Quand le premier album est-il sorti ?", "date"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -505,6 +509,14 @@ def test_question_focus_plural_and_cues():
     assert classify("How many people use Koala every day?").counted == ("people",)
     assert classify("How many people use Koala every day?").focus == "people"
     assert classify("How many daily active users did it reach?").counted == ("daily", "active", "users")
+    assert classify("How many data points are kept?").focus == "points"
+    assert classify("How many packages contain files?").counted == ("packages",)
+    assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
+    assert asks_plural("Which two languages did it borrow from?")
+    assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
+    assert not asks_plural("Which class is the base?") and not asks_plural("Which company makes it?")
+    form = classify("In what year was the name chosen?")
+    assert form.cue_words == {"year", "name"} and form.language == "en" and form.typed
 
 
 def test_a_question_about_a_share_is_told_from_a_count():
@@ -513,12 +525,10 @@ def test_a_question_about_a_share_is_told_from_a_count():
     assert classify("Is it above 40 %?").share
     assert not classify("How many people use Koala every day?").share
     assert not classify("Combien de personnes l'utilisent ?").share
-    assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
-    assert asks_plural("Which two languages did it borrow from?")
-    assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
-    assert not asks_plural("Which class is the base?") and not asks_plural("Which company makes it?")
-    form = classify("In what year was the name chosen?")
-    assert form.cue_words == {"year", "name"} and form.language == "en" and form.typed
+    # A share word past the interrogative phrase says what the question is about, not what it asks.
+    assert not classify("How many users share a licence?").share
+    assert not classify("Quand le dernier train part-il ?").share
+    assert not classify("How many shares does the founder hold?").share
 
 
 @pytest.mark.parametrize(

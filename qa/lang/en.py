@@ -130,9 +130,13 @@ HOW_PATTERNS = (
     r"what(?:'s| is) the (?:best |right |correct |proper )?way to\b",
     r"what (?:steps|should i do)\b",
 )
-# "When" asking in what case, not on what date: "when should I use a tuple", "when to call close()".
+# "When" asking in what case, not on what date: "when should I use a tuple", "when do I need to call
+# close()", "when to prefer a set". Only "should" alone says it; other modals ask dates too ("when can I
+# expect the delivery"), so they need a verb of choosing or doing after them.
 CONDITION_PATTERNS = (
-    r"when (?:should|shall|can|could|must|may|might|would|do) (?:i|you|we|one|they|people|someone|users?)\b",
+    r"when (?:should|shall) (?:i|you|we|one|they|people|someone|users?)\b",
+    r"when (?:do|does|can|could|must|may|might|would) (?:i|you|we|one|they|people|someone|users?) "
+    r"(?:(?:need|have|want) to )?(?:use|choose|prefer|pick|avoid|call|apply|run|consider|enable|disable)\b",
     r"when to\b",
     r"when (?:is|are) (?:it|they) (?:\w+ )?(?:necessary|needed|required|useful|better|best|safe|wise|preferable)\b",
 )
@@ -301,6 +305,4 @@ ADJECTIVE_ENDINGS = ()
 IRREGULAR_PLURALS = frozenset("people children men women data media criteria phenomena mice feet teeth geese".split())
 # Nouns of a share: a question with one asks for a percentage ("what share of the audience"); another
 # "how many" is not answered by one ("how many people": 22 million, not 41.6 %).
-SHARE_WORDS = frozenset(
-    "percentage percentages percent share shares proportion proportions fraction ratio rate".split()
-)
+SHARE_WORDS = frozenset("percentage percentages percent share proportion proportions fraction ratio rate".split())

@@ -131,9 +131,12 @@ HOW_PATTERNS = (
     r"quelle est la (?:meilleure |bonne )?(?:facon|maniere|methode|procedure) (?:de|d'|pour)\b",
 )
 # "Quand" demandant dans quel cas, non à quelle date : "quand faut-il utiliser un tuple", "quand choisir X".
+# Un verbe de choix ou d'usage le dit ; sans lui, "quand faut-il payer la taxe" demande une date, et un
+# mot en -er ou -ir après "quand" est aussi bien un nom ("quand l'hiver commence-t-il").
 CONDITION_PATTERNS = (
-    r"quand (?:faut-il|dois-je|doit-on|devrait-on|peut-on|puis-je|convient-il|vaut-il mieux)\b",
-    r"quand (?:(?:s'|se |me |m'|l'|le |la |les )?[a-z-]+(?:er|ir))\b(?!-)",
+    r"quand (?:(?:faut-il|dois-je|doit-on|devrait-on|peut-on|puis-je|convient-il|vaut-il mieux) )?"
+    r"(?:(?:s'|se |me |m'|l'|le |la |les )?(?:utiliser|employer|choisir|preferer|eviter|appeler|lancer|executer"
+    r"|activer|desactiver|recourir))\b",
     r"quand (?:est-il|est-ce) (?:\w+ )?(?:necessaire|utile|preferable|conseille|recommande|judicieux)\b",
 )
 COMMAND_PATTERNS = (
@@ -284,4 +287,4 @@ ADJECTIVE_ENDINGS = (
 # Noms pluriels sans la marque du pluriel (s, x) : "combien de messieurs".
 IRREGULAR_PLURALS = frozenset("messieurs mesdames mesdemoiselles".split())
 # Noms d'une part : une question qui en contient une demande un pourcentage ("quelle part de l'audience").
-SHARE_WORDS = frozenset("pourcentage pourcentages part parts proportion proportions fraction ratio taux".split())
+SHARE_WORDS = frozenset("pourcentage pourcentages part proportion proportions fraction ratio taux".split())

@@ -113,7 +113,7 @@ def _classify(question: str, language: str | None) -> QuestionForm:
             break
     assert best is not None
     cue = _cue_words(asking[best.at :], lang) if best.kind is not None else frozenset()
-    share = any(w in lang.share_words for w in re.findall(r"[^\W\d_]+", folded_all)) or "%" in question
+    share = "%" in question or (best.kind is not None and _share_asked(asking[best.at :], lang))
     return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share)
 
 
@@ -134,6 +134,17 @@ def _cue_words(asked: str, lang: Language) -> frozenset[str]:
         elif not (is_function_word(token) or token in _interrogative_phrase_words(lang)):
             break
     return frozenset(out)
+
+
+def _share_asked(asked: str, lang: Language) -> bool:
+    """The interrogative phrase names a share: "what percentage of", "quelle part de"; not "share" or
+    "part" further on ("how many users share a licence", "quand le train part-il")."""
+    for token in re.findall(r"[^\W_]+", asked):
+        if token in lang.share_words:
+            return True
+        if not (is_function_word(token) or token in _interrogative_phrase_words(lang)):
+            return False
+    return False
 
 
 def _read(original: str, folded: str, lang: Language) -> _Match:
@@ -218,7 +229,7 @@ def _count_focus(after: list[str], lang: Language) -> str | None:
     if lang.head_first:
         return run[0]
     plural = [w for w in run if _is_plural(w, lang)]
-    return plural[0] if plural else run[-1]
+    return plural[-1] if plural else run[-1]
 
 
 def _counted_run(after: list[str], lang: Language) -> list[str]:
@@ -237,10 +248,15 @@ def _counted_run(after: list[str], lang: Language) -> list[str]:
         if stop or len(run) >= 3 or raw[-1:] in "?,.!;:":
             break
     if not lang.head_first:
-        # "how many people use DeepSeek": the counted phrase ends at its head, the first plural.
-        head = next((i for i, w in enumerate(run) if _is_plural(w, lang)), None)
-        if head is not None:
-            run = run[: head + 1]
+        # The counted phrase ends at its head, the last of the plurals that open its first run of them:
+        # "how many people use DeepSeek" (people), "how many data points" (points), "how many
+        # packages contain files" (packages).
+        first = next((i for i, w in enumerate(run) if _is_plural(w, lang)), None)
+        if first is not None:
+            last = first
+            while last + 1 < len(run) and _is_plural(run[last + 1], lang):
+                last += 1
+            run = run[: last + 1]
     return run
 
 
