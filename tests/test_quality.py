@@ -17,13 +17,17 @@ PROJECT = Path(__file__).resolve().parent.parent
 EVAL = PROJECT.parent / "shared" / "eval"
 
 # corpus -> (gold file, folder of documents or None for seeds/, floors).
-# Floors: (all, answerable English, answerable French, unanswerable), one below what
-# `qa eval` measured when the ranking model was last refitted (README, "Quality"):
-# the retrieval model's threads may order near-ties differently from one run to another.
+# Floors: (all, answerable English, answerable French, unanswerable). Each is issue 10's floor (all:
+# 34, 36, 40; each language 75 %; unanswerable 5/6, 8/10) or one below what `qa eval` measured when
+# the ranking model was last refitted (README, "Quality"), whichever is higher: the retrieval model's
+# threads may order near-ties differently from one run to another. Where the issue's floor is what
+# was measured (seeds 34, Debian French 12/15), few questions stand near a decision (answer
+# probability 0.5 ± 0.06, or the two best passages within 0.05 in logit): none of the seeds, one of
+# the fifteen French Debian questions (0.046 apart); measured 2026-11-30.
 CORPORA = {
-    "seeds": ("questions.jsonl", None, (33, 19, 7, 5)),
+    "seeds": ("questions.jsonl", None, (34, 19, 7, 5)),
     "python-tutorial": ("python-tutorial.jsonl", "corpora/python-tutorial", (41, 21, 9, 9)),
-    "debian-reference-fr": ("debian-reference-fr.jsonl", "corpora/debian-reference-fr", (40, 19, 11, 8)),
+    "debian-reference-fr": ("debian-reference-fr.jsonl", "corpora/debian-reference-fr", (40, 19, 12, 8)),
 }
 
 pytestmark = [
