@@ -222,16 +222,15 @@ class Answerer:
             if holding:
                 passages = holding[:1]
         passages = self._with_antecedent(best.candidate, passages)
-        holding = self._with_holder(kind, scored, passages)
-        pair = self._with_runner_up(scored, passages)
-        if len(holding) > 1:
+        with_holder = self._with_holder(kind, scored, passages)
+        if len(with_holder) > 1:
             # The paragraph's sentence that holds what was asked gives the answer, quoted with the best.
-            passages = holding
-            holder = next(p for p in holding if p is not best.candidate.passage)
+            passages = with_holder
+            holder = next(p for p in with_holder if p is not best.candidate.passage)
             short, highlight = self._short_answer(kind, holder, retrieval, best)
-            if holding[0] is not holder:
+            if with_holder[0] is not holder:
                 highlight = None  # in the second sentence: shown by its text, not by offsets in the first
-        elif len(pair) > 1:
+        elif len(pair := self._with_runner_up(scored, passages)) > 1:
             # Two sentences saying it together: the answer may stand in either.
             passages = pair
             short, highlight = self._short_answer(kind, _joined(pair), retrieval, best)
