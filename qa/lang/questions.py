@@ -112,8 +112,9 @@ def _classify(question: str, language: str | None) -> QuestionForm:
         if best.kind is not None:
             break
     assert best is not None
-    cue = _cue_words(asking[best.at :], lang) if best.kind is not None else frozenset()
-    share = "%" in question or (best.kind is not None and _share_asked(asking[best.at :], lang))
+    asked = asking[best.at :] if best.kind is not None else ""
+    cue = _phrase_words(asked, lang, lang.cue_words)
+    share = "%" in question or bool(_phrase_words(asked, lang, lang.share_words))
     return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share)
 
 
@@ -123,28 +124,19 @@ def _interrogative_phrase_words(lang: Language) -> frozenset[str]:
     return lang.auxiliaries | lang.copulas | lang.which_words | lang.who_words | lang.amount_phrases
 
 
-def _cue_words(asked: str, lang: Language) -> frozenset[str]:
-    """The words of the interrogative phrase that say what kind of answer is wanted: "year" in "in
-    what year", "name" in "what is the name of"; not "day" in "how many people use it every day",
-    which says what is counted (the phrase ends at its first word of another kind)."""
+def _phrase_words(asked: str, lang: Language, wanted: frozenset[str]) -> frozenset[str]:
+    """The words of ``wanted`` within the interrogative phrase that opens ``asked``: cue words saying
+    what kind of answer is wanted ("year" in "in what year", "name" in "what is the name of"), share
+    words ("percentage" in "what percentage of"). Not "day" in "how many people use it every day", which
+    says what is counted, nor "share" in "how many users share a licence": the phrase ends at its first
+    word of another kind."""
     out = set()
     for token in re.findall(r"[^\W_]+", asked):
-        if token in lang.cue_words:
+        if token in wanted:
             out.add(token)
         elif not (is_function_word(token) or token in _interrogative_phrase_words(lang)):
             break
     return frozenset(out)
-
-
-def _share_asked(asked: str, lang: Language) -> bool:
-    """The interrogative phrase names a share: "what percentage of", "quelle part de"; not "share" or
-    "part" further on ("how many users share a licence", "quand le train part-il")."""
-    for token in re.findall(r"[^\W_]+", asked):
-        if token in lang.share_words:
-            return True
-        if not (is_function_word(token) or token in _interrogative_phrase_words(lang)):
-            return False
-    return False
 
 
 def _read(original: str, folded: str, lang: Language) -> _Match:
