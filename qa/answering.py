@@ -241,7 +241,11 @@ class Answerer:
             if not short and len(passages) > 1:
                 short, highlight = self._short_answer(kind, passages[0], retrieval, best)
         labels = list_labels(passages)
-        if kind in COUNTED and not labels and not any(_type_spans(kind, p) for p in passages):
+        if (
+            kind in COUNTED
+            and not labels
+            and not any(self._read(kind, p, lambda p=p: _type_spans(kind, p)) for p in passages)
+        ):
             # "How many", "how much": what would be quoted holds no number at all (nor a list to count),
             # so it cannot say it.
             return self._abstain(question, searched, kind, confidence)
@@ -344,7 +348,7 @@ class Answerer:
         weights = retrieval.derive("word weights", lambda: {w.word: w.weight for w in retrieval.words})
         total = sum(weights.values()) or 1.0
         names = retrieval.derive("names", lambda: [w.word for w in retrieval.words if w.is_name and w.expansions])
-        measure = retrieval.derive("measure", lambda: _measure_asked(retrieval.question)) if kind == QUANTITY else None
+        measure = _measure_asked(retrieval.question) if kind == QUANTITY else None
         context_ids = self._context_ids(c, nearby)
         context_words = set(c.matched)
         for neighbour_id in context_ids:
