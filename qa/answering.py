@@ -39,7 +39,7 @@ from qa.lang.questions import (
 )
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import is_question, sentence_spans
-from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel
+from qa.ranking import RANK_FEATURES, RankingModel
 from qa.reader import question_prose, unwrapped
 from qa.retrieval import Candidate, Retrieval, WhileWaiting, indexed_language
 from qa.tuning import (
@@ -171,33 +171,34 @@ class Answerer:
 
     def abstain_features(self, retrieval: Retrieval, kind: str, scored: list[_Scored]) -> np.ndarray:
         """The abstainer's view of the question and its best passage (ABSTAIN_FEATURES)."""
-        best = scored[0]
-        second = scored[1].score if len(scored) > 1 else best.score - 10.0
-        f = best.features
-        # "How many employees", "who is the founder of": a passage about
-        # something else (users, a partner) does not answer it.
+        return ranking.abstain_row(
+            np.array([s.score for s in scored], dtype=np.float64),
+            np.vstack([s.features for s in scored]),
+            self.focus_missing(retrieval, kind, scored),
+            self.question_facts(retrieval, kind),
+        )
+
+    def question_facts(self, retrieval: Retrieval, kind: str) -> dict[str, float]:
+        """What the abstainer reads of the question alone (ranking.QUESTION_FACTS)."""
+        return {
+            "typed": float(kind in TYPED),
+            "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
+        }
+
+    def focus_missing(self, retrieval: Retrieval, kind: str, scored: list[_Scored]) -> np.ndarray:
+        """For each candidate: what the question counts or asks the role of is neither in it nor in its
+        paragraph, were it the best passage. "How many employees", "who is the founder of": a passage
+        about something else (users, a partner) does not answer it."""
         focus_folded = classify(retrieval.question).focus
         focus = next((w for w in retrieval.words if textmod.fold(w.word) == focus_folded), None)
-        if kind == QUANTITY and _measure_asked(retrieval.question) and best.type_spans:
-            focus = None  # "combien de temps": said by the unit of the quantity found ("10 jours"), not by "temps"
-        values = {
-            "top_logit": best.score,
-            "margin": best.score - second,
-            "top_semantic": f[RANK_FEATURES.index("semantic")],
-            "semantic_contrast": f[RANK_FEATURES.index("semantic")] - _mean_semantic_alike(scored, best),
-            "top_coverage": f[RANK_FEATURES.index("coverage")],
-            "top_context_coverage": f[RANK_FEATURES.index("context_coverage")],
-            "top_missing_names": f[RANK_FEATURES.index("missing_names")],
-            "top_type_match": f[RANK_FEATURES.index("type_match")],
-            "typed": float(kind in TYPED),
-            "type_missing": float(kind in TYPED and not f[RANK_FEATURES.index("type_match")]),
-            "unknown_name": float(any(w.expansions == [] and w.is_name for w in retrieval.words)),
-            "focus_missing": float(focus is not None and focus.word not in best.context_words),
-            "top_crosslingual": f[RANK_FEATURES.index("crosslingual")],
-            "top_row": f[RANK_FEATURES.index("row")],
-            "top_code": f[RANK_FEATURES.index("code")],
-        }
-        return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
+        if focus is None:
+            return np.zeros(len(scored), dtype=np.float64)
+        measured = kind == QUANTITY and _measure_asked(retrieval.question)
+        # "combien de temps": said by the unit of the quantity found ("10 jours"), not by "temps".
+        return np.array(
+            [float(not (measured and s.type_spans) and focus.word not in s.context_words) for s in scored],
+            dtype=np.float64,
+        )
 
     def answer(self, question: str, top_k: int = 3, searched_question: str | None = None) -> Answer:
         searched = question_prose(searched_question or question)
@@ -208,7 +209,7 @@ class Answerer:
             return self._abstain(question, searched, kind, 0.0)
         best = scored[0]
         confidence = self.model.answer_probability(self.abstain_features(retrieval, kind, scored))
-        if confidence < 0.5:
+        if confidence < self.model.threshold:
             return self._abstain(question, searched, kind, confidence)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
@@ -960,14 +961,6 @@ def _joined(passages: list[Passage]) -> Passage:
         end_line=last.end_line,
         end_char=last.end_char,
     )
-
-
-def _mean_semantic_alike(scored: list[_Scored], best: _Scored) -> float:
-    """The candidates' mean semantic similarity, among those in the best passage's language
-    (similarities run lower across languages: a French passage is set against French ones)."""
-    semantic, crosslingual = RANK_FEATURES.index("semantic"), RANK_FEATURES.index("crosslingual")
-    alike = [s.features[semantic] for s in scored if s.features[crosslingual] == best.features[crosslingual]]
-    return float(np.mean(alike))
 
 
 def _is_list_item(passage: Passage) -> bool:

@@ -476,7 +476,7 @@ def _emit(answer, llm_notice: str | None = None, as_json: bool = False, root: Pa
 
 
 def cmd_eval(args) -> int:
-    from qa.evaluation import judge, load_questions, report, summarize
+    from qa.evaluation import calibration_error, judge, load_questions, report, right_answer, summarize
 
     questions = load_questions(Path(args.questions))
     engine = _engine(args)
@@ -492,11 +492,15 @@ def cmd_eval(args) -> int:
                 "answerable": item.get("answerable", True),
                 "ok": ok,
                 "why": why,
+                "confidence": answer.get("confidence", 0.0),
+                "right": right_answer(item, answer),
             }
         )
     summary = summarize(rows)
     if args.json:
-        print(_json_line({"summary": summary, "rows": rows}))
+        error, measured = calibration_error(rows)
+        calibration = {"expected_calibration_error": round(error, 4), "questions": measured}
+        print(_json_line({"summary": summary, "calibration": calibration, "rows": rows}))
     else:
         print(report(rows, summary))
     return 0

@@ -87,6 +87,36 @@ def judge(question: dict, result: dict) -> tuple[bool, str]:
     return True, ""
 
 
+def right_answer(question: dict, result: dict) -> bool | None:
+    """Whether the answer shown, or when abstaining the nearest passage, holds an accepted answer: the
+    event that ``confidence`` gives the probability of. None when it cannot be told (an abstention
+    without its nearest passage)."""
+    if not question.get("answerable", True):
+        return False
+    accepted = question.get("answers", [])
+    if not result.get("abstained"):
+        return judge(question, result)[0]
+    nearest = result.get("nearest") or []
+    return contains(str(nearest[0].get("text", "")), accepted) if nearest else None
+
+
+def calibration_error(rows: list[dict], bins: int = 10) -> tuple[float, int]:
+    """Expected calibration error of the rows' ``confidence`` against their ``right`` (equal-width
+    bins weighted by their share of the questions), and how many questions it was measured on."""
+    known = [r for r in rows if r.get("right") is not None]
+    if not known:
+        return 0.0, 0
+    totals: dict[int, list[float]] = {}
+    for r in known:
+        b = min(int(float(r["confidence"]) * bins), bins - 1)
+        entry = totals.setdefault(b, [0.0, 0.0, 0.0])
+        entry[0] += 1
+        entry[1] += float(r["confidence"])
+        entry[2] += float(bool(r["right"]))
+    error = sum(abs(conf - right) / len(known) for _, conf, right in totals.values())
+    return error, len(known)
+
+
 def summarize(rows: list[dict]) -> dict[str, tuple[int, int]]:
     def fraction(selected):
         selected = list(selected)
@@ -107,4 +137,8 @@ def report(rows: list[dict], summary: dict[str, tuple[int, int]]) -> str:
     lines += [f"{key:14s} {ok}/{n}" for key, (ok, n) in summary.items()]
     ok, n = summary["all"]
     lines.append(f"score {ok}/{n} = {ok / max(n, 1):.2f}")
+    # Beyond what score.py prints: how far the confidence is from the rate of right answers.
+    error, measured = calibration_error(rows)
+    if measured:
+        lines.append(f"calibration error {error:.3f} over {measured} questions (confidence against right answers)")
     return "\n".join(lines)

@@ -41,6 +41,8 @@ CORPORA = {
     "seeds": ("questions.jsonl", None),
     "python-tutorial": ("python-tutorial.jsonl", "eval/corpora/python-tutorial"),
     "debian-reference-fr": ("debian-reference-fr.jsonl", "eval/corpora/debian-reference-fr"),
+    "lilypond-fr": ("lilypond-fr.jsonl", "eval/corpora/lilypond-fr"),
+    "pdf-manuals": ("pdf-manuals.jsonl", "eval/corpora/pdf-manuals"),
 }
 
 
@@ -55,7 +57,8 @@ class QuestionData:
     answerable: bool
     rows: np.ndarray  # candidates x RANK_FEATURES
     labels: np.ndarray  # candidates: holds the answer
-    abstain_inputs: object = None  # (answerer, retrieval, kind, scored) to recompute abstain features
+    focus_missing: np.ndarray = None  # candidates: the question's focus is not in it (Answerer.focus_missing)
+    facts: dict = None  # what the abstainer reads of the question alone (ranking.QUESTION_FACTS)
     origin: str = ""  # the corpus the question was written for (another one for a borrowed question)
 
     @property
@@ -63,14 +66,16 @@ class QuestionData:
         return self.origin != self.corpus
 
 
-def collect(shared: Path, cache: Path, notice=print) -> list[QuestionData]:
+def collect(shared: Path, cache: Path, notice=print, corpora=None) -> list[QuestionData]:
     """Every gold question against its own corpus, and the answerable ones against the other
     corpora too, where the documents do not answer them (borrowed questions: more examples of
     what an unanswered question looks like, for the abstainer only)."""
     from qa.api import Engine
 
+    corpora = list(corpora or CORPORA)
     answerers, gold = {}, {}
-    for corpus, (gold_file, folder) in CORPORA.items():
+    for corpus in corpora:
+        gold_file, folder = CORPORA[corpus]
         documents = PROJECT / "seeds" if folder is None else shared / folder
         engine = Engine(index_dir=cache / corpus, documents=[documents], root=documents.parent)
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
@@ -83,7 +88,7 @@ def collect(shared: Path, cache: Path, notice=print) -> list[QuestionData]:
     for corpus, answerer in answerers.items():
         asked = [(corpus, q) for q in gold[corpus]]
         asked += [
-            (origin, q) for origin in CORPORA if origin != corpus for q in gold[origin] if q.get("answerable", True)
+            (origin, q) for origin in corpora if origin != corpus for q in gold[origin] if q.get("answerable", True)
         ]
         for origin, q in asked:
             retrieval, kind, scored = answerer.featurize(q["question"])
@@ -99,9 +104,48 @@ def collect(shared: Path, cache: Path, notice=print) -> list[QuestionData]:
                 dtype=bool,
             )
             rows = np.vstack([s.features for s in scored]) if scored else np.zeros((0, len(RANK_FEATURES)))
-            out.append(QuestionData(corpus, answerable, rows, labels, (answerer, retrieval, kind, scored), origin))
+            focus_missing = answerer.focus_missing(retrieval, kind, scored)
+            facts = answerer.question_facts(retrieval, kind)
+            out.append(QuestionData(corpus, answerable, rows, labels, focus_missing, facts, origin))
         notice(f"qa.fit: {corpus}: {len(asked)} questions ({len(gold[corpus])} its own)")
     return out
+
+
+def save_features(data: list[QuestionData], path: Path) -> None:
+    """The collected features as plain arrays (numpy's .npz, no pickle): a fit replays them in seconds."""
+    sizes = np.array([len(q.rows) for q in data])
+    np.savez_compressed(
+        path,
+        corpus=np.array([q.corpus for q in data]),
+        origin=np.array([q.origin for q in data]),
+        answerable=np.array([q.answerable for q in data]),
+        sizes=sizes,
+        rows=np.vstack([q.rows for q in data]),
+        labels=np.concatenate([q.labels for q in data]),
+        focus_missing=np.concatenate([q.focus_missing for q in data]),
+        facts=np.array([[q.facts[name] for name in ranking.QUESTION_FACTS] for q in data]),
+        rank_features=np.array(RANK_FEATURES),
+    )
+
+
+def load_features(path: Path) -> list[QuestionData]:
+    with np.load(path, allow_pickle=False) as saved:
+        if tuple(saved["rank_features"]) != RANK_FEATURES:
+            raise SystemExit(f"qa.fit: {path} holds other features: collect them again")
+        ends = np.cumsum(saved["sizes"])
+        starts = ends - saved["sizes"]
+        return [
+            QuestionData(
+                str(saved["corpus"][i]),
+                bool(saved["answerable"][i]),
+                saved["rows"][a:b],
+                saved["labels"][a:b],
+                saved["focus_missing"][a:b],
+                dict(zip(ranking.QUESTION_FACTS, map(float, saved["facts"][i]), strict=True)),
+                str(saved["origin"][i]),
+            )
+            for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+        ]
 
 
 def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
@@ -141,27 +185,22 @@ def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
 
 def abstain_rows(ranker: ranking.Logistic, data: list[QuestionData]) -> tuple[np.ndarray, np.ndarray]:
     """Each question's abstainer features under ``ranker``, and whether its best passage holds the answer."""
-    model = RankingModel(ranker, ranking.neutral().abstainer, {})
     rows, labels = [], []
     for q in data:
-        answerer, retrieval, kind, scored = q.abstain_inputs
-        if not scored:
+        if not len(q.rows):
             rows.append(np.zeros(len(ABSTAIN_FEATURES)))
             labels.append(False)
             continue
-        logits = model.rank_logits(q.rows)
+        logits = ranker.logit(q.rows)
         order = np.argsort(-logits, kind="stable")
-        for s, logit in zip(scored, logits, strict=True):
-            s.score = float(logit)
-        ranked = [scored[i] for i in order]
-        rows.append(answerer.abstain_features(retrieval, kind, ranked))
+        rows.append(ranking.abstain_row(logits[order], q.rows[order], q.focus_missing[order], q.facts))
         labels.append(bool(q.labels[order[0]]))
     return np.vstack(rows), np.array(labels, dtype=bool)
 
 
 def evaluate(model: RankingModel, data: list[QuestionData]) -> dict:
     rows, labels = abstain_rows(model.ranker, data)
-    answers = model.abstainer.probability(rows) >= 0.5
+    answers = model.answer_probabilities(rows) >= model.threshold
     answerable = np.array([q.answerable for q in data])
     correct = np.where(answerable, answers & labels, ~answers)
     reachable = sum(1 for q in data if q.labels.any())
@@ -186,43 +225,132 @@ def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]
     return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2, weights[keep], ranking.ABSTAIN_SIGNS)
 
 
-def fit(data: list[QuestionData]) -> tuple[RankingModel, dict]:
+def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> float:
+    """The confidence above which answering scores best on these questions: a right answer and a
+    right abstention count one each (score.py's rule). Ties go to the threshold nearest 0.5."""
+    cuts = np.unique(np.concatenate([[0.0, 1.0], probability]))
+    candidates = np.concatenate([(cuts[:-1] + cuts[1:]) / 2, [0.5]])
+
+    def score(t: float) -> tuple[int, float]:
+        answers = probability >= t
+        return int((answers & right).sum() + (~answers & ~answerable).sum()), -abs(t - 0.5)
+
+    return float(max(candidates, key=score))
+
+
+def calibration_table(probability: np.ndarray, right: np.ndarray, bins: int = 10) -> tuple[float, list[dict]]:
+    """Expected calibration error (equal-width bins, weighted by their share of the questions) and the
+    reliability table: for each bin, how many questions, their mean confidence and how often right."""
+    table, error = [], 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
+    for b in range(bins):
+        inside = which == b
+        if not inside.any():
+            continue
+        confidence, accuracy = float(probability[inside].mean()), float(right[inside].mean())
+        error += inside.mean() * abs(confidence - accuracy)
+        table.append(
+            {
+                "bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
+                "questions": int(inside.sum()),
+                "confidence": round(confidence, 3),
+                "right": round(accuracy, 3),
+            }
+        )
+    return float(error), table
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+
+def fit_platt(logits: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: (a, b) such that sigmoid(a * logit + b) is the probability of being right."""
+    fitted = fit_logistic(logits[:, None], right, ("logit",), l2=1e-3)
+    # fit_logistic standardises: fold its mean and scale back into a and b.
+    a = float(fitted.weights[0] / fitted.scale[0])
+    return a, float(fitted.bias - a * fitted.mean[0])
+
+
+def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str, fit_ranker_fn):
+    """The abstainer of one fold, fitted on its training corpora scored by out-of-fold rankers,
+    and the threshold that scores best on them."""
+    inner_rows, inner_labels, inner_data = [], [], []
+    for inner in corpora:
+        if inner == held_out:
+            continue
+        inner_train = [q for q in train if q.corpus != inner and q.origin != inner]
+        inner_test = [q for q in train if q.corpus == inner]
+        rows, labels = abstain_rows(fit_ranker_fn(inner_train), inner_test)
+        inner_rows.append(rows)
+        inner_labels.append(labels)
+        inner_data += inner_test
+    rows, labels = np.vstack(inner_rows), np.concatenate(inner_labels)
+    abstainer = fit_abstainer(rows, labels, inner_data)
+    own = np.array([not q.borrowed for q in inner_data])
+    answerable = np.array([q.answerable for q in inner_data])
+    threshold = choose_threshold(abstainer.probability(rows)[own], labels[own], answerable[own])
+    return abstainer, threshold, (rows, labels, inner_data)
+
+
+def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[RankingModel, dict]:
+    """Leave one corpus out in turn (its index and questions unseen by the ranker, the abstainer and
+    the threshold), then fit on all. The out-of-fold confidences give the calibration figures."""
+    corpora = list(corpora or dict.fromkeys(q.corpus for q in data))
+    fit_ranker_fn = fit_ranker_fn or fit_ranker
     folds = {}
     own = [q for q in data if not q.borrowed]
     out_of_fold_rows, out_of_fold_labels, out_of_fold_data = [], [], []
-    for held_out in CORPORA:
+    pooled_logit, pooled_right, pooled_answerable = [], [], []
+    for held_out in corpora:
         # Nothing of the held-out corpus is seen: neither its index nor its questions.
         train = [q for q in data if q.corpus != held_out and q.origin != held_out]
-        ranker = fit_ranker(train)
-        # The abstainer of a fold learns from its training corpora, scored by out-of-fold rankers.
-        inner_rows, inner_labels, inner_data = [], [], []
-        for inner in CORPORA:
-            if inner == held_out:
-                continue
-            inner_train = [q for q in train if q.corpus != inner and q.origin != inner]
-            inner_test = [q for q in train if q.corpus == inner]
-            rows, labels = abstain_rows(fit_ranker(inner_train), inner_test)
-            inner_rows.append(rows)
-            inner_labels.append(labels)
-            inner_data += inner_test
-        abstainer = fit_abstainer(np.vstack(inner_rows), np.concatenate(inner_labels), inner_data)
+        ranker = fit_ranker_fn(train)
+        abstainer, threshold, _ = _fold_abstainer(train, corpora, held_out, fit_ranker_fn)
         test = [q for q in own if q.corpus == held_out]
-        folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}), test)
+        fold_model = RankingModel(ranker, abstainer, {}, threshold)
+        folds[held_out] = evaluate(fold_model, test)
+        rows, labels = abstain_rows(ranker, test)
+        pooled_logit.append(abstainer.logit(rows))
+        pooled_right.append(labels)
+        pooled_answerable.append(np.array([q.answerable for q in test]))
         held = [q for q in data if q.corpus == held_out]
         rows, labels = abstain_rows(ranker, held)
         out_of_fold_rows.append(rows)
         out_of_fold_labels.append(labels)
         out_of_fold_data += held
-    ranker = fit_ranker(data)
+    right, answerable = np.concatenate(pooled_right), np.concatenate(pooled_answerable)
+    raw_error, _ = calibration_table(_sigmoid(np.concatenate(pooled_logit)), right)
+    # The abstainer is fitted on its training folders, where it is surer than on a folder it never
+    # saw: its out-of-fold confidence is mapped to a probability by Platt scaling, judged out of fold
+    # too (each folder's map fitted on the other folders' out-of-fold confidences).
+    calibrated = []
+    for k in range(len(corpora)):
+        others = [i for i in range(len(corpora)) if i != k]
+        scale = fit_platt(
+            np.concatenate([pooled_logit[i] for i in others]), np.concatenate([pooled_right[i] for i in others])
+        )
+        calibrated.append(_sigmoid(scale[0] * pooled_logit[k] + scale[1]))
+    probability = np.concatenate(calibrated)
+    error, table = calibration_table(probability, right)
+    ranker = fit_ranker_fn(data)
     abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data)
+    platt = fit_platt(np.concatenate(pooled_logit), right)
+    threshold = choose_threshold(probability, right, answerable)
     fitted_on = {
         "command": "python -m qa.fit --write",
-        "corpora": {c: sum(1 for q in own if q.corpus == c) for c in CORPORA},
+        "corpora": {c: sum(1 for q in own if q.corpus == c) for c in corpora},
         "borrowed_questions": sum(1 for q in data if q.borrowed),
         "cross_validation": folds,
+        "calibration": {
+            "expected_calibration_error": round(error, 4),
+            "before_scaling": round(raw_error, 4),
+            "reliability": table,
+        },
     }
-    model = RankingModel(ranker, abstainer, fitted_on)
-    fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c]) for c in CORPORA}
+    model = RankingModel(ranker, abstainer, fitted_on, threshold, platt)
+    fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c]) for c in corpora}
     return model, folds
 
 
@@ -267,11 +395,46 @@ def sweep(spec: str, shared: Path, cache: Path) -> int:
     return 0
 
 
+def print_report(model: RankingModel, folds: dict) -> None:
+    print("cross-validation (each corpus left out of the fit in turn):")
+    for corpus, figures in folds.items():
+        print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+    right = sum(int(f["all"].split("/")[0]) for f in folds.values())
+    asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+    print(f"  {'sum':22s} all {right}/{asked}")
+    print("in sample:")
+    for corpus, figures in model.fitted_on["in_sample"].items():
+        print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+    calibration = model.fitted_on["calibration"]
+    print(
+        f"calibration of the out-of-fold confidence: expected calibration error"
+        f" {calibration['expected_calibration_error']:.3f}; threshold {model.threshold:.3f}"
+    )
+    print("  confidence   questions  mean confidence  right")
+    for row in calibration["reliability"]:
+        print(f"  {row['bin']:12s} {row['questions']:9d}  {row['confidence']:15.3f}  {row['right']:.3f}")
+    for name, logistic in (("ranker", model.ranker), ("abstainer", model.abstainer)):
+        print(
+            f"{name}: " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(logistic.features, logistic.weights, strict=True))
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.fit", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=PROJECT.parent / "shared")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "qa-eval")
     parser.add_argument("--write", action="store_true", help="save the model to qa/data/ranker.json")
+    parser.add_argument(
+        "--corpora",
+        metavar="NAME,...",
+        help=f"fit on these development corpora only (default: all of {', '.join(CORPORA)})",
+    )
+    parser.add_argument(
+        "--features",
+        type=Path,
+        metavar="FILE.npz",
+        help="read the collected features from FILE if it exists, else collect them and save them there",
+    )
     parser.add_argument(
         "--sweep",
         metavar="NAME=V1,V2,...",
@@ -279,20 +442,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    corpora = [c.strip() for c in args.corpora.split(",")] if args.corpora else list(CORPORA)
+    if unknown := [c for c in corpora if c not in CORPORA]:
+        raise SystemExit(f"qa.fit: unknown corpus {unknown[0]!r}; known: {', '.join(CORPORA)}")
     if args.sweep:
         return sweep(args.sweep, args.shared, args.cache)
-    data = collect(args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr))
-    model, folds = fit(data)
-    print("cross-validation (fit on two corpora, test on the third):")
-    for corpus, figures in folds.items():
-        print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
-    print("in sample:")
-    for corpus, figures in model.fitted_on["in_sample"].items():
-        print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
-    for name, logistic in (("ranker", model.ranker), ("abstainer", model.abstainer)):
-        print(
-            f"{name}: " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(logistic.features, logistic.weights, strict=True))
-        )
+    if args.features and args.features.exists():
+        data = [q for q in load_features(args.features) if q.corpus in corpora and q.origin in corpora]
+    else:
+        data = collect(args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr), corpora=corpora)
+        if args.features:
+            save_features(data, args.features)
+    model, folds = fit(data, corpora)
+    print_report(model, folds)
     if args.write:
         path = ranking.default_path()
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import ModelUnavailable
+
 # What the ranker sees of one passage (qa.answering computes them).
 RANK_FEATURES = (
     "semantic",  # the retrieval model's similarity of the passage in its context
@@ -100,6 +102,41 @@ ABSTAIN_SIGNS = {
     "unknown_name": -1,
     "focus_missing": -1,
 }
+
+# What the abstainer reads of the question alone (qa.answering.Answerer.question_facts).
+QUESTION_FACTS = ("typed", "unknown_name")
+
+
+def abstain_row(scores: np.ndarray, rows: np.ndarray, focus_missing: np.ndarray, facts: dict[str, float]) -> np.ndarray:
+    """ABSTAIN_FEATURES of a question whose candidates are ranked best first: their ranker scores,
+    their RANK_FEATURES rows, whether each lacks the question's focus (were it the best), and the
+    question's own facts (QUESTION_FACTS). Numbers only, so that a fit can replay it under any ranker."""
+    best = rows[0]
+    second = scores[1] if len(scores) > 1 else scores[0] - 10.0
+    f = {name: best[i] for i, name in enumerate(RANK_FEATURES)}
+    semantic, crosslingual = RANK_FEATURES.index("semantic"), RANK_FEATURES.index("crosslingual")
+    # The candidates' mean semantic similarity, among those in the best passage's language
+    # (similarities run lower across languages: a French passage is set against French ones).
+    alike = rows[rows[:, crosslingual] == best[crosslingual], semantic]
+    values = {
+        "top_logit": scores[0],
+        "margin": scores[0] - second,
+        "top_semantic": f["semantic"],
+        "semantic_contrast": f["semantic"] - float(np.mean(alike)),
+        "top_coverage": f["coverage"],
+        "top_context_coverage": f["context_coverage"],
+        "top_missing_names": f["missing_names"],
+        "top_type_match": f["type_match"],
+        "typed": facts["typed"],
+        "type_missing": float(bool(facts["typed"]) and not f["type_match"]),
+        "unknown_name": facts["unknown_name"],
+        "focus_missing": focus_missing[0],
+        "top_crosslingual": f["crosslingual"],
+        "top_row": f["row"],
+        "top_code": f["code"],
+    }
+    return np.array([values[name] for name in ABSTAIN_FEATURES], dtype=np.float64)
+
 
 DATA_FILE = "ranker.json"
 
@@ -192,28 +229,62 @@ class RankingModel:
     ranker: Logistic
     abstainer: Logistic
     fitted_on: dict  # what it was fitted on, and its cross-validation figures
+    # The confidence from which an answer is given: chosen on the folds by qa.fit (choose_threshold).
+    threshold: float = 0.5
+    # Platt scaling (a, b) of the abstainer's logit into the probability that the answer is right,
+    # fitted by qa.fit on out-of-fold confidences.
+    calibration: tuple[float, float] = (1.0, 0.0)
 
     def rank_logits(self, rows: np.ndarray) -> np.ndarray:
         return self.ranker.logit(rows)
 
     def answer_probability(self, row: np.ndarray) -> float:
-        return float(self.abstainer.probability(row)[0])
+        """The probability that the best passage holds the answer (calibrated: see ``calibration``)."""
+        return float(self.answer_probabilities(row)[0])
+
+    def answer_probabilities(self, rows: np.ndarray) -> np.ndarray:
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-np.clip(a * self.abstainer.logit(rows) + b, -50.0, 50.0)))
 
     def to_json(self) -> str:
         return json.dumps(
-            {"ranker": self.ranker.to_dict(), "abstainer": self.abstainer.to_dict(), "fitted_on": self.fitted_on},
+            {
+                "ranker": self.ranker.to_dict(),
+                "abstainer": self.abstainer.to_dict(),
+                "threshold": round(float(self.threshold), 6),
+                "calibration": [round(float(x), 6) for x in self.calibration],
+                "fitted_on": self.fitted_on,
+            },
             indent=1,
             ensure_ascii=False,
         )
 
     @classmethod
     def from_json(cls, text: str) -> RankingModel:
-        data = json.loads(text)
-        model = cls(
-            Logistic.from_dict(data["ranker"]), Logistic.from_dict(data["abstainer"]), data.get("fitted_on", {})
-        )
+        """The model a data file holds; ValueError when it is not one fitted on today's features."""
+        try:
+            data = json.loads(text)
+            model = cls(
+                Logistic.from_dict(data["ranker"]),
+                Logistic.from_dict(data["abstainer"]),
+                data["fitted_on"],
+                float(data["threshold"]),
+                tuple(float(x) for x in data["calibration"]),
+            )
+            if len(model.calibration) != 2:
+                raise ValueError("calibration needs two numbers")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"not a ranking model ({type(exc).__name__}: {exc})") from None
         if model.ranker.features != RANK_FEATURES or model.abstainer.features != ABSTAIN_FEATURES:
             raise ValueError("the ranking model was fitted on other features: refit it with `python -m qa.fit`")
+        for logistic in (model.ranker, model.abstainer):
+            sizes = {len(logistic.features), len(logistic.mean), len(logistic.scale), len(logistic.weights)}
+            if len(sizes) != 1 or not all(
+                np.isfinite(a).all() for a in (logistic.mean, logistic.scale, logistic.weights)
+            ):
+                raise ValueError("the ranking model's weights are damaged: refit it with `python -m qa.fit --write`")
+        if not 0.0 <= model.threshold <= 1.0 or not np.isfinite(model.calibration).all():
+            raise ValueError("the ranking model's threshold is not a probability: refit it with `python -m qa.fit`")
         return model
 
 
@@ -224,16 +295,28 @@ def default_path() -> Path:
 _loaded: RankingModel | None = None
 
 
-def load() -> RankingModel:
-    """The fitted model shipped with the package (or a neutral one if it has not been fitted yet)."""
+def load(path: Path | None = None) -> RankingModel:
+    """The fitted model shipped with the package (or the one at ``path``).
+
+    A missing, damaged or outdated data file is refused with ModelUnavailable: answering with an
+    unfitted model would give answers and confidences that mean nothing.
+    """
     global _loaded
+    if path is not None:
+        return _read(Path(path))
     if _loaded is None:
-        path = default_path()
-        try:
-            _loaded = RankingModel.from_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError, KeyError):
-            _loaded = neutral()
+        _loaded = _read(default_path())
     return _loaded
+
+
+def _read(path: Path) -> RankingModel:
+    try:
+        return RankingModel.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ModelUnavailable(
+            f"cannot load the ranking model {path}: {reason}; reinstall qa, or refit it with `python -m qa.fit --write`"
+        ) from None
 
 
 def neutral() -> RankingModel:

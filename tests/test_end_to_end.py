@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,7 +106,12 @@ def test_eval_prints_the_same_scores_as_the_shared_scorer(seeds_index, tmp_path)
     theirs = subprocess.run(
         [sys.executable, str(SHARED_EVAL / "score.py"), str(questions), str(results)], capture_output=True, text=True
     )
-    assert ours.stdout.strip() == theirs.stdout.strip()
+    # qa eval prints what score.py prints, then the calibration error of the confidence.
+    *scored, calibration = ours.stdout.strip().splitlines()
+    assert "\n".join(scored) == theirs.stdout.strip()
+    assert re.fullmatch(
+        r"calibration error 0\.\d{3} over 3[0-6] questions \(confidence against right answers\)", calibration
+    )
 
 
 def test_each_answer_names_its_question_exactly_as_asked(seeds_index):

@@ -427,6 +427,27 @@ def test_literal_blocks_quoted_commands_camel_case_and_keys():
     ]
 
 
+def test_commands_of_markup_languages():
+    assert technical("Use \\frenchspacing, or \\cmidrule* in a \\book block.") == [
+        ("\\frenchspacing", "command"),
+        ("\\cmidrule*", "command"),
+        ("\\book", "command"),
+    ]
+    # A Windows path and a one-letter escape are not commands.
+    assert technical("Edit C:\\Users\\me or print('a\\nb')", "command") == []
+
+
+def test_manual_nouns_ask_for_identifiers():
+    for question in (
+        "Which Voice property lets me choose where fingerings go?",
+        "Which booktabs macro draws the top rule?",
+        "Quelle propriété règle la taille ?",
+        "Quel bloc faut-il utiliser pour plusieurs PDF ?",
+        "Quel raccourci fait disparaître un objet ?",
+    ):
+        assert classify(question).kind == "identifier", question
+
+
 def test_lower_case_names_placed_by_a_technical_noun():
     assert technical("Le paquet unattended-upgrades est destiné") == [("unattended-upgrades", "package")]
     assert technical("la commande whois et le groupe dialout") == [("whois", "command"), ("dialout", "identifier")]

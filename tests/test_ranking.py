@@ -8,8 +8,21 @@ import numpy as np
 import pytest
 
 from qa import ranking
-from qa.fit import QuestionData, fit_abstainer, fit_ranker
-from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
+from qa.errors import ModelUnavailable
+from qa.evaluation import calibration_error
+from qa.fit import (
+    CORPORA,
+    QuestionData,
+    calibration_table,
+    choose_threshold,
+    fit,
+    fit_abstainer,
+    fit_platt,
+    fit_ranker,
+    load_features,
+    save_features,
+)
+from qa.ranking import ABSTAIN_FEATURES, QUESTION_FACTS, RANK_FEATURES, RankingModel, abstain_row, fit_logistic
 
 
 def _question(rng, informative: str, positives: int = 1, candidates: int = 12) -> QuestionData:
@@ -17,7 +30,8 @@ def _question(rng, informative: str, positives: int = 1, candidates: int = 12) -
     labels = np.zeros(candidates, dtype=bool)
     labels[:positives] = True
     rows[labels, RANK_FEATURES.index(informative)] += 5.0
-    return QuestionData("synthetic", True, rows, labels, origin="synthetic")
+    facts = dict.fromkeys(QUESTION_FACTS, 0.0)
+    return QuestionData("synthetic", True, rows, labels, np.zeros(candidates), facts, origin="synthetic")
 
 
 def test_logistic_regression_learns_the_informative_feature():
@@ -101,8 +115,92 @@ def test_model_round_trips_through_its_data_file():
         RankingModel.from_json(json.dumps(data))
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: text.replace('"threshold"', '"threshold_"'),  # a key missing
+        lambda text: json.dumps({**json.loads(text), "calibration": [1.0]}),
+        lambda text: json.dumps({**json.loads(text), "threshold": 7}),
+        lambda text: text.replace('"weights": [', '"weights": [NaN, ', 1),
+        lambda text: "\x00\xff",
+    ],
+)
+def test_a_broken_or_mismatched_model_file_is_refused_with_one_clear_error(tmp_path, damage):
+    path = tmp_path / "ranker.json"
+    path.write_text(damage(ranking.default_path().read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="cannot load the ranking model .*refit"):
+        ranking.load(path)
+    with pytest.raises(ModelUnavailable, match="cannot load the ranking model"):
+        ranking.load(tmp_path / "missing.json")
+
+
+def test_the_threshold_is_where_answering_scores_best():
+    probability = np.array([0.9, 0.8, 0.6, 0.4, 0.3, 0.2])
+    right = np.array([True, True, False, True, False, False])
+    answerable = np.array([True, True, True, True, False, False])
+    threshold = choose_threshold(probability, right, answerable)
+    # Answering down to 0.4 gets three right; the two below are unanswerable and abstained.
+    assert 0.3 < threshold <= 0.4
+
+
+def test_calibration_error_is_zero_when_confidence_is_the_rate_of_right_answers():
+    probability = np.array([0.25] * 4 + [0.75] * 4)
+    right = np.array([True, False, False, False, True, True, True, False])
+    error, table = calibration_table(probability, right)
+    assert error == pytest.approx(0.0)
+    assert [row["questions"] for row in table] == [4, 4]
+    over = calibration_table(np.array([0.95] * 4), np.array([True, False, True, False]))[0]
+    assert over == pytest.approx(0.45)
+    rows = [{"confidence": p, "right": bool(r)} for p, r in zip(probability, right, strict=True)]
+    assert calibration_error(rows + [{"confidence": 0.9, "right": None}]) == (pytest.approx(0.0), 8)
+
+
+def test_platt_scaling_maps_an_overconfident_logit_to_the_rate_of_right_answers():
+    rng = np.random.default_rng(5)
+    logits = rng.normal(scale=4.0, size=4000)
+    right = rng.random(4000) < 1.0 / (1.0 + np.exp(-logits / 4.0))  # truly a quarter as sure
+    a, b = fit_platt(logits, right)
+    assert a == pytest.approx(0.25, abs=0.05) and b == pytest.approx(0.0, abs=0.1)
+
+
+def test_the_abstainer_row_reads_the_best_candidate_and_the_question():
+    rows = np.zeros((3, len(RANK_FEATURES)))
+    rows[:, RANK_FEATURES.index("semantic")] = [0.9, 0.7, 0.5]
+    rows[0, RANK_FEATURES.index("type_match")] = 0.0
+    row = abstain_row(np.array([3.0, 1.0, 0.0]), rows, np.array([1.0, 0.0, 0.0]), {"typed": 1.0, "unknown_name": 0.0})
+    values = dict(zip(ABSTAIN_FEATURES, row, strict=True))
+    assert values["top_logit"] == 3.0 and values["margin"] == 2.0
+    assert values["semantic_contrast"] == pytest.approx(0.9 - 0.7)
+    assert values["type_missing"] == 1.0 and values["focus_missing"] == 1.0
+
+
+def test_features_round_trip_and_every_corpus_is_left_out_in_turn(tmp_path):
+    rng = np.random.default_rng(11)
+    data = []
+    for corpus in ("a", "b", "c"):
+        for i in range(12):
+            q = _question(rng, "semantic")
+            q.corpus = q.origin = corpus
+            q.answerable = i % 4 != 0
+            q.labels = q.labels & q.answerable
+            data.append(q)
+    path = tmp_path / "features.npz"
+    save_features(data, path)
+    again = load_features(path)
+    assert [q.corpus for q in again] == [q.corpus for q in data]
+    assert all(
+        np.array_equal(a.rows, b.rows) and np.array_equal(a.labels, b.labels) for a, b in zip(again, data, strict=True)
+    )
+    model, folds = fit(again)
+    assert set(folds) == {"a", "b", "c"}
+    assert model.fitted_on["calibration"]["reliability"]
+    assert 0.0 <= model.threshold <= 1.0
+
+
 def test_the_shipped_model_is_fitted_on_the_current_features():
     text = ranking.default_path().read_text(encoding="utf-8")
     model = RankingModel.from_json(text)  # raises when the features changed without a refit
     assert model.fitted_on["command"] == "python -m qa.fit --write"
-    assert set(model.fitted_on["cross_validation"]) == {"seeds", "python-tutorial", "debian-reference-fr"}
+    assert set(model.fitted_on["cross_validation"]) == set(CORPORA)
+    assert model.fitted_on["calibration"]["expected_calibration_error"] <= 0.1

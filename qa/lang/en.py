@@ -206,7 +206,8 @@ KIND_NOUNS = {
         group groups daemon daemons tool tools program programs utility utilities shell shells library libraries
         option options flag flags parameter parameters argument arguments attribute attributes field fields setting
         settings directive directives operator operators decorator decorators builtin built-in
-        interpreter interpreters component components key keys protocol protocols""".split(),
+        interpreter interpreters component components key keys protocol protocols property properties macro macros
+        environment environments block blocks shortcut shortcuts specifier specifiers""".split(),
         "identifier",
     ),
     # answered by a version

@@ -184,7 +184,8 @@ KIND_NOUNS = {
         paquetages variable variables groupe groupes démon démons outil outils programme programmes utilitaire
         utilitaires shell shells bibliothèque bibliothèques option options paramètre paramètres argument arguments
         attribut attributs champ champs réglage réglages directive directives opérateur opérateurs décorateur
-        décorateurs interpréteur interpréteurs composant composants touche touches protocole protocoles""".split(),
+        décorateurs interpréteur interpréteurs composant composants touche touches protocole protocoles propriété
+        propriétés macro macros environnement environnements bloc blocs raccourci raccourcis""".split(),
         "identifier",
     ),
     **dict.fromkeys("version versions".split(), "version"),

@@ -9,6 +9,7 @@ place, never by a list of known programs:
   extension ("requirements.txt") and extensions (".pyw");
 - dotted names and calls ("importlib.reload", "quit()"), snake_case names,
   anything inside code markup (rst ````x````, ``:meth:`x```, markdown ```x```);
+- commands of markup languages ("\\frenchspacing", "\\book");
 - options ("-a", "--configure"), environment variables ("$HOME",
   "MAX_SIZE", or capitals right after "variable"), versions ("2.6.30",
   "Python 3.1"), manual pages ("adduser(8)" → "adduser");
@@ -81,6 +82,9 @@ _DOTTED = re.compile(r"(?<![\w./@\\-])[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+(?:\(\))?(?
 _CALL = re.compile(r"(?<![\w.])[A-Za-z_]\w*\(\)")
 # CamelCase names of code ("IndexError", "BaseException", "IPython").
 _CAMEL = re.compile(r"(?<![\w.-])(?:[A-Z][a-z0-9]+[A-Z]|[A-Z]{2,}[a-z])[A-Za-z0-9]*(?![\w-])")
+# Commands of a markup or typesetting language (TeX, LilyPond, groff): a backslash and a name, "\\frenchspacing",
+# "\\book", "\\cmidrule*". Not in a path ("C:\\Users\\me": after a colon or a letter) nor a one-letter escape ("\\n").
+_MACRO = re.compile(r"(?<![\w\\:])\\[A-Za-z@]{2,}\*?(?![\w\\])")
 # Keys of a keyboard: "F10", "Ctrl-D", "Alt+F2".
 _KEY = re.compile(
     r"(?<![\w-])(?:(?:Ctrl|Control|Alt|Shift|Meta|Cmd|Super)[-+](?:[A-Za-z0-9]\b|F\d{1,2}\b)|F(?:[1-9]|1[0-2])\b)"
@@ -189,6 +193,8 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
         add(m.start(), m.end(), IDENTIFIER)
     for m in _KEY.finditer(text):
         add(m.start(), m.end(), KEYWORD)
+    for m in _MACRO.finditer(text):
+        add(m.start(), m.end(), COMMAND)
     for m in _MANPAGE.finditer(text):
         section = m.group("section")[0]
         kind = COMMAND if section in "168" else FILENAME if section == "5" else IDENTIFIER
