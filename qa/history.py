@@ -84,13 +84,8 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] 
 
     A database newer than this code knows is refused (HistoryUnavailable), never altered.
     """
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
     target = len(migrations)
-    if version > target:
-        raise HistoryUnavailable(
-            f"the history database is of schema version {version}, written by a newer qa (this one knows"
-            f" {target}): upgrade qa, or set QA_HISTORY to another file"
-        )
+    version = _refuse_newer(connection, target)
     for step in range(version, target):
         with connection:  # one transaction: the step and its version number, or neither
             connection.execute("BEGIN IMMEDIATE")
@@ -100,6 +95,18 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] 
                 connection.execute(statement)
             connection.execute(f"PRAGMA user_version = {step + 1}")
     return target
+
+
+def _refuse_newer(connection: sqlite3.Connection, known: int | None = None) -> int:
+    """The schema version of the database; HistoryUnavailable if it is newer than ``known`` (default: this qa's)."""
+    known = len(MIGRATIONS) if known is None else known
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > known:
+        raise HistoryUnavailable(
+            f"the history database is of schema version {version}, written by a newer qa (this one knows"
+            f" {known}): upgrade qa, or set QA_HISTORY to another file"
+        )
+    return version
 
 
 def _now() -> str:
@@ -209,6 +216,9 @@ class History:
             raise HistoryUnavailable(f"cannot open the history in {self.path}: {_reason(exc)}") from None
         with closing(connection):
             try:
+                # The version is read before anything is written (even the journal mode, which rewrites the
+                # header): a database of a newer qa is refused byte for byte as it was.
+                _refuse_newer(connection)
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA foreign_keys = ON")
                 migrate(connection)

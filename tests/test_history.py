@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -162,12 +163,25 @@ def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history
 
 def test_a_newer_database_is_refused_untouched(tmp_path):
     path = tmp_path / "history.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE future (x)")
         db.execute("PRAGMA user_version = 99")
-    with pytest.raises(HistoryUnavailable, match="schema version 99, written by a newer qa"):
-        History(path).new_conversation()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    before = path.read_bytes()
+    history = History(path)
+    for use in (
+        history.new_conversation,
+        history.conversations,
+        history.latest,
+        lambda: history.log(1, _answer("q")),
+        lambda: history.search("q"),
+        lambda: history.exchanges(1),
+        lambda: history.markdown(1),
+    ):
+        with pytest.raises(HistoryUnavailable, match="schema version 99, written by a newer qa"):
+            use()
+        # Not even switched to WAL (a header write): the newer qa finds its file byte for byte as it left it.
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.db"]
 
 
 def test_the_path_is_qa_history_else_the_user_data_folder(monkeypatch, tmp_path):
