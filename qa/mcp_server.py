@@ -22,6 +22,7 @@ only :func:`build_server` and :func:`serve` need the ``mcp`` package
 # No `from __future__ import annotations`: the SDK reads the tools' parameter
 # types (and their pydantic Fields) from the annotations themselves.
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -292,5 +293,19 @@ class _ParseErrors:
             jsonrpc="2.0", id=None, error=types.ErrorData(code=code, message=message)
         )
         if isinstance(types.JSONRPCMessage, type):  # mcp 1 wraps each message in a root model
-            reply = types.JSONRPCMessage(reply)
+            reply = _message_with_null_id(types.JSONRPCMessage)(reply)
         await self._write.send(SessionMessage(reply))
+
+
+@functools.cache
+def _message_with_null_id(message_type: type) -> type:
+    """mcp 1's message root model, written with its id even when null (its writer leaves out null members)."""
+    from pydantic import model_serializer
+
+    class WithNullId(message_type):
+        @model_serializer(mode="wrap")
+        def _keep_null_id(self, handler):
+            data = handler(self)
+            return data if "id" in data else {"jsonrpc": data.get("jsonrpc", "2.0"), "id": None, **data}
+
+    return WithNullId
