@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from qa.errors import QAError, UsageError
+from qa.text import terminal_safe
 
 SCHEMA_VERSION = 1
 
@@ -84,13 +86,8 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] 
 
     A database newer than this code knows is refused (HistoryUnavailable), never altered.
     """
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
     target = len(migrations)
-    if version > target:
-        raise HistoryUnavailable(
-            f"the history database is of schema version {version}, written by a newer qa (this one knows"
-            f" {target}): upgrade qa, or set QA_HISTORY to another file"
-        )
+    version = _refuse_newer(connection, target)
     for step in range(version, target):
         with connection:  # one transaction: the step and its version number, or neither
             connection.execute("BEGIN IMMEDIATE")
@@ -102,6 +99,18 @@ def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] 
     return target
 
 
+def _refuse_newer(connection: sqlite3.Connection, known: int | None = None) -> int:
+    """The schema version of the database; HistoryUnavailable if it is newer than ``known`` (default: this qa's)."""
+    known = len(MIGRATIONS) if known is None else known
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version > known:
+        raise HistoryUnavailable(
+            f"the history database is of schema version {version}, written by a newer qa (this one knows"
+            f" {known}): upgrade qa, or set QA_HISTORY to another file"
+        )
+    return version
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -109,9 +118,9 @@ def _now() -> str:
 def local_time(stamp: str) -> str:
     """A stored UTC time as local ``YYYY-MM-DD HH:MM``."""
     try:
-        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
     except ValueError:
-        return stamp
+        return terminal_safe(stamp)  # shown as it is stored, never acted on
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
@@ -209,6 +218,9 @@ class History:
             raise HistoryUnavailable(f"cannot open the history in {self.path}: {_reason(exc)}") from None
         with closing(connection):
             try:
+                # The version is read before anything is written (even the journal mode, which rewrites the
+                # header): a database of a newer qa is refused byte for byte as it was.
+                _refuse_newer(connection)
                 connection.execute("PRAGMA journal_mode = WAL")
                 connection.execute("PRAGMA foreign_keys = ON")
                 migrate(connection)
@@ -329,31 +341,83 @@ class History:
         return {**summary.to_dict(), "exchanges": [e.to_dict() for e in self.exchanges(conversation_id)]}
 
     def markdown(self, conversation_id: int) -> str:
-        """The conversation as Markdown: each question, its answer, its citations and their quotes."""
+        """The conversation as Markdown: each question, its answer, its citations and their quotes.
+
+        What was stored is shown as written, never acted on: control characters escaped (as on a
+        terminal), and what would change the document's structure escaped or fenced (_md_text, _md_code).
+        """
         summary = self.conversation(conversation_id)
         out = [
-            f"# Conversation {summary.id}: {_one_line(summary.first_question)}",
+            f"# Conversation {summary.id}: {_md_heading(summary.first_question)}",
             "",
-            f"Started {local_time(summary.started)}, {summary.turns} question{'s' if summary.turns != 1 else ''}"
-            + (f", index `{summary.index_path}`" if summary.index_path else "")
+            f"Started {_md_text(local_time(summary.started))},"
+            f" {summary.turns} question{'s' if summary.turns != 1 else ''}"
+            + (f", index {_md_code(summary.index_path)}" if summary.index_path else "")
             + ".",
         ]
         for exchange in self.exchanges(conversation_id):
-            out += ["", f"## {_one_line(exchange.question)}", ""]
+            out += ["", f"## {_md_heading(exchange.question)}", ""]
             if exchange.searched_question and exchange.searched_question != exchange.question:
-                out += [f"*Searched: {_one_line(exchange.searched_question)}*", ""]
+                out += [f"*Searched: {_md_text(_one_line(exchange.searched_question))}*", ""]
             if exchange.abstained:
                 out.append("*The documents don't say: no passage answers this question.*")
                 continue
-            out.append(exchange.answer)
+            out += _md_lines(exchange.answer)
             for citation in exchange.citations:
-                out += ["", f"[{citation.get('n', '?')}] `{citation_label(citation)}`", ""]
-                out += [f"> {line}" if line.strip() else ">" for line in str(citation.get("text", "")).split("\n")]
+                n = _md_text(_one_line(str(citation.get("n", "?"))))
+                out += ["", f"[{n}] {_md_code(citation_label(citation))}", ""]
+                out += [f"> {line}" if line.strip() else ">" for line in _md_lines(citation.get("text", ""))]
         return "\n".join(out) + "\n"
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# -- Markdown of stored text ---------------------------------------------------------------------------
+# Escaped inline wherever they stand: backslashes (which would escape what follows), code-span
+# backticks, raw HTML (which an HTML block or comment would extend over the rest of the document),
+# entities, emphasis. Brackets and other punctuation only matter at the start of a line (below): the
+# answers' [1] markers stay as they are.
+_MD_INLINE = re.compile(r"([\\`*_<&])")
+# What starts a block at the start of a line (up to three spaces in): a heading, quote, list item,
+# thematic break or setext underline, fence, table row, link reference definition; an ordered list
+# item's "1." or "1)".
+_MD_BLOCK_START = re.compile(r"^( {0,3})([#>+\-=~|:\[])")
+_MD_ORDERED_ITEM = re.compile(r"^( {0,3}\d{1,9})([.)])")
+# The line endings of CommonMark (a lone carriage return ends a line too).
+_MD_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def _md_line(line: str) -> str:
+    """One line of stored text as Markdown that shows it as written (control characters escaped)."""
+    line = _MD_INLINE.sub(r"\\\1", line)
+    line = _MD_ORDERED_ITEM.sub(r"\1\\\2", _MD_BLOCK_START.sub(r"\1\\\2", line))
+    return terminal_safe(line)
+
+
+def _md_text(text: str) -> str:
+    """Stored text as Markdown on one line (line breaks become spaces)."""
+    return _md_line(" ".join(_MD_LINE_BREAK.split(str(text))))
+
+
+def _md_lines(text) -> list[str]:
+    """Stored text of several lines (an answer, a quoted passage) as Markdown, line for line."""
+    return [_md_line(line) for line in _MD_LINE_BREAK.split(str(text))]
+
+
+def _md_heading(text: str) -> str:
+    """A heading's text; a closing run of #, which CommonMark drops from a heading, is escaped too."""
+    return re.sub(r"(^|\s)(#+)$", r"\1\\\2", _md_text(_one_line(text)))
+
+
+def _md_code(text: str) -> str:
+    """A name (a path, a citation) as a code span, shown exactly: fenced by a run of backticks longer than any
+    inside it, padded when it starts or ends with a backtick or with spaces (CommonMark strips one of each)."""
+    text = terminal_safe(str(text))  # on one line, control characters escaped (backslashes are literal in code)
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = text[:1] == "`" or text[-1:] == "`" or (text[:1] == " " and text[-1:] == " " and text.strip() != "")
+    return f"{fence} {text} {fence}" if pad else f"{fence}{text}{fence}"
 
 
 def _reason(exc: BaseException) -> str:

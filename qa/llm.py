@@ -45,7 +45,7 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from qa import verification
+from qa import tuning, verification
 from qa.errors import UsageError
 
 ENV_URL, ENV_MODEL, ENV_KEY = "QA_LLM_URL", "QA_LLM_MODEL", "QA_LLM_API_KEY"
@@ -421,13 +421,13 @@ def _exchange(settings: LLMSettings, url: str, payload: dict, emit: OnToken, soc
     with _open(settings, _request(settings, url, payload), sockets) as response:
         content_type = response.headers.get("Content-Type", "")
         try:
+            body = _CappedBody(response, settings)
             if "text/event-stream" in content_type:
-                for piece in _sse_deltas(response, settings, sockets):
+                for piece in _sse_deltas(body, settings, sockets):
                     pieces.append(piece)
                     emit(piece)
             else:
-                body = _read_all(response, sockets)
-                text = _message_content(body, settings)
+                text = _message_content(_read_all(body, sockets), settings)
                 pieces.append(text)
                 if text:
                     emit(text)
@@ -453,6 +453,40 @@ def _first_model(settings: LLMSettings, sockets: _Sockets) -> str | None:
 def _check_abandoned(sockets: _Sockets) -> None:
     if sockets.abandoned:
         raise LLMError("abandoned")  # the caller gave up (deadline or cancel): stop reading
+
+
+class _CappedBody:
+    """A reply's body, read incrementally and at most tuning.MAX_LLM_REPLY_BYTES of it.
+
+    A server that declares or sends more (a runaway generation, a hostile or broken endpoint, an endless
+    stream) fails the exchange with an LLMError as soon as the limit is passed, having held no more than
+    that in memory; the caller keeps the extractive answer.
+    """
+
+    def __init__(self, response, settings: LLMSettings):
+        self._response = response
+        self._settings = settings
+        self._left = tuning.MAX_LLM_REPLY_BYTES
+        declared = (response.headers.get("Content-Length") or "").strip()
+        if declared.isdigit() and int(declared) > self._left:
+            self._too_large()
+
+    def read(self, size: int) -> bytes:
+        return self._counted(self._response.read(min(size, self._left + 1)))
+
+    def readline(self, size: int) -> bytes:
+        return self._counted(self._response.readline(min(size, self._left + 1)))
+
+    def _counted(self, data: bytes) -> bytes:
+        self._left -= len(data)
+        if self._left < 0:
+            self._too_large()
+        return data
+
+    def _too_large(self):
+        limit = tuning.MAX_LLM_REPLY_BYTES
+        size = f"{limit / 1024 / 1024:g} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        raise LLMError(f"the LLM endpoint {self._settings.display_url} sent a reply larger than {size}")
 
 
 def _read_all(response, sockets: _Sockets) -> bytes:

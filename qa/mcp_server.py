@@ -12,7 +12,8 @@ once, when the server starts, with the CLI's --index, --model and LLM options):
 - ``sources()``: the files the index holds (and those it skipped), from its manifest.
 
 stdout is the protocol: notices, progress and logs go to stderr, and anything
-printed to stdout while the engine loads is sent to stderr too. The tools
+printed to stdout while the engine loads is sent to stderr too. A line of stdin
+that is no JSON-RPC message gets its JSON-RPC error reply (``_ParseErrors``). The tools
 themselves (``QATools``) are plain Python, usable and testable without MCP;
 only :func:`build_server` and :func:`serve` need the ``mcp`` package
 (``pip install -e '.[mcp]'``).
@@ -21,6 +22,7 @@ only :func:`build_server` and :func:`serve` need the ``mcp`` package
 # No `from __future__ import annotations`: the SDK reads the tools' parameter
 # types (and their pydantic Fields) from the annotations themselves.
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -216,5 +218,94 @@ def serve(engine, llm=None, notice: Notice | None = None, progress=None) -> int:
         notice(
             f"MCP server ready on stdio: {count(len(manifest.files), 'file')}, {count(manifest.passage_count, 'passage')}"
         )
-    server.run("stdio")
+    _run_stdio(server)
     return 0
+
+
+def _run_stdio(server) -> None:
+    """``server.run("stdio")``, with each line of stdin that is not a JSON-RPC message answered (_ParseErrors)."""
+    import anyio
+    from mcp.server.stdio import stdio_server
+
+    # The SDK's server object under its mcp 2 (MCPServer) or mcp 1 (FastMCP) name: what its own run_stdio_async runs.
+    lowlevel = getattr(server, "_lowlevel_server", None) or server._mcp_server
+
+    async def run() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            await lowlevel.run(
+                _ParseErrors(read_stream, write_stream), write_stream, lowlevel.create_initialization_options()
+            )
+
+    anyio.run(run)
+
+
+class _ParseErrors:
+    """The server's read stream, whose malformed lines get their JSON-RPC error reply.
+
+    The SDK's stdio reader passes a line it cannot read as a message on as an exception, which its
+    server drops without a word: a client that sent it waits for ever. JSON-RPC 2.0 asks for a reply
+    with id null: -32700 "Parse error" for a line that is not JSON, -32600 "Invalid Request" for JSON
+    that is no JSON-RPC message. It is sent here, through the SDK's own writer, and the next line is
+    served as usual.
+    """
+
+    def __init__(self, read_stream, write_stream):
+        self._read = read_stream
+        self._write = write_stream
+
+    async def receive(self):
+        while isinstance(item := await self._read.receive(), Exception):
+            await self._answer(item)
+        return item
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        while isinstance(item := await self._read.__anext__(), Exception):
+            await self._answer(item)
+        return item
+
+    async def __aenter__(self):
+        await self._read.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info):
+        return await self._read.__aexit__(*exc_info)
+
+    def __getattr__(self, name: str):  # aclose, last_context...: the SDK's stream's own
+        return getattr(self._read, name)
+
+    async def _answer(self, exc: Exception) -> None:
+        from mcp import types
+        from mcp.shared.message import SessionMessage
+
+        errors = exc.errors() if callable(getattr(exc, "errors", None)) else []
+        invalid_json = [error for error in errors if error.get("type") == "json_invalid"]
+        if invalid_json and not str(invalid_json[0].get("input", "x")).strip():
+            return  # a blank line between messages: nothing was asked
+        if invalid_json:
+            code, message = types.PARSE_ERROR, "Parse error"
+        else:
+            code, message = types.INVALID_REQUEST, "Invalid Request"
+        # model_construct: mcp 1's model types no request id of null, which this reply must carry.
+        reply = types.JSONRPCError.model_construct(
+            jsonrpc="2.0", id=None, error=types.ErrorData(code=code, message=message)
+        )
+        if isinstance(types.JSONRPCMessage, type):  # mcp 1 wraps each message in a root model
+            reply = _message_with_null_id(types.JSONRPCMessage)(reply)
+        await self._write.send(SessionMessage(reply))
+
+
+@functools.cache
+def _message_with_null_id(message_type: type) -> type:
+    """mcp 1's message root model, written with its id even when null (its writer leaves out null members)."""
+    from pydantic import model_serializer
+
+    class WithNullId(message_type):
+        @model_serializer(mode="wrap")
+        def _keep_null_id(self, handler):
+            data = handler(self)
+            return data if "id" in data else {"jsonrpc": data.get("jsonrpc", "2.0"), "id": None, **data}
+
+    return WithNullId

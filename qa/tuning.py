@@ -77,6 +77,13 @@ PASSAGE_READINGS_KEPT = 100_000
 # Passages a loaded index keeps in memory once read (qa.store.PassageTable), on the same terms.
 PASSAGES_KEPT = 50_000
 
+# -- generation (qa.llm) -------------------------------------------------------------------------------
+# The most of one LLM reply read, in bytes (HTTP body, JSON or streamed): a server sending more is cut
+# off and the extractive answer kept. A reply of qa.llm.MAX_TOKENS (200) tokens is a kB or two as one
+# JSON body and some 50 kB streamed (an event of ~250 bytes a token, more with logprobs or usage
+# figures): 4 MB is ample for any honest server, and a body of gigabytes is never held in memory.
+MAX_LLM_REPLY_BYTES = 4 * 1024 * 1024
+
 # -- fitting (qa.fit) ------------------------------------------------------------------------------
 # Regularisation of both regressions (on standardised features): the usual unit prior.
 FIT_L2 = 1.0

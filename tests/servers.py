@@ -34,6 +34,10 @@ class FakeEndpoint:
         self.drip_for = 8.0
         self.dripped = 0  # bytes sent one at a time so far
         self.gone = threading.Event()  # set when the client broke off a dripping reply
+        # The "huge-*" modes send a body of ``huge_bytes``, made as it is sent (the server holds one block),
+        # counting in ``sent`` what the client let through before breaking off.
+        self.huge_bytes = 64 * 1024 * 1024
+        self.sent = 0
 
 
 def _handler(endpoint: FakeEndpoint):
@@ -67,6 +71,23 @@ def _handler(endpoint: FakeEndpoint):
                     time.sleep(endpoint.drip_interval)
                 self.wfile.write(raw[position:])
                 self.wfile.flush()
+            except OSError:
+                endpoint.gone.set()
+            self.close_connection = True
+
+        def _huge(self, kind: str, head: bytes, block: bytes, declared: int | None = None) -> None:
+            """A 200 reply of ``head`` then ``block`` over and over, up to ``endpoint.huge_bytes`` in all."""
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            if declared is not None:
+                self.send_header("Content-Length", str(declared))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                endpoint.sent = len(head)
+                while endpoint.sent < endpoint.huge_bytes:
+                    self.wfile.write(block)
+                    endpoint.sent += len(block)
             except OSError:
                 endpoint.gone.set()
             self.close_connection = True
@@ -121,6 +142,16 @@ def _handler(endpoint: FakeEndpoint):
                 if mode == "drip-keep-alive":
                     endpoint.drip_interval = endpoint.drip_interval / 14  # one comment line per interval
                 self._drip(head + body, 0 if mode == "drip-headers" else len(head))
+                return
+            if mode == "huge-json":  # one JSON body that never seems to end (no length: it ends when closed)
+                self._huge("application/json", b'{"choices": [{"message": {"content": "', b"x" * 65536)
+                return
+            if mode == "huge-declared":  # a JSON body declared of 10 GB
+                self._huge("application/json", b'{"choices": [', b" " * 65536, declared=10 * 1024**3)
+                return
+            if mode == "huge-stream":  # events of 1,000 characters, one after the other
+                event = {"choices": [{"index": 0, "delta": {"content": "x" * 1000}}]}
+                self._huge("text/event-stream", b"", f"data: {json.dumps(event)}\n\n".encode() * 64)
                 return
             if mode == "error":
                 self._json(500, {"error": {"message": f"model crashed; your key {SECRET} is fine"}})

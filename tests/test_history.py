@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,60 @@ def test_export_is_markdown_with_citations_and_quotes(history):
     assert "## Who is the CEO?\n\n*The documents don't say" in text
 
 
+# Stored text that would act on a terminal or break a Markdown document: escapes (colour, clear screen,
+# window title), a bidi override, a lone carriage return, backticks, and lines that open blocks.
+HOSTILE_QUESTION = "When\x1b[31m was it\nlaunched? #"
+HOSTILE_ANSWER = "Red\x1b[31m and \u202eright\u202c [1]\n```\n# Not a heading\r[1]: http://example.invalid\n<!-- all\n1. item *x* _y_ \\\n---"
+HOSTILE_SOURCE = "docs/a`b``\nc\x1b]0;title\x07.txt"
+HOSTILE_PASSAGE = "line one\x1b[2J\n> quote\n```\n    code\n- item"
+
+
+def _log_hostile(history) -> int:
+    conversation = history.new_conversation("/idx`s\nnew")
+    answer = _answer(HOSTILE_QUESTION, text=HOSTILE_ANSWER)
+    answer.citations = [Citation(1, HOSTILE_SOURCE, 1, 5, HOSTILE_PASSAGE, 0.9, 0, 4, 1, 5)]
+    history.log(conversation, answer, "searched *with* `ticks`")
+    history.log(conversation, _answer("Second question?"))
+    return conversation
+
+
+def test_export_shows_stored_text_as_written_never_as_structure_or_escapes(history):
+    from markdown_it import MarkdownIt
+
+    from qa.text import UNSAFE_CHARACTERS
+
+    text = history.markdown(_log_hostile(history))
+    assert not any(UNSAFE_CHARACTERS.search(line) for line in text.split("\n"))
+    assert "\\x1b[31m" in text and "\\u202e" in text  # shown, not acted on
+    tokens = MarkdownIt("commonmark").parse(text)
+    # The document's structure is its own: a title, one heading per question, paragraphs and quotes only.
+    headings = [t.tag for t in tokens if t.type == "heading_open"]
+    assert headings == ["h1", "h2", "h2"]
+    assert {t.type for t in tokens} <= {
+        "heading_open", "heading_close", "inline", "paragraph_open", "paragraph_close",
+        "blockquote_open", "blockquote_close",
+    }  # fmt: skip
+    inline = [t for t in tokens if t.type == "inline"]
+    # Each name is one code span holding it exactly (on one line, its controls escaped).
+    spans = [child.content for t in inline for child in t.children if child.type == "code_inline"]
+    assert spans == ["/idx`s new", "docs/a`b`` c\\x1b]0;title\\x07.txt:1-5", "docs/facts.txt:1-1"]
+    shown = [_shown(t) for t in inline]
+    assert shown[2] == "When\\x1b[31m was it launched? #"  # the heading's closing "#" kept
+    assert "Searched: searched *with* `ticks`" in shown
+    answer = next(line for line in shown if line.startswith("Red"))
+    assert answer == (
+        "Red\\x1b[31m and \\u202eright\\u202c [1]\n```\n# Not a heading\n[1]: http://example.invalid\n<!-- all"
+        "\n1. item *x* _y_ \\\n---"
+    )  # every line as written, each on its own line, the controls escaped
+    # The quoted passage likewise (a paragraph's indentation is the viewer's to drop).
+    assert "line one\\x1b[2J\n> quote\n```\ncode\n- item" in shown
+
+
+def _shown(inline) -> str:
+    """What a Markdown viewer shows of an inline token: its text, code spans and line breaks."""
+    return "".join("\n" if c.type == "softbreak" else c.content for c in inline.children)
+
+
 def test_an_unknown_conversation_is_a_usage_error(history):
     with pytest.raises(UsageError, match="no conversation 7"):
         history.conversation(7)
@@ -162,12 +217,25 @@ def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history
 
 def test_a_newer_database_is_refused_untouched(tmp_path):
     path = tmp_path / "history.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute("CREATE TABLE future (x)")
         db.execute("PRAGMA user_version = 99")
-    with pytest.raises(HistoryUnavailable, match="schema version 99, written by a newer qa"):
-        History(path).new_conversation()
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    before = path.read_bytes()
+    history = History(path)
+    for use in (
+        history.new_conversation,
+        history.conversations,
+        history.latest,
+        lambda: history.log(1, _answer("q")),
+        lambda: history.search("q"),
+        lambda: history.exchanges(1),
+        lambda: history.markdown(1),
+    ):
+        with pytest.raises(HistoryUnavailable, match="schema version 99, written by a newer qa"):
+            use()
+        # Not even switched to WAL (a header write): the newer qa finds its file byte for byte as it left it.
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.db"]
 
 
 def test_the_path_is_qa_history_else_the_user_data_folder(monkeypatch, tmp_path):
@@ -325,6 +393,31 @@ def test_history_lists_searches_shows_and_exports(indexed, capsys):
     assert "`docs/facts.txt:1-1`" in markdown and f"> {LAUNCH}" in markdown
     assert main(["history", "export", str(ids[1]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == data
+
+
+def test_history_prints_no_stored_control_character(tmp_path, monkeypatch, capsys):
+    """Whatever the documents, the LLM or a damaged database put in the history, `qa history` prints it
+    through the one sanitiser: nothing reaches the terminal that it would act on."""
+    from qa.text import UNSAFE_CHARACTERS
+
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
+    history = History(tmp_path / "h.db")
+    conversation = _log_hostile(history)
+    with closing(sqlite3.connect(history.path)) as db, db:  # times no qa wrote
+        db.execute("UPDATE exchanges SET created = ?", ("\x1b]0;pwned\x07 late",))
+        db.execute("UPDATE conversations SET created = ?", ("\x1b[5m",))
+    for command in (
+        [],
+        ["search", "launched"],
+        ["search", "Red"],
+        ["show", str(conversation)],
+        ["export", str(conversation)],
+        ["--json", "show", str(conversation)],
+    ):
+        assert main(["history", *command]) == 0
+        out = capsys.readouterr().out
+        assert out and not any(UNSAFE_CHARACTERS.search(line) for line in out.split("\n")), (command, out)
+        assert "\\x1b" in out or "\\u001b" in out, command  # shown, not dropped
 
 
 def test_history_errors(indexed, capsys):

@@ -10,10 +10,12 @@ import dataclasses
 import subprocess
 import sys
 import threading
+import tracemalloc
 
 import pytest
 from servers import PASSAGE, SECRET, fake_llm_server, free_port
 
+import qa.tuning
 from qa.answering import Answer, Citation
 from qa.llm import (
     LLMError,
@@ -273,6 +275,27 @@ def test_failing_endpoint_falls_back(endpoint):
     result = generate_answer(_answer(), LLMSettings(url=endpoint.url, model="m", api_key=SECRET))
     assert result.answer.answered_by == "extractive" and "HTTP 500" in result.notice
     assert SECRET not in result.notice
+
+
+@pytest.mark.parametrize("mode", ["huge-json", "huge-stream", "huge-declared"])
+def test_a_huge_reply_is_cut_off_at_the_limit_and_the_extractive_answer_kept(endpoint, mode):
+    """A 64 MB body (a server gone wild, or hostile) is read up to MAX_LLM_REPLY_BYTES, never held whole."""
+    endpoint.mode = mode
+    limit = qa.tuning.MAX_LLM_REPLY_BYTES
+    assert endpoint.huge_bytes > 8 * limit
+    tracemalloc.start()
+    try:
+        result = generate_answer(_answer(), LLMSettings(url=endpoint.url, model="m", timeout=30))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.answer.answered_by == "extractive"
+    assert result.notice == (
+        f"the LLM endpoint {endpoint.url} sent a reply larger than 4 MB; showing the extractive answer"
+    )
+    assert endpoint.paths == ["/v1/chat/completions"]  # not asked again
+    assert peak < 3 * limit  # what was read, and no more
+    assert endpoint.gone.wait(5) and endpoint.sent < endpoint.huge_bytes / 2  # the connection closed early
 
 
 def test_abstention_never_calls_the_model(endpoint):

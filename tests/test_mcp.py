@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -258,6 +260,63 @@ def test_mcp_round_trip_over_stdio_with_fake_models(fake_index, tmp_path):
     _check_round_trip(out, tmp_path)
     # Notices on stderr; stdout carried only the protocol (or the client would have failed).
     assert "qa: MCP server ready on stdio: 2 files" in errlog.read_text()
+
+
+class _RawStdio:
+    """`qa mcp` (the fake models) spoken to line by line, without the SDK's client: what a broken client sends."""
+
+    def __init__(self, index: Path, cwd: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, str(FAKE_QA), "mcp", "--index", str(index)],
+            cwd=cwd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        )
+        self.lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [self.lines.put(line) for line in self.process.stdout], daemon=True).start()
+
+    def send(self, line: str) -> None:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def request(self, id_, method: str, params: dict) -> None:
+        self.send(json.dumps({"jsonrpc": "2.0", "id": id_, "method": method, "params": params}))
+
+    def reply(self) -> dict:
+        return json.loads(self.lines.get(timeout=120))
+
+    def close(self) -> int:
+        self.process.stdin.close()
+        return self.process.wait(timeout=60)
+
+
+def test_mcp_answers_malformed_lines_with_json_rpc_errors_and_serves_on(fake_index, tmp_path):
+    server = _RawStdio(fake_index, tmp_path)
+    parse_error = {"jsonrpc": "2.0", "id": None, "error": {"code": -32700, "message": "Parse error"}}
+    invalid = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}}
+    client = {"name": "test", "version": "1"}
+    try:
+        # Each bad line is followed by a good request: the replies come in order, one for each.
+        server.send('{"jsonrpc": "2.0", "id": 1, "method": "initialize"')  # cut short
+        server.send('{"jsonrpc": "2.0", "method": 5}')  # JSON, but no JSON-RPC message
+        server.send("")  # a blank line asks nothing: no reply
+        server.request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client})
+        assert server.reply() == parse_error
+        assert server.reply() == invalid
+        initialized = server.reply()
+        assert initialized["id"] == 1 and initialized["result"]["serverInfo"]["name"] == "qa"
+        server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        server.send("\x1b[31mnot json at all")
+        server.request(2, "tools/call", {"name": "ask", "arguments": {"question": "When was Project Falcon launched?"}})
+        assert server.reply() == parse_error
+        answered = server.reply()
+        assert answered["id"] == 2 and not answered["result"].get("isError")
+        assert answered["result"]["structuredContent"]["question"] == "When was Project Falcon launched?"
+    finally:
+        assert server.close() == 0
 
 
 def test_mcp_without_an_index_exits_4_with_one_line(tmp_path):
