@@ -294,16 +294,19 @@ def extract(path: Path | str, data: bytes) -> formats.Extracted:
     """The text a file's citations refer to, with its structure and locators.
 
     Text files are decoded (``decode``) and read by ``qa.reader``; PDF, HTML and
-    DOCX files go through ``qa.formats``. Raises UndecodableFile with the reason
-    the file is skipped.
+    DOCX files go through ``qa.formats`` in the worker of ``qa.sandbox``, held to
+    limits of memory and time. Raises UndecodableFile with the reason the file
+    is skipped.
     """
+    from qa import sandbox
+
     path = Path(path)
     fmt = formats.format_of(path)
     if fmt is None:
         text = decode(data)
         return formats.Extracted(text, reader.sniff_format(text, path.suffix), None)
     try:
-        return formats.extract(data, fmt)
+        return sandbox.extract(data, fmt)
     except formats.ExtractionError as exc:
         raise UndecodableFile(str(exc)) from None
     except (MemoryError, RecursionError):

@@ -65,7 +65,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa import reader
+from qa import reader, tuning
 from qa.reader import CAPTION, CODE, HEADING, ITEM, LABEL, PARAGRAPH, ROW, TERM, Block
 
 PDF, HTML, DOCX = "pdf", "html", "docx"
@@ -570,8 +570,10 @@ def extract_html(data: bytes) -> Extracted:
 
     if b"\x00" in data[:4096] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractionError("binary file (contains NUL bytes), not HTML")
+    text = _decode_html(data)
+    _check_attributes(text)
     try:
-        tree = LexborHTMLParser(_decode_html(data))
+        tree = LexborHTMLParser(text)
     except Exception as exc:  # the parser's own errors vary by version
         raise ExtractionError(f"not readable HTML ({exc.__class__.__name__})") from None
     root = tree.css_first("main") or tree.css_first("[role=main]") or tree.body or tree.root
@@ -588,6 +590,19 @@ def extract_html(data: bytes) -> Extracted:
     walker.flush()
     out = walker.out
     return Extracted(out.text(), HTML, _settle(out.blocks), out.locators)
+
+
+def _check_attributes(text: str) -> None:
+    """Refuse a tag with more than tuning.HTML_ATTRIBUTES_PER_TAG attributes before the parser,
+    whose work grows with the square of their number, reads it. Only tags long enough to hold
+    that many (two characters each at least) are looked at, so the scan is one pass of a regex;
+    a "<" before a letter starts a tag for an HTML parser, as it does here."""
+    limit = tuning.HTML_ATTRIBUTES_PER_TAG
+    for tag in re.finditer(rf"<[A-Za-z][^<>]{{{2 * limit},}}>", text):
+        unquoted = re.sub(r"\"[^\"]*\"|'[^']*'", "", tag.group())
+        # Each name with its unquoted value, if any; less the tag's own name.
+        if len(re.findall(r"[^\s\"'<>/=]+(?:\s*=\s*[^\s\"'<>=]*)?", unquoted)) - 1 > limit:
+            raise ExtractionError(f"a tag with more than {limit:,} attributes (the limit per tag)")
 
 
 def _attributes(node) -> dict:
@@ -757,6 +772,32 @@ class _HtmlWalker:
 # -- DOCX -------------------------------------------------------------------------
 
 
+def _check_unzipped(data: bytes) -> None:
+    """Refuse, before python-docx unzips and parses it, a DOCX whose parts unzip to more than
+    tuning.DOCX_UNZIPPED_MB (the sizes the archive declares, which zipfile holds each part to)
+    or whose XML holds more than tuning.DOCX_XML_ELEMENTS elements: each costs memory and time
+    once parsed, and millions of empty paragraphs zip down to a few kilobytes."""
+    import zipfile
+
+    limit = tuning.DOCX_UNZIPPED_MB * 1024 * 1024
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        parts = archive.infolist()
+        if sum(part.file_size for part in parts) > limit:
+            raise ExtractionError(f"unzips to more than {tuning.DOCX_UNZIPPED_MB:g} MB (a zip bomb)")
+        elements = 0
+        for part in parts:
+            if not part.filename.lower().endswith((".xml", ".rels")):
+                continue
+            with archive.open(part) as stream:
+                while chunk := stream.read(1 << 20):
+                    # Start tags, empty ones included; a "</" cut between two chunks is off by one.
+                    elements += chunk.count(b"<") - chunk.count(b"</") - chunk.count(b"<?") - chunk.count(b"<!")
+                    if elements > tuning.DOCX_XML_ELEMENTS:
+                        raise ExtractionError(
+                            f"holds more than {tuning.DOCX_XML_ELEMENTS:,} XML elements (the limit per file)"
+                        )
+
+
 def extract_docx(data: bytes) -> Extracted:
     import zipfile
 
@@ -766,9 +807,12 @@ def extract_docx(data: bytes) -> Extracted:
     except ImportError:  # pragma: no cover - a dependency
         raise ExtractionError("python-docx is not installed") from None
     try:
+        _check_unzipped(data)
         document = docx.Document(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise ExtractionError("not a valid DOCX file (not a zip archive)") from None
+    except ExtractionError:
+        raise
     except Exception as exc:
         raise ExtractionError(f"not a valid DOCX file ({exc.__class__.__name__})") from None
     from docx.table import Table

@@ -27,6 +27,27 @@ CODE_PIECE_LINES = 12
 # What the paragraph vector reads of a paragraph (multilingual-e5-small reads 512 tokens).
 PARAGRAPH_CHARS = 2000
 
+# -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
+# PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
+# that needs more is skipped with the reason. Real documents stay well below them: the worker's
+# address space is 53 MB once started, 64 MB after the 153-page LaTeX manual (641 KB, 0.5 s of
+# processor time); that manual's pages copied 30 times over (4,590 pages, 28 MB, past the default
+# size limit of 20 MB) take 16.5 s of processor time (39 s on two busy cores) and peak at 545 MB,
+# and a 19 MB HTML page made of one real chapter repeated 1.4 s and 366 MB. A 2 MB PDF whose
+# compressed content stream expands to gigabytes, by contrast, needs 3.2 GB.
+EXTRACT_MEMORY_MB = 2048  # the worker's address space (RLIMIT_AS), its own 53 MB included
+EXTRACT_CPU_SECONDS = 60  # processor time per file (RLIMIT_CPU)
+EXTRACT_WALL_SECONDS = 180  # wall-clock time per file, on cores shared with other work
+# A DOCX is refused before it is parsed when its parts unzip to more than this (a zip bomb), or
+# when its XML holds more elements: 17 million empty paragraphs zip down to 150 KB and took 154 s
+# and 2.3 GB to read, where a page of text is a few hundred elements (paragraphs, runs, their
+# properties, their text).
+DOCX_UNZIPPED_MB = 256
+DOCX_XML_ELEMENTS = 5_000_000
+# The HTML parser's work grows with the square of one tag's attributes (200,000 take 74 s);
+# real pages carry a handful per tag.
+HTML_ATTRIBUTES_PER_TAG = 10_000
+
 # -- lexical matching (qa.lexical): the usual BM25 constants (Robertson & Zaragoza 2009) ---------
 BM25_K1 = 1.2
 BM25_B = 0.75

@@ -1,0 +1,245 @@
+"""Issue 26, class 2: one file within the size limit that asks for unbounded memory or time.
+
+A PDF whose small compressed content stream expands to gigabytes (PDFium then aborts the whole
+process), a DOCX zipped down from millions of empty paragraphs, an HTML tag with so many
+attributes that the parser's work explodes, a zip bomb, an XML bomb: each is skipped with its
+reason by ``qa index``, by the refresh ``qa ask`` does, and refused in one line by ``qa show``,
+while the other files are read. The limits (qa.tuning) are lowered here so the tests stay fast.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from qa import tuning
+from qa.cli import main
+from qa.documents import UndecodableFile, load
+
+GOOD_TEXT = "The lighthouse keeper was born in Brest in 1921."
+
+
+def pdf_with_content(content: bytes) -> bytes:
+    """A one-page PDF (Helvetica) whose page content is ``content``, zlib-compressed."""
+    stream = zlib.compress(content, 9)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >>"
+        b" /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
+
+
+def good_pdf() -> bytes:
+    return pdf_with_content(b"BT /F1 12 Tf 72 720 Td (" + GOOD_TEXT.encode() + b") Tj ET")
+
+
+def pdf_bomb() -> bytes:
+    """21 KB on disk; two million text operations once inflated, which PDFium reads into about 1 GB."""
+    return pdf_with_content(b"BT /F1 12 Tf 72 720 Td " + b"(a) Tj " * 2_000_000 + b"ET")
+
+
+_CONTENT_TYPES = (
+    b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    b'<Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+_RELATIONSHIPS = (
+    b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    b'<Relationship Id="rId1" Target="word/document.xml" '
+    b'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+
+
+def docx_with_body(body: bytes, prolog: bytes = b"", extra: dict[str, bytes] | None = None) -> bytes:
+    """A DOCX written as its zip of XML parts: ``body`` inside w:body, ``prolog`` before w:document."""
+    document = (
+        b'<?xml version="1.0"?>' + prolog + b'<w:document xmlns:w="http://schemas.openxmlformats.org/'
+        b'wordprocessingml/2006/main"><w:body>' + body + b"</w:body></w:document>"
+    )
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELATIONSHIPS)
+        archive.writestr("word/document.xml", document)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def paragraph(text: str) -> bytes:
+    return b"<w:p><w:r><w:t>" + text.encode() + b"</w:t></w:r></w:p>"
+
+
+def html_with_attributes(count: int) -> bytes:
+    attributes = " ".join(f"a{i}=x" for i in range(count))
+    return f"<html><body><p {attributes}>{GOOD_TEXT}</p></body></html>".encode()
+
+
+@pytest.fixture
+def low_limits(monkeypatch):
+    """Limits low enough that each hostile file below meets one at once (the real ones are far higher)."""
+    monkeypatch.setattr(tuning, "EXTRACT_MEMORY_MB", 200)  # the worker needs about 55 MB itself
+    monkeypatch.setattr(tuning, "DOCX_XML_ELEMENTS", 10_000)
+    monkeypatch.setattr(tuning, "DOCX_UNZIPPED_MB", 1)
+    monkeypatch.setattr(tuning, "HTML_ATTRIBUTES_PER_TAG", 1_000)
+
+
+@pytest.fixture
+def hostile_folder(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "bomb.pdf").write_bytes(pdf_bomb())
+    (docs / "empty-paragraphs.docx").write_bytes(docx_with_body(paragraph(GOOD_TEXT) + b"<w:p/>" * 20_000))
+    (docs / "zipbomb.docx").write_bytes(docx_with_body(paragraph(GOOD_TEXT), extra={"word/media/x.bin": bytes(2**21)}))
+    (docs / "attributes.html").write_bytes(html_with_attributes(2_000))
+    # Good files sorted among and after the bad ones: each is read by a worker that has survived, or replaced one.
+    (docs / "good.pdf").write_bytes(good_pdf())
+    (docs / "good.docx").write_bytes(docx_with_body(paragraph("The bridge of the harbour opened in 1932.")))
+    (docs / "good.html").write_bytes(b"<html><body><p>The tower of the port is 52 metres high.</p></body></html>")
+    (docs / "notes.txt").write_text("The archive of the harbour holds the keeper's logbooks.\n", encoding="utf-8")
+    return docs
+
+
+BAD = {
+    "bomb.pdf": "the PDF reader stopped on it",
+    "empty-paragraphs.docx": "more than 10,000 XML elements",
+    "zipbomb.docx": "zip bomb",
+    "attributes.html": "more than 1,000 attributes",
+}
+GOOD = ("good.pdf", "good.docx", "good.html", "notes.txt")
+
+
+def one_line(err: str) -> str:
+    assert err.count("\n") == 1 and err.startswith("qa: ") and "Traceback" not in err, err
+    return err
+
+
+def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
+    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    out = capsys.readouterr().out
+    for name, reason in BAD.items():
+        line = next(line for line in out.splitlines() if line.startswith(f"skipped  docs/{name}:"))
+        assert reason in line, out
+    for name in GOOD:
+        assert f"indexed  docs/{name}" in out, out
+
+
+def test_ask_refreshes_past_a_hostile_file_and_answers(
+    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    bombs = tmp_path / "bombs"
+    bombs.mkdir()
+    for name in BAD:
+        (hostile_folder / name).rename(bombs / name)
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    for name in BAD:  # they arrive after the build, with a new good file: the question's refresh meets them
+        (bombs / name).rename(hostile_folder / name)
+    (hostile_folder / "later.txt").write_text("The harbour's crane was rebuilt in 1958.\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["ask", "--json", "--index", "idx", "When was the crane of the harbour rebuilt?"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["citations"][0]["source"] == "docs/later.txt"
+    assert main(["sources", "--index", "idx"]) == 0
+    listed = capsys.readouterr().out
+    for name, reason in BAD.items():
+        assert f"docs/{name}" in listed and reason in listed, listed
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_show_refuses_a_hostile_file_in_one_line(low_limits, hostile_folder, capsys, name):
+    citation = f"{hostile_folder / name}{'#page=1' if name.endswith('.pdf') else ''}:1"
+    assert main(["show", citation]) != 0
+    assert BAD[name] in one_line(capsys.readouterr().err)
+    assert main(["show", f"{hostile_folder / 'good.pdf'}#page=1:1"]) == 0  # the next file is read
+    assert GOOD_TEXT in capsys.readouterr().out
+
+
+def test_processor_time_and_wall_clock_time_are_limited_per_file(tmp_path, monkeypatch):
+    (tmp_path / "bomb.pdf").write_bytes(pdf_bomb())
+    (tmp_path / "good.pdf").write_bytes(good_pdf())
+    monkeypatch.setattr(tuning, "EXTRACT_MEMORY_MB", 4096)  # enough for the bomb: time runs out first
+    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 1)
+    with pytest.raises(UndecodableFile, match="s of processor time to read"):
+        load(tmp_path / "bomb.pdf")
+    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 60)
+    assert GOOD_TEXT in load(tmp_path / "good.pdf").text  # a fresh budget for the next file
+    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 0.5)
+    with pytest.raises(UndecodableFile, match="took longer than 0.5 s to read"):
+        load(tmp_path / "bomb.pdf")
+    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 180)
+    assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+
+
+def test_a_zip_bomb_is_refused_by_the_sizes_its_archive_declares(tmp_path):
+    # 300 MB of zeros zip down to 300 KB; above the default DOCX_UNZIPPED_MB, refused before any unzipping.
+    big = zipfile.ZipInfo("word/media/zeros.bin")
+    big.compress_type = zipfile.ZIP_DEFLATED
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        archive.writestr("_rels/.rels", _RELATIONSHIPS)
+        with archive.open(big, "w", force_zip64=True) as part:
+            zeros = bytes(2**20)
+            for _ in range(300):
+                part.write(zeros)
+    (tmp_path / "bomb.docx").write_bytes(out.getvalue())
+    assert (tmp_path / "bomb.docx").stat().st_size < 1_000_000
+    with pytest.raises(UndecodableFile, match="unzips to more than 256 MB"):
+        load(tmp_path / "bomb.docx")
+
+
+LAUGHS = (
+    b'<!DOCTYPE w:document [<!ENTITY lol "lol">'
+    + b"".join(b'<!ENTITY lol%d "%s">' % (k, (b"&lol%d;" % (k - 1) if k > 1 else b"&lol;") * 10) for k in range(1, 10))
+    + b'<!ENTITY secret SYSTEM "file:///etc/hostname">]>'
+)
+
+
+def test_xml_bombs_and_external_entities_are_never_expanded(tmp_path):
+    body = paragraph("The keeper laughed: ").replace(b"</w:t>", b"&lol9;&secret;</w:t>")
+    (tmp_path / "laughs.docx").write_bytes(docx_with_body(body + paragraph(GOOD_TEXT), prolog=LAUGHS))
+    (tmp_path / "laughs.xhtml").write_bytes(
+        b'<?xml version="1.0"?>' + LAUGHS.replace(b"w:document", b"html") + b"<html><body><p>&lol9;&secret;</p>"
+        b"<p>" + GOOD_TEXT.encode() + b"</p></body></html>"
+    )
+    hostname = Path("/etc/hostname").read_text().strip() if Path("/etc/hostname").exists() else "\0"
+    for name in ("laughs.docx", "laughs.xhtml"):
+        try:
+            text = load(tmp_path / name).text
+        except UndecodableFile:
+            continue  # refused is as good as read without the entities
+        assert "lollol" not in text and len(text) < 1000 and (not hostname or hostname not in text), text
+
+
+def test_a_worker_killed_between_files_is_replaced(tmp_path):
+    from qa import sandbox
+
+    (tmp_path / "good.pdf").write_bytes(good_pdf())
+    assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+    sandbox._worker.process.kill()  # as the kernel's out-of-memory killer or a user would
+    sandbox._worker.process.wait()
+    assert GOOD_TEXT in load(tmp_path / "good.pdf").text
