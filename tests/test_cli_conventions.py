@@ -388,10 +388,15 @@ def test_errors_are_json_on_stdout_under_json(tmp_path, capsys):
 
 def test_parser_errors_are_json_under_json(capsys):
     with pytest.raises(SystemExit) as caught:
-        main(["ask", "q", "--json", "--top-k", "lots"])
+        main(["ask", "q", "--json", "--llm-timeout", "lots"])
     assert caught.value.code == 2
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == {"error": "argument --top-k: invalid int value: 'lots'", "code": 2}
+    assert json.loads(captured.out) == {"error": "argument --llm-timeout: invalid float value: 'lots'", "code": 2}
+    assert captured.err == ""
+    # a bad whole number is refused by the option's own check: one line, JSON too
+    assert main(["ask", "q", "--json", "--top-k", "lots"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"error": "--top-k must be a whole number from 1, not 'lots'", "code": 2}
     assert captured.err == ""
 
 
@@ -400,7 +405,7 @@ def test_errors_without_json_are_unchanged(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("qa: no index in") and captured.err.count("\n") == 1
     with pytest.raises(SystemExit):
-        main(["ask", "q", "--top-k", "lots"])
+        main(["ask", "q", "--llm-timeout", "lots"])
     captured = capsys.readouterr()
     assert captured.out == "" and "usage:" in captured.err
 
