@@ -165,10 +165,11 @@ def cmd_index(args) -> int:
 
     index_dir = select_index(args.index, args.collection, creating=True)
     is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
+    damaged = False
     try:
         manifest = IndexStore(index_dir).read_manifest()
     except QAError:
-        manifest = None  # a damaged index is rebuilt from the folders
+        manifest, damaged = None, True  # a damaged index is rebuilt from the folders
     # Refreshing an index keeps what it was built from: its folders, its model,
     # and the folder its files are named relative to.
     if args.folders:
@@ -179,6 +180,11 @@ def cmd_index(args) -> int:
         folders = [DEFAULT_DOCUMENTS]
     else:
         where = f"--index {index_dir}" if args.index else f"--name {index_dir.name}"
+        if damaged:
+            raise UsageError(
+                f"the index in {index_dir} is damaged and no longer says what it was built from:"
+                f" rebuild it with qa index {where} FOLDER..."
+            )
         raise UsageError(f"say which folders to index: qa index FOLDER... {where}")
     if manifest is not None and manifest.root:
         root = Path(manifest.root)
@@ -238,6 +244,7 @@ def cmd_list(args) -> int:
     print(f"{'NAME':20}  {'FILES':>5}  {'PASSAGES':>8}  {'SIZE':>8}  {'REFRESHED':16}  MODEL")
     for item in found:
         when = datetime.fromtimestamp(item.refreshed, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        when = "-" if item.error else when  # an unreadable index has no date to show
         model = item.model.removeprefix("sentence-transformers/")
         line = f"{_display(item.name):20}  {item.files:>5}  {item.passages:>8}  {_size(item.bytes):>8}  {when:16}  "
         print(line + (_display(model) if not item.error else f"unreadable: {_display(item.error)}"))

@@ -148,13 +148,31 @@ class CollectionInfo:
         return dict(self.__dict__)
 
 
+def _checked(store) -> tuple:
+    """(manifest, live generation) of ``store``, each artifact checked against the manifest as ``qa ask`` checks
+    it before loading (qa.store.IndexStore.verify): a damaged index is IndexUnavailable here too. (None, None)
+    when there is no index. A build that switches generations meanwhile is followed, not reported."""
+    from qa.cluster import CLUSTER_FILE  # imports no Ray
+
+    for _attempt in range(3):
+        generation = store.live_generation()
+        try:
+            manifest = store.read_manifest()
+            # A cluster generation keeps most artifacts in its shards, which its loader checks.
+            if manifest is not None and generation is not None and not (generation / CLUSTER_FILE).exists():
+                store.verify(generation, manifest)
+            return manifest, generation
+        except IndexUnavailable:
+            if store.live_generation() == generation:
+                raise
+    raise IndexUnavailable(f"{store.folder} changed three times while it was read: try again")
+
+
 def describe(name: str, folder: Path) -> CollectionInfo:
     from qa.store import IndexStore
 
-    store = IndexStore(folder)
     try:
-        manifest = store.read_manifest()
-        generation = store.live_generation()
+        manifest, generation = _checked(IndexStore(folder))
     except IndexUnavailable as exc:
         return CollectionInfo(name, str(folder), 0, 0, 0, "", _size(folder), 0.0, [], exc.message)
     if manifest is None or generation is None:
@@ -204,9 +222,9 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
     from qa.indexing import display_path, same_as_read
     from qa.store import IndexStore, rebuild_advice
 
-    manifest = IndexStore(folder).read_manifest()
+    manifest, _generation = _checked(IndexStore(folder))  # a damaged index is said, as qa ask says it (exit 4)
     if manifest is None:
-        raise IndexUnavailable(f"no index in {folder}: {rebuild_advice(folder)}")
+        raise IndexUnavailable(f"no index in {folder}: {rebuild_advice(folder, folders_known=False)}")
     root = Path(manifest.root or ".")
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     out: list[SourceStatus] = []

@@ -350,3 +350,66 @@ def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_
     (tmp_path / "more" / "f.txt").write_text("A new file in the folder no longer indexed.\n")
     status, out, _ = _run(capsys, "index", "-C", "notes")
     assert status == 0 and "(nothing changed)" in out and "more/" not in out
+
+
+# -- damaged collections, and the advice to rebuild them (issue 26) -----------------------------------
+
+
+def _damage_an_artifact(folder: Path) -> None:
+    with open(IndexStore(folder).live_generation() / "dense.faiss", "ab") as handle:
+        handle.write(b"garbage")
+
+
+def _damage_the_manifest(folder: Path) -> None:
+    (IndexStore(folder).live_generation() / "manifest.json").write_text("{", encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [_damage_an_artifact, _damage_the_manifest], ids=["artifact", "manifest"])
+def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, damage):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs/sub", "--name", "towers"]) == 0
+    damage(data / "notes")
+    capsys.readouterr()
+    status, _, asked = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and "is damaged" in asked
+    status, out, _ = _run(capsys, "list")
+    notes = next(line for line in out.splitlines() if line.startswith("notes"))
+    assert status == 0 and "unreadable: " + asked.removeprefix("qa: ").strip() in notes and "1970" not in notes
+    assert "fake-hash-32" in next(line for line in out.splitlines() if line.startswith("towers"))
+    status, out, _ = _run(capsys, "list", "--json")
+    rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
+    assert rows["notes"]["error"] == asked.removeprefix("qa: ").strip() and rows["towers"]["error"] == ""
+    status, out, err = _run(capsys, "sources", "-C", "notes")
+    assert status == IndexUnavailable.exit_code and out == "" and err == asked
+
+
+def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data, capsys, tmp_path):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    _damage_the_manifest(data / "notes")
+    capsys.readouterr()
+    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and err.count("\n") == 1
+    advice = err.split("`")[1]  # the command the message says to run
+    assert advice == f"qa index --index {data / 'notes'} FOLDER..."
+    # without the folders, a rebuild cannot know them: one line saying so, and the damaged index stays
+    for argv in (["index", "--index", str(data / "notes")], ["index", "--name", "notes"]):
+        status, _, err = _run(capsys, *argv)
+        assert status == UsageError.exit_code and err.count("\n") == 1
+        assert "is damaged and no longer says what it was built from" in err and "FOLDER..." in err
+    # the advice, FOLDER given, rebuilds it
+    status, out, err = _run(capsys, *advice.replace("FOLDER...", "docs").split()[1:])
+    assert status == 0, err
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
+    status, out, _ = _run(capsys, "list")
+    assert status == 0 and "unreadable" not in out
+
+
+def test_a_damaged_pointer_names_the_folders_too(data, capsys):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    (data / "notes" / "CURRENT").write_text("junk\n", encoding="utf-8")
+    capsys.readouterr()
+    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and f"`qa index --index {data / 'notes'} FOLDER...`" in err
+    assert main(["index", "--index", str(data / "notes"), "docs"]) == 0
+    capsys.readouterr()
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
