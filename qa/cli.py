@@ -190,8 +190,8 @@ def cmd_index(args) -> int:
         root = Path(manifest.root)
     else:
         root = PROJECT_ROOT if is_default else Path.cwd()
-    if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
-        raise UsageError("--max-file-mb must be a positive number of megabytes")
+    if args.max_file_mb is not None and not (0 < args.max_file_mb <= _MAX_FILE_MB):
+        raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
@@ -227,6 +227,9 @@ def cmd_index(args) -> int:
         + (" (nothing changed)" if getattr(report, "unchanged", False) else "")
     )
     return 0
+
+
+_MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
 
 
 def cmd_list(args) -> int:

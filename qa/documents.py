@@ -210,6 +210,19 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
 _READ_ATTEMPTS = 3
 
 
+_READ_CHUNK = 1 << 20
+
+
+def _read_at_most(handle, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read a megabyte at a time: ``read(limit)`` allocates ``limit`` bytes at once, and a
+    generous limit (--max-file-mb 1000000) would be a MemoryError on a file of a few lines."""
+    chunks = []
+    while limit > 0 and (chunk := handle.read(min(limit, _READ_CHUNK))):
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_file_as_of(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[bytes, os.stat_result]:
     """The file's bytes and its status taken before they were read (``read_file``).
 
@@ -227,7 +240,7 @@ def read_file_as_of(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tupl
         for _attempt in range(_READ_ATTEMPTS):
             status = before  # taken before these bytes were read
             handle.seek(0)
-            data = handle.read(max_bytes + 1)
+            data = _read_at_most(handle, max_bytes + 1)
             before = os.fstat(handle.fileno())
             if _same_status(status, before):
                 break
