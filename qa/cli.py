@@ -156,6 +156,9 @@ def _cluster_address(args) -> str | None:
     return getattr(args, "cluster", None) or (os.environ.get("QA_CLUSTER") if hasattr(args, "cluster") else None)
 
 
+_MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
+
+
 def cmd_index(args) -> int:
     from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
     from qa.collections import select_index
@@ -227,9 +230,6 @@ def cmd_index(args) -> int:
         + (" (nothing changed)" if getattr(report, "unchanged", False) else "")
     )
     return 0
-
-
-_MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
 
 
 def cmd_list(args) -> int:
