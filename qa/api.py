@@ -105,9 +105,9 @@ class Engine:
                     f"no index in {self.index_dir}: build one with `qa index FOLDER --index {self.index_dir}`"
                 )
             reason = "there is no index yet"
-        elif missing := [f for f in folders if not (f.exists() or f.is_symlink())]:
+        elif gone := _gone(folders):
             if notice:
-                notice(f"{missing[0]} is missing: answering from the index as it was built")
+                notice(f"{gone}: answering from the index as it was built")
         else:
             reason = is_stale(manifest, folders, model) if folders else None
         if reason and manifest is not None and not _writable(self.index_dir):
@@ -184,7 +184,7 @@ class Engine:
         folders = self.documents or _folders_of(manifest)
         if self.loader is not None:
             return False  # a cluster index is rebuilt by `qa index --cluster`, not from here
-        if not folders or any(not f.exists() for f in folders):
+        if not folders or _gone(folders):
             return False
         if notice:
             notice(f"refreshing the index in {self.index_dir}: {changed[0]} changed since it was indexed")
@@ -259,6 +259,25 @@ def _writable(folder: Path) -> bool:
     """Whether a build could write ``folder`` (False for an index made read-only, chmod -R a-w)."""
     lock = folder / ".lock"
     return os.access(folder, os.W_OK | os.X_OK) and (not lock.exists() or os.access(lock, os.W_OK))
+
+
+def _gone(folders: list[Path]) -> str | None:
+    """Why one of the folders an index was built from cannot be read again as it was (None when all can): it is
+    missing, or it is an empty folder, as the mount point of a drive not mounted is. Either way the index answers
+    as it was built: rebuilding from such a folder would drop every passage it gave."""
+    for folder in folders:
+        if not (folder.exists() or folder.is_symlink()):
+            return f"{folder} is missing"
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            with os.scandir(folder) as entries:
+                empty = next(entries, None) is None
+        except OSError:
+            continue  # unreadable: the refresh says why
+        if empty:
+            return f"{folder} is empty (a drive not mounted?)"
+    return None
 
 
 def _folders_of(manifest) -> list[Path]:

@@ -156,6 +156,9 @@ def _cluster_address(args) -> str | None:
     return getattr(args, "cluster", None) or (os.environ.get("QA_CLUSTER") if hasattr(args, "cluster") else None)
 
 
+_MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
+
+
 def cmd_index(args) -> int:
     from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
     from qa.collections import select_index
@@ -165,10 +168,11 @@ def cmd_index(args) -> int:
 
     index_dir = select_index(args.index, args.collection, creating=True)
     is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
+    damaged = False
     try:
         manifest = IndexStore(index_dir).read_manifest()
     except QAError:
-        manifest = None  # a damaged index is rebuilt from the folders
+        manifest, damaged = None, True  # a damaged index is rebuilt from the folders
     # Refreshing an index keeps what it was built from: its folders, its model,
     # and the folder its files are named relative to.
     if args.folders:
@@ -179,13 +183,18 @@ def cmd_index(args) -> int:
         folders = [DEFAULT_DOCUMENTS]
     else:
         where = f"--index {index_dir}" if args.index else f"--name {index_dir.name}"
+        if damaged:
+            raise UsageError(
+                f"the index in {index_dir} is damaged and no longer says what it was built from:"
+                f" rebuild it with qa index {where} FOLDER..."
+            )
         raise UsageError(f"say which folders to index: qa index FOLDER... {where}")
     if manifest is not None and manifest.root:
         root = Path(manifest.root)
     else:
         root = PROJECT_ROOT if is_default else Path.cwd()
-    if args.max_file_mb is not None and not (args.max_file_mb > 0 and math.isfinite(args.max_file_mb)):
-        raise UsageError("--max-file-mb must be a positive number of megabytes")
+    if args.max_file_mb is not None and not (0 < args.max_file_mb <= _MAX_FILE_MB):
+        raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
@@ -238,6 +247,7 @@ def cmd_list(args) -> int:
     print(f"{'NAME':20}  {'FILES':>5}  {'PASSAGES':>8}  {'SIZE':>8}  {'REFRESHED':16}  MODEL")
     for item in found:
         when = datetime.fromtimestamp(item.refreshed, UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+        when = "-" if item.error else when  # an unreadable index has no date to show
         model = item.model.removeprefix("sentence-transformers/")
         line = f"{_display(item.name):20}  {item.files:>5}  {item.passages:>8}  {_size(item.bytes):>8}  {when:16}  "
         print(line + (_display(model) if not item.error else f"unreadable: {_display(item.error)}"))
@@ -351,8 +361,8 @@ def _questions_from_stdin():
 def cmd_ask(args) -> int:
     from qa.api import clean_question
 
-    if args.top_k < 1:
-        raise UsageError("--top-k must be at least 1")
+    if args.question in (None, "-") and sys.stdin is None:  # started with stdin closed (<&-)
+        raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
     log = _AskLog(args, engine)
@@ -946,6 +956,8 @@ def cmd_show(args) -> int:
 def cmd_mcp(args) -> int:
     from qa.mcp_server import serve  # the mcp package loads only for this command
 
+    if sys.stdin is None:  # started with stdin closed (<&-): no client can speak to it
+        raise UsageError("the MCP server reads its client on standard input, which is closed")
     return serve(_engine(args), llm=_llm_settings(args), notice=_notice, progress=_ProgressBar())
 
 
@@ -974,6 +986,44 @@ class _Version(argparse.Action):
             version = "unknown (not installed: pip install -e .)"
         print(f"qa {version}")
         parser.exit()
+
+
+_LARGEST = 2**63 - 1  # SQLite's largest INTEGER: no id, count or limit of qa goes beyond it
+
+
+def _whole_number(option: str, least: int):
+    """The argparse type of every integer option: a whole number from ``least`` up to _LARGEST.
+
+    Anything else is a UsageError, one line naming ``option`` (argparse lets it through: it catches only its own
+    errors, whose usage banner would make two lines); a number of thousands of digits is never converted.
+    """
+
+    def parse(text: str) -> int:
+        shown = text if len(text) <= 24 else text[:24] + "…"
+        digits = text.strip().lstrip("+")
+        try:
+            value = int(digits) if len(digits) <= 24 else None
+        except ValueError:
+            value = None
+        if (value is not None and value > _LARGEST) or (value is None and digits.isdecimal()):
+            raise UsageError(f"{option} is too large: at most {_LARGEST}, not {shown!r}")
+        if value is None or value < least:
+            raise UsageError(f"{option} must be a whole number from {least}, not {shown!r}")
+        return value
+
+    return parse
+
+
+def _named_path(what: str):
+    """The argparse type of a file or folder argument: an empty or blank one is a UsageError, never the current
+    folder (``Path("")`` is ``.``: ``qa remove ""`` would drop every file under it)."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise UsageError(f"{what} is empty: name a file or folder")
+        return text
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -1010,7 +1060,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         if index:
             p.add_argument(
-                "--shards", type=int, metavar="N", help="with --cluster: shards to write (default: 2 a node)"
+                "--shards",
+                type=_whole_number("--shards", 1),
+                metavar="N",
+                help="with --cluster: shards to write (default: 2 a node)",
             )
 
     def llm_options(p):
@@ -1033,7 +1086,13 @@ def build_parser() -> argparse.ArgumentParser:
         "index",
         help="build or refresh an index from folders or files (text, Markdown, reStructuredText, PDF, HTML, DOCX)",
     )
-    p.add_argument("folders", nargs="*", metavar="FOLDER", help="folders or files to index (default: seeds/)")
+    p.add_argument(
+        "folders",
+        nargs="*",
+        type=_named_path("FOLDER"),
+        metavar="FOLDER",
+        help="folders or files to index (default: seeds/)",
+    )
     common(p)
     cluster_option(p, index=True)
     p.add_argument(
@@ -1065,7 +1124,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sources)
 
     p = sub.add_parser("remove", help="drop files, or a folder's files, from an index (refreshes leave them out)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="a file as cited, or a path to a file or folder")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=_named_path("PATH"),
+        metavar="PATH",
+        help="a file as cited, or a path to a file or folder",
+    )
     p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
     collection_option(p)
     p.add_argument(
@@ -1080,7 +1145,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="the question; without it (or with -) one question per line of standard input",
     )
     common(p)
-    p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations to show (default 3)")
+    p.add_argument(
+        "--top-k", type=_whole_number("--top-k", 1), default=3, metavar="K", help="citations to show (default 3)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     llm_options(p)
     followed = p.add_mutually_exclusive_group()
@@ -1092,7 +1159,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="follow up on the latest conversation (its earlier questions resolve 'it', 'And ...?')",
     )
     followed.add_argument(
-        "--conversation", type=int, metavar="ID", help="follow up on conversation ID (see qa history)"
+        "--conversation",
+        type=_whole_number("--conversation", 1),
+        metavar="ID",
+        help="follow up on conversation ID (see qa history)",
     )
     p.add_argument("--no-log", action="store_true", help="do not keep this exchange in the history")
     cluster_option(p)
@@ -1105,7 +1175,12 @@ def build_parser() -> argparse.ArgumentParser:
     followed.add_argument(
         "-c", "--continue", dest="continue_", action="store_true", help="reopen the latest conversation"
     )
-    followed.add_argument("--conversation", type=int, metavar="ID", help="reopen conversation ID (see qa history)")
+    followed.add_argument(
+        "--conversation",
+        type=_whole_number("--conversation", 1),
+        metavar="ID",
+        help="reopen conversation ID (see qa history)",
+    )
     p.add_argument("--no-log", action="store_true", help="keep nothing of this chat in the history")
     cluster_option(p)
     p.set_defaults(func=cmd_chat)
@@ -1117,9 +1192,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
-    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("questions", type=_named_path("QUESTIONS.jsonl"), metavar="QUESTIONS.jsonl")
     common(p)
-    p.add_argument("--top-k", type=int, default=3, metavar="K", help="citations per answer (default 3)")
+    p.add_argument(
+        "--top-k", type=_whole_number("--top-k", 1), default=3, metavar="K", help="citations per answer (default 3)"
+    )
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
     cluster_option(p)
     p.set_defaults(func=cmd_eval)
@@ -1128,16 +1205,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "citation", metavar="CITATION", help="FILE:LINE[:COLUMN], FILE:FIRST-LAST, or FILE.pdf#page=N:FIRST-LAST"
     )
-    p.add_argument("--root", metavar="DIR", help="folder the citation's file is named relative to (default: here)")
+    p.add_argument(
+        "--root",
+        type=_named_path("--root"),
+        metavar="DIR",
+        help="folder the citation's file is named relative to (default: here)",
+    )
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("history", help="list the conversations kept by qa ask and qa chat (also search, show, export)")
     p.add_argument("--json", action="store_true", help="print JSON: one object per line")
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="list at most N (default 20; 0: all)")
+    p.add_argument(
+        "--limit", type=_whole_number("--limit", 0), default=20, metavar="N", help="list at most N (default 20; 0: all)"
+    )
     p.set_defaults(func=cmd_history, action=None)
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     leaf = actions.add_parser("list", help="the conversations, newest first (what qa history alone prints)")
-    leaf.add_argument("--limit", type=int, default=argparse.SUPPRESS, metavar="N", help="list at most N (default 20)")
+    leaf.add_argument(
+        "--limit",
+        type=_whole_number("--limit", 0),
+        default=argparse.SUPPRESS,
+        metavar="N",
+        help="list at most N (default 20)",
+    )
     leaves = [leaf]
     leaf = actions.add_parser("search", help="the exchanges whose question, answer or citations hold TEXT")
     leaf.add_argument("text", metavar="TEXT")
@@ -1147,7 +1237,9 @@ def build_parser() -> argparse.ArgumentParser:
         ("export", "a conversation as Markdown, citations as source:first-last"),
     ):
         leaf = actions.add_parser(name, help=help_text)
-        leaf.add_argument("id", type=int, metavar="ID", help="the conversation (qa history lists them)")
+        leaf.add_argument(
+            "id", type=_whole_number("ID", 1), metavar="ID", help="the conversation (qa history lists them)"
+        )
         leaves.append(leaf)
     for leaf in leaves:  # --json after the action too; SUPPRESS: absent, it leaves `qa history --json` alone
         leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
@@ -1158,8 +1250,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The commands that read the current folder: files are named relative to it (index, ask, chat, mcp, eval) and
+# paths given are taken from it (remove).
+_NEED_THE_CURRENT_FOLDER = ("index", "ask", "chat", "mcp", "eval", "remove")
+
+
+def _check_current_folder() -> None:
+    try:
+        os.getcwd()
+    except OSError as exc:  # deleted under the shell (FileNotFoundError), or no longer searchable
+        reason = "it no longer exists" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc))
+        raise UsageError(f"cannot use the current folder ({reason}): cd to a folder and run qa again") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if sys.stderr is None:  # started with stderr closed (2>&-): errors are dropped, never written to stdout
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
+    if sys.stdout is None:  # started with stdout closed (>&-): nothing can be shown, so nothing is done
+        _notice("cannot write the output: standard output is closed")
+        return _OutputFailed.exit_code
     parser = build_parser()
     as_json = "--json" in argv
     subcommands = _subcommands(parser)
@@ -1167,7 +1277,13 @@ def main(argv: list[str] | None = None) -> int:
         p.json_errors = as_json
         for nested, _help in _subcommands(p).values() if p is not parser else ():
             nested.json_errors = as_json  # qa history search/show/export
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+        if args.command in _NEED_THE_CURRENT_FOLDER:
+            _check_current_folder()
+    except UsageError as exc:  # a bad value (_whole_number, _named_path), or no current folder
+        _error(exc.message, exc.exit_code, as_json)
+        return exc.exit_code
     if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):
         subcommands["ask"][0].error("the following arguments are required: question (or pipe questions in)")
     # The chat draws on the terminal and the MCP server speaks its protocol on stdout: both keep it as it is.

@@ -24,6 +24,8 @@ from pathlib import Path
 from qa.errors import IndexUnavailable, UsageError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# The history database (qa.history) and SQLite's files beside it share the data folder with the collections.
+_RESERVED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal")
 
 
 def data_dir() -> Path:
@@ -36,12 +38,33 @@ def data_dir() -> Path:
     return Path(user_data_dir("qa", appauthor=False))
 
 
-def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name or "") or name.endswith((".db", ".db-wal", ".db-shm")):
+def is_name(name: str) -> bool:
+    """Whether ``name`` can name a collection: a folder of its own in the data folder, and nothing else there."""
+    return bool(_NAME.fullmatch(name)) and not name.lower().endswith(_RESERVED_SUFFIXES)
+
+
+def check_name(name: str, source: str = "") -> str:
+    """``name``, if it can name a collection; else UsageError (``source``: where it came from, e.g. QA_COLLECTION).
+
+    The one check of every collection name, whether it comes from --name, --collection or $QA_COLLECTION: no
+    empty name (it would be the default index), no path (``..``, ``/``), no control character, at most 64
+    characters, and not the name of qa's own files in the data folder (history.db and its journals).
+    """
+    if is_name(name):
+        return name
+    shown = name if len(name) <= 40 else name[:40] + "…"  # a name of thousands of characters stays one short line
+    given = f"{source}={shown!r}" if source else repr(shown)
+    if not name.strip():
+        raise UsageError(f"the collection name is empty{' (' + source + ')' if source else ''}: name one, e.g. notes")
+    if _NAME.fullmatch(name):
         raise UsageError(
-            f"{name!r} cannot name a collection: use letters, digits, '.', '_' or '-' (at most 64), e.g. notes"
+            f"{given} cannot name a collection: a name ending in .db could clash with qa's history database"
+            f" ({data_dir() / 'history.db'})"
         )
-    return name
+    raise UsageError(
+        f"{given} cannot name a collection: use letters, digits, '.', '_' or '-' (at most 64, the first a letter"
+        " or digit), e.g. notes"
+    )
 
 
 def collection_dir(name: str) -> Path:
@@ -53,7 +76,7 @@ def names() -> list[str]:
     base = data_dir()
     if not base.is_dir():
         return []
-    return sorted(p.name for p in base.iterdir() if p.is_dir() and _NAME.fullmatch(p.name) and (p / "CURRENT").exists())
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and is_name(p.name) and (p / "CURRENT").exists())
 
 
 def checkout_default() -> tuple[Path, Path] | None:
@@ -64,8 +87,12 @@ def checkout_default() -> tuple[Path, Path] | None:
 
 
 def chosen_name(collection: str | None) -> str | None:
-    """``--collection`` else ``$QA_COLLECTION`` (empty: none)."""
-    return collection or os.environ.get("QA_COLLECTION") or None
+    """``--collection`` (checked: an empty one is an error, never the default index), else ``$QA_COLLECTION``
+    (empty: none)."""
+    if collection is not None:
+        return check_name(collection)
+    name = os.environ.get("QA_COLLECTION")
+    return check_name(name, "QA_COLLECTION") if name else None
 
 
 def select_index(index: str | None, collection: str | None, creating: bool = False) -> Path:
@@ -75,13 +102,15 @@ def select_index(index: str | None, collection: str | None, creating: bool = Fal
     collection that does not exist, or no choice at all outside the checkout,
     is IndexUnavailable with one line saying how to make one.
     """
-    name = chosen_name(collection)
-    if index and collection:
+    if index is not None and collection is not None:
         raise UsageError("--index and --collection name two indexes: give one")
-    if index:
+    if index is not None:
+        if not index.strip():
+            raise UsageError("--index names no folder: give one, e.g. --index ~/.qa/notes")
         return Path(index)
+    name = chosen_name(collection)
     if name:
-        folder = collection_dir(name)
+        folder = data_dir() / name
         if not creating and not (folder / "CURRENT").exists():
             known = names()
             raise IndexUnavailable(
@@ -119,13 +148,31 @@ class CollectionInfo:
         return dict(self.__dict__)
 
 
+def _checked(store) -> tuple:
+    """(manifest, live generation) of ``store``, each artifact checked against the manifest as ``qa ask`` checks
+    it before loading (qa.store.IndexStore.verify): a damaged index is IndexUnavailable here too. (None, None)
+    when there is no index. A build that switches generations meanwhile is followed, not reported."""
+    from qa.cluster import CLUSTER_FILE  # imports no Ray
+
+    for _attempt in range(3):
+        generation = store.live_generation()
+        try:
+            manifest = store.read_manifest()
+            # A cluster generation keeps most artifacts in its shards, which its loader checks.
+            if manifest is not None and generation is not None and not (generation / CLUSTER_FILE).exists():
+                store.verify(generation, manifest)
+            return manifest, generation
+        except IndexUnavailable:
+            if store.live_generation() == generation:
+                raise
+    raise IndexUnavailable(f"{store.folder} changed three times while it was read: try again")
+
+
 def describe(name: str, folder: Path) -> CollectionInfo:
     from qa.store import IndexStore
 
-    store = IndexStore(folder)
     try:
-        manifest = store.read_manifest()
-        generation = store.live_generation()
+        manifest, generation = _checked(IndexStore(folder))
     except IndexUnavailable as exc:
         return CollectionInfo(name, str(folder), 0, 0, 0, "", _size(folder), 0.0, [], exc.message)
     if manifest is None or generation is None:
@@ -175,9 +222,9 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
     from qa.indexing import display_path, same_as_read
     from qa.store import IndexStore, rebuild_advice
 
-    manifest = IndexStore(folder).read_manifest()
+    manifest, _generation = _checked(IndexStore(folder))  # a damaged index is said, as qa ask says it (exit 4)
     if manifest is None:
-        raise IndexUnavailable(f"no index in {folder}: {rebuild_advice(folder)}")
+        raise IndexUnavailable(f"no index in {folder}: {rebuild_advice(folder, folders_known=False)}")
     root = Path(manifest.root or ".")
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     out: list[SourceStatus] = []

@@ -210,6 +210,19 @@ def read_file(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> bytes:
 _READ_ATTEMPTS = 3
 
 
+_READ_CHUNK = 1 << 20
+
+
+def _read_at_most(handle, limit: int) -> bytes:
+    """Up to ``limit`` bytes, read a megabyte at a time: ``read(limit)`` allocates ``limit`` bytes at once, and a
+    generous limit (--max-file-mb 1000000) would be a MemoryError on a file of a few lines."""
+    chunks = []
+    while limit > 0 and (chunk := handle.read(min(limit, _READ_CHUNK))):
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_file_as_of(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tuple[bytes, os.stat_result]:
     """The file's bytes and its status taken before they were read (``read_file``).
 
@@ -227,7 +240,7 @@ def read_file_as_of(path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> tupl
         for _attempt in range(_READ_ATTEMPTS):
             status = before  # taken before these bytes were read
             handle.seek(0)
-            data = handle.read(max_bytes + 1)
+            data = _read_at_most(handle, max_bytes + 1)
             before = os.fstat(handle.fileno())
             if _same_status(status, before):
                 break
@@ -648,17 +661,26 @@ def parse_citation(spec: str) -> CitationRef:
     match = _CITATION.match(spec.strip())
     if not match:
         raise BadCitation(f"not a citation: {spec!r} (expected FILE:LINE, FILE:FIRST-LAST or FILE.pdf#page=N:LINE)")
-    start = int(match.group("start"))
-    end = int(match.group("end") or start)
+    start = _cited_number(match.group("start"), "line")
+    end = _cited_number(match.group("end"), "line") if match.group("end") else start
     if start < 1 or end < start:
         raise BadCitation(f"bad line range in {spec!r}: lines count from 1 and the last is not before the first")
     fragment = match.group("fragment") or ""
     page = 0
     if fragment.startswith("page="):
-        if not fragment[5:].isdigit() or int(fragment[5:]) < 1:
+        if not re.fullmatch(r"\d+", fragment[5:]) or _cited_number(fragment[5:], "page") < 1:
             raise BadCitation(f"bad page in {spec!r}: expected #page=N with N from 1")
-        page = int(fragment[5:])
+        page = _cited_number(fragment[5:], "page")
     return CitationRef(match.group("path"), start, end, page, fragment)
+
+
+_MAX_CITED_DIGITS = 18  # no file has a billion billion lines; int() of thousands of digits raises ValueError
+
+
+def _cited_number(digits: str, what: str) -> int:
+    if len(digits) > _MAX_CITED_DIGITS:
+        raise BadCitation(f"the {what} number {digits[:12]}… is too large (at most {_MAX_CITED_DIGITS} digits)")
+    return int(digits)
 
 
 def cited_text(ref: CitationRef, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:

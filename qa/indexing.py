@@ -463,6 +463,8 @@ def remove_sources(
     is dropped from them. Raises UsageError when no target names an indexed file,
     or when nothing would be left.
     """
+    if blank := [t for t in targets if not str(t).strip()]:  # Path("") is "." and "" is under every folder
+        raise UsageError(f"{blank[0]!r} names no file: give a file as cited, or a folder (qa sources lists them)")
     cwd = cwd or Path.cwd()
     report = IndexReport()
     with _write_errors(store):

@@ -60,8 +60,14 @@ _SAMPLE_BLOCKS = 8
 _GENERATION = re.compile(r"gen-\d{14}-\d+-\d{6}")
 
 
-def rebuild_advice(folder: Path | str) -> str:
-    """How to fix an index that cannot be read: the end of every such message."""
+def rebuild_advice(folder: Path | str, folders_known: bool = True) -> str:
+    """How to fix an index that cannot be read: the end of every such message.
+
+    ``folders_known``: its manifest says what it was built from. When it cannot (no manifest, or one
+    unreadable), the rebuild must be told the folders again, and the advice says so.
+    """
+    if not folders_known:
+        return f"rebuild with `qa index --index {folder} FOLDER...` (FOLDER: what it was built from)"
     return f"rebuild with `qa index --index {folder}`"
 
 
@@ -307,7 +313,7 @@ class IndexStore:
         except OSError as exc:
             raise IndexUnavailable(f"cannot read {self.folder / CURRENT}: {exc.strerror}") from exc
         if not _GENERATION.fullmatch(name):
-            raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: {rebuild_advice(self.folder)}")
+            raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: {rebuild_advice(self.folder, False)}")
         return self.folder / name
 
     def read_manifest(self) -> Manifest | None:
@@ -395,7 +401,7 @@ class IndexStore:
             return Manifest.from_json((generation / "manifest.json").read_text(encoding="utf-8"))
         except (OSError, ValueError, TypeError) as exc:
             raise IndexUnavailable(
-                f"the index in {self.folder} is damaged (manifest unreadable): {rebuild_advice(self.folder)}"
+                f"the index in {self.folder} is damaged (manifest unreadable): {rebuild_advice(self.folder, False)}"
             ) from exc
 
     def verify(self, generation: Path, manifest: Manifest) -> None:

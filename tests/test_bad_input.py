@@ -43,11 +43,18 @@ def docs(tmp_path):
 # -- numbers that are not numbers ------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "-1", "0"])
+@pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "-1", "0", "1e300", str(2**43)])
 def test_max_file_mb_must_be_a_positive_finite_number(tmp_path, docs, fake_models, capsys, value):
     assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"]) == 2
     assert "--max-file-mb" in one_line(capsys.readouterr().err)
     assert not (tmp_path / "idx").exists()
+
+
+@pytest.mark.parametrize("value", ["1e6", str(2**43 - 1)])
+def test_a_generous_max_file_mb_reads_small_files(tmp_path, docs, fake_models, capsys, value):
+    """A limit far beyond the memory (a terabyte and more) is not allocated for each file read (MemoryError)."""
+    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"]) == 0
+    assert "1 file, 2 passages" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1"])

@@ -388,10 +388,15 @@ def test_errors_are_json_on_stdout_under_json(tmp_path, capsys):
 
 def test_parser_errors_are_json_under_json(capsys):
     with pytest.raises(SystemExit) as caught:
-        main(["ask", "q", "--json", "--top-k", "lots"])
+        main(["ask", "q", "--json", "--llm-timeout", "lots"])
     assert caught.value.code == 2
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == {"error": "argument --top-k: invalid int value: 'lots'", "code": 2}
+    assert json.loads(captured.out) == {"error": "argument --llm-timeout: invalid float value: 'lots'", "code": 2}
+    assert captured.err == ""
+    # a bad whole number is refused by the option's own check: one line, JSON too
+    assert main(["ask", "q", "--json", "--top-k", "lots"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"error": "--top-k must be a whole number from 1, not 'lots'", "code": 2}
     assert captured.err == ""
 
 
@@ -400,7 +405,7 @@ def test_errors_without_json_are_unchanged(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("qa: no index in") and captured.err.count("\n") == 1
     with pytest.raises(SystemExit):
-        main(["ask", "q", "--top-k", "lots"])
+        main(["ask", "q", "--llm-timeout", "lots"])
     captured = capsys.readouterr()
     assert captured.out == "" and "usage:" in captured.err
 
@@ -431,3 +436,27 @@ def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, cap
     assert main(["index", "one", "--index", "idx1"]) == 0
     out = capsys.readouterr().out
     assert "indexed  one/more.txt: 2 passages\n" in out and "\n2 files, 3 passages (" in out
+
+
+# -- the exit statuses ---------------------------------------------------------------------------------------
+
+
+def test_the_readme_names_every_exit_status():
+    """Every exit status the program can give is in the README's list (issue 26: 1 was not)."""
+    import re
+
+    import qa.cluster  # noqa: F401 - its error class (9) imports no Ray
+    import qa.history  # noqa: F401 - its error class (8)
+    from qa.errors import QAError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    codes = {QAError.exit_code} | {cls.exit_code for cls in subclasses(QAError)} | {2, 130}  # argparse; ctrl+c
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("a non-zero exit status:")
+    listed = {int(n) for n in re.findall(r"`(\d+)`", readme[start : readme.index("\n\n", start)])}
+    assert codes <= listed, sorted(codes - listed)
+    assert listed - codes == {0}  # a reader that stops early

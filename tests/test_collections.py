@@ -87,6 +87,90 @@ def test_unknown_collection_bad_name_and_two_choices_are_one_line_errors(data, c
     assert status == UsageError.exit_code and "give one" in err
 
 
+@pytest.fixture
+def default_elsewhere(tmp_path, monkeypatch):
+    """The default index and its seeds moved to tmp_path: a test that reaches them writes nothing of the checkout."""
+    from qa import api
+
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "s.txt").write_text("A seed about the default index.\n", encoding="utf-8")
+    monkeypatch.setattr(api, "DEFAULT_DOCUMENTS", seeds)
+    monkeypatch.setattr(api, "DEFAULT_INDEX", tmp_path / "default-index")
+    return tmp_path / "default-index"
+
+
+BAD_NAMES = [
+    "",
+    " ",
+    ".",
+    "..",
+    "../evil",
+    "a/b",
+    "a\\b",
+    "/tmp",
+    "a\x00b",
+    "a\nb",
+    "a\x1b[2Jb",
+    "n" * 65,
+    "n" * 5000,
+    "history.db",
+    "history.db-wal",
+    "history.db-shm",
+    "history.db-journal",
+    "History.DB",
+]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES, ids=lambda name: repr(name[:20]))
+def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, default_elsewhere, name):
+    """One check of every name, wherever it is given: an empty one never means the default index."""
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    capsys.readouterr()
+    before = sorted(p.name for p in data.iterdir())
+    for argv in (
+        ["index", "docs", "--name", name],
+        ["index", "--name", name],
+        ["ask", "--no-log", "-C", name, "When was the lighthouse of Brest built?"],
+        ["remove", "docs/a.txt", "-C", name],
+        ["sources", "--collection", name],
+    ):
+        status, out, err = _run(capsys, *argv)
+        assert status == UsageError.exit_code, (argv, out, err)
+        assert out == "" and err.count("\n") == 1 and err.startswith("qa: ") and len(err) < 300, err
+    assert not default_elsewhere.exists()  # the default index was neither built nor replaced
+    assert sorted(p.name for p in data.iterdir()) == before
+    assert set(IndexStore(data / "notes").read_manifest().files) == {f"docs/{n}" for n in DOCS}  # none removed
+
+
+@pytest.mark.parametrize("name", ["  ", "../evil", "history.db"])
+def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, default_elsewhere, monkeypatch, name):
+    monkeypatch.setenv("QA_COLLECTION", name)
+    status, _, err = _run(capsys, "index", "docs")
+    assert status == UsageError.exit_code and "QA_COLLECTION" in err and err.count("\n") == 1
+    assert not default_elsewhere.exists()
+    monkeypatch.setenv("QA_COLLECTION", "")  # set but empty: no collection chosen, as documented
+    from qa.collections import chosen_name
+
+    assert chosen_name(None) is None
+
+
+@pytest.mark.parametrize("index", ["", " "])
+def test_an_empty_index_folder_is_refused_not_the_default(data, capsys, default_elsewhere, index):
+    for argv in (["index", "docs", "--index", index], ["ask", "--no-log", "--index", index, "When?"]):
+        status, out, err = _run(capsys, *argv)
+        assert status == UsageError.exit_code and out == "" and err.count("\n") == 1, err
+        assert "--index names no folder" in err
+    assert not default_elsewhere.exists()
+
+
+def test_collections_named_like_the_history_are_not_listed(data, capsys):
+    (data / "history.db-journal").mkdir(parents=True)
+    (data / "history.db-journal" / "CURRENT").write_text("gen-20260101000000-1-000000\n")
+    status, out, _ = _run(capsys, "list")
+    assert status == 0 and "history.db" not in out
+
+
 def test_from_the_checkout_the_default_stays_seeds_and_index(monkeypatch):
     from qa import api
     from qa.collections import select_index
@@ -266,3 +350,66 @@ def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_
     (tmp_path / "more" / "f.txt").write_text("A new file in the folder no longer indexed.\n")
     status, out, _ = _run(capsys, "index", "-C", "notes")
     assert status == 0 and "(nothing changed)" in out and "more/" not in out
+
+
+# -- damaged collections, and the advice to rebuild them (issue 26) -----------------------------------
+
+
+def _damage_an_artifact(folder: Path) -> None:
+    with open(IndexStore(folder).live_generation() / "dense.faiss", "ab") as handle:
+        handle.write(b"garbage")
+
+
+def _damage_the_manifest(folder: Path) -> None:
+    (IndexStore(folder).live_generation() / "manifest.json").write_text("{", encoding="utf-8")
+
+
+@pytest.mark.parametrize("damage", [_damage_an_artifact, _damage_the_manifest], ids=["artifact", "manifest"])
+def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, damage):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs/sub", "--name", "towers"]) == 0
+    damage(data / "notes")
+    capsys.readouterr()
+    status, _, asked = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and "is damaged" in asked
+    status, out, _ = _run(capsys, "list")
+    notes = next(line for line in out.splitlines() if line.startswith("notes"))
+    assert status == 0 and "unreadable: " + asked.removeprefix("qa: ").strip() in notes and "1970" not in notes
+    assert "fake-hash-32" in next(line for line in out.splitlines() if line.startswith("towers"))
+    status, out, _ = _run(capsys, "list", "--json")
+    rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
+    assert rows["notes"]["error"] == asked.removeprefix("qa: ").strip() and rows["towers"]["error"] == ""
+    status, out, err = _run(capsys, "sources", "-C", "notes")
+    assert status == IndexUnavailable.exit_code and out == "" and err == asked
+
+
+def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data, capsys, tmp_path):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    _damage_the_manifest(data / "notes")
+    capsys.readouterr()
+    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and err.count("\n") == 1
+    advice = err.split("`")[1]  # the command the message says to run
+    assert advice == f"qa index --index {data / 'notes'} FOLDER..."
+    # without the folders, a rebuild cannot know them: one line saying so, and the damaged index stays
+    for argv in (["index", "--index", str(data / "notes")], ["index", "--name", "notes"]):
+        status, _, err = _run(capsys, *argv)
+        assert status == UsageError.exit_code and err.count("\n") == 1
+        assert "is damaged and no longer says what it was built from" in err and "FOLDER..." in err
+    # the advice, FOLDER given, rebuilds it
+    status, out, err = _run(capsys, *advice.replace("FOLDER...", "docs").split()[1:])
+    assert status == 0, err
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
+    status, out, _ = _run(capsys, "list")
+    assert status == 0 and "unreadable" not in out
+
+
+def test_a_damaged_pointer_names_the_folders_too(data, capsys):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    (data / "notes" / "CURRENT").write_text("junk\n", encoding="utf-8")
+    capsys.readouterr()
+    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    assert status == IndexUnavailable.exit_code and f"`qa index --index {data / 'notes'} FOLDER...`" in err
+    assert main(["index", "--index", str(data / "notes"), "docs"]) == 0
+    capsys.readouterr()
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))

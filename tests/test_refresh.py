@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_QA = ROOT / "tests" / "fake_qa.py"
 
@@ -227,3 +229,33 @@ def test_progress_bar_estimates_the_time_left(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert lines[0].endswith("25/100  about 30 s left") and lines[1].endswith("50/100  about 20 s left")
     assert lines[2].endswith("100/100")
+
+
+@pytest.mark.parametrize("folders", [["mnt"], ["mnt", "docs"]], ids=["alone", "beside another"])
+def test_an_emptied_folder_answers_from_the_index_as_a_missing_one_does(
+    fake_models, tmp_path, capsys, monkeypatch, folders
+):
+    """A folder that is there but empty (the mount point of a drive not mounted) is not "every file removed": the
+    index answers as it was built, with one line, and keeps every passage (it exited 6: no readable file; beside
+    another folder, a rebuild would have dropped its passages)."""
+    from qa.cli import main
+    from qa.store import IndexStore
+
+    monkeypatch.chdir(tmp_path)
+    for folder, name, text in (
+        ("mnt", "a.txt", "The lighthouse of Brest was built in 1921.\n"),
+        ("docs", "b.txt", "The bridge over the Penfeld opened in 1954.\n"),
+    ):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / name).write_text(text, encoding="utf-8")
+    assert main(["index", *folders, "--index", "idx"]) == 0
+    store = IndexStore(tmp_path / "idx")
+    live = store.live_generation()
+    (tmp_path / "mnt").rename(tmp_path / "mnt.off")
+    (tmp_path / "mnt").mkdir()  # not mounted: the mount point stays, empty
+    capsys.readouterr()
+    assert main(["ask", "--json", "--no-log", "--index", "idx", "When was the lighthouse of Brest built?"]) == 0
+    out, err = capsys.readouterr()
+    assert err == f"qa: {tmp_path / 'mnt'} is empty (a drive not mounted?): answering from the index as it was built\n"
+    assert json.loads(out)["citations"][0]["source"] == "mnt/a.txt"
+    assert store.live_generation() == live and "mnt/a.txt" in store.read_manifest().files

@@ -441,7 +441,7 @@ def test_a_question_on_a_tampered_manifest_says_rebuild(fake_models, tmp_path, c
     _rewrite_manifest(store, change, reseal)
     status = main(["ask", "--no-log", "--index", "idx", QUESTION])
     err = capsys.readouterr().err
-    assert status == 4 and "rebuild with `qa index --index idx`" in err and "Traceback" not in err
+    assert status == 4 and "rebuild with `qa index --index idx FOLDER...`" in err and "Traceback" not in err
 
 
 def test_qa_remove_checks_the_manifest_against_the_passages(fake_models, tmp_path):
