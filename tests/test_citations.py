@@ -182,8 +182,8 @@ def test_several_folders_are_found_from_any_working_directory(fake_models, tmp_p
         assert words in capsys.readouterr().out
 
 
-def _fake_qa(*argv, cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_HYPERLINKS": "0", "PYTHONPATH": str(ROOT)}
+def _fake_qa(*argv, cwd: Path, data: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_HYPERLINKS": "0", "PYTHONPATH": str(ROOT), "QA_DATA_DIR": str(data)}
     return subprocess.run(
         [sys.executable, str(FAKE_QA), *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
@@ -191,26 +191,20 @@ def _fake_qa(*argv, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_a_collection_cites_and_shows_alike_from_any_folder(tmp_path):
     """qa index from one folder, qa ask and qa show from another: short names, the indexed file shown."""
-    data = tmp_path / "data"
-    (tmp_path / "home" / "docs").mkdir(parents=True)
-    (tmp_path / "home" / "docs" / "notes.txt").write_text("Intro.\nThe lighthouse was built in 1921.\n")
-    (tmp_path / "other" / "docs").mkdir(parents=True)
-    (tmp_path / "other" / "docs" / "notes.txt").write_text("Another.\nNot this line.\n")
-    env_name = {"XDG_DATA_HOME": str(data)}
-    os.environ.update(env_name)
-    try:
-        built = _fake_qa("index", str(tmp_path / "home" / "docs"), "--name", "notes", cwd=tmp_path / "other")
-        assert built.returncode == 0, built.stderr
-        asked = _fake_qa("ask", "-C", "notes", "--no-log", "When was the lighthouse built?", cwd=tmp_path / "other")
-        assert asked.returncode == 0, asked.stderr
-        assert "[1] docs/notes.txt:2\n" in asked.stdout
-        shown = _fake_qa("show", "-C", "notes", "docs/notes.txt:2", cwd=tmp_path / "other")
-        assert (shown.returncode, shown.stdout) == (0, "The lighthouse was built in 1921.\n"), shown.stderr
-        unknown = _fake_qa("show", "-C", "notes", "docs/gone.txt:2", cwd=tmp_path)
-        assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1
-    finally:
-        for name in env_name:
-            os.environ.pop(name, None)
+    data, home, other = tmp_path / "data", tmp_path / "home", tmp_path / "other"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "notes.txt").write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    (other / "docs").mkdir(parents=True)
+    (other / "docs" / "notes.txt").write_text("Another.\nNot this line.\n")
+    built = _fake_qa("index", str(home / "docs"), "--name", "notes", cwd=other, data=data)
+    assert built.returncode == 0, built.stderr
+    asked = _fake_qa("ask", "-C", "notes", "--no-log", "When was the lighthouse built?", cwd=other, data=data)
+    assert asked.returncode == 0, asked.stderr
+    assert "[1] docs/notes.txt:2\n" in asked.stdout  # not the absolute path of a file outside the working directory
+    shown = _fake_qa("show", "-C", "notes", "docs/notes.txt:2", cwd=other, data=data)
+    assert (shown.returncode, shown.stdout) == (0, "The lighthouse was built in 1921.\n"), shown.stderr
+    unknown = _fake_qa("show", "-C", "notes", "docs/gone.txt:2", cwd=tmp_path, data=data)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
 
 
 @pytest.mark.parametrize("where", ["top", "elsewhere"])
