@@ -100,10 +100,14 @@ def naming_bases(folders: list[Path]) -> list[Path]:
 
 
 def _bases(folders: list[Path], live: Manifest | None, root: Path | None) -> list[Path]:
-    """Where the files of ``folders`` are named from: ``root`` when given; an index of the old naming
-    (every file relative to one root, no bases) keeps its names; else ``naming_bases``."""
-    if root is None and live is not None and live.root and not live.bases:
-        root = Path(live.root)
+    """Where the files of ``folders`` are named from. A refresh keeps the names of the live index (its vectors
+    and the citations of its conversations with them): one of the old naming (every file relative to one root,
+    no bases) keeps that root, one of folders it already has their bases. Else ``root`` when given, else
+    ``naming_bases``."""
+    if live is not None and live.root and not live.bases:
+        return [Path(live.root)] * len(folders)
+    if live is not None and folders and all(str(Path(f).absolute()) in live.bases for f in folders):
+        return [live.base_of(f) for f in folders]
     return [root] * len(folders) if root is not None else naming_bases(folders)
 
 

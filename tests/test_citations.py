@@ -148,6 +148,10 @@ def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path,
     assert manifest.path_of("top/docs/notes.txt") == docs / "notes.txt"
     assert main(["show", "top/docs/notes.txt:1", "--index", str(tmp_path / "idx")]) == 0
     assert "by the navy" in capsys.readouterr().out
+    # Refreshed by an engine that names its own root (fit.py: the corpus's parent), it keeps its names too.
+    (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy, in stone.\n")
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=docs.parent)
+    assert list(store.read_manifest().files) == ["top/docs/notes.txt"]
 
 
 def test_each_folder_names_its_files_from_its_parent(tmp_path):
