@@ -229,3 +229,27 @@ def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, c
     assert main(["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"]) == 0
     out = capsys.readouterr().out
     assert f"\x1b]8;;{target.resolve().as_uri()}\x1b\\my docs/facts.txt:1" in out
+
+
+def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_models, tmp_path, monkeypatch):
+    """F4 and the citation panel find the file through the engine (its index's folders), not the working
+    directory, where a file of the same name says something else."""
+    from qa.api import Engine
+    from qa.citations import source_path
+    from qa.tui.context import context_lines
+
+    (tmp_path / "top" / "docs").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "docs").mkdir(parents=True)
+    target = tmp_path / "top" / "docs" / "notes.txt"
+    target.write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Intro.\nSomething else.\n")
+    monkeypatch.chdir(tmp_path / "top")
+    assert main(["index", "docs", "--index", str(tmp_path / "idx")]) == 0
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    engine = Engine(index_dir=tmp_path / "idx")
+    assert source_path("docs/notes.txt", engine) is None  # not loaded yet: nothing is guessed from here
+    engine.prepare()
+    cited = engine.answer("When was the lighthouse built?").citations[0]
+    assert source_path(cited.source, engine) == target
+    rows = context_lines(cited, engine, [])
+    assert rows[0][0] != 0 and any("1921" in text.plain for _, text in rows)  # the file's lines, no "changed" note
