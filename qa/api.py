@@ -59,6 +59,8 @@ class Engine:
     index_dir: Path = DEFAULT_INDEX
     model: str | None = None
     documents: list[Path] | None = None
+    # The folder every file is named relative to in citations (fit.py's corpora); by default each indexed
+    # folder's files are named relative to its parent (qa.indexing.naming_bases): "seeds/..." for the seeds.
     root: Path | None = None
     # Another source of the index (qa.cluster: shards on a Ray cluster): called with index_dir, it
     # returns (an object with LoadedIndex's attributes, the Retriever class); no build, no refresh.
@@ -66,10 +68,6 @@ class Engine:
 
     def __post_init__(self):
         self.index_dir = Path(self.index_dir)
-        # Citations name the seeds "seeds/...", wherever the command runs from;
-        # other indexes name files relative to the folder the command runs in.
-        if self.root is None:
-            self.root = PROJECT_ROOT if self.is_default_index else Path.cwd()
         self._answerer: Answerer | None = None
         self._stale_said = False  # the index is known stale and could not be refreshed: said once
 
@@ -83,8 +81,6 @@ class Engine:
             return
         if self.loader is not None:
             index, retriever = self.loader(self.index_dir)
-            if index.manifest.root:
-                self.root = Path(index.manifest.root)
             self._use(index, retriever)
             return
         store = IndexStore(self.index_dir)
@@ -94,8 +90,6 @@ class Engine:
             if not self.is_default_index:
                 raise
             manifest = None  # the default index is ours to rebuild from seeds/
-        if manifest is not None and manifest.root:
-            self.root = Path(manifest.root)  # a rebuild keeps the files' names
         model = self.model or os.environ.get("QA_MODEL") or (manifest.model if manifest else DEFAULT_MODEL)
         folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
         reason = None
@@ -176,7 +170,7 @@ class Engine:
         index = self.index
         if index is None or not answer.citations:
             return []
-        return _cited_changes(index, answer, Path(index.manifest.root or self.root or "."))
+        return _cited_changes(index, answer)
 
     def _refreshed(self, changed: list[str], notice: Notice | None) -> bool:
         """Rebuild the index, every file compared by content, and load it; False when it cannot be rewritten."""
@@ -200,6 +194,12 @@ class Engine:
     @property
     def index(self):
         return self._answerer.index if self._answerer else None
+
+    def path_of(self, source: str) -> Path | None:
+        """Where the file a citation names is, found from the folders of the loaded index (never the working
+        directory); None before the index is loaded."""
+        index = self.index
+        return index.manifest.path_of(source) if index is not None else None
 
     def answer(
         self, question: str, top_k: int = 3, searched_question: str | None = None, notice: Notice | None = None
@@ -230,7 +230,7 @@ class Engine:
         return answer
 
 
-def _cited_changes(index, answer: Answer, root: Path) -> list[str]:
+def _cited_changes(index, answer: Answer) -> list[str]:
     """The sources cited by ``answer`` whose bytes are no longer those the index read (a missing file is
     not one: a missing folder is said when the index is loaded)."""
     from qa.documents import DEFAULT_MAX_FILE_BYTES, content_hash, read_file
@@ -242,9 +242,8 @@ def _cited_changes(index, answer: Answer, root: Path) -> list[str]:
         facts = manifest.files.get(source)
         if facts is None:
             continue
-        path = Path(source) if os.path.isabs(source) else root / source
         try:
-            data = read_file(path, max_bytes)
+            data = read_file(manifest.path_of(source), max_bytes)
         except FileNotFoundError:
             continue
         except (OSError, ValueError):

@@ -1,49 +1,135 @@
-"""How a citation is named: ``file:line`` (``file:first-last``, ``guide.pdf#page=N:...``), with ``:column``
-where two passages of one line would otherwise read the same; and where its file is.
+"""How a citation is named, and where its file is: the one place labels are made and read.
+
+A label reads ``FILE:LINE`` or ``FILE:FIRST-LAST``; a PDF passage's adds its page (``guide.pdf#page=N:...``),
+an HTML passage's the anchor of its section (``page.html#anchor:...``), and ``:COLUMN`` follows the line where
+two passages of one line would otherwise read the same. Inside the file name and the anchor, ``%``, ``#`` and
+``:`` are written ``%25``, ``%23`` and ``%3A`` (and ``=`` in an anchor ``%3D``, so that an anchor never reads
+as ``page=N``): every other ``#`` or ``:`` of a label is one of its separators, so ``parse_label(label(x))``
+gives ``x`` back for any file name and anchor.
 
 Shared by the CLI and the chat; imports neither Rich nor Textual.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from qa.documents import decode, line_starts
+from qa.documents import BadCitation, decode, line_starts
+
+_ESCAPES = {"%": "%25", "#": "%23", ":": "%3A"}
+_ANCHOR_ESCAPES = {**_ESCAPES, "=": "%3D"}
+_UNESCAPES = {code.lower(): char for char, code in _ANCHOR_ESCAPES.items()}
+_ESCAPED = re.compile("|".join(_UNESCAPES), re.IGNORECASE)
+# FILE[#FRAGMENT]:FIRST[-LAST][:COLUMN]; FILE and FRAGMENT hold no "#" or ":" of their own (they are escaped),
+# but a path typed by hand may (``C:/notes.txt:4``): the line numbers are read from the end.
+_LABEL = re.compile(r"(?P<head>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?(?::(?P<column>\d+))?", re.DOTALL)
+_PAGE = re.compile(r"page=(?P<page>.*)", re.DOTALL)
 
 
-def line_span(citation) -> str:
-    if citation.start_line == citation.end_line:
-        return f"{citation.source}:{citation.start_line}"
-    return f"{citation.source}:{citation.start_line}-{citation.end_line}"
+@dataclass(frozen=True)
+class CitationRef:
+    """What a label names: a file (as the index names it), its lines, and the page or anchor they stand in."""
+
+    source: str
+    start_line: int
+    end_line: int
+    page: int = 0  # PDF: the page the lines count in
+    anchor: str = ""  # HTML: the anchor of the section the lines stand in
+    column: int = 0  # where in its line the passage starts (from 1), when two passages share the line
+
+
+def _escape(text: str, escapes: dict[str, str]) -> str:
+    return "".join(escapes.get(char, char) for char in text)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: _UNESCAPES[m.group(0).lower()], text)
+
+
+def label(ref: CitationRef) -> str:
+    """``file:line`` (``file:first-last``; ``guide.pdf#page=N:...``, ``page.html#anchor:...``; ``:column``)."""
+    head = _escape(ref.source, _ESCAPES)
+    if ref.page:
+        head += f"#page={ref.page}"
+    elif ref.anchor:
+        head += "#" + _escape(ref.anchor, _ANCHOR_ESCAPES)
+    span = f"{ref.start_line}" if ref.start_line == ref.end_line else f"{ref.start_line}-{ref.end_line}"
+    return f"{head}:{span}" + (f":{ref.column}" if ref.column else "")
+
+
+def parse_label(spec: str) -> CitationRef:
+    """The citation a label names (BadCitation, one line, when it names none)."""
+    match = _LABEL.fullmatch(spec.rstrip())  # a label copied with its line break
+    if not match:
+        raise BadCitation(
+            f"not a citation: {spec!r} (expected FILE:LINE, FILE:FIRST-LAST, FILE.pdf#page=N:LINE or FILE.html#ANCHOR:LINE)"
+        )
+    start = _cited_number(match.group("start"), "line")
+    end = _cited_number(match.group("end"), "line") if match.group("end") else start
+    if start < 1 or end < start:
+        raise BadCitation(f"bad line range in {spec!r}: lines count from 1 and the last is not before the first")
+    column = _cited_number(match.group("column"), "column") if match.group("column") else 0
+    if match.group("column") is not None and column < 1:
+        raise BadCitation(f"bad column in {spec!r}: columns count from 1")
+    source, _, fragment = match.group("head").partition("#")
+    if not source:
+        raise BadCitation(f"not a citation: {spec!r} names no file")
+    page, anchor = 0, ""
+    if page_match := _PAGE.fullmatch(fragment):
+        number = page_match.group("page")
+        if not (number.isascii() and number.isdigit()) or _cited_number(number, "page") < 1:
+            raise BadCitation(f"bad page in {spec!r}: expected #page=N with N from 1")
+        page = int(number)
+    elif fragment:
+        anchor = _unescape(fragment)
+    return CitationRef(_unescape(source), start, end, page, anchor, column)
+
+
+_MAX_CITED_DIGITS = 18  # no file has a billion billion lines; int() of thousands of digits raises ValueError
+
+
+def _cited_number(digits: str, what: str) -> int:
+    if len(digits) > _MAX_CITED_DIGITS:
+        raise BadCitation(f"the {what} number {digits[:12]}… is too large (at most {_MAX_CITED_DIGITS} digits)")
+    return int(digits)
+
+
+def reference(citation, column: int = 0) -> CitationRef:
+    """The reference of a citation (an answer's, or its JSON object): its page or anchor, not its DOCX paragraph,
+    whose lines count in the whole extracted text."""
+    get = citation.get if isinstance(citation, dict) else lambda name, default=None: getattr(citation, name, default)
+    return CitationRef(
+        get("source", ""),
+        int(get("start_line", 0)),
+        int(get("end_line", 0)),
+        int(get("page", 0) or 0),
+        "" if get("page", 0) else str(get("anchor", "") or ""),
+        column,
+    )
 
 
 def citation_ref(citation) -> str:
-    """``file:line`` (``file:first-last``; ``guide.pdf#page=N:...``, ``page.html#anchor:...``), as qa show reads it."""
-    source = citation.source
-    if getattr(citation, "page", 0):
-        source += f"#page={citation.page}"
-    elif getattr(citation, "anchor", ""):
-        source += f"#{citation.anchor}"
-    span = line_span(citation)
-    return source + span[len(citation.source) :]
+    """A citation's label, as qa show reads it."""
+    return label(reference(citation))
 
 
-def source_path(source: str, roots: list[Path]) -> Path | None:
-    """The file a citation names: absolute, or relative to the first root that has it."""
-    path = Path(source)
-    if path.is_absolute():
-        return path if path.is_file() else None
-    for root in roots:
-        if (root / path).is_file():
-            return root / path
-    return None
+def source_path(source: str, where) -> Path | None:
+    """The file a citation names, if it is there: found by ``where``, the index that cited it (anything with
+    ``path_of(source)``: the engine, its manifest), or a folder the name is relative to; never the working
+    directory, where another file of the same name may be."""
+    if where is None:
+        return None
+    path = where.path_of(source) if hasattr(where, "path_of") else Path(where) / source
+    return path if path is not None and path.is_file() else None
 
 
-def labels(citations, roots: list[Path]) -> list[str]:
-    """Each citation's ``file:line``, with ``:column`` where passages of the same line would read the same.
+def labels(citations, where) -> list[str]:
+    """Each citation's label, with ``:column`` where passages of the same line would read the same.
 
-    The column (from 1) is where the passage starts in its line, read from the file; a file that cannot be read,
-    or no longer says what was indexed, leaves the label as it is.
+    The column (from 1) is where the passage starts in its line, read from the file (found by ``where``, as in
+    ``source_path``); a file that cannot be read, or no longer says what was indexed, leaves the label as it is.
     """
     plain = [citation_ref(c) for c in citations]
     shown = list(plain)
@@ -52,7 +138,7 @@ def labels(citations, roots: list[Path]) -> list[str]:
         if plain.count(plain[i]) < 2 or citation.start_line != citation.end_line or located(citation):
             continue
         if citation.source not in files:
-            path = source_path(citation.source, roots)
+            path = source_path(citation.source, where)
             try:
                 files[citation.source] = decode(path.read_bytes()) if path is not None else None
             except (OSError, ValueError):
@@ -62,7 +148,7 @@ def labels(citations, roots: list[Path]) -> list[str]:
             continue
         starts = line_starts(text)
         if citation.start_line <= len(starts):
-            shown[i] += f":{citation.start_char - starts[citation.start_line - 1] + 1}"
+            shown[i] = label(reference(citation, column=citation.start_char - starts[citation.start_line - 1] + 1))
     return shown
 
 

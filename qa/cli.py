@@ -160,7 +160,7 @@ _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a 
 
 
 def cmd_index(args) -> int:
-    from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
+    from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX
     from qa.collections import select_index
     from qa.embedding import SentenceTransformerEmbedder, model_name
     from qa.indexing import build_index
@@ -173,8 +173,8 @@ def cmd_index(args) -> int:
         manifest = IndexStore(index_dir).read_manifest()
     except QAError:
         manifest, damaged = None, True  # a damaged index is rebuilt from the folders
-    # Refreshing an index keeps what it was built from: its folders, its model,
-    # and the folder its files are named relative to.
+    # Refreshing an index keeps what it was built from: its folders and its model (and
+    # build_index keeps how its files are named).
     if args.folders:
         folders = [Path(f) for f in args.folders]
     elif manifest is not None and manifest.folders:
@@ -189,10 +189,6 @@ def cmd_index(args) -> int:
                 f" rebuild it with qa index {where} FOLDER..."
             )
         raise UsageError(f"say which folders to index: qa index FOLDER... {where}")
-    if manifest is not None and manifest.root:
-        root = Path(manifest.root)
-    else:
-        root = PROJECT_ROOT if is_default else Path.cwd()
     if args.max_file_mb is not None and not (0 < args.max_file_mb <= _MAX_FILE_MB):
         raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
@@ -204,7 +200,7 @@ def cmd_index(args) -> int:
         from qa.cluster import index_command
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
-        return index_command(address, folders, index_dir, model, root, max_bytes, args, _ProgressBar(), _print_report)
+        return index_command(address, folders, index_dir, model, max_bytes, args, _ProgressBar(), _print_report)
     embedder = SentenceTransformerEmbedder(model)
     started = time.monotonic()
     try:
@@ -212,7 +208,6 @@ def cmd_index(args) -> int:
             folders,
             IndexStore(index_dir),
             embedder,
-            root=root,
             progress=_ProgressBar(),
             max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
             wait_seconds=args.wait,
@@ -311,7 +306,8 @@ def _print_report(report) -> None:
     sys.stdout.flush()
 
 
-def _print_answer(answer, root: Path | None = None) -> None:
+def _print_answer(answer, where=None) -> None:
+    """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links."""
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
         return
@@ -319,14 +315,14 @@ def _print_answer(answer, root: Path | None = None) -> None:
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
-    from qa.citations import citation_ref, labels
+    from qa.citations import citation_ref, labels, source_path
 
-    links = root is not None and _hyperlinks()
+    links = where is not None and _hyperlinks()
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
-    names = labels(answer.citations, [root]) if root is not None else [citation_ref(c) for c in answer.citations]
+    names = labels(answer.citations, where) if where is not None else [citation_ref(c) for c in answer.citations]
     for c, name in zip(answer.citations, names, strict=True):
         label = _display(name)
-        print(f"[{c.n}] {_hyperlink(label, root / c.source) if links else label}")
+        print(f"[{c.n}] {_hyperlink(label, source_path(c.source, where)) if links else label}")
         print(f"    {_display(c.text)}")
 
 
@@ -339,10 +335,10 @@ def _hyperlinks() -> bool:
     return _is_terminal(sys.stdout) and os.environ.get("TERM", "") not in ("", "dumb", "linux")
 
 
-def _hyperlink(label: str, path: Path) -> str:
+def _hyperlink(label: str, path: Path | None) -> str:
     """``label`` linked to the file (OSC 8), if it is there; its URI percent-encoded, so no control character."""
     try:
-        if not path.is_file():
+        if path is None or not path.is_file():
             return label
         uri = path.resolve().as_uri()
     except (OSError, ValueError):
@@ -378,13 +374,13 @@ def cmd_ask(args) -> int:
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            _emit(*answer, as_json=args.json, root=engine.root)
+            _emit(*answer, as_json=args.json, where=engine)
             log.keep(*answer)
         return 0
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
-    _emit(*answer, as_json=args.json, root=engine.root)
+    _emit(*answer, as_json=args.json, where=engine)
     log.keep(*answer)
     return 0
 
@@ -473,14 +469,14 @@ def _with_llm(answer, llm):
     return result.answer, result.notice
 
 
-def _emit(answer, llm_notice: str | None = None, as_json: bool = False, root: Path | None = None) -> None:
+def _emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None) -> None:
     if as_json:
         data = answer.to_dict()
         if llm_notice:
             data["llm_notice"] = llm_notice
         print(_json_line(data), flush=True)
     else:
-        _print_answer(answer, root)
+        _print_answer(answer, where)
         if getattr(answer, "answered_by", "") == "llm":
             print("(generated by the LLM; its dates, numbers and names checked against the cited passages)")
 
@@ -931,26 +927,72 @@ _COMPLETION_SCRIPTS = {"bash": _bash_script, "zsh": _zsh_script, "fish": _fish_s
 
 
 def cmd_show(args) -> int:
-    """``qa show CITATION``: the cited lines, extracted again from the file itself (no index needed)."""
-    from qa.documents import BadCitation, UndecodableFile, cited_text, parse_citation
+    """``qa show CITATION``: the cited lines, extracted again from the file itself (the index only says where
+    the file is)."""
+    from qa.citations import parse_label
+    from qa.documents import BadCitation, UndecodableFile, cited_text
     from qa.errors import DocumentsUnavailable
 
     try:
-        ref = parse_citation(args.citation)
-        path = Path(ref.path)
-        if not path.exists() and args.root:
-            path = Path(args.root) / ref.path
+        ref = parse_label(args.citation)
+    except BadCitation as exc:
+        raise UsageError(str(exc)) from None
+    path, indexed = _cited_file(ref.source, args)
+    try:
         text = cited_text(ref, path)
     except BadCitation as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
-        raise DocumentsUnavailable(f"{ref.path}: no such file") from None
+        raise DocumentsUnavailable(f"{ref.source}: no such file" + (f" ({path})" if indexed else "")) from None
     except (OSError, UndecodableFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise DocumentsUnavailable(f"cannot read {ref.path}: {reason}") from None
+        raise DocumentsUnavailable(f"cannot read {ref.source}: {reason}") from None
+    if indexed and _changed_since_indexed(path, indexed):
+        _notice(f"{ref.source} changed since it was indexed: these lines may not be the ones cited")
     # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
     print("\n".join(map(terminal_safe, text.split("\n"))) if _is_terminal(sys.stdout) else text)
     return 0
+
+
+def _cited_file(source: str, args) -> tuple[Path, dict | None]:
+    """The file a citation names, and what the index recorded of it (None: a file not found by an index).
+
+    ``--root DIR``: relative to DIR. ``--index``/``-C``/``$QA_COLLECTION``: a file of that index, found from the
+    folders it was built from (never from here, where another file of that name may be), else refused. None of
+    them: a file of the default index, else the file named from here.
+    """
+    from qa.collections import chosen_name, select_index
+    from qa.errors import IndexUnavailable
+    from qa.store import IndexStore
+
+    chosen = bool(args.index or chosen_name(args.collection))
+    if args.root:
+        if chosen:
+            raise UsageError("--root and --index/--collection say two ways where the file is: give one")
+        return Path(args.root) / source, None
+    try:
+        index_dir = select_index(args.index, args.collection)
+        manifest = IndexStore(index_dir).read_manifest()
+        if manifest is None and chosen:
+            raise IndexUnavailable(f"no index in {index_dir}: build one with `qa index FOLDER --index {index_dir}`")
+    except IndexUnavailable:
+        if chosen:
+            raise
+        manifest = None  # no default index (an installed qa): a file named from here
+    if manifest is not None and source in manifest.files:
+        return manifest.path_of(source), manifest.files[source]
+    if chosen:
+        raise UsageError(f"{source} is not a file of the index in {index_dir} (qa sources lists them)")
+    return Path(source), None
+
+
+def _changed_since_indexed(path: Path, facts: dict) -> bool:
+    from qa.documents import content_hash
+
+    try:
+        return content_hash(path.read_bytes()) != facts.get("sha256")
+    except OSError:
+        return True
 
 
 def cmd_mcp(args) -> int:
@@ -1203,13 +1245,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("show", help="print a citation's lines again from its file, e.g. guide.pdf#page=12:3-4")
     p.add_argument(
-        "citation", metavar="CITATION", help="FILE:LINE[:COLUMN], FILE:FIRST-LAST, or FILE.pdf#page=N:FIRST-LAST"
+        "citation",
+        metavar="CITATION",
+        help="as qa ask prints it: FILE:LINE[:COLUMN], FILE:FIRST-LAST, FILE.pdf#page=N:..., FILE.html#ANCHOR:...",
     )
+    p.add_argument(
+        "--index",
+        type=_named_path("--index"),
+        metavar="DIR",
+        help="the index that cited it (default: index/ of the project, else the file here)",
+    )
+    collection_option(p)
     p.add_argument(
         "--root",
         type=_named_path("--root"),
         metavar="DIR",
-        help="folder the citation's file is named relative to (default: here)",
+        help="folder the citation's file is named relative to, without an index",
     )
     p.set_defaults(func=cmd_show)
 

@@ -329,7 +329,7 @@ def build_cluster_index(
     folders: list[Path],
     index_dir: Path,
     model: str,
-    root: Path,
+    root: Path | None = None,
     shards: int | None = None,
     max_bytes: int | None = None,
     progress: Callable[[str, int, int], None] | None = None,
@@ -345,7 +345,7 @@ def build_cluster_index(
     """
     from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
-    from qa.indexing import _stat_facts, _write_errors, display_path, is_stale
+    from qa.indexing import _bases, _stat_facts, _write_errors, display_path, is_stale, recorded_bases
     from qa.store import IndexStore, Manifest
 
     store = IndexStore(index_dir)
@@ -376,15 +376,16 @@ def build_cluster_index(
         # Discovery in the coordinator, in the single-machine order (ids, ties and citations follow it).
         found: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for folder in folders:
+        bases = _bases(folders, live, root)  # as on one machine: docs/notes.txt for a folder docs
+        for folder, base in zip(folders, bases, strict=True):
             if not folder.exists() and not folder.is_symlink():
                 from qa.errors import DocumentsUnavailable
 
                 raise DocumentsUnavailable(f"{folder} is not a folder or a file")
             paths, skipped = discover(folder, max_bytes)
-            report.skipped.extend(SkippedFile(display_path(Path(s.path), root), s.reason) for s in skipped)
+            report.skipped.extend(SkippedFile(display_path(Path(s.path), base), s.reason) for s in skipped)
             for path in paths:
-                source = display_path(path, root)
+                source = display_path(path, base)
                 if source not in seen:
                     seen.add(source)
                     found.append((str(path.absolute()), source))
@@ -505,10 +506,11 @@ def build_cluster_index(
                 passage_count=len(passages),
                 files=file_facts,
                 folders=[str(Path(f).absolute()) for f in folders],
-                root=str(root.absolute()),
-                skipped={s.path: {"reason": s.reason, **_stat_facts(root, s.path)} for s in report.skipped},
+                root=recorded_bases(folders, bases)[1],
+                bases=recorded_bases(folders, bases)[0],
                 max_file_bytes=max_bytes,
             )
+            manifest.skipped = {s.path: {"reason": s.reason, **_stat_facts(manifest, s.path)} for s in report.skipped}
             terms_ref, hub_ref = ray.put(term_vectors), ray.put(term_hubness)
             write_task = ray.remote(num_cpus=1, max_retries=3)(_write_shard)
             writes, infos = [], []
@@ -1071,7 +1073,7 @@ def shutdown_shards(address: str, folder: Path) -> int:
     return ended
 
 
-def index_command(address, folders, index_dir, model, root, max_bytes, args, progress, print_report) -> int:
+def index_command(address, folders, index_dir, model, max_bytes, args, progress, print_report) -> int:
     """``qa index ... --cluster ADDRESS``: the build, then the same report as on one machine."""
     shards = getattr(args, "shards", None)
     if shards is not None and shards < 1:
@@ -1085,7 +1087,6 @@ def index_command(address, folders, index_dir, model, root, max_bytes, args, pro
             [Path(f) for f in folders],
             Path(index_dir),
             model,
-            Path(root),
             shards=shards,
             max_bytes=max_bytes,
             progress=progress,

@@ -225,11 +225,10 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
     manifest, _generation = _checked(IndexStore(folder))  # a damaged index is said, as qa ask says it (exit 4)
     if manifest is None:
         raise IndexUnavailable(f"no index in {folder}: {rebuild_advice(folder, folders_known=False)}")
-    root = Path(manifest.root or ".")
     max_bytes = int(manifest.max_file_bytes or DEFAULT_MAX_FILE_BYTES)
     out: list[SourceStatus] = []
     for source, facts in manifest.files.items():
-        path = Path(source) if os.path.isabs(source) else root / source
+        path = manifest.path_of(source)
         status, why = "indexed", ""
         try:
             info = path.stat()
@@ -247,18 +246,18 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
         out.append(SourceStatus(source, "removed", 0, "removed with qa remove"))
     known = set(manifest.files) | set(manifest.skipped) | set(manifest.excluded)
     for folder_name in manifest.folders:
-        top = Path(folder_name)
+        top, base = Path(folder_name), manifest.base_of(folder_name)
         if not top.exists():
-            out.append(SourceStatus(display_path(top, root), "missing", 0, "the indexed folder is gone"))
+            out.append(SourceStatus(display_path(top, base), "missing", 0, "the indexed folder is gone"))
             continue
         paths, skipped = discover(top, max_bytes)
         for path in paths:
-            source = display_path(path, root)
+            source = display_path(path, base)
             if source not in known:
                 known.add(source)
                 out.append(SourceStatus(source, "new", 0, "not indexed yet"))
         for skip in skipped:
-            source = display_path(Path(skip.path), root)
+            source = display_path(Path(skip.path), base)
             if source not in known:
                 known.add(source)
                 out.append(SourceStatus(source, "skipped", 0, skip.reason))

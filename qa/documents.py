@@ -632,72 +632,50 @@ def lines_of(text: str, start_line: int, end_line: int) -> str:
     return text[begin:finish].rstrip("\r\n")
 
 
-_CITATION = re.compile(
-    r"^(?P<path>.+?)(?:#(?P<fragment>[^#:]*))?:(?P<start>\d+)(?:-(?P<end>\d+))?(?::(?P<column>\d+))?$"
-)
-
-
-@dataclass(frozen=True)
-class CitationRef:
-    """What ``qa show`` is given: ``PATH[#page=N]:START[-END]``."""
-
-    path: str
-    start_line: int
-    end_line: int
-    page: int = 0  # PDF: the page the lines count in
-    fragment: str = ""  # as written after "#": page=N, an HTML anchor, paragraph=N
-
-
 class BadCitation(ValueError):
-    pass
+    """A citation that names no lines of its file (one line, for qa show)."""
 
 
-def parse_citation(spec: str) -> CitationRef:
-    """``guide.pdf#page=12:3-4``, ``notes.txt:40``, ``notes.txt:40-42``, ``page.html#intro:7``.
+def cited_text(ref, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
+    """The lines a citation (``qa.citations.CitationRef``) names, extracted again from the file itself.
 
-    A column after the line (``notes.txt:40:15``, as ``qa ask`` names one of two passages of a line)
-    is accepted; the whole line is shown.
+    Raises BadCitation when they are not there: a page, an anchor or a line the file does not have, or lines
+    outside the section of the anchor named (they would be another section's); OSError, UndecodableFile.
     """
-    match = _CITATION.match(spec.strip())
-    if not match:
-        raise BadCitation(f"not a citation: {spec!r} (expected FILE:LINE, FILE:FIRST-LAST or FILE.pdf#page=N:LINE)")
-    start = _cited_number(match.group("start"), "line")
-    end = _cited_number(match.group("end"), "line") if match.group("end") else start
-    if start < 1 or end < start:
-        raise BadCitation(f"bad line range in {spec!r}: lines count from 1 and the last is not before the first")
-    fragment = match.group("fragment") or ""
-    page = 0
-    if fragment.startswith("page="):
-        if not re.fullmatch(r"\d+", fragment[5:]) or _cited_number(fragment[5:], "page") < 1:
-            raise BadCitation(f"bad page in {spec!r}: expected #page=N with N from 1")
-        page = _cited_number(fragment[5:], "page")
-    return CitationRef(match.group("path"), start, end, page, fragment)
-
-
-_MAX_CITED_DIGITS = 18  # no file has a billion billion lines; int() of thousands of digits raises ValueError
-
-
-def _cited_number(digits: str, what: str) -> int:
-    if len(digits) > _MAX_CITED_DIGITS:
-        raise BadCitation(f"the {what} number {digits[:12]}… is too large (at most {_MAX_CITED_DIGITS} digits)")
-    return int(digits)
-
-
-def cited_text(ref: CitationRef, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
-    """The lines a citation names, extracted again from the file itself (BadCitation, OSError, UndecodableFile)."""
     extracted = load(path, max_bytes)
     text = extracted.text
     where = ""
     if extracted.format == formats.PDF:
         if not ref.page:
-            raise BadCitation(f"{ref.path} is a PDF: say which page, as in {ref.path}#page=1:{ref.start_line}")
+            raise BadCitation(f"{ref.source} is a PDF: say which page, as in {ref.source}#page=1:{ref.start_line}")
         if ref.page > len(extracted.pages):
-            raise BadCitation(f"{ref.path} has {len(extracted.pages)} pages, not {ref.page}")
+            raise BadCitation(f"{ref.source} has {len(extracted.pages)} pages, not {ref.page}")
         text = extracted.page_text(ref.page)
         where = f" of page {ref.page}"
     elif ref.page:
-        raise BadCitation(f"{ref.path} is not a PDF: it has no pages (cite it as {ref.path}:{ref.start_line})")
+        raise BadCitation(f"{ref.source} is not a PDF: it has no pages (cite it as {ref.source}:{ref.start_line})")
+    if ref.anchor and extracted.format != formats.HTML:
+        raise BadCitation(f"{ref.source} is not HTML: it has no anchors (cite it as {ref.source}:{ref.start_line})")
     lines = len(line_starts(text)) - (1 if text.endswith(("\n", "\r")) else 0)
     if ref.end_line > lines:
-        raise BadCitation(f"{ref.path}{where} has {lines} lines, not {ref.end_line}")
-    return lines_of(text, ref.start_line, ref.end_line)
+        raise BadCitation(f"{ref.source}{where} has {lines} lines, not {ref.end_line}")
+    if ref.anchor:
+        _check_section(ref, extracted)
+    cited = lines_of(text, ref.start_line, ref.end_line)
+    if getattr(ref, "column", 0) > len(cited.split("\n", 1)[0]):
+        raise BadCitation(f"line {ref.start_line} of {ref.source}{where} has no column {ref.column}")
+    return cited
+
+
+def _check_section(ref, extracted: formats.Extracted) -> None:
+    """Every line asked stands in the section of ``ref.anchor`` (HTML lines count in the whole text)."""
+    if not any(locator.get("anchor") == ref.anchor for _, locator in extracted.locators):
+        raise BadCitation(f"{ref.source} has no section #{ref.anchor}")
+    starts = line_starts(extracted.text)
+    for number in range(ref.start_line, ref.end_line + 1):
+        begin = starts[number - 1]
+        end = starts[number] - 1 if number < len(starts) else len(extracted.text)
+        if begin == end:  # a blank line between blocks belongs to no section
+            continue
+        if {extracted.locator_at(begin).get("anchor"), extracted.locator_at(end - 1).get("anchor")} != {ref.anchor}:
+            raise BadCitation(f"line {number} of {ref.source} is not in the section #{ref.anchor}")

@@ -186,13 +186,10 @@ class ConversationSummary:
 
 
 def citation_label(citation: dict) -> str:
-    """``source:start_line-end_line`` (``guide.pdf#page=3:4-5``, ``page.html#intro:7-7``): what ``qa show`` reads."""
-    source = citation.get("source", "")
-    if citation.get("page"):
-        source += f"#page={citation['page']}"
-    elif citation.get("anchor"):
-        source += f"#{citation['anchor']}"
-    return f"{source}:{citation.get('start_line', 0)}-{citation.get('end_line', 0)}"
+    """The citation's label (``guide.pdf#page=3:4-5``, ``page.html#intro:7``), as qa ask prints it and qa show reads it."""
+    from qa.citations import citation_ref
+
+    return citation_ref(citation)
 
 
 class History:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import sqlite3
@@ -70,12 +71,53 @@ class IndexReport:
 
 
 def display_path(path: Path, root: Path) -> str:
-    """How a file is named in citations: relative to the project root when inside it."""
+    """How a file is named in citations: relative to ``root`` (its indexed folder's base) when inside it."""
     resolved = path.resolve() if not path.is_symlink() else path.absolute()
     try:
         return resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         return resolved.as_posix()
+
+
+def naming_bases(folders: list[Path]) -> list[Path]:
+    """The folder each of ``folders`` has its files named relative to: its parent, so that a citation reads
+    ``docs/notes.txt`` for a folder docs wherever the command ran (a file named alone: by its name). A folder
+    inside another one indexed takes the other's (one name a file); two that would give the same names (two
+    folders called docs) take the folder all of them are in."""
+    tops = [Path(os.path.normpath(Path(f).absolute())) for f in folders]
+    bases = []
+    for top in tops:
+        outer = [other for other in tops if other in top.parents]
+        bases.append(min(outer, key=lambda o: len(o.parts)).parent if outer else top.parent)
+    named = [top.relative_to(base).parts for top, base in zip(tops, bases, strict=True)]
+    for i, j in itertools.combinations(range(len(tops)), 2):
+        nested = tops[i] == tops[j] or tops[i] in tops[j].parents or tops[j] in tops[i].parents
+        shortest = min(len(named[i]), len(named[j]))
+        if not nested and named[i][:shortest] == named[j][:shortest]:
+            common = Path(os.path.commonpath([top.parent for top in tops]))
+            return [common] * len(tops)
+    return bases
+
+
+def _bases(folders: list[Path], live: Manifest | None, root: Path | None) -> list[Path]:
+    """Where the files of ``folders`` are named from. A refresh keeps the names of the live index (its vectors
+    and the citations of its conversations with them): one of the old naming (every file relative to one root,
+    no bases) keeps that root, one of folders it already has their bases. Else ``root`` when given, else
+    ``naming_bases``."""
+    if live is not None and live.root and not live.bases:
+        return [Path(live.root)] * len(folders)
+    if live is not None and folders and all(str(Path(f).absolute()) in live.bases for f in folders):
+        return [live.base_of(f) for f in folders]
+    return [root] * len(folders) if root is not None else naming_bases(folders)
+
+
+def recorded_bases(folders: list[Path], bases: list[Path]) -> tuple[dict[str, str], str]:
+    """The manifest's ``bases`` and ``root`` (the folder every base is in, for a reader of the old naming)."""
+    absolute = [str(Path(base).absolute()) for base in bases]
+    return (
+        {str(Path(f).absolute()): base for f, base in zip(folders, absolute, strict=True)},
+        os.path.commonpath(absolute) if absolute else "",
+    )
 
 
 @dataclass
@@ -91,7 +133,7 @@ class _SourceFile:
 
 def _read_sources(
     folders: list[Path],
-    root: Path,
+    bases: list[Path],
     max_bytes: int,
     report: IndexReport,
     excluded: set[str] | frozenset[str] = frozenset(),
@@ -100,16 +142,16 @@ def _read_sources(
     started = time.monotonic()
     found: list[tuple[Path, str]] = []
     seen: set[str] = set()
-    for folder in folders:
+    for folder, base in zip(folders, bases, strict=True):
         if not folder.exists() and not folder.is_symlink():
             raise DocumentsUnavailable(f"{folder} is not a folder or a file")
         paths, skipped = discover(folder, max_bytes)
         for s in skipped:
-            source = display_path(Path(s.path), root)
+            source = display_path(Path(s.path), base)
             if source not in excluded:
                 report.skipped.append(SkippedFile(source, s.reason))
         for path in paths:
-            source = display_path(path, root)
+            source = display_path(path, base)
             if source in seen or source in excluded:
                 continue
             seen.add(source)
@@ -166,11 +208,12 @@ def build_index(
     rebuild on a question keeps a ``--max-file-mb`` chosen earlier), else 20 MB.
     ``excluded``: sources left out (``qa remove``); None keeps those of the live index.
     ``force``: every file is read and compared by content, even when its size and times are as recorded.
+    ``root``: every file is named relative to it; by default each folder's files are named relative to the
+    folder's parent (``naming_bases``), and an index of the old naming keeps its names.
     Raises DocumentsUnavailable (with ``.report``) when no file can be indexed,
     IndexBusy when another build holds the lock, IndexWriteFailed when the new
     generation cannot be written; in every case the previous index stays live.
     """
-    root = root or Path.cwd()
     multilingual = multilingual or MultilingualEncoder()
     semantic = semantic or SemanticEncoder()
     encoders = _Encoders(embedder, multilingual, semantic)
@@ -226,7 +269,7 @@ def _unchanged(
     store: IndexStore,
     folders: list[Path],
     encoders: _Encoders,
-    root: Path,
+    bases: list[Path],
     max_bytes: int,
     excluded: list[str],
 ) -> bool:
@@ -237,7 +280,7 @@ def _unchanged(
     """
     if (
         manifest.folders != [str(f.absolute()) for f in folders]
-        or Path(manifest.root or ".").absolute() != root.absolute()
+        or [manifest.base_of(f).absolute() for f in folders] != [base.absolute() for base in bases]
         or int(manifest.max_file_bytes or 0) != max_bytes
         or sorted(manifest.excluded) != sorted(excluded)
         or manifest.multilingual_model != encoders.multilingual.name
@@ -269,7 +312,7 @@ def _build_locked(
     folders: list[Path],
     store: IndexStore,
     encoders: _Encoders,
-    root: Path,
+    root: Path | None,
     progress: Progress | None,
     max_bytes: int | None,
     report: IndexReport,
@@ -281,10 +324,11 @@ def _build_locked(
         max_bytes = int(live.max_file_bytes) if live is not None and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES
     if excluded is None:
         excluded = list(live.excluded) if live is not None else []
-    if not force and live is not None and _unchanged(live, store, folders, encoders, root, max_bytes, excluded):
+    bases = _bases(folders, live, root)
+    if not force and live is not None and _unchanged(live, store, folders, encoders, bases, max_bytes, excluded):
         _report_unchanged(live, report)
         return
-    files = _read_sources(folders, root, max_bytes, report, set(excluded), progress)
+    files = _read_sources(folders, bases, max_bytes, report, set(excluded), progress)
     if not files:
         error = DocumentsUnavailable(
             "no readable .txt or .md file in "
@@ -328,6 +372,7 @@ def _build_locked(
             parts[i] = [v[offset : offset + count] for v in new_vectors]
             offset += count
         stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(_VECTOR_FILES))]
+        named_from, common_root = recorded_bases(folders, bases)
         manifest = Manifest(
             model=encoders.dense.name,
             dimension=int(stacked[0].shape[1]),
@@ -338,11 +383,13 @@ def _build_locked(
             passage_count=len(passages),
             files=file_facts,
             folders=[str(Path(f).absolute()) for f in folders],
-            root=str(root.absolute()),
-            skipped={s.path: {"reason": s.reason, **_stat_facts(root, s.path)} for s in report.skipped},
+            root=common_root,
+            bases=named_from,
+            skipped={},
             max_file_bytes=max_bytes,
             excluded=sorted(excluded),
         )
+        manifest.skipped = {s.path: {"reason": s.reason, **_stat_facts(manifest, s.path)} for s in report.skipped}
         languages = {source: facts["language"] for source, facts in file_facts.items()}
         _write_generation(store, manifest, passages, stacked, languages, encoders.multilingual, previous, progress)
     finally:
@@ -479,12 +526,11 @@ def remove_sources(
             previous = _Previous(loaded)
             try:
                 manifest = loaded.manifest
-                root = Path(manifest.root or cwd)
                 named = set(manifest.files) | set(manifest.skipped)
                 drop: set[str] = set()
                 drop_folders: set[str] = set()
                 for target in targets:
-                    matched = _matching_sources(str(target), named, root, cwd)
+                    matched = _matching_sources(str(target), named, manifest, cwd)
                     if not matched:
                         raise UsageError(f"{target} is not in the index in {store.folder} (qa sources lists its files)")
                     drop |= matched
@@ -531,7 +577,7 @@ def remove_sources(
     return report
 
 
-def _matching_sources(target: str, sources: set[str], root: Path, cwd: Path) -> set[str]:
+def _matching_sources(target: str, sources: set[str], manifest: Manifest, cwd: Path) -> set[str]:
     """The sources ``target`` names: one exactly as cited, else the files at or under that path."""
     if target in sources:
         return {target}
@@ -539,8 +585,7 @@ def _matching_sources(target: str, sources: set[str], root: Path, cwd: Path) -> 
     wanted = Path(os.path.normpath(wanted.absolute()))
     found = set()
     for source in sources:
-        path = Path(source) if os.path.isabs(source) else root / source
-        path = Path(os.path.normpath(path.absolute()))
+        path = Path(os.path.normpath(manifest.path_of(source).absolute()))
         if path == wanted or path.is_relative_to(wanted):
             found.add(source)
     return found
@@ -559,8 +604,8 @@ def section_of(passages: list[Passage]) -> np.ndarray:
     return out
 
 
-def _stat_facts(root: Path, source: str) -> dict:
-    path = Path(source) if os.path.isabs(source) else root / source
+def _stat_facts(manifest: Manifest, source: str) -> dict:
+    path = manifest.path_of(source)
     try:
         info = path.lstat()
     except OSError:
@@ -643,7 +688,6 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
 
     Loads no model: a stat per file, and a hash of a file whose size or time changed.
     """
-    root = Path(manifest.root or ".")
     if manifest.model != canonical_name(model):
         return f"it was built with another model ({manifest.model})"
     if manifest.splitter_version != SPLITTER_VERSION:
@@ -659,7 +703,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
             return f"{folder} is missing"
         paths, _ = discover(folder, max_bytes)
         for path in paths:
-            current[display_path(path, root)] = path
+            current[display_path(path, manifest.base_of(folder))] = path
     for source in manifest.excluded:  # removed with qa remove: not new
         current.pop(source, None)
     recorded = set(manifest.files)
@@ -671,7 +715,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
         if facts is None:
             # A file skipped as unreadable or empty stays skipped until it changes.
             skipped = manifest.skipped.get(source)
-            if skipped is not None and skipped == {"reason": skipped.get("reason"), **_stat_facts(root, source)}:
+            if skipped is not None and skipped == {"reason": skipped.get("reason"), **_stat_facts(manifest, source)}:
                 continue
             try:
                 if not file_passages(path, source, max_bytes):

@@ -27,7 +27,6 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Annotated, Any
 
 from qa.errors import QAError, UsageError
@@ -88,11 +87,10 @@ class QATools:
         with self._lock:
             self.engine.prepare(self.notice)
             manifest = self.engine.index.manifest
-        root = Path(self.engine.root or ".")
         files = [
             {
                 "source": source,
-                "path": str(root / source),
+                "path": str(manifest.path_of(source)),
                 "language": facts.get("language", ""),
                 "passages": facts.get("passage_count", 0),
                 "bytes": facts.get("bytes", 0),

@@ -81,7 +81,10 @@ class Manifest:
     passage_count: int
     files: dict[str, dict]  # source -> {sha256, bytes, language, first_passage, passage_count}
     folders: list[str] = field(default_factory=list)  # what was indexed, absolute paths
-    root: str = ""  # sources are named relative to this folder when inside it
+    root: str = ""  # sources are named relative to this folder when inside it (an index of the old naming)
+    # Each folder of ``folders`` -> the folder its files are named relative to (its parent: "docs/notes.txt"
+    # for a folder docs). An index written before this field names every file relative to ``root``.
+    bases: dict[str, str] = field(default_factory=dict)
     artifacts: dict[str, dict] = field(default_factory=dict)  # name -> {bytes, sha256 or sample_sha256}
     skipped: dict[str, dict] = field(default_factory=dict)  # source -> {reason, bytes, mtime_ns}
     max_file_bytes: int = 0  # the size limit the files were read with
@@ -114,11 +117,30 @@ class Manifest:
         for name, kind in types.items():
             if not isinstance(getattr(manifest, name), kind):
                 raise ValueError(f"manifest field {name} is not a {kind.__name__}")
+        if not isinstance(manifest.bases, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in manifest.bases.items()
+        ):
+            raise ValueError("manifest bases are malformed")
         if not all(isinstance(f, dict) for f in manifest.artifacts.values()):
             raise ValueError("manifest artifacts are malformed")
         manifest.checksum = checksum or ""
         _check_spans(manifest)
         return manifest
+
+    def base_of(self, folder: Path | str) -> Path:
+        """The folder the files found in ``folder`` (one of ``folders``) are named relative to."""
+        return Path(self.bases.get(str(Path(folder).absolute())) or self.root or ".")
+
+    def path_of(self, source: str) -> Path:
+        """The file a source (as citations name it) is: found from the folders indexed, never the working
+        directory (but for an index written without a root, whose names were relative to it)."""
+        if os.path.isabs(source):
+            return Path(source)
+        for folder, base in self.bases.items():
+            path, top = Path(os.path.normpath(Path(base) / source)), Path(os.path.normpath(folder))
+            if path == top or top in path.parents:
+                return path
+        return Path(self.root or ".") / source
 
     def spans(self) -> dict[str, tuple[int, int]]:
         """Each file's (first passage, passage count), as recorded."""

@@ -69,6 +69,10 @@ class FakeEngine:
         self.fail = fail
         self.asked: list[tuple[str, str | None]] = []
 
+    def path_of(self, source: str) -> Path:
+        """Where a cited file is: as the engine finds it from its index's folders."""
+        return self.root / source
+
     def prepare(self, notice=None, progress=None):
         if progress:
             progress("loading the encoders", 1, 4)

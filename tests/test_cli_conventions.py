@@ -162,7 +162,7 @@ def test_bash_completion_completes_the_history_actions_and_their_options(tmp_pat
     assert replies["qa history --limit 5 "].split() == HISTORY_ACTIONS  # 5 is --limit's value, not an action
     assert replies["qa history --l"] == "--limit"
     assert replies["qa history show --j"] == "--json"
-    assert replies["qa show --"] == "--help --root"
+    assert replies["qa show --"] == "--help --index --collection --root"
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
@@ -175,7 +175,7 @@ def test_fish_completion_completes_the_history_actions_and_their_options(tmp_pat
         replies[line] = sorted(reply.split("\t")[0] for reply in result.stdout.splitlines())
     assert replies["qa history "] == sorted(HISTORY_ACTIONS)
     assert replies["qa history show --"] == ["--help", "--json"]  # not qa show's --root
-    assert replies["qa show --"] == ["--help", "--root"]
+    assert replies["qa show --"] == ["--collection", "--help", "--index", "--root"]
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
@@ -227,7 +227,7 @@ def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("Intro line.\nThe bridge opened in 1932. It is 300 metres long.\n")
     citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)]
-    named = labels(citations, [tmp_path])
+    named = labels(citations, tmp_path)
     assert named == ["notes.txt:1", "notes.txt:2:1", "notes.txt:2:28"]
     for label, citation in zip(named, citations, strict=True):
         assert main(["show", label]) == 0

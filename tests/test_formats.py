@@ -14,6 +14,7 @@ import pytest
 
 from qa import formats
 from qa.answering import _citation
+from qa.citations import parse_label
 from qa.cli import main
 from qa.documents import (
     BadCitation,
@@ -24,7 +25,6 @@ from qa.documents import (
     file_passages,
     lines_of,
     load,
-    parse_citation,
 )
 from qa.reader import CODE, HEADING, ITEM, PARAGRAPH, ROW
 
@@ -325,17 +325,17 @@ def test_qa_index_takes_files_and_folders_and_skips_bad_files_without_stopping(
 # -- qa show ---------------------------------------------------------------------------
 
 
-def test_parse_citation():
-    ref = parse_citation("guide.pdf#page=12:3-4")
-    assert (ref.path, ref.page, ref.start_line, ref.end_line) == ("guide.pdf", 12, 3, 4)
-    ref = parse_citation("C:/notes.txt:40")
-    assert (ref.path, ref.page, ref.start_line, ref.end_line) == ("C:/notes.txt", 0, 40, 40)
-    assert parse_citation("page.html#tides:7-9").fragment == "tides"
-    ref = parse_citation("notes.txt:40:15")  # a column, as qa ask names one of two passages of a line
-    assert (ref.path, ref.start_line, ref.end_line) == ("notes.txt", 40, 40)
-    for bad in ("notes.txt", "notes.txt:0", "notes.txt:5-3", "a.pdf#page=0:1", "a.pdf#page=x:1"):
+def test_parse_label():
+    ref = parse_label("guide.pdf#page=12:3-4")
+    assert (ref.source, ref.page, ref.start_line, ref.end_line) == ("guide.pdf", 12, 3, 4)
+    ref = parse_label("C:/notes.txt:40")  # a path typed by hand, its ":" unescaped
+    assert (ref.source, ref.page, ref.start_line, ref.end_line) == ("C:/notes.txt", 0, 40, 40)
+    assert parse_label("page.html#tides:7-9").anchor == "tides"
+    ref = parse_label("notes.txt:40:15")  # a column, as qa ask names one of two passages of a line
+    assert (ref.source, ref.start_line, ref.end_line, ref.column) == ("notes.txt", 40, 40, 15)
+    for bad in ("notes.txt", "notes.txt:0", "notes.txt:5-3", "a.pdf#page=0:1", "a.pdf#page=x:1", "#x:1"):
         with pytest.raises(BadCitation):
-            parse_citation(bad)
+            parse_label(bad)
 
 
 def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch):

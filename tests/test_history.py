@@ -117,7 +117,7 @@ def test_export_is_markdown_with_citations_and_quotes(history):
     assert text.startswith(f"# Conversation {conversation}: When was DeepSeek launched?\n")
     assert "3 questions, index `/idx`." in text
     assert (
-        "## When was DeepSeek launched?\n\n11 January 2025 — «x» [1]\n\n[1] `docs/facts.txt:1-1`\n\n> " + LAUNCH in text
+        "## When was DeepSeek launched?\n\n11 January 2025 — «x» [1]\n\n[1] `docs/facts.txt:1`\n\n> " + LAUNCH in text
     )
     assert "*Searched: How many users does DeepSeek have?*" in text
     assert "> line one\n> line two" in text
@@ -390,7 +390,7 @@ def test_history_lists_searches_shows_and_exports(indexed, capsys):
     assert main(["history", "export", str(ids[1])]) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith(f"# Conversation {ids[1]}: When was DeepSeek launched?")
-    assert "`docs/facts.txt:1-1`" in markdown and f"> {LAUNCH}" in markdown
+    assert "`docs/facts.txt:1`" in markdown and f"> {LAUNCH}" in markdown
     assert main(["history", "export", str(ids[1]), "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == data
 

@@ -319,9 +319,9 @@ def test_context_falls_back_to_the_indexed_text_when_the_file_changed(tmp_path):
     FakeEngine(tmp_path)
     cited = citation(1, USERS)
     (tmp_path / SOURCE).write_text(DOCUMENT.replace("22,15", "99,99"), encoding="utf-8")
-    rows = context_lines(cited, [tmp_path], [(0, 3)])
+    rows = context_lines(cited, tmp_path, [(0, 3)])
     assert "changed" in rows[0][1].plain and rows[1][1].plain == USERS
-    rows = context_lines(citation(1, USERS), [tmp_path / "elsewhere"], [])
+    rows = context_lines(citation(1, USERS), tmp_path / "elsewhere", [])
     assert rows[1][1].plain == USERS
 
 
@@ -331,7 +331,7 @@ def test_context_shows_the_lines_around_the_passage(tmp_path):
     FakeEngine(tmp_path)
     cited = citation(1, USERS)
     start = USERS.index("22,15 millions")
-    rows = context_lines(cited, [tmp_path], [(start, start + len("22,15 millions"))])
+    rows = context_lines(cited, tmp_path, [(start, start + len("22,15 millions"))])
     assert [number for number, _ in rows] == [1, 2, 3]
     line = rows[1][1]
     highlighted = [line.plain[s.start : s.end] for s in line.spans if str(s.style) == ANSWER_STYLE]
@@ -354,7 +354,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
         assert passages
         for n, passage in enumerate(passages, start=1):
             cited = _citation(n, passage, 0.5)
-            rows = context_lines(cited, [tmp_path], [])
+            rows = context_lines(cited, tmp_path, [])
             assert rows[0][0] != 0, (name, cited, rows[0][1].plain)  # no note that the file changed
             numbers = [number for number, _ in rows]
             assert cited.start_line in numbers and cited.end_line in numbers, (name, cited, numbers)
@@ -366,7 +366,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
     # A PDF citation without its page cannot be placed: the indexed text, with the note.
     cited = _citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
     cited.page = 9
-    assert "changed" in context_lines(cited, [tmp_path], [])[0][1].plain
+    assert "changed" in context_lines(cited, tmp_path, [])[0][1].plain
 
 
 async def test_the_question_box_keeps_focus(tmp_path):
@@ -927,10 +927,10 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
 
     FakeEngine(tmp_path)
     both = [citation(1, LAUNCH), citation(2, USERS)]
-    assert labels(both, [tmp_path]) == [f"{SOURCE}:2:{_column(LAUNCH)}", f"{SOURCE}:2:{_column(USERS)}"]
-    assert labels(both[:1], [tmp_path]) == [f"{SOURCE}:2"]  # alone on its line: no column
+    assert labels(both, tmp_path) == [f"{SOURCE}:2:{_column(LAUNCH)}", f"{SOURCE}:2:{_column(USERS)}"]
+    assert labels(both[:1], tmp_path) == [f"{SOURCE}:2"]  # alone on its line: no column
     (tmp_path / SOURCE).write_text(DOCUMENT.replace("DeepSeek", "Deep"), encoding="utf-8")
-    assert labels(both, [tmp_path]) == [f"{SOURCE}:2", f"{SOURCE}:2"]
+    assert labels(both, tmp_path) == [f"{SOURCE}:2", f"{SOURCE}:2"]
 
 
 def test_run_keeps_the_chat_in_the_default_history(monkeypatch):

@@ -58,7 +58,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
-from qa.api import PROJECT_ROOT, clean_question
+from qa.api import clean_question
 from qa.conversation import Conversation
 from qa.errors import QAError
 from qa.history import HistoryUnavailable
@@ -434,7 +434,7 @@ class ChatApp(App[int]):
                 self.notify(event.error, severity="error", markup=False)
             else:
                 await turn.show_answer(
-                    event.answer, notice=event.notice, labels=labels(event.answer.citations, self.roots())
+                    event.answer, notice=event.notice, labels=labels(event.answer.citations, self.engine)
                 )
                 self._select(turn)
                 self._log(turn, event.answer, event.timing_ms)
@@ -589,7 +589,7 @@ class ChatApp(App[int]):
         for turn, exchange in zip(turns, exchanges, strict=True):
             turn.set_searched(exchange.searched_question)
             answer = exchange.to_answer()
-            await turn.show_answer(answer, labels=labels(answer.citations, self.roots()))
+            await turn.show_answer(answer, labels=labels(answer.citations, self.engine))
             self.conversation.add(exchange.searched_question)
             box.remember(exchange.question)
         self.conversation_id = conversation_id
@@ -603,17 +603,6 @@ class ChatApp(App[int]):
         )
 
     # -- citations ---------------------------------------------------------------
-    def roots(self) -> list[Path]:
-        """Folders a citation's relative file name may be relative to."""
-        found = []
-        index = getattr(self.engine, "index", None)
-        manifest = getattr(index, "manifest", None)
-        if manifest is not None and getattr(manifest, "root", ""):
-            found.append(Path(manifest.root))
-        if getattr(self.engine, "root", None):
-            found.append(Path(self.engine.root))
-        return [*found, PROJECT_ROOT, Path.cwd()]
-
     def _select(self, turn: Turn, index: int = 0) -> None:
         if self.selected is not None and self.selected.is_attached:
             self.selected.remove_class("-selected")
@@ -630,7 +619,7 @@ class ChatApp(App[int]):
         elif answer.abstained or not answer.citations:
             panel.show_note("No citation: the documents do not answer this question.")
         else:
-            panel.show(answer, self.citation_index, self.roots())
+            panel.show(answer, self.citation_index, self.engine)
 
     def on_turn_selected(self, event: Turn.Selected) -> None:
         if event.turn.answer is not None:
@@ -687,13 +676,20 @@ class ChatApp(App[int]):
         if citation is None:
             return
         if located(citation):
+            # The command finds the file from this index, wherever it is typed.
+            index = (
+                ""
+                if getattr(self.engine, "is_default_index", True)
+                else f" --index {shlex.quote(str(self.engine.index_dir))}"
+            )
             self.notify(
                 f"{citation.source} is not plain text: its lines are those of the extracted text."
-                f" `qa show {citation_ref(citation)}` prints them.",
+                f" `qa show{index} {shlex.quote(citation_ref(citation))}` prints them.",
                 severity="warning",
+                markup=False,
             )
             return
-        path = source_path(citation.source, self.roots())
+        path = source_path(citation.source, self.engine)
         if path is None:
             self.notify(f"{citation.source} is not where it was indexed.", severity="error")
             return

@@ -15,11 +15,11 @@ from rich.table import Table
 from rich.text import Text
 
 from qa import formats
-from qa.citations import citation_ref, labels, line_span, located, source_path
+from qa.citations import citation_ref, labels, located, source_path
 from qa.documents import decode, line_starts, load
 from qa.tui.literal import literal
 
-__all__ = ["citation_ref", "labels", "line_span", "located", "source_path", "render_context", "context_lines"]
+__all__ = ["citation_ref", "labels", "located", "source_path", "render_context", "context_lines"]
 
 PASSAGE_STYLE = "bold underline"
 ANSWER_STYLE = "bold black on #e5c07b"
@@ -42,7 +42,7 @@ def answer_spans(citation, highlights: list[tuple[int, int]], short_answer: str)
     return spans
 
 
-def render_context(citation, roots: list[Path], spans: list[tuple[int, int]]) -> Table:
+def render_context(citation, where, spans: list[tuple[int, int]]) -> Table:
     """Numbered lines around the passage: the passage underlined, the answer highlighted.
 
     A grid, so that a long wrapped line stays indented past the line numbers.
@@ -50,14 +50,15 @@ def render_context(citation, roots: list[Path], spans: list[tuple[int, int]]) ->
     grid = Table.grid(padding=(0, 1))
     grid.add_column(justify="right", style=GUTTER_STYLE, no_wrap=True)
     grid.add_column(ratio=1)
-    for number, text in context_lines(citation, roots, spans):
+    for number, text in context_lines(citation, where, spans):
         grid.add_row(str(number) if number else "", text)
     return grid
 
 
-def context_lines(citation, roots: list[Path], spans: list[tuple[int, int]]) -> list[tuple[int, Text]]:
-    """(line number, shown text) around the passage; number 0 for a note that is not a line."""
-    path = source_path(citation.source, roots)
+def context_lines(citation, where, spans: list[tuple[int, int]]) -> list[tuple[int, Text]]:
+    """(line number, shown text) around the passage; number 0 for a note that is not a line. The file is
+    found by ``where`` (the engine: from its index's folders), as qa.citations.source_path does."""
+    path = source_path(citation.source, where)
     file_text = cited_text(citation, path) if path is not None else None
     if file_text is None or file_text[citation.start_char : citation.end_char] != citation.text:
         note = Text("the file has changed or moved since it was indexed: showing the indexed text", "italic dim")

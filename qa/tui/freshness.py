@@ -13,9 +13,6 @@ in the background.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 
 def changed_sources(engine, sources: list[str]) -> list[str]:
     """Those of ``sources`` (as citations name them) that changed or went missing since the engine's index
@@ -26,16 +23,14 @@ def changed_sources(engine, sources: list[str]) -> list[str]:
         return []
     from qa.documents import DEFAULT_MAX_FILE_BYTES, content_hash, read_file
 
-    root = Path(manifest.root or getattr(engine, "root", None) or ".")
     max_bytes = int(getattr(manifest, "max_file_bytes", 0) or DEFAULT_MAX_FILE_BYTES)
     changed = []
     for source in dict.fromkeys(sources):
         facts = files.get(source)
         if facts is None:
             continue
-        path = Path(source) if os.path.isabs(source) else root / source
         try:
-            if content_hash(read_file(path, max_bytes)) == facts.get("sha256"):
+            if content_hash(read_file(manifest.path_of(source), max_bytes)) == facts.get("sha256"):
                 continue
         except (OSError, ValueError):
             pass  # gone or unreadable: changed too

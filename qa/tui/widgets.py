@@ -7,8 +7,6 @@ answers become Markdown with every special character escaped.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
@@ -212,7 +210,8 @@ class CitationPanel(VerticalScroll):
         self.query_one("#citation-tabs", Static).update("")
         self.query_one("#citation-body", Static).update(Text(message, style="italic"))
 
-    def show(self, answer, index: int, roots: list[Path]) -> None:
+    def show(self, answer, index: int, where) -> None:
+        """Citation ``index`` of ``answer``, its file found by ``where`` (the engine: from its index's folders)."""
         citations = answer.citations
         citation = citations[index]
         self.border_title = f"Citation {index + 1} of {len(citations)}"
@@ -223,10 +222,10 @@ class CitationPanel(VerticalScroll):
         spans = answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
         # Clicked, the file name opens the file at the line (F4); bold, not underlined, so its underscores show.
         opens = Style(bold=True, meta={"@click": "app.open_citation"})
-        label = citation_labels(citations, roots)[index]
+        label = citation_labels(citations, where)[index]
         title = Text.assemble((f"[{citation.n}] ", "bold"), (printable(label), opens))
         title.append(f"  score {citation.score:.2f}", style="dim")
-        self.query_one("#citation-body", Static).update(Group(title, "", render_context(citation, roots, spans)))
+        self.query_one("#citation-body", Static).update(Group(title, "", render_context(citation, where, spans)))
         self.scroll_home(animate=False)
 
 

@@ -1,0 +1,255 @@
+"""Citation labels (issue 26): qa show takes exactly what qa ask prints, whatever the file and anchor are
+called, finds the file from the index that cited it (never the working directory), and refuses lines that
+are not in the section or page named; a citation names its file relative to its folder's parent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qa.answering import _citation
+from qa.citations import CitationRef, label, labels, parse_label
+from qa.cli import main
+from qa.documents import file_passages
+from qa.indexing import build_index, naming_bases
+from qa.store import IndexStore, Manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_QA = ROOT / "tests" / "fake_qa.py"
+
+# -- labels ---------------------------------------------------------------------------------------------
+
+names = st.text(min_size=1).filter(lambda s: "\x00" not in s)
+anchors = st.text().filter(lambda s: "\x00" not in s)
+lines = st.integers(min_value=1, max_value=10**6)
+
+
+@given(
+    names, st.one_of(st.just(0), lines), anchors, lines, st.integers(0, 50), st.one_of(st.just(0), st.integers(1, 400))
+)
+def test_a_label_reads_back_as_the_citation_it_names(source, page, anchor, start, more, column):
+    ref = CitationRef(source, start, start + more, page, "" if page else anchor, column)
+    assert parse_label(label(ref)) == ref
+
+
+def test_hash_and_colon_in_file_names_and_anchors_are_escaped():
+    ref = CitationRef("docs/a#page=3:b.txt", 4, 4)
+    assert label(ref) == "docs/a%23page=3%3Ab.txt:4"
+    assert label(CitationRef("page.html", 7, 9, anchor="step:1#x=2")) == "page.html#step%3A1%23x%3D2:7-9"
+    assert label(CitationRef("100%.txt", 2, 2, column=5)) == "100%25.txt:2:5"
+    # An anchor that reads like a page stays an anchor.
+    assert parse_label(label(CitationRef("p.html", 1, 1, anchor="page=3"))).anchor == "page=3"
+
+
+# -- qa show ----------------------------------------------------------------------------------------------
+
+SECTIONS = """<html><body><main>
+<h1 id="intro">Intro</h1>
+<p>The lighthouse was built in 1921.</p>
+<h2 id="step:1#a">Step one</h2>
+<p>Light the lamp at dusk.</p>
+<h2 id="page=2">Step two</h2>
+<p>Wind the clock at dawn.</p>
+</main></body></html>
+"""
+
+
+def _one_line_error(capsys, words: str) -> None:
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("qa: ") and words in err, err
+
+
+def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "steps#page=1.html").write_text(SECTIONS, encoding="utf-8")
+    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))]
+    assert {c.anchor for c in citations} >= {"intro", "step:1#a", "page=2"}
+    for name, citation in zip(labels(citations, tmp_path), citations, strict=True):
+        assert main(["show", name]) == 0, name
+        assert citation.text in capsys.readouterr().out
+
+
+def test_a_line_of_another_section_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "steps.html").write_text(SECTIONS, encoding="utf-8")
+    by_anchor = {p.anchor: p for p in file_passages("steps.html", "steps.html") if p.kind != "heading"}
+    lamp, clock = by_anchor["step:1#a"], by_anchor["page=2"]
+    assert main(["show", label(CitationRef("steps.html", lamp.start_line, lamp.end_line, anchor="step:1#a"))]) == 0
+    assert capsys.readouterr().out == "Light the lamp at dusk.\n"
+    # The line of "page=2"'s section, named as "step:1#a"'s: another section's line, not shown as this one's.
+    assert main(["show", label(CitationRef("steps.html", clock.start_line, clock.end_line, anchor="step:1#a"))]) == 2
+    _one_line_error(capsys, "is not in the section #step:1#a")
+    assert main(["show", "steps.html#nowhere:2"]) == 2
+    _one_line_error(capsys, "has no section #nowhere")
+    (tmp_path / "notes.txt").write_text("One.\nTwo.\n")
+    assert main(["show", "notes.txt#intro:1"]) == 2
+    _one_line_error(capsys, "not HTML")
+    assert main(["show", "notes.txt:2:9"]) == 2  # a column past the end of the line
+    _one_line_error(capsys, "has no column 9")
+
+
+def _ask_json(capsys, *argv) -> dict:
+    assert main(["ask", "--json", "--no-log", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_qa_show_finds_the_file_from_the_index_not_from_here(fake_models, tmp_path, capsys, monkeypatch):
+    """Indexed from one folder, shown from another holding a file of the same name: the indexed file, or
+    nothing; the citation names the file from its folder's parent, whatever the working directory was."""
+    (tmp_path / "work" / "docs").mkdir(parents=True)
+    (tmp_path / "work" / "docs" / "notes.txt").write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    (tmp_path / "elsewhere" / "docs").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Another file.\nIts second line.\n")
+    monkeypatch.chdir(tmp_path)  # the index is built from above the folder
+    assert main(["index", "work/docs", "--index", "idx"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    answer = _ask_json(capsys, "--index", "../idx", "When was the lighthouse built?")
+    (cited,) = answer["citations"][:1]
+    assert cited["source"] == "docs/notes.txt"
+    name = f"{cited['source']}:{cited['start_line']}"
+    assert main(["show", name, "--index", "../idx"]) == 0
+    assert capsys.readouterr().out == "The lighthouse was built in 1921.\n"
+    assert main(["show", "docs/other.txt:1", "--index", "../idx"]) == 2
+    _one_line_error(capsys, "is not a file of the index")
+    assert main(["show", name, "--index", "../idx", "--root", "."]) == 2
+    _one_line_error(capsys, "give one")
+
+
+def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys, monkeypatch):
+    """A manifest written before bases (every file relative to one root) loads, refreshes with the same
+    names, and its files are found from that root."""
+    import fakes
+
+    docs = tmp_path / "top" / "docs"
+    docs.mkdir(parents=True)
+    (docs / "notes.txt").write_text("The lighthouse was built in 1921.\n")
+    store = IndexStore(tmp_path / "idx")
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=tmp_path)
+    manifest_path = store.live_generation() / "manifest.json"
+    raw = json.loads(manifest_path.read_text())
+    raw.pop("bases")
+    raw.pop("checksum")
+    old = Manifest(**raw)
+    manifest_path.write_text(old.to_json())
+    assert store.read_manifest().bases == {} and list(store.read_manifest().files) == ["top/docs/notes.txt"]
+    (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy.\n")
+    monkeypatch.chdir(docs)
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual())
+    manifest = store.read_manifest()
+    assert list(manifest.files) == ["top/docs/notes.txt"]
+    assert manifest.path_of("top/docs/notes.txt") == docs / "notes.txt"
+    assert main(["show", "top/docs/notes.txt:1", "--index", str(tmp_path / "idx")]) == 0
+    assert "by the navy" in capsys.readouterr().out
+    # Refreshed by an engine that names its own root (fit.py: the corpus's parent), it keeps its names too.
+    (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy, in stone.\n")
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=docs.parent)
+    assert list(store.read_manifest().files) == ["top/docs/notes.txt"]
+
+
+def test_each_folder_names_its_files_from_its_parent(tmp_path):
+    for folder in ("a/docs", "b/notes", "c/docs", "a/docs/sub"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "a" / "one.txt").write_text("x")
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    assert naming_bases([a / "docs", b / "notes"]) == [a, b]
+    assert naming_bases([a / "docs", a / "docs" / "sub"]) == [a, a]  # a file has one name
+    assert naming_bases([a / "one.txt"]) == [a]  # a file alone: by its name
+    # Two folders called docs would give one name to two files: both are named from where they both are.
+    assert naming_bases([a / "docs", c / "docs"]) == [tmp_path, tmp_path]
+    assert naming_bases([a / "docs", b / "notes", c / "docs"]) == [tmp_path] * 3
+
+
+def test_several_folders_are_found_from_any_working_directory(fake_models, tmp_path, capsys, monkeypatch):
+    (tmp_path / "a" / "docs").mkdir(parents=True)
+    (tmp_path / "b" / "docs").mkdir(parents=True)
+    (tmp_path / "c" / "notes").mkdir(parents=True)
+    (tmp_path / "a" / "docs" / "x.txt").write_text("The lighthouse was built in 1921.\n")
+    (tmp_path / "b" / "docs" / "x.txt").write_text("The bridge opened in 1932.\n")
+    (tmp_path / "c" / "notes" / "y.txt").write_text("The tower fell in 1950.\n")
+    monkeypatch.chdir(tmp_path / "c")
+    assert main(["index", "../a/docs", str(tmp_path / "b" / "docs"), "notes", "--index", "../idx"]) == 0
+    capsys.readouterr()
+    manifest = IndexStore(tmp_path / "idx").read_manifest()
+    assert sorted(manifest.files) == ["a/docs/x.txt", "b/docs/x.txt", "c/notes/y.txt"]
+    monkeypatch.chdir(tmp_path / "a")
+    for source, words in [("a/docs/x.txt", "1921"), ("b/docs/x.txt", "1932"), ("c/notes/y.txt", "1950")]:
+        assert manifest.path_of(source).read_text().find(words) >= 0
+        assert main(["show", f"{source}:1", "--index", "../idx"]) == 0
+        assert words in capsys.readouterr().out
+
+
+def _fake_qa(*argv, cwd: Path, data: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_HYPERLINKS": "0", "PYTHONPATH": str(ROOT), "QA_DATA_DIR": str(data)}
+    return subprocess.run(
+        [sys.executable, str(FAKE_QA), *argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_a_collection_cites_and_shows_alike_from_any_folder(tmp_path):
+    """qa index from one folder, qa ask and qa show from another: short names, the indexed file shown."""
+    data, home, other = tmp_path / "data", tmp_path / "home", tmp_path / "other"
+    (home / "docs").mkdir(parents=True)
+    (home / "docs" / "notes.txt").write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    (other / "docs").mkdir(parents=True)
+    (other / "docs" / "notes.txt").write_text("Another.\nNot this line.\n")
+    built = _fake_qa("index", str(home / "docs"), "--name", "notes", cwd=other, data=data)
+    assert built.returncode == 0, built.stderr
+    asked = _fake_qa("ask", "-C", "notes", "--no-log", "When was the lighthouse built?", cwd=other, data=data)
+    assert asked.returncode == 0, asked.stderr
+    assert "[1] docs/notes.txt:2\n" in asked.stdout  # not the absolute path of a file outside the working directory
+    shown = _fake_qa("show", "-C", "notes", "docs/notes.txt:2", cwd=other, data=data)
+    assert (shown.returncode, shown.stdout) == (0, "The lighthouse was built in 1921.\n"), shown.stderr
+    unknown = _fake_qa("show", "-C", "notes", "docs/gone.txt:2", cwd=tmp_path, data=data)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+
+
+@pytest.mark.parametrize("where", ["top", "elsewhere"])
+def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, capsys, monkeypatch, where):
+    import qa.cli
+
+    (tmp_path / "top" / "my docs").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "my docs").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "my docs" / "facts.txt").write_text("Something else entirely.\n")
+    target = tmp_path / "top" / "my docs" / "facts.txt"
+    target.write_text("The lighthouse keeper was born in 1901.\n")
+    monkeypatch.chdir(tmp_path / "top")
+    assert main(["index", "my docs", "--index", str(tmp_path / "idx")]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path / where)
+    monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setenv("QA_HYPERLINKS", "1")
+    assert main(["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"]) == 0
+    out = capsys.readouterr().out
+    assert f"\x1b]8;;{target.resolve().as_uri()}\x1b\\my docs/facts.txt:1" in out
+
+
+def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_models, tmp_path, monkeypatch):
+    """F4 and the citation panel find the file through the engine (its index's folders), not the working
+    directory, where a file of the same name says something else."""
+    from qa.api import Engine
+    from qa.citations import source_path
+    from qa.tui.context import context_lines
+
+    (tmp_path / "top" / "docs").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "docs").mkdir(parents=True)
+    target = tmp_path / "top" / "docs" / "notes.txt"
+    target.write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Intro.\nSomething else.\n")
+    monkeypatch.chdir(tmp_path / "top")
+    assert main(["index", "docs", "--index", str(tmp_path / "idx")]) == 0
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    engine = Engine(index_dir=tmp_path / "idx")
+    assert source_path("docs/notes.txt", engine) is None  # not loaded yet: nothing is guessed from here
+    engine.prepare()
+    cited = engine.answer("When was the lighthouse built?").citations[0]
+    assert source_path(cited.source, engine) == target
+    rows = context_lines(cited, engine, [])
+    assert rows[0][0] != 0 and any("1921" in text.plain for _, text in rows)  # the file's lines, no "changed" note
