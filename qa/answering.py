@@ -21,11 +21,12 @@ from qa import text as textmod
 from qa.documents import ROW, SENTENCE, Passage, same_paragraph
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, content_words, detect_language, same_family
-from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
-from qa.lang.names import acronym_definitions, is_title_case, looks_like_person
+from qa.lang.grammar import addresses_the_reader, clause_starts, refers_back, starts_with_anaphora
+from qa.lang.names import acronym_definitions, find_names, is_title_case, looks_like_person, versioned_names
 from qa.lang.numbers import PERCENT, measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
+    DATE,
     IDENTIFIER,
     MONEY,
     NAME,
@@ -59,6 +60,9 @@ TYPED = SHORT_TYPES + TECHNICAL
 # Kinds only a number answers (or a list, counted): a passage without one is no answer, however well it
 # matches. Not money: "how much does it cost" is answered by "it is free".
 COUNTED = (QUANTITY,)
+# Kinds whose answer is a value of the question's subject (its date, its count, its price), so of
+# whatever the sentence says it of: "DeepSeek a conquis 22,15 millions d'utilisateurs" counts DeepSeek's.
+OF_A_SUBJECT = (DATE, QUANTITY, MONEY)
 
 
 @dataclass
@@ -223,6 +227,8 @@ class Answerer:
                 passages = holding[:1]
         passages = self._with_antecedent(best.candidate, passages)
         with_holder = self._with_holder(kind, scored, passages)
+        if self._holder_about_another(kind, best, retrieval, with_holder):
+            return self._abstain(question, searched, kind, confidence)
         if len(with_holder) > 1:
             # The paragraph's sentence that holds what was asked gives the answer, quoted with the best.
             passages = with_holder
@@ -361,6 +367,8 @@ class Answerer:
             words, c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
         ):
             return None  # "the violet report" for "the purple report": a statement about something else
+        if self._another_version(c.passage, retrieval):
+            return None  # "DeepSeek-R1" for "DeepSeek-R2", "Debian 11" for "Debian 12": another thing's version
         context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
         spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
         spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
@@ -368,6 +376,15 @@ class Answerer:
             spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
         if kind == QUANTITY:
             spans = [s for s in spans if not self._counts_another_thing(s, c.passage, retrieval)]
+        if spans:
+            before = nearby.get(c.id - 1)
+            previous = before if before is not None and same_paragraph(before, c.passage) else None
+            spans = [s for s in spans if not self._about_another_name(s, c.passage, retrieval, previous)]
+            if not spans:
+                # Every date, number or name it gives belongs to another of the question's kind
+                # ("DeepSeek a conquis 22,15 millions" for ChatGPT's users): it says nothing of the subject.
+                retrieval.derived.setdefault(("about another name", kind), {})[c.id] = c.passage
+                return None
         # A name found only in a neighbouring sentence half counts; a heading
         # is about whatever its section names.
         in_context = 0.0 if _is_heading(c.passage) else 0.5
@@ -469,6 +486,87 @@ class Answerer:
             span, _question_forms(retrieval, self.index), language
         )
 
+    def _another_version(self, passage: Passage, retrieval: Retrieval) -> bool:
+        """The question names a version ("DeepSeek-R2", "Debian 12", "Python 3.12") and the passage
+        names only other versions of the same thing ("DeepSeek-R1", "R1", "Debian 11"): what it
+        states, it states of another version."""
+        asked = retrieval.derive("versioned names", lambda: versioned_names(retrieval.question))
+        if not asked:
+            return False
+        language = self._language(passage)
+        found = self._read("versioned names", passage, lambda: versioned_names(passage.clean or passage.text, language))
+        for name in asked:
+            series = [f for f in found if f.same_series(name)]
+            if series and not any(f.same_version(name) for f in series):
+                return True
+        return False
+
+    def _about_another_name(self, span: Span, passage: Passage, retrieval: Retrieval, previous: Passage | None) -> bool:
+        """The span belongs to another named thing than the one the question names: "22,15
+        millions" in "l'application DeepSeek a conquis 22,15 millions d'utilisateurs, soit la moitié
+        du trafic de ChatGPT" does not count ChatGPT's users. What a span is said of is the names
+        before it in its sentence (any of the question's names there keeps it), else, when
+        the sentence refers back ("Ses utilisateurs…"), the names of the sentence before, else the
+        first name after it in its clause. Names the question says in other words, neither. Only a
+        value of something (a date, a quantity, a price) is judged so: a name, a command or a package
+        asked for is itself what the statement is about ("le paquet apt-listbugs" for "which APT package")."""
+        if classify(retrieval.question).kind not in OF_A_SUBJECT or not retrieval.derive(
+            "names asked", lambda: any(w.is_name for w in retrieval.words)
+        ):
+            return False
+        text = passage.text
+        language = self._language(passage)
+        start, end = next(((a, b) for a, b in sentence_spans(text) if a <= span.start < b), (0, len(text)))
+        mentions = [
+            m
+            for m in self._read("names", passage, lambda: find_names(text, language))
+            if start <= m.start < end and (m.end <= span.start or m.start >= span.end)
+        ]
+        said_before = self._said_of([m for m in mentions if m.end <= span.start], retrieval, passage.source)
+        if said_before is not None:
+            return not said_before
+        if refers_back(text[start:end]):
+            earlier, source = text[:start], passage.source
+            if not earlier.strip() and previous is not None:
+                earlier, source = previous.text, previous.source
+            if earlier.strip():
+                at = max((a for a, _ in sentence_spans(earlier)), default=0)
+                named = self._said_of(find_names(earlier[at:], language), retrieval, source)
+                if named is not None:
+                    return not named
+        clause_end = min((c for c in self._clauses(passage) if c > span.end), default=end)
+        for m in mentions:
+            if (
+                span.end <= m.start < min(end, clause_end)
+                and (said := self._said_of([m], retrieval, passage.source)) is not None
+            ):
+                return not said
+        return False
+
+    def _previous_in_paragraph(self, passage: Passage, retrieval: Retrieval) -> Passage | None:
+        """The sentence before a candidate passage in its paragraph, which a pronoun opening it refers to."""
+        at = next((c.id for c in retrieval.candidates if c.passage is passage), None)
+        if at is None or at == 0:
+            return None
+        before = self.index.passages.get([at - 1]).get(at - 1)
+        return before if before is not None and same_paragraph(before, passage) else None
+
+    def _said_of(self, mentions, retrieval: Retrieval, source: str) -> bool | None:
+        """True when one of the names is a name of the question, False when another thing is named,
+        None when neither (no name, or only words the question says otherwise: "China", "Chine")."""
+        asked_forms = retrieval.derive("asked name forms", lambda: _asked_name_forms(retrieval, self.index))
+        language = indexed_language(self.index, source)
+        other = False
+        for m in mentions:
+            tokens = [t for t in textmod.words(m.text) if textmod.is_content_word(t)]
+            if getattr(m, "sentence_initial", False) and len(tokens) == 1 and tokens[0][1:].islower():
+                continue  # a capital opening a sentence says nothing ("Résultat", "Launched")
+            if _named_by(tokens, asked_forms, language):
+                return True
+            if not _named_by(tokens, _question_forms(retrieval, self.index), language):
+                other = True
+        return False if other else None
+
     def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph; for a heading,
         the start of the section it heads; for a sentence ending in ':', also what it introduces."""
@@ -561,6 +659,16 @@ class Answerer:
             return passages
         return sorted([passages[0], holder], key=lambda p: p.start_char)
 
+    def _holder_about_another(self, kind: str, best: _Scored, retrieval: Retrieval, passages: list[Passage]) -> bool:
+        """The best sentence names the subject but holds nothing of the kind asked, and the sentences
+        of its paragraph that do were set aside as said of another name ("Depuis février, des cours
+        basés sur DeepSeek…" beside "…dépassant Doubao" for "when was Doubao launched"): the paragraph's
+        answer is another thing's, so the documents do not say."""
+        if kind not in TYPED or best.type_spans or len(passages) != 1 or passages[0] is not best.candidate.passage:
+            return False
+        set_aside = retrieval.derived.get(("about another name", kind), {})
+        return any(same_paragraph(p, best.candidate.passage) for p in set_aside.values())
+
     def _with_runner_up(self, scored: list[_Scored], passages: list[Passage]) -> list[Passage]:
         """When the two best passages are consecutive sentences of one paragraph, both are quoted:
         one often names the subject and the next gives the answer ("Python's class mechanism
@@ -592,6 +700,8 @@ class Answerer:
             # only such a question ("how many people": 22 million, not 41.6 %).
             asks_share = classify(retrieval.question).share
             spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
+        previous = self._previous_in_paragraph(passage, retrieval)
+        spans = [s for s in spans if not self._about_another_name(s, passage, retrieval, previous)]
         if kind == OTHER or not spans:
             return "", None
         if passage.kind == ROW:
@@ -841,6 +951,17 @@ def _speaks_of_another(
 _EDGE_PUNCTUATION = "«»\"'“”‘’()[]{},;:!?."
 # A token built of several parts joined by path, option or dotted-name signs.
 _TECHNICAL_TOKEN = re.compile(r"\w[/\\._=-]+\w|^[/~]\w")
+
+
+def _asked_name_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
+    """The names of the question, folded, and the index terms that write them."""
+    asked = [w for w in retrieval.words if w.is_name]
+    return {textmod.fold(w.word) for w in asked}, _close_terms(asked, index)
+
+
+def _named_by(tokens: list[str], forms: tuple[set[str], set[str]], language: str) -> bool:
+    folded, terms = forms
+    return any(textmod.fold(t) in folded or textmod.stem(t, language) in terms for t in tokens)
 
 
 def _question_tokens(retrieval: Retrieval) -> set[str]:
