@@ -114,10 +114,14 @@ class Answer:
     confidence: float = 0.0
     highlights: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in citation 1's text
     answered_by: str = "extractive"  # or "llm": a generated answer that passed qa.verification
+    # An abstention's nearest passages, to show where to look: never an answer, never in ``citations``.
+    nearest: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("highlights")
+        if not self.abstained:
+            data.pop("nearest")  # an answer's passages are its citations
         return data
 
 
@@ -212,8 +216,9 @@ class Answerer:
             return self._abstain(question, searched, kind, 0.0)
         best = scored[0]
         confidence = self.model.answer_probability(self.abstain_features(retrieval, kind, scored))
+        nearest = _nearest(scored, top_k)
         if confidence < 0.5:
-            return self._abstain(question, searched, kind, confidence)
+            return self._abstain(question, searched, kind, confidence, nearest)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
         # A heading is answered by its section, never alone; another passage that holds what was
@@ -228,7 +233,7 @@ class Answerer:
         passages = self._with_antecedent(best.candidate, passages)
         with_holder = self._with_holder(kind, scored, passages)
         if self._holder_about_another(kind, best, retrieval, with_holder):
-            return self._abstain(question, searched, kind, confidence)
+            return self._abstain(question, searched, kind, confidence, nearest)
         if len(with_holder) > 1:
             # The paragraph's sentence that holds what was asked gives the answer, quoted with the best.
             passages = with_holder
@@ -254,7 +259,7 @@ class Answerer:
         ):
             # "How many", "how much": what would be quoted holds no number at all (nor a list to count),
             # so it cannot say it.
-            return self._abstain(question, searched, kind, confidence)
+            return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
@@ -588,7 +593,9 @@ class Answerer:
             if (p := nearby.get(pid)) is not None and same_paragraph(p, passage)
         ]
 
-    def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
+    def _abstain(
+        self, question: str, searched: str, kind: str, confidence: float, nearest: list[Citation] | None = None
+    ) -> Answer:
         return Answer(
             question=question,
             answer="",
@@ -597,6 +604,7 @@ class Answerer:
             searched_question=searched,
             question_type=kind,
             confidence=round(confidence, 4),
+            nearest=nearest or [],
         )
 
     # -- composing ---------------------------------------------------------
@@ -807,6 +815,20 @@ class Answerer:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+def _nearest(scored: list[_Scored], top_k: int) -> list[Citation]:
+    """The best ranked passages, at most ``top_k``: where to look when the documents do not answer."""
+    out: list[Citation] = []
+    seen = set()
+    for s in scored:
+        p = s.candidate.passage
+        if (p.source, p.start_char) not in seen:
+            seen.add((p.source, p.start_char))
+            out.append(_citation(len(out) + 1, p, s.score))
+        if len(out) >= top_k:
+            break
+    return out
 
 
 def _pull(kind: str, span, anchors: list[tuple[float, float]], clauses: list[int]) -> float:

@@ -304,17 +304,26 @@ def _print_report(report) -> None:
 def _print_answer(answer, root: Path | None = None) -> None:
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
+        if answer.nearest:
+            # Where to look all the same, marked so that no one takes them for an answer.
+            print()
+            print("Nearest passages (not an answer):")
+            _print_citations(answer.nearest, root)
         return
     print(_display(answer.answer))
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
+    _print_citations(answer.citations, root)
+
+
+def _print_citations(citations, root: Path | None) -> None:
     from qa.citations import citation_ref, labels
 
     links = root is not None and _hyperlinks()
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
-    names = labels(answer.citations, [root]) if root is not None else [citation_ref(c) for c in answer.citations]
-    for c, name in zip(answer.citations, names, strict=True):
+    names = labels(citations, [root]) if root is not None else [citation_ref(c) for c in citations]
+    for c, name in zip(citations, names, strict=True):
         label = _display(name)
         print(f"[{c.n}] {_hyperlink(label, root / c.source) if links else label}")
         print(f"    {_display(c.text)}")

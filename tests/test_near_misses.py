@@ -10,6 +10,8 @@ French.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = pytest.mark.model
@@ -124,3 +126,14 @@ def test_the_version_asked_is_still_answered(releases, question, expected):
     answer = releases.answer(question)
     assert not answer.abstained, answer
     assert expected in answer.short_answer, answer.answer
+
+
+def test_an_abstention_names_no_citation_but_its_nearest_passages(seeds):
+    answer = seeds.answer("When was Doubao launched?", top_k=2)
+    data = answer.to_dict()
+    assert data["abstained"] and data["answer"] == "" and data["citations"] == []
+    assert 1 <= len(data["nearest"]) <= 2
+    root = Path(__file__).resolve().parent.parent
+    for passage in data["nearest"]:
+        lines = (root / passage["source"]).read_text(encoding="utf-8").splitlines()
+        assert passage["text"].split("\n")[0] in lines[passage["start_line"] - 1]
