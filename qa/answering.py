@@ -278,6 +278,8 @@ class Answerer:
                 or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
             ):
                 continue  # further passages are cited only when they are nearly as relevant
+            if not self._helps(other, short, passages, retrieval):
+                continue
             seen.add((p.source, p.start_char))
             citations.append(_citation(len(citations) + 1, p, other.score))
         text = _compose(short, passages, highlight)
@@ -667,6 +669,21 @@ class Answerer:
             return passages
         return sorted([passages[0], holder], key=lambda p: p.start_char)
 
+    def _helps(self, other: _Scored, short: str, quoted: list[Passage], retrieval: Retrieval) -> bool:
+        """Whether a further passage helps the reader check the answer: it states the answer again
+        ("22,15 millions" in another article), or it names the question's subject and either holds
+        something of the kind asked (another reading of the answer) or stands in the paragraph of a
+        quoted passage (its context). A passage that shares only a word with the question ("DeepSeek
+        n'est pas qu'une start-up." for "when was DeepSeek launched") is left out: --top-k is an upper
+        bound. Checked on the development sets' gold sources (see the README's Quality section)."""
+        passage = other.candidate.passage
+        if short and _holds_value(short, passage.clean or passage.text):
+            return True
+        subject = retrieval.derive("subject", lambda: _subject_words(retrieval))
+        if not subject or not subject <= set(other.candidate.matched):
+            return False
+        return bool(other.type_spans) or any(same_paragraph(passage, q) for q in quoted)
+
     def _holder_about_another(self, kind: str, best: _Scored, retrieval: Retrieval, passages: list[Passage]) -> bool:
         """The best sentence names the subject but holds nothing of the kind asked, and the sentences
         of its paragraph that do were set aside as said of another name ("Depuis février, des cours
@@ -815,6 +832,27 @@ class Answerer:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+def _holds_value(short: str, text: str) -> bool:
+    """The text states the short answer: as written, or with the same numbers in the same order
+    ("11 janvier 2025" and "January 11, 2025" aside, "11 January 2025")."""
+    if textmod.fold(" ".join(short.split())) in textmod.fold(" ".join(text.split())):
+        return True
+    numbers = re.findall(r"\d+", short)
+    if not numbers:
+        return False
+    found = re.findall(r"\d+", text)
+    return any(found[i : i + len(numbers)] == numbers for i in range(len(found) - len(numbers) + 1))
+
+
+def _subject_words(retrieval: Retrieval) -> set[str]:
+    """What the question is about: its names the documents hold, else its weightiest word."""
+    names = {w.word for w in retrieval.words if w.is_name and w.expansions}
+    if names:
+        return names
+    matched = [w for w in retrieval.words if w.expansions]
+    return {max(matched, key=lambda w: w.weight).word} if matched else set()
 
 
 def _nearest(scored: list[_Scored], top_k: int) -> list[Citation]:

@@ -137,3 +137,14 @@ def test_an_abstention_names_no_citation_but_its_nearest_passages(seeds):
     for passage in data["nearest"]:
         lines = (root / passage["source"]).read_text(encoding="utf-8").splitlines()
         assert passage["text"].split("\n")[0] in lines[passage["start_line"] - 1]
+
+
+def test_further_citations_help_the_answer(seeds):
+    """Issue 26, C: "DeepSeek n'est pas qu'une start-up." shares words with the question, no more."""
+    launch = seeds.answer("When was DeepSeek launched?", top_k=3)
+    assert [c.text for c in launch.citations] == [
+        "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
+    ]
+    users = seeds.answer("How many daily active users did DeepSeek reach?", top_k=3)
+    assert all("22,15 millions" in c.text or "DeepSeek" in c.text for c in users.citations)
+    assert not any("Doubao" in c.text for c in users.citations)  # another app's users

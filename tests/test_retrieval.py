@@ -505,3 +505,32 @@ def test_a_value_said_of_another_name_is_not_the_answer(tmp_path, fake_models, q
     answer = engine.answer(question)
     assert answer.abstained, answer.answer
     assert elsewhere not in answer.answer and answer.citations == []
+
+
+def test_further_citations_are_only_those_that_help(tmp_path, fake_models):
+    engine, _ = _answerer_over(
+        tmp_path,
+        {
+            "a.txt": (
+                "The harbour of Brest opened in 1865.\n\nThe harbour of Brest is not only a harbour.\n\n"
+                "The harbour had opened earlier, the town said:\n"
+            ),
+            "b.txt": "Records say the harbour of Brest opened its gates in 1865.\n",
+        },
+    )
+    answer = engine.answer("When did the harbour of Brest open?", top_k=3)
+    assert answer.short_answer == "1865"
+    # the answer said again is kept; a passage sharing only words with the question is not, whatever --top-k
+    assert [c.text for c in answer.citations] == [
+        "The harbour of Brest opened in 1865.",
+        "Records say the harbour of Brest opened its gates in 1865.",
+    ]
+
+
+def test_holds_value_compares_the_numbers_across_languages():
+    from qa.answering import _holds_value
+
+    assert _holds_value("11 janvier 2025", "It was launched on 11 January 2025.")
+    assert _holds_value("22,15 millions", "a conquis 22,15 millions d'utilisateurs")
+    assert not _holds_value("11 janvier 2025", "Au 31 janvier 2025, il était là.")
+    assert not _holds_value("février", "Depuis janvier, rien.")
