@@ -260,6 +260,13 @@ class Answerer:
             # "How many", "how much": what would be quoted holds no number at all (nor a list to count),
             # so it cannot say it.
             return self._abstain(question, searched, kind, confidence, nearest)
+        if (
+            kind == DATE
+            and not short
+            and not any(self._read(kind, p, lambda p=p: _type_spans(kind, p)) for p in passages)
+        ):
+            # "When was Janus-Pro launched?": what would be quoted names the thing but holds no date at all.
+            return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]

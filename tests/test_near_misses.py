@@ -41,6 +41,10 @@ def seeds():
         "Combien de dépôts de code OpenAI a-t-il publiés ?",
         "When did Tencent launch WeChat?",
         "When was Qwen released?",
+        # the thing asked about is named, but nothing dates it
+        "When was Janus-Pro launched?",
+        "Quand Janus-Pro a-t-il été lancé ?",
+        "When did Huawei launch its smartphones?",
         # another version
         "How many parameters does DeepSeek-R2 have?",
         "Combien de paramètres compte DeepSeek-R2 ?",
