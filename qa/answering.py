@@ -285,7 +285,7 @@ class Answerer:
                 or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
             ):
                 continue  # further passages are cited only when they are nearly as relevant
-            if not self._helps(other, short, passages, retrieval):
+            if not self._helps(other, kind, short, passages, retrieval):
                 continue
             seen.add((p.source, p.start_char))
             citations.append(_citation(len(citations) + 1, p, other.score))
@@ -676,11 +676,11 @@ class Answerer:
             return passages
         return sorted([passages[0], holder], key=lambda p: p.start_char)
 
-    def _helps(self, other: _Scored, short: str, quoted: list[Passage], retrieval: Retrieval) -> bool:
+    def _helps(self, other: _Scored, kind: str, short: str, quoted: list[Passage], retrieval: Retrieval) -> bool:
         """Whether a further passage helps the reader check the answer: it states the answer again
         ("22,15 millions" in another article), or it names the question's subject and either holds
-        something of the kind asked (another reading of the answer) or stands in the paragraph of a
-        quoted passage (its context). A passage that shares only a word with the question ("DeepSeek
+        something of the kind asked (another reading of the answer; any passage does, for a question
+        answered by a sentence) or stands in the paragraph of a quoted passage (its context). A passage that shares only a word with the question ("DeepSeek
         n'est pas qu'une start-up." for "when was DeepSeek launched") is left out: --top-k is an upper
         bound. Checked on the development sets' gold sources (see the README's Quality section)."""
         passage = other.candidate.passage
@@ -689,7 +689,9 @@ class Answerer:
         subject = retrieval.derive("subject", lambda: _subject_words(retrieval))
         if not subject or not subject <= set(other.candidate.matched):
             return False
-        return bool(other.type_spans) or any(same_paragraph(passage, q) for q in quoted)
+        if kind not in TYPED or other.type_spans:
+            return True
+        return any(same_paragraph(passage, q) for q in quoted)
 
     def _holder_about_another(self, kind: str, best: _Scored, retrieval: Retrieval, passages: list[Passage]) -> bool:
         """The best sentence names the subject but holds nothing of the kind asked, and the sentences
