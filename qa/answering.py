@@ -524,8 +524,9 @@ class Answerer:
         first name after it in its clause. Names the question says in other words, neither. Only a
         value of something (a date, a quantity, a price) is judged so: a name, a command or a package
         asked for is itself what the statement is about ("le paquet apt-listbugs" for "which APT package")."""
-        if classify(retrieval.question).kind not in OF_A_SUBJECT or not retrieval.derive(
-            "names asked", lambda: any(w.is_name for w in retrieval.words)
+        if not retrieval.derive(
+            "value of a named subject",
+            lambda: classify(retrieval.question).kind in OF_A_SUBJECT and any(w.is_name for w in retrieval.words),
         ):
             return False
         text = passage.text
@@ -845,7 +846,7 @@ class Answerer:
 
 def _holds_value(short: str, text: str) -> bool:
     """The text states the short answer: as written, or with the same numbers in the same order
-    ("11 janvier 2025" and "January 11, 2025" aside, "11 January 2025")."""
+    ("11 janvier 2025" in "launched on 11 January 2025", across languages)."""
     if textmod.fold(" ".join(short.split())) in textmod.fold(" ".join(text.split())):
         return True
     numbers = re.findall(r"\d+", short)
