@@ -21,11 +21,12 @@ from qa import text as textmod
 from qa.documents import ROW, SENTENCE, Passage, same_paragraph
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import Span, content_words, detect_language, same_family
-from qa.lang.grammar import addresses_the_reader, clause_starts, starts_with_anaphora
-from qa.lang.names import acronym_definitions, is_title_case, looks_like_person
+from qa.lang.grammar import addresses_the_reader, clause_starts, refers_back, starts_with_anaphora
+from qa.lang.names import acronym_definitions, find_names, is_title_case, looks_like_person, versioned_names
 from qa.lang.numbers import PERCENT, measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
+    DATE,
     IDENTIFIER,
     MONEY,
     NAME,
@@ -59,6 +60,9 @@ TYPED = SHORT_TYPES + TECHNICAL
 # Kinds only a number answers (or a list, counted): a passage without one is no answer, however well it
 # matches. Not money: "how much does it cost" is answered by "it is free".
 COUNTED = (QUANTITY,)
+# Kinds whose answer is a value of the question's subject (its date, its count, its price), so of
+# whatever the sentence says it of: "DeepSeek a conquis 22,15 millions d'utilisateurs" counts DeepSeek's.
+OF_A_SUBJECT = (DATE, QUANTITY, MONEY)
 
 
 @dataclass
@@ -110,10 +114,14 @@ class Answer:
     confidence: float = 0.0
     highlights: list[tuple[int, int]] = field(default_factory=list)  # (start, end) in citation 1's text
     answered_by: str = "extractive"  # or "llm": a generated answer that passed qa.verification
+    # An abstention's nearest passages, to show where to look: never an answer, never in ``citations``.
+    nearest: list[Citation] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("highlights")
+        if not self.abstained:
+            data.pop("nearest")  # an answer's passages are its citations
         return data
 
 
@@ -209,8 +217,9 @@ class Answerer:
             return self._abstain(question, searched, kind, 0.0)
         best = scored[0]
         confidence = self.model.answer_probability(self.abstain_features(retrieval, kind, scored))
+        nearest = _nearest(scored, top_k)
         if confidence < self.model.threshold:
-            return self._abstain(question, searched, kind, confidence)
+            return self._abstain(question, searched, kind, confidence, nearest)
 
         # A heading that itself holds what was asked answers alone; otherwise its section does.
         # A heading is answered by its section, never alone; another passage that holds what was
@@ -224,6 +233,8 @@ class Answerer:
                 passages = holding[:1]
         passages = self._with_antecedent(best.candidate, passages)
         with_holder = self._with_holder(kind, scored, passages)
+        if self._holder_about_another(kind, best, retrieval, with_holder):
+            return self._abstain(question, searched, kind, confidence, nearest)
         if len(with_holder) > 1:
             # The paragraph's sentence that holds what was asked gives the answer, quoted with the best.
             passages = with_holder
@@ -249,7 +260,14 @@ class Answerer:
         ):
             # "How many", "how much": what would be quoted holds no number at all (nor a list to count),
             # so it cannot say it.
-            return self._abstain(question, searched, kind, confidence)
+            return self._abstain(question, searched, kind, confidence, nearest)
+        if (
+            kind == DATE
+            and not short
+            and not any(self._read(kind, p, lambda p=p: _type_spans(kind, p)) for p in passages)
+        ):
+            # "When was Janus-Pro launched?": what would be quoted names the thing but holds no date at all.
+            return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
@@ -268,6 +286,8 @@ class Answerer:
                 or other.candidate.coverage < SUPPORT_COVERAGE * best.candidate.coverage
             ):
                 continue  # further passages are cited only when they are nearly as relevant
+            if not self._helps(other, kind, short, passages, retrieval):
+                continue
             seen.add((p.source, p.start_char))
             citations.append(_citation(len(citations) + 1, p, other.score))
         text = _compose(short, passages, highlight)
@@ -362,6 +382,8 @@ class Answerer:
             words, c.passage, context_words, retrieval, self.index, self._language(c.passage) != retrieval.language
         ):
             return None  # "the violet report" for "the purple report": a statement about something else
+        if self._another_version(c.passage, retrieval):
+            return None  # "DeepSeek-R1" for "DeepSeek-R2", "Debian 11" for "Debian 12": another thing's version
         context_coverage = sum(weights.get(w, 0.0) for w in context_words) / total
         spans = self._read(kind, c.passage, lambda p=c.passage: _type_spans(kind, p))
         spans = [s for s in spans if not self._repeats_question(s, c.passage.text, retrieval, c.passage.source)]
@@ -369,6 +391,15 @@ class Answerer:
             spans = [s for s in spans if measure in measures(s.text)]  # "combien de temps": "10 jours", not "700"
         if kind == QUANTITY:
             spans = [s for s in spans if not self._counts_another_thing(s, c.passage, retrieval)]
+        if spans:
+            before = nearby.get(c.id - 1)
+            previous = before if before is not None and same_paragraph(before, c.passage) else None
+            spans = [s for s in spans if not self._about_another_name(s, c.passage, retrieval, previous)]
+            if not spans:
+                # Every date, number or name it gives belongs to another of the question's kind
+                # ("DeepSeek a conquis 22,15 millions" for ChatGPT's users): it says nothing of the subject.
+                retrieval.derived.setdefault(("about another name", kind), {})[c.id] = c.passage
+                return None
         # A name found only in a neighbouring sentence half counts; a heading
         # is about whatever its section names.
         in_context = 0.0 if _is_heading(c.passage) else 0.5
@@ -470,6 +501,88 @@ class Answerer:
             span, _question_forms(retrieval, self.index), language
         )
 
+    def _another_version(self, passage: Passage, retrieval: Retrieval) -> bool:
+        """The question names a version ("DeepSeek-R2", "Debian 12", "Python 3.12") and the passage
+        names only other versions of the same thing ("DeepSeek-R1", "R1", "Debian 11"): what it
+        states, it states of another version."""
+        asked = retrieval.derive("versioned names", lambda: versioned_names(retrieval.question))
+        if not asked:
+            return False
+        language = self._language(passage)
+        found = self._read("versioned names", passage, lambda: versioned_names(passage.clean or passage.text, language))
+        for name in asked:
+            series = [f for f in found if f.same_series(name)]
+            if series and not any(f.same_version(name) for f in series):
+                return True
+        return False
+
+    def _about_another_name(self, span: Span, passage: Passage, retrieval: Retrieval, previous: Passage | None) -> bool:
+        """The span belongs to another named thing than the one the question names: "22,15
+        millions" in "l'application DeepSeek a conquis 22,15 millions d'utilisateurs, soit la moitié
+        du trafic de ChatGPT" does not count ChatGPT's users. What a span is said of is the names
+        before it in its sentence (any of the question's names there keeps it), else, when
+        the sentence refers back ("Ses utilisateurs…"), the names of the sentence before, else the
+        first name after it in its clause. Names the question says in other words, neither. Only a
+        value of something (a date, a quantity, a price) is judged so: a name, a command or a package
+        asked for is itself what the statement is about ("le paquet apt-listbugs" for "which APT package")."""
+        if not retrieval.derive(
+            "value of a named subject",
+            lambda: classify(retrieval.question).kind in OF_A_SUBJECT and any(w.is_name for w in retrieval.words),
+        ):
+            return False
+        text = passage.text
+        language = self._language(passage)
+        start, end = next(((a, b) for a, b in sentence_spans(text) if a <= span.start < b), (0, len(text)))
+        mentions = [
+            m
+            for m in self._read("names", passage, lambda: find_names(text, language))
+            if start <= m.start < end and (m.end <= span.start or m.start >= span.end)
+        ]
+        said_before = self._said_of([m for m in mentions if m.end <= span.start], retrieval, passage.source)
+        if said_before is not None:
+            return not said_before
+        if refers_back(text[start:end]):
+            earlier, source = text[:start], passage.source
+            if not earlier.strip() and previous is not None:
+                earlier, source = previous.text, previous.source
+            if earlier.strip():
+                at = max((a for a, _ in sentence_spans(earlier)), default=0)
+                named = self._said_of(find_names(earlier[at:], language), retrieval, source)
+                if named is not None:
+                    return not named
+        clause_end = min((c for c in self._clauses(passage) if c > span.end), default=end)
+        for m in mentions:
+            if (
+                span.end <= m.start < min(end, clause_end)
+                and (said := self._said_of([m], retrieval, passage.source)) is not None
+            ):
+                return not said
+        return False
+
+    def _previous_in_paragraph(self, passage: Passage, retrieval: Retrieval) -> Passage | None:
+        """The sentence before a candidate passage in its paragraph, which a pronoun opening it refers to."""
+        at = next((c.id for c in retrieval.candidates if c.passage is passage), None)
+        if at is None or at == 0:
+            return None
+        before = self.index.passages.get([at - 1]).get(at - 1)
+        return before if before is not None and same_paragraph(before, passage) else None
+
+    def _said_of(self, mentions, retrieval: Retrieval, source: str) -> bool | None:
+        """True when one of the names is a name of the question, False when another thing is named,
+        None when neither (no name, or only words the question says otherwise: "China", "Chine")."""
+        asked_forms = retrieval.derive("asked name forms", lambda: _asked_name_forms(retrieval, self.index))
+        language = indexed_language(self.index, source)
+        other = False
+        for m in mentions:
+            tokens = [t for t in textmod.words(m.text) if textmod.is_content_word(t)]
+            if getattr(m, "sentence_initial", False) and len(tokens) == 1 and tokens[0][1:].islower():
+                continue  # a capital opening a sentence says nothing ("Résultat", "Launched")
+            if _named_by(tokens, asked_forms, language):
+                return True
+            if not _named_by(tokens, _question_forms(retrieval, self.index), language):
+                other = True
+        return False if other else None
+
     def _context_ids(self, candidate: Candidate, nearby: dict[int, Passage] | None = None) -> list[int]:
         """Passages that give this one its meaning: its neighbours in the paragraph; for a heading,
         the start of the section it heads; for a sentence ending in ':', also what it introduces."""
@@ -491,7 +604,9 @@ class Answerer:
             if (p := nearby.get(pid)) is not None and same_paragraph(p, passage)
         ]
 
-    def _abstain(self, question: str, searched: str, kind: str, confidence: float) -> Answer:
+    def _abstain(
+        self, question: str, searched: str, kind: str, confidence: float, nearest: list[Citation] | None = None
+    ) -> Answer:
         return Answer(
             question=question,
             answer="",
@@ -500,6 +615,7 @@ class Answerer:
             searched_question=searched,
             question_type=kind,
             confidence=round(confidence, 4),
+            nearest=nearest or [],
         )
 
     # -- composing ---------------------------------------------------------
@@ -562,6 +678,33 @@ class Answerer:
             return passages
         return sorted([passages[0], holder], key=lambda p: p.start_char)
 
+    def _helps(self, other: _Scored, kind: str, short: str, quoted: list[Passage], retrieval: Retrieval) -> bool:
+        """Whether a further passage helps the reader check the answer: it states the answer again
+        ("22,15 millions" in another article), or it names the question's subject and either holds
+        something of the kind asked (another reading of the answer; any passage does, for a question
+        answered by a sentence) or stands in the paragraph of a quoted passage (its context). A passage that shares only a word with the question ("DeepSeek
+        n'est pas qu'une start-up." for "when was DeepSeek launched") is left out: --top-k is an upper
+        bound. Checked on the development sets' gold sources (see the README's Quality section)."""
+        passage = other.candidate.passage
+        if short and _holds_value(short, passage.clean or passage.text):
+            return True
+        subject = retrieval.derive("subject", lambda: _subject_words(retrieval))
+        if not subject or not subject <= set(other.candidate.matched):
+            return False
+        if kind not in TYPED or other.type_spans:
+            return True
+        return any(same_paragraph(passage, q) for q in quoted)
+
+    def _holder_about_another(self, kind: str, best: _Scored, retrieval: Retrieval, passages: list[Passage]) -> bool:
+        """The best sentence names the subject but holds nothing of the kind asked, and the sentences
+        of its paragraph that do were set aside as said of another name ("Depuis février, des cours
+        basés sur DeepSeek…" beside "…dépassant Doubao" for "when was Doubao launched"): the paragraph's
+        answer is another thing's, so the documents do not say."""
+        if kind not in TYPED or best.type_spans or len(passages) != 1 or passages[0] is not best.candidate.passage:
+            return False
+        set_aside = retrieval.derived.get(("about another name", kind), {})
+        return any(same_paragraph(p, best.candidate.passage) for p in set_aside.values())
+
     def _with_runner_up(self, scored: list[_Scored], passages: list[Passage]) -> list[Passage]:
         """When the two best passages are consecutive sentences of one paragraph, both are quoted:
         one often names the subject and the next gives the answer ("Python's class mechanism
@@ -593,6 +736,8 @@ class Answerer:
             # only such a question ("how many people": 22 million, not 41.6 %).
             asks_share = classify(retrieval.question).share
             spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
+        previous = self._previous_in_paragraph(passage, retrieval)
+        spans = [s for s in spans if not self._about_another_name(s, passage, retrieval, previous)]
         if kind == OTHER or not spans:
             return "", None
         if passage.kind == ROW:
@@ -698,6 +843,41 @@ class Answerer:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+def _holds_value(short: str, text: str) -> bool:
+    """The text states the short answer: as written, or with the same numbers in the same order
+    ("11 janvier 2025" in "launched on 11 January 2025", across languages)."""
+    if textmod.fold(" ".join(short.split())) in textmod.fold(" ".join(text.split())):
+        return True
+    numbers = re.findall(r"\d+", short)
+    if not numbers:
+        return False
+    found = re.findall(r"\d+", text)
+    return any(found[i : i + len(numbers)] == numbers for i in range(len(found) - len(numbers) + 1))
+
+
+def _subject_words(retrieval: Retrieval) -> set[str]:
+    """What the question is about: its names the documents hold, else its weightiest word."""
+    names = {w.word for w in retrieval.words if w.is_name and w.expansions}
+    if names:
+        return names
+    matched = [w for w in retrieval.words if w.expansions]
+    return {max(matched, key=lambda w: w.weight).word} if matched else set()
+
+
+def _nearest(scored: list[_Scored], top_k: int) -> list[Citation]:
+    """The best ranked passages, at most ``top_k``: where to look when the documents do not answer."""
+    out: list[Citation] = []
+    seen = set()
+    for s in scored:
+        p = s.candidate.passage
+        if (p.source, p.start_char) not in seen:
+            seen.add((p.source, p.start_char))
+            out.append(_citation(len(out) + 1, p, s.score))
+        if len(out) >= top_k:
+            break
+    return out
 
 
 def _pull(kind: str, span, anchors: list[tuple[float, float]], clauses: list[int]) -> float:
@@ -842,6 +1022,17 @@ def _speaks_of_another(
 _EDGE_PUNCTUATION = "«»\"'“”‘’()[]{},;:!?."
 # A token built of several parts joined by path, option or dotted-name signs.
 _TECHNICAL_TOKEN = re.compile(r"\w[/\\._=-]+\w|^[/~]\w")
+
+
+def _asked_name_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]]:
+    """The names of the question, folded, and the index terms that write them."""
+    asked = [w for w in retrieval.words if w.is_name]
+    return {textmod.fold(w.word) for w in asked}, _close_terms(asked, index)
+
+
+def _named_by(tokens: list[str], forms: tuple[set[str], set[str]], language: str) -> bool:
+    folded, terms = forms
+    return any(textmod.fold(t) in folded or textmod.stem(t, language) in terms for t in tokens)
 
 
 def _question_tokens(retrieval: Retrieval) -> set[str]:

@@ -310,17 +310,26 @@ def _print_answer(answer, where=None) -> None:
     """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links."""
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
+        if answer.nearest:
+            # Where to look all the same, marked so that no one takes them for an answer.
+            print()
+            print("Nearest passages (not an answer):")
+            _print_citations(answer.nearest, where)
         return
     print(_display(answer.answer))
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
+    _print_citations(answer.citations, where)
+
+
+def _print_citations(citations, where=None) -> None:
     from qa.citations import citation_ref, labels, source_path
 
     links = where is not None and _hyperlinks()
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
-    names = labels(answer.citations, where) if where is not None else [citation_ref(c) for c in answer.citations]
-    for c, name in zip(answer.citations, names, strict=True):
+    names = labels(citations, where) if where is not None else [citation_ref(c) for c in citations]
+    for c, name in zip(citations, names, strict=True):
         label = _display(name)
         print(f"[{c.n}] {_hyperlink(label, source_path(c.source, where)) if links else label}")
         print(f"    {_display(c.text)}")

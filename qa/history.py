@@ -141,11 +141,19 @@ class Exchange:
     index_path: str = ""
     extra: dict = field(default_factory=dict)
 
+    @property
+    def nearest(self) -> list[dict]:
+        """An abstention's nearest passages (not an answer), kept beside the columns."""
+        nearest = self.extra.get("nearest", [])
+        return [n for n in nearest if isinstance(n, dict)] if isinstance(nearest, list) else []
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data.pop("extra")
         data["short_answer"] = self.extra.get("short_answer", "")
         data["answered_by"] = self.extra.get("answered_by", "extractive")
+        if self.abstained:
+            data["nearest"] = self.nearest
         return data
 
     def to_answer(self):
@@ -153,11 +161,16 @@ class Exchange:
         from qa.answering import AnchorCitation, Answer, Citation, PageCitation, ParagraphCitation
 
         kinds = {"page": PageCitation, "anchor": AnchorCitation, "paragraph": ParagraphCitation}
-        citations = []
-        for data in self.citations:
-            kind = next((kinds[k] for k in kinds if k in data), Citation)
-            known = {f for f in kind.__dataclass_fields__}
-            citations.append(kind(**{k: v for k, v in data.items() if k in known}))
+
+        def rebuilt(stored: list[dict]) -> list:
+            citations = []
+            for data in stored:
+                kind = next((kinds[k] for k in kinds if k in data), Citation)
+                known = {f for f in kind.__dataclass_fields__}
+                citations.append(kind(**{k: v for k, v in data.items() if k in known}))
+            return citations
+
+        citations = rebuilt(self.citations)
         return Answer(
             question=self.question,
             answer=self.answer,
@@ -169,6 +182,7 @@ class Exchange:
             confidence=self.confidence,
             highlights=[tuple(h) for h in self.extra.get("highlights", [])],
             answered_by=self.extra.get("answered_by", "extractive"),
+            nearest=rebuilt(self.nearest) if self.abstained else [],
         )
 
 
@@ -245,6 +259,8 @@ class History:
         data = answer.to_dict()
         extra = {name: getattr(answer, name) for name in _EXTRA_FIELDS if hasattr(answer, name)}
         extra["highlights"] = [list(h) for h in extra.get("highlights", [])]
+        if answer.abstained and getattr(answer, "nearest", None):
+            extra["nearest"] = data.get("nearest", [])
         row = (
             conversation_id,
             self._clock(),
@@ -358,13 +374,23 @@ class History:
                 out += [f"*Searched: {_md_text(_one_line(exchange.searched_question))}*", ""]
             if exchange.abstained:
                 out.append("*The documents don't say: no passage answers this question.*")
+                if exchange.nearest:
+                    out += ["", "Nearest passages (not an answer):"]
+                    out += _quoted(exchange.nearest)
                 continue
             out += _md_lines(exchange.answer)
-            for citation in exchange.citations:
-                n = _md_text(_one_line(str(citation.get("n", "?"))))
-                out += ["", f"[{n}] {_md_code(citation_label(citation))}", ""]
-                out += [f"> {line}" if line.strip() else ">" for line in _md_lines(citation.get("text", ""))]
+            out += _quoted(exchange.citations)
         return "\n".join(out) + "\n"
+
+
+def _quoted(citations: list[dict]) -> list[str]:
+    """Markdown lines for citations: each label, then its passage as a quote."""
+    out: list[str] = []
+    for citation in citations:
+        n = _md_text(_one_line(str(citation.get("n", "?"))))
+        out += ["", f"[{n}] {_md_code(citation_label(citation))}", ""]
+        out += [f"> {line}" if line.strip() else ">" for line in _md_lines(citation.get("text", ""))]
+    return out
 
 
 def _one_line(text: str) -> str:

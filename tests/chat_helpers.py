@@ -90,7 +90,11 @@ class FakeEngine:
             return answer_for(question, searched, "22,15 millions", USERS, LAUNCH)
         if "brackets" in searched:
             return answer_for(question, searched, "[bold]crochets[/bold]", BRACKETS)
-        return Answer(question=question, answer="", abstained=True, citations=[], searched_question=searched)
+        # An abstention with the passages nearest to the question (not an answer), when "founded" is asked.
+        nearest = [citation(1, LAUNCH, 0.3), citation(2, USERS, 0.2)] if "founded" in searched else []
+        return Answer(
+            question=question, answer="", abstained=True, citations=[], searched_question=searched, nearest=nearest
+        )
 
 
 def make_app(tmp_path: Path, **kwargs):

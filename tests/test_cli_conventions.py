@@ -290,13 +290,16 @@ def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, mo
     for question in (KEEPER, BRIDGE, "Who painted the moon?"):
         assert main(["ask", question, "--index", "idx"]) == 0
         singles.append(capsys.readouterr().out)
-    assert singles[2] == "The documents don't say: no passage answers this question.\n"
+    assert singles[2].startswith("The documents don't say: no passage answers this question.\n\n")
+    # where to look all the same, marked as no answer and formatted like citations
+    assert "\nNearest passages (not an answer):\n[1] docs/facts.txt:" in singles[2]
     terminal(False)
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n\x01\n{BRIDGE}\nWho painted the moon?\n"))
     assert main(["ask", "--index", "idx"]) == 0
     captured = capsys.readouterr()
     assert captured.out == "\n".join(singles)
-    assert captured.out.count("\n\n") == 2 + 2  # two separators, and the blank line before each answer's citations
+    # two separators, and the blank line before each answer's citations and before the abstention's nearest passages
+    assert captured.out.count("\n\n") == 2 + 2 + 1
     assert captured.err.count("the question is empty") == 1
 
 
@@ -436,6 +439,20 @@ def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, cap
     assert main(["index", "one", "--index", "idx1"]) == 0
     out = capsys.readouterr().out
     assert "indexed  one/more.txt: 2 passages\n" in out and "\n2 files, 3 passages (" in out
+
+
+def test_an_abstention_lists_its_nearest_passages_apart_from_citations(indexed, capsys):
+    assert main(["ask", "Who painted the moon?", "--index", "idx", "--json", "--top-k", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["abstained"] is True and data["answer"] == "" and data["citations"] == []
+    (nearest,) = data["nearest"]
+    assert set(nearest) >= {"n", "source", "start_line", "end_line", "text", "score"}
+    assert nearest["n"] == 1 and nearest["source"] == "docs/facts.txt"
+    lines = Path("docs/facts.txt").read_text().splitlines()
+    assert lines[nearest["start_line"] - 1] == nearest["text"]
+    # an answer has its citations and no "nearest"
+    assert main(["ask", KEEPER, "--index", "idx", "--json"]) == 0
+    assert "nearest" not in json.loads(capsys.readouterr().out)
 
 
 # -- the exit statuses ---------------------------------------------------------------------------------------

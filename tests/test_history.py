@@ -442,3 +442,32 @@ class _Lines:
 
     def isatty(self):
         return False
+
+
+def test_an_abstention_keeps_its_nearest_passages_apart_from_citations(history):
+    conversation = history.new_conversation()
+    nearest = [Citation(1, "docs/facts.txt", 1, 1, LAUNCH, 0.4), PageCitation(2, "guide.pdf", 3, 3, USERS, 0.2, page=2)]
+    history.log(conversation, _answer("Who is the CEO?", abstained=True, nearest=nearest))
+    (exchange,) = history.exchanges(conversation)
+    assert exchange.citations == [] and [n["source"] for n in exchange.nearest] == ["docs/facts.txt", "guide.pdf"]
+    again = exchange.to_answer()
+    assert again.abstained and again.citations == [] and again.nearest == nearest
+    data = history.to_dict(conversation)["exchanges"][0]
+    assert data["citations"] == [] and data["nearest"][1]["page"] == 2
+    text = history.markdown(conversation)
+    assert (
+        "*The documents don't say: no passage answers this question.*\n\nNearest passages (not an answer):\n\n"
+        "[1] `docs/facts.txt:1-1`\n\n> " + LAUNCH in text
+    )
+    assert "[2] `guide.pdf#page=2:3-3`\n\n> " + USERS in text
+
+
+def test_qa_history_show_lists_an_abstentions_nearest_passages(history, monkeypatch, capsys):
+    monkeypatch.setenv("QA_HISTORY", str(history.path))
+    conversation = history.new_conversation()
+    nearest = [Citation(1, "docs/facts.txt", 1, 1, LAUNCH, 0.4)]
+    history.log(conversation, _answer("Who is the CEO?", abstained=True, nearest=nearest))
+    assert main(["history", "show", str(conversation)]) == 0
+    out = capsys.readouterr().out
+    assert "The documents don't say" in out
+    assert "Nearest passages (not an answer):\n[1] docs/facts.txt:1\n    " + LAUNCH in out

@@ -653,3 +653,32 @@ def test_modal_verbs_frame_a_question_without_being_its_topic():
     for word in ("paquet", "mûrir", "Debian", "package", "launched", "pouvoirs"):
         assert not _frames_the_question(word, cues), word
     assert not _frames_the_question("date", frozenset())  # a cue word outside the interrogative phrase
+
+
+def test_a_sentence_refers_back_by_a_pronoun_or_a_possessive_not_an_impersonal_verb():
+    from qa.lang.grammar import refers_back
+
+    assert refers_back("Ses utilisateurs quotidiens ont atteint 22,15 millions.")
+    assert refers_back("Its users reached 2 million in May.")
+    assert refers_back("Il a choisi de divulguer le code source.")
+    assert not refers_back("Il y a actuellement 68980 paquets disponibles.")
+    assert not refers_back("Il faut redémarrer le service.")
+    assert not refers_back("Sesame opens the door.")
+    assert not refers_back("Depuis février, des cours d'IA sont dispensés.")
+
+
+def test_versioned_names():
+    from qa.lang.names import versioned_names
+
+    found = {(v.series, v.version) for v in versioned_names("DeepSeek-R1-Zero, Python 3.12, Debian 12, GPT-4 et R1")}
+    assert found == {("DeepSeek", "R1"), ("Python", "3.12"), ("Debian", "12"), ("GPT", "4"), ("", "R1")}
+    assert versioned_names("Janus-Pro and DALL-E") == []
+    (r2,) = versioned_names("How many parameters does DeepSeek-R2 have?")
+    (r1,) = versioned_names("son modèle de raisonnement R1")
+    assert r1.same_series(r2) and not r1.same_version(r2)  # "R1" alone is of the R series
+    (py3,) = versioned_names("Python 3 is here")
+    (py312,) = versioned_names("What is new in Python 3.12?")
+    (py311,) = versioned_names("Python 3.11 was released")
+    assert py3.same_version(py312) and not py311.same_version(py312)
+    (debian,) = versioned_names("Debian 12")
+    assert not debian.same_series(py312)

@@ -466,3 +466,71 @@ def test_a_count_is_not_answered_by_a_passage_without_a_number(tmp_path, fake_mo
     # The same sentence answers what it says; it cannot say how many.
     assert not answerer.answer("Whom does the old mill of Kerlaz welcome?").abstained
     assert answerer.answer("How many visitors does the old mill of Kerlaz welcome?").abstained
+
+
+_NAMED = {
+    "apps.txt": (
+        "Acme launched Rocket on 3 March 2024. Its daily users reached 2 million in May, twice those of Comet.\n\n"
+        "By comparison, Zenith says that Comet has 900,000 daily users.\n\n"
+        "The Falcon-R1 model has 40 billion parameters.\n"
+    )
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("When was Rocket launched?", "3 March 2024"),
+        ("How many daily users does Rocket have?", "2 million"),  # "Its" stands for Rocket
+        ("How many daily users does Comet have?", "900,000"),
+        ("How many parameters does Falcon-R1 have?", "40 billion"),
+    ],
+)
+def test_a_value_is_answered_for_the_name_it_is_said_of(tmp_path, fake_models, question, expected):
+    engine, _ = _answerer_over(tmp_path, _NAMED)
+    answer = engine.answer(question)
+    assert not answer.abstained, answer
+    assert expected in answer.short_answer, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "elsewhere"),
+    [
+        ("When was Comet launched?", "3 March 2024"),  # Rocket's launch
+        ("How many parameters does Falcon-R2 have?", "40 billion"),  # another version's
+    ],
+)
+def test_a_value_said_of_another_name_is_not_the_answer(tmp_path, fake_models, question, elsewhere):
+    engine, _ = _answerer_over(tmp_path, _NAMED)
+    answer = engine.answer(question)
+    assert answer.abstained, answer.answer
+    assert elsewhere not in answer.answer and answer.citations == []
+
+
+def test_further_citations_are_only_those_that_help(tmp_path, fake_models):
+    engine, _ = _answerer_over(
+        tmp_path,
+        {
+            "a.txt": (
+                "The harbour of Brest opened in 1865.\n\nThe harbour of Brest is not only a harbour.\n\n"
+                "The harbour had opened earlier, the town said:\n"
+            ),
+            "b.txt": "Records say the harbour of Brest opened its gates in 1865.\n",
+        },
+    )
+    answer = engine.answer("When did the harbour of Brest open?", top_k=3)
+    assert answer.short_answer == "1865"
+    # the answer said again is kept; a passage sharing only words with the question is not, whatever --top-k
+    assert [c.text for c in answer.citations] == [
+        "The harbour of Brest opened in 1865.",
+        "Records say the harbour of Brest opened its gates in 1865.",
+    ]
+
+
+def test_holds_value_compares_the_numbers_across_languages():
+    from qa.answering import _holds_value
+
+    assert _holds_value("11 janvier 2025", "It was launched on 11 January 2025.")
+    assert _holds_value("22,15 millions", "a conquis 22,15 millions d'utilisateurs")
+    assert not _holds_value("11 janvier 2025", "Au 31 janvier 2025, il était là.")
+    assert not _holds_value("février", "Depuis janvier, rien.")

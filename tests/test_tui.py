@@ -164,6 +164,23 @@ async def test_not_in_the_documents_looks_different(tmp_path):
         assert "do not answer" in panel_text(app)
 
 
+async def test_an_abstention_shows_its_nearest_passages_marked_as_no_answer(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "Who founded DeepSeek?")
+        await wait_until(pilot, answered(app))
+        turn = app.query_one(Turn)
+        assert not turn.query(Markdown) and "Not in the documents" in text_of(turn.query_one(".abstained", Static))
+        listed = text_of(turn.query_one(".nearest", Static))
+        assert "Nearest passages (not an answer):" in listed and f"[1] {SOURCE}:" in listed and "[2]" in listed
+        panel = app.query_one(CitationPanel)
+        assert panel.border_title == "Nearest passage 1 of 2 — not an answer"
+        assert LAUNCH[:40] in panel_text(app)
+        await pilot.press("ctrl+n")
+        assert panel.border_title == "Nearest passage 2 of 2 — not an answer"
+        assert USERS[:40] in panel_text(app)
+
+
 async def test_clear_empties_the_conversation(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -22,6 +22,7 @@ __all__ = [
     "determiner_phrases",
     "elided",
     "follow_up_connective",
+    "refers_back",
     "replace_pronouns",
     "starts_with_anaphora",
     "without_possessive",
@@ -64,6 +65,30 @@ def starts_with_anaphora(sentence: str) -> bool:
     """The sentence's subject is a pronoun standing for something named before: "C'est le chatbot le plus
     utilisé", "It was launched in 2025", "Selon lui, ils ..."."""
     return _anaphora().match(sentence) is not None
+
+
+@lru_cache(maxsize=1)
+def _possessive_opening() -> re.Pattern:
+    possessives = {w for lang in languages() for w in lang.data.POSSESSIVES}
+    return re.compile(rf"^(?:[^,.;:]{{0,30}},\s*)?(?:{_words_re(possessives)})\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _impersonal_opening() -> re.Pattern:
+    pronouns = {w for lang in languages() for w in lang.data.SUBJECT_PRONOUNS}
+    impersonal = {w for lang in languages() for w in lang.data.IMPERSONAL_AFTER}
+    return re.compile(
+        rf"^(?:[^,.;:]{{0,30}},\s*)?(?:{_words_re(pronouns)})\s+(?:{_words_re(impersonal)})\b", re.IGNORECASE
+    )
+
+
+def refers_back(sentence: str) -> bool:
+    """The sentence's subject stands for something named before: a pronoun ("It was launched…") or a
+    possessive ("Ses utilisateurs quotidiens ont atteint…", "Its users…"); not an impersonal verb
+    ("Il y a 68980 paquets…", "Il faut…")."""
+    if _impersonal_opening().match(sentence):
+        return False
+    return starts_with_anaphora(sentence) or _possessive_opening().match(sentence) is not None
 
 
 @lru_cache(maxsize=1)

@@ -287,3 +287,58 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
                 )
                 break
     return tuple(out)
+
+
+# -- versioned names ------------------------------------------------------------------------------
+
+# A version: digits with dots ("12", "3.12"), or a short series letter and digits ("R1", "v2").
+_VERSION = r"(?:[A-Za-z]{1,3}\d+|\d+)(?:\.\d+)*"
+_VERSION_PART = re.compile(rf"^{_VERSION}$")
+_VERSION_AFTER = re.compile(rf"^[ \t\u00a0]+({_VERSION})\b")
+
+
+@dataclass(frozen=True)
+class VersionedName:
+    """A name with a version: "DeepSeek-R1" (series "DeepSeek", version "R1"), "Debian 12", "Python
+    3.12", or a version standing alone as a name ("R1": series ""). ``text == source[start:end]``."""
+
+    start: int
+    end: int
+    text: str
+    series: str
+    version: str
+
+    def same_series(self, other: VersionedName) -> bool:
+        """Two versions of one thing: the same series name, or, where either has none, the same
+        series letters ("R1" and "DeepSeek-R2")."""
+        if self.series and other.series:
+            return fold(self.series) == fold(other.series)
+        mine, theirs = _series_letters(self.version), _series_letters(other.version)
+        return bool(mine) and mine == theirs
+
+    def same_version(self, other: VersionedName) -> bool:
+        """One names the other or a release of it: "3" covers "3.12", "R1" is not "R2"."""
+        mine, theirs = fold(self.version).split("."), fold(other.version).split(".")
+        shorter = min(len(mine), len(theirs))
+        return mine[:shorter] == theirs[:shorter]
+
+
+def _series_letters(version: str) -> str:
+    return fold(re.match(r"[^\W\d_]*", version).group(0))
+
+
+def versioned_names(text: str, language: str | None = None) -> list[VersionedName]:
+    """The names of ``text`` that carry a version, in order (see ``VersionedName``)."""
+    out = []
+    for mention in find_names(text, language):
+        parts = re.split(r"[-\s]+", mention.text)
+        at = next((i for i, part in enumerate(parts) if i and _VERSION_PART.match(part)), None)
+        if at is not None:
+            series = mention.text[: mention.text.find(parts[at], len(parts[0]))].rstrip("- \t\u00a0")
+            out.append(VersionedName(mention.start, mention.end, mention.text, series, parts[at]))
+        elif (after := _VERSION_AFTER.match(text[mention.end :])) is not None:
+            end = mention.end + after.end(1)
+            out.append(VersionedName(mention.start, end, text[mention.start : end], mention.text, after.group(1)))
+        elif len(parts) == 1 and _VERSION_PART.match(mention.text) and not mention.text.isdigit():
+            out.append(VersionedName(mention.start, mention.end, mention.text, "", mention.text))
+    return out

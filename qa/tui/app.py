@@ -68,7 +68,7 @@ from qa.tui.freshness import can_refresh, changed_sources, renewed
 from qa.tui.help import HelpScreen
 from qa.tui.literal import printable
 from qa.tui.styles import CSS
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, one_line
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, one_line, shown_passages
 
 WELCOME = (
     "Ask a question about the documents. Each answer quotes them and cites file:line; "
@@ -616,7 +616,7 @@ class ChatApp(App[int]):
         answer = self.selected.answer if self.selected else None
         if answer is None:
             panel.show_note("Citations appear here: ask a question below.")
-        elif answer.abstained or not answer.citations:
+        elif not shown_passages(answer):
             panel.show_note("No citation: the documents do not answer this question.")
         else:
             panel.show(answer, self.citation_index, self.engine)
@@ -627,10 +627,10 @@ class ChatApp(App[int]):
 
     def action_citation(self, step: int) -> None:
         answer = self.selected.answer if self.selected else None
-        if answer is None or not answer.citations:
+        if answer is None or not shown_passages(answer):
             self.notify("No citations to show yet.", severity="warning")
             return
-        self.citation_index = (self.citation_index + step) % len(answer.citations)
+        self.citation_index = (self.citation_index + step) % len(shown_passages(answer))
         self._show_citation()
 
     def action_select_turn(self, step: int) -> None:
@@ -657,10 +657,11 @@ class ChatApp(App[int]):
     def _citation(self):
         """The citation shown in the panel, or None (with a notice)."""
         answer = self.selected.answer if self.selected else None
-        if answer is None or not answer.citations:
+        passages = shown_passages(answer) if answer is not None else []
+        if not passages:
             self.notify("No citation shown yet.", severity="warning")
             return None
-        return answer.citations[min(self.citation_index, len(answer.citations) - 1)]
+        return passages[min(self.citation_index, len(passages) - 1)]
 
     def action_copy_citation(self) -> None:
         """Copy the citation shown: file:line, then the quoted passage."""

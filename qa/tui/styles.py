@@ -96,6 +96,12 @@ CSS = """
     padding-left: 1;
 }
 
+/* An abstention's nearest passages: where to look, dimmed so they read as no answer. */
+.turn .nearest {
+    color: $text-muted;
+    padding-left: 2;
+}
+
 #status {
     height: 1;
     padding: 0 1;

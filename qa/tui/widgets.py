@@ -23,6 +23,7 @@ from qa.tui.literal import literal, markdown_literal, printable
 NOT_IN_DOCUMENTS = "Not in the documents"
 DRAFT_LABEL = "Draft from the LLM, not checked yet"
 GENERATED_NOTE = "Written by the LLM; its dates, numbers and names are in the cited passages."
+NEAREST_LABEL = "Nearest passages (not an answer):"
 
 
 def answer_markdown(answer) -> str:
@@ -172,13 +173,13 @@ class Turn(Vertical):
         self.notice = notice
         if answer.abstained:
             message = Text.assemble((NOT_IN_DOCUMENTS, "bold"), " — no passage of the documents answers this question.")
-            await self.mount(Static(message, classes="abstained"))
+            widgets = [Static(message, classes="abstained")]
+            if answer.nearest:
+                # Where to look all the same, marked as no answer (the panel shows each, F4 opens it).
+                widgets.append(Static(_sources(NEAREST_LABEL + "  ", answer.nearest, labels), classes="nearest"))
+            await self.mount(*widgets)
             return
-        labels = labels or [citation_ref(c) for c in answer.citations]
-        sources = Text("  ").join(
-            Text.assemble((f"[{c.n}] ", "bold"), literal(label))
-            for c, label in zip(answer.citations, labels, strict=True)
-        )
+        sources = _sources("", answer.citations, labels)
         widgets = [Markdown(answer_markdown(answer), classes="answer"), Static(sources, classes="sources")]
         if getattr(answer, "answered_by", "") == "llm":
             widgets.append(Static(Text(GENERATED_NOTE), classes="generated"))
@@ -193,6 +194,22 @@ class Turn(Vertical):
 
     def on_click(self) -> None:
         self.post_message(self.Selected(self))
+
+
+def _sources(lead: str, citations, labels: list[str] | None) -> Text:
+    """``[1] file:line  [2] …``: the citations (or nearest passages) named by ``labels`` (default: file:line)."""
+    labels = labels or [citation_ref(c) for c in citations]
+    return Text.assemble(
+        (lead, "italic"),
+        Text("  ").join(
+            Text.assemble((f"[{c.n}] ", "bold"), literal(label)) for c, label in zip(citations, labels, strict=True)
+        ),
+    )
+
+
+def shown_passages(answer) -> list:
+    """What the panel shows of an answer: its citations, or an abstention's nearest passages."""
+    return answer.nearest if answer.abstained else answer.citations
 
 
 class CitationPanel(VerticalScroll):
@@ -211,15 +228,23 @@ class CitationPanel(VerticalScroll):
         self.query_one("#citation-body", Static).update(Text(message, style="italic"))
 
     def show(self, answer, index: int, where) -> None:
-        """Citation ``index`` of ``answer``, its file found by ``where`` (the engine: from its index's folders)."""
-        citations = answer.citations
+        """Citation ``index`` of ``answer`` (a nearest passage when it abstained), its file found by ``where``
+        (the engine: from its index's folders)."""
+        citations = shown_passages(answer)
         citation = citations[index]
-        self.border_title = f"Citation {index + 1} of {len(citations)}"
+        if answer.abstained:
+            self.border_title = f"Nearest passage {index + 1} of {len(citations)} — not an answer"
+        else:
+            self.border_title = f"Citation {index + 1} of {len(citations)}"
         tabs = Text(" ").join(
             Text(f" [{c.n}] ", style="reverse bold" if i == index else "dim") for i, c in enumerate(citations)
         )
         self.query_one("#citation-tabs", Static).update(tabs)
-        spans = answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
+        spans = (
+            []
+            if answer.abstained
+            else answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
+        )
         # Clicked, the file name opens the file at the line (F4); bold, not underlined, so its underscores show.
         opens = Style(bold=True, meta={"@click": "app.open_citation"})
         label = citation_labels(citations, where)[index]
