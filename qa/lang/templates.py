@@ -264,7 +264,7 @@ NOT_SUBJECT = {
 # Words that leave a goal, a subject or a predicate pointing elsewhere ("check that this works"): such a
 # question means nothing without the document, so none is asked.
 VAGUE = {
-    "en": r"\b(?:this|that|these|those|it|them|such|above|below|following|latter|former|here|there)\b",
+    "en": r"\b(?:this|these|those|it|them|such|above|below|following|latter|former|here|there)\b",
     "fr": r"(?:\b(?:cela|ceci|ça|cette|ces|celui|celle|ci-dessus|ci-dessous|suivante?s?|précédente?s?|ici|là|le cas)\b"
     r"|\b(?:c'|ce\b))",
 }

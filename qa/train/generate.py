@@ -288,7 +288,8 @@ def _draft(kind: str, m: re.Match, text: str, lang: str, rng: random.Random, ask
         slots["noun"] = noun
         if lang == "fr":
             slots["which"] = T.WHICH_BY_GENDER["fr"]["f" if noun in T.FEMININE_NOUNS["fr"] else "m"]
-    slots["article"] = _article(groups.get("article"), lang)
+    if groups.get("article") or kind in (T.PATH, T.ALIAS):  # an article the question can do without
+        slots["article"] = _article(groups.get("article"), lang)
     if "max" in groups:
         slots["max"] = groups["max"]
     if "of" in groups:
@@ -411,6 +412,9 @@ def _first_step(step: documents.Passage, lang: str) -> str | None:
             return code[0]
         return None
     clean = _STEP_MARKER.sub(lambda m: m.group(0)[-1], step.clean, count=1)
+    command = next((s.text for s in technical_spans(step.text, lang) if s.kind in ("command", "code")), None)
+    if command and contains(step.clean, [command]):
+        return command  # a short answer, as the development questions have: the command the step runs
     if 8 <= len(clean) <= 160:
         return clean.rstrip(".")
     return None
@@ -540,14 +544,13 @@ def _noun_phrases(folder: Folder) -> dict:
     found: dict = {"en": defaultdict(set), "fr": defaultdict(set), "name": set()}
     for p in folder.passages:
         text = p.clean
-        for m in re.finditer(r"\b(?:the|a|an) ((?:[a-z][a-z-]+ ){1,2}[a-z][a-z-]+)\b", text):
-            words = m.group(1).split()
-            if not any(is_function_word(fold(w), "en") for w in words):
-                found["en"][fold(words[-1])].add(m.group(1))
-        for m in re.finditer(r"\b(?:le|la|les|un|une) ([a-zéèêàç-]+ (?:[a-zéèêàç-]+ ?){1,2})\b", text):
-            words = m.group(1).split()
-            if not any(is_function_word(fold(w), "fr") for w in words):
-                found["fr"][fold(words[0])].add(m.group(1).strip())
+        for lang, article, head in (("en", r"the|a|an", -1), ("fr", r"le|la|les|un|une", 0)):
+            for m in re.finditer(rf"\b(?:{article}) ((?:[^\W\d_][\w-]* ?){{2,3}})", text):
+                words = m.group(1).split()
+                for n in (2, 3):  # "the backup port when ...": "backup port", not "backup port when"
+                    phrase = words[:n]
+                    if len(phrase) == n and not any(is_function_word(fold(w), lang) for w in phrase):
+                        found[lang][fold(phrase[head])].add(" ".join(phrase))
         for m in re.finditer(r"\b[A-Z][\w+-]+ \d+(?:\.\d+)?\b", text):
             found["name"].add(m.group(0))
     return found
@@ -595,19 +598,18 @@ def generate(folder: Path, asked=LANGS, limit: int | None = None, seed: int = 0,
                 continue
             per_passage[key] += 1
             drafts.append(draft)
-    drafts = _dedupe(drafts)
-    answerable = list(drafts)
+    answerable = _dedupe(drafts)
     if limit is not None:
-        rng.shuffle(answerable)
-        answerable = answerable[: max(0, limit - int(limit * UNANSWERABLE_SHARE / (1 + UNANSWERABLE_SHARE)))]
-    wanted = max(1, int(len(answerable) * UNANSWERABLE_SHARE)) if answerable else 0
+        rng.shuffle(answerable)  # a sample of the whole folder, not its first files
+    share = UNANSWERABLE_SHARE / (1 + UNANSWERABLE_SHARE)
+    wanted = int(limit * share) if limit is not None else int(len(answerable) * UNANSWERABLE_SHARE)
     index = Folder(passages)
-    unanswered = _dedupe(unanswerable(answerable, index, rng, asked, wanted))
+    unanswered = _dedupe(unanswerable(answerable, index, rng, asked, max(wanted, 1))) if answerable else []
     taken = {fold(d.question) for d in answerable}
-    unanswered = [d for d in unanswered if fold(d.question) not in taken]
-    chosen = answerable + unanswered
+    unanswered = [d for d in unanswered if fold(d.question) not in taken][:wanted]
     if limit is not None:
-        chosen = chosen[:limit]
+        answerable = answerable[: limit - len(unanswered)]
+    chosen = answerable + unanswered
     return [_record(d, n, package) for n, d in enumerate(chosen, 1)]
 
 
