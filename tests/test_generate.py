@@ -23,6 +23,7 @@ The XQZ module logs every transfer, and XQZ output goes to the journal.
 
 The default listening port is 8731.
 Widgets travel over the backup port when the main link fails.
+The backup port is slower than the main link.
 Frobnicator 2.0 was released in March 2019.
 A widget crate holds 24 widgets.
 A crate label can be up to 40 characters long.
@@ -73,7 +74,7 @@ EXPECTED = {
     ("command", "en"): ("Which command removes stale widgets from the queue?", "frob"),
     ("command", "fr"): ("Quelle commande supprime les widgets périmés de la file ?", "frob"),
     ("option", "en"): ("Which option lists stale widgets without deleting a single file?", "--dry-run"),
-    ("path", "en"): ("Where are Widget settings stored?", "/etc/widgets/widgets.conf"),
+    ("path", "en"): ("Where are widget settings stored?", "/etc/widgets/widgets.conf"),
     ("path", "fr"): ("Où les réglages sont-ils stockés ?", "/etc/widgets/widgets.conf"),
     ("shortcut", "en"): ("reload the widget list", "Ctrl+R"),
     ("shortcut", "fr"): ("recharger la liste", "Ctrl+R"),
@@ -139,8 +140,9 @@ def test_unanswerable_questions_are_close_and_not_answered_by_the_folder(manual_
     assert any("XQZ" in q for q in questions)
     assert "What is the default backup port?" in questions
     assert all(r["answers"] == [] and r["sources"] == [] for r in unanswerable)
-    folder_text = normalize(" ".join(p.read_text(encoding="utf-8") for p in manual_folder.iterdir()))
-    assert "default backup port" not in folder_text and "backup port is" not in folder_text
+    lines = [normalize(line) for p in manual_folder.iterdir() for line in p.read_text(encoding="utf-8").splitlines()]
+    assert [line for line in lines if "backup port" in line]
+    assert not [line for line in lines if "backup port" in line and "default" in line]
     assert all(r["lang"] == "en" for r in records)
 
 
@@ -236,3 +238,22 @@ def test_a_fetched_manual_is_unpacked_and_decompressed(tmp_path, monkeypatch):
     info = json.loads((folder / "manual.json").read_text(encoding="utf-8"))
     assert info["package"] == "maint-guide" and info["version"] == "1.0" and info["decompressed"] == 1
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+def test_translations_the_templates_cannot_read_are_dropped(tmp_path, monkeypatch):
+    import subprocess
+
+    def fake_run(command, cwd, capture_output, text, check):
+        if command[0] == "apt-get":
+            (cwd / "apt-doc_2.6_all.deb").write_bytes(b"deb")
+        else:
+            docs = tmp_path / command[-1] / "usr/share/doc/apt-doc"
+            docs.mkdir(parents=True)
+            for name in ("guide.text", "guide.fr.text", "guide.de.text", "guide.pt.text"):
+                (docs / name).write_text("text", encoding="utf-8")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(manuals.subprocess, "run", fake_run)
+    folder = manuals.fetch(manuals.manual("apt-doc"), tmp_path / "cache")
+    kept = sorted(p.name for p in (folder / "root/usr/share/doc/apt-doc").iterdir())
+    assert kept == ["guide.fr.text", "guide.text"]

@@ -29,6 +29,19 @@ _NP = r"[\w][\w.+/'’-]*(?: [\w][\w.+/'’-]*){0,5}?"
 _NP_LONG = r"[\w][\w.+/'’-]*(?: [\w][\w.+/'’-]*){0,11}?"  # with a relative clause: "a package that ..."
 # A verb in the third person opening a predicate ("lists", "makes"), not "is", "was" or "this".
 _VERB_S = r"(?!(?:is|was|has|does|this|its|as|us|thus|plus|less|unless|always|sometimes|perhaps)\b)[a-z]{2,}s\b"
+# A French verb in the third person opening a predicate ("affiche", "permet"), not a grammar word.
+_VERB_3_FR = (
+    r"(?!(?:est|cette|une|elle|même|comme|entre|contre|avant|tout|fait|sans|dont|que|qui|et|peut|doit)\b)"
+    r"[a-zéèêàâîôûç]{3,}(?:e|t)\b"
+)
+_PATH_WORDS_EN = (
+    r"stored|kept|located|found|defined|configured|listed|saved|written|placed|installed|specified|declared|recorded|"
+    r"described|put|shipped|created|generated"
+)
+_PATH_WORDS_FR = (
+    r"(?:stocké|enregistré|situé|défini|configuré|placé|installé|conservé|décrit|listé|rangé|sauvegardé|déclaré|mis|"
+    r"créé|généré)(?:e|s|es)?"
+)
 # A phrase running to the end of the clause.
 _REST = r"[^.;:!?(),]{6,140}?"
 
@@ -61,6 +74,9 @@ CUES = {
             rf"(?:command )?to (?P<goal>{_REST})[.;]",
             rf"^[Tt]o (?P<goal>{_REST}), (?:you can |you should |you must |simply )?(?:use|run|type|execute|invoke|enter) "
             r"(?:the (?:command )?)?(?P<answer>\S)",
+            rf"^(?P<answer>\S+) is an? (?:[\w-]+ ){{0,2}}?(?P<noun>tool|program|utility|command|script|daemon) "
+            rf"(?:that|which) (?P<predicate>{_VERB_S}[^.;:!?]{{6,120}})",
+            rf"^(?P<answer>\S+) is an? (?:[\w-]+ ){{0,2}}?(?P<noun>tool|program|utility|command|script) to (?P<goal>{_REST})[.;]",
         ),
         OPTION: (
             rf"^[Tt]he (?P<answer>--?\w\S*) (?P<noun>option|flag|switch) (?P<predicate>(?:is used to|{_VERB_S})[^.;:!?]{{6,120}})",
@@ -69,11 +85,15 @@ CUES = {
         KEYWORD: (
             r"^[Tt]he (?P<answer>\S+) (?P<noun>keyword|statement|function|method|macro|directive|variable|field|"
             rf"setting|module|package|environment) (?P<predicate>(?:is used to|{_VERB_S})[^.;:!?]{{6,120}})",
+            rf"^(?P<answer>\S+) is an? (?:[\w-]+ ){{0,2}}?(?P<noun>package|library|module|function|variable|field) "
+            rf"(?:that|which) (?P<predicate>{_VERB_S}[^.;:!?]{{6,120}})",
         ),
         PATH: (
             rf"(?:^|, )(?P<article>[Tt]he|[Aa]ll|[Ee]ach|[Yy]our)? ?(?P<subject>{_NP}) (?P<be>is|are) "
             r"(?P<participle>stored|kept|located|found|defined|configured|listed|saved|written|placed|installed|"
             r"specified|declared|recorded|described) in (?:the (?:file|directory|folder) )?(?P<answer>[/~$.])",
+            rf"(?:^|, )(?P<article>[Tt]he|[Aa]ll|[Ee]ach|[Yy]our)? ?(?P<subject>{_NP}) (?P<modal>must|should|can|may) be "
+            rf"(?P<participle>{_PATH_WORDS_EN}) in (?:the (?:file|directory|folder) )?(?P<answer>[/~$.])",
             r"^[Tt]he (?:file|directory) (?P<answer>[/~$.\w]\S*) (?P<predicate>(?:contains|holds|lists|defines|describes|"
             r"controls|configures|specifies|stores)[^.;:!?]{6,120})",
         ),
@@ -119,8 +139,9 @@ CUES = {
             r"annoncé|ajouté|conçu|développé|gelé|renommé|approuvé)(?:e|s|es)?) (?:en|le|au|début|fin) (?P<answer>\S)",
         ),
         COMMAND: (
-            r"^[Ll]a (?P<noun>commande) (?P<answer>\S+) (?P<predicate>(?:permet|sert|affiche|indique|crée|supprime|installe|"
-            r"lance|liste|vérifie|modifie|copie|renvoie|construit|télécharge)\b[^.;:!?]{6,120})",
+            rf"^[Ll]a (?P<noun>commande) (?P<answer>\S+) (?P<predicate>{_VERB_3_FR}[^.;:!?]{{6,120}})",
+            r"^(?P<answer>\S+) est un (?:[\w-]+ ){0,2}?(?P<noun>outil|programme|utilitaire|script|démon) qui "
+            r"(?P<predicate>[^.;:!?]{6,120})",
             rf"^[Pp]our (?P<goal>{_REST}), (?:il suffit d'|on peut |vous pouvez |il faut )?(?:utilisez|utiliser|lancez|lancer|"
             r"exécutez|exécuter|tapez|taper|saisissez|saisir|invoquez) (?:la commande )?(?P<answer>\S)",
             rf"^(?:[Uu]tilisez|[Ll]ancez|[Ee]xécutez|[Tt]apez) (?:la commande )?(?P<answer>\S)[^,;]*? pour (?P<goal>{_REST})[.;]",
@@ -134,11 +155,15 @@ CUES = {
             r"^(?:[Ll]a|[Ll]e|[Ll]') ?(?P<noun>fonction|variable|directive|macro|paquet|module|instruction|paramètre|"
             r"champ|mot-clé) (?P<answer>\S+) (?P<predicate>(?:permet|sert|affiche|indique|contient|définit|crée|renvoie|"
             r"retourne|fournit|installe|gère|contrôle)\b[^.;:!?]{6,120})",
+            r"^(?P<answer>\S+) est une? (?:[\w-]+ ){0,2}?(?P<noun>paquet|bibliothèque|module|fonction|variable|champ) qui "
+            r"(?P<predicate>[^.;:!?]{6,120})",
         ),
         PATH: (
             rf"(?:^|, )(?P<article>[Ll]e |[Ll]a |[Ll]es |[Ll]')(?P<subject>{_NP}) (?P<be>est|sont) "
             r"(?P<participle>(?:stocké|enregistré|situé|défini|configuré|placé|installé|conservé|décrit|listé|rangé|"
             r"sauvegardé|déclaré)(?:e|s|es)?) dans (?:le fichier |le répertoire |le dossier )?(?P<answer>[/~$.])",
+            rf"(?:^|, )(?P<article>[Ll]e |[Ll]a |[Ll]es |[Ll]')(?P<subject>{_NP}) (?P<modal>doit|doivent|peut|peuvent) être "
+            rf"(?P<participle>{_PATH_WORDS_FR}) dans (?:le fichier |le répertoire |le dossier )?(?P<answer>[/~$.])",
             r"^[Ll]e (?:fichier|répertoire) (?P<answer>[/~$.\w]\S*) (?P<predicate>(?:contient|liste|définit|décrit|"
             r"contrôle|configure|indique|stocke)\b[^.;:!?]{6,120})",
         ),
@@ -185,9 +210,10 @@ TEMPLATES = {
             "What command can I use to {goal}?",
         ),
         "tool": ("What should I use to {goal}?", "What do I use to {goal}?"),
-        OPTION: ("Which {noun} {predicate}?", "Which option do I use to {goal}?", "What option makes it {goal}?"),
+        OPTION: ("Which {noun} {predicate}?", "Which option do I use to {goal}?"),
         KEYWORD: ("Which {noun} {predicate}?",),
         PATH: ("Where {be} {article} {subject} {participle}?", "Which file {predicate}?"),
+        "path_modal": ("Where {modal} {article} {subject} be {participle}?",),
         SHORTCUT: ("Which key do I press to {goal}?", "What is the keyboard shortcut to {goal}?"),
         MENU: ("Which menu entry do I use to {goal}?", "Where in the menus can I {goal}?"),
         TERM: ("What {be} {article} {subject} called?", "What do you call {article} {subject}?"),
@@ -205,11 +231,12 @@ TEMPLATES = {
         COUNT: ("Combien {de}{unit} {verb} {article} {subject} ?",),
         "limit_max": ("Quelle est la {max} maximale {of}{subject} ?",),
         DATE: ("Quand {subject} {be} {participle} ?", "En quelle année {subject} {be} {participle} ?"),
-        COMMAND: ("Quelle {noun} {predicate} ?", "Quelle commande faut-il utiliser pour {goal} ?", "Comment {goal} ?"),
+        COMMAND: ("{which} {noun} {predicate} ?", "Quelle commande faut-il utiliser pour {goal} ?", "Comment {goal} ?"),
         "tool": ("Que faut-il utiliser pour {goal} ?", "Qu'utiliser pour {goal} ?"),
-        OPTION: ("Quelle {noun} {predicate} ?", "Quelle option faut-il utiliser pour {goal} ?"),
+        OPTION: ("{which} {noun} {predicate} ?", "Quelle option faut-il utiliser pour {goal} ?"),
         KEYWORD: ("{which} {noun} {predicate} ?",),
         PATH: ("Où {article}{subject} {be} {participle} ?", "Quel fichier {predicate} ?"),
+        "path_modal": ("Où {article}{subject} {modal} être {participle} ?",),
         SHORTCUT: ("Sur quelle touche faut-il appuyer pour {goal} ?", "Quel raccourci clavier permet de {goal} ?"),
         MENU: ("Quel menu faut-il utiliser pour {goal} ?", "Où trouver dans les menus de quoi {goal} ?"),
         TERM: ("Comment appelle-t-on {article}{subject} ?", "Quel nom donne-t-on à {article}{subject} ?"),
@@ -240,7 +267,9 @@ PARTICIPLE_PRONOUNS = {
 }
 # "which" in French agrees with the noun it asks about.
 WHICH_BY_GENDER = {"fr": {"f": "Quelle", "m": "Quel"}}
-FEMININE_NOUNS = {"fr": frozenset({"commande", "option", "fonction", "variable", "directive", "macro", "instruction"})}
+FEMININE_NOUNS = {
+    "fr": frozenset({"commande", "option", "fonction", "variable", "directive", "macro", "instruction", "bibliothèque"})
+}
 # Units a LIMIT answer may carry that make "How long can X be?" fitting.
 LENGTH_UNITS = {"en": frozenset({"characters", "chars", "bytes", "lines", "columns", "words", "digits", "letters"}),
                 "fr": frozenset({"caractères", "octets", "lignes", "colonnes", "mots", "chiffres", "lettres"})}  # fmt: skip
@@ -273,3 +302,42 @@ INFINITIVE = {
     "en": r"[a-z][a-z-]+\b",
     "fr": r"(?:(?:se |s'|me |m'|vous |les |le |la |l'|en |y )?)[a-zàâçéèêëîïôûùüÿœ-]+(?:er|ir|re|oir)\b",
 }
+# Nouns that name no particular thing alone: "What is the default value?" asks about nothing.
+GENERIC_NOUNS = {
+    "en": frozenset(
+        {
+            "value",
+            "values",
+            "setting",
+            "settings",
+            "one",
+            "index",
+            "option",
+            "behavior",
+            "behaviour",
+            "mode",
+            "number",
+            "default",
+            "limit",
+            "size",
+            "name",
+        }
+    ),
+    "fr": frozenset(
+        {
+            "valeur",
+            "valeurs",
+            "paramètre",
+            "réglage",
+            "option",
+            "comportement",
+            "mode",
+            "nombre",
+            "limite",
+            "taille",
+            "nom",
+        }
+    ),
+}
+# Words opening a relative clause: a subject holding one is a clause, not a noun phrase (TERM's excepted).
+RELATIVES = {"en": "that|which|who|whom", "fr": "qui|que|dont|lequel|laquelle"}

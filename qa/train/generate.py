@@ -36,7 +36,8 @@ from pathlib import Path
 from qa import documents
 from qa.errors import QAError, UsageError
 from qa.evaluation import MAX_ANSWER_CHARS, contains, normalize
-from qa.lang import content_words, detect_language, fold, is_function_word
+from qa.lang import alternation, content_words, detect_language, fold, is_function_word
+from qa.lang import get as get_language
 from qa.lang import templates as T
 from qa.lang.dates import date_spans
 from qa.lang.names import acronym_definitions
@@ -65,6 +66,7 @@ ANSWER_SPANS = {
     ),
 }
 _KEY_SHAPE = re.compile(r"(?:Ctrl|Control|Alt|Shift|Meta|Cmd|Super)[-+]|F\d")
+_LOWER_WORD = re.compile(r"(?<![\w/.-])[^\W\d_A-Z]+(?![\w/.-])")
 _ACRONYM_TOKEN = re.compile(r"(?<![\w./-])[A-Z]{2,6}s?(?![\w/-])")
 
 
@@ -130,7 +132,7 @@ def _subject_ok(subject: str, lang: str) -> bool:
     if _vague(subject, lang):
         return False
     words = subject.split()
-    if not words or len(words) > MAX_SUBJECT_WORDS * 2:
+    if not words or len(words) > MAX_SUBJECT_WORDS * 2 or not any(len(w) >= 3 for w in words):
         return False
     first, last = fold(words[0]), fold(words[-1])
     bad = T.NOT_SUBJECT[lang]
@@ -154,6 +156,8 @@ def _answer_at(text: str, at: int, lang: str, kind: str) -> tuple[str, str] | No
         return (_phrase(m.group(0)), T.MENU) if m and re.search(r"→|▸|⇒|->|>", m.group(0)) else None
     elif kind == T.SHORTCUT:
         spans = [s for s in technical_spans(text, lang) if _KEY_SHAPE.match(s.text)]
+    elif kind in (T.TERM, T.ALIAS):
+        spans = []  # a term is words, read below; a token named there is no definition ("the endpoint is x.y")
     else:
         allowed = ANSWER_SPANS.get(kind)
         spans = [s for s in technical_spans(text, lang) if allowed is None or s.kind in allowed]
@@ -165,7 +169,7 @@ def _answer_at(text: str, at: int, lang: str, kind: str) -> tuple[str, str] | No
         if at <= span.start <= at + 2:
             return span.text.strip().rstrip(" \\"), span.kind
     if kind in (T.TERM, T.ALIAS):
-        m = re.match(r"(?:(?:a|an|the|un|une|le|la|les|l')\s+)?[\"“«‘']?\s*([^,.;:()\"”»’]{2,60})", text[at:], re.I)
+        m = re.match(rf"(?:{_articles(lang)})?[\"“«‘']?\s*([^,.;:()\"”»’]{{2,60}})", text[at:], re.I)
         if m:
             term = m.group(1).strip()
             words = term.split()
@@ -173,6 +177,13 @@ def _answer_at(text: str, at: int, lang: str, kind: str) -> tuple[str, str] | No
                 if not any(is_function_word(fold(w)) for w in words):
                     return term, kind
     return None
+
+
+@lru_cache(maxsize=8)
+def _articles(lang: str) -> str:
+    """An article of the language and the space after it (none after an elided one: "l'option"), as a regular
+    expression (qa.lang's data)."""
+    return rf"\b(?i:{alternation(get_language(lang).data.ARTICLES)})(?:(?<=')|\s+)"
 
 
 def _span(m):
@@ -219,8 +230,15 @@ def _cues(lang: str, kind: str) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(c) for c in T.CUES[lang].get(kind, ()))
 
 
-def facts(passage: documents.Passage, lang: str, rng: random.Random, asked: tuple[str, ...]) -> list[Draft]:
-    """The questions one passage answers, in the languages ``asked``."""
+def facts(
+    passage: documents.Passage,
+    lang: str,
+    rng: random.Random,
+    asked: tuple[str, ...],
+    vocabulary: frozenset[str] = frozenset(),
+) -> list[Draft]:
+    """The questions one passage answers, in the languages ``asked`` (``vocabulary``: the words the folder
+    writes in lower case, to tell a name from a word capitalised as a sentence's first)."""
     text = passage.clean
     out: list[Draft] = []
     for definition in acronym_definitions(text):
@@ -237,14 +255,16 @@ def facts(passage: documents.Passage, lang: str, rng: random.Random, asked: tupl
     for kind in T.KINDS:
         for cue in _cues(lang, kind):
             for m in cue.finditer(text):
-                draft = _draft(kind, m, text, lang, rng, asked)
+                draft = _draft(kind, m, text, lang, rng, asked, vocabulary)
                 if draft is not None:
                     draft.passage = passage
                     out.append(draft)
     return out
 
 
-def _draft(kind: str, m: re.Match, text: str, lang: str, rng: random.Random, asked) -> Draft | None:
+def _draft(
+    kind: str, m: re.Match, text: str, lang: str, rng: random.Random, asked, vocabulary: frozenset[str] = frozenset()
+) -> Draft | None:
     groups = {k: v for k, v in m.groupdict().items() if v is not None}
     if "answer" not in groups:
         return None
@@ -258,9 +278,16 @@ def _draft(kind: str, m: re.Match, text: str, lang: str, rng: random.Random, ask
     answers = [answer]
     if "subject" in groups:
         subject = _phrase(groups["subject"])
-        bare = re.sub(r"^(?:the|le|la|les|l')\s?", "", subject, flags=re.I) if kind == T.DATE else subject
+        bare = re.sub(rf"^{_articles(lang)}", "", subject, flags=re.I) if kind == T.DATE else subject
         if not _subject_ok(bare, lang):
             return None
+        first = subject.split()[0]
+        if m.start("subject") == 0 and kind != T.DATE and first.lower() in vocabulary and first[1:].islower():
+            subject = subject[0].lower() + subject[1:]  # capitalised as the sentence's first word only
+        if kind != T.TERM and re.search(rf"\b(?:{T.RELATIVES[lang]})\b", subject, re.IGNORECASE):
+            return None  # a clause, not a noun phrase ("let's assume that gitweb")
+        if kind == T.DEFAULT and fold(subject) in {fold(w) for w in T.GENERIC_NOUNS[lang]}:
+            return None  # "the default value": of what? A single plain noun says too little.
         slots["subject"] = _swap_person(subject, lang)
     if "goal" in groups:
         goal = _phrase(groups["goal"])
@@ -304,12 +331,16 @@ def _draft(kind: str, m: re.Match, text: str, lang: str, rng: random.Random, ask
         slots["participle"] = groups["participle"]
         slots["be"] = _inverted_be(groups["be"], groups["participle"], lang)
         if lang == "en":
-            slots["subject"] = re.sub(r"^The ", "the ", slots["subject"])
+            first, _, rest = slots["subject"].partition(" ")
+            if rest and fold(first) in get_language(lang).articles:  # "When was the Debian project founded?"
+                slots["subject"] = f"{first.lower()} {rest}"
     if kind == T.TERM:
         slots["be"] = groups.get("be", "is")
     if kind == T.PATH and "participle" in groups:
         slots["participle"] = groups["participle"]
-        slots["be"] = _inverted_be(groups["be"], groups["participle"], lang) if lang == "fr" else groups["be"]
+        auxiliary = groups.get("be") or groups["modal"]
+        inverted = _inverted_be(auxiliary, groups["participle"], lang) if lang == "fr" else auxiliary
+        slots["modal" if "modal" in groups else "be"] = inverted
     if kind in (T.COUNT, T.LIMIT):
         number, _, unit = answer.partition(" ")
         unit = unit.strip()
@@ -327,11 +358,15 @@ def _draft(kind: str, m: re.Match, text: str, lang: str, rng: random.Random, ask
     if kind == T.DATE and lang == "en" and not re.search(r"\d{4}", answer):
         return None
     key = kind
+    if kind == T.PATH and "modal" in groups:
+        key = "path_modal"
     if kind == T.LIMIT and "max" in groups:
         key = "limit_max"
     elif kind == T.LIMIT and not groups.get("article"):
         return None
     if kind == T.COMMAND and "goal" in groups and span_kind in ("identifier", "code"):
+        if not re.search(r"[_.()]", answer):
+            return None  # a plain word, not code
         key = "tool"  # a function or a snippet, not a command line: "What should I use to ...?"
     if kind == T.DEFAULT and re.fullmatch(r"[\w.$-]*[_.$][\w.$-]*|[A-Z][A-Z0-9_]+", slots.get("subject", "")):
         key, slots["token"] = "default_token", slots["subject"]
@@ -408,16 +443,20 @@ def _first_step(step: documents.Passage, lang: str) -> str | None:
         starts = [k + 1 for k, line in enumerate(lines) if not line.strip() or line.rstrip().endswith(":")]
         code = [line.strip() for line in lines[starts[0] :]] if starts else []
         code = [re.sub(r"^[$#>]\s+", "", line) for line in code if line.strip() and not line.startswith("..")]
-        if code and 2 <= len(code[0]) <= 120 and any(c.isalnum() for c in code[0]):
+        if code and 4 <= len(code[0]) <= 120 and _looks_like_code(code[0], lang):
             return code[0]
         return None
-    clean = _STEP_MARKER.sub(lambda m: m.group(0)[-1], step.clean, count=1)
     command = next((s.text for s in technical_spans(step.text, lang) if s.kind in ("command", "code")), None)
     if command and contains(step.clean, [command]):
         return command  # a short answer, as the development questions have: the command the step runs
-    if 8 <= len(clean) <= 160:
-        return clean.rstrip(".")
     return None
+
+
+def _looks_like_code(line: str, lang: str) -> bool:
+    """A command line or a call: a program and its arguments, or a technical token opening the line."""
+    if re.match(r"[a-z][\w.+-]*(?: +\S+)+$", line) and not is_function_word(fold(line.split()[0]), lang):
+        return True
+    return any(s.start == 0 and s.kind in ("command", "code", "identifier") for s in technical_spans(line, lang))
 
 
 # -- unanswerable: close questions the folder does not answer ------------------------------------
@@ -497,7 +536,7 @@ def _undefined_acronyms(folder: Folder, rng: random.Random, asked, wanted: int) 
 def _spelled_anywhere(acronym: str, folder: Folder) -> bool:
     """Some run of words in the folder whose initials spell the acronym (its expansion, written out)."""
     letters = acronym.lower()
-    glue = r"\s+(?:(?:of|the|and|for|de|des|du|la|le|et|pour)\s+)?"
+    glue = r"\s+(?:\w{1,4}\s+)?"  # a short grammar word may stand between ("Federal Bureau of Investigation")
     spelled = re.compile(r"\b" + glue.join(rf"{c}[a-z]+" for c in letters) + r"\b")
     return any(spelled.search(text) for text in folder.normalized)
 
@@ -542,17 +581,22 @@ def _noun_phrases(folder: Folder) -> dict:
     """Phrases of two or three words the folder uses, by head noun (last word in English, first in French),
     and names followed by a version ("Debian 10")."""
     found: dict = {"en": defaultdict(set), "fr": defaultdict(set), "name": set()}
+    seen: dict = {lang: Counter() for lang in LANGS}
     for p in folder.passages:
         text = p.clean
-        for lang, article, head in (("en", r"the|a|an", -1), ("fr", r"le|la|les|un|une", 0)):
-            for m in re.finditer(rf"\b(?:{article}) ((?:[^\W\d_][\w-]* ?){{2,3}})", text):
+        for lang in LANGS:
+            for m in re.finditer(rf"{_articles(lang)}((?:[^\W\d_][\w-]* ?){{2,3}})", text):
                 words = m.group(1).split()
-                for n in (2, 3):  # "the backup port when ...": "backup port", not "backup port when"
-                    phrase = words[:n]
-                    if len(phrase) == n and not any(is_function_word(fold(w), lang) for w in phrase):
-                        found[lang][fold(phrase[head])].add(" ".join(phrase))
+                phrase = words[:2]  # "the backup port when ...": "backup port"
+                if len(phrase) == 2 and not any(is_function_word(fold(w), lang) or len(w) < 3 for w in phrase):
+                    seen[lang][" ".join(phrase)] += 1
         for m in re.finditer(r"\b[A-Z][\w+-]+ \d+(?:\.\d+)?\b", text):
             found["name"].add(m.group(0))
+    for lang in LANGS:
+        head = 0 if get_language(lang).head_first else -1
+        for phrase, count in seen[lang].items():
+            if count >= 2:  # named more than once: a thing the folder is about, not a passing phrase
+                found[lang][fold(phrase.split()[head])].add(phrase)
     return found
 
 
@@ -586,12 +630,13 @@ def generate(folder: Path, asked=LANGS, limit: int | None = None, seed: int = 0,
     by_source: dict[str, list[documents.Passage]] = defaultdict(list)
     for p in passages:
         by_source[p.source].append(p)
+    vocabulary = frozenset(w for p in passages for w in _LOWER_WORD.findall(p.clean))
     for source in sorted(by_source):
         lang = languages[source]
         per_passage: Counter = Counter()
         found = howtos(by_source[source], lang, rng, asked)
         for p in by_source[source]:
-            found += facts(p, lang, rng, asked)
+            found += facts(p, lang, rng, asked, vocabulary)
         for draft in found:
             key = (draft.passage.source, draft.passage.start_char)
             if per_passage[key] >= MAX_PER_PASSAGE or not _sound(draft):

@@ -47,6 +47,10 @@ class Manual:
     formats: str  # what it ships that the readers read, for the listing
     folder: str | None = None  # the development folder it overlaps, if any
     default: bool = True  # fetched when no package is named (moderate size: ~80 MB unpacked in all)
+    # Files left out after unpacking (globs on the path under the package's root): translations into languages
+    # the question templates do not know (whose text the language detection could take for French), and
+    # older copies of the same manual.
+    drop: tuple[str, ...] = ()
 
 
 MANUALS = (
@@ -55,14 +59,21 @@ MANUALS = (
     Manual("maint-guide", "en", "html, txt, pdf"),
     Manual("maint-guide-fr", "fr", "html, txt, pdf"),
     Manual("debian-policy", "en", "html, txt"),
-    Manual("apt-doc", "en", "html, txt"),
+    Manual(
+        "apt-doc", "en", "html, txt (and French)", drop=tuple(f"*.{code}.*" for code in "de es it ja nl pl pt".split())
+    ),
     Manual("aptitude-doc-fr", "fr", "html"),
-    Manual("harden-doc", "en", "html"),
+    Manual(
+        "harden-doc",
+        "en",
+        "html (and French)",
+        drop=tuple(f"*/html/{code}/*" for code in "de-DE es-ES it-IT ja-JP pt-BR zh-CN".split()),
+    ),
     Manual("bash-doc", "en", "html, txt"),
     Manual("git-doc", "en", "html, txt"),
     Manual("python-flask-doc", "en", "html, rst"),
     Manual("ubuntu-packaging-guide-pdf-fr", "fr", "pdf"),
-    Manual("debian-edu-doc-fr", "fr", "html, pdf"),
+    Manual("debian-edu-doc-fr", "fr", "html, pdf", drop=("*bullseye*",)),
     Manual("debian-reference-en", "en", "html, txt", folder=DEBIAN_REFERENCE),
     # Larger ones, and those that overlap a development folder: fetched only when named.
     Manual("debian-reference-fr", "fr", "html, txt", folder=DEBIAN_REFERENCE, default=False),
@@ -131,6 +142,7 @@ def fetch(m: Manual, cache: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{m.package}-", dir=folder.parent))
     try:
         _run(["dpkg-deb", "-x", str(deb), str(staging / "root")], debs, f"cannot unpack {deb.name}")
+        dropped = _drop(staging / "root", m.drop)
         decompressed = _decompress(staging / "root")
         version = deb.name.split("_")[1] if deb.name.count("_") >= 2 else ""
         info = {
@@ -140,6 +152,7 @@ def fetch(m: Manual, cache: Path) -> Path:
             "folder": m.folder,
             "deb": deb.name,
             "decompressed": decompressed,
+            "dropped": dropped,
         }
         (staging / "manual.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         if folder.exists():
@@ -149,6 +162,18 @@ def fetch(m: Manual, cache: Path) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _drop(root: Path, patterns: tuple[str, ...]) -> int:
+    """Remove the files under ``root`` whose relative path matches one of ``patterns``; how many."""
+    count = 0
+    for path in sorted(root.rglob("*")):
+        if (path.is_file() or path.is_symlink()) and any(
+            fnmatch.fnmatchcase(path.relative_to(root).as_posix(), p) for p in patterns
+        ):
+            path.unlink()
+            count += 1
+    return count
 
 
 def _decompress(root: Path) -> int:
