@@ -41,6 +41,10 @@ How to empty the queue
 
 1. Run ``frob --all`` to remove every stale widget.
 2. Restart the widget daemon.
+
+Filesystems are chosen at install time. ext4 is the default filesystem for new installs.
+The widget.color setting defaults to blue.
+FTBFS stands for Fails To Build From Source.
 """
 
 GUIDE_FR = """Guide des widgets
@@ -56,6 +60,7 @@ La valeur par défaut du délai est 30 secondes.
 Frobnicator 2.0 a été publié en mars 2019.
 Une caisse contient 24 widgets.
 Appuyez sur Ctrl+R pour recharger la liste.
+Les machines sont livrées prêtes. zsh est le shell par défaut sur ces machines.
 """
 
 MACROS = "Macros\n\nThe \\frobcrate macro draws a crate in the margin.\n"
@@ -64,6 +69,10 @@ MACROS = "Macros\n\nThe \\frobcrate macro draws a crate in the margin.\n"
 EXPECTED = {
     ("acronym", "en"): ("WTP", "Widget Transfer Protocol"),
     ("acronym", "fr"): ("PTW", "Protocole de Transfert de Widgets"),
+    ("acronym", "en", 2): ("FTBFS", "Fails To Build From Source"),
+    ("default", "en", 2): ("What is the default filesystem?", "ext4"),
+    ("default", "en", 3): ("What is the default widget.color setting?", "blue"),
+    ("default", "fr", 2): ("Quel est le shell par défaut ?", "zsh"),
     ("default", "en"): ("What is the default listening port?", "8731"),
     ("default", "fr"): ("Quelle est la valeur par défaut du délai ?", "30 secondes"),
     ("date", "en"): ("When was Frobnicator 2.0 released?", "March 2019"),
@@ -105,7 +114,7 @@ def _run(folder, out, *args) -> list[dict]:
 def test_each_kind_gives_a_question_answered_by_its_passage(manual_folder, tmp_path):
     records = _run(manual_folder, tmp_path / "q.jsonl")
     answerable = [r for r in records if r["answerable"]]
-    for (kind, lang), (wording, answer) in EXPECTED.items():
+    for (kind, lang, *_), (wording, answer) in EXPECTED.items():
         found = [
             r
             for r in answerable

@@ -7,7 +7,9 @@ Each kind of fact a manual states has, in each language:
   generator takes the typed span found there), ``subject`` (what the fact is
   about: a noun phrase), ``goal`` (an infinitive phrase: what a step does),
   ``predicate`` (a verb phrase), ``article``, ``be``, ``participle``, ``verb``,
-  ``unit``, ``noun``, ``of``.
+  ``unit``, ``noun``, ``of``; empty groups mark a cue: ``word`` (a plain word
+  may answer there: "defaults to blue"), ``inverse`` (the answer is the
+  sentence's subject: "zsh est le shell par défaut").
 - ``TEMPLATES[lang][kind]``: questions a user would ask, with the same names
   as slots. The answer never appears in them: it is what they ask for.
 
@@ -42,6 +44,8 @@ _PATH_WORDS_FR = (
     r"(?:stocké|enregistré|situé|défini|configuré|placé|installé|conservé|décrit|listé|rangé|sauvegardé|déclaré|mis|"
     r"créé|généré)(?:e|s|es)?"
 )
+# A technical name whose default a manual states: "core.editor", "MAX_SIZE".
+_TOKEN = r"[A-Za-z][\w-]*[._][\w.-]*\w|[A-Z][A-Z0-9]*_[A-Z0-9_]+"
 # A phrase running to the end of the clause.
 _REST = r"[^.;:!?(),]{6,140}?"
 
@@ -49,8 +53,15 @@ CUES = {
     "en": {
         DEFAULT: (
             rf"\b[Tt]he default (?P<subject>{_NP}) (?:is|are) (?:set to )?(?P<answer>\S)",
-            rf"(?:^|, )[Tt]he (?P<subject>{_NP}) defaults to (?P<answer>\S)",
+            rf"(?:^|, )[Tt]he (?P<subject>{_NP}) defaults to (?P<word>)(?P<answer>\S)",
             rf"\b[Bb]y default,? the (?P<subject>{_NP}) (?:is|are) (?:set to )?(?P<answer>\S)",
+            rf"(?:^|, )(?P<answer>\S+) is the default (?P<subject>{_NP})(?P<word>)(?=[.,;:]| (?:for|in|on|when|if|of)\b)",
+            rf"^(?P<subject>{_TOKEN}) defaults to (?P<word>)(?P<answer>\S)",
+            rf"\b(?P<subject>{_TOKEN}) \((?:default|defaults to):? (?P<answer>\S)",
+        ),
+        ACRONYM: (
+            r"\b(?P<subject>[A-Z][A-Z0-9]{1,7}) (?:stands for|is short for|is an abbreviation (?:of|for)|is an acronym "
+            r"(?:of|for)) (?P<answer>[^,.;:()]{3,80})",
         ),
         COUNT: (
             rf"(?:^|, )(?P<article>[Tt]he|[Aa]n?|[Ee]ach|[Ee]very) (?P<subject>{_NP}) "
@@ -123,6 +134,13 @@ CUES = {
         DEFAULT: (
             rf"\b[Ll]a valeur par défaut (?P<of>de la |de l'|du |des |de |d')(?P<subject>{_NP}) (?:est|vaut) (?P<answer>\S)",
             rf"^[Pp]ar défaut,? (?P<article>le |la |les |l')(?P<subject>{_NP}) (?:est|vaut|sont|valent) (?P<answer>\S)",
+            rf"^(?P<answer>\S+) est (?P<article>le |la )(?P<subject>{_NP}) par défaut(?P<inverse>)(?P<word>)",
+            rf"^(?P<subject>{_TOKEN}) vaut (?P<word>)(?P<answer>\S+) par défaut",
+            rf"\b(?P<subject>{_TOKEN}) \((?:par défaut|défaut) ?:? (?P<answer>\S)",
+        ),
+        ACRONYM: (
+            r"\b(?P<subject>[A-Z][A-Z0-9]{1,7}) (?:signifie|veut dire|est l'abréviation de|est le sigle de|est l'acronyme "
+            r"de) (?P<answer>[^,.;:()]{3,80})",
         ),
         COUNT: (
             rf"(?:^|, )(?P<article>[Ll]e|[Ll]a|[Ll]es|[Uu]n|[Uu]ne|[Cc]haque) (?P<subject>{_NP}) "
@@ -228,6 +246,7 @@ TEMPLATES = {
         ),
         DEFAULT: ("Quelle est la valeur par défaut {of}{subject} ?", "Que vaut {article}{subject} par défaut ?"),
         "default_token": ("Quelle est la valeur par défaut de {token} ?",),
+        "default_is": ("{which} est {article}{subject} par défaut ?",),
         COUNT: ("Combien {de}{unit} {verb} {article} {subject} ?",),
         "limit_max": ("Quelle est la {max} maximale {of}{subject} ?",),
         DATE: ("Quand {subject} {be} {participle} ?", "En quelle année {subject} {be} {participle} ?"),
@@ -266,7 +285,9 @@ PARTICIPLE_PRONOUNS = {
     "fr": (("ées", "elles"), ("ée", "elle"), ("és", "ils"), ("es", "elles"), ("s", "ils"), ("e", "elle"), ("", "il"))
 }
 # "which" in French agrees with the noun it asks about.
-WHICH_BY_GENDER = {"fr": {"f": "Quelle", "m": "Quel"}}
+WHICH_BY_GENDER = {"en": {}, "fr": {"f": "Quelle", "m": "Quel"}}
+# Articles that tell a French noun's gender.
+ARTICLE_GENDERS = {"en": {}, "fr": {"le": "m", "un": "m", "la": "f", "une": "f"}}
 FEMININE_NOUNS = {
     "fr": frozenset({"commande", "option", "fonction", "variable", "directive", "macro", "instruction", "bibliothèque"})
 }

@@ -36,10 +36,11 @@ from pathlib import Path
 from qa import documents
 from qa.errors import QAError, UsageError
 from qa.evaluation import MAX_ANSWER_CHARS, contains, normalize
-from qa.lang import alternation, content_words, detect_language, fold, is_function_word
+from qa.lang import Span, alternation, content_words, detect_language, fold, is_function_word
 from qa.lang import get as get_language
 from qa.lang import templates as T
 from qa.lang.dates import date_spans
+from qa.lang.names import _spells as spells
 from qa.lang.names import acronym_definitions
 from qa.lang.numbers import find_quantities
 from qa.lang.technical import technical_spans
@@ -145,7 +146,7 @@ def _phrase(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
-def _answer_at(text: str, at: int, lang: str, kind: str) -> tuple[str, str] | None:
+def _answer_at(text: str, at: int, lang: str, kind: str, named: bool = False) -> tuple[str, str] | None:
     """The typed answer that starts at ``at`` in ``text``: a technical token, a quantity, a date, a key, a menu path..."""
     if kind == DATE_KIND:
         spans = date_spans(text, lang)
@@ -165,6 +166,10 @@ def _answer_at(text: str, at: int, lang: str, kind: str) -> tuple[str, str] | No
             spans += [_span(m) for m in _BACKSLASH_KEYWORD.finditer(text)]
         if kind == T.DEFAULT:
             spans += find_quantities(text, lang)
+        # "zsh is the default shell": a plain word is an answer only where the cue names it (a sentence's subject).
+        word = re.match(r"[a-z0-9][\w.+-]*?(?=\.?(?:[\s,;:]|$))", text[at:]) if named else None
+        if word and not is_function_word(fold(word.group(0)), lang) and not _vague(word.group(0), lang):
+            spans.append(Span(at, at + len(word.group(0)), word.group(0), "word"))
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
         if at <= span.start <= at + 2:
             return span.text.strip().rstrip(" \\"), span.kind
@@ -187,9 +192,24 @@ def _articles(lang: str) -> str:
 
 
 def _span(m):
-    from qa.lang import Span
-
     return Span(m.start(), m.end(), m.group(0), "keyword")
+
+
+def _spelled_out(acronym: str, after: str, lang: str, rng: random.Random, asked) -> Draft | None:
+    """ "FHS stands for Filesystem Hierarchy Standard": the shortest run of words after the cue that spells it."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", after.strip(" \"'«»“”‘’"))
+    for n in range(1, min(len(words), len(acronym) + 3) + 1):
+        if spells(acronym, words[:n]):
+            expansion = after[after.index(words[0]) : after.index(words[n - 1]) + len(words[n - 1])]
+            languages = [q for q in asked if q == lang or rng.random() < CROSS_LANGUAGE_SHARE]
+            if not languages:
+                return None
+            q_lang = rng.choice(languages)
+            filled = _fill(q_lang, T.ACRONYM, {"acronym": acronym}, rng)
+            if filled is None:
+                return None
+            return Draft(T.ACRONYM, q_lang, filled[0], [expansion], None, acronym, (T.ACRONYM, filled[1]))
+    return None
 
 
 DATE_KIND = T.DATE
@@ -227,7 +247,14 @@ def _article(value: str | None, lang: str) -> str:
 
 @lru_cache(maxsize=64)
 def _cues(lang: str, kind: str) -> tuple[re.Pattern, ...]:
-    return tuple(re.compile(c) for c in T.CUES[lang].get(kind, ()))
+    # A sentence opening with a lower-case word ("zsh is ...") stays joined to the one before in a passage:
+    # a cue's "^" also matches after a sentence's end.
+    opening = r"(?:^|(?<=[.!?] ))"
+    cues = [
+        c.replace("(?:^|, )", f"(?:{opening}|, )", 1) if c.startswith("(?:^|, )") else c
+        for c in T.CUES[lang].get(kind, ())
+    ]
+    return tuple(re.compile(re.sub(r"^\^", opening, c)) for c in cues)
 
 
 def facts(
@@ -268,7 +295,9 @@ def _draft(
     groups = {k: v for k, v in m.groupdict().items() if v is not None}
     if "answer" not in groups:
         return None
-    found = _answer_at(text, m.start("answer"), lang, kind)
+    if kind == T.ACRONYM:
+        return _spelled_out(groups["subject"], groups["answer"], lang, rng, asked)
+    found = _answer_at(text, m.start("answer"), lang, kind, named="word" in groups)
     if not found:
         return None
     answer, span_kind = found
@@ -368,7 +397,13 @@ def _draft(
         if not re.search(r"[_.()]", answer):
             return None  # a plain word, not code
         key = "tool"  # a function or a snippet, not a command line: "What should I use to ...?"
-    if kind == T.DEFAULT and re.fullmatch(r"[\w.$-]*[_.$][\w.$-]*|[A-Z][A-Z0-9_]+", slots.get("subject", "")):
+    if kind == T.DEFAULT and "inverse" in groups and "default_is" in T.TEMPLATES[lang]:
+        # "X est le Y par défaut": "Quel est le Y par défaut ?", "which" agreeing with the article.
+        gender = T.ARTICLE_GENDERS[lang].get(fold(groups["article"].strip()))
+        if gender is None:
+            return None
+        key, slots["which"] = "default_is", T.WHICH_BY_GENDER[lang][gender]
+    elif kind == T.DEFAULT and re.fullmatch(r"[\w.$-]*[_.$][\w.$-]*|[A-Z][A-Z0-9_]+", slots.get("subject", "")):
         key, slots["token"] = "default_token", slots["subject"]
     languages = [q for q in asked if q == lang or key in T.CROSS_LANGUAGE]
     if not languages:
