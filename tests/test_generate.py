@@ -45,6 +45,15 @@ How to empty the queue
 Filesystems are chosen at install time. ext4 is the default filesystem for new installs.
 The widget.color setting defaults to blue.
 FTBFS stands for Fails To Build From Source.
+
+Options
+-------
+
+--unified=<n>
+    Generate diffs with <n> lines of context instead of the usual three.
+
+--summary
+    Shows a short digest of the crate contents.
 """
 
 GUIDE_FR = """Guide des widgets
@@ -83,6 +92,8 @@ EXPECTED = {
     ("command", "en"): ("Which command removes stale widgets from the queue?", "frob"),
     ("command", "fr"): ("Quelle commande supprime les widgets périmés de la file ?", "frob"),
     ("option", "en"): ("Which option lists stale widgets without deleting a single file?", "--dry-run"),
+    ("option", "en", 2): ("Which option do I use to generate diffs with <n> lines of context", "--unified"),
+    ("option", "en", 3): ("Which option shows a short digest of the crate contents?", "--summary"),
     ("path", "en"): ("Where are widget settings stored?", "/etc/widgets/widgets.conf"),
     ("path", "fr"): ("Où les réglages sont-ils stockés ?", "/etc/widgets/widgets.conf"),
     ("shortcut", "en"): ("reload the widget list", "Ctrl+R"),

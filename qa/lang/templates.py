@@ -46,6 +46,10 @@ _PATH_WORDS_FR = (
 )
 # A technical name whose default a manual states: "core.editor", "MAX_SIZE".
 _TOKEN = r"[A-Za-z][\w-]*[._][\w.-]*\w|[A-Z][A-Z0-9]*_[A-Z0-9_]+"
+# The same, capitalised, opening a description ("Shows the ...").
+_VERB_S_CAP = r"(?!(?:Is|Was|Has|Does|This|Its|As|Thus|Unless|Always|Sometimes|Perhaps)\b)[A-Z][a-z]+s\b"
+# An option as a reference's option list names it: "--unified=<n>", "-U<n>", "--[no-]color".
+_OPTION_TERM = r"--?[A-Za-z][\w-]*(?:=\S+|\[=\S+\]|<\w+>)?"
 # A phrase running to the end of the clause.
 _REST = r"[^.;:!?(),]{6,140}?"
 
@@ -92,6 +96,9 @@ CUES = {
         OPTION: (
             rf"^[Tt]he (?P<answer>--?\w\S*) (?P<noun>option|flag|switch) (?P<predicate>(?:is used to|{_VERB_S})[^.;:!?]{{6,120}})",
             rf"^(?:[Yy]ou can )?[Uu]se (?:the )?(?P<answer>--?\w\S*) (?:option |flag |switch )?to (?P<goal>{_REST})[.;]",
+            # A reference's option list: "--unified=<n>: Generate diffs with <n> lines of context."
+            rf"^(?P<answer>{_OPTION_TERM}):{{0,2}} (?P<described>)(?P<goal>(?!{_VERB_S_CAP})[A-Z][a-z]+ [^.;:!?()]{{6,140}})\.?$",
+            rf"^(?P<answer>{_OPTION_TERM}):{{0,2}} (?P<described>)(?P<predicate>{_VERB_S_CAP}[^.;:!?()]{{6,120}})\.?$",
         ),
         KEYWORD: (
             r"^[Tt]he (?P<answer>\S+) (?P<noun>keyword|statement|function|method|macro|directive|variable|field|"
@@ -168,6 +175,7 @@ CUES = {
             r"^[Ll]'(?P<noun>option) (?P<answer>--?\w\S*) (?P<predicate>(?:permet|sert|affiche|indique|force|désactive|"
             r"active|empêche|ajoute|supprime|rend)\b[^.;:!?]{6,120})",
             rf"^[Uu]tilisez (?:l'option )?(?P<answer>--?\w\S*) (?:option )?pour (?P<goal>{_REST})[.;]",
+            rf"^(?P<answer>{_OPTION_TERM}):{{0,2}} (?P<described>)(?P<goal>[A-ZÉ][a-zéèêàç]+(?:er|ir|re) [^.;:!?()]{{6,140}})\.?$",
         ),
         KEYWORD: (
             r"^(?:[Ll]a|[Ll]e|[Ll]') ?(?P<noun>fonction|variable|directive|macro|paquet|module|instruction|paramètre|"
@@ -228,7 +236,7 @@ TEMPLATES = {
             "What command can I use to {goal}?",
         ),
         "tool": ("What should I use to {goal}?", "What do I use to {goal}?"),
-        OPTION: ("Which {noun} {predicate}?", "Which option do I use to {goal}?"),
+        OPTION: ("Which {noun} {predicate}?", "Which option do I use to {goal}?", "Which option {predicate}?"),
         KEYWORD: ("Which {noun} {predicate}?",),
         PATH: ("Where {be} {article} {subject} {participle}?", "Which file {predicate}?"),
         "path_modal": ("Where {modal} {article} {subject} be {participle}?",),
@@ -252,7 +260,11 @@ TEMPLATES = {
         DATE: ("Quand {subject} {be} {participle} ?", "En quelle année {subject} {be} {participle} ?"),
         COMMAND: ("{which} {noun} {predicate} ?", "Quelle commande faut-il utiliser pour {goal} ?", "Comment {goal} ?"),
         "tool": ("Que faut-il utiliser pour {goal} ?", "Qu'utiliser pour {goal} ?"),
-        OPTION: ("{which} {noun} {predicate} ?", "Quelle option faut-il utiliser pour {goal} ?"),
+        OPTION: (
+            "{which} {noun} {predicate} ?",
+            "Quelle option faut-il utiliser pour {goal} ?",
+            "Quelle option {predicate} ?",
+        ),
         KEYWORD: ("{which} {noun} {predicate} ?",),
         PATH: ("Où {article}{subject} {be} {participle} ?", "Quel fichier {predicate} ?"),
         "path_modal": ("Où {article}{subject} {modal} être {participle} ?",),
@@ -269,9 +281,16 @@ CROSS_LANGUAGE = (ACRONYM, "default_token")
 
 # Rewriting the reader's person as the asker's, in a goal or a predicate ("your files" -> "my files").
 PERSON_SWAPS = {
-    "en": {"your": "my", "yours": "mine", "yourself": "myself", "you": "me"},
-    "fr": {"vos": "mes", "vous": "me", "votre": "mon"},
-}
+    "en": {"your": "my", "yours": "mine", "yourself": "myself", "you": "I", "you are": "I am", "you were": "I was",
+           "you'll": "I'll", "you're": "I'm", "you've": "I've", "lets you": "lets me", "helps you": "helps me",
+           "allows you": "allows me", "tells you": "tells me", "gives you": "gives me", "shows you": "shows me",
+           "asks you": "asks me", "for you": "for me", "to you": "to me", "with you": "with me", "let you": "let me",
+           "help you": "help me", "allow you": "allow me"},
+    "fr": {"vos": "mes", "vous": "me", "votre": "mon", "vous pouvez": "je peux", "vous voulez": "je veux",
+           "vous devez": "je dois", "vous avez": "j'ai", "vous êtes": "je suis"},
+}  # fmt: skip
+# The reader's person where no swap reads right ("si vous utilisez": the verb would change too): no question.
+UNSWAPPABLE = {"en": r"(?!)", "fr": r"\bvous (?!pouvez|voulez|devez|avez|êtes)\w+ez\b"}
 # Base forms of the verbs COUNT's cues read ("has" -> "have"), for "How many ... does it have?".
 BASE_VERBS = {
     "en": {"has": "have", "contains": "contain", "holds": "hold", "uses": "use", "takes": "take",

@@ -109,8 +109,16 @@ def read_folder(folder: Path) -> tuple[list[documents.Passage], dict[str, str]]:
 
 
 def _swap_person(text: str, lang: str) -> str:
+    """The reader's person made the asker's: "if you are using" -> "if I am using" (longest phrases first)."""
     swaps = T.PERSON_SWAPS[lang]
-    return re.sub(r"[\w’']+", lambda m: swaps.get(m.group(0).lower(), m.group(0)), text)
+    pattern = _swap_pattern(lang)
+    return pattern.sub(lambda m: swaps.get(m.group(0).lower().replace("’", "'"), m.group(0)), text)
+
+
+@lru_cache(maxsize=4)
+def _swap_pattern(lang: str) -> re.Pattern:
+    keys = {k for k in T.PERSON_SWAPS[lang]} | {k.replace("'", "’") for k in T.PERSON_SWAPS[lang]}
+    return re.compile(rf"(?<![\w'’])(?:{alternation(keys)})(?![\w'’])", re.IGNORECASE)
 
 
 def _vague(text: str, lang: str) -> bool:
@@ -120,8 +128,11 @@ def _vague(text: str, lang: str) -> bool:
 def _goal_ok(goal: str, lang: str) -> bool:
     """An infinitive phrase of at least two words that says what it is about by itself."""
     first = goal.split()[0] if goal.split() else ""
+    language = get_language(lang)
     return (
         len(goal.split()) >= 2
+        and fold(first) not in T.NOT_SUBJECT[lang]
+        and not (lang == "en" and fold(first).endswith(language.inflection_endings))
         and re.match(T.INFINITIVE[lang], goal) is not None
         and not is_function_word(fold(first), lang)
         and not is_function_word(fold(goal.split()[-1]), lang)
@@ -318,6 +329,12 @@ def _draft(
         if kind == T.DEFAULT and fold(subject) in {fold(w) for w in T.GENERIC_NOUNS[lang]}:
             return None  # "the default value": of what? A single plain noun says too little.
         slots["subject"] = _swap_person(subject, lang)
+    if "described" in groups:  # a description opens with a capital: it reads inside a question in lower case
+        for name in ("goal", "predicate"):
+            if name in groups and not groups[name][1:2].isupper():
+                groups[name] = groups[name][0].lower() + groups[name][1:]
+    if any(re.search(T.UNSWAPPABLE[lang], groups.get(n, ""), re.IGNORECASE) for n in ("goal", "predicate", "subject")):
+        return None
     if "goal" in groups:
         goal = _phrase(groups["goal"])
         if not goal[:1].islower() or not _goal_ok(_swap_person(goal, lang), lang):
@@ -384,6 +401,8 @@ def _draft(
             slots["does"] = "do" if verb in T.PLURAL_VERBS[lang] else "does"
         if kind == T.LIMIT and "max" not in groups and fold(unit) not in {fold(u) for u in T.LENGTH_UNITS[lang]}:
             return None
+    if kind == T.OPTION and re.search(r"[=<\[]", answer):
+        answers.append(re.split(r"[=<\[]", answer)[0])  # "--unified=<n>", or "--unified" as one would answer
     if kind == T.DATE and lang == "en" and not re.search(r"\d{4}", answer):
         return None
     key = kind
