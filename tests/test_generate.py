@@ -32,6 +32,7 @@ The frob command removes stale widgets from the queue.
 The --dry-run option lists stale widgets without deleting a single file.
 Widget settings are stored in /etc/widgets/widgets.conf.
 Press Ctrl+R to reload the widget list.
+The crate differ knows how to generate diffs between two crates.
 To open the crate editor, choose Tools → Crates → Editor.
 A widget that has lost its owner is called an orphan.
 The crate registry, also known as the ledger, records every transfer.

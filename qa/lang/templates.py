@@ -381,3 +381,5 @@ GENERIC_NOUNS = {
 }
 # Words opening a relative clause: a subject holding one is a clause, not a noun phrase (TERM's excepted).
 RELATIVES = {"en": "that|which|who|whom", "fr": "qui|que|dont|lequel|laquelle"}
+# Words that mark an infinitive after them ("to list", "pour lister"): a verb is a word the folder writes there.
+INFINITIVE_MARKERS = {"en": ("to",), "fr": ("pour", "de", "d'")}

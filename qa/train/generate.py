@@ -274,6 +274,7 @@ def facts(
     rng: random.Random,
     asked: tuple[str, ...],
     vocabulary: frozenset[str] = frozenset(),
+    verbs: frozenset[str] = frozenset(),
 ) -> list[Draft]:
     """The questions one passage answers, in the languages ``asked`` (``vocabulary``: the words the folder
     writes in lower case, to tell a name from a word capitalised as a sentence's first)."""
@@ -281,6 +282,8 @@ def facts(
     out: list[Draft] = []
     for definition in acronym_definitions(text):
         acronym, expansion = definition.acronym.text, definition.expansion.text
+        if is_function_word(fold(expansion.split()[0]), lang):
+            continue  # "(or the CERT coordination center)": a gloss, not the acronym's words
         # Asked in the document's language, and in the other one half the time (the acronym needs no translation).
         for q_lang in [q for q in asked if q == lang or rng.random() < CROSS_LANGUAGE_SHARE]:
             filled = _fill(q_lang, T.ACRONYM, {"acronym": acronym}, rng)
@@ -293,7 +296,7 @@ def facts(
     for kind in T.KINDS:
         for cue in _cues(lang, kind):
             for m in cue.finditer(text):
-                draft = _draft(kind, m, text, lang, rng, asked, vocabulary)
+                draft = _draft(kind, m, text, lang, rng, asked, vocabulary, verbs)
                 if draft is not None:
                     draft.passage = passage
                     out.append(draft)
@@ -301,7 +304,14 @@ def facts(
 
 
 def _draft(
-    kind: str, m: re.Match, text: str, lang: str, rng: random.Random, asked, vocabulary: frozenset[str] = frozenset()
+    kind: str,
+    m: re.Match,
+    text: str,
+    lang: str,
+    rng: random.Random,
+    asked,
+    vocabulary: frozenset[str] = frozenset(),
+    verbs: frozenset[str] = frozenset(),
 ) -> Draft | None:
     groups = {k: v for k, v in m.groupdict().items() if v is not None}
     if "answer" not in groups:
@@ -339,6 +349,8 @@ def _draft(
         goal = _phrase(groups["goal"])
         if not goal[:1].islower() or not _goal_ok(_swap_person(goal, lang), lang):
             return None
+        if "described" in groups and (fold(goal.split()[0]) not in verbs or "--" in goal):
+            return None  # a description opening with a noun ("Synonym for ..."), not a verb the folder uses
         slots["goal"] = _swap_person(goal, lang)
     if "predicate" in groups:
         predicate = _phrase(groups["predicate"])
@@ -685,12 +697,13 @@ def generate(folder: Path, asked=LANGS, limit: int | None = None, seed: int = 0,
     for p in passages:
         by_source[p.source].append(p)
     vocabulary = frozenset(w for p in passages for w in _LOWER_WORD.findall(p.clean))
+    verbs = {lang: _infinitives(passages, lang) for lang in LANGS}
     for source in sorted(by_source):
         lang = languages[source]
         per_passage: Counter = Counter()
         found = howtos(by_source[source], lang, rng, asked)
         for p in by_source[source]:
-            found += facts(p, lang, rng, asked, vocabulary)
+            found += facts(p, lang, rng, asked, vocabulary, verbs[lang])
         for draft in found:
             key = (draft.passage.source, draft.passage.start_char)
             if per_passage[key] >= MAX_PER_PASSAGE or not _sound(draft):
@@ -710,6 +723,13 @@ def generate(folder: Path, asked=LANGS, limit: int | None = None, seed: int = 0,
         answerable = answerable[: limit - len(unanswered)]
     chosen = answerable + unanswered
     return [_record(d, n, package) for n, d in enumerate(chosen, 1)]
+
+
+def _infinitives(passages: list[documents.Passage], lang: str) -> frozenset[str]:
+    """The words the folder writes after an infinitive's marker ("to list"): its verbs, folded."""
+    markers = alternation(T.INFINITIVE_MARKERS[lang])
+    pattern = re.compile(rf"(?<![\w'’])(?:{markers})\s?([^\W\d_][\w-]*)", re.IGNORECASE)
+    return frozenset(fold(w) for p in passages for w in pattern.findall(p.clean))
 
 
 def _sound(draft: Draft) -> bool:
