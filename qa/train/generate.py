@@ -53,6 +53,8 @@ UNANSWERABLE_SHARE = 0.25
 CROSS_LANGUAGE_SHARE = 0.5
 MAX_SUBJECT_WORDS = 6
 MAX_PREDICATE_WORDS = 16
+# Longer words in capitals are mostly names of variables or files ("TMPDIR", "OPTERR"), not acronyms.
+MAX_ACRONYM_LETTERS = 5
 # A domain language's keyword ("\section", "\relative") and a menu path ("File → Save As").
 _BACKSLASH_KEYWORD = re.compile(r"(?<![\\\w])\\[A-Za-z@]+\*?(?![\\\w])")
 _MENU_PATH = re.compile(r"[\w][\w .'’-]{0,30}?(?:\s*(?:→|▸|⇒|->|>)\s*[\w][\w .'’-]{0,30}?){1,5}(?=[\s.,;:)]|$)")
@@ -282,8 +284,8 @@ def facts(
     out: list[Draft] = []
     for definition in acronym_definitions(text):
         acronym, expansion = definition.acronym.text, definition.expansion.text
-        if is_function_word(fold(expansion.split()[0]), lang):
-            continue  # "(or the CERT coordination center)": a gloss, not the acronym's words
+        if is_function_word(fold(expansion.split()[0]), lang) or acronym in expansion:
+            continue  # "(or the CERT coordination center)", "HEAD (--source=HEAD ...)": a gloss, not its words
         # Asked in the document's language, and in the other one half the time (the acronym needs no translation).
         for q_lang in [q for q in asked if q == lang or rng.random() < CROSS_LANGUAGE_SHARE]:
             filled = _fill(q_lang, T.ACRONYM, {"acronym": acronym}, rng)
@@ -581,7 +583,11 @@ def _undefined_acronyms(folder: Folder, rng: random.Random, asked, wanted: int) 
     candidates = sorted(
         a
         for a, n in used.items()
-        if n >= 2 and a not in defined and len(a) >= 3 and not folder.lower_word(a.lower()) and not folder.variable(a)
+        if n >= 2
+        and a not in defined
+        and 3 <= len(a) <= MAX_ACRONYM_LETTERS
+        and not folder.lower_word(a.lower())
+        and not folder.variable(a)
     )
     rng.shuffle(candidates)
     out = []
