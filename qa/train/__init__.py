@@ -1,0 +1,1 @@
+"""Training data for the ranker: real manuals (manuals) and questions generated from them (generate)."""
