@@ -160,7 +160,7 @@ def test_export_shows_stored_text_as_written_never_as_structure_or_escapes(histo
     inline = [t for t in tokens if t.type == "inline"]
     # Each name is one code span holding it exactly (on one line, its controls escaped).
     spans = [child.content for t in inline for child in t.children if child.type == "code_inline"]
-    assert spans == ["/idx`s new", "docs/a`b`` c\\x1b]0;title\\x07.txt:1-5", "docs/facts.txt:1-1"]
+    assert spans == ["/idx`s new", "docs/a`b`` c\\x1b]0;title\\x07.txt:1-5", "docs/facts.txt:1"]
     shown = [_shown(t) for t in inline]
     assert shown[2] == "When\\x1b[31m was it launched? #"  # the heading's closing "#" kept
     assert "Searched: searched *with* `ticks`" in shown
@@ -457,9 +457,9 @@ def test_an_abstention_keeps_its_nearest_passages_apart_from_citations(history):
     text = history.markdown(conversation)
     assert (
         "*The documents don't say: no passage answers this question.*\n\nNearest passages (not an answer):\n\n"
-        "[1] `docs/facts.txt:1-1`\n\n> " + LAUNCH in text
+        "[1] `docs/facts.txt:1`\n\n> " + LAUNCH in text
     )
-    assert "[2] `guide.pdf#page=2:3-3`\n\n> " + USERS in text
+    assert "[2] `guide.pdf#page=2:3`\n\n> " + USERS in text
 
 
 def test_qa_history_show_lists_an_abstentions_nearest_passages(history, monkeypatch, capsys):

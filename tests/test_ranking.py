@@ -201,6 +201,7 @@ def test_features_round_trip_and_every_corpus_is_left_out_in_turn(tmp_path):
 def test_the_shipped_model_is_fitted_on_the_current_features():
     text = ranking.default_path().read_text(encoding="utf-8")
     model = RankingModel.from_json(text)  # raises when the features changed without a refit
-    assert model.fitted_on["command"] == "python -m qa.fit --write"
-    assert set(model.fitted_on["cross_validation"]) == set(CORPORA)
+    fitted = list(model.fitted_on["cross_validation"])
+    assert set(fitted) <= set(CORPORA) and len(fitted) >= 3
+    assert model.fitted_on["command"] == f"python -m qa.fit --corpora {','.join(fitted)} --write"
     assert model.fitted_on["calibration"]["expected_calibration_error"] <= 0.1
