@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import ranking
 from qa.fit import fit, fit_ranker, load_features
 from qa.ranking import RANK_FEATURES
 
@@ -63,12 +62,16 @@ def per_question_cost(ranker, data) -> float:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--features", type=Path, default=Path.home() / ".cache" / "qa-eval" / "fit-features.npz")
+    parser.add_argument("--corpora", help="leave out in turn only these folders (default: every folder collected)")
     args = parser.parse_args(argv)
     data = load_features(args.features)
+    if args.corpora:
+        chosen = args.corpora.split(",")
+        data = [q for q in data if q.corpus in chosen and q.origin in chosen]
     kinds = {
         "linear (shipped)": fit_ranker,
         "trees, depth 3, 100": lambda d: fit_trees(d, max_depth=3, max_iter=100, learning_rate=0.1),
-        "trees, depth 4, 200, l2 1": lambda d: fit_trees(d, max_depth=4, max_iter=200, learning_rate=0.05, l2_regularization=1.0),
+        "trees, depth 2, 50": lambda d: fit_trees(d, max_depth=2, max_iter=50, learning_rate=0.1),
     }
     for name, fit_fn in kinds.items():
         model, folds = fit(data, fit_ranker_fn=fit_fn)

@@ -1,22 +1,27 @@
 """Refit the ranking and abstention model on the development sets: ``python -m qa.fit``.
 
-    .venv/bin/python -m qa.fit [--shared ../shared] [--cache ~/.cache/qa-eval] [--write]
+    .venv/bin/python -m qa.fit [--shared ../shared] [--cache ~/.cache/qa-eval] [--corpora NAME,...]
+                               [--features FILE.npz] [--write]
 
-For each development corpus (the seeds, the Python tutorial, the Debian
-reference), the index is built or refreshed in ``CACHE/NAME``, every gold
-question is retrieved, and each candidate passage gets its features
-(qa.ranking.RANK_FEATURES) and a label: it holds an accepted answer, in one of
-the question's gold sources, as score.py matches it.
+For each development corpus (CORPORA: the seeds, the Python tutorial, the Debian
+reference, the LilyPond manual, the LaTeX guides), the index is built or refreshed
+in ``CACHE/NAME``, every gold question is retrieved, and each candidate passage
+gets its features (qa.ranking.RANK_FEATURES) and a label: it holds an accepted
+answer, in one of the question's gold sources, as score.py matches it.
+``--features`` keeps what was collected (numpy arrays) to refit in seconds.
 
-- The ranker is a logistic regression over candidates, each question weighing
+- The ranker is a conditional logit over candidates, each question weighing
   the same whatever its number of candidates.
 - The abstainer is a logistic regression over questions: did the best passage
   hold the answer? It is fitted on out-of-fold ranker scores (each corpus
-  scored by a ranker fitted on the two others), as a held-out corpus will be.
+  scored by a ranker fitted on the others), as a held-out corpus will be.
+- The confidence is the abstainer's logit mapped by Platt scaling fitted on the
+  out-of-fold confidences; the answer is given at the abstainer's even odds.
 
-Cross-validation: fit on two corpora, test on the third, for each of the
-three; printed per fold. ``--write`` saves the model fitted on all three to
-qa/data/ranker.json.
+Cross-validation: each corpus is left out in turn (its index and questions unseen
+by the ranker, the abstainer and the calibration); printed per fold, with the
+calibration error of the pooled out-of-fold confidence and its reliability table.
+``--write`` saves the model fitted on all the corpora chosen to qa/data/ranker.json.
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
 """Ranking and abstention as one declared, fitted model.
 
-Two logistic regressions over a handful of features, fitted on the three
-development sets (``python -m qa.fit``, which also prints the cross-validation
-folds: fit on two corpora, test on the third):
+Two logistic regressions over a handful of features, fitted on the development
+sets (``python -m qa.fit``, which also prints the cross-validation folds: each
+corpus left out of the fit in turn):
 
 - the *ranker* scores each retrieved passage: how likely it holds the answer;
 - the *abstainer* decides, from the best passage's features and the ranker's
   margin, whether the documents answer the question at all.
 
-Their weights live in ``qa/data/ranker.json``; nothing here is set by hand.
+Their weights live in ``qa/data/ranker.json`` with the calibration of the
+abstainer's confidence (Platt scaling) and the threshold; nothing here is set by hand.
 Features are standardised with the means and scales stored beside the
 weights, so the weights are comparable with each other.
 """

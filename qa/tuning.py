@@ -3,14 +3,14 @@
 Two kinds:
 
 - **fitted** numbers are not here: the ranker's and the abstainer's weights live in
-  ``qa/data/ranker.json`` and are refitted on the three development sets with
-  ``python -m qa.fit --write`` (which prints the cross-validation folds);
+  ``qa/data/ranker.json`` and are refitted on the development sets with
+  ``python -m qa.fit`` (the command is stored in the file; it prints the cross-validation folds);
 - **set** numbers are here, each with where it comes from. None of them was chosen
   by looking at the answers to the development questions: they are conventions of
   the methods used (BM25, reciprocal rank fusion), properties of the models (how
   close a translation sits in the multilingual space), or budgets (how many
   candidates a question may cost). Change one, then refit and compare the folds.
-  A few were chosen on the folds of all three corpora at once, never on one:
+  A few were chosen on the folds of all the corpora at once, never on one:
   ``python -m qa.fit --sweep NAME=V1,V2,...`` refits with each value and prints
   the folds, and the figures are noted beside the setting.
 """

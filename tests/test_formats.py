@@ -380,7 +380,9 @@ def test_json_citations_add_the_locator_only_when_there_is_one(fake_models, tmp_
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n")
     assert main(["index", "handbook.pdf", "notes.txt", "--index", "idx"]) == 0
     capsys.readouterr()
-    main(["ask", "--json", "--top-k", "5", "When did the storm break the windows?", "--index", "idx"])
+    # Not a "when" question: with the fake encoders the best passage may hold no date, and such an
+    # answer abstains; what is checked here is the citations' locators.
+    main(["ask", "--json", "--top-k", "5", "What did the storm break in the tower?", "--index", "idx"])
     data = json.loads(capsys.readouterr().out)
     assert data["citations"], data
     for c in data["citations"]:
