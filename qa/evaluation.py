@@ -100,20 +100,37 @@ def right_answer(question: dict, result: dict) -> bool | None:
     return contains(str(nearest[0].get("text", "")), accepted) if nearest else None
 
 
-def calibration_error(rows: list[dict], bins: int = 10) -> tuple[float, int]:
-    """Expected calibration error of the rows' ``confidence`` against their ``right`` (equal-width
-    bins weighted by their share of the questions), and how many questions it was measured on."""
-    known = [r for r in rows if r.get("right") is not None]
-    if not known:
-        return 0.0, 0
+def calibration_table(confidences, rights, bins: int = 10) -> tuple[float, list[dict]]:
+    """Expected calibration error of ``confidences`` against ``rights`` (equal-width bins, each weighted by
+    its share of the questions), and the reliability table: per bin, how many questions, their mean
+    confidence and how often right. Plain Python: qa.fit and qa eval share it."""
     totals: dict[int, list[float]] = {}
-    for r in known:
-        b = min(int(float(r["confidence"]) * bins), bins - 1)
-        entry = totals.setdefault(b, [0.0, 0.0, 0.0])
+    for confidence, right in zip(confidences, rights, strict=True):
+        entry = totals.setdefault(min(int(float(confidence) * bins), bins - 1), [0, 0.0, 0.0])
         entry[0] += 1
-        entry[1] += float(r["confidence"])
-        entry[2] += float(bool(r["right"]))
-    error = sum(abs(conf - right) / len(known) for _, conf, right in totals.values())
+        entry[1] += float(confidence)
+        entry[2] += float(bool(right))
+    count = sum(n for n, _, _ in totals.values())
+    error, table = 0.0, []
+    for b in sorted(totals):
+        n, confidence, right = totals[b]
+        error += abs(confidence - right) / max(count, 1)
+        table.append(
+            {
+                "bin": f"{b / bins:.1f}-{(b + 1) / bins:.1f}",
+                "questions": n,
+                "confidence": round(confidence / n, 3),
+                "right": round(right / n, 3),
+            }
+        )
+    return error, table
+
+
+def calibration_error(rows: list[dict], bins: int = 10) -> tuple[float, int]:
+    """Expected calibration error of the rows' ``confidence`` against their ``right`` (see calibration_table),
+    and how many questions it was measured on (those whose ``right`` is known)."""
+    known = [r for r in rows if r.get("right") is not None]
+    error, _ = calibration_table([r["confidence"] for r in known], [r["right"] for r in known], bins)
     return error, len(known)
 
 

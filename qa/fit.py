@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from qa import ranking
-from qa.evaluation import contains
+from qa.evaluation import calibration_table, contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
 from qa.tuning import BORROWED_WEIGHT
 from qa.tuning import FIT_L2 as L2
@@ -243,29 +243,6 @@ def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.
     return float(max(candidates, key=score))
 
 
-def calibration_table(probability: np.ndarray, right: np.ndarray, bins: int = 10) -> tuple[float, list[dict]]:
-    """Expected calibration error (equal-width bins, weighted by their share of the questions) and the
-    reliability table: for each bin, how many questions, their mean confidence and how often right."""
-    table, error = [], 0.0
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(probability, edges[1:-1]), 0, bins - 1)
-    for b in range(bins):
-        inside = which == b
-        if not inside.any():
-            continue
-        confidence, accuracy = float(probability[inside].mean()), float(right[inside].mean())
-        error += inside.mean() * abs(confidence - accuracy)
-        table.append(
-            {
-                "bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
-                "questions": int(inside.sum()),
-                "confidence": round(confidence, 3),
-                "right": round(accuracy, 3),
-            }
-        )
-    return float(error), table
-
-
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
 
@@ -296,7 +273,7 @@ def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str
     own = np.array([not q.borrowed for q in inner_data])
     answerable = np.array([q.answerable for q in inner_data])
     threshold = choose_threshold(abstainer.probability(rows)[own], labels[own], answerable[own])
-    return abstainer, threshold, (rows, labels, inner_data)
+    return abstainer, threshold
 
 
 def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[RankingModel, dict]:
@@ -313,7 +290,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
         # Nothing of the held-out corpus is seen: neither its index nor its questions.
         train = [q for q in data if q.corpus != held_out and q.origin != held_out]
         ranker = fit_ranker_fn(train)
-        abstainer, chosen, _ = _fold_abstainer(train, corpora, held_out, fit_ranker_fn)
+        abstainer, chosen = _fold_abstainer(train, corpora, held_out, fit_ranker_fn)
         test = [q for q in own if q.corpus == held_out]
         folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}, 0.5), test)
         with_chosen[held_out] = evaluate(RankingModel(ranker, abstainer, {}, chosen), test)["all"]

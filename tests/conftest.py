@@ -31,3 +31,13 @@ def bad_folder(tmp_path):
     import badfiles
 
     return badfiles.make_bad_folder(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def seeds_engine():
+    """The real engine on the default index of seeds/ (built on first use), loaded once for the session."""
+    from qa.api import Engine
+
+    engine = Engine()
+    engine.prepare(notice=lambda message: None)
+    return engine

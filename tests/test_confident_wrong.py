@@ -176,15 +176,6 @@ def test_the_one_asked_about_is_still_answered(request, folder, question, expect
 # -- markup as a question ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def seeds():
-    from qa.api import Engine
-
-    engine = Engine()
-    engine.prepare(notice=lambda message: None)
-    return engine
-
-
 @pytest.mark.parametrize(
     "markup",
     [
@@ -196,8 +187,8 @@ def seeds():
         "<!-- -->",
     ],
 )
-def test_markup_alone_is_not_answered(seeds, markup):
-    answer = seeds.answer(markup)
+def test_markup_alone_is_not_answered(seeds_engine, markup):
+    answer = seeds_engine.answer(markup)
     assert answer.abstained and not answer.citations
 
 
@@ -205,6 +196,6 @@ def test_markup_alone_is_not_answered(seeds, markup):
     "question",
     ["<b>When was DeepSeek launched?</b>", "**When** was `DeepSeek` launched?", "# When was DeepSeek launched?"],
 )
-def test_a_question_in_markup_is_answered_as_its_text(seeds, question):
-    answer = seeds.answer(question)
+def test_a_question_in_markup_is_answered_as_its_text(seeds_engine, question):
+    answer = seeds_engine.answer(question)
     assert "11 janvier 2025" in answer.short_answer, answer.answer

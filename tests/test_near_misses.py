@@ -17,15 +17,6 @@ import pytest
 pytestmark = pytest.mark.model
 
 
-@pytest.fixture(scope="module")
-def seeds():
-    from qa.api import Engine
-
-    engine = Engine()
-    engine.prepare(notice=lambda message: None)
-    return engine
-
-
 @pytest.mark.parametrize(
     "question",
     [
@@ -53,8 +44,8 @@ def seeds():
         "How many parameters does DALL-E 2 have?",
     ],
 )
-def test_a_near_miss_is_not_answered(seeds, question):
-    answer = seeds.answer(question)
+def test_a_near_miss_is_not_answered(seeds_engine, question):
+    answer = seeds_engine.answer(question)
     assert answer.abstained, answer.answer
 
 
@@ -73,8 +64,8 @@ def test_a_near_miss_is_not_answered(seeds, question):
         ("Which company makes Doubao?", "ByteDance"),
     ],
 )
-def test_what_the_documents_say_is_still_answered(seeds, question, expected):
-    answer = seeds.answer(question)
+def test_what_the_documents_say_is_still_answered(seeds_engine, question, expected):
+    answer = seeds_engine.answer(question)
     assert not answer.abstained, answer
     assert expected in answer.short_answer, answer.answer
 
@@ -132,8 +123,8 @@ def test_the_version_asked_is_still_answered(releases, question, expected):
     assert expected in answer.short_answer, answer.answer
 
 
-def test_an_abstention_names_no_citation_but_its_nearest_passages(seeds):
-    answer = seeds.answer("When was Doubao launched?", top_k=2)
+def test_an_abstention_names_no_citation_but_its_nearest_passages(seeds_engine):
+    answer = seeds_engine.answer("When was Doubao launched?", top_k=2)
     data = answer.to_dict()
     assert data["abstained"] and data["answer"] == "" and data["citations"] == []
     assert 1 <= len(data["nearest"]) <= 2
@@ -143,12 +134,12 @@ def test_an_abstention_names_no_citation_but_its_nearest_passages(seeds):
         assert passage["text"].split("\n")[0] in lines[passage["start_line"] - 1]
 
 
-def test_further_citations_help_the_answer(seeds):
+def test_further_citations_help_the_answer(seeds_engine):
     """Issue 26, C: "DeepSeek n'est pas qu'une start-up." shares words with the question, no more."""
-    launch = seeds.answer("When was DeepSeek launched?", top_k=3)
+    launch = seeds_engine.answer("When was DeepSeek launched?", top_k=3)
     assert [c.text for c in launch.citations] == [
         "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
     ]
-    users = seeds.answer("How many daily active users did DeepSeek reach?", top_k=3)
+    users = seeds_engine.answer("How many daily active users did DeepSeek reach?", top_k=3)
     assert all("22,15 millions" in c.text or "DeepSeek" in c.text for c in users.citations)
     assert not any("Doubao" in c.text for c in users.citations)  # another app's users

@@ -9,11 +9,10 @@ import pytest
 
 from qa import ranking
 from qa.errors import ModelUnavailable
-from qa.evaluation import calibration_error
+from qa.evaluation import calibration_error, calibration_table
 from qa.fit import (
     CORPORA,
     QuestionData,
-    calibration_table,
     choose_threshold,
     fit,
     fit_abstainer,
