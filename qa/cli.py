@@ -272,7 +272,13 @@ def cmd_sources(args) -> int:
     for item in statuses:
         tally[item.status] = tally.get(item.status, 0) + 1
     print(", ".join(f"{n} {status}" for status, n in sorted(tally.items())) + f" -> {_display(str(index_dir))}")
-    if tally.get("changed") or tally.get("new") or tally.get("missing"):
+    if not (tally.get("indexed") or tally.get("changed") or tally.get("new")) and tally.get("missing"):
+        # A build needs a file to read (exit 6 otherwise), so no refresh can follow every file gone.
+        print(
+            "none of its files is left (an unmounted or emptied folder?): qa ask answers from the index as it was"
+            f" built; to drop the index, delete {_display(str(index_dir))}"
+        )
+    elif tally.get("changed") or tally.get("new") or tally.get("missing"):
         print("qa index refreshes it (qa ask does too, before answering)")
     return 0
 

@@ -239,6 +239,16 @@ def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path):
     assert "qa index refreshes it" in out
 
 
+def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(data, capsys, tmp_path):
+    assert main(["index", "docs", "--name", "notes"]) == 0
+    for path in sorted((tmp_path / "docs").rglob("*"), reverse=True):
+        path.unlink() if path.is_file() else path.rmdir()  # an emptied folder, as an unmounted drive leaves it
+    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    assert status == 0 and "missing  docs/a.txt" in out
+    assert "qa index refreshes it" not in out  # it cannot: a build needs a file to read
+    assert "none of its files is left" in out and str(data / "notes") in out
+
+
 def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, capsys, tmp_path):
     assert main(["index", "docs", "--name", "notes"]) == 0
     store = IndexStore(data / "notes")

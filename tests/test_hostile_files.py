@@ -110,6 +110,10 @@ def hostile_folder(tmp_path):
     docs.mkdir()
     (docs / "bomb.pdf").write_bytes(pdf_bomb())
     (docs / "empty-paragraphs.docx").write_bytes(docx_with_body(paragraph(GOOD_TEXT) + b"<w:p/>" * 20_000))
+    # The same paragraphs in a part not named .xml (the relationships may name the main part anything).
+    (docs / "hidden-part.docx").write_bytes(
+        docx_with_body(paragraph(GOOD_TEXT), extra={"word/document.dat": b"<w:p/>" * 20_000})
+    )
     (docs / "zipbomb.docx").write_bytes(docx_with_body(paragraph(GOOD_TEXT), extra={"word/media/x.bin": bytes(2**21)}))
     (docs / "attributes.html").write_bytes(html_with_attributes(2_000))
     # Good files sorted among and after the bad ones: each is read by a worker that has survived, or replaced one.
@@ -123,6 +127,7 @@ def hostile_folder(tmp_path):
 BAD = {
     "bomb.pdf": "the PDF reader stopped on it",
     "empty-paragraphs.docx": "more than 10,000 XML elements",
+    "hidden-part.docx": "more than 10,000 XML elements",
     "zipbomb.docx": "zip bomb",
     "attributes.html": "more than 1,000 attributes",
 }
