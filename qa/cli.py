@@ -1058,6 +1058,8 @@ def _whole_number(option: str, least: int):
     def parse(text: str) -> int:
         shown = text if len(text) <= 24 else text[:24] + "…"
         digits = text.strip().lstrip("+")
+        if not digits.isascii():  # int() would read other scripts' digits ("١٢") as a number
+            raise UsageError(f"{option} must be a whole number from {least}, not {shown!r}")
         try:
             value = int(digits) if len(digits) <= 24 else None
         except ValueError:

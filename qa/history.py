@@ -414,7 +414,7 @@ _MD_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 def _md_line(line: str) -> str:
     """One line of stored text as Markdown that shows it as written (control characters escaped)."""
-    line = _MD_INLINE.sub(r"\\\1", line)
+    line = _MD_INLINE.sub(r"\\\1", line).replace("](", "]\\(")  # "[text](javascript:…)" is no link
     line = _MD_ORDERED_ITEM.sub(r"\1\\\2", _MD_BLOCK_START.sub(r"\1\\\2", line))
     return terminal_safe(line)
 

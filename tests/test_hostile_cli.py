@@ -52,7 +52,9 @@ def _run(capsys, *argv: str) -> tuple[int, str, str]:
 # -- numbers beyond any integer -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("number", [BIG, HUGE, "-1", "x"], ids=["10**400", "5000 digits", "-1", "x"])
+@pytest.mark.parametrize(
+    "number", [BIG, HUGE, "-1", "x", "\u0661\u0662"], ids=["10**400", "5000 digits", "-1", "x", "arabic-indic 12"]
+)
 @pytest.mark.parametrize(
     "argv",
     [
