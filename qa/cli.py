@@ -994,10 +994,15 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
         if chosen:
             raise
         manifest = None  # no default index (an installed qa): a file named from here
-    if manifest is not None and source in manifest.files:
-        return manifest.path_of(source), manifest.files[source]
+    if manifest is not None:
+        # A name holding control characters or line breaks is printed as terminal_safe shows it ("e\\x1b[31m.txt"):
+        # what was copied from the screen names the file so shown.
+        shown = {_display(name): name for name in manifest.files}
+        name = source if source in manifest.files else shown.get(source)
+        if name is not None:
+            return manifest.path_of(name), manifest.files[name]
     if chosen:
-        raise UsageError(f"{source} is not a file of the index in {index_dir} (qa sources lists them)")
+        raise UsageError(f"{_display(source)} is not a file of the index in {index_dir} (qa sources lists them)")
     return Path(source), None
 
 

@@ -123,6 +123,22 @@ def test_qa_show_finds_the_file_from_the_index_not_from_here(fake_models, tmp_pa
     _one_line_error(capsys, "give one")
 
 
+@pytest.mark.parametrize("name", ["e\x1b[31mred.txt", "b\u202egnp.txt", "line\nbreak.txt"])
+def test_a_label_shown_with_its_controls_escaped_is_shown_again(fake_models, tmp_path, capsys, monkeypatch, name):
+    """qa ask prints a file name's control characters escaped (terminal_safe): that label, copied from the
+    screen, names the file."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / name).write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    capsys.readouterr()
+    assert main(["ask", "--no-log", "--index", "idx", "When was the lighthouse built?"]) == 0
+    label = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[1] "))[4:]
+    assert "\x1b" not in label and "\u202e" not in label and "\n" not in label  # shown escaped
+    assert main(["show", label, "--index", "idx"]) == 0
+    assert "The lighthouse was built in 1921." in capsys.readouterr().out
+
+
 def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys, monkeypatch):
     """A manifest written before bases (every file relative to one root) loads, refreshes with the same
     names, and its files are found from that root."""
