@@ -24,7 +24,6 @@ from qa import text as textmod
 from qa.documents import Passage
 from qa.lang import names
 from qa.lang.questions import classify
-from qa.lang.sentences import is_question, sentences
 from qa.lexical import LexicalMatch
 from qa.store import LoadedIndex
 from qa.tuning import (
@@ -152,7 +151,7 @@ class Retriever:
             except BaseException:
                 wait([semantic_pending])  # the worker is left idle for the next question
                 raise
-        question_semantic = _one_query(semantic_pending.result())
+        question_semantic = semantic_pending.result()
         self._encoded(question_multi, question_dense, question_semantic)
         queries.update(semantic=question_semantic, paragraphs=question_semantic)
         for name, query in queries.items():
@@ -250,13 +249,12 @@ class Retriever:
         On its own thread where the encoder has one (qa.semantic.SemanticEncoder.submit_queries):
         the two numpy encoders and the word matching run here meanwhile.
         """
-        queries = [question, asked] if (asked := asked_sentence(question)) else [question]
         submit = getattr(self.semantic, "submit_queries", None)
         if submit is None:
             done: Future = Future()
-            done.set_result(self.semantic.encode_queries(queries))
+            done.set_result(self.semantic.encode_queries([question]))
             return done
-        pending = submit(queries)
+        pending = submit([question])
         # Let the worker take the interpreter now: otherwise it starts at this thread's next
         # release, measured 0.7 ms later, and the retrieval model is the longest step.
         time.sleep(0)
@@ -354,27 +352,6 @@ class Retriever:
                     forms.append(names.is_name_like(word, sentence_initial=n == 0))
         self._names[term_id] = written = bool(forms) and all(forms)
         return written
-
-
-def asked_sentence(question: str) -> str | None:
-    """The sentence that asks, in a question that sets a scene first ("The intro contrasts LaTeX with
-    word processors. What does WYSIWYG stand for?"); None for a question of one sentence."""
-    parts = sentences(question)
-    asking = [p for p in parts if is_question(p)]
-    return asking[-1] if len(parts) > 1 and asking else None
-
-
-def _one_query(vectors: np.ndarray) -> np.ndarray:
-    """The retrieval model's vector of the question: for a question that sets a scene first, the
-    normalised sum of the whole question's and the asking sentence's. The whole question alone puts
-    the scene's passages (an introduction, a heading) first, as issue 23 found on the LaTeX guides;
-    the asking sentence alone would lose what the scene says of the subject. Of the ten development
-    questions of that form, none of the Python or Debian answers changed (the LaTeX guides' score
-    neither), so the gain is yet to be shown: it costs one more short encoding for such questions."""
-    if len(vectors) == 1:
-        return vectors
-    summed = vectors.sum(axis=0, keepdims=True)
-    return (summed / np.linalg.norm(summed)).astype(vectors.dtype, copy=False)
 
 
 def indexed_language(index, source: str) -> str:
