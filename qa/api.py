@@ -65,6 +65,9 @@ class Engine:
     # Another source of the index (qa.cluster: shards on a Ray cluster): called with index_dir, it
     # returns (an object with LoadedIndex's attributes, the Retriever class); no build, no refresh.
     loader: Callable | None = None
+    # The ranking and abstention model (qa.ranking.RankingModel); None: the fitted one shipped with the
+    # package. qa.fit passes an unfitted one, so that a refit runs even where ranker.json is refused.
+    ranking_model: object | None = None
 
     def __post_init__(self):
         self.index_dir = Path(self.index_dir)
@@ -164,7 +167,7 @@ class Engine:
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
         retriever = retriever_class(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
-        self._answerer = Answerer(loaded, retriever)
+        self._answerer = Answerer(loaded, retriever, self.ranking_model)
 
     def _changed_sources(self, answer: Answer) -> list[str]:
         index = self.index

@@ -24,7 +24,8 @@ _UNESCAPES = {code.lower(): char for char, code in _ANCHOR_ESCAPES.items()}
 _ESCAPED = re.compile("|".join(_UNESCAPES), re.IGNORECASE)
 # FILE[#FRAGMENT]:FIRST[-LAST][:COLUMN]; FILE and FRAGMENT hold no "#" or ":" of their own (they are escaped),
 # but a path typed by hand may (``C:/notes.txt:4``): the line numbers are read from the end.
-_LABEL = re.compile(r"(?P<head>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?(?::(?P<column>\d+))?", re.DOTALL)
+# ASCII digits only: \d would read other scripts' digits ("١٢") as a line number.
+_LABEL = re.compile(r"(?P<head>.+?):(?P<start>\d+)(?:-(?P<end>\d+))?(?::(?P<column>\d+))?", re.DOTALL | re.ASCII)
 _PAGE = re.compile(r"page=(?P<page>.*)", re.DOTALL)
 
 

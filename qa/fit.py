@@ -82,10 +82,12 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None) -> list[Quest
     for corpus in corpora:
         gold_file, folder = CORPORA[corpus]
         documents = PROJECT / "seeds" if folder is None else shared / folder
-        engine = Engine(index_dir=cache / corpus, documents=[documents], root=documents.parent)
+        # Features are collected with an unfitted model: no fit is read, not even a refused ranker.json.
+        engine = Engine(
+            index_dir=cache / corpus, documents=[documents], root=documents.parent, ranking_model=ranking.neutral()
+        )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
         answerers[corpus] = engine._answerer
-        answerers[corpus].model = ranking.neutral()
         gold[corpus] = [
             json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
         ]
@@ -432,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     corpora = [c.strip() for c in args.corpora.split(",")] if args.corpora else list(CORPORA)
+    if len(set(corpora)) < 3:
+        # Each fold's abstainer is fitted on the others scored out of fold: two folders at least beside it.
+        raise SystemExit(f"qa.fit: --corpora needs three corpora or more, not {len(set(corpora))}")
     if unknown := [c for c in corpora if c not in CORPORA]:
         raise SystemExit(f"qa.fit: unknown corpus {unknown[0]!r}; known: {', '.join(CORPORA)}")
     if args.sweep:

@@ -598,7 +598,8 @@ def _check_attributes(text: str) -> None:
     that many (two characters each at least) are looked at, so the scan is one pass of a regex;
     a "<" before a letter starts a tag for an HTML parser, as it does here."""
     limit = tuning.HTML_ATTRIBUTES_PER_TAG
-    for tag in re.finditer(rf"<[A-Za-z][^<>]{{{2 * limit},}}>", text):
+    # A quoted value is one unit, ">" inside it included (it does not end the tag for the parser either).
+    for tag in re.finditer(rf"<[A-Za-z](?:\"[^\"]*\"|'[^']*'|[^'\"<>]){{{2 * limit},}}>", text):
         unquoted = re.sub(r"\"[^\"]*\"|'[^']*'", "", tag.group())
         # Each name with its unquoted value, if any; less the tag's own name.
         if len(re.findall(r"[^\s\"'<>/=]+(?:\s*=\s*[^\s\"'<>=]*)?", unquoted)) - 1 > limit:

@@ -203,7 +203,10 @@ def citation_label(citation: dict) -> str:
     """The citation's label (``guide.pdf#page=3:4-5``, ``page.html#intro:7``), as qa ask prints it and qa show reads it."""
     from qa.citations import citation_ref
 
-    return citation_ref(citation)
+    try:
+        return citation_ref(citation)
+    except (TypeError, ValueError):  # a damaged row (a line that is no number): shown as stored, never raised
+        return f"{citation.get('source', '?')}:{citation.get('start_line', '?')}-{citation.get('end_line', '?')}"
 
 
 class History:

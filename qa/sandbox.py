@@ -81,7 +81,9 @@ class _Worker:
         # The worker imports this copy of qa, whichever way the caller found it.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_PARENT, env.get("PYTHONPATH", "")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "qa.sandbox"],
+            # -P: not the working folder first on sys.path, where a folder named qa/ (a project's own)
+            # would be imported instead of this package, and run.
+            [sys.executable, "-P", "-m", "qa.sandbox"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # native libraries' warnings must not reach the terminal

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from qa.answering import _citation
 from qa.citations import CitationRef, label, labels, parse_label
 from qa.cli import main
-from qa.documents import file_passages
+from qa.documents import BadCitation, file_passages
 from qa.indexing import build_index, naming_bases
 from qa.store import IndexStore, Manifest
 
@@ -37,6 +37,11 @@ lines = st.integers(min_value=1, max_value=10**6)
 def test_a_label_reads_back_as_the_citation_it_names(source, page, anchor, start, more, column):
     ref = CitationRef(source, start, start + more, page, "" if page else anchor, column)
     assert parse_label(label(ref)) == ref
+
+
+def test_a_label_s_numbers_are_ascii_digits():
+    with pytest.raises(BadCitation):
+        parse_label("notes.txt:\u0661\u0662")  # Arabic-Indic 12
 
 
 def test_hash_and_colon_in_file_names_and_anchors_are_escaped():

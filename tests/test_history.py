@@ -141,6 +141,19 @@ def _log_hostile(history) -> int:
     return conversation
 
 
+def test_a_damaged_stored_citation_is_shown_as_stored_not_raised(history):
+    conversation = history.new_conversation("/idx")
+    answer = _answer("Where?")
+    answer.citations = [Citation(1, "docs/a.txt", 1, 2, "Some text.", 0.9)]
+    history.log(conversation, answer)
+    damaged = '[{"n": 1, "source": "docs/a.txt", "start_line": 1, "end_line": "x", "text": "Some text."}]'
+    db = sqlite3.connect(history.path)  # a row damaged outside qa: a line that is no number
+    db.execute("UPDATE exchanges SET citations = ?", (damaged,))
+    db.commit()
+    db.close()
+    assert "docs/a.txt:1-x" in history.markdown(conversation)
+
+
 def test_a_link_in_stored_text_is_shown_not_made(history):
     from markdown_it import MarkdownIt
 

@@ -248,3 +248,28 @@ def test_a_worker_killed_between_files_is_replaced(tmp_path):
     sandbox._worker.process.kill()  # as the kernel's out-of-memory killer or a user would
     sandbox._worker.process.wait()
     assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+
+
+def test_a_folder_named_qa_where_qa_runs_is_never_imported_by_the_reader(tmp_path, monkeypatch):
+    """Indexing a project that has its own qa/ package: the reading worker imports this one, never runs that."""
+    from qa import sandbox
+
+    planted = tmp_path / "project" / "qa"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "ran"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (planted / "sandbox.py").write_text("")
+    (tmp_path / "project" / "page.html").write_text(f"<html><body><p>{GOOD_TEXT}</p></body></html>")
+    monkeypatch.chdir(tmp_path / "project")
+    if sandbox._worker is not None:
+        sandbox._worker.close()  # a new worker, started from this folder
+    sandbox._worker = None
+    assert GOOD_TEXT in load(tmp_path / "project" / "page.html").text
+    assert not marker.exists()
+
+
+def test_a_quoted_greater_than_sign_does_not_hide_a_tag_s_attributes(tmp_path, low_limits):
+    attributes = " ".join(f"a{i}=x" for i in range(20_000))
+    (tmp_path / "quoted.html").write_text(f'<html><body><p t=">" {attributes}>{GOOD_TEXT}</p></body></html>')
+    with pytest.raises(UndecodableFile, match="attributes"):
+        load(tmp_path / "quoted.html")

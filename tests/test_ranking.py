@@ -204,3 +204,21 @@ def test_the_shipped_model_is_fitted_on_the_current_features():
     assert set(fitted) <= set(CORPORA) and len(fitted) >= 3
     assert model.fitted_on["command"] == f"python -m qa.fit --corpora {','.join(fitted)} --write"
     assert model.fitted_on["calibration"]["expected_calibration_error"] <= 0.1
+
+
+def test_a_fit_needs_three_corpora_and_says_so_in_one_line():
+    from qa.fit import main as fit_main
+
+    with pytest.raises(SystemExit, match="three corpora or more"):
+        fit_main(["--corpora", "seeds,python-tutorial"])
+
+
+def test_the_engine_answers_with_the_ranking_model_it_is_given(fake_models, tmp_path):
+    from qa.api import Engine
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("The lighthouse was built in 1921.\n")
+    given = ranking.neutral()
+    engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given)
+    engine.prepare()
+    assert engine._answerer.model is given  # the unfitted model of qa.fit, whatever ranker.json holds
