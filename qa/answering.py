@@ -497,9 +497,17 @@ class Answerer:
         if counted is None:
             return False
         language = self._language(passage)
+        if not _unit_words(span) and not self._names(passage, counted):
+            return True  # a bare number in a passage that never names what is counted ("0" of a rating widget)
         return not _unit_in(span, counted, language) and _unit_in(
             span, _question_forms(retrieval, self.index), language
         )
+
+    def _names(self, passage: Passage, forms: tuple[set[str], set[str]]) -> bool:
+        """The passage says one of ``forms`` (folded words, index terms), as written or as the index stems it."""
+        folded, terms = forms
+        words, stems = self._read("words", passage, lambda: _words_and_stems(passage, self.index))
+        return any(textmod.fold(w) in folded for w in words) or any(stem in terms for stem in stems)
 
     def _another_version(self, passage: Passage, retrieval: Retrieval) -> bool:
         """The question names a version ("DeepSeek-R2", "Debian 12", "Python 3.12") and the passage
@@ -1056,11 +1064,15 @@ def _close_terms(words, index) -> set[str]:
     return {index.lexical.terms[t] for w in words for t, sim in w.expansions if sim >= MENTION_SIMILARITY}
 
 
+def _unit_words(span: Span) -> list[str]:
+    """The quantity's unit: its words that are not digits ("jours" of "21 jours"; none in "0")."""
+    return [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
+
+
 def _unit_in(span: Span, forms: tuple[set[str], set[str]], language: str) -> bool:
-    """The quantity's unit (its words that are not digits) is among ``forms`` (folded words, index terms)."""
+    """The quantity's unit is among ``forms`` (folded words, index terms)."""
     folded, terms = forms
-    unit = [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
-    return any(textmod.fold(w) in folded or textmod.stem(w, language) in terms for w in unit)
+    return any(textmod.fold(w) in folded or textmod.stem(w, language) in terms for w in _unit_words(span))
 
 
 def _counted_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]] | None:

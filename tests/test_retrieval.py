@@ -344,6 +344,20 @@ def test_a_quantity_of_what_the_question_gives_is_not_what_it_counts(tmp_path, f
     assert engine.answer(question).short_answer == "5 000 personnes"
 
 
+def test_a_bare_number_in_a_passage_that_never_names_what_is_counted_counts_something_else(tmp_path, fake_models):
+    # "0" of a rating says nothing of ferries; "12" beside "ferries" does.
+    documents = {
+        "rating.txt": "The harbour guide of the ferry company. Average rating 0 / 5. Votes 0.\n",
+        "fleet.txt": "The ferry company runs 12 ferries between the two ports.\n",
+    }
+    engine, _ = _answerer_over(tmp_path, documents)
+    question = "How many ferries does the ferry company run?"
+    _, kind, scored = engine.featurize(question)
+    spans = [(s.candidate.passage.source.split("/")[-1], span.text) for s in scored for span in s.type_spans]
+    assert kind == QUANTITY
+    assert ("fleet.txt", "12 ferries") in spans and not [text for source, text in spans if source == "rating.txt"]
+
+
 class HeldSemantic(fakes.FakeSemantic):
     """The retrieval model on a worker that answers only after ``polls`` asks whether it is done:
     the caller judges the candidates it already has meanwhile (Retriever.search's while_waiting)."""
