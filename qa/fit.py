@@ -245,10 +245,6 @@ def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.
     return float(max(candidates, key=score))
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
-
-
 def fit_platt(logits: np.ndarray, right: np.ndarray) -> tuple[float, float]:
     """Platt scaling: (a, b) such that sigmoid(a * logit + b) is the probability of being right."""
     fitted = fit_logistic(logits[:, None], right, ("logit",), l2=1e-3)
@@ -305,7 +301,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
         out_of_fold_labels.append(labels)
         out_of_fold_data += held
     right = np.concatenate(pooled_right)
-    raw_error, _ = calibration_table(_sigmoid(np.concatenate(pooled_logit)), right)
+    raw_error, _ = calibration_table(ranking.sigmoid(np.concatenate(pooled_logit)), right)
     # The abstainer is fitted on its training folders, where it is surer than on a folder it never
     # saw: its out-of-fold confidence is mapped to a probability by Platt scaling, judged out of fold
     # too (each folder's map fitted on the other folders' out-of-fold confidences).
@@ -315,7 +311,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
         scale = fit_platt(
             np.concatenate([pooled_logit[i] for i in others]), np.concatenate([pooled_right[i] for i in others])
         )
-        calibrated.append(_sigmoid(scale[0] * pooled_logit[k] + scale[1]))
+        calibrated.append(ranking.sigmoid(scale[0] * pooled_logit[k] + scale[1]))
     probability = np.concatenate(calibrated)
     error, table = calibration_table(probability, right)
     ranker = fit_ranker_fn(data)
@@ -325,7 +321,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
     # training folders to maximise the score does no better on the folder left out (measured on the five
     # development folders: 139 of 221 against 140), so the fit keeps the model's own decision point and
     # reports the other (``threshold_chosen_on_folds``).
-    threshold = float(_sigmoid(np.array(platt[1])))
+    threshold = float(ranking.sigmoid(np.array(platt[1])))
     fitted_on = {
         "command": "python -m qa.fit "
         + ("" if set(corpora) == set(CORPORA) else f"--corpora {','.join(corpora)} ")

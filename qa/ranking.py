@@ -142,6 +142,11 @@ def abstain_row(scores: np.ndarray, rows: np.ndarray, focus_missing: np.ndarray,
 DATA_FILE = "ranker.json"
 
 
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, its argument clipped so that no exp overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -50.0, 50.0)))
+
+
 @dataclass
 class Logistic:
     features: tuple[str, ...]
@@ -245,7 +250,7 @@ class RankingModel:
 
     def answer_probabilities(self, rows: np.ndarray) -> np.ndarray:
         a, b = self.calibration
-        return 1.0 / (1.0 + np.exp(-np.clip(a * self.abstainer.logit(rows) + b, -50.0, 50.0)))
+        return sigmoid(a * self.abstainer.logit(rows) + b)
 
     def to_json(self) -> str:
         return json.dumps(
