@@ -513,6 +513,13 @@ def test_lower_case_names_placed_by_a_technical_noun():
         ("Quand dois-je payer la taxe ?", "date"),
         ("Quand l'hiver commence-t-il ?", "date"),  # a noun in -er is no infinitive
         ("Quand le premier album est-il sorti ?", "date"),
+        # a "when" clause that sets the scene before the question asks: the question after the comma decides
+        ("When the server starts, how many workers does it spawn?", "quantity"),
+        ("When the parser meets a tab, which exception does it raise?", "identifier"),
+        ("Quand on installe le paquet, combien de fichiers sont créés ?", "quantity"),
+        ("When was the archive moved, and by whom?", "date"),  # "when" asks: an auxiliary follows it
+        ("Quand le pont a-t-il été fermé, et par qui ?", "date"),  # ... or the clause is inverted
+        ("When, exactly, did the bridge open?", "date"),
     ],
 )
 def test_question_kinds(question, kind):

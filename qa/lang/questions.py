@@ -156,6 +156,7 @@ def _read(original: str, folded: str, lang: Language) -> _Match:
     for pattern in lang.how_patterns:
         for m in re.finditer(r"\b" + pattern, text):
             found.append(_Match(m.start(), HOW))
+    found = [m for m in found if not _sets_the_time(m, text, found, lang)]
     typed = [m for m in found if m.kind is not None]
     if typed:
         return min(typed, key=lambda m: (m.at, m.focus is None))
@@ -167,6 +168,22 @@ def _read(original: str, folded: str, lang: Language) -> _Match:
         first = min(untyped, key=lambda m: m.at)
         return _Match(first.at, None, first.head, first.focus, first.plural)
     return _Match(0, None)
+
+
+def _sets_the_time(match: _Match, text: str, found: list[_Match], lang: Language) -> bool:
+    """A "when" that opens a clause ended by a comma, another interrogative after it, sets the scene
+    rather than asks: "When hyperref colours the links, what colour …?", "Quand on fait précéder une
+    valeur du signe #, dans quel mode …?". "When was it launched, and by whom?" asks (an auxiliary
+    follows "when"), and so does "Quand DeepSeek a-t-il été lancé, …" (the clause is inverted)."""
+    if match.kind != DATE:
+        return False
+    comma = text.find(",", match.at)
+    if comma < 0:
+        return False
+    clause = text[match.at : comma].split()
+    if len(clause) < 3 or clause[1] in lang.auxiliaries or (lang.inversion and "-t-" in text[match.at : comma]):
+        return False
+    return any(other.at > comma and (other.kind is not None or other.head or other.focus) for other in found)
 
 
 def _alternation(words) -> str:
