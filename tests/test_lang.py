@@ -298,6 +298,23 @@ def test_units_quantities_and_money():
     assert find_numbers("20 USD")[0].currency == "USD" and find_numbers("5 livres sterling")[0].currency == "GBP"
 
 
+def test_lengths_of_typesetting_and_references_are_read_as_such():
+    # A unit of measure written against its number, and a length without its leading zero, are quantities.
+    assert [s.text for s in find_quantities("The body is 10pt, the margin 2cm, the rule .08em thick.")] == [
+        "10pt",
+        "2cm",
+        ".08em",
+    ]
+    (rule,) = find_numbers(".08em")
+    assert rule.unit == "em" and rule.values == {Decimal("0.08")}
+    # ... but a number glued to other letters is part of a name, and a scale stays a scale.
+    assert [s.text for s in find_quantities("the 3D view of 64bit builds")] == []
+    # A number after a noun saying where something is locates it: no answer to "how many".
+    assert [s.text for s in find_quantities("Rules are heavier (see section 1.1) on page 12.")] == []
+    assert [s.text for s in find_quantities("Voir la section 3.2 et le tableau 4.", "fr")] == []
+    assert [s.text for s in find_quantities("The manual has 12 pages and 3 tables.")] == ["12 pages", "3 tables"]
+
+
 # -- names ----------------------------------------------------------------------------------------
 
 

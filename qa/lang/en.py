@@ -105,6 +105,10 @@ UNITS = dict.fromkeys(
     "duration",
 )
 UNIT_LINKS = frozenset({"of"})  # "22 million of users" is rare, "millions of dollars" is not
+# Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
+REFERENCE_NOUNS = frozenset(
+    """section sections chapter chapters figure fig table tables page pages pp p appendix part step line lines equation eq footnote note item paragraph example listing""".split()
+)
 
 # Questions. Interrogative phrases and the kind of answer they ask for (folded, as regular expressions
 # over single spaces; the questions grammar adds the word boundaries).
@@ -216,7 +220,8 @@ KIND_NOUNS = {
     **dict.fromkeys("date dates day days year years month months time".split(), "date"),
     **dict.fromkeys(
         """number percentage percentages share proportion fraction size sizes population amount total length
-        distance height weight age count""".split(),
+        distance height weight age count width widths depth thickness resolution speed rate frequency temperature
+        capacity margin margins spacing""".split(),
         "quantity",
     ),
     **dict.fromkeys(

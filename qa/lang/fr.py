@@ -109,6 +109,10 @@ UNITS = dict.fromkeys(
     "duration",
 )
 UNIT_LINKS = frozenset({"de", "d'"})  # "22 millions d'utilisateurs", "1,5 milliard de dollars"
+# Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
+REFERENCE_NOUNS = frozenset(
+    """section sections chapitre chapitres figure fig tableau tableaux page pages p annexe partie étape ligne lignes équation note exemple paragraphe""".split()
+)
 
 QUESTION_PHRASES = (
     ("quand", "date"),
@@ -192,7 +196,8 @@ KIND_NOUNS = {
     **dict.fromkeys("date dates jour jours année années mois heure".split(), "date"),
     **dict.fromkeys(
         """nombre pourcentage part proportion taille tailles population montant total longueur distance hauteur
-        poids âge durée""".split(),
+        poids âge durée largeur largeurs profondeur épaisseur résolution vitesse taux fréquence température
+        capacité marge marges espacement""".split(),
         "quantity",
     ),
     **dict.fromkeys(
