@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from qa.config import Settings
 from qa.errors import QAError, UsageError
 from qa.text import UNSAFE_CHARACTERS, count, terminal_safe
 
@@ -136,13 +137,15 @@ def _engine(args):
     from qa.api import Engine
     from qa.collections import select_index
 
-    index_dir = select_index(args.index, getattr(args, "collection", None))
+    settings = args.settings
+    index_dir = select_index(args.index, getattr(args, "collection", None), settings)
     if address := _cluster_address(args):
         from qa.cluster import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
 
-        return Engine(index_dir=index_dir, model=args.model, loader=cluster_loader(address))
+        loader = cluster_loader(address, settings.cluster_timeout)
+        return Engine(index_dir=index_dir, model=args.model, loader=loader, settings=settings)
     _not_a_cluster_index(index_dir)
-    return Engine(index_dir=index_dir, model=args.model)
+    return Engine(index_dir=index_dir, model=args.model, settings=settings)
 
 
 def _not_a_cluster_index(index_dir: Path) -> None:
@@ -153,7 +156,8 @@ def _not_a_cluster_index(index_dir: Path) -> None:
 
 
 def _cluster_address(args) -> str | None:
-    return getattr(args, "cluster", None) or (os.environ.get("QA_CLUSTER") if hasattr(args, "cluster") else None)
+    """--cluster, else $QA_CLUSTER for the commands that take --cluster; None: one machine."""
+    return getattr(args, "cluster", None) or (args.settings.cluster if hasattr(args, "cluster") else None)
 
 
 _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
@@ -162,11 +166,13 @@ _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a 
 def cmd_index(args) -> int:
     from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX
     from qa.collections import select_index
+    from qa.crosslingual import MultilingualEncoder
     from qa.embedding import SentenceTransformerEmbedder, model_name
     from qa.indexing import build_index
     from qa.store import IndexStore
 
-    index_dir = select_index(args.index, args.collection, creating=True)
+    settings = args.settings
+    index_dir = select_index(args.index, args.collection, settings, creating=True)
     is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
     damaged = False
     try:
@@ -193,7 +199,7 @@ def cmd_index(args) -> int:
         raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
-    model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
+    model = args.model or settings.model or (manifest.model if manifest is not None else model_name())
     if not (address := _cluster_address(args)):
         _not_a_cluster_index(index_dir)
     else:
@@ -201,13 +207,14 @@ def cmd_index(args) -> int:
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
         return index_command(address, folders, index_dir, model, max_bytes, args, _ProgressBar(), _print_report)
-    embedder = SentenceTransformerEmbedder(model)
+    embedder = SentenceTransformerEmbedder(model, settings=settings)
     started = time.monotonic()
     try:
         report = build_index(
             folders,
             IndexStore(index_dir),
             embedder,
+            MultilingualEncoder(settings=settings),
             progress=_ProgressBar(),
             max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
             wait_seconds=args.wait,
@@ -233,11 +240,12 @@ def cmd_list(args) -> int:
 
     from qa.collections import collections, data_dir
 
-    found = collections()
+    found = collections(args.settings)
     if args.json:
         return _print_json_lines(found)
     if not found:
-        print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {_display(str(data_dir()))})")
+        where = _display(str(data_dir(args.settings)))
+        print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {where})")
         return 0
     print(f"{'NAME':20}  {'FILES':>5}  {'PASSAGES':>8}  {'SIZE':>8}  {'REFRESHED':16}  MODEL")
     for item in found:
@@ -261,7 +269,7 @@ def cmd_sources(args) -> int:
     """``qa sources``: each file of an index with its status (indexed, changed, missing, skipped, new, removed)."""
     from qa.collections import select_index, source_statuses
 
-    index_dir = select_index(args.index, args.collection)
+    index_dir = select_index(args.index, args.collection, args.settings)
     statuses = source_statuses(index_dir)
     if args.json:
         return _print_json_lines(statuses)
@@ -286,13 +294,20 @@ def cmd_sources(args) -> int:
 def cmd_remove(args) -> int:
     """``qa remove PATH...``: drop files (or a folder's files) from an index, atomically."""
     from qa.collections import select_index
+    from qa.crosslingual import MultilingualEncoder
     from qa.indexing import remove_sources
     from qa.store import IndexStore
 
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
-    index_dir = select_index(args.index, args.collection)
-    report = remove_sources(IndexStore(index_dir), args.paths, progress=_ProgressBar(), wait_seconds=args.wait)
+    index_dir = select_index(args.index, args.collection, args.settings)
+    report = remove_sources(
+        IndexStore(index_dir),
+        args.paths,
+        multilingual=MultilingualEncoder(settings=args.settings),
+        progress=_ProgressBar(),
+        wait_seconds=args.wait,
+    )
     for source in report.removed:
         print(f"removed  {_display(source)}")
     print(
@@ -312,27 +327,28 @@ def _print_report(report) -> None:
     sys.stdout.flush()
 
 
-def _print_answer(answer, where=None) -> None:
-    """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links."""
+def _print_answer(answer, where=None, hyperlinks: bool | None = None) -> None:
+    """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links;
+    ``hyperlinks``: Settings.hyperlinks (QA_HYPERLINKS)."""
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
         if answer.nearest:
             # Where to look all the same, marked so that no one takes them for an answer.
             print()
             print("Nearest passages (not an answer):")
-            _print_citations(answer.nearest, where)
+            _print_citations(answer.nearest, where, hyperlinks)
         return
     print(_display(answer.answer))
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
-    _print_citations(answer.citations, where)
+    _print_citations(answer.citations, where, hyperlinks)
 
 
-def _print_citations(citations, where=None) -> None:
+def _print_citations(citations, where=None, hyperlinks: bool | None = None) -> None:
     from qa.citations import citation_ref, labels, source_path
 
-    links = where is not None and _hyperlinks()
+    links = where is not None and _hyperlinks(hyperlinks)
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
     names = labels(citations, where) if where is not None else [citation_ref(c) for c in citations]
     for c, name in zip(citations, names, strict=True):
@@ -341,12 +357,12 @@ def _print_citations(citations, where=None) -> None:
         print(f"    {_display(c.text)}")
 
 
-def _hyperlinks() -> bool:
-    """Whether citations are OSC 8 hyperlinks: on a terminal that is not known to show them as text
-    (TERM dumb or linux); QA_HYPERLINKS=0 turns them off, 1 on."""
-    wanted = os.environ.get("QA_HYPERLINKS", "")
-    if wanted in ("0", "1"):
-        return wanted == "1"
+def _hyperlinks(wanted: bool | None) -> bool:
+    """Whether citations are OSC 8 hyperlinks: ``wanted`` (QA_HYPERLINKS=1 on, 0 off), else on a terminal that is
+    not known to show them as text. $TERM is the terminal's own variable, not an option of qa: read here, with
+    the output stream it describes."""
+    if wanted is not None:
+        return wanted
     return _is_terminal(sys.stdout) and os.environ.get("TERM", "") not in ("", "dumb", "linux")
 
 
@@ -389,13 +405,13 @@ def cmd_ask(args) -> int:
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            _emit(*answer, as_json=args.json, where=engine)
+            _emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
             log.keep(*answer)
         return 0
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
-    _emit(*answer, as_json=args.json, where=engine)
+    _emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
     log.keep(*answer)
     return 0
 
@@ -413,7 +429,8 @@ class _AskLog:
         self.index_path = str(Path(engine.index_dir).resolve())
         self.conversation_id: int | None = None
         self.follow_ups: Conversation | None = None  # None: questions are searched as asked
-        self.history = History() if (self.logging or args.continue_ or args.conversation is not None) else None
+        wanted = self.logging or args.continue_ or args.conversation is not None
+        self.history = History(args.settings.history_path) if wanted else None
         self._started = 0.0
         self._searched = ""
         if self.history is None:
@@ -469,7 +486,7 @@ def _llm_settings(args):
 
     if not (args.llm_timeout > 0 and math.isfinite(args.llm_timeout)):
         raise UsageError("--llm-timeout must be a positive number of seconds")
-    return LLMSettings.from_env(url=args.llm_url, model=args.llm_model, timeout=args.llm_timeout)
+    return LLMSettings.from_settings(args.settings, url=args.llm_url, model=args.llm_model, timeout=args.llm_timeout)
 
 
 def _with_llm(answer, llm):
@@ -484,14 +501,14 @@ def _with_llm(answer, llm):
     return result.answer, result.notice
 
 
-def _emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None) -> None:
+def _emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None, hyperlinks=None) -> None:
     if as_json:
         data = answer.to_dict()
         if llm_notice:
             data["llm_notice"] = llm_notice
         print(_json_line(data), flush=True)
     else:
-        _print_answer(answer, where)
+        _print_answer(answer, where, hyperlinks)
         if getattr(answer, "answered_by", "") == "llm":
             print("(generated by the LLM; its dates, numbers and names checked against the cited passages)")
 
@@ -537,7 +554,7 @@ def cmd_chat(args) -> int:
     from qa.tui.app import run
 
     watched = _WatchedEngine(engine)
-    status = run(watched, llm=llm, **_chat_history(args))
+    status = run(watched, llm=llm, settings=args.settings, **_chat_history(args))
     if status == 0 and watched.error is not None:
         raise watched.error  # the chat showed it; the exit status says it too
     return status
@@ -551,7 +568,7 @@ def _chat_history(args) -> dict:
         return options
     from qa.history import History, HistoryUnavailable
 
-    history = History()
+    history = History(args.settings.history_path)
     try:
         if args.conversation is not None:
             return {**options, "conversation_id": history.conversation(args.conversation).id}  # UsageError if none
@@ -601,7 +618,7 @@ def cmd_history(args) -> int:
     """``qa history``: the conversations kept by qa ask and qa chat, listed, searched, shown or exported."""
     from qa.history import History, local_time
 
-    history = History()
+    history = History(args.settings.history_path)
     as_json = getattr(args, "json", False)
     if args.action == "search":
         found = history.search(args.text, limit=args.limit or None)
@@ -980,13 +997,13 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     from qa.errors import IndexUnavailable
     from qa.store import IndexStore
 
-    chosen = bool(args.index or chosen_name(args.collection))
+    chosen = bool(args.index or chosen_name(args.collection, args.settings))
     if args.root:
         if chosen:
             raise UsageError("--root and --index/--collection say two ways where the file is: give one")
         return Path(args.root) / source, None
     try:
-        index_dir = select_index(args.index, args.collection)
+        index_dir = select_index(args.index, args.collection, args.settings)
         manifest = IndexStore(index_dir).read_manifest()
         if manifest is None and chosen:
             raise IndexUnavailable(f"no index in {index_dir}: build one with `qa index FOLDER --index {index_dir}`")
@@ -1352,9 +1369,11 @@ def main(argv: list[str] | None = None) -> int:
             nested.json_errors = as_json  # qa history search/show/export
     try:
         args = parser.parse_args(argv)
+        # qa's options from the environment, read once here and carried with the command line to the command.
+        args.settings = Settings.from_env()
         if args.command in _NEED_THE_CURRENT_FOLDER:
             _check_current_folder()
-    except UsageError as exc:  # a bad value (_whole_number, _named_path), or no current folder
+    except UsageError as exc:  # a bad value (_whole_number, _named_path, QA_CLUSTER_TIMEOUT), or no current folder
         _error(exc.message, exc.exit_code, as_json)
         return exc.exit_code
     if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):

@@ -48,9 +48,6 @@ from qa.store import _checksum, _sha256  # the one-machine index's hashes, for t
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
 CLUSTER_FILE = "cluster.json"
 CLUSTER_FORMAT = 1
-# A shard that does not answer within this many seconds (after Ray's own retries on a restarted
-# actor) is reported unavailable rather than waited for.
-SHARD_TIMEOUT_S = float(os.environ.get("QA_CLUSTER_TIMEOUT", "120"))
 # Restarts of a shard actor (it reloads its shard from the shared storage) and retries of a call
 # that a dying actor or node lost; beyond them the shard is reported unavailable.
 SHARD_RESTARTS = 4
@@ -65,11 +62,6 @@ class ClusterUnavailable(QAError):
     """Ray missing, the cluster unreachable, or a shard that cannot answer."""
 
     exit_code = 9
-
-
-def cluster_address(option: str | None) -> str | None:
-    """The cluster asked for: --cluster, else $QA_CLUSTER, else None (one machine)."""
-    return option or os.environ.get("QA_CLUSTER") or None
 
 
 def _ray():
@@ -720,9 +712,12 @@ class _ShardWorker:
 class _ShardSet:
     """The shard actors of one cluster generation, and the fan-out that reports a shard it lost."""
 
-    def __init__(self, ray, generation: Path, shards: list[ShardInfo]):
+    def __init__(self, ray, generation: Path, shards: list[ShardInfo], timeout: float):
         self.ray = ray
         self.shards = shards
+        # A shard that does not answer within this many seconds (after Ray's own retries on a restarted
+        # actor) is reported unavailable rather than waited for (Settings.cluster_timeout).
+        self.timeout = timeout
         self.firsts = np.asarray([s.first for s in shards], dtype=np.int64)
         key = hashlib.sha256(str(generation.resolve()).encode()).hexdigest()[:16]
         actor = ray.remote(num_cpus=0, max_restarts=SHARD_RESTARTS, max_task_retries=SHARD_RESTARTS)(_ShardWorker)
@@ -750,7 +745,7 @@ class _ShardSet:
     def call(self, calls: list[tuple[int, str, tuple]]) -> list:
         refs = [getattr(self.actors[k], method).remote(*args) for k, method, args in calls]
         try:
-            return self.ray.get(refs, timeout=SHARD_TIMEOUT_S)
+            return self.ray.get(refs, timeout=self.timeout)
         except Exception as exc:  # an actor that died past its restarts, a node gone, a timeout
             for (k, _method, _args), ref in zip(calls, refs, strict=True):
                 try:
@@ -840,7 +835,8 @@ class ClusterIndex:
 
     _CACHE_LIMIT = 20_000
 
-    def __init__(self, address: str, folder: Path):
+    def __init__(self, address: str, folder: Path, timeout: float):
+        """``timeout``: seconds a shard has to answer (qa.config.Settings.cluster_timeout)."""
         import faiss
 
         from qa.lexical import LexicalIndex
@@ -879,7 +875,7 @@ class ClusterIndex:
         self.folder = generation
         self.shards = read_cluster(generation)
         _drop_other_generations(ray, folder, generation)
-        self.shard_set = _ShardSet(ray, generation, self.shards)
+        self.shard_set = _ShardSet(ray, generation, self.shards, timeout)
         self.lexical = _cluster_lexical(base, self.shard_set)
         dims = self._dimensions()
         self.dense, self.multilingual, self.semantic, self.paragraphs = (
@@ -905,7 +901,7 @@ class ClusterIndex:
         pre = self._prefetched
         if pre and pre["k"] == k and pre["queries"].get(name) == np.asarray(query).tobytes():
             try:
-                results = self.shard_set.ray.get(pre["refs"], timeout=SHARD_TIMEOUT_S)
+                results = self.shard_set.ray.get(pre["refs"], timeout=self.shard_set.timeout)
             except Exception:  # a shard lost meanwhile: asked again, through the retries and the report
                 self._prefetched = None
                 results = self.shard_set.call_all("search", {name: query}, k)
@@ -1036,14 +1032,16 @@ def _drop_other_generations(ray, folder: Path, live: Path) -> None:
                     ray.kill(ray.get_actor(name, namespace=_NAMESPACE))
 
 
-def cluster_loader(address: str):
-    """What Engine(loader=...) calls to get the index and the Retriever class: the cluster's."""
+def cluster_loader(address: str, timeout: float | None = None):
+    """What Engine(loader=...) calls to get the index and the Retriever class: the cluster's. ``timeout``: seconds
+    a shard has to answer (default: Settings.cluster_timeout of the environment, read when the index loads)."""
 
     def load(folder: Path):
+        from qa.config import Settings
         from qa.retrieval import Retriever
         from qa.tuning import CANDIDATES_PER_RANKING
 
-        index = ClusterIndex(address, folder)
+        index = ClusterIndex(address, folder, Settings.from_env().cluster_timeout if timeout is None else timeout)
 
         class ClusterRetriever(Retriever):
             """The Retriever, unchanged, but for one thing: its four vector searches leave together."""

@@ -362,7 +362,7 @@ def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, te
         def prepare(self, notice=None, progress=None):
             raise ModelUnavailable("the model cannot be loaded offline: pip install it")
 
-    def chat(engine, llm=None):  # the app: shows the failure, and the person quits
+    def chat(engine, llm=None, settings=None):  # the app: shows the failure, and the person quits
         with pytest.raises(ModelUnavailable):
             engine.prepare()
         assert engine.root == Path(".")

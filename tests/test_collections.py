@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa.cli import build_parser, main
+from qa.config import Settings
 from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
 from qa.store import IndexStore
 
@@ -149,10 +150,10 @@ def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, d
     status, _, err = _run(capsys, "index", "docs")
     assert status == UsageError.exit_code and "QA_COLLECTION" in err and err.count("\n") == 1
     assert not default_elsewhere.exists()
-    monkeypatch.setenv("QA_COLLECTION", "")  # set but empty: no collection chosen, as documented
     from qa.collections import chosen_name
 
-    assert chosen_name(None) is None
+    # set but empty: no collection chosen, as documented
+    assert chosen_name(None, Settings.from_env({"QA_COLLECTION": ""})) is None
 
 
 @pytest.mark.parametrize("index", ["", " "])
@@ -171,13 +172,12 @@ def test_collections_named_like_the_history_are_not_listed(data, capsys):
     assert status == 0 and "history.db" not in out
 
 
-def test_from_the_checkout_the_default_stays_seeds_and_index(monkeypatch):
+def test_from_the_checkout_the_default_stays_seeds_and_index():
     from qa import api
     from qa.collections import select_index
 
-    monkeypatch.delenv("QA_COLLECTION", raising=False)
     assert api.DEFAULT_DOCUMENTS.is_dir()  # run from the checkout
-    assert select_index(None, None) == api.DEFAULT_INDEX
+    assert select_index(None, None, Settings()) == api.DEFAULT_INDEX
 
 
 def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, monkeypatch, tmp_path):
@@ -339,13 +339,15 @@ def test_collection_of_a_single_file(data, capsys, tmp_path):
     assert _sources(answer) == {"a.txt"} and "1921" in answer["answer"]  # a file indexed alone: by its name
 
 
-def test_data_folder_defaults_to_platformdirs(monkeypatch):
+def test_data_folder_defaults_to_platformdirs(tmp_path):
     import platformdirs
 
     from qa.collections import data_dir
 
-    monkeypatch.delenv("QA_DATA_DIR", raising=False)
-    assert data_dir() == Path(platformdirs.user_data_dir("qa", appauthor=False))
+    assert data_dir(Settings.from_env({})) == Path(platformdirs.user_data_dir("qa", appauthor=False))
+    assert data_dir(Settings.from_env({"QA_DATA_DIR": str(tmp_path)})) == tmp_path
+    with pytest.raises(UsageError, match="QA_DATA_DIR"):  # no home folder to find it in
+        data_dir(Settings(data_dir=None))
 
 
 def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path):

@@ -192,7 +192,9 @@ def test_question_encoder_of_another_dimension_is_one_line(built, capsys, monkey
     store, _ = built
     import qa.embedding
 
-    monkeypatch.setattr(qa.embedding, "question_encoder", lambda name: fakes.FakeEmbedder("fake-hash-48"))
+    monkeypatch.setattr(
+        qa.embedding, "question_encoder", lambda name, settings=None: fakes.FakeEmbedder("fake-hash-48")
+    )
     err = _one_line_error(capsys, ["ask", "When did the bridge open?", "--index", str(store.folder)], 4)
     assert "32-dimension" in err and "gives 48" in err
 

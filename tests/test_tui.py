@@ -45,6 +45,7 @@ from chat_helpers import (
 from servers import SECRET, fake_llm_server, free_port
 from textual.widgets import Markdown, OptionList, Static
 
+from qa.config import Settings
 from qa.errors import IndexUnavailable
 from qa.history import History
 from qa.llm import LLMSettings
@@ -801,7 +802,13 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
         first, answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
     )
     seen = {}
-    monkeypatch.setattr(qa.tui.app, "run", lambda engine, **kwargs: seen.update(kwargs) or 0)
+
+    def run(engine, settings, **kwargs):
+        assert settings == Settings.from_env()  # the settings the command read, given to the chat
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(qa.tui.app, "run", run)
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
     assert cli.main(["chat", "-c"]) == 0
@@ -950,7 +957,7 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
     assert labels(both, tmp_path) == [f"{SOURCE}:2", f"{SOURCE}:2"]
 
 
-def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
+def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
     import qa.tui.app
 
     made = {}
@@ -963,6 +970,8 @@ def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
     assert qa.tui.app.run(object()) == 0
     assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
     assert made["keep"] is True and made["conversation_id"] is None
+    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db")) == 0
+    assert made["history"].path == tmp_path / "given.db"  # the history the settings name
 
 
 async def test_typing_in_the_list_filters_the_conversations(tmp_path):

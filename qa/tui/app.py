@@ -800,7 +800,10 @@ _FILE_COLON_LINE = {"hx", "helix", "subl", "zed"}
 
 
 def editor_command(path: Path, line: int) -> list[str]:
-    """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi."""
+    """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi.
+
+    These are the terminal's own conventions, shared by every program the person runs, not options of qa
+    (qa.config.Settings): read here, when a file is opened."""
     spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or os.environ.get("PAGER") or ""
     command = shlex.split(spelled) if spelled.strip() else ["less" if _which("less") else "vi"]
     program = Path(command[0]).name
@@ -833,13 +836,13 @@ def create_app(engine, llm=None, history=None, conversation_id: int | None = Non
     return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
 
 
-def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> int:
-    """Run the chat until the person quits; the exit status. ``history`` defaults to the user's
-    (qa.history.History(): $QA_HISTORY or the user data folder)."""
+def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, settings=None) -> int:
+    """Run the chat until the person quits; the exit status. ``history`` defaults to the user's: the one
+    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder."""
     if history is None:
         from qa.history import History
 
-        history = History()
+        history = History(settings.history_path if settings is not None else None)
     app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
