@@ -706,3 +706,16 @@ def test_versioned_names():
     assert py3.same_version(py312) and not py311.same_version(py312)
     (debian,) = versioned_names("Debian 12")
     assert not debian.same_series(py312)
+
+
+def test_what_a_text_says_a_thing_is_called_answers_a_name_question():
+    """ "What is X called?" asks for a term, which is often no proper name: the words after a naming
+    verb are what is asked, past articles and pronouns."""
+    assert [s.text for s in spans_for("name", "A syllable sung over several notes is called a melisma.", "en")] == [
+        "melisma"
+    ]
+    said = "On appelle ceci un mélisme : une syllabe chantée sur plus d’une note."
+    assert [s.text for s in spans_for("name", said, "fr")] == ["mélisme"]
+    assert "bandeaux" in [s.text for s in spans_for("name", "Ces objets sont appelés des bandeaux.", "fr")]
+    # A person is still a proper name: a term is no answer to "who".
+    assert [s.text for s in spans_for("person", "A syllable sung over several notes is called a melisma.", "en")] == []

@@ -419,6 +419,8 @@ def _spans_for(kind: str, text: str, language: str | None) -> tuple[Span, ...]:
         return tuple(_numbers.find_money(text, language))
     if kind in (PERSON, NAME):
         spans = [Span(n.start, n.end, n.text, kind) for n in _names.find_names(text, language)]
+        if kind == NAME:
+            spans = sorted({*spans, *_named_terms(text, language)}, key=lambda s: (s.start, -s.end))
         return tuple(merge_coordinated(spans, text))
     if kind == QUOTE:
         out = []
@@ -429,6 +431,36 @@ def _spans_for(kind: str, text: str, language: str | None) -> tuple[Span, ...]:
     if kind in _SPAN_KINDS:
         return tuple(_technical.spans_of_kinds(text, _SPAN_KINDS[kind], language))
     return ()
+
+
+_TERM_WORD = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def _named_terms(text: str, language: str | None) -> list[Span]:
+    """What a text says a thing is called, names or not: "is called a melisma", "On appelle ceci un
+    mélisme", "sont appelés des bandeaux". The words after a naming verb (the questions' NAME_PATTERNS),
+    past articles and pronouns, up to three, to the first function word or punctuation."""
+    folded = fold_aligned(text)
+    out = []
+    for lang in languages(language):
+        for m in re.finditer(rf"\b(?:{'|'.join(lang.name_patterns)})\b", folded):
+            at, words = m.end(), []
+            while len(words) < 3:
+                gap = re.match(r"[ \t\u00a0]*", folded[at:]).end()
+                word = _TERM_WORD.match(folded, at + gap)
+                if word is None:
+                    break
+                if is_function_word(word.group(), lang.code):
+                    if words:
+                        break
+                    at = word.end()
+                    continue
+                words.append(word)
+                at = word.end()
+            if words:
+                start, end = words[0].start(), words[-1].end()
+                out.append(Span(start, end, text[start:end], NAME))
+    return out
 
 
 @lru_cache(maxsize=1)
