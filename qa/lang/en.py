@@ -221,7 +221,7 @@ KIND_NOUNS = {
     **dict.fromkeys(
         """number percentage percentages share proportion fraction size sizes population amount total length
         distance height weight age count width widths depth thickness resolution speed rate frequency temperature
-        capacity margin margins spacing""".split(),
+        capacity margin margins spacing value values""".split(),
         "quantity",
     ),
     **dict.fromkeys(

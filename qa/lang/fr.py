@@ -197,7 +197,7 @@ KIND_NOUNS = {
     **dict.fromkeys(
         """nombre pourcentage part proportion taille tailles population montant total longueur distance hauteur
         poids âge durée largeur largeurs profondeur épaisseur résolution vitesse taux fréquence température
-        capacité marge marges espacement""".split(),
+        capacité marge marges espacement valeur valeurs""".split(),
         "quantity",
     ),
     **dict.fromkeys(
