@@ -27,6 +27,13 @@ CODE_PIECE_LINES = 12
 # What the paragraph vector reads of a paragraph (multilingual-e5-small reads 512 tokens).
 PARAGRAPH_CHARS = 2000
 
+# A footnote mark in a typeset PDF: set at most this share of the size of the letter it follows
+# (LaTeX sets \footnotemark at 7 pt beside 10 pt, 0.70; 6 pt beside 8 pt in a footnote, 0.75), and
+# raised at least this share of that size above its baseline (LaTeX raises it about 0.36 em).
+# Exponents are alike; they are told apart by the footnote that a mark must find on its page.
+SUPERSCRIPT_SIZE = 0.8
+SUPERSCRIPT_RISE = 0.2
+
 # -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
 # PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
 # that needs more is skipped with the reason. Real documents stay well below them: the worker's

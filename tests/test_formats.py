@@ -543,3 +543,63 @@ def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_mod
         loaded.passages.close()
     html_file.write_text(HTML.replace("1932", "1933"), encoding="utf-8")
     assert is_stale(manifest, [tmp_path], "fake-hash-32") == "guide.html changed"
+
+
+def test_a_pdf_footnote_is_read_beside_the_word_that_calls_it(tmp_path):
+    """A typeset footnote stands at the foot of the page, its mark raised and small beside a word
+    ("WYSIWYG²"): read in place, the note explains the word, and the mark no longer hides the word
+    or splits its sentence. A raised number with no footnote of its own (an exponent) stays."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def run(x, y, text, size, raised=0.0):
+        pdf.set_font("Helvetica", size=size)
+        pdf.text(x, y - raised, text)
+        return x + pdf.get_string_width(text)
+
+    x = run(20, 20, "Most word processors follow the WYSIWYG", 11)
+    x = run(x, 20, "2", 7, raised=1.4)
+    run(x + 1.5, 20, "approach, where the page is edited as it will print.", 11)
+    x = run(20, 26, "The grid holds 10", 11)
+    x = run(x, 26, "3", 7, raised=1.4)
+    run(x + 1.5, 26, "cells in each of its layers, whatever the page size is.", 11)
+    run(20, 32, "Everything else on the page is ordinary prose that calls no note at all.", 11)
+    x = run(20, 270, "2", 6, raised=1.2)
+    run(x + 0.5, 270, "What you see is what you get.", 8)
+    x = run(20, 275, "7", 6, raised=1.2)
+    run(x + 0.5, 275, "A note whose call stands on another page.", 8)
+    pdf.output(str(tmp_path / "notes.pdf"))
+    text = load(tmp_path / "notes.pdf").text
+    assert "the WYSIWYG (2: What you see is what you get) approach, where" in text
+    assert "2What you see" not in text  # the note is read once, where it is called
+    assert "The grid holds 103 cells" in text  # an exponent: no footnote 3 on the page
+    assert "A note whose call stands on another page." in text  # left at the foot, as it was
+
+
+def test_a_pdf_whose_listing_outnumbers_its_prose_keeps_its_prose_as_prose(tmp_path):
+    """A manual that prints its source in a small type has more listing lines than prose lines; the
+    body's size is the one its prose is set in, so the prose is not taken for headings."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=15)
+    pdf.text(20, 20, "Margins")
+    pdf.set_font("Helvetica", size=10)
+    prose = [
+        "The options that set the margins are listed below with what each one of them does",
+        "to the page, and the default that the package takes when no option is given at all.",
+    ]
+    for k, line in enumerate(prose):
+        pdf.text(20, 30 + 5 * k, line)
+    pdf.set_font("Helvetica", size=7)
+    for k in range(12):
+        pdf.text(20, 50 + 3.5 * k, f"{390 + k} \\define@key{{Gm}}{{key{k}}}{{\\setkeys{{Gm}}{{#{k}}}}}%")
+    pdf.output(str(tmp_path / "listing.pdf"))
+    blocks = load(tmp_path / "listing.pdf").blocks
+    (margins,) = [b for b in blocks if b.clean == "Margins"]
+    assert margins.kind == HEADING
+    (body,) = [b for b in blocks if b.clean.startswith("The options that set the margins")]
+    assert body.kind == PARAGRAPH

@@ -538,8 +538,8 @@ def test_lower_case_names_placed_by_a_technical_noun():
         ("Quand le pont a-t-il été fermé, et par qui ?", "date"),  # ... or the clause is inverted
         ("When, exactly, did the bridge open?", "date"),
         # what a measurement or a value is asks for a quantity ("10pt", "0.7", "12 %")
-        ("What is the default value of the border width, in points?", "quantity"),
-        ("Quelle est la valeur par défaut de l'espacement ?", "quantity"),
+        ("What is the default value of the option?", "quantity"),
+        ("Quelle est la valeur par défaut de ce paramètre ?", "quantity"),
         ("What is the default width of the heavy rules?", "quantity"),
         ("Which built-in function hands me both the position and the value in a loop?", "identifier"),
     ],
