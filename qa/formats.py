@@ -226,6 +226,7 @@ def extract_pdf(data: bytes) -> Extracted:
     if not any(line.text.strip() for page in pages for line in page):
         raise ExtractionError("no text layer (a scanned or image-only PDF)")
     pages = _drop_running_lines(pages)
+    pages = [[line for line in page if not _LEADER.search(line.text)] for page in pages]
     _join_hyphenated(pages)
     return _pdf_document(pages)
 
@@ -431,6 +432,11 @@ def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
         out.append(lines)
     return out
 
+
+# A line of a table of contents (or of figures, of tables): a title, dot leaders, a page number
+# ("1.4 The Predefined Page Styles . . . . . . 9"). It points to what it names and says nothing of it,
+# yet shares all its words with a question about it; the section it points to is read where it stands.
+_LEADER = re.compile(r"(?:[ \t]*\.){4,}[ \t]*(?:\d+|[ivxlcdm]+)[ \t]*$", re.IGNORECASE)
 
 _HYPHENATED = re.compile(r"(\w+)\ufffe(\w*)")
 

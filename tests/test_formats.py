@@ -603,3 +603,20 @@ def test_a_pdf_whose_listing_outnumbers_its_prose_keeps_its_prose_as_prose(tmp_p
     assert margins.kind == HEADING
     (body,) = [b for b in blocks if b.clean.startswith("The options that set the margins")]
     assert body.kind == PARAGRAPH
+
+
+def test_a_pdf_table_of_contents_is_not_read_as_content(tmp_path):
+    """A contents line (title, dot leaders, page number) shares all its words with a question about
+    the section it names, and says nothing of it: the section is read where it stands."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "1.4 The Page Styles of the Class . . . . . . . . . . . . . . 9")
+    pdf.text(20, 26, "List of Figures . . . . . . . . . . . . . . . . . . . . . . . . xi")
+    pdf.text(20, 40, "The page styles of the class are plain, headings and empty; plain is the default one.")
+    pdf.output(str(tmp_path / "contents.pdf"))
+    text = load(tmp_path / "contents.pdf").text
+    assert "Page Styles of the Class" not in text and "List of Figures" not in text
+    assert "plain is the default one" in text
