@@ -226,7 +226,7 @@ def extract_pdf(data: bytes) -> Extracted:
     if not any(line.text.strip() for page in pages for line in page):
         raise ExtractionError("no text layer (a scanned or image-only PDF)")
     pages = _drop_running_lines(pages)
-    pages = [[line for line in page if not _LEADER.search(line.text)] for page in pages]
+    pages = [[] if _is_index_page(page) else [line for line in page if not _LEADER.search(line.text)] for page in pages]
     _join_hyphenated(pages)
     return _pdf_document(pages)
 
@@ -437,6 +437,20 @@ def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
 # ("1.4 The Predefined Page Styles . . . . . . 9"). It points to what it names and says nothing of it,
 # yet shares all its words with a question about it; the section it points to is read where it stands.
 _LEADER = re.compile(r"(?:[ \t]*\.){4,}[ \t]*(?:\d+|[ivxlcdm]+)[ \t]*$", re.IGNORECASE)
+
+# A line of a book's index: page numbers after a comma ("\\parskip, 112", ", 14, 38-40").
+_INDEX_ENTRY = re.compile(r"(?:^|,)[ \t]*\d+(?:[ \t]*[-–][ \t]*\d+)?(?:,[ \t]*\d+(?:[ \t]*[-–][ \t]*\d+)?)*[ \t]*$")
+# A page is a book's index when this share of its lines (of this many at least) end in page numbers:
+# the rest are its terms, each on the line before its numbers. Like a table of contents, an index
+# points to what it names and shares every word with a question about it.
+_INDEX_PAGE_SHARE = 0.4
+_INDEX_PAGE_LINES = 20
+
+
+def _is_index_page(page: list[_PdfLine]) -> bool:
+    entries = sum(1 for line in page if _INDEX_ENTRY.search(line.text))
+    return len(page) >= _INDEX_PAGE_LINES and entries >= _INDEX_PAGE_SHARE * len(page)
+
 
 _HYPHENATED = re.compile(r"(\w+)\ufffe(\w*)")
 

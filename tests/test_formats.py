@@ -620,3 +620,23 @@ def test_a_pdf_table_of_contents_is_not_read_as_content(tmp_path):
     text = load(tmp_path / "contents.pdf").text
     assert "Page Styles of the Class" not in text and "List of Figures" not in text
     assert "plain is the default one" in text
+
+
+def test_a_pdf_book_index_is_not_read_as_content(tmp_path):
+    """A book's index page (terms, each with its page numbers) points to what it names: "\\parskip, 112"
+    is no answer to what \\parskip is. A page of prose that cites a few pages keeps them."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    for k in range(14):
+        pdf.text(20, 20 + 8 * k, f"\\term{chr(97 + k)}")
+        pdf.text(20, 24 + 8 * k, f", {12 + k}, {40 + 2 * k}-{41 + 2 * k}")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "The length of a paragraph skip is set once, in the preamble, see page 12.")
+    pdf.output(str(tmp_path / "index.pdf"))
+    text = load(tmp_path / "index.pdf").text
+    assert "\\terma" not in text and ", 12, 40-41" not in text
+    assert "see page 12." in text
