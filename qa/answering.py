@@ -47,6 +47,7 @@ from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
     MENTION_SIMILARITY,
     PASSAGE_READINGS_KEPT,
+    RUNNER_UP_RANKS,
     SECTION_LOOKAHEAD,
     SUPPORT_COVERAGE,
     SUPPORT_SCORE,
@@ -719,12 +720,18 @@ class Answerer:
         adds classes…" / "It is a mixture of the class mechanisms found in C++ and Modula-3.")."""
         if len(passages) != 1 or len(scored) < 2 or passages[0] is not scored[0].candidate.passage:
             return passages
-        best, second = scored[0].candidate, scored[1].candidate
-        if (
-            abs(best.id - second.id) != 1
-            or not same_paragraph(best.passage, second.passage)
-            or {best.passage.kind, second.passage.kind} != {SENTENCE}
-        ):
+        best = scored[0].candidate
+        second = next(
+            (
+                s.candidate
+                for s in scored[1:RUNNER_UP_RANKS]
+                if abs(best.id - s.candidate.id) == 1
+                and same_paragraph(best.passage, s.candidate.passage)
+                and {best.passage.kind, s.candidate.passage.kind} == {SENTENCE}
+            ),
+            None,
+        )
+        if second is None:
             return passages
         return [c.passage for c in sorted((best, second), key=lambda c: c.id)]
 

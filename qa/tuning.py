@@ -97,6 +97,10 @@ MENTION_SIMILARITY = 0.8
 # and covering the question nearly as well: citations the reader need not wade through.
 SUPPORT_SCORE = 0.7
 SUPPORT_COVERAGE = 0.5
+# The best sentence is quoted with its neighbour in the paragraph when the neighbour ranks among
+# the first this many passages (the best included): one sentence names the subject, the next
+# answers ("... staff-padding aligns dynamics ..." / "It is a property of DynamicLineSpanner").
+RUNNER_UP_RANKS = 3
 # Passages after a heading that stand for its section.
 SECTION_LOOKAHEAD = 4
 # Readings of passages (their words, the spans of each kind asked) an answerer keeps between
