@@ -87,7 +87,7 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None) -> list[Quest
             index_dir=cache / corpus, documents=[documents], root=documents.parent, ranking_model=ranking.neutral()
         )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
-        answerers[corpus] = engine._answerer
+        answerers[corpus] = engine.answerer
         gold[corpus] = [
             json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
         ]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.answering import _citation
+from qa.answering import passage_citation
 from qa.citations import CitationRef, label, labels, parse_label
 from qa.cli import main
 from qa.documents import BadCitation, file_passages
@@ -74,7 +74,9 @@ def _one_line_error(capsys, words: str) -> None:
 def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "steps#page=1.html").write_text(SECTIONS, encoding="utf-8")
-    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))]
+    citations = [
+        passage_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))
+    ]
     assert {c.anchor for c in citations} >= {"intro", "step:1#a", "page=2"}
     for name, citation in zip(labels(citations, tmp_path), citations, strict=True):
         assert main(["show", name]) == 0, name

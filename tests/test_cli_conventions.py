@@ -220,13 +220,15 @@ def test_completion_needs_a_known_shell(capsys):
 
 def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path, capsys, monkeypatch):
     """Two passages of one line are named file:line:column (qa.citations.labels); qa show shows that line."""
-    from qa.answering import _citation
+    from qa.answering import passage_citation
     from qa.citations import labels
     from qa.documents import file_passages
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("Intro line.\nThe bridge opened in 1932. It is 300 metres long.\n")
-    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)]
+    citations = [
+        passage_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)
+    ]
     named = labels(citations, tmp_path)
     assert named == ["notes.txt:1", "notes.txt:2:1", "notes.txt:2:28"]
     for label, citation in zip(named, citations, strict=True):

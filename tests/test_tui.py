@@ -359,7 +359,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
     """Their lines are those of the extracted text (a PDF's from its page), not the file's bytes: never "changed"."""
     from rich_documents import make_docx, make_html, make_pdf
 
-    from qa.answering import _citation
+    from qa.answering import passage_citation
     from qa.documents import file_passages
     from qa.tui.context import PASSAGE_STYLE, context_lines
 
@@ -370,7 +370,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
         passages = file_passages(tmp_path / name, name)
         assert passages
         for n, passage in enumerate(passages, start=1):
-            cited = _citation(n, passage, 0.5)
+            cited = passage_citation(n, passage, 0.5)
             rows = context_lines(cited, tmp_path, [])
             assert rows[0][0] != 0, (name, cited, rows[0][1].plain)  # no note that the file changed
             numbers = [number for number, _ in rows]
@@ -379,9 +379,11 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
                 line.plain[s.start : s.end] for _, line in rows for s in line.spans if str(s.style) == PASSAGE_STYLE
             ]
             assert " ".join(underlined).split() == cited.text.split(), (name, cited.text, underlined)
-    assert any(_citation(1, p, 0.5).to_dict().get("page") == 3 for p in file_passages(tmp_path / "handbook.pdf", "h"))
+    assert any(
+        passage_citation(1, p, 0.5).to_dict().get("page") == 3 for p in file_passages(tmp_path / "handbook.pdf", "h")
+    )
     # A PDF citation without its page cannot be placed: the indexed text, with the note.
-    cited = _citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
+    cited = passage_citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
     cited.page = 9
     assert "changed" in context_lines(cited, tmp_path, [])[0][1].plain
 

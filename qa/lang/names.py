@@ -240,7 +240,7 @@ def _is_acronym(token: str) -> bool:
     return sum(c.isupper() for c in token) >= 2
 
 
-def _spells(acronym: str, expansion_words: list[str]) -> bool:
+def spells(acronym: str, expansion_words: list[str]) -> bool:
     """Whether the words' initials (or their capitals, inner ones included) spell the acronym:
     "Free Software Foundation" FSF, "JavaScript Object Notation" JSON, "Parti communiste chinois" PCC;
     function words may be skipped ("Federal Bureau of Investigation")."""
@@ -262,7 +262,7 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
     for m in _ACRONYM_FIRST.finditer(text):
         acronym, inside = m.group(1), m.group(2)
         words_inside = _EXPANSION_WORD.findall(inside)
-        if _is_acronym(acronym) and _spells(acronym, words_inside):
+        if _is_acronym(acronym) and spells(acronym, words_inside):
             out.append(
                 AcronymDefinition(
                     Span(m.start(1), m.end(1), acronym, "name"), Span(m.start(2), m.end(2), inside.strip(), "name")
@@ -278,7 +278,7 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
             run = before[-count:]
             if text[run[-1].end() : m.start()].strip():
                 break  # something other than space between the words and the parenthesis
-            if _spells(acronym, [w.group(0) for w in run]):
+            if spells(acronym, [w.group(0) for w in run]):
                 start, end = run[0].start(), run[-1].end()
                 out.append(
                     AcronymDefinition(

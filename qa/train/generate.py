@@ -40,8 +40,7 @@ from qa.lang import Span, alternation, content_words, detect_language, fold, is_
 from qa.lang import get as get_language
 from qa.lang import templates as T
 from qa.lang.dates import date_spans
-from qa.lang.names import _spells as spells
-from qa.lang.names import acronym_definitions
+from qa.lang.names import acronym_definitions, spells
 from qa.lang.numbers import find_quantities
 from qa.lang.technical import technical_spans
 
