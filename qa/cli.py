@@ -370,17 +370,24 @@ def _questions_from_stdin():
 
 
 def cmd_ask(args) -> int:
+    from itertools import chain
+
     from qa.api import clean_question
 
     if args.question in (None, "-") and sys.stdin is None:  # started with stdin closed (<&-)
         raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
-    log = _AskLog(args, engine)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
+        questions = _questions_from_stdin()
+        # Read before anything loads: nothing to ask (an empty stdin, blank lines only) is a usage error.
+        first_question = next(questions, None)
+        if first_question is None:
+            raise UsageError("no question on standard input: pipe one question per line, or give one as an argument")
+        log = _AskLog(args, engine)
         engine.prepare(notice=_notice, progress=_ProgressBar())
         first = True
-        for question in _questions_from_stdin():
+        for question in chain([first_question], questions):
             try:
                 answer = log.answer(engine, question, args.top_k, llm)
             except UsageError as exc:
@@ -392,6 +399,7 @@ def cmd_ask(args) -> int:
             _emit(*answer, as_json=args.json, where=engine)
             log.keep(*answer)
         return 0
+    log = _AskLog(args, engine)
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
