@@ -953,7 +953,7 @@ def cmd_show(args) -> int:
     """``qa show CITATION``: the cited lines, extracted again from the file itself (the index only says where
     the file is)."""
     from qa.citations import parse_label
-    from qa.documents import BadCitation, UndecodableFile, cited_text
+    from qa.documents import BadCitation, UndecodableFile, cited_text, content_hash, read_file
     from qa.errors import DocumentsUnavailable
 
     try:
@@ -962,7 +962,9 @@ def cmd_show(args) -> int:
         raise UsageError(str(exc)) from None
     path, indexed = _cited_file(ref.source, args)
     try:
-        text = cited_text(ref, path)
+        # Read once: the lines shown and the comparison with what was indexed are of the same bytes.
+        data = read_file(path)
+        text = cited_text(ref, path, data=data)
     except BadCitation as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
@@ -970,7 +972,7 @@ def cmd_show(args) -> int:
     except (OSError, UndecodableFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DocumentsUnavailable(f"cannot read {ref.source}: {reason}") from None
-    if indexed and _changed_since_indexed(path, indexed):
+    if indexed and content_hash(data) != indexed.get("sha256"):
         _notice(f"{ref.source} changed since it was indexed: these lines may not be the ones cited")
     # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
     print("\n".join(map(terminal_safe, text.split("\n"))) if _is_terminal(sys.stdout) else text)
@@ -1012,15 +1014,6 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     if chosen:
         raise UsageError(f"{_display(source)} is not a file of the index in {index_dir} (qa sources lists them)")
     return Path(source), None
-
-
-def _changed_since_indexed(path: Path, facts: dict) -> bool:
-    from qa.documents import content_hash
-
-    try:
-        return content_hash(path.read_bytes()) != facts.get("sha256")
-    except OSError:
-        return True
 
 
 def cmd_mcp(args) -> int:
