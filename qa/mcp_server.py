@@ -306,7 +306,9 @@ class _ParseErrors:
 
 
 def _request_id(errors: list[dict]) -> int | str | None:
-    """The id of the JSON object a line held, when it is one (a string or an integer), else None.
+    """The id of the request a line held, when it is one (a string or an integer), else None. A response of the
+    client's (a result or an error) is none: its id numbers the server's own requests, and a reply carrying it
+    would read as the answer to one of the client's.
 
     The SDK's reader hands on only the validation error, not the line; an error saying that a member is missing
     (no method, no jsonrpc...) holds the whole object as its input, and there is one unless the object has every
@@ -316,6 +318,8 @@ def _request_id(errors: list[dict]) -> int | str | None:
     for error in errors:
         message = error.get("input")
         if error.get("type") == "missing" and len(error.get("loc", ())) == 2 and isinstance(message, dict):
+            if "result" in message or "error" in message:
+                return None
             request_id = message.get("id")
             if isinstance(request_id, str) or (isinstance(request_id, int) and not isinstance(request_id, bool)):
                 return request_id

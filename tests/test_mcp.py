@@ -333,6 +333,7 @@ def test_an_invalid_request_gets_its_own_id_back_when_it_can_be_read(fake_index,
         ({"jsonrpc": "2.0", "id": True}, None),
         ({"jsonrpc": "2.0", "id": None, "method": 5}, None),
         ([{"jsonrpc": "2.0", "id": 12, "method": "ping"}], None),  # a batch: no one request to answer
+        ({"jsonrpc": "2.0", "id": 13, "result": "none"}, None),  # a response: its id is one of the server's
     ]
     client = {"name": "test", "version": "1"}
     try:
