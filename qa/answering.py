@@ -146,7 +146,10 @@ class _Scored:
     features: np.ndarray | None = None  # RANK_FEATURES of the candidate
 
 
-def _citation(n: int, passage: Passage, score: float) -> Citation:
+def passage_citation(n: int, passage: Passage, score: float) -> Citation:
+    """Citation ``n`` of a passage, as ``qa ask --json`` gives it: its file and lines, its text verbatim, the score
+    rounded, and the page of a PDF passage (its lines counting from the page), the anchor of an HTML one, the
+    paragraph of a DOCX one."""
     locator = passage.locator()  # {"page": 12}, {"anchor": "id"}, {"paragraph": 7} or {}
     kind = _LOCATED[next(iter(locator))] if locator else Citation
     return kind(n=n, score=round(float(score), 4), **passage.cited(), **locator)
@@ -273,7 +276,7 @@ class Answerer:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
         short = _fit(unwrapped(short), MAX_SHORT_ANSWER_CHARS)
-        citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
+        citations = [passage_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:
             if len(citations) >= max(top_k, len(passages)):
@@ -290,7 +293,7 @@ class Answerer:
             if not self._helps(other, kind, short, passages, retrieval):
                 continue
             seen.add((p.source, p.start_char))
-            citations.append(_citation(len(citations) + 1, p, other.score))
+            citations.append(passage_citation(len(citations) + 1, p, other.score))
         text = _compose(short, passages, highlight)
         return Answer(
             question=question,
@@ -889,7 +892,7 @@ def _nearest(scored: list[_Scored], top_k: int) -> list[Citation]:
         p = s.candidate.passage
         if (p.source, p.start_char) not in seen:
             seen.add((p.source, p.start_char))
-            out.append(_citation(len(out) + 1, p, s.score))
+            out.append(passage_citation(len(out) + 1, p, s.score))
         if len(out) >= top_k:
             break
     return out

@@ -206,6 +206,12 @@ class Engine:
     def index(self):
         return self._answerer.index if self._answerer else None
 
+    @property
+    def answerer(self) -> Answerer | None:
+        """The loaded answer layer (None before ``prepare``): its own ranking of the passages for a question, as
+        `qa mcp`'s search gives them and qa.fit collects them."""
+        return self._answerer
+
     def path_of(self, source: str) -> Path | None:
         """Where the file a citation names is, found from the folders of the loaded index (never the working
         directory); None before the index is loaded."""

@@ -386,17 +386,24 @@ def _questions_from_stdin():
 
 
 def cmd_ask(args) -> int:
+    from itertools import chain
+
     from qa.api import clean_question
 
     if args.question in (None, "-") and sys.stdin is None:  # started with stdin closed (<&-)
         raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
-    log = _AskLog(args, engine)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
+        questions = _questions_from_stdin()
+        # Read before anything loads: nothing to ask (an empty stdin, blank lines only) is a usage error.
+        first_question = next(questions, None)
+        if first_question is None:
+            raise UsageError("no question on standard input: pipe one question per line, or give one as an argument")
+        log = _AskLog(args, engine)
         engine.prepare(notice=_notice, progress=_ProgressBar())
         first = True
-        for question in _questions_from_stdin():
+        for question in chain([first_question], questions):
             try:
                 answer = log.answer(engine, question, args.top_k, llm)
             except UsageError as exc:
@@ -408,6 +415,7 @@ def cmd_ask(args) -> int:
             _emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
             log.keep(*answer)
         return 0
+    log = _AskLog(args, engine)
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
@@ -962,7 +970,7 @@ def cmd_show(args) -> int:
     """``qa show CITATION``: the cited lines, extracted again from the file itself (the index only says where
     the file is)."""
     from qa.citations import parse_label
-    from qa.documents import BadCitation, UndecodableFile, cited_text
+    from qa.documents import BadCitation, UndecodableFile, cited_text, content_hash, read_file
     from qa.errors import DocumentsUnavailable
 
     try:
@@ -971,7 +979,9 @@ def cmd_show(args) -> int:
         raise UsageError(str(exc)) from None
     path, indexed = _cited_file(ref.source, args)
     try:
-        text = cited_text(ref, path)
+        # Read once: the lines shown and the comparison with what was indexed are of the same bytes.
+        data = read_file(path)
+        text = cited_text(ref, path, data=data)
     except BadCitation as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
@@ -979,7 +989,7 @@ def cmd_show(args) -> int:
     except (OSError, UndecodableFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DocumentsUnavailable(f"cannot read {ref.source}: {reason}") from None
-    if indexed and _changed_since_indexed(path, indexed):
+    if indexed and content_hash(data) != indexed.get("sha256"):
         _notice(f"{ref.source} changed since it was indexed: these lines may not be the ones cited")
     # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
     print("\n".join(map(terminal_safe, text.split("\n"))) if _is_terminal(sys.stdout) else text)
@@ -1021,15 +1031,6 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     if chosen:
         raise UsageError(f"{_display(source)} is not a file of the index in {index_dir} (qa sources lists them)")
     return Path(source), None
-
-
-def _changed_since_indexed(path: Path, facts: dict) -> bool:
-    from qa.documents import content_hash
-
-    try:
-        return content_hash(path.read_bytes()) != facts.get("sha256")
-    except OSError:
-        return True
 
 
 def cmd_mcp(args) -> int:

@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,7 +96,7 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None
             settings=settings,
         )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
-        answerers[corpus] = engine._answerer
+        answerers[corpus] = engine.answerer
         gold[corpus] = [
             json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
         ]
@@ -140,13 +141,27 @@ def save_features(data: list[QuestionData], path: Path) -> None:
         focus_missing=np.concatenate([q.focus_missing for q in data]),
         facts=np.array([[q.facts[name] for name in ranking.QUESTION_FACTS] for q in data]),
         rank_features=np.array(RANK_FEATURES),
+        fingerprint=np.array(ranking.features_fingerprint()),
     )
 
 
 def load_features(path: Path) -> list[QuestionData]:
-    with np.load(path, allow_pickle=False) as saved:
-        if tuple(saved["rank_features"]) != RANK_FEATURES:
-            raise SystemExit(f"qa.fit: {path} holds other features: collect them again")
+    """The features ``save_features`` wrote, if today's code computes the same (SystemExit, one line, otherwise:
+    a file without the fingerprint of ranking.features_fingerprint is refused too)."""
+    collect_again = f"collect them again (remove {path}: --features then collects them into it)"
+    try:
+        saved = np.load(path, allow_pickle=False)
+        if not isinstance(saved, np.lib.npyio.NpzFile):  # one array (.npy), not the arrays of save_features
+            raise ValueError
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not features saved by qa.fit"
+        raise SystemExit(f"qa: cannot read the features in {path} ({reason}): {collect_again}") from None
+    with saved:
+        fingerprint = str(saved["fingerprint"]) if "fingerprint" in saved.files else None
+        if fingerprint != ranking.features_fingerprint():
+            raise SystemExit(
+                f"qa: features in {path} were collected by another version of the features; {collect_again}"
+            )
         ends = np.cumsum(saved["sizes"])
         starts = ends - saved["sizes"]
         return [

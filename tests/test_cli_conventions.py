@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import qa.api
 import qa.cli
 from qa.cli import build_parser, main
 from qa.errors import ModelUnavailable
@@ -220,13 +221,15 @@ def test_completion_needs_a_known_shell(capsys):
 
 def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path, capsys, monkeypatch):
     """Two passages of one line are named file:line:column (qa.citations.labels); qa show shows that line."""
-    from qa.answering import _citation
+    from qa.answering import passage_citation
     from qa.citations import labels
     from qa.documents import file_passages
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("Intro line.\nThe bridge opened in 1932. It is 300 metres long.\n")
-    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)]
+    citations = [
+        passage_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)
+    ]
     named = labels(citations, tmp_path)
     assert named == ["notes.txt:1", "notes.txt:2:1", "notes.txt:2:28"]
     for label, citation in zip(named, citations, strict=True):
@@ -251,6 +254,29 @@ def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsy
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n"))  # `-` still reads stdin
     assert main(["ask", "-", "--index", "idx", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["short_answer"] == "1901"
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "\n  \n\t\n\r\n"])
+@pytest.mark.parametrize("dash", [[], ["-"]])
+def test_ask_with_no_question_on_stdin_is_a_usage_error(indexed, capsys, monkeypatch, terminal, stdin, dash):
+    """Nothing to ask (an empty stdin, or blank lines only) is said in one line, exit 2, before anything loads."""
+    terminal(False)
+    monkeypatch.setattr(qa.api.Engine, "prepare", lambda *a, **k: pytest.fail("nothing may load"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["ask", *dash, "--index", "idx"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("qa: no question on standard input") and captured.err.count("\n") == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["ask", *dash, "--index", "idx", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)
+    assert error["code"] == 2 and error["error"].startswith("no question on standard input")
+
+
+def test_real_ask_from_an_empty_stdin_exits_2(tmp_path):
+    result = _run([sys.executable, str(FAKE_QA), "ask", "-"], cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("qa: no question on standard input") and result.stderr.count("\n") == 1
 
 
 def test_ask_without_a_question_on_a_terminal_is_a_usage_error(capsys, terminal, monkeypatch):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa import formats
-from qa.answering import _citation
+from qa.answering import passage_citation
 from qa.citations import parse_label
 from qa.cli import main
 from qa.documents import (
@@ -185,7 +185,7 @@ def test_pdf_passages_name_their_page_and_count_lines_from_it(pdf_file):
     extracted = load(pdf_file)
     passages = document_passages(extracted, "handbook.pdf")
     storm = next(p for p in passages if "storm of 1921" in p.text)
-    cited = _citation(1, storm, 1.0).to_dict()
+    cited = passage_citation(1, storm, 1.0).to_dict()
     assert cited["page"] == 2 and cited["start_line"] == 2
     page = extracted.page_text(2)
     assert page[cited["start_char"] : cited["end_char"]] == cited["text"]
@@ -241,7 +241,7 @@ def test_html_passages_carry_the_nearest_headings_anchor(html_file):
     assert anchors["The harbour opened in 1932 after six years of work."] == "guide"
     assert anchors["Each berth holds one boat of at most twelve metres."] == "boats"
     assert anchors["High tide comes twice a day, about fifty minutes later each day."] == "tides"
-    cited = _citation(1, passages[1], 1.0).to_dict()
+    cited = passage_citation(1, passages[1], 1.0).to_dict()
     assert cited["anchor"] == "guide" and "page" not in cited
 
 
@@ -344,7 +344,7 @@ def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, 
     checked = 0
     for name in ("handbook.pdf", "guide.html", "report.docx", "notes.txt"):
         for passage in file_passages(tmp_path / name, name):
-            c = _citation(1, passage, 1.0).to_dict()
+            c = passage_citation(1, passage, 1.0).to_dict()
             span = f"{c['start_line']}-{c['end_line']}"
             spec = f"{name}#page={c['page']}:{span}" if "page" in c else f"{name}:{span}"
             assert main(["show", spec]) == 0
@@ -417,7 +417,7 @@ def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(fold
         passages = document_passages(extracted, str(path))
         assert len(passages) > 100
         for passage in passages[::97]:
-            c = _citation(1, passage, 1.0).to_dict()
+            c = passage_citation(1, passage, 1.0).to_dict()
             if path.suffix == ".pdf":
                 assert c["page"] >= 1
                 spec = f"{path}#page={c['page']}:{c['start_line']}-{c['end_line']}"
