@@ -206,6 +206,12 @@ class Engine:
     def index(self):
         return self._answerer.index if self._answerer else None
 
+    @property
+    def answerer(self) -> Answerer | None:
+        """The answerer over the loaded index (None before ``prepare``): its ranking of passages for a search
+        (qa mcp) and its features for fitting the ranker (qa.fit)."""
+        return self._answerer
+
     def path_of(self, source: str) -> Path | None:
         """Where the file a citation names is, found from the folders of the loaded index (never the working
         directory); None before the index is loaded."""

@@ -95,7 +95,7 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None
             settings=settings,
         )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
-        answerers[corpus] = engine._answerer
+        answerers[corpus] = engine.answerer
         gold[corpus] = [
             json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
         ]

@@ -73,7 +73,7 @@ class QATools:
         with self._lock:
             self.engine.prepare(self.notice)
             # The answerer's own ranking (fitted ranker over the fused retrieval), as `ask` uses it.
-            _, _, scored = self.engine._answerer.featurize(cleaned)
+            _, _, scored = self.engine.answerer.featurize(cleaned)
         passages = []
         for n, s in enumerate(scored[:k], start=1):
             p = s.candidate.passage
