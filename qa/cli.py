@@ -12,6 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+import shtab
+
+from qa import completion
 from qa.config import Settings
 from qa.errors import QAError, UsageError
 from qa.text import UNSAFE_CHARACTERS, count, terminal_safe
@@ -677,293 +680,8 @@ def _shortened(text: str, width: int) -> str:
 
 
 def cmd_completion(args) -> int:
-    print(_COMPLETION_SCRIPTS[args.shell](build_parser()), end="")
+    print(completion.script(build_parser(), args.shell), end="")
     return 0
-
-
-# -- shell completion, generated from the parser -----------------------------------------------------
-
-_DIRECTORY_METAVARS = {"DIR", "FOLDER"}
-_FILE_METAVARS = {"NAME_OR_PATH", "QUESTIONS.jsonl"}
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[argparse.ArgumentParser, str]]:
-    """Each subcommand's parser and help, in order."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help or "" for choice in action._get_subactions()}
-            return {name: (sub, helps.get(name, "")) for name, sub in action.choices.items()}
-    return {}
-
-
-def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if a.option_strings]
-
-
-def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
-
-
-def _takes_value(action: argparse.Action) -> bool:
-    return action.nargs != 0
-
-
-def _values(action: argparse.Action) -> str | list[str] | None:
-    """What completes a value of this argument: "dir", "file", a list of choices, or None (free text)."""
-    if action.choices:
-        return [str(c) for c in action.choices]
-    if action.metavar in _DIRECTORY_METAVARS:
-        return "dir"
-    if action.metavar in _FILE_METAVARS:
-        return "file"
-    return None
-
-
-def _short_help(action_or_text) -> str:
-    text = action_or_text if isinstance(action_or_text, str) else (action_or_text.help or "")
-    return text.split(" (")[0].split(", e.g.")[0].strip()
-
-
-def _bash_values(values, indent: str) -> str:
-    if values == "dir":
-        return f'{indent}COMPREPLY=($(compgen -d -- "$cur"))'
-    if values == "file":
-        return f'{indent}COMPREPLY=($(compgen -f -- "$cur"))'
-    if values:
-        return f'{indent}COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur"))'
-    return f"{indent}COMPREPLY=()"
-
-
-def _bash_leaf(parser: argparse.ArgumentParser, indent: str, words=None) -> list[str]:
-    """Completing a word for ``parser``: an option's value, an option, or ``words`` (else its first positional)."""
-    lines = []
-    with_value = [a for a in _options(parser) if _takes_value(a)]
-    if with_value:
-        lines.append(f'{indent}case "$prev" in')
-        for action in with_value:
-            lines.append(f"{indent}    {'|'.join(action.option_strings)})")
-            lines.append(_bash_values(_values(action), f"{indent}        ") + "; return ;;")
-        lines.append(f"{indent}esac")
-    options = " ".join(o for a in _options(parser) for o in a.option_strings)
-    lines.append(f'{indent}if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{options}" -- "$cur")); else')
-    if words is None:
-        positionals = _positionals(parser)
-        words = _values(positionals[0]) if positionals else None
-    lines.append(_bash_values(words, f"{indent}    ") + "; fi")
-    return lines
-
-
-def _bash_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
-    """A subcommand's completion; one with actions of its own (qa history) finds the action typed after it."""
-    actions = _subcommands(parser)
-    if not actions:
-        return _bash_leaf(parser, indent)
-    valued = [o for a in _options(parser) if _takes_value(a) for o in a.option_strings]
-    lines = [
-        f'{indent}local action="" j',
-        f"{indent}for ((j = i + 1; j < COMP_CWORD; j++)); do",
-        f'{indent}    case "${{COMP_WORDS[j]}}" in',
-        *([f"{indent}        {'|'.join(valued)}) ((j++)) ;;"] if valued else []),
-        f"{indent}        -*) ;;",
-        f'{indent}        *) action="${{COMP_WORDS[j]}}"; break ;;',
-        f"{indent}    esac",
-        f"{indent}done",
-        f'{indent}case "$action" in',
-        f'{indent}    "")',
-        *_bash_leaf(parser, f"{indent}        ", list(actions)),
-        f"{indent}        ;;",
-    ]
-    for name, (leaf, _help) in actions.items():
-        lines += [f"{indent}    {name})", *_bash_leaf(leaf, f"{indent}        "), f"{indent}        ;;"]
-    lines.append(f"{indent}esac")
-    return lines
-
-
-def _bash_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    top = " ".join(o for a in _options(parser) for o in a.option_strings)
-    lines = [
-        "# bash completion for qa: source <(qa completion bash)",
-        "_qa() {",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" command="" i',
-        "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        '        if [[ ${COMP_WORDS[i]} != -* ]]; then command="${COMP_WORDS[i]}"; break; fi',
-        "    done",
-        '    case "$command" in',
-        '        "")',
-        f'            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{top}" -- "$cur"));',
-        f'            else COMPREPLY=($(compgen -W "{" ".join(subcommands)}" -- "$cur")); fi',
-        "            ;;",
-    ]
-    for name, (sub, _help) in subcommands.items():
-        lines.append(f"        {name})")
-        lines += _bash_command(sub, "            ")
-        lines.append("            ;;")
-    lines += ["    esac", "}", "complete -o filenames -F _qa qa", ""]
-    return "\n".join(lines)
-
-
-def _zsh_quote(text: str) -> str:
-    """Text for a single-quoted _arguments spec: brackets and colons escaped."""
-    text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
-    return text.replace("'", "'\\''")
-
-
-def _zsh_action(values) -> str:
-    if values == "dir":
-        return "_files -/"
-    if values == "file":
-        return "_files"
-    if values:
-        return f"({' '.join(values)})"
-    return " "
-
-
-def _zsh_specs(parser: argparse.ArgumentParser) -> list[str]:
-    specs = []
-    for action in _options(parser):
-        names = action.option_strings
-        described = f"[{_zsh_quote(_short_help(action))}]"
-        if _takes_value(action):
-            metavar = _zsh_quote(str(action.metavar or action.dest))
-            described += f":{metavar}:{_zsh_action(_values(action))}"
-        if len(names) == 1:  # --index= takes --index DIR and --index=DIR
-            specs.append(f"'{names[0]}{'=' if _takes_value(action) else ''}{described}'")
-        else:  # -h and --help, each excluding the other
-            specs.append(f"'({' '.join(names)})'{{{','.join(names)}}}'{described}'")
-    for action in _positionals(parser):
-        repeat = "*" if action.nargs in ("*", "+") else (":" if action.nargs == "?" else "")
-        metavar = _zsh_quote(str(action.metavar or action.dest))
-        specs.append(f"'{repeat}:{metavar}:{_zsh_action(_values(action))}'")
-    return specs
-
-
-def _zsh_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
-    """A subcommand's _arguments; one with actions of its own (qa history) offers them, then each one's."""
-    actions = _subcommands(parser)
-    joint = f" \\\n{indent}    "
-    if not actions:
-        return [f"{indent}_arguments{joint}{joint.join(_zsh_specs(parser))}"]
-    specs = [*_zsh_specs(parser), "'1:action:->action'", "'*::argument:->argument'"]
-    lines = [
-        f"{indent}_arguments -C{joint}{joint.join(specs)}",
-        f"{indent}case $state in",
-        f"{indent}    action)",
-        f"{indent}        local -a actions",
-        f"{indent}        actions=(",
-        *[f"{indent}            '{name}:{_zsh_quote(_short_help(h))}'" for name, (_leaf, h) in actions.items()],
-        f"{indent}        )",
-        f"{indent}        _describe -t actions action actions",
-        f"{indent}        ;;",
-        f"{indent}    argument)",
-        f"{indent}        case $line[1] in",
-    ]
-    for name, (leaf, _help) in actions.items():
-        inner = f" \\\n{indent}                    "
-        lines.append(f"{indent}            {name})")
-        lines.append(f"{indent}                _arguments{inner}{inner.join(_zsh_specs(leaf))}")
-        lines.append(f"{indent}                ;;")
-    lines += [f"{indent}        esac", f"{indent}        ;;", f"{indent}esac"]
-    return lines
-
-
-def _zsh_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    top = " \\\n        ".join(_zsh_specs(parser))
-    lines = [
-        "#compdef qa",
-        "# zsh completion for qa: source <(qa completion zsh), or save it as _qa in a folder of $fpath",
-        "_qa() {",
-        "    local curcontext=$curcontext state line",
-        "    typeset -A opt_args",
-        f"    _arguments -C \\\n        {top} \\\n        '1:command:->command' \\\n        '*::argument:->argument'",
-        "    case $state in",
-        "        command)",
-        "            local -a commands",
-        "            commands=(",
-    ]
-    lines += [f"                '{name}:{_zsh_quote(_short_help(h))}'" for name, (_sub, h) in subcommands.items()]
-    lines += [
-        "            )",
-        "            _describe -t commands command commands",
-        "            ;;",
-        "        argument)",
-        "            case $line[1] in",
-    ]
-    for name, (sub, _help) in subcommands.items():
-        lines.append(f"                {name})")
-        lines += _zsh_command(sub, "                    ")
-        lines.append("                    ;;")
-    lines += [
-        "            esac",
-        "            ;;",
-        "    esac",
-        "}",
-        'if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _qa "$@"; else compdef _qa qa; fi',
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _fish_quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _fish_values(values) -> str:
-    if values == "dir":
-        return " -x -a '(__fish_complete_directories (commandline -ct))'"
-    if values == "file":
-        return " -r -F"
-    if values:
-        return f" -x -a {_fish_quote(' '.join(values))}"
-    return " -x"
-
-
-def _fish_lines(parser: argparse.ArgumentParser, condition: str) -> list[str]:
-    lines = []
-    for action in _options(parser):
-        spelled = "".join(f" -l {o[2:]}" if o.startswith("--") else f" -s {o[1:]}" for o in action.option_strings)
-        value = _fish_values(_values(action)) if _takes_value(action) else ""
-        described = f" -d {_fish_quote(_short_help(action))}" if action.help else ""
-        lines.append(f"complete -c qa -n {condition}{spelled}{value}{described}")
-    for action in _positionals(parser):
-        values = _values(action)
-        if values:
-            lines.append(f"complete -c qa -n {condition}{_fish_values(values)}")
-    return lines
-
-
-def _fish_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    lines = [
-        "# fish completion for qa: qa completion fish | source, or save it as ~/.config/fish/completions/qa.fish",
-        "complete -c qa -f",
-        *_fish_lines(parser, "__fish_use_subcommand"),
-    ]
-    for name, (_sub, help_text) in subcommands.items():
-        lines.append(f"complete -c qa -n __fish_use_subcommand -a {name} -d {_fish_quote(_short_help(help_text))}")
-    for name, (sub, _help) in subcommands.items():
-        # `qa history show`: the show of qa history, not qa show.
-        within = [other for other, (o, _h) in subcommands.items() if other != name and name in _subcommands(o)]
-        condition = f"__fish_seen_subcommand_from {name}" + "".join(
-            f"; and not __fish_seen_subcommand_from {other}" for other in within
-        )
-        actions = _subcommands(sub)
-        if not actions:
-            lines += _fish_lines(sub, _fish_quote(condition))
-            continue
-        before = f"{condition}; and not __fish_seen_subcommand_from {' '.join(actions)}"
-        lines += _fish_lines(sub, _fish_quote(before))
-        for action, (_leaf, help_text) in actions.items():
-            lines.append(
-                f"complete -c qa -n {_fish_quote(before)} -a {action} -d {_fish_quote(_short_help(help_text))}"
-            )
-        for action, (leaf, _help) in actions.items():
-            lines += _fish_lines(leaf, _fish_quote(f"{condition}; and __fish_seen_subcommand_from {action}"))
-    return "\n".join(lines) + "\n"
-
-
-_COMPLETION_SCRIPTS = {"bash": _bash_script, "zsh": _zsh_script, "fish": _fish_script}
 
 
 def cmd_show(args) -> int:
@@ -1112,16 +830,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qa", description="Ask questions about a folder of documents, with exact citations.")
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
+    # `.complete = shtab.FILE or shtab.DIRECTORY`: what completes the value at TAB (qa.completion reads it).
 
     def common(p):
         p.add_argument(
             "--index", metavar="DIR", help="index folder (default: index/ of the project, built from seeds/)"
-        )
+        ).complete = shtab.DIRECTORY
         p.add_argument(
             "--model",
             metavar="NAME_OR_PATH",
             help="sentence-transformers model (default: $QA_MODEL or all-MiniLM-L6-v2)",
-        )
+        ).complete = shtab.FILE
         collection_option(p)
 
     def collection_option(p):
@@ -1174,7 +893,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named_path("FOLDER"),
         metavar="FOLDER",
         help="folders or files to index (default: seeds/)",
-    )
+    ).complete = shtab.DIRECTORY
     common(p)
     cluster_option(p, index=True)
     p.add_argument(
@@ -1200,7 +919,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("sources", help="list an index's files: indexed, changed, skipped (and why), new, removed")
-    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    p.add_argument(
+        "--index", metavar="DIR", help="index folder (default: index/ of the project)"
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.set_defaults(func=cmd_sources)
@@ -1213,7 +934,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a file as cited, or a path to a file or folder",
     )
-    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    p.add_argument(
+        "--index", metavar="DIR", help="index folder (default: index/ of the project)"
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
@@ -1274,7 +997,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
-    p.add_argument("questions", type=_named_path("QUESTIONS.jsonl"), metavar="QUESTIONS.jsonl")
+    p.add_argument("questions", type=_named_path("QUESTIONS.jsonl"), metavar="QUESTIONS.jsonl").complete = shtab.FILE
     common(p)
     p.add_argument(
         "--top-k", type=_whole_number("--top-k", 1), default=3, metavar="K", help="citations per answer (default 3)"
@@ -1294,14 +1017,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named_path("--index"),
         metavar="DIR",
         help="the index that cited it (default: index/ of the project, else the file here)",
-    )
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument(
         "--root",
         type=_named_path("--root"),
         metavar="DIR",
         help="folder the citation's file is named relative to, without an index",
-    )
+    ).complete = shtab.DIRECTORY
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("history", help="list the conversations kept by qa ask and qa chat (also search, show, export)")
@@ -1336,7 +1059,7 @@ def build_parser() -> argparse.ArgumentParser:
         leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
 
     p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
-    p.add_argument("shell", choices=sorted(_COMPLETION_SCRIPTS), metavar="SHELL", help="bash, zsh or fish")
+    p.add_argument("shell", choices=completion.SHELLS, metavar="SHELL", help="bash, zsh or fish")
     p.set_defaults(func=cmd_completion)
     return parser
 
@@ -1363,10 +1086,10 @@ def main(argv: list[str] | None = None) -> int:
         return _OutputFailed.exit_code
     parser = build_parser()
     as_json = "--json" in argv
-    subcommands = _subcommands(parser)
+    subcommands = completion.subcommands(parser)
     for p in (parser, *(sub for sub, _help in subcommands.values())):
         p.json_errors = as_json
-        for nested, _help in _subcommands(p).values() if p is not parser else ():
+        for nested, _help in completion.subcommands(p).values() if p is not parser else ():
             nested.json_errors = as_json  # qa history search/show/export
     try:
         args = parser.parse_args(argv)

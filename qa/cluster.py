@@ -167,7 +167,7 @@ class ClusterReport:
 def _read_one(path: str, source: str, max_bytes: int):
     """One file read, extracted and split (a Ray task runs a list of these): what _read_sources does."""
     from qa.documents import UndecodableFile, content_hash, document_passages, extract, read_file_as_of
-    from qa.indexing import _read_as_of
+    from qa.indexing import read_as_of
     from qa.text import detect_language
 
     try:
@@ -181,7 +181,7 @@ def _read_one(path: str, source: str, max_bytes: int):
     passages = document_passages(extracted, source)
     if not passages:
         return ("skipped", source, "empty: no text to index" if not text.strip() else "no words")
-    facts = {"sha256": content_hash(data), "bytes": len(data), **_read_as_of(status)}
+    facts = {"sha256": content_hash(data), "bytes": len(data), **read_as_of(status)}
     return ("read", source, passages, detect_language(text), extracted.format, facts)
 
 
@@ -196,10 +196,10 @@ class _EmbedWorker:
         os.environ["HF_HUB_OFFLINE"] = "1"
         from qa.crosslingual import MultilingualEncoder
         from qa.embedding import SentenceTransformerEmbedder
-        from qa.indexing import _Encoders
+        from qa.indexing import Encoders
         from qa.semantic import SemanticEncoder
 
-        self.encoders = _Encoders(SentenceTransformerEmbedder(model), MultilingualEncoder(), SemanticEncoder())
+        self.encoders = Encoders(SentenceTransformerEmbedder(model), MultilingualEncoder(), SemanticEncoder())
 
     def node(self) -> str:
         import ray
@@ -208,10 +208,10 @@ class _EmbedWorker:
 
     def embed(self, passages: list) -> list[np.ndarray]:
         """The multilingual, retrieval and paragraph vectors of whole files (the dense ones: ``dense``)."""
-        from qa.indexing import _embed, _Encoders
+        from qa.indexing import Encoders, embed_passages
 
-        no_dense = _Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
-        return _embed(passages, no_dense, None)[1:]
+        no_dense = Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
+        return embed_passages(passages, no_dense, None)[1:]
 
     def dense(self, batches: list[list[str]]) -> list[np.ndarray]:
         """Dense vectors of the very batches one machine encodes (SentenceTransformerEmbedder.encode:
@@ -337,7 +337,7 @@ def build_cluster_index(
     """
     from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
-    from qa.indexing import _bases, _stat_facts, _write_errors, display_path, is_stale, recorded_bases
+    from qa.indexing import build_bases, display_path, is_stale, recorded_bases, stat_facts, write_errors
     from qa.store import IndexStore, Manifest
 
     store = IndexStore(index_dir)
@@ -349,7 +349,7 @@ def build_cluster_index(
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     shards = shards or 2 * max(1, len(nodes))
     report = ClusterReport(indexed=[], skipped=[], shards=0, nodes=len(nodes))
-    with _write_errors(store), store.locked(wait_seconds):
+    with write_errors(store), store.locked(wait_seconds):
         live = _live_cluster_manifest(store)
         max_bytes = max_bytes or (int(live.max_file_bytes) if live and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES)
         if (
@@ -368,7 +368,7 @@ def build_cluster_index(
         # Discovery in the coordinator, in the single-machine order (ids, ties and citations follow it).
         found: list[tuple[str, str]] = []
         seen: set[str] = set()
-        bases = _bases(folders, live, root)  # as on one machine: docs/notes.txt for a folder docs
+        bases = build_bases(folders, live, root)  # as on one machine: docs/notes.txt for a folder docs
         for folder, base in zip(folders, bases, strict=True):
             if not folder.exists() and not folder.is_symlink():
                 from qa.errors import DocumentsUnavailable
@@ -502,7 +502,7 @@ def build_cluster_index(
                 bases=recorded_bases(folders, bases)[0],
                 max_file_bytes=max_bytes,
             )
-            manifest.skipped = {s.path: {"reason": s.reason, **_stat_facts(manifest, s.path)} for s in report.skipped}
+            manifest.skipped = {s.path: {"reason": s.reason, **stat_facts(manifest, s.path)} for s in report.skipped}
             terms_ref, hub_ref = ray.put(term_vectors), ray.put(term_hubness)
             write_task = ray.remote(num_cpus=1, max_retries=3)(_write_shard)
             writes, infos = [], []

@@ -17,6 +17,7 @@ import pytest
 import qa.api
 import qa.cli
 from qa.cli import build_parser, main
+from qa.completion import subcommands as subcommands_of
 from qa.errors import ModelUnavailable
 from qa.text import count
 
@@ -75,7 +76,7 @@ def test_completion_scripts_name_every_subcommand_and_option(shell, capsys):
     assert main(["completion", shell]) == 0
     script = capsys.readouterr().out
     parser = build_parser()
-    subcommands = qa.cli._subcommands(parser)
+    subcommands = subcommands_of(parser)
     assert set(SUBCOMMANDS) <= set(subcommands)
     for name, (sub, _help) in subcommands.items():
         assert name in script
@@ -94,10 +95,10 @@ def test_bash_completion_is_valid_and_completes(tmp_path):
     (tmp_path / "questions.jsonl").write_text("")
     probe = (
         f"source {script}\n"
-        'for line in "qa " "qa as" "qa ask --j" "qa completion " "qa index --index fol" "qa eval quest" "qa --v"; do\n'
-        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
-        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
-        '    echo "$line=${COMPREPLY[*]}"\n'
+        'for typed in "qa " "qa as" "qa ask --j" "qa completion " "qa index --index fol" "qa eval quest" "qa --v"; do\n'
+        '    read -ra COMP_WORDS <<< "$typed"; [[ $typed == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _shtab_qa\n"  # it sets a global $line
+        '    echo "$typed=${COMPREPLY[*]}"\n'
         "done\n"
         "complete -p qa\n"
     )
@@ -111,7 +112,7 @@ def test_bash_completion_is_valid_and_completes(tmp_path):
     assert replies["qa index --index fol"] == "folder"
     assert replies["qa eval quest"] == "questions.jsonl"
     assert replies["qa --v"] == "--version"
-    assert "-F _qa qa" in result.stdout.splitlines()[-1]
+    assert "-F _shtab_qa qa" in result.stdout.splitlines()[-1]
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
@@ -119,8 +120,9 @@ def test_zsh_completion_is_valid_and_registers(tmp_path):
     script = tmp_path / "_qa"
     script.write_text(_run([str(QA), "completion", "zsh"]).stdout)
     assert _run(["zsh", "-n", str(script)]).returncode == 0
-    result = _run(["zsh", "-fc", f'autoload -U compinit; compinit -u -D; source {script}; echo "$_comps[qa]"'])
-    assert result.stdout.strip() == "_qa", result.stderr
+    # As the README says: eval "$(qa completion zsh)" after compinit.
+    result = _run(["zsh", "-fc", f'autoload -U compinit; compinit -u -D; eval "$(<{script})"; echo "$_comps[qa]"'])
+    assert result.stdout.strip() == "_shtab_qa" and not result.stderr, result.stderr
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
@@ -149,10 +151,10 @@ def test_bash_completion_completes_the_history_actions_and_their_options(tmp_pat
     ]
     probe = (
         f"source {script}\n"
-        'for line in "' + '" "'.join(lines) + '"; do\n'
-        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
-        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
-        '    echo "$line=${COMPREPLY[*]}"\n'
+        'for typed in "' + '" "'.join(lines) + '"; do\n'
+        '    read -ra COMP_WORDS <<< "$typed"; [[ $typed == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _shtab_qa\n"
+        '    echo "$typed=${COMPREPLY[*]}"\n'
         "done\n"
     )
     result = _run(["bash", "-c", probe], cwd=tmp_path)
@@ -180,13 +182,19 @@ def test_fish_completion_completes_the_history_actions_and_their_options(tmp_pat
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_completion_completes_the_history_actions(tmp_path):
-    """Typed into an interactive zsh (zpty) with the script in $fpath, TAB after `qa history ` lists the actions."""
+@pytest.mark.parametrize("loaded", ["fpath", "eval"])
+def test_zsh_completion_completes_the_history_actions(tmp_path, loaded):
+    """Typed into an interactive zsh (zpty), the script saved as _qa in $fpath or eval'd (the README's two ways),
+    TAB after `qa history ` lists the actions."""
     (tmp_path / "_qa").write_text(_run([str(QA), "completion", "zsh"]).stdout)
+    if loaded == "fpath":
+        load = f"fpath=({tmp_path} $fpath); autoload -U compinit; compinit -u -D"
+    else:
+        load = f'autoload -U compinit; compinit -u -D; eval "$(<{tmp_path}/_qa)"'
     probe = f"""
 zmodload zsh/zpty
 zpty z 'zsh -f -i'
-zpty -w z 'PS1=""; fpath=({tmp_path} $fpath); autoload -U compinit; compinit -u -D'
+zpty -w z 'PS1=""; {load}'
 zpty -w -n z "qa history "$'\\t'
 local all="" chunk
 for i in {{1..100}}; do
