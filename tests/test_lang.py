@@ -724,3 +724,23 @@ def test_what_a_text_says_a_thing_is_called_answers_a_name_question():
     assert "bandeaux" in [s.text for s in spans_for("name", "Ces objets sont appelés des bandeaux.", "fr")]
     # A person is still a proper name: a term is no answer to "who".
     assert [s.text for s in spans_for("person", "A syllable sung over several notes is called a melisma.", "en")] == []
+
+
+def test_menu_paths_and_key_chords_of_manuals_are_answers():
+    """A path through an application's menus and a chord of keys are what "which menu", "where in the
+    menus" and "which shortcut" ask for, in English and French."""
+
+    def found(text):
+        return [(s.text, s.kind) for s in spans_for("identifier", text)]
+
+    assert found("Open it through Image → Scale Image.") == [("Image → Scale Image", "menu")]
+    assert found("Use Filters > Blur > Gaussian Blur to soften it.") == [("Filters > Blur > Gaussian Blur", "menu")]
+    assert found("Select Image → Mode → RGB first.") == [("Image → Mode → RGB", "menu")]  # "Select" opens the sentence
+    assert found("Choisissez Édition ▸ Préférences puis validez avec Ctrl+Entrée.") == [
+        ("Édition ▸ Préférences", "menu"),
+        ("Ctrl+Entrée", "keyword"),
+    ]
+    assert found("Press Shift+Ctrl+E to export, F10 for the menu.") == [("Shift+Ctrl+E", "keyword"), ("F10", "keyword")]
+    assert found("If x > 3 then A > B holds.") == []  # a comparison is no menu
+    assert classify("Where in the menus do I find the blur filter?").kind == "path"
+    assert classify("Dans quel menu se trouve la commande ?").kind == "path"

@@ -183,6 +183,9 @@ ARTICLES = frozenset({"a", "an", "the"})
 # Words joining a noun to its complement: "the name of the founder".
 NOUN_LINKS = frozenset({"of"})
 # Nouns that say what kind of answer a question wants ("which company" → a name). General vocabulary.
+# Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Enter"), as written.
+MODIFIER_KEYS = "Ctrl Control Alt AltGr Shift Meta Cmd Command Super Option Fn"
+KEY_NAMES = "Enter Return Esc Escape Tab Space Spacebar Delete Del Backspace Home End PgUp PgDn PageUp PageDown Insert Ins Up Down Left Right"
 KIND_NOUNS = {
     # answered by a proper name
     **dict.fromkeys(
@@ -202,6 +205,7 @@ KIND_NOUNS = {
     # answered by a command
     **dict.fromkeys("command commands".split(), "command"),
     # answered by a path or a file name
+    **dict.fromkeys("menu menus submenu submenus menubar".split(), "path"),  # a path through the menus
     **dict.fromkeys("file files directory directories folder folders path paths extension extensions".split(), "path"),
     # answered by an identifier of code or of a system
     **dict.fromkeys(

@@ -164,6 +164,9 @@ PLURAL_COPULAS = frozenset({"sont", "étaient"})
 AMOUNT_PHRASES = frozenset({"combien"})
 ARTICLES = frozenset({"un", "une", "le", "la", "les", "l'", "d'", "de", "du", "des"})
 NOUN_LINKS = frozenset({"de", "d'", "du", "des"})
+# Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Entrée"), as written.
+MODIFIER_KEYS = "Ctrl Alt AltGr Maj Shift Cmd Fn"
+KEY_NAMES = "Entrée Échap Tab Tabulation Espace Suppr Retour Début Fin Inser Haut Bas Gauche Droite"
 KIND_NOUNS = {
     **dict.fromkeys(
         """entreprise entreprises société sociétés firme firmes constructeur constructeurs fabricant fabricants
@@ -177,6 +180,7 @@ KIND_NOUNS = {
         "name",
     ),
     **dict.fromkeys("commande commandes".split(), "command"),
+    **dict.fromkeys("menu menus sous-menu sous-menus".split(), "path"),  # a path through the menus
     **dict.fromkeys(
         "fichier fichiers répertoire répertoires dossier dossiers chemin chemins extension extensions périphérique "
         "périphériques".split(),

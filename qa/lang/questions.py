@@ -389,14 +389,14 @@ def asks_plural(question: str) -> bool:
 
 _QUOTED = re.compile(r"«[\s\u00a0\u202f]*([^»]{3,300}?)[\s\u00a0\u202f]*»|“([^”]{3,300}?)”|\"([^\"]{3,300}?)\"")
 _SPAN_KINDS = {
-    COMMAND: (_technical.COMMAND, _technical.PACKAGE),
-    PATH: (_technical.PATH, _technical.FILENAME),
+    COMMAND: (_technical.COMMAND, _technical.PACKAGE, _technical.MENU),
+    PATH: (_technical.PATH, _technical.FILENAME, _technical.MENU),
     IDENTIFIER: (
         _technical.IDENTIFIER, _technical.KEYWORD, _technical.VARIABLE, _technical.OPTION, _technical.PACKAGE,
-        _technical.COMMAND, _technical.FILENAME,
+        _technical.COMMAND, _technical.FILENAME, _technical.MENU,
     ),
     VERSION: (_technical.VERSION_KIND,),
-    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER),
+    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER, _technical.MENU, _technical.KEYWORD),
 }  # fmt: skip
 
 
