@@ -72,7 +72,7 @@ IVF_PROBED_SHARE = 64
 # - semantic: 16 bits. Alone at 8 bits it changed nothing, but its vectors are also the paragraph vectors of
 #   the passages alone in their paragraph (542 of 1,733): so stored, one debian-reference-fr answer moved
 #   to its near tie (confidence 0.383 against 0.385); at 16 bits none.
-# python-tutorial's index: 23.5 bytes a character of text, against 75 in float32 (18.3 MB -> 5.7 MB).
+# python-tutorial's index as `qa index` builds it: 23.3 bytes a character of text, 75 in float32 (18.3 -> 5.7 MB).
 VECTOR_CODES = {
     "dense.faiss": "SQ8",
     "multilingual.faiss": "SQ8",
