@@ -258,7 +258,7 @@ def _write_shard(
     """Write one shard as a normal index generation (qa.store), made live atomically in its folder."""
     from qa.indexing import section_of
     from qa.lexical import LexicalIndex
-    from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, save_vectors
+    from qa.store import IndexStore, Manifest, PassageTable, save_passage_vectors, save_term_vectors
 
     store = IndexStore(Path(folder))
     manifest = Manifest.from_json(manifest_json)
@@ -269,13 +269,10 @@ def _write_shard(
     with store.locked(0):
         store.remove_stale()  # what an attempt that died (a node killed) left
         generation = store.new_generation()
-        for name, vectors in zip(VECTOR_NAMES, stacked, strict=True):
-            index, kind = dense_index_for(vectors.shape[1], len(passages))
-            save_vectors(index, vectors, generation / f"{name}.faiss")
-            if name == "dense":
-                manifest.dense_index = kind
-        terms_index, _ = dense_index_for(term_vectors.shape[1], len(terms))
-        save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+        manifest.dense_index = save_passage_vectors(
+            generation, {f"{name}.faiss": vectors for name, vectors in zip(VECTOR_NAMES, stacked, strict=True)}
+        )
+        save_term_vectors(generation, term_vectors)
         np.save(generation / "term_hubness.npy", term_hubness, allow_pickle=False)
         np.save(generation / "section_of.npy", section_of(passages), allow_pickle=False)
         lex.save(generation)
@@ -466,7 +463,7 @@ def build_cluster_index(
         # Corpus-wide statistics: one lexical build over every passage (document frequencies and the
         # average length), its postings then sliced per shard with their global weights.
         from qa import lexical
-        from qa.store import dense_index_for, hubness, save_vectors
+        from qa.store import hubness, save_term_vectors
 
         lex = lexical.build([(p.clean, languages[p.source]) for p in passages])
         if progress:
@@ -480,11 +477,10 @@ def build_cluster_index(
             with contextlib.suppress(Exception):
                 ray.kill(w)
         term_vectors = np.stack([known[s] for s in lex.surfaces]).astype(np.float32)
-        terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
         term_hubness = np.zeros(0, dtype=np.float32)
         generation = store.new_generation()
         try:
-            save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+            terms_index = save_term_vectors(generation, term_vectors)
             term_hubness = hubness(terms_index, term_vectors)
             if progress:
                 progress("vocabulary vectors", len(lex.surfaces), len(lex.surfaces))

@@ -42,9 +42,9 @@ from qa.store import (
     Manifest,
     PassageTable,
     check_spans,
-    dense_index_for,
     hubness,
-    save_vectors,
+    save_passage_vectors,
+    save_term_vectors,
     vectors_of,
 )
 from qa.text import detect_language
@@ -468,14 +468,12 @@ def _write_generation(
     generation = store.new_generation()
     try:
         try:
-            for k, (name, vectors) in enumerate(zip(_VECTOR_FILES, stacked, strict=True), 1):
-                index, kind = dense_index_for(vectors.shape[1], len(passages))
-                save_vectors(index, vectors, generation / name)
-                if name == "dense.faiss":
-                    manifest.dense_index = kind
-                wrote(k)
-            terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
-            save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+            read_back = previous.loaded if previous else None  # the vectors reused were read from it
+            manifest.dense_index = save_passage_vectors(
+                generation, dict(zip(_VECTOR_FILES, stacked, strict=True)), like=read_back
+            )
+            wrote(len(_VECTOR_FILES))
+            terms_index = save_term_vectors(generation, term_vectors, like=read_back)
         except RuntimeError as exc:  # FAISS reports failed writes this way
             raise IndexWriteFailed(
                 f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
@@ -643,6 +641,10 @@ class _Previous:
 
     def __init__(self, loaded):
         self._loaded = loaded
+
+    @property
+    def loaded(self):
+        return self._loaded
 
     def vectors_for(self, source: str, digest: str, count: int) -> list[np.ndarray] | None:
         """The file's stored vectors, in the order of _VECTOR_FILES, when it has not changed."""

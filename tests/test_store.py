@@ -420,7 +420,7 @@ def test_the_index_folder_holds_data_only(built):
         elif path.suffix == ".sqlite":
             assert data.startswith(b"SQLite format 3\x00")
         elif path.suffix == ".faiss":
-            assert data[:4] in {b"IxFI", b"IxF2", b"IxFl", b"IHNf"}, data[:4]
+            assert data[:4] in {b"IxFI", b"IxF2", b"IxFl", b"IHNf", b"IxSQ", b"IwSq"}, data[:4]
         else:
             pytest.fail(f"unexpected file in the index: {path}")
 
