@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexUnavailable, IndexWriteFailed, QAError, UsageError
-from qa.store import _checksum, _sha256  # the one-machine index's hashes, for the cluster's files too
+from qa.store import _checksum, _sha256, flat_top  # the one-machine index's hashes, for the cluster's files too
 
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
 CLUSTER_FILE = "cluster.json"
@@ -906,7 +906,7 @@ class ClusterIndex:
             parts = [r[name] for r in self.shard_set.call_all("search", {name: query}, k)]
         scores = np.concatenate([p[0] for p in parts]).astype(np.float32)
         ids = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        order = _flat_top(scores, ids, k)
+        order = flat_top(scores, ids, k)
         out_scores = np.full((1, k), -np.inf, dtype=np.float32)
         out_ids = np.full((1, k), -1, dtype=np.int64)
         out_scores[0, : len(order)] = scores[order]
@@ -968,7 +968,7 @@ class ClusterIndex:
 
 def _shard_top(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """A shard's top k (raw inner products, local ids) and every passage tied with its k-th score: the
-    merge needs them all to pick the ties one index over all passages would keep (_flat_top)."""
+    merge needs them all to pick the ties one index over all passages would keep (flat_top)."""
     count = index.ntotal
     want = min(k, count)
     scores, ids = index.search(query, want)
@@ -980,32 +980,6 @@ def _shard_top(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     if len(scores) > k:
         keep &= scores >= scores[k - 1]
     return scores[keep], ids[keep]
-
-
-def _flat_top(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the top k, chosen and ordered as a flat FAISS index over all passages gives them.
-
-    Passages of one paragraph share their paragraph vector, so equal scores are common, and which of
-    them are kept and in what order moves the fused ranks. FAISS (k < 100: a heap over the passages in
-    id order) lets a passage in only when its score beats the lowest kept one, evicts the lowest score
-    (of equal ones, the lowest id), and gives the result out by score, equal scores by descending id.
-    Each shard sends its top k and every passage tied with its k-th score, so every passage at or above
-    the global k-th score is here and the heap can be replayed on them alone.
-    """
-    if len(scores) <= k:
-        return np.lexsort((-ids, -scores))
-    kth = np.sort(scores)[::-1][k - 1]
-    above = np.flatnonzero(scores > kth)
-    seen = 0
-    entered = []
-    for j in np.argsort(ids, kind="stable"):
-        if scores[j] < kth:
-            continue
-        if scores[j] == kth and seen < k:
-            entered.append(j)
-        seen += 1
-    kept = np.concatenate([above, np.asarray(entered[len(entered) - (k - len(above)) :], dtype=np.int64)])
-    return kept[np.lexsort((-ids[kept], -scores[kept]))]
 
 
 def _drop_other_generations(ray, folder: Path, live: Path) -> None:

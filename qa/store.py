@@ -762,8 +762,6 @@ class ParagraphVectors:
         self._starts = np.searchsorted(row_of[self._by_row], np.arange(own.ntotal + 1))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        from qa.cluster import _flat_top  # FAISS's order of ties, which one flat index would give
-
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         out_scores = np.full((len(queries), k), -np.finfo(np.float32).max, dtype=np.float32)  # as FAISS pads
         out_ids = np.full((len(queries), k), -1, dtype=np.int64)
@@ -784,7 +782,7 @@ class ParagraphVectors:
                 ids.append(rows[0][keep].astype(np.int64))
             if scores:
                 every_score, every_id = np.concatenate(scores), np.concatenate(ids)
-                top = _flat_top(every_score, every_id, k)[:k]
+                top = flat_top(every_score, every_id, k)[:k]
                 out_scores[q, : len(top)], out_ids[q, : len(top)] = every_score[top], every_id[top]
         return out_scores, out_ids
 
@@ -820,3 +818,29 @@ def vectors_of(index: faiss.Index, start: int, count: int) -> np.ndarray:
     if count == 0:
         return np.zeros((0, index.d), dtype=np.float32)
     return index.reconstruct_n(start, count)
+
+
+def flat_top(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the top k, chosen and ordered as a flat FAISS index over all passages gives them.
+
+    Passages of one paragraph share their paragraph vector, so equal scores are common, and which of
+    them are kept and in what order moves the fused ranks. FAISS (k < 100: a heap over the passages in
+    id order) lets a passage in only when its score beats the lowest kept one, evicts the lowest score
+    (of equal ones, the lowest id), and gives the result out by score, equal scores by descending id.
+    Each shard sends its top k and every passage tied with its k-th score, so every passage at or above
+    the global k-th score is here and the heap can be replayed on them alone.
+    """
+    if len(scores) <= k:
+        return np.lexsort((-ids, -scores))
+    kth = np.sort(scores)[::-1][k - 1]
+    above = np.flatnonzero(scores > kth)
+    seen = 0
+    entered = []
+    for j in np.argsort(ids, kind="stable"):
+        if scores[j] < kth:
+            continue
+        if scores[j] == kth and seen < k:
+            entered.append(j)
+        seen += 1
+    kept = np.concatenate([above, np.asarray(entered[len(entered) - (k - len(above)) :], dtype=np.int64)])
+    return kept[np.lexsort((-ids[kept], -scores[kept]))]

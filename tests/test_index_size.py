@@ -61,7 +61,7 @@ def _stored(store: IndexStore) -> dict[str, np.ndarray]:
 
 def _exact_vectors(store: IndexStore) -> dict[str, np.ndarray]:
     """The float32 vectors the encoders give for the index's passages (what the codes stand for)."""
-    from qa.indexing import _embed, _Encoders
+    from qa.indexing import Encoders, embed_passages
 
     loaded = store.load()
     try:
@@ -70,8 +70,8 @@ def _exact_vectors(store: IndexStore) -> dict[str, np.ndarray]:
         passages = [rows[i] for i in range(n)]
     finally:
         loaded.passages.close()
-    encoders = _Encoders(fakes.FakeEmbedder(), fakes.FakeMultilingual(), fakes.FakeSemantic())
-    return dict(zip(PASSAGE_FILES, _embed(passages, encoders, None), strict=True))
+    encoders = Encoders(fakes.FakeEmbedder(), fakes.FakeMultilingual(), fakes.FakeSemantic())
+    return dict(zip(PASSAGE_FILES, embed_passages(passages, encoders, None), strict=True))
 
 
 def test_vectors_are_stored_as_small_codes_and_each_paragraph_vector_once(tmp_path, fake_models):
