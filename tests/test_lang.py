@@ -744,3 +744,13 @@ def test_menu_paths_and_key_chords_of_manuals_are_answers():
     assert found("If x > 3 then A > B holds.") == []  # a comparison is no menu
     assert classify("Where in the menus do I find the blur filter?").kind == "path"
     assert classify("Dans quel menu se trouve la commande ?").kind == "path"
+
+
+def test_a_question_for_a_sign_to_type_is_answered_by_a_sign_set_apart():
+    """ "Quel caractère ajoute-t-on…", "which symbol…": a sign between quotes or brackets, not any
+    identifier of a code block beside it."""
+    assert classify("Quel caractère ajoute-t-on après une note pour la lier ?").kind == "symbol"
+    assert classify("Which symbol marks a comment?").kind == "symbol"
+    assert [s.text for s in spans_for("symbol", "on ajoute un tilde ‘~’ à la première note liée.")] == ["~"]
+    assert [s.text for s in spans_for("symbol", "Les commentaires s’introduisent par un point-virgule (;).")] == [";"]
+    assert [s.text for s in spans_for("symbol", "LilyPond adds \\relative { c' e' g' } and f(x) here.")] == []

@@ -207,6 +207,7 @@ KIND_NOUNS = {
     # answered by a path or a file name
     **dict.fromkeys("menu menus submenu submenus menubar".split(), "path"),  # a path through the menus
     **dict.fromkeys("file files directory directories folder folders path paths extension extensions".split(), "path"),
+    **dict.fromkeys("character characters sign signs symbol symbols".split(), "symbol"),  # a sign to type
     # answered by an identifier of code or of a system
     **dict.fromkeys(
         """function functions method methods module modules class classes exception exceptions error errors keyword

@@ -186,6 +186,7 @@ KIND_NOUNS = {
         "périphériques".split(),
         "path",
     ),
+    **dict.fromkeys("caractère caractères signe signes symbole symboles".split(), "symbol"),  # a sign to type
     **dict.fromkeys(
         """fonction fonctions méthode méthodes module modules classe classes exception exceptions erreur erreurs
         mot-clé mots-clés mot-clef mots-clefs instruction instructions clause clauses paquet paquets paquetage

@@ -37,8 +37,9 @@ from qa.lang.sentences import sentence_spans
 
 DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE = "date", "quantity", "money", "person", "name", "quote"
 COMMAND, PATH, IDENTIFIER, VERSION, HOW, OTHER = "command", "path", "identifier", "version", "how", "other"
+SYMBOL = "symbol"  # "which character do I type": a sign set apart ("a tilde ‘~’")
 TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)  # answered by a short span of a passage
-TECHNICAL = (COMMAND, PATH, IDENTIFIER, VERSION)  # answered by a technical token
+TECHNICAL = (COMMAND, PATH, IDENTIFIER, VERSION, SYMBOL)  # answered by a technical token
 KINDS = (*TYPED, *TECHNICAL, HOW, OTHER)
 
 
@@ -395,6 +396,7 @@ _SPAN_KINDS = {
         _technical.IDENTIFIER, _technical.KEYWORD, _technical.VARIABLE, _technical.OPTION, _technical.PACKAGE,
         _technical.COMMAND, _technical.FILENAME, _technical.MENU,
     ),
+    SYMBOL: (_technical.SYMBOL,),
     VERSION: (_technical.VERSION_KIND,),
     HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER, _technical.MENU, _technical.KEYWORD),
 }  # fmt: skip

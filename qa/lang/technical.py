@@ -31,7 +31,8 @@ COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PA
     "command", "path", "filename", "identifier", "option", "variable", "version", "keyword", "package", "code",
 )  # fmt: skip
 MENU = "menu"  # a path through an application's menus: "Image → Scale Image", "Édition ▸ Préférences"
-KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE, MENU)
+SYMBOL = "symbol"  # a sign set apart by quotes or brackets: "a tilde ‘~’", "a semicolon (;)", "the '|' sign"
+KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE, MENU, SYMBOL)
 
 # File extensions of general computing (documents, code, archives, system files).
 EXTENSIONS = frozenset(
@@ -105,6 +106,10 @@ def _key_pattern() -> re.Pattern:
 # Blur", "Édition ▸ Préférences"). An item is a capitalised word and the capitalised words (with the small
 # words between them: "Color to Alpha", "Save As…") after it.
 _MENU_ITEM = r"[^\W\d_a-zà-ÿ][\w'’.…&-]+(?:[ \t\u00a0]+(?:(?:to|as|of|the|and|de|du|des|la|le|les|et|sous|en|à)[ \t\u00a0]+)?[^\W\d_a-zà-ÿ][\w'’.…&-]*){0,3}"
+# One to three signs (no letter, digit or space) between quotes or brackets: what a manual says to type.
+_SYMBOL = re.compile(
+    r"(?:‘|'|\"|«[ \u00a0\u202f]?|`|\()(?P<symbol>[^\w\s'\"‘’«»`()]{1,3})(?:’|'|\"|[ \u00a0\u202f]?»|`|\))"
+)
 _MENU = re.compile(rf"(?<![\w-])(?P<menu>{_MENU_ITEM}(?:[ \t\u00a0]*(?:→|▸|►|▶|⇒|⟶|->|>|»)[ \t\u00a0]*{_MENU_ITEM})+)")
 # Quoted text: "journalctl -b", « depmod -a », “systemd-analyze blame”.
 _QUOTED = re.compile(
@@ -120,7 +125,7 @@ _FILENAME = re.compile(
     r"|(?<![\w/.-])\.(?P<bare>[a-z][a-z0-9]{0,5})(?![\w.-])"
 )
 _PRIORITY = {COMMAND: 0, PATH: 1, FILENAME: 2, VARIABLE: 3, OPTION: 4, KEYWORD: 5, IDENTIFIER: 6, PACKAGE: 7}
-_PRIORITY |= {VERSION_KIND: 8, CODE: 9, MENU: 10}
+_PRIORITY |= {VERSION_KIND: 8, CODE: 9, MENU: 10, SYMBOL: 11}
 
 
 def technical_spans(text: str, language: str | None = None) -> list[Span]:
@@ -210,6 +215,8 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
         add(m.start(), m.end(), IDENTIFIER)
     for m in _key_pattern().finditer(text):
         add(m.start(), m.end(), KEYWORD)
+    for m in _SYMBOL.finditer(text):
+        found.append(Span(m.start("symbol"), m.end("symbol"), m.group("symbol"), SYMBOL))
     for m in _MENU.finditer(text):
         start = m.start("menu")
         first = text[start : m.end("menu")].split()[0]
