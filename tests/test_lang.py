@@ -750,7 +750,7 @@ def test_a_question_for_a_sign_to_type_is_answered_by_a_sign_set_apart():
     """ "Quel caractère ajoute-t-on…", "which symbol…": a sign between quotes or brackets, not any
     identifier of a code block beside it."""
     assert classify("Quel caractère ajoute-t-on après une note pour la lier ?").kind == "symbol"
-    assert classify("Which symbol marks a comment?").kind == "symbol"
+    assert classify("What symbol do I type to tie two notes?").kind == "symbol"
     assert [s.text for s in spans_for("symbol", "on ajoute un tilde ‘~’ à la première note liée.")] == ["~"]
     assert [s.text for s in spans_for("symbol", "Les commentaires s’introduisent par un point-virgule (;).")] == [";"]
     assert [s.text for s in spans_for("symbol", "LilyPond adds \\relative { c' e' g' } and f(x) here.")] == []
