@@ -757,7 +757,9 @@ async def test_a_conversation_reopened_at_the_start(tmp_path):
     app = create_app(FakeEngine(tmp_path), history=history, conversation_id=conversation)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state == "ready" and app.selected is not None)
-        assert "notes/deepseek.txt:2" in panel_text(app) and "DeepSeek en bref" in panel_text(app)
+        # The reopened answer's cited file is read off the UI thread: the panel says so, then shows it.
+        await wait_until(pilot, lambda: "DeepSeek en bref" in panel_text(app))
+        assert "notes/deepseek.txt:2" in panel_text(app)
         await ask(pilot, "And how many daily users does it have?")
         await wait_until(pilot, answered(app, 2))
     assert history.conversation(conversation).turns == 2
