@@ -3,8 +3,11 @@
     .venv/bin/python bench/scale.py --passages 1000000
 
 Builds, in a temporary folder (or --index DIR), an index of N deterministic
-synthetic passages with the project's own code: ``dense_index_for`` chooses
-the FAISS index types (recorded in the manifest), ``lexical.build`` indexes
+synthetic passages with the project's own code: ``vector_index_for`` chooses
+the FAISS index types and codes of each vector file as ``qa index`` does
+(recorded in the manifest), paragraph vectors are stored once with their row
+map (``qa.store.PARAGRAPH_ROWS``: a third of the passages alone in their
+paragraph, the others in pairs, about as in real documents), ``lexical.build`` indexes
 the text, ``PassageTable`` stores the passages, ``IndexStore`` commits the
 generation. Then a fresh process loads it with ``IndexStore.load`` and times
 ``Retriever.search`` (the whole retrieval: vocabulary search, lexical BM25,
@@ -45,6 +48,7 @@ DENSE_DIM = 384
 MULTI_DIM = 512
 SUBTOPIC = 20  # passages per sub-topic, on average
 CHUNK = 50_000
+VECTOR_CHUNK = CHUNK - CHUNK % 3  # whole paragraphs in each chunk (_paragraphs)
 _SYLLABLES = [c + v for c in "bcdfghjklmnprstvz" for v in ("a", "e", "i", "o", "u", "ou", "an", "er")]
 
 
@@ -177,7 +181,7 @@ def build(folder: Path, n: int, seed: int, queries: int) -> dict:
 
     from qa import lexical
     from qa.documents import Passage
-    from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, hubness
+    from qa.store import PARAGRAPH_ROWS, IndexStore, Manifest, PassageTable, hubness, vector_index_for
 
     started = time.perf_counter()
     corpus = Corpus(n, seed)
@@ -209,30 +213,43 @@ def build(folder: Path, n: int, seed: int, queries: int) -> dict:
 
         t = time.perf_counter()
         questions = corpus.questions(queries)
-        dense_index, dense_kind = dense_index_for(DENSE_DIM, n)
-        multi_index, multi_kind = dense_index_for(MULTI_DIM, n)
+        dense_index, dense_kind = vector_index_for("dense.faiss", DENSE_DIM, n)
+        multi_index, multi_kind = vector_index_for("multilingual.faiss", MULTI_DIM, n)
+        # The retrieval model's passage vectors: synthetic ones have the dense vectors' dimension, so the
+        # dense vectors stand in for them, stored with the retrieval model's codes.
+        semantic_index, semantic_kind = vector_index_for("semantic.faiss", DENSE_DIM, n)
+        paragraph_count = (n + 1) // 3  # one a pair of passages (_paragraphs)
+        paragraph_index, paragraph_kind = vector_index_for("paragraphs.faiss", DENSE_DIM, paragraph_count)
         exact_dense = _TopK(np.stack([q["dense"] for q in questions]))
         exact_multi = _TopK(np.stack([q["multi"] for q in questions]))
-        if not dense_index.is_trained:  # IVF: trained on a sample, as faiss samples in save_vectors
-            dense_index.train(_training(corpus, 0))
-            multi_index.train(_training(corpus, 1))
-        for start in range(0, n, CHUNK):
-            dense, multi = corpus.vectors(start, min(n, start + CHUNK))
+        # IVF, or 8-bit codes: trained on a sample, as faiss samples in save_vectors
+        training = _training(corpus, 0)
+        for index, sample in (
+            (dense_index, training),
+            (semantic_index, training),
+            (multi_index, _training(corpus, 1)),
+            (paragraph_index, _paragraphs(training)),
+        ):
+            if not index.is_trained:
+                index.train(sample)
+        for start in range(0, n, VECTOR_CHUNK):
+            dense, multi = corpus.vectors(start, min(n, start + VECTOR_CHUNK))
             dense_index.add(dense)
+            semantic_index.add(dense)
             multi_index.add(multi)
+            paragraph_index.add(_paragraphs(dense))
             exact_dense.update(dense, start)
             exact_multi.update(multi, start)
         faiss.write_index(dense_index, str(generation / "dense.faiss"))
         faiss.write_index(multi_index, str(generation / "multilingual.faiss"))
-        # The retrieval model's passage and paragraph vectors: synthetic ones have the dense
-        # vectors' dimension and cost, so the dense vectors stand in for both.
-        faiss.write_index(dense_index, str(generation / "semantic.faiss"))
-        faiss.write_index(dense_index, str(generation / "paragraphs.faiss"))
+        faiss.write_index(semantic_index, str(generation / "semantic.faiss"))
+        faiss.write_index(paragraph_index, str(generation / "paragraphs.faiss"))
+        np.save(generation / PARAGRAPH_ROWS, _paragraph_rows(n), allow_pickle=False)
         timings["vectors_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
         term_vectors = corpus.term_vectors(lex.surfaces)
-        terms_index, terms_kind = dense_index_for(MULTI_DIM, len(term_vectors))
+        terms_index, terms_kind = vector_index_for("terms.faiss", MULTI_DIM, len(term_vectors))
         if not terms_index.is_trained:
             terms_index.train(term_vectors)
         terms_index.add(term_vectors)
@@ -266,12 +283,32 @@ def build(folder: Path, n: int, seed: int, queries: int) -> dict:
         "build_s": round(time.perf_counter() - started, 1),
         "dense_index": dense_kind,
         "multilingual_index": multi_kind,
+        "semantic_index": semantic_kind,
+        "paragraphs_index": paragraph_kind,
+        "paragraphs": paragraph_count,
         "terms_index": terms_kind,
         "terms": len(lex.terms),
         "postings": int(len(lex.doc_ids)),
         "build_rss_mb": round(_rss_mb()),
         **{k: round(v, 1) for k, v in timings.items()},
     }
+
+
+def _paragraphs(vectors: np.ndarray) -> np.ndarray:
+    """The paragraph vectors stored for a run of passages that starts at a multiple of 3: a passage whose
+    id is a multiple of 3 is alone in its paragraph (its own vector serves, _paragraph_rows), the next two
+    share one paragraph vector, stored once."""
+    first, second = vectors[1::3], vectors[2::3]
+    pairs = first[: len(second)] + second
+    if len(first) > len(second):  # a last paragraph of one passage, but not alone
+        pairs = np.concatenate([pairs, first[len(second) :]])
+    return _unit(pairs) if len(pairs) else pairs
+
+
+def _paragraph_rows(n: int) -> np.ndarray:
+    """Each passage's row of paragraphs.faiss (qa.store.PARAGRAPH_ROWS), -1 for one alone (_paragraphs)."""
+    ids = np.arange(n)
+    return np.where(ids % 3 == 0, -1, ids // 3).astype(np.int32)
 
 
 def _training(corpus: Corpus, which: int, size: int = 256 * 1024) -> np.ndarray:

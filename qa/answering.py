@@ -47,6 +47,7 @@ from qa.tuning import (
     MAX_SHORT_ANSWER_CHARS,
     MENTION_SIMILARITY,
     PASSAGE_READINGS_KEPT,
+    RUNNER_UP_RANKS,
     SECTION_LOOKAHEAD,
     SUPPORT_COVERAGE,
     SUPPORT_SCORE,
@@ -145,7 +146,10 @@ class _Scored:
     features: np.ndarray | None = None  # RANK_FEATURES of the candidate
 
 
-def _citation(n: int, passage: Passage, score: float) -> Citation:
+def passage_citation(n: int, passage: Passage, score: float) -> Citation:
+    """Citation ``n`` of a passage, as ``qa ask --json`` gives it: its file and lines, its text verbatim, the score
+    rounded, and the page of a PDF passage (its lines counting from the page), the anchor of an HTML one, the
+    paragraph of a DOCX one."""
     locator = passage.locator()  # {"page": 12}, {"anchor": "id"}, {"paragraph": 7} or {}
     kind = _LOCATED[next(iter(locator))] if locator else Citation
     return kind(n=n, score=round(float(score), 4), **passage.cited(), **locator)
@@ -272,7 +276,7 @@ class Answerer:
             short = " ; ".join(labels)
             passages = [p for p in passages if _is_list_item(p)]
         short = _fit(unwrapped(short), MAX_SHORT_ANSWER_CHARS)
-        citations = [_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
+        citations = [passage_citation(i + 1, p, best.score) for i, p in enumerate(passages)]
         seen = {(p.source, p.start_char) for p in passages}
         for other in scored[1:]:
             if len(citations) >= max(top_k, len(passages)):
@@ -289,7 +293,7 @@ class Answerer:
             if not self._helps(other, kind, short, passages, retrieval):
                 continue
             seen.add((p.source, p.start_char))
-            citations.append(_citation(len(citations) + 1, p, other.score))
+            citations.append(passage_citation(len(citations) + 1, p, other.score))
         text = _compose(short, passages, highlight)
         return Answer(
             question=question,
@@ -719,12 +723,18 @@ class Answerer:
         adds classes…" / "It is a mixture of the class mechanisms found in C++ and Modula-3.")."""
         if len(passages) != 1 or len(scored) < 2 or passages[0] is not scored[0].candidate.passage:
             return passages
-        best, second = scored[0].candidate, scored[1].candidate
-        if (
-            abs(best.id - second.id) != 1
-            or not same_paragraph(best.passage, second.passage)
-            or {best.passage.kind, second.passage.kind} != {SENTENCE}
-        ):
+        best = scored[0].candidate
+        second = next(
+            (
+                s.candidate
+                for s in scored[1:RUNNER_UP_RANKS]
+                if abs(best.id - s.candidate.id) == 1
+                and same_paragraph(best.passage, s.candidate.passage)
+                and {best.passage.kind, s.candidate.passage.kind} == {SENTENCE}
+            ),
+            None,
+        )
+        if second is None:
             return passages
         return [c.passage for c in sorted((best, second), key=lambda c: c.id)]
 
@@ -882,7 +892,7 @@ def _nearest(scored: list[_Scored], top_k: int) -> list[Citation]:
         p = s.candidate.passage
         if (p.source, p.start_char) not in seen:
             seen.add((p.source, p.start_char))
-            out.append(_citation(len(out) + 1, p, s.score))
+            out.append(passage_citation(len(out) + 1, p, s.score))
         if len(out) >= top_k:
             break
     return out

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering import Answer, Answerer
+from qa.config import Settings
 from qa.embedding import DEFAULT_MODEL
 from qa.errors import DocumentsUnavailable, IndexBusy, IndexUnavailable, IndexWriteFailed, UsageError
 from qa.indexing import Progress, is_stale
@@ -68,9 +69,14 @@ class Engine:
     # The ranking and abstention model (qa.ranking.RankingModel); None: the fitted one shipped with the
     # package. qa.fit passes an unfitted one, so that a refit runs even where ranker.json is refused.
     ranking_model: object | None = None
+    # The options of the environment (qa.config): the model asked for (QA_MODEL) and where models and their
+    # prepared weights are found. None: read from the environment here; the CLI passes the ones it read.
+    settings: Settings | None = None
 
     def __post_init__(self):
         self.index_dir = Path(self.index_dir)
+        if self.settings is None:
+            self.settings = Settings.from_env()
         self._answerer: Answerer | None = None
         self._stale_said = False  # the index is known stale and could not be refreshed: said once
 
@@ -93,7 +99,7 @@ class Engine:
             if not self.is_default_index:
                 raise
             manifest = None  # the default index is ours to rebuild from seeds/
-        model = self.model or os.environ.get("QA_MODEL") or (manifest.model if manifest else DEFAULT_MODEL)
+        model = self.model or self.settings.model or (manifest.model if manifest else DEFAULT_MODEL)
         folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
         reason = None
         if manifest is None:
@@ -137,13 +143,15 @@ class Engine:
             )
 
     def build(self, folders: list[Path], model: str, progress: Progress | None = None, force: bool = False):
+        from qa.crosslingual import MultilingualEncoder
         from qa.embedding import SentenceTransformerEmbedder
         from qa.indexing import build_index
 
         return build_index(
             folders,
             IndexStore(self.index_dir),
-            SentenceTransformerEmbedder(model),
+            SentenceTransformerEmbedder(model, settings=self.settings),
+            MultilingualEncoder(settings=self.settings),
             root=self.root,
             progress=progress,
             wait_seconds=600,
@@ -160,13 +168,13 @@ class Engine:
         from qa.embedding import question_encoder
         from qa.semantic import SemanticEncoder
 
-        encoder = question_encoder(loaded.manifest.model)
+        encoder = question_encoder(loaded.manifest.model, self.settings)
         if encoder.dimension != loaded.manifest.dimension:
             raise IndexUnavailable(
                 f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
-        retriever = retriever_class(loaded, encoder, MultilingualEncoder(), SemanticEncoder())
+        retriever = retriever_class(loaded, encoder, MultilingualEncoder(settings=self.settings), SemanticEncoder())
         self._answerer = Answerer(loaded, retriever, self.ranking_model)
 
     def _changed_sources(self, answer: Answer) -> list[str]:
@@ -197,6 +205,12 @@ class Engine:
     @property
     def index(self):
         return self._answerer.index if self._answerer else None
+
+    @property
+    def answerer(self) -> Answerer | None:
+        """The loaded answer layer (None before ``prepare``): its own ranking of the passages for a question, as
+        `qa mcp`'s search gives them and qa.fit collects them."""
+        return self._answerer
 
     def path_of(self, source: str) -> Path | None:
         """Where the file a citation names is, found from the folders of the loaded index (never the working

@@ -126,11 +126,12 @@ def source_path(source: str, where) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def labels(citations, where) -> list[str]:
+def labels(citations, where, read=None) -> list[str]:
     """Each citation's label, with ``:column`` where passages of the same line would read the same.
 
     The column (from 1) is where the passage starts in its line, read from the file (found by ``where``, as in
-    ``source_path``); a file that cannot be read, or no longer says what was indexed, leaves the label as it is.
+    ``source_path``; ``read(path)`` gives a text file's text, by default decoded from the disk); a file that
+    cannot be read, or no longer says what was indexed, leaves the label as it is.
     """
     plain = [citation_ref(c) for c in citations]
     shown = list(plain)
@@ -141,7 +142,7 @@ def labels(citations, where) -> list[str]:
         if citation.source not in files:
             path = source_path(citation.source, where)
             try:
-                files[citation.source] = decode(path.read_bytes()) if path is not None else None
+                files[citation.source] = (read(path) if read else decode(path.read_bytes())) if path else None
             except (OSError, ValueError):
                 files[citation.source] = None
         text = files[citation.source]

@@ -12,6 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+import shtab
+
+from qa import completion
+from qa.config import Settings
 from qa.errors import QAError, UsageError
 from qa.text import UNSAFE_CHARACTERS, count, terminal_safe
 
@@ -138,13 +142,15 @@ def _engine(args):
     from qa.api import Engine
     from qa.collections import select_index
 
-    index_dir = select_index(args.index, getattr(args, "collection", None))
+    settings = args.settings
+    index_dir = select_index(args.index, getattr(args, "collection", None), settings)
     if address := _cluster_address(args):
         from qa.cluster import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
 
-        return Engine(index_dir=index_dir, model=args.model, loader=cluster_loader(address))
+        loader = cluster_loader(address, settings.cluster_timeout)
+        return Engine(index_dir=index_dir, model=args.model, loader=loader, settings=settings)
     _not_a_cluster_index(index_dir)
-    return Engine(index_dir=index_dir, model=args.model)
+    return Engine(index_dir=index_dir, model=args.model, settings=settings)
 
 
 def _not_a_cluster_index(index_dir: Path) -> None:
@@ -155,7 +161,8 @@ def _not_a_cluster_index(index_dir: Path) -> None:
 
 
 def _cluster_address(args) -> str | None:
-    return getattr(args, "cluster", None) or (os.environ.get("QA_CLUSTER") if hasattr(args, "cluster") else None)
+    """--cluster, else $QA_CLUSTER for the commands that take --cluster; None: one machine."""
+    return getattr(args, "cluster", None) or (args.settings.cluster if hasattr(args, "cluster") else None)
 
 
 _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a file is an OverflowError)
@@ -164,11 +171,13 @@ _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a 
 def cmd_index(args) -> int:
     from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX
     from qa.collections import select_index
+    from qa.crosslingual import MultilingualEncoder
     from qa.embedding import SentenceTransformerEmbedder, model_name
     from qa.indexing import build_index
     from qa.store import IndexStore
 
-    index_dir = select_index(args.index, args.collection, creating=True)
+    settings = args.settings
+    index_dir = select_index(args.index, args.collection, settings, creating=True)
     is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
     damaged = False
     try:
@@ -195,7 +204,7 @@ def cmd_index(args) -> int:
         raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
-    model = args.model or os.environ.get("QA_MODEL") or (manifest.model if manifest is not None else model_name())
+    model = args.model or settings.model or (manifest.model if manifest is not None else model_name())
     if not (address := _cluster_address(args)):
         _not_a_cluster_index(index_dir)
     else:
@@ -203,13 +212,14 @@ def cmd_index(args) -> int:
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
         return index_command(address, folders, index_dir, model, max_bytes, args, _ProgressBar(), _print_report)
-    embedder = SentenceTransformerEmbedder(model)
+    embedder = SentenceTransformerEmbedder(model, settings=settings)
     started = time.monotonic()
     try:
         report = build_index(
             folders,
             IndexStore(index_dir),
             embedder,
+            MultilingualEncoder(settings=settings),
             progress=_ProgressBar(),
             max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
             wait_seconds=args.wait,
@@ -235,11 +245,12 @@ def cmd_list(args) -> int:
 
     from qa.collections import collections, data_dir
 
-    found = collections()
+    found = collections(args.settings)
     if args.json:
         return _print_json_lines(found)
     if not found:
-        print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {_display(str(data_dir()))})")
+        where = _display(str(data_dir(args.settings)))
+        print(f"No collections yet: make one with qa index FOLDER --name NAME (kept in {where})")
         return 0
     print(f"{'NAME':20}  {'FILES':>5}  {'PASSAGES':>8}  {'SIZE':>8}  {'REFRESHED':16}  MODEL")
     for item in found:
@@ -263,7 +274,7 @@ def cmd_sources(args) -> int:
     """``qa sources``: each file of an index with its status (indexed, changed, missing, skipped, new, removed)."""
     from qa.collections import select_index, source_statuses
 
-    index_dir = select_index(args.index, args.collection)
+    index_dir = select_index(args.index, args.collection, args.settings)
     statuses = source_statuses(index_dir)
     if args.json:
         return _print_json_lines(statuses)
@@ -288,13 +299,20 @@ def cmd_sources(args) -> int:
 def cmd_remove(args) -> int:
     """``qa remove PATH...``: drop files (or a folder's files) from an index, atomically."""
     from qa.collections import select_index
+    from qa.crosslingual import MultilingualEncoder
     from qa.indexing import remove_sources
     from qa.store import IndexStore
 
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
-    index_dir = select_index(args.index, args.collection)
-    report = remove_sources(IndexStore(index_dir), args.paths, progress=_ProgressBar(), wait_seconds=args.wait)
+    index_dir = select_index(args.index, args.collection, args.settings)
+    report = remove_sources(
+        IndexStore(index_dir),
+        args.paths,
+        multilingual=MultilingualEncoder(settings=args.settings),
+        progress=_ProgressBar(),
+        wait_seconds=args.wait,
+    )
     for source in report.removed:
         print(f"removed  {_display(source)}")
     print(
@@ -314,27 +332,28 @@ def _print_report(report) -> None:
     sys.stdout.flush()
 
 
-def _print_answer(answer, where=None) -> None:
-    """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links."""
+def _print_answer(answer, where=None, hyperlinks: bool | None = None) -> None:
+    """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links;
+    ``hyperlinks``: Settings.hyperlinks (QA_HYPERLINKS)."""
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
         if answer.nearest:
             # Where to look all the same, marked so that no one takes them for an answer.
             print()
             print("Nearest passages (not an answer):")
-            _print_citations(answer.nearest, where)
+            _print_citations(answer.nearest, where, hyperlinks)
         return
     print(_display(answer.answer))
     if answer.searched_question and answer.searched_question != answer.question:
         print(f"(searched: {_display(answer.searched_question)})")
     print()
-    _print_citations(answer.citations, where)
+    _print_citations(answer.citations, where, hyperlinks)
 
 
-def _print_citations(citations, where=None) -> None:
+def _print_citations(citations, where=None, hyperlinks: bool | None = None) -> None:
     from qa.citations import citation_ref, labels, source_path
 
-    links = where is not None and _hyperlinks()
+    links = where is not None and _hyperlinks(hyperlinks)
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
     names = labels(citations, where) if where is not None else [citation_ref(c) for c in citations]
     for c, name in zip(citations, names, strict=True):
@@ -343,12 +362,12 @@ def _print_citations(citations, where=None) -> None:
         print(f"    {_display(c.text)}")
 
 
-def _hyperlinks() -> bool:
-    """Whether citations are OSC 8 hyperlinks: on a terminal that is not known to show them as text
-    (TERM dumb or linux); QA_HYPERLINKS=0 turns them off, 1 on."""
-    wanted = os.environ.get("QA_HYPERLINKS", "")
-    if wanted in ("0", "1"):
-        return wanted == "1"
+def _hyperlinks(wanted: bool | None) -> bool:
+    """Whether citations are OSC 8 hyperlinks: ``wanted`` (QA_HYPERLINKS=1 on, 0 off), else on a terminal that is
+    not known to show them as text. $TERM is the terminal's own variable, not an option of qa: read here, with
+    the output stream it describes."""
+    if wanted is not None:
+        return wanted
     return _is_terminal(sys.stdout) and os.environ.get("TERM", "") not in ("", "dumb", "linux")
 
 
@@ -372,17 +391,24 @@ def _questions_from_stdin():
 
 
 def cmd_ask(args) -> int:
+    from itertools import chain
+
     from qa.api import clean_question
 
     if args.question in (None, "-") and sys.stdin is None:  # started with stdin closed (<&-)
         raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
-    log = _AskLog(args, engine)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
+        questions = _questions_from_stdin()
+        # Read before anything loads: nothing to ask (an empty stdin, blank lines only) is a usage error.
+        first_question = next(questions, None)
+        if first_question is None:
+            raise UsageError("no question on standard input: pipe one question per line, or give one as an argument")
+        log = _AskLog(args, engine)
         engine.prepare(notice=_notice, progress=_ProgressBar())
         first = True
-        for question in _questions_from_stdin():
+        for question in chain([first_question], questions):
             try:
                 answer = log.answer(engine, question, args.top_k, llm)
             except UsageError as exc:
@@ -391,13 +417,14 @@ def cmd_ask(args) -> int:
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            _emit(*answer, as_json=args.json, where=engine)
+            _emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
             log.keep(*answer)
         return 0
+    log = _AskLog(args, engine)
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=_notice, progress=_ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
-    _emit(*answer, as_json=args.json, where=engine)
+    _emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
     log.keep(*answer)
     return 0
 
@@ -415,7 +442,8 @@ class _AskLog:
         self.index_path = str(Path(engine.index_dir).resolve())
         self.conversation_id: int | None = None
         self.follow_ups: Conversation | None = None  # None: questions are searched as asked
-        self.history = History() if (self.logging or args.continue_ or args.conversation is not None) else None
+        wanted = self.logging or args.continue_ or args.conversation is not None
+        self.history = History(args.settings.history_path) if wanted else None
         self._started = 0.0
         self._searched = ""
         if self.history is None:
@@ -471,7 +499,7 @@ def _llm_settings(args):
 
     if not (args.llm_timeout > 0 and math.isfinite(args.llm_timeout)):
         raise UsageError("--llm-timeout must be a positive number of seconds")
-    return LLMSettings.from_env(url=args.llm_url, model=args.llm_model, timeout=args.llm_timeout)
+    return LLMSettings.from_settings(args.settings, url=args.llm_url, model=args.llm_model, timeout=args.llm_timeout)
 
 
 def _with_llm(answer, llm):
@@ -486,14 +514,14 @@ def _with_llm(answer, llm):
     return result.answer, result.notice
 
 
-def _emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None) -> None:
+def _emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None, hyperlinks=None) -> None:
     if as_json:
         data = answer.to_dict()
         if llm_notice:
             data["llm_notice"] = llm_notice
         print(_json_line(data), flush=True)
     else:
-        _print_answer(answer, where)
+        _print_answer(answer, where, hyperlinks)
         if getattr(answer, "answered_by", "") == "llm":
             print("(generated by the LLM; its dates, numbers and names checked against the cited passages)")
 
@@ -539,7 +567,7 @@ def cmd_chat(args) -> int:
     from qa.tui.app import run
 
     watched = _WatchedEngine(engine)
-    status = run(watched, llm=llm, **_chat_history(args))
+    status = run(watched, llm=llm, settings=args.settings, **_chat_history(args))
     if status == 0 and watched.error is not None:
         raise watched.error  # the chat showed it; the exit status says it too
     return status
@@ -553,7 +581,7 @@ def _chat_history(args) -> dict:
         return options
     from qa.history import History, HistoryUnavailable
 
-    history = History()
+    history = History(args.settings.history_path)
     try:
         if args.conversation is not None:
             return {**options, "conversation_id": history.conversation(args.conversation).id}  # UsageError if none
@@ -603,7 +631,7 @@ def cmd_history(args) -> int:
     """``qa history``: the conversations kept by qa ask and qa chat, listed, searched, shown or exported."""
     from qa.history import History, local_time
 
-    history = History()
+    history = History(args.settings.history_path)
     as_json = getattr(args, "json", False)
     if args.action == "search":
         found = history.search(args.text, limit=args.limit or None)
@@ -654,300 +682,15 @@ def _shortened(text: str, width: int) -> str:
 
 
 def cmd_completion(args) -> int:
-    print(_COMPLETION_SCRIPTS[args.shell](build_parser()), end="")
+    print(completion.script(build_parser(), args.shell), end="")
     return 0
-
-
-# -- shell completion, generated from the parser -----------------------------------------------------
-
-_DIRECTORY_METAVARS = {"DIR", "FOLDER"}
-_FILE_METAVARS = {"NAME_OR_PATH", "QUESTIONS.jsonl"}
-
-
-def _subcommands(parser: argparse.ArgumentParser) -> dict[str, tuple[argparse.ArgumentParser, str]]:
-    """Each subcommand's parser and help, in order."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            helps = {choice.dest: choice.help or "" for choice in action._get_subactions()}
-            return {name: (sub, helps.get(name, "")) for name, sub in action.choices.items()}
-    return {}
-
-
-def _options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if a.option_strings]
-
-
-def _positionals(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if not a.option_strings and not isinstance(a, argparse._SubParsersAction)]
-
-
-def _takes_value(action: argparse.Action) -> bool:
-    return action.nargs != 0
-
-
-def _values(action: argparse.Action) -> str | list[str] | None:
-    """What completes a value of this argument: "dir", "file", a list of choices, or None (free text)."""
-    if action.choices:
-        return [str(c) for c in action.choices]
-    if action.metavar in _DIRECTORY_METAVARS:
-        return "dir"
-    if action.metavar in _FILE_METAVARS:
-        return "file"
-    return None
-
-
-def _short_help(action_or_text) -> str:
-    text = action_or_text if isinstance(action_or_text, str) else (action_or_text.help or "")
-    return text.split(" (")[0].split(", e.g.")[0].strip()
-
-
-def _bash_values(values, indent: str) -> str:
-    if values == "dir":
-        return f'{indent}COMPREPLY=($(compgen -d -- "$cur"))'
-    if values == "file":
-        return f'{indent}COMPREPLY=($(compgen -f -- "$cur"))'
-    if values:
-        return f'{indent}COMPREPLY=($(compgen -W "{" ".join(values)}" -- "$cur"))'
-    return f"{indent}COMPREPLY=()"
-
-
-def _bash_leaf(parser: argparse.ArgumentParser, indent: str, words=None) -> list[str]:
-    """Completing a word for ``parser``: an option's value, an option, or ``words`` (else its first positional)."""
-    lines = []
-    with_value = [a for a in _options(parser) if _takes_value(a)]
-    if with_value:
-        lines.append(f'{indent}case "$prev" in')
-        for action in with_value:
-            lines.append(f"{indent}    {'|'.join(action.option_strings)})")
-            lines.append(_bash_values(_values(action), f"{indent}        ") + "; return ;;")
-        lines.append(f"{indent}esac")
-    options = " ".join(o for a in _options(parser) for o in a.option_strings)
-    lines.append(f'{indent}if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{options}" -- "$cur")); else')
-    if words is None:
-        positionals = _positionals(parser)
-        words = _values(positionals[0]) if positionals else None
-    lines.append(_bash_values(words, f"{indent}    ") + "; fi")
-    return lines
-
-
-def _bash_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
-    """A subcommand's completion; one with actions of its own (qa history) finds the action typed after it."""
-    actions = _subcommands(parser)
-    if not actions:
-        return _bash_leaf(parser, indent)
-    valued = [o for a in _options(parser) if _takes_value(a) for o in a.option_strings]
-    lines = [
-        f'{indent}local action="" j',
-        f"{indent}for ((j = i + 1; j < COMP_CWORD; j++)); do",
-        f'{indent}    case "${{COMP_WORDS[j]}}" in',
-        *([f"{indent}        {'|'.join(valued)}) ((j++)) ;;"] if valued else []),
-        f"{indent}        -*) ;;",
-        f'{indent}        *) action="${{COMP_WORDS[j]}}"; break ;;',
-        f"{indent}    esac",
-        f"{indent}done",
-        f'{indent}case "$action" in',
-        f'{indent}    "")',
-        *_bash_leaf(parser, f"{indent}        ", list(actions)),
-        f"{indent}        ;;",
-    ]
-    for name, (leaf, _help) in actions.items():
-        lines += [f"{indent}    {name})", *_bash_leaf(leaf, f"{indent}        "), f"{indent}        ;;"]
-    lines.append(f"{indent}esac")
-    return lines
-
-
-def _bash_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    top = " ".join(o for a in _options(parser) for o in a.option_strings)
-    lines = [
-        "# bash completion for qa: source <(qa completion bash)",
-        "_qa() {",
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}" command="" i',
-        "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        '        if [[ ${COMP_WORDS[i]} != -* ]]; then command="${COMP_WORDS[i]}"; break; fi',
-        "    done",
-        '    case "$command" in',
-        '        "")',
-        f'            if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "{top}" -- "$cur"));',
-        f'            else COMPREPLY=($(compgen -W "{" ".join(subcommands)}" -- "$cur")); fi',
-        "            ;;",
-    ]
-    for name, (sub, _help) in subcommands.items():
-        lines.append(f"        {name})")
-        lines += _bash_command(sub, "            ")
-        lines.append("            ;;")
-    lines += ["    esac", "}", "complete -o filenames -F _qa qa", ""]
-    return "\n".join(lines)
-
-
-def _zsh_quote(text: str) -> str:
-    """Text for a single-quoted _arguments spec: brackets and colons escaped."""
-    text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]").replace(":", "\\:")
-    return text.replace("'", "'\\''")
-
-
-def _zsh_action(values) -> str:
-    if values == "dir":
-        return "_files -/"
-    if values == "file":
-        return "_files"
-    if values:
-        return f"({' '.join(values)})"
-    return " "
-
-
-def _zsh_specs(parser: argparse.ArgumentParser) -> list[str]:
-    specs = []
-    for action in _options(parser):
-        names = action.option_strings
-        described = f"[{_zsh_quote(_short_help(action))}]"
-        if _takes_value(action):
-            metavar = _zsh_quote(str(action.metavar or action.dest))
-            described += f":{metavar}:{_zsh_action(_values(action))}"
-        if len(names) == 1:  # --index= takes --index DIR and --index=DIR
-            specs.append(f"'{names[0]}{'=' if _takes_value(action) else ''}{described}'")
-        else:  # -h and --help, each excluding the other
-            specs.append(f"'({' '.join(names)})'{{{','.join(names)}}}'{described}'")
-    for action in _positionals(parser):
-        repeat = "*" if action.nargs in ("*", "+") else (":" if action.nargs == "?" else "")
-        metavar = _zsh_quote(str(action.metavar or action.dest))
-        specs.append(f"'{repeat}:{metavar}:{_zsh_action(_values(action))}'")
-    return specs
-
-
-def _zsh_command(parser: argparse.ArgumentParser, indent: str) -> list[str]:
-    """A subcommand's _arguments; one with actions of its own (qa history) offers them, then each one's."""
-    actions = _subcommands(parser)
-    joint = f" \\\n{indent}    "
-    if not actions:
-        return [f"{indent}_arguments{joint}{joint.join(_zsh_specs(parser))}"]
-    specs = [*_zsh_specs(parser), "'1:action:->action'", "'*::argument:->argument'"]
-    lines = [
-        f"{indent}_arguments -C{joint}{joint.join(specs)}",
-        f"{indent}case $state in",
-        f"{indent}    action)",
-        f"{indent}        local -a actions",
-        f"{indent}        actions=(",
-        *[f"{indent}            '{name}:{_zsh_quote(_short_help(h))}'" for name, (_leaf, h) in actions.items()],
-        f"{indent}        )",
-        f"{indent}        _describe -t actions action actions",
-        f"{indent}        ;;",
-        f"{indent}    argument)",
-        f"{indent}        case $line[1] in",
-    ]
-    for name, (leaf, _help) in actions.items():
-        inner = f" \\\n{indent}                    "
-        lines.append(f"{indent}            {name})")
-        lines.append(f"{indent}                _arguments{inner}{inner.join(_zsh_specs(leaf))}")
-        lines.append(f"{indent}                ;;")
-    lines += [f"{indent}        esac", f"{indent}        ;;", f"{indent}esac"]
-    return lines
-
-
-def _zsh_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    top = " \\\n        ".join(_zsh_specs(parser))
-    lines = [
-        "#compdef qa",
-        "# zsh completion for qa: source <(qa completion zsh), or save it as _qa in a folder of $fpath",
-        "_qa() {",
-        "    local curcontext=$curcontext state line",
-        "    typeset -A opt_args",
-        f"    _arguments -C \\\n        {top} \\\n        '1:command:->command' \\\n        '*::argument:->argument'",
-        "    case $state in",
-        "        command)",
-        "            local -a commands",
-        "            commands=(",
-    ]
-    lines += [f"                '{name}:{_zsh_quote(_short_help(h))}'" for name, (_sub, h) in subcommands.items()]
-    lines += [
-        "            )",
-        "            _describe -t commands command commands",
-        "            ;;",
-        "        argument)",
-        "            case $line[1] in",
-    ]
-    for name, (sub, _help) in subcommands.items():
-        lines.append(f"                {name})")
-        lines += _zsh_command(sub, "                    ")
-        lines.append("                    ;;")
-    lines += [
-        "            esac",
-        "            ;;",
-        "    esac",
-        "}",
-        'if [[ $zsh_eval_context[-1] == loadautofunc ]]; then _qa "$@"; else compdef _qa qa; fi',
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _fish_quote(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def _fish_values(values) -> str:
-    if values == "dir":
-        return " -x -a '(__fish_complete_directories (commandline -ct))'"
-    if values == "file":
-        return " -r -F"
-    if values:
-        return f" -x -a {_fish_quote(' '.join(values))}"
-    return " -x"
-
-
-def _fish_lines(parser: argparse.ArgumentParser, condition: str) -> list[str]:
-    lines = []
-    for action in _options(parser):
-        spelled = "".join(f" -l {o[2:]}" if o.startswith("--") else f" -s {o[1:]}" for o in action.option_strings)
-        value = _fish_values(_values(action)) if _takes_value(action) else ""
-        described = f" -d {_fish_quote(_short_help(action))}" if action.help else ""
-        lines.append(f"complete -c qa -n {condition}{spelled}{value}{described}")
-    for action in _positionals(parser):
-        values = _values(action)
-        if values:
-            lines.append(f"complete -c qa -n {condition}{_fish_values(values)}")
-    return lines
-
-
-def _fish_script(parser: argparse.ArgumentParser) -> str:
-    subcommands = _subcommands(parser)
-    lines = [
-        "# fish completion for qa: qa completion fish | source, or save it as ~/.config/fish/completions/qa.fish",
-        "complete -c qa -f",
-        *_fish_lines(parser, "__fish_use_subcommand"),
-    ]
-    for name, (_sub, help_text) in subcommands.items():
-        lines.append(f"complete -c qa -n __fish_use_subcommand -a {name} -d {_fish_quote(_short_help(help_text))}")
-    for name, (sub, _help) in subcommands.items():
-        # `qa history show`: the show of qa history, not qa show.
-        within = [other for other, (o, _h) in subcommands.items() if other != name and name in _subcommands(o)]
-        condition = f"__fish_seen_subcommand_from {name}" + "".join(
-            f"; and not __fish_seen_subcommand_from {other}" for other in within
-        )
-        actions = _subcommands(sub)
-        if not actions:
-            lines += _fish_lines(sub, _fish_quote(condition))
-            continue
-        before = f"{condition}; and not __fish_seen_subcommand_from {' '.join(actions)}"
-        lines += _fish_lines(sub, _fish_quote(before))
-        for action, (_leaf, help_text) in actions.items():
-            lines.append(
-                f"complete -c qa -n {_fish_quote(before)} -a {action} -d {_fish_quote(_short_help(help_text))}"
-            )
-        for action, (leaf, _help) in actions.items():
-            lines += _fish_lines(leaf, _fish_quote(f"{condition}; and __fish_seen_subcommand_from {action}"))
-    return "\n".join(lines) + "\n"
-
-
-_COMPLETION_SCRIPTS = {"bash": _bash_script, "zsh": _zsh_script, "fish": _fish_script}
 
 
 def cmd_show(args) -> int:
     """``qa show CITATION``: the cited lines, extracted again from the file itself (the index only says where
     the file is)."""
     from qa.citations import parse_label
-    from qa.documents import BadCitation, UndecodableFile, cited_text
+    from qa.documents import BadCitation, UndecodableFile, cited_text, content_hash, read_file
     from qa.errors import DocumentsUnavailable
 
     try:
@@ -956,7 +699,9 @@ def cmd_show(args) -> int:
         raise UsageError(str(exc)) from None
     path, indexed = _cited_file(ref.source, args)
     try:
-        text = cited_text(ref, path)
+        # Read once: the lines shown and the comparison with what was indexed are of the same bytes.
+        data = read_file(path)
+        text = cited_text(ref, path, data=data)
     except BadCitation as exc:
         raise UsageError(str(exc)) from None
     except FileNotFoundError:
@@ -964,7 +709,7 @@ def cmd_show(args) -> int:
     except (OSError, UndecodableFile) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise DocumentsUnavailable(f"cannot read {ref.source}: {reason}") from None
-    if indexed and _changed_since_indexed(path, indexed):
+    if indexed and content_hash(data) != indexed.get("sha256"):
         _notice(f"{ref.source} changed since it was indexed: these lines may not be the ones cited")
     # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
     print("\n".join(map(terminal_safe, text.split("\n"))) if _is_terminal(sys.stdout) else text)
@@ -982,13 +727,13 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     from qa.errors import IndexUnavailable
     from qa.store import IndexStore
 
-    chosen = bool(args.index or chosen_name(args.collection))
+    chosen = bool(args.index or chosen_name(args.collection, args.settings))
     if args.root:
         if chosen:
             raise UsageError("--root and --index/--collection say two ways where the file is: give one")
         return Path(args.root) / source, None
     try:
-        index_dir = select_index(args.index, args.collection)
+        index_dir = select_index(args.index, args.collection, args.settings)
         manifest = IndexStore(index_dir).read_manifest()
         if manifest is None and chosen:
             raise IndexUnavailable(f"no index in {index_dir}: build one with `qa index FOLDER --index {index_dir}`")
@@ -1006,15 +751,6 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     if chosen:
         raise UsageError(f"{_display(source)} is not a file of the index in {index_dir} (qa sources lists them)")
     return Path(source), None
-
-
-def _changed_since_indexed(path: Path, facts: dict) -> bool:
-    from qa.documents import content_hash
-
-    try:
-        return content_hash(path.read_bytes()) != facts.get("sha256")
-    except OSError:
-        return True
 
 
 def cmd_mcp(args) -> int:
@@ -1096,16 +832,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="qa", description="Ask questions about a folder of documents, with exact citations.")
     parser.add_argument("--version", action=_Version, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
+    # `.complete = shtab.FILE or shtab.DIRECTORY`: what completes the value at TAB (qa.completion reads it).
 
     def common(p):
         p.add_argument(
             "--index", metavar="DIR", help="index folder (default: index/ of the project, built from seeds/)"
-        )
+        ).complete = shtab.DIRECTORY
         p.add_argument(
             "--model",
             metavar="NAME_OR_PATH",
             help="sentence-transformers model (default: $QA_MODEL or all-MiniLM-L6-v2)",
-        )
+        ).complete = shtab.FILE
         collection_option(p)
 
     def collection_option(p):
@@ -1158,7 +895,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named_path("FOLDER"),
         metavar="FOLDER",
         help="folders or files to index (default: seeds/)",
-    )
+    ).complete = shtab.DIRECTORY
     common(p)
     cluster_option(p, index=True)
     p.add_argument(
@@ -1184,7 +921,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("sources", help="list an index's files: indexed, changed, skipped (and why), new, removed")
-    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    p.add_argument(
+        "--index", metavar="DIR", help="index folder (default: index/ of the project)"
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.set_defaults(func=cmd_sources)
@@ -1197,7 +936,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a file as cited, or a path to a file or folder",
     )
-    p.add_argument("--index", metavar="DIR", help="index folder (default: index/ of the project)")
+    p.add_argument(
+        "--index", metavar="DIR", help="index folder (default: index/ of the project)"
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument(
         "--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build to finish"
@@ -1258,7 +999,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_mcp)
 
     p = sub.add_parser("eval", help="score answers on a JSONL file of gold questions")
-    p.add_argument("questions", type=_named_path("QUESTIONS.jsonl"), metavar="QUESTIONS.jsonl")
+    p.add_argument("questions", type=_named_path("QUESTIONS.jsonl"), metavar="QUESTIONS.jsonl").complete = shtab.FILE
     common(p)
     p.add_argument(
         "--top-k", type=_whole_number("--top-k", 1), default=3, metavar="K", help="citations per answer (default 3)"
@@ -1278,14 +1019,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_named_path("--index"),
         metavar="DIR",
         help="the index that cited it (default: index/ of the project, else the file here)",
-    )
+    ).complete = shtab.DIRECTORY
     collection_option(p)
     p.add_argument(
         "--root",
         type=_named_path("--root"),
         metavar="DIR",
         help="folder the citation's file is named relative to, without an index",
-    )
+    ).complete = shtab.DIRECTORY
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("history", help="list the conversations kept by qa ask and qa chat (also search, show, export)")
@@ -1320,7 +1061,7 @@ def build_parser() -> argparse.ArgumentParser:
         leaf.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
 
     p = sub.add_parser("completion", help="print the shell completion script (bash, zsh or fish)")
-    p.add_argument("shell", choices=sorted(_COMPLETION_SCRIPTS), metavar="SHELL", help="bash, zsh or fish")
+    p.add_argument("shell", choices=completion.SHELLS, metavar="SHELL", help="bash, zsh or fish")
     p.set_defaults(func=cmd_completion)
     return parser
 
@@ -1347,16 +1088,18 @@ def main(argv: list[str] | None = None) -> int:
         return _OutputFailed.exit_code
     parser = build_parser()
     as_json = "--json" in argv
-    subcommands = _subcommands(parser)
+    subcommands = completion.subcommands(parser)
     for p in (parser, *(sub for sub, _help in subcommands.values())):
         p.json_errors = as_json
-        for nested, _help in _subcommands(p).values() if p is not parser else ():
+        for nested, _help in completion.subcommands(p).values() if p is not parser else ():
             nested.json_errors = as_json  # qa history search/show/export
     try:
         args = parser.parse_args(argv)
+        # qa's options from the environment, read once here and carried with the command line to the command.
+        args.settings = Settings.from_env()
         if args.command in _NEED_THE_CURRENT_FOLDER:
             _check_current_folder()
-    except UsageError as exc:  # a bad value (_whole_number, _named_path), or no current folder
+    except UsageError as exc:  # a bad value (_whole_number, _named_path, QA_CLUSTER_TIMEOUT), or no current folder
         _error(exc.message, exc.exit_code, as_json)
         return exc.exit_code
     if args.command == "ask" and args.question is None and _is_terminal(sys.stdin):

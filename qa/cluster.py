@@ -43,14 +43,11 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexUnavailable, IndexWriteFailed, QAError, UsageError
-from qa.store import _checksum, _sha256  # the one-machine index's hashes, for the cluster's files too
+from qa.store import _checksum, _sha256, flat_top  # the one-machine index's hashes, for the cluster's files too
 
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
 CLUSTER_FILE = "cluster.json"
 CLUSTER_FORMAT = 1
-# A shard that does not answer within this many seconds (after Ray's own retries on a restarted
-# actor) is reported unavailable rather than waited for.
-SHARD_TIMEOUT_S = float(os.environ.get("QA_CLUSTER_TIMEOUT", "120"))
 # Restarts of a shard actor (it reloads its shard from the shared storage) and retries of a call
 # that a dying actor or node lost; beyond them the shard is reported unavailable.
 SHARD_RESTARTS = 4
@@ -65,11 +62,6 @@ class ClusterUnavailable(QAError):
     """Ray missing, the cluster unreachable, or a shard that cannot answer."""
 
     exit_code = 9
-
-
-def cluster_address(option: str | None) -> str | None:
-    """The cluster asked for: --cluster, else $QA_CLUSTER, else None (one machine)."""
-    return option or os.environ.get("QA_CLUSTER") or None
 
 
 def _ray():
@@ -175,7 +167,7 @@ class ClusterReport:
 def _read_one(path: str, source: str, max_bytes: int):
     """One file read, extracted and split (a Ray task runs a list of these): what _read_sources does."""
     from qa.documents import UndecodableFile, content_hash, document_passages, extract, read_file_as_of
-    from qa.indexing import _read_as_of
+    from qa.indexing import read_as_of
     from qa.text import detect_language
 
     try:
@@ -189,7 +181,7 @@ def _read_one(path: str, source: str, max_bytes: int):
     passages = document_passages(extracted, source)
     if not passages:
         return ("skipped", source, "empty: no text to index" if not text.strip() else "no words")
-    facts = {"sha256": content_hash(data), "bytes": len(data), **_read_as_of(status)}
+    facts = {"sha256": content_hash(data), "bytes": len(data), **read_as_of(status)}
     return ("read", source, passages, detect_language(text), extracted.format, facts)
 
 
@@ -204,10 +196,10 @@ class _EmbedWorker:
         os.environ["HF_HUB_OFFLINE"] = "1"
         from qa.crosslingual import MultilingualEncoder
         from qa.embedding import SentenceTransformerEmbedder
-        from qa.indexing import _Encoders
+        from qa.indexing import Encoders
         from qa.semantic import SemanticEncoder
 
-        self.encoders = _Encoders(SentenceTransformerEmbedder(model), MultilingualEncoder(), SemanticEncoder())
+        self.encoders = Encoders(SentenceTransformerEmbedder(model), MultilingualEncoder(), SemanticEncoder())
 
     def node(self) -> str:
         import ray
@@ -216,10 +208,10 @@ class _EmbedWorker:
 
     def embed(self, passages: list) -> list[np.ndarray]:
         """The multilingual, retrieval and paragraph vectors of whole files (the dense ones: ``dense``)."""
-        from qa.indexing import _embed, _Encoders
+        from qa.indexing import Encoders, embed_passages
 
-        no_dense = _Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
-        return _embed(passages, no_dense, None)[1:]
+        no_dense = Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
+        return embed_passages(passages, no_dense, None)[1:]
 
     def dense(self, batches: list[list[str]]) -> list[np.ndarray]:
         """Dense vectors of the very batches one machine encodes (SentenceTransformerEmbedder.encode:
@@ -266,7 +258,7 @@ def _write_shard(
     """Write one shard as a normal index generation (qa.store), made live atomically in its folder."""
     from qa.indexing import section_of
     from qa.lexical import LexicalIndex
-    from qa.store import IndexStore, Manifest, PassageTable, dense_index_for, save_vectors
+    from qa.store import IndexStore, Manifest, PassageTable, save_passage_vectors, save_term_vectors
 
     store = IndexStore(Path(folder))
     manifest = Manifest.from_json(manifest_json)
@@ -277,13 +269,10 @@ def _write_shard(
     with store.locked(0):
         store.remove_stale()  # what an attempt that died (a node killed) left
         generation = store.new_generation()
-        for name, vectors in zip(VECTOR_NAMES, stacked, strict=True):
-            index, kind = dense_index_for(vectors.shape[1], len(passages))
-            save_vectors(index, vectors, generation / f"{name}.faiss")
-            if name == "dense":
-                manifest.dense_index = kind
-        terms_index, _ = dense_index_for(term_vectors.shape[1], len(terms))
-        save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+        manifest.dense_index = save_passage_vectors(
+            generation, {f"{name}.faiss": vectors for name, vectors in zip(VECTOR_NAMES, stacked, strict=True)}
+        )
+        save_term_vectors(generation, term_vectors)
         np.save(generation / "term_hubness.npy", term_hubness, allow_pickle=False)
         np.save(generation / "section_of.npy", section_of(passages), allow_pickle=False)
         lex.save(generation)
@@ -345,7 +334,7 @@ def build_cluster_index(
     """
     from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
-    from qa.indexing import _bases, _stat_facts, _write_errors, display_path, is_stale, recorded_bases
+    from qa.indexing import build_bases, display_path, is_stale, recorded_bases, stat_facts, write_errors
     from qa.store import IndexStore, Manifest
 
     store = IndexStore(index_dir)
@@ -357,7 +346,7 @@ def build_cluster_index(
     nodes = [n for n in ray.nodes() if n.get("Alive")]
     shards = shards or 2 * max(1, len(nodes))
     report = ClusterReport(indexed=[], skipped=[], shards=0, nodes=len(nodes))
-    with _write_errors(store), store.locked(wait_seconds):
+    with write_errors(store), store.locked(wait_seconds):
         live = _live_cluster_manifest(store)
         max_bytes = max_bytes or (int(live.max_file_bytes) if live and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES)
         if (
@@ -376,7 +365,7 @@ def build_cluster_index(
         # Discovery in the coordinator, in the single-machine order (ids, ties and citations follow it).
         found: list[tuple[str, str]] = []
         seen: set[str] = set()
-        bases = _bases(folders, live, root)  # as on one machine: docs/notes.txt for a folder docs
+        bases = build_bases(folders, live, root)  # as on one machine: docs/notes.txt for a folder docs
         for folder, base in zip(folders, bases, strict=True):
             if not folder.exists() and not folder.is_symlink():
                 from qa.errors import DocumentsUnavailable
@@ -474,7 +463,7 @@ def build_cluster_index(
         # Corpus-wide statistics: one lexical build over every passage (document frequencies and the
         # average length), its postings then sliced per shard with their global weights.
         from qa import lexical
-        from qa.store import dense_index_for, hubness, save_vectors
+        from qa.store import hubness, save_term_vectors
 
         lex = lexical.build([(p.clean, languages[p.source]) for p in passages])
         if progress:
@@ -488,11 +477,10 @@ def build_cluster_index(
             with contextlib.suppress(Exception):
                 ray.kill(w)
         term_vectors = np.stack([known[s] for s in lex.surfaces]).astype(np.float32)
-        terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
         term_hubness = np.zeros(0, dtype=np.float32)
         generation = store.new_generation()
         try:
-            save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+            terms_index = save_term_vectors(generation, term_vectors)
             term_hubness = hubness(terms_index, term_vectors)
             if progress:
                 progress("vocabulary vectors", len(lex.surfaces), len(lex.surfaces))
@@ -510,7 +498,7 @@ def build_cluster_index(
                 bases=recorded_bases(folders, bases)[0],
                 max_file_bytes=max_bytes,
             )
-            manifest.skipped = {s.path: {"reason": s.reason, **_stat_facts(manifest, s.path)} for s in report.skipped}
+            manifest.skipped = {s.path: {"reason": s.reason, **stat_facts(manifest, s.path)} for s in report.skipped}
             terms_ref, hub_ref = ray.put(term_vectors), ray.put(term_hubness)
             write_task = ray.remote(num_cpus=1, max_retries=3)(_write_shard)
             writes, infos = [], []
@@ -720,9 +708,12 @@ class _ShardWorker:
 class _ShardSet:
     """The shard actors of one cluster generation, and the fan-out that reports a shard it lost."""
 
-    def __init__(self, ray, generation: Path, shards: list[ShardInfo]):
+    def __init__(self, ray, generation: Path, shards: list[ShardInfo], timeout: float):
         self.ray = ray
         self.shards = shards
+        # A shard that does not answer within this many seconds (after Ray's own retries on a restarted
+        # actor) is reported unavailable rather than waited for (Settings.cluster_timeout).
+        self.timeout = timeout
         self.firsts = np.asarray([s.first for s in shards], dtype=np.int64)
         key = hashlib.sha256(str(generation.resolve()).encode()).hexdigest()[:16]
         actor = ray.remote(num_cpus=0, max_restarts=SHARD_RESTARTS, max_task_retries=SHARD_RESTARTS)(_ShardWorker)
@@ -750,7 +741,7 @@ class _ShardSet:
     def call(self, calls: list[tuple[int, str, tuple]]) -> list:
         refs = [getattr(self.actors[k], method).remote(*args) for k, method, args in calls]
         try:
-            return self.ray.get(refs, timeout=SHARD_TIMEOUT_S)
+            return self.ray.get(refs, timeout=self.timeout)
         except Exception as exc:  # an actor that died past its restarts, a node gone, a timeout
             for (k, _method, _args), ref in zip(calls, refs, strict=True):
                 try:
@@ -840,7 +831,8 @@ class ClusterIndex:
 
     _CACHE_LIMIT = 20_000
 
-    def __init__(self, address: str, folder: Path):
+    def __init__(self, address: str, folder: Path, timeout: float):
+        """``timeout``: seconds a shard has to answer (qa.config.Settings.cluster_timeout)."""
         import faiss
 
         from qa.lexical import LexicalIndex
@@ -879,7 +871,7 @@ class ClusterIndex:
         self.folder = generation
         self.shards = read_cluster(generation)
         _drop_other_generations(ray, folder, generation)
-        self.shard_set = _ShardSet(ray, generation, self.shards)
+        self.shard_set = _ShardSet(ray, generation, self.shards, timeout)
         self.lexical = _cluster_lexical(base, self.shard_set)
         dims = self._dimensions()
         self.dense, self.multilingual, self.semantic, self.paragraphs = (
@@ -905,7 +897,7 @@ class ClusterIndex:
         pre = self._prefetched
         if pre and pre["k"] == k and pre["queries"].get(name) == np.asarray(query).tobytes():
             try:
-                results = self.shard_set.ray.get(pre["refs"], timeout=SHARD_TIMEOUT_S)
+                results = self.shard_set.ray.get(pre["refs"], timeout=self.shard_set.timeout)
             except Exception:  # a shard lost meanwhile: asked again, through the retries and the report
                 self._prefetched = None
                 results = self.shard_set.call_all("search", {name: query}, k)
@@ -914,7 +906,7 @@ class ClusterIndex:
             parts = [r[name] for r in self.shard_set.call_all("search", {name: query}, k)]
         scores = np.concatenate([p[0] for p in parts]).astype(np.float32)
         ids = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        order = _flat_top(scores, ids, k)
+        order = flat_top(scores, ids, k)
         out_scores = np.full((1, k), -np.inf, dtype=np.float32)
         out_ids = np.full((1, k), -1, dtype=np.int64)
         out_scores[0, : len(order)] = scores[order]
@@ -976,7 +968,7 @@ class ClusterIndex:
 
 def _shard_top(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """A shard's top k (raw inner products, local ids) and every passage tied with its k-th score: the
-    merge needs them all to pick the ties one index over all passages would keep (_flat_top)."""
+    merge needs them all to pick the ties one index over all passages would keep (flat_top)."""
     count = index.ntotal
     want = min(k, count)
     scores, ids = index.search(query, want)
@@ -988,32 +980,6 @@ def _shard_top(index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray
     if len(scores) > k:
         keep &= scores >= scores[k - 1]
     return scores[keep], ids[keep]
-
-
-def _flat_top(scores: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the top k, chosen and ordered as a flat FAISS index over all passages gives them.
-
-    Passages of one paragraph share their paragraph vector, so equal scores are common, and which of
-    them are kept and in what order moves the fused ranks. FAISS (k < 100: a heap over the passages in
-    id order) lets a passage in only when its score beats the lowest kept one, evicts the lowest score
-    (of equal ones, the lowest id), and gives the result out by score, equal scores by descending id.
-    Each shard sends its top k and every passage tied with its k-th score, so every passage at or above
-    the global k-th score is here and the heap can be replayed on them alone.
-    """
-    if len(scores) <= k:
-        return np.lexsort((-ids, -scores))
-    kth = np.sort(scores)[::-1][k - 1]
-    above = np.flatnonzero(scores > kth)
-    seen = 0
-    entered = []
-    for j in np.argsort(ids, kind="stable"):
-        if scores[j] < kth:
-            continue
-        if scores[j] == kth and seen < k:
-            entered.append(j)
-        seen += 1
-    kept = np.concatenate([above, np.asarray(entered[len(entered) - (k - len(above)) :], dtype=np.int64)])
-    return kept[np.lexsort((-ids[kept], -scores[kept]))]
 
 
 def _drop_other_generations(ray, folder: Path, live: Path) -> None:
@@ -1036,14 +1002,16 @@ def _drop_other_generations(ray, folder: Path, live: Path) -> None:
                     ray.kill(ray.get_actor(name, namespace=_NAMESPACE))
 
 
-def cluster_loader(address: str):
-    """What Engine(loader=...) calls to get the index and the Retriever class: the cluster's."""
+def cluster_loader(address: str, timeout: float | None = None):
+    """What Engine(loader=...) calls to get the index and the Retriever class: the cluster's. ``timeout``: seconds
+    a shard has to answer (default: Settings.cluster_timeout of the environment, read when the index loads)."""
 
     def load(folder: Path):
+        from qa.config import Settings
         from qa.retrieval import Retriever
         from qa.tuning import CANDIDATES_PER_RANKING
 
-        index = ClusterIndex(address, folder)
+        index = ClusterIndex(address, folder, Settings.from_env().cluster_timeout if timeout is None else timeout)
 
         class ClusterRetriever(Retriever):
             """The Retriever, unchanged, but for one thing: its four vector searches leave together."""

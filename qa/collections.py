@@ -4,9 +4,9 @@
     qa ask -C notes "..."              # or QA_COLLECTION=notes qa ask "..."
 
 The data folder is ``$QA_DATA_DIR`` when set, else platformdirs'
-``user_data_dir("qa")``. A collection is an index folder (qa.store) named
+``user_data_dir("qa")`` (qa.config.Settings.data_dir). A collection is an index folder (qa.store) named
 after the collection. Which index a command uses: ``--index DIR``, else
-``--collection NAME``, else ``$QA_COLLECTION``, else, run from the source
+``--collection NAME``, else ``$QA_COLLECTION`` (Settings.collection), else, run from the source
 checkout, the default index of ``seeds/``; installed elsewhere there is no
 default and the error says how to make a collection.
 
@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.config import Settings
 from qa.errors import IndexUnavailable, UsageError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -28,14 +29,11 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _RESERVED_SUFFIXES = (".db", ".db-wal", ".db-shm", ".db-journal")
 
 
-def data_dir() -> Path:
+def data_dir(settings: Settings) -> Path:
     """Where collections live: $QA_DATA_DIR, else the user data folder (~/.local/share/qa on Linux)."""
-    override = os.environ.get("QA_DATA_DIR")
-    if override:
-        return Path(override).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("qa", appauthor=False))
+    if settings.data_dir is None:
+        raise UsageError("cannot tell where collections are kept (no home folder): set QA_DATA_DIR or HOME")
+    return settings.data_dir
 
 
 def is_name(name: str) -> bool:
@@ -43,7 +41,7 @@ def is_name(name: str) -> bool:
     return bool(_NAME.fullmatch(name)) and not name.lower().endswith(_RESERVED_SUFFIXES)
 
 
-def check_name(name: str, source: str = "") -> str:
+def check_name(name: str, settings: Settings, source: str = "") -> str:
     """``name``, if it can name a collection; else UsageError (``source``: where it came from, e.g. QA_COLLECTION).
 
     The one check of every collection name, whether it comes from --name, --collection or $QA_COLLECTION: no
@@ -59,7 +57,7 @@ def check_name(name: str, source: str = "") -> str:
     if _NAME.fullmatch(name):
         raise UsageError(
             f"{given} cannot name a collection: a name ending in .db could clash with qa's history database"
-            f" ({data_dir() / 'history.db'})"
+            f" ({data_dir(settings) / 'history.db'})"
         )
     raise UsageError(
         f"{given} cannot name a collection: use letters, digits, '.', '_' or '-' (at most 64, the first a letter"
@@ -67,13 +65,13 @@ def check_name(name: str, source: str = "") -> str:
     )
 
 
-def collection_dir(name: str) -> Path:
-    return data_dir() / check_name(name)
+def collection_dir(name: str, settings: Settings) -> Path:
+    return data_dir(settings) / check_name(name, settings)
 
 
-def names() -> list[str]:
+def names(settings: Settings) -> list[str]:
     """The collections in the data folder (folders holding an index), sorted."""
-    base = data_dir()
+    base = data_dir(settings)
     if not base.is_dir():
         return []
     return sorted(p.name for p in base.iterdir() if p.is_dir() and is_name(p.name) and (p / "CURRENT").exists())
@@ -86,16 +84,16 @@ def checkout_default() -> tuple[Path, Path] | None:
     return (api.DEFAULT_INDEX, api.DEFAULT_DOCUMENTS) if api.DEFAULT_DOCUMENTS.is_dir() else None
 
 
-def chosen_name(collection: str | None) -> str | None:
+def chosen_name(collection: str | None, settings: Settings) -> str | None:
     """``--collection`` (checked: an empty one is an error, never the default index), else ``$QA_COLLECTION``
     (empty: none)."""
     if collection is not None:
-        return check_name(collection)
-    name = os.environ.get("QA_COLLECTION")
-    return check_name(name, "QA_COLLECTION") if name else None
+        return check_name(collection, settings)
+    name = settings.collection
+    return check_name(name, settings, "QA_COLLECTION") if name else None
 
 
-def select_index(index: str | None, collection: str | None, creating: bool = False) -> Path:
+def select_index(index: str | None, collection: str | None, settings: Settings, creating: bool = False) -> Path:
     """The index folder a command uses.
 
     ``creating`` (qa index): a named collection need not exist yet. Otherwise a
@@ -108,20 +106,20 @@ def select_index(index: str | None, collection: str | None, creating: bool = Fal
         if not index.strip():
             raise UsageError("--index names no folder: give one, e.g. --index ~/.qa/notes")
         return Path(index)
-    name = chosen_name(collection)
+    name = chosen_name(collection, settings)
     if name:
-        folder = data_dir() / name
+        folder = data_dir(settings) / name
         if not creating and not (folder / "CURRENT").exists():
-            known = names()
+            known = names(settings)
             raise IndexUnavailable(
-                f"no collection {name!r} in {data_dir()}: make it with `qa index FOLDER --name {name}`"
+                f"no collection {name!r} in {data_dir(settings)}: make it with `qa index FOLDER --name {name}`"
                 + (f" (collections: {', '.join(known)})" if known else "")
             )
         return folder
     default = checkout_default()
     if default is not None:
         return default[0]
-    known = names()
+    known = names(settings)
     if known:
         raise IndexUnavailable(
             f"no collection chosen: pass --collection NAME or set QA_COLLECTION (collections: {', '.join(known)})"
@@ -190,8 +188,8 @@ def describe(name: str, folder: Path) -> CollectionInfo:
     )
 
 
-def collections() -> list[CollectionInfo]:
-    return [describe(name, data_dir() / name) for name in names()]
+def collections(settings: Settings) -> list[CollectionInfo]:
+    return [describe(name, data_dir(settings) / name) for name in names(settings)]
 
 
 def _size(folder: Path) -> int:

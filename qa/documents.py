@@ -636,13 +636,14 @@ class BadCitation(ValueError):
     """A citation that names no lines of its file (one line, for qa show)."""
 
 
-def cited_text(ref, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str:
-    """The lines a citation (``qa.citations.CitationRef``) names, extracted again from the file itself.
+def cited_text(ref, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES, data: bytes | None = None) -> str:
+    """The lines a citation (``qa.citations.CitationRef``) names, extracted again from the file itself (from
+    ``data``, its bytes, when the caller has read them for another use too: one reading for both).
 
     Raises BadCitation when they are not there: a page, an anchor or a line the file does not have, or lines
     outside the section of the anchor named (they would be another section's); OSError, UndecodableFile.
     """
-    extracted = load(path, max_bytes)
+    extracted = load(path, max_bytes) if data is None else extract(path, data)
     text = extracted.text
     where = ""
     if extracted.format == formats.PDF:

@@ -8,7 +8,7 @@ model's own safetensors weights and ``tokenizers``. A parity test keeps the two
 paths within cosine 0.999 of each other (tests/test_parity.py).
 
 Weights prepared for the question path are kept in a cache folder
-(``cache_dir``: $QA_CACHE_DIR, else $XDG_CACHE_HOME/qa or ~/.cache/qa) and
+(qa.config.Settings.cache_dir: $QA_CACHE_DIR, else the user cache folder, ~/.cache/qa on Linux) and
 memory-mapped by later processes, so a one-shot question starts in well under
 a second (bench/cold_start.py).
 """
@@ -32,6 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa.config import Settings
 from qa.errors import ModelUnavailable
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -53,15 +54,15 @@ class Embedder(Protocol):
 
 
 def model_name() -> str:
-    """The model asked for by the environment, else the default."""
-    return os.environ.get("QA_MODEL") or DEFAULT_MODEL
+    """The model used when none is asked for (``--model``, Settings.model) and no index names one."""
+    return DEFAULT_MODEL
 
 
-def resolve_model(name: str) -> Path:
+def resolve_model(name: str, hf_home: Path | None) -> Path:
     """Local folder holding the sentence-transformers model called ``name``.
 
     Only local sources are used: a folder path, a model carried by an installed
-    pip package, or a copy already in the Hugging Face cache.
+    pip package, or a copy already in the Hugging Face cache under ``hf_home`` (Settings.hf_home).
     """
     name = _ALIASES.get(name, name)
     if name in _PACKAGED_MODELS:
@@ -78,7 +79,7 @@ def resolve_model(name: str) -> Path:
         if not (path / "config.json").exists() and not (path / "modules.json").exists():
             raise ModelUnavailable(f"{path} is not a sentence-transformers model folder (no config.json)")
         return path.resolve()
-    cached = _hub_cache_snapshot(name)
+    cached = _hub_cache_snapshot(name, hf_home)
     if cached is not None:
         return cached
     raise ModelUnavailable(
@@ -87,10 +88,9 @@ def resolve_model(name: str) -> Path:
     )
 
 
-def _hub_cache_snapshot(name: str) -> Path | None:
-    if "/" not in name:
+def _hub_cache_snapshot(name: str, home: Path | None) -> Path | None:
+    if "/" not in name or home is None:
         return None
-    home = Path(os.environ.get("HF_HOME", Path.home() / ".cache" / "huggingface"))
     snapshots = home / "hub" / f"models--{name.replace('/', '--')}" / "snapshots"
     candidates = sorted(snapshots.glob("*/config.json")) if snapshots.is_dir() else []
     return candidates[-1].parent if candidates else None
@@ -103,21 +103,6 @@ def canonical_name(name: str) -> str:
         return name
     path = Path(name).expanduser()
     return str(path.resolve()) if path.is_dir() else name
-
-
-def cache_dir() -> Path | None:
-    """Where prepared model files are kept between runs ($QA_CACHE_DIR, else ~/.cache/qa).
-
-    ``QA_CACHE_DIR=""`` turns the cache off (everything is then prepared in memory).
-    """
-    configured = os.environ.get("QA_CACHE_DIR")
-    if configured is not None:
-        return Path(configured).expanduser() if configured else None
-    try:
-        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    except RuntimeError:  # no home folder: prepare in memory
-        return None
-    return Path(base) / "qa"
 
 
 # Version of the cache entries' own format (arrays.bin described by arrays.json with content hashes).
@@ -160,8 +145,12 @@ def cached_arrays(
     layout: int,
     build: Callable[[], dict[str, np.ndarray]],
     expected: Sequence[str] = (),
+    *,
+    root: Path | None,
 ) -> dict[str, np.ndarray]:
-    """Arrays derived from model files, memory-mapped from the cache when it has them.
+    """Arrays derived from model files, memory-mapped from the cache folder ``root`` when it has them.
+
+    ``root`` is Settings.cache_dir; None: no cache, the arrays are built in memory each time.
 
     The cache entry is named after ``kind``, ``layout`` and the size and
     modification time of each source file, so a changed model is prepared
@@ -176,7 +165,6 @@ def cached_arrays(
     is prepared again from the model, with one notice. ``expected`` names
     arrays an entry must hold.
     """
-    root = cache_dir()
     if root is None:
         return build()
     key = hashlib.sha256(repr((_CACHE_FORMAT, layout, [_file_identity(p) for p in sources])).encode()).hexdigest()[:16]
@@ -352,9 +340,11 @@ def single_threaded_blas() -> Iterator[None]:
 class SentenceTransformerEmbedder:
     """Passages through sentence-transformers (imports torch: used for indexing)."""
 
-    def __init__(self, name: str, batch_size: int = 64):
+    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None):
+        """``settings``: where models and prepared weights are found (default: the environment's)."""
         self.name = canonical_name(name)
-        self._path = resolve_model(name)
+        self._settings = settings or Settings.from_env()
+        self._path = resolve_model(name, self._settings.hf_home)
         self._batch_size = batch_size
         self._model = None
 
@@ -369,7 +359,7 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(str(self._path), device="cpu")
             except Exception as exc:  # any loader failure is the same problem for the user
                 raise ModelUnavailable(f"cannot load model {self.name}: {exc.__class__.__name__}: {exc}") from exc
-            prepare_question_encoder(self._path)
+            prepare_question_encoder(self._path, self._settings.cache_dir)
         return self._model
 
     @property
@@ -412,9 +402,11 @@ class NumpyBertEncoder:
     safetensors file.
     """
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, settings: Settings | None = None):
+        """``settings``: where the model and its prepared weights are found (default: the environment's)."""
         self.name = canonical_name(name)
-        path = resolve_model(name)
+        settings = settings or Settings.from_env()
+        path = resolve_model(name, settings.hf_home)
         if not self.supports(path):
             raise ModelUnavailable(f"{self.name} is not a mean-pooled BERT model")
         from tokenizers import Tokenizer
@@ -429,7 +421,12 @@ class NumpyBertEncoder:
         weights = path / "model.safetensors"
         try:
             self._weights = cached_arrays(
-                "bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS
+                "bert",
+                [weights],
+                _BERT_LAYOUT,
+                lambda: _prepare_bert(weights),
+                expected=_BERT_ARRAYS,
+                root=settings.cache_dir,
             )
         except Exception as exc:  # noqa: BLE001 - safetensors and numpy fail in many ways on a damaged file
             raise ModelUnavailable(_damaged(self.name, weights, exc)) from None
@@ -534,12 +531,17 @@ def _damaged(name: str, path: Path, exc: BaseException) -> str:
     return f"the model {name} is damaged: {path.name} cannot be used ({detail}); reinstall it or choose another --model"
 
 
-def prepare_question_encoder(path: Path) -> None:
-    """Put the question encoder's weights in the cache now (while indexing), not on the first question."""
+def prepare_question_encoder(path: Path, cache: Path | None) -> None:
+    """Put the question encoder's weights in the cache folder ``cache`` now (while indexing), not on the first
+    question."""
+    if cache is None:
+        return  # no cache: the first question prepares them in memory
     with contextlib.suppress(Exception):  # only an optimisation: the first question prepares them otherwise
         if NumpyBertEncoder.supports(path):
             weights = path / "model.safetensors"
-            cached_arrays("bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS)
+            cached_arrays(
+                "bert", [weights], _BERT_LAYOUT, lambda: _prepare_bert(weights), expected=_BERT_ARRAYS, root=cache
+            )
 
 
 # Version of the arrangement _prepare_bert writes into the cache, and the arrays it holds
@@ -640,8 +642,9 @@ def _has_normalize(path: Path) -> bool:
     return any(m.get("type", "").endswith("Normalize") for m in modules)
 
 
-def question_encoder(name: str) -> Embedder:
-    """The fastest encoder that reproduces ``name``'s vectors for short texts.
+def question_encoder(name: str, settings: Settings | None = None) -> Embedder:
+    """The fastest encoder that reproduces ``name``'s vectors for short texts (``settings``: where models and
+    prepared weights are found; default: the environment's).
 
     Asking for it also puts FAISS on one thread: a question searches a few
     vectors at a time, and OpenMP's worker threads then cost more than they
@@ -651,7 +654,8 @@ def question_encoder(name: str) -> Embedder:
     faiss = sys.modules.get("faiss")
     if faiss is not None:
         faiss.omp_set_num_threads(1)
-    path = resolve_model(name)
+    settings = settings or Settings.from_env()
+    path = resolve_model(name, settings.hf_home)
     if NumpyBertEncoder.supports(path):
-        return NumpyBertEncoder(name)
-    return SentenceTransformerEmbedder(name)
+        return NumpyBertEncoder(name, settings)
+    return SentenceTransformerEmbedder(name, settings=settings)

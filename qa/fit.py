@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,11 +72,15 @@ class QuestionData:
         return self.origin != self.corpus
 
 
-def collect(shared: Path, cache: Path, notice=print, corpora=None) -> list[QuestionData]:
+def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None) -> list[QuestionData]:
     """Every gold question against its own corpus, and the answerable ones against the other
     corpora too, where the documents do not answer them (borrowed questions: more examples of
-    what an unanswered question looks like, for the abstainer only)."""
+    what an unanswered question looks like, for the abstainer only). ``settings`` (qa.config.Settings):
+    the environment's options, read once by ``main`` (None: read here)."""
     from qa.api import Engine
+    from qa.config import Settings
+
+    settings = settings or Settings.from_env()
 
     corpora = list(corpora or CORPORA)
     answerers, gold = {}, {}
@@ -84,10 +89,14 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None) -> list[Quest
         documents = PROJECT / "seeds" if folder is None else shared / folder
         # Features are collected with an unfitted model: no fit is read, not even a refused ranker.json.
         engine = Engine(
-            index_dir=cache / corpus, documents=[documents], root=documents.parent, ranking_model=ranking.neutral()
+            index_dir=cache / corpus,
+            documents=[documents],
+            root=documents.parent,
+            ranking_model=ranking.neutral(),
+            settings=settings,
         )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
-        answerers[corpus] = engine._answerer
+        answerers[corpus] = engine.answerer
         gold[corpus] = [
             json.loads(line) for line in open(shared / "eval" / gold_file, encoding="utf-8") if line.strip()
         ]
@@ -132,13 +141,27 @@ def save_features(data: list[QuestionData], path: Path) -> None:
         focus_missing=np.concatenate([q.focus_missing for q in data]),
         facts=np.array([[q.facts[name] for name in ranking.QUESTION_FACTS] for q in data]),
         rank_features=np.array(RANK_FEATURES),
+        fingerprint=np.array(ranking.features_fingerprint()),
     )
 
 
 def load_features(path: Path) -> list[QuestionData]:
-    with np.load(path, allow_pickle=False) as saved:
-        if tuple(saved["rank_features"]) != RANK_FEATURES:
-            raise SystemExit(f"qa.fit: {path} holds other features: collect them again")
+    """The features ``save_features`` wrote, if today's code computes the same (SystemExit, one line, otherwise:
+    a file without the fingerprint of ranking.features_fingerprint is refused too)."""
+    collect_again = f"collect them again (remove {path}: --features then collects them into it)"
+    try:
+        saved = np.load(path, allow_pickle=False)
+        if not isinstance(saved, np.lib.npyio.NpzFile):  # one array (.npy), not the arrays of save_features
+            raise ValueError
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not features saved by qa.fit"
+        raise SystemExit(f"qa: cannot read the features in {path} ({reason}): {collect_again}") from None
+    with saved:
+        fingerprint = str(saved["fingerprint"]) if "fingerprint" in saved.files else None
+        if fingerprint != ranking.features_fingerprint():
+            raise SystemExit(
+                f"qa: features in {path} were collected by another version of the features; {collect_again}"
+            )
         ends = np.cumsum(saved["sizes"])
         starts = ends - saved["sizes"]
         return [
@@ -352,7 +375,7 @@ def _set_tuning(name: str, value: float) -> None:
             setattr(module, name, type(getattr(tuning, name))(value))
 
 
-def sweep(spec: str, shared: Path, cache: Path) -> int:
+def sweep(spec: str, shared: Path, cache: Path, settings=None) -> int:
     """The folds for each value of one setting: how a set number of qa.tuning is chosen on all
     three corpora at once (``--sweep TRANSLATION_CSLS=0.05,0.1,0.15,0.2``)."""
     name, _, values = spec.partition("=")
@@ -368,7 +391,7 @@ def sweep(spec: str, shared: Path, cache: Path) -> int:
     try:
         for value in candidates:
             _set_tuning(name, value)
-            _, folds = fit(collect(shared, cache, notice=lambda m: None))
+            _, folds = fit(collect(shared, cache, notice=lambda m: None, settings=settings))
             right = sum(int(f["all"].split("/")[0]) for f in folds.values())
             asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
             print(
@@ -428,7 +451,14 @@ def main(argv: list[str] | None = None) -> int:
         help="refit with each value of a setting of qa.tuning in turn and print the folds (writes nothing)",
     )
     args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # for huggingface_hub, before it loads: not an option of qa
+    from qa.config import Settings
+    from qa.errors import UsageError
+
+    try:
+        settings = Settings.from_env()  # qa's own options, read once
+    except UsageError as exc:
+        raise SystemExit(f"qa.fit: {exc.message}") from None
     corpora = [c.strip() for c in args.corpora.split(",")] if args.corpora else list(CORPORA)
     if len(set(corpora)) < 3:
         # Each fold's abstainer is fitted on the others scored out of fold: two folders at least beside it.
@@ -436,11 +466,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := [c for c in corpora if c not in CORPORA]:
         raise SystemExit(f"qa.fit: unknown corpus {unknown[0]!r}; known: {', '.join(CORPORA)}")
     if args.sweep:
-        return sweep(args.sweep, args.shared, args.cache)
+        return sweep(args.sweep, args.shared, args.cache, settings)
     if args.features and args.features.exists():
         data = [q for q in load_features(args.features) if q.corpus in corpora and q.origin in corpora]
     else:
-        data = collect(args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr), corpora=corpora)
+        data = collect(
+            args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr), corpora=corpora, settings=settings
+        )
         if args.features:
             save_features(data, args.features)
     model, folds = fit(data, corpora)

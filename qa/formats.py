@@ -226,6 +226,7 @@ def extract_pdf(data: bytes) -> Extracted:
     if not any(line.text.strip() for page in pages for line in page):
         raise ExtractionError("no text layer (a scanned or image-only PDF)")
     pages = _drop_running_lines(pages)
+    pages = [[] if _is_index_page(page) else [line for line in page if not _LEADER.search(line.text)] for page in pages]
     _join_hyphenated(pages)
     return _pdf_document(pages)
 
@@ -242,12 +243,15 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 return []
             text = textpage.get_text_range(0, count)
             lines: list[_PdfLine] = []
-            for match in re.finditer(r"[^\r\n]+", text):
+            found = [m for m in re.finditer(r"[^\r\n]+", text) if m.group().strip()]
+            bodies = _with_footnotes_inline(textpage, text, found)
+            for match in found:
                 body = match.group()
                 first = match.start() + len(body) - len(body.lstrip())
                 last = match.start() + len(body.rstrip()) - 1
-                if last < first:
-                    continue
+                if match.start() not in bodies:
+                    continue  # a footnote, now beside the words that call it
+                body = bodies[match.start()]
                 left, bottom, _, _ = textpage.get_charbox(first)
                 _, last_bottom, right, _ = textpage.get_charbox(last)
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
@@ -265,6 +269,83 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
             textpage.close()
     finally:
         page.close()
+
+
+_NOTE_MARK = re.compile(r"[0-9*\u2020\u2021\u00a7]{1,3}")  # 1-3 digits, *, dagger, double dagger, section sign
+
+
+def _superscripts(textpage, text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Runs of note marks set small and raised in ``text[start:end]`` ("WYSIWYG²"): (start, end) in ``text``.
+    Small: at most SUPERSCRIPT_SIZE of the size of the letter beside them; raised: their baseline at least
+    SUPERSCRIPT_RISE of that size above its own."""
+    import pypdfium2.raw as raw
+
+    out = []
+    for m in _NOTE_MARK.finditer(text, start, end):
+        a, b = m.start(), m.end()
+        beside = next((k for k in (a - 1, b) if start <= k < end and text[k].isalpha()), None)
+        if beside is None and a == start:
+            beside = next((k for k in range(b, min(end, b + 3)) if not text[k].isspace()), None)
+        if beside is None:
+            continue
+        size, size_beside = raw.FPDFText_GetFontSize(textpage.raw, a), raw.FPDFText_GetFontSize(textpage.raw, beside)
+        if not (0 < size <= tuning.SUPERSCRIPT_SIZE * size_beside):
+            continue
+        if textpage.get_charbox(a)[1] - textpage.get_charbox(beside)[1] >= tuning.SUPERSCRIPT_RISE * size_beside:
+            out.append((a, b))
+    return out
+
+
+def _with_footnotes_inline(textpage, text: str, lines: list) -> dict[int, str]:
+    """Each line's text by where it starts in ``text``, a page's footnotes moved beside the words
+    that call them: "the WYSIWYG (2: What you see is what you get) approach". In a typeset PDF a
+    footnote stands at the foot of the page, away from its call, and its mark glued to a word
+    ("package9") hides the word and splits the sentence; read in place, the note says what it
+    explains. A footnote is a line in a smaller type opening with a raised mark, with the lines after
+    it in that type; a call is the same mark raised beside a word higher on the page. A mark with no
+    footnote (an exponent) and a footnote with no call (its call on another page) are left as they are."""
+    import pypdfium2.raw as raw
+
+    bodies = {m.start(): m.group() for m in lines}
+    if not lines or not any(ch.isdigit() or ch in "*\u2020\u2021\u00a7" for ch in text):
+        return bodies
+    sizes = Counter(round(raw.FPDFText_GetFontSize(textpage.raw, m.start() + len(m.group()) // 2), 1) for m in lines)
+    page_size = sizes.most_common(1)[0][0]
+    marks = {m.start(): _superscripts(textpage, text, m.start(), m.end()) for m in lines}
+    notes: dict[str, list[int]] = {}  # mark -> indices of its lines
+    current = None
+    for k, m in enumerate(lines):
+        first = m.start() + len(m.group()) - len(m.group().lstrip())
+        opening = [r for r in marks[m.start()] if r[0] == first]
+        tail = first if not opening else opening[0][1]
+        size = round(raw.FPDFText_GetFontSize(textpage.raw, min(tail, m.end() - 1)), 1)
+        if opening and size < page_size and opening[0][1] < m.end():
+            label = text[opening[0][0] : opening[0][1]]
+            notes[label] = [k]
+            current = (label, size)
+        elif current is not None and abs(size - current[1]) <= 0.3:
+            notes[current[0]].append(k)
+        else:
+            current = None
+    if not notes:
+        return bodies
+    in_notes = {k for ks in notes.values() for k in ks}
+    calls: dict[str, tuple[int, tuple[int, int]]] = {}
+    for k, m in enumerate(lines):
+        if k not in in_notes:
+            for a, b in marks[m.start()]:
+                calls[text[a:b]] = (k, (a, b))
+    for label, ks in notes.items():
+        if label not in calls or calls[label][0] > ks[0]:
+            continue  # no call above it on this page
+        k, (a, b) = calls[label]
+        note = " ".join(lines[j].group().strip() for j in ks)[len(label) :].strip().rstrip(".")
+        line = lines[k]
+        body = bodies[line.start()]
+        bodies[line.start()] = f"{body[: a - line.start()]} ({label}: {note}){body[b - line.start() :]}"
+        for j in ks:
+            bodies.pop(lines[j].start(), None)
+    return bodies
 
 
 def _ligatures(text: str) -> str:
@@ -352,6 +433,25 @@ def _drop_running_lines(pages: list[list[_PdfLine]]) -> list[list[_PdfLine]]:
     return out
 
 
+# A line of a table of contents (or of figures, of tables): a title, dot leaders, a page number
+# ("1.4 The Predefined Page Styles . . . . . . 9"). It points to what it names and says nothing of it,
+# yet shares all its words with a question about it; the section it points to is read where it stands.
+_LEADER = re.compile(r"(?:[ \t]*\.){4,}[ \t]*(?:\d+|[ivxlcdm]+)[ \t]*$", re.IGNORECASE)
+
+# A line of a book's index: page numbers after a comma ("\\parskip, 112", ", 14, 38-40").
+_INDEX_ENTRY = re.compile(r"(?:^|,)[ \t]*\d+(?:[ \t]*[-–][ \t]*\d+)?(?:,[ \t]*\d+(?:[ \t]*[-–][ \t]*\d+)?)*[ \t]*$")
+# A page is a book's index when this share of its lines (of this many at least) end in page numbers:
+# the rest are its terms, each on the line before its numbers. Like a table of contents, an index
+# points to what it names and shares every word with a question about it.
+_INDEX_PAGE_SHARE = 0.4
+_INDEX_PAGE_LINES = 20
+
+
+def _is_index_page(page: list[_PdfLine]) -> bool:
+    entries = sum(1 for line in page if _INDEX_ENTRY.search(line.text))
+    return len(page) >= _INDEX_PAGE_LINES and entries >= _INDEX_PAGE_SHARE * len(page)
+
+
 _HYPHENATED = re.compile(r"(\w+)\ufffe(\w*)")
 
 
@@ -402,7 +502,14 @@ def _join_hyphenated(pages: list[list[_PdfLine]]) -> None:
 
 def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
     body_lines = [line for page in pages for line in page if not line.fixed and line.text.strip()]
-    sizes = Counter(line.size for line in body_lines) or Counter(line.size for page in pages for line in page)
+    # The body's size is the one that carries the most prose: counted by lines, a manual that prints
+    # its source in a small type (7 pt lines outnumbering its 10 pt prose 3 to 2) would take that
+    # type for the body and every line of prose for a heading.
+    sizes = Counter()
+    for line in body_lines:
+        if _is_prose(line.text):
+            sizes[line.size] += len(line.text)
+    sizes = sizes or Counter(line.size for line in body_lines) or Counter(line.size for page in pages for line in page)
     body_size = sizes.most_common(1)[0][0] if sizes else 10.0
     heading_sizes = sorted(
         {line.size for page in pages for line in page if _is_heading_size(line, body_size)}, reverse=True
@@ -453,6 +560,18 @@ def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
             if any(c.isalnum() for c in clean):
                 blocks.append(Block(kind, start, end, clean, level))
     return Extracted("".join(parts), PDF, _settle(blocks), locators, spans)
+
+
+# A line of prose: words (six at least, of two letters or more) make most of it, where a line of
+# code, a listing or a table row is mostly digits, signs and short tokens.
+_PROSE_WORDS = 6
+_PROSE_LETTERS = 0.8
+
+
+def _is_prose(text: str) -> bool:
+    visible = [c for c in text if not c.isspace()]
+    words = re.findall(r"[^\W\d_]{2,}", text)
+    return len(words) >= _PROSE_WORDS and sum(c.isalpha() for c in visible) >= _PROSE_LETTERS * len(visible)
 
 
 def _row_text(lines: list[_PdfLine]) -> str:

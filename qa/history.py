@@ -4,8 +4,8 @@
 conversations (ctrl+o) pick one up again, its searched questions feeding the follow-up rewriting
 (qa.conversation). ``qa history`` lists, searches, shows and exports them.
 
-The database is ``$QA_HISTORY`` if set, else ``history.db`` in the user data folder (platformdirs when it is
-installed, else ``$XDG_DATA_HOME/qa`` or ``~/.local/share/qa``). It is opened in WAL mode, so a chat and a
+The database is ``$QA_HISTORY`` if set, else ``history.db`` in the user data folder (platformdirs:
+``$XDG_DATA_HOME/qa`` or ``~/.local/share/qa`` on Linux), as qa.config.Settings.history_path says. It is opened in WAL mode, so a chat and a
 ``qa ask`` can write at the same time; each call opens and closes its own connection, so any thread may call.
 The schema is versioned with ``PRAGMA user_version`` and brought up to date by ``migrate`` on every opening;
 a database written by a newer ``qa`` is left alone. Only JSON and SQL values are stored: nothing is unpickled.
@@ -16,7 +16,6 @@ Imports no Textual and no model library.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import time
@@ -65,20 +64,6 @@ class HistoryUnavailable(QAError):
     """The history database cannot be opened, read or written (the message says where and why)."""
 
     exit_code = 8
-
-
-def default_path() -> Path:
-    """``$QA_HISTORY``, else history.db in the user data folder."""
-    override = os.environ.get("QA_HISTORY")
-    if override:
-        return Path(override).expanduser()
-    try:
-        from platformdirs import user_data_dir
-    except ImportError:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "qa"
-    else:
-        base = Path(user_data_dir("qa", appauthor=False))
-    return base / "history.db"
 
 
 def migrate(connection: sqlite3.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS) -> int:
@@ -210,10 +195,16 @@ def citation_label(citation: dict) -> str:
 
 
 class History:
-    """The conversations database at ``path`` (default: ``default_path()``)."""
+    """The conversations database at ``path`` (default: the environment's, qa.config.Settings.history_path)."""
 
     def __init__(self, path: Path | str | None = None, clock: Callable[[], str] = _now):
-        self.path = Path(path) if path is not None else default_path()
+        if path is None:
+            from qa.config import Settings
+
+            path = Settings.from_env().history_path
+        if path is None:
+            raise HistoryUnavailable("cannot tell where the history is kept (no home folder): set QA_HISTORY or HOME")
+        self.path = Path(path)
         self._clock = clock
 
     @contextmanager

@@ -42,9 +42,9 @@ from qa.store import (
     Manifest,
     PassageTable,
     check_spans,
-    dense_index_for,
     hubness,
-    save_vectors,
+    save_passage_vectors,
+    save_term_vectors,
     vectors_of,
 )
 from qa.text import detect_language
@@ -113,7 +113,7 @@ def naming_bases(folders: list[Path]) -> list[Path]:
     return bases
 
 
-def _bases(folders: list[Path], live: Manifest | None, root: Path | None) -> list[Path]:
+def build_bases(folders: list[Path], live: Manifest | None, root: Path | None) -> list[Path]:
     """Where the files of ``folders`` are named from. A refresh keeps the names of the live index (its vectors
     and the citations of its conversations with them): one of the old naming (every file relative to one root,
     no bases) keeps that root, one of folders it already has their bases. Else ``root`` when given, else
@@ -230,9 +230,9 @@ def build_index(
     """
     multilingual = multilingual or MultilingualEncoder()
     semantic = semantic or SemanticEncoder()
-    encoders = _Encoders(embedder, multilingual, semantic)
+    encoders = Encoders(embedder, multilingual, semantic)
     report = IndexReport()
-    with _write_errors(store):
+    with write_errors(store):
         with store.locked(wait_seconds):
             store.remove_stale()
             _build_locked(
@@ -243,8 +243,9 @@ def build_index(
 
 
 @contextlib.contextmanager
-def _write_errors(store: IndexStore):
-    """OSError and SQLite errors while writing become IndexWriteFailed (the previous index stays live)."""
+def write_errors(store: IndexStore):
+    """Around the writing of an index in ``store``: OSError and SQLite errors become IndexWriteFailed (the
+    previous index stays live)."""
     try:
         yield
     except QAError:
@@ -261,7 +262,9 @@ def _write_errors(store: IndexStore):
 
 
 @dataclass
-class _Encoders:
+class Encoders:
+    """The three models a build encodes passages with (build_index makes them; the cluster's workers too)."""
+
     dense: Embedder  # the sentence-transformers model
     multilingual: MultilingualEncoder  # USE: passages, and the vocabulary for cross-lingual matching
     semantic: SemanticEncoder  # the retrieval model: passages in context, and paragraphs
@@ -282,7 +285,7 @@ def _unchanged(
     manifest: Manifest,
     store: IndexStore,
     folders: list[Path],
-    encoders: _Encoders,
+    encoders: Encoders,
     bases: list[Path],
     max_bytes: int,
     excluded: list[str],
@@ -325,7 +328,7 @@ def _report_unchanged(manifest: Manifest, report: IndexReport) -> None:
 def _build_locked(
     folders: list[Path],
     store: IndexStore,
-    encoders: _Encoders,
+    encoders: Encoders,
     root: Path | None,
     progress: Progress | None,
     max_bytes: int | None,
@@ -338,7 +341,7 @@ def _build_locked(
         max_bytes = int(live.max_file_bytes) if live is not None and live.max_file_bytes else DEFAULT_MAX_FILE_BYTES
     if excluded is None:
         excluded = list(live.excluded) if live is not None else []
-    bases = _bases(folders, live, root)
+    bases = build_bases(folders, live, root)
     if not force and live is not None and _unchanged(live, store, folders, encoders, bases, max_bytes, excluded):
         _report_unchanged(live, report)
         return
@@ -367,7 +370,7 @@ def _build_locked(
             file_facts[item.source] = {
                 "sha256": digest,
                 "bytes": len(item.data),
-                **_read_as_of(item.status),
+                **read_as_of(item.status),
                 "language": item.language,
                 "format": item.format,
                 "first_passage": len(passages),
@@ -384,7 +387,7 @@ def _build_locked(
         if progress:
             progress = _WholeBuild(progress, len(fresh_passages) or len(passages))
             progress.plan(fresh_passages, len(vocabulary.missing))
-        new_vectors = _embed(fresh_passages, encoders, progress)
+        new_vectors = embed_passages(fresh_passages, encoders, progress)
         offset = 0
         for i in fresh:
             count = len(files[i].passages)
@@ -408,15 +411,15 @@ def _build_locked(
             max_file_bytes=max_bytes,
             excluded=sorted(excluded),
         )
-        manifest.skipped = {s.path: {"reason": s.reason, **_stat_facts(manifest, s.path)} for s in report.skipped}
-        _write_generation(store, manifest, passages, stacked, vocabulary, encoders.multilingual, progress)
+        manifest.skipped = {s.path: {"reason": s.reason, **stat_facts(manifest, s.path)} for s in report.skipped}
+        _write_generation(store, manifest, passages, stacked, vocabulary, encoders.multilingual, previous, progress)
     finally:
         if previous:
             previous.close()
     report.passage_count = len(passages)
 
 
-def _embed(passages: list[Passage], encoders: _Encoders, progress: Progress | None) -> list[np.ndarray]:
+def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
     """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
     if not passages:
         return [np.zeros((0, 0), dtype=np.float32) for _ in _VECTOR_FILES]
@@ -516,6 +519,7 @@ def _write_generation(
     stacked: list[np.ndarray],
     vocabulary: _Vocabulary,
     multilingual: MultilingualEncoder,
+    previous: _Previous | None,
     progress: Progress | None,
 ) -> None:
     """The vocabulary vectors (reused by word where the live index has them), then every artifact into a new
@@ -542,14 +546,12 @@ def _write_generation(
     generation = store.new_generation()
     try:
         try:
-            for k, (name, vectors) in enumerate(zip(_VECTOR_FILES, stacked, strict=True), 1):
-                index, kind = dense_index_for(vectors.shape[1], len(passages))
-                save_vectors(index, vectors, generation / name)
-                if name == "dense.faiss":
-                    manifest.dense_index = kind
-                wrote(k)
-            terms_index, _ = dense_index_for(term_vectors.shape[1], len(lex.terms))
-            save_vectors(terms_index, term_vectors, generation / "terms.faiss")
+            read_back = previous.loaded if previous else None  # the vectors reused were read from it
+            manifest.dense_index = save_passage_vectors(
+                generation, dict(zip(_VECTOR_FILES, stacked, strict=True)), like=read_back
+            )
+            wrote(len(_VECTOR_FILES))
+            terms_index = save_term_vectors(generation, term_vectors, like=read_back)
         except RuntimeError as exc:  # FAISS reports failed writes this way
             raise IndexWriteFailed(
                 f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
@@ -591,7 +593,7 @@ def remove_sources(
         raise UsageError(f"{blank[0]!r} names no file: give a file as cited, or a folder (qa sources lists them)")
     cwd = cwd or Path.cwd()
     report = IndexReport()
-    with _write_errors(store):
+    with write_errors(store):
         with store.locked(wait_seconds):
             store.remove_stale()
             loaded = store.load()
@@ -648,7 +650,7 @@ def remove_sources(
                     progress = _WholeBuild(progress, len(passages))
                     progress.plan([], len(vocabulary.missing))
                 _write_generation(
-                    store, new, passages, stacked, vocabulary, multilingual or MultilingualEncoder(), progress
+                    store, new, passages, stacked, vocabulary, multilingual or MultilingualEncoder(), previous, progress
                 )
             finally:
                 previous.close()
@@ -685,7 +687,9 @@ def section_of(passages: list[Passage]) -> np.ndarray:
     return out
 
 
-def _stat_facts(manifest: Manifest, source: str) -> dict:
+def stat_facts(manifest: Manifest, source: str) -> dict:
+    """A skipped file's size and modification time as the manifest keeps them (``bytes`` -1 when it is missing
+    or not a regular file): is_stale compares them to tell that the file changed since it was skipped."""
     path = manifest.path_of(source)
     try:
         info = path.lstat()
@@ -694,7 +698,7 @@ def _stat_facts(manifest: Manifest, source: str) -> dict:
     return {"bytes": info.st_size if stat.S_ISREG(info.st_mode) else -1, "mtime_ns": info.st_mtime_ns}
 
 
-def _read_as_of(status: os.stat_result) -> dict:
+def read_as_of(status: os.stat_result) -> dict:
     """What a later check compares a file's status with: its times before it was read, and whether
     they were too recent to tell a later edit from it (then its content is compared)."""
     facts = {"mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns}
@@ -720,6 +724,10 @@ class _Previous:
     def __init__(self, loaded):
         self._loaded = loaded
 
+    @property
+    def loaded(self):
+        return self._loaded
+
     def vectors_for(self, source: str, digest: str, count: int) -> list[np.ndarray] | None:
         """The file's stored vectors, in the order of _VECTOR_FILES, when it has not changed."""
         facts = self._loaded.manifest.files.get(source)
@@ -742,7 +750,7 @@ class _Previous:
         self._loaded.passages.close()
 
 
-def _previous(store: IndexStore, encoders: _Encoders) -> _Previous | None:
+def _previous(store: IndexStore, encoders: Encoders) -> _Previous | None:
     try:
         manifest = store.read_manifest()
         if (
@@ -796,7 +804,7 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
         if facts is None:
             # A file skipped as unreadable or empty stays skipped until it changes.
             skipped = manifest.skipped.get(source)
-            if skipped is not None and skipped == {"reason": skipped.get("reason"), **_stat_facts(manifest, source)}:
+            if skipped is not None and skipped == {"reason": skipped.get("reason"), **stat_facts(manifest, source)}:
                 continue
             try:
                 if not file_passages(path, source, max_bytes):

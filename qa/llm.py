@@ -42,13 +42,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from qa import tuning, verification
+from qa.config import Settings
 from qa.errors import UsageError
 
-ENV_URL, ENV_MODEL, ENV_KEY = "QA_LLM_URL", "QA_LLM_MODEL", "QA_LLM_API_KEY"
 DEFAULT_TIMEOUT = 60.0  # seconds for the whole generation
 DEFAULT_CONNECT_TIMEOUT = 10.0  # seconds for connecting and for any single wait on the socket
 MAX_TOKENS = 200
@@ -86,18 +86,24 @@ class LLMSettings:
     completion_fallback: bool = True
 
     @classmethod
-    def from_env(
-        cls, url: str | None = None, model: str | None = None, environ: dict | None = None, **kwargs
+    def from_settings(
+        cls, settings: Settings, url: str | None = None, model: str | None = None, **kwargs
     ) -> LLMSettings | None:
-        """Settings from explicit values, else from QA_LLM_URL/QA_LLM_MODEL/QA_LLM_API_KEY; None without a URL."""
-        env = os.environ if environ is None else environ
-        url = (url if url is not None else env.get(ENV_URL, "")).strip()
+        """Settings from explicit values (--llm-url, --llm-model), else from ``settings`` (QA_LLM_URL,
+        QA_LLM_MODEL; the key from QA_LLM_API_KEY); None without a URL."""
+        url = (url if url is not None else settings.llm_url or "").strip()
         if not url:
             return None
-        model = (model if model is not None else env.get(ENV_MODEL, "")).strip() or None
-        key = env.get(ENV_KEY, "").strip() or None
+        model = (model if model is not None else settings.llm_model or "").strip() or None
         _check_url(url)
-        return cls(url=url, model=model, api_key=key, **kwargs)
+        return cls(url=url, model=model, api_key=settings.llm_api_key, **kwargs)
+
+    @classmethod
+    def from_env(
+        cls, url: str | None = None, model: str | None = None, environ: Mapping[str, str] | None = None, **kwargs
+    ) -> LLMSettings | None:
+        """As ``from_settings``, with the settings of ``environ`` (default: the process environment)."""
+        return cls.from_settings(Settings.from_env(os.environ if environ is None else environ), url, model, **kwargs)
 
     @property
     def endpoint(self) -> str:

@@ -64,7 +64,7 @@ class QATools:
         return data
 
     def search(self, query: str, k: int = 5) -> dict[str, Any]:
-        from qa.answering import _citation
+        from qa.answering import passage_citation
         from qa.api import clean_question
 
         if not 1 <= k <= MAX_SEARCH_RESULTS:
@@ -73,13 +73,13 @@ class QATools:
         with self._lock:
             self.engine.prepare(self.notice)
             # The answerer's own ranking (fitted ranker over the fused retrieval), as `ask` uses it.
-            _, _, scored = self.engine._answerer.featurize(cleaned)
+            _, _, scored = self.engine.answerer.featurize(cleaned)
         passages = []
         for n, s in enumerate(scored[:k], start=1):
             p = s.candidate.passage
             # Cited as `qa ask --json` cites it: a PDF passage's lines count from its page, with the page
             # (an HTML passage with its anchor, a DOCX one with its paragraph).
-            citation = _citation(n, p, s.score)
+            citation = passage_citation(n, p, s.score)
             passages.append({**citation.to_dict(), "kind": p.kind, "section": p.section})
         return {"query": query, "searched_query": cleaned, "passages": passages}
 
@@ -225,8 +225,7 @@ def _run_stdio(server) -> None:
     import anyio
     from mcp.server.stdio import stdio_server
 
-    # The SDK's server object under its mcp 2 (MCPServer) or mcp 1 (FastMCP) name: what its own run_stdio_async runs.
-    lowlevel = getattr(server, "_lowlevel_server", None) or server._mcp_server
+    lowlevel = _lowlevel_server(server)
 
     async def run() -> None:
         async with stdio_server() as (read_stream, write_stream):
@@ -237,14 +236,25 @@ def _run_stdio(server) -> None:
     anyio.run(run)
 
 
+def _lowlevel_server(server):
+    """The SDK's low-level server inside its MCPServer (mcp 2) or FastMCP (mcp 1): what ``run_stdio_async`` runs.
+
+    Read through a private attribute (mcp 2 ``_lowlevel_server``, mcp 1 ``_mcp_server``) because the SDK offers
+    no public way to it (its own in-memory client reads it the same way, marked to be made public), and none to
+    serve stdio over another read stream or to hear of the lines its reader could not read: ``_ParseErrors``
+    must stand between that reader and this server. The one place the SDK's private names are used.
+    """
+    return getattr(server, "_lowlevel_server", None) or server._mcp_server
+
+
 class _ParseErrors:
     """The server's read stream, whose malformed lines get their JSON-RPC error reply.
 
     The SDK's stdio reader passes a line it cannot read as a message on as an exception, which its
-    server drops without a word: a client that sent it waits for ever. JSON-RPC 2.0 asks for a reply
-    with id null: -32700 "Parse error" for a line that is not JSON, -32600 "Invalid Request" for JSON
-    that is no JSON-RPC message. It is sent here, through the SDK's own writer, and the next line is
-    served as usual.
+    server drops without a word: a client that sent it waits for ever. JSON-RPC 2.0 asks for a reply:
+    -32700 "Parse error" with id null for a line that is not JSON, -32600 "Invalid Request" for JSON
+    that is no JSON-RPC message, with the request's id when it can be read (null otherwise). It is sent
+    here, through the SDK's own writer, and the next line is served as usual.
     """
 
     def __init__(self, read_stream, write_stream):
@@ -283,16 +293,38 @@ class _ParseErrors:
         if invalid_json and not str(invalid_json[0].get("input", "x")).strip():
             return  # a blank line between messages: nothing was asked
         if invalid_json:
-            code, message = types.PARSE_ERROR, "Parse error"
+            code, message, request_id = types.PARSE_ERROR, "Parse error", None
         else:
-            code, message = types.INVALID_REQUEST, "Invalid Request"
-        # model_construct: mcp 1's model types no request id of null, which this reply must carry.
+            code, message, request_id = types.INVALID_REQUEST, "Invalid Request", _request_id(errors)
+        # model_construct: mcp 1's model types no request id of null, which this reply may carry.
         reply = types.JSONRPCError.model_construct(
-            jsonrpc="2.0", id=None, error=types.ErrorData(code=code, message=message)
+            jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message)
         )
         if isinstance(types.JSONRPCMessage, type):  # mcp 1 wraps each message in a root model
             reply = _message_with_null_id(types.JSONRPCMessage)(reply)
         await self._write.send(SessionMessage(reply))
+
+
+def _request_id(errors: list[dict]) -> int | str | None:
+    """The id of the request a line held, when it is one (a string or an integer), else None. A response of the
+    client's (a result or an error) is none: its id numbers the server's own requests, and a reply carrying it
+    would read as the answer to one of the client's.
+
+    The SDK's reader hands on only the validation error, not the line; an error saying that a member is missing
+    (no method, no jsonrpc...) holds the whole object as its input, and there is one unless the object has every
+    member of every kind of message (jsonrpc, id, method, result and error at once). Other errors hold only the
+    member at fault, never read as the object.
+    """
+    for error in errors:
+        message = error.get("input")
+        if error.get("type") == "missing" and len(error.get("loc", ())) == 2 and isinstance(message, dict):
+            if "result" in message or "error" in message:
+                return None
+            request_id = message.get("id")
+            if isinstance(request_id, str) or (isinstance(request_id, int) and not isinstance(request_id, bool)):
+                return request_id
+            return None
+    return None
 
 
 @functools.cache

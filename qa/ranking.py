@@ -16,6 +16,7 @@ weights, so the weights are comparable with each other.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -106,6 +107,18 @@ ABSTAIN_SIGNS = {
 
 # What the abstainer reads of the question alone (qa.answering.Answerer.question_facts).
 QUESTION_FACTS = ("typed", "unknown_name")
+
+# The version of what RANK_FEATURES and QUESTION_FACTS measure. Bump it with any change to how one is computed
+# (qa.answering) that keeps its name: features that qa.fit saved (--features FILE.npz) under another version
+# are refused, since a fit on them would weigh numbers today's code no longer gives. A change of the names
+# themselves is caught by the fingerprint without a bump.
+FEATURES_VERSION = 1
+
+
+def features_fingerprint() -> str:
+    """What features saved by qa.fit must carry to be read again: FEATURES_VERSION and a hash of the feature names."""
+    names = json.dumps([list(RANK_FEATURES), list(QUESTION_FACTS)]).encode()
+    return f"{FEATURES_VERSION}:{hashlib.sha256(names).hexdigest()[:16]}"
 
 
 def abstain_row(scores: np.ndarray, rows: np.ndarray, focus_missing: np.ndarray, facts: dict[str, float]) -> np.ndarray:

@@ -7,7 +7,8 @@ paragraphs, an HTML tag with so many attributes that the parser takes minutes.
 So the libraries read each such file in one long-lived worker
 (``python -m qa.sandbox``) that runs under an address-space limit and a
 processor-time limit per file (``resource``), while the caller waits at most a
-wall-clock time per file. A file that runs past a limit, or kills the worker, is
+wall-clock time per file. Where there is no ``resource`` module (not a Unix),
+the worker reads without those two limits, held to the wall-clock time alone. A file that runs past a limit, or kills the worker, is
 skipped with its reason (``formats.ExtractionError``) and a new worker reads the
 next file: the build goes on and the caller never dies. The limits are in
 ``qa.tuning`` (``EXTRACT_*``).
@@ -146,12 +147,15 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.close(kill=True)
             code = -signal.SIGKILL
-        if code == -signal.SIGXCPU:
+        cpu_signal = getattr(signal, "SIGXCPU", None)  # none where there is no processor-time limit to run past
+        if cpu_signal is not None and code == -cpu_signal:
             return f"took more than {limits['EXTRACT_CPU_SECONDS']:g} s of processor time to read (the limit per file)"
         try:
             how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
         except ValueError:
             how = f"signal {-code}"
+        if _resource_module() is None:  # the worker had no memory limit to run past
+            return f"the {fmt.upper()} reader stopped on it ({how}): damaged, or too large to read"
         return (
             f"the {fmt.upper()} reader stopped on it ({how}): too large to read within "
             f"{limits['EXTRACT_MEMORY_MB']:g} MB of memory, or damaged"
@@ -226,18 +230,26 @@ def _extract_here(data: bytes, fmt: str) -> dict:
         return {"error": f"not a readable {fmt.upper()} file ({exc.__class__.__name__})"}
 
 
-def _limit(kind: int, value: int) -> None:
-    """Lower the soft limit to ``value``, or to the hard limit the worker inherited (``ulimit``) if lower."""
-    import resource
+def _resource_module():
+    """The ``resource`` module, or None on a system that has none (not a Unix): the memory and processor-time
+    limits are then not set, and the caller's wall-clock limit per file is the only one (better a file read
+    without them than none read at all)."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource
 
+
+def _limit(resource, kind: int, value: int) -> None:
+    """Lower the soft limit to ``value``, or to the hard limit the worker inherited (``ulimit``) if lower."""
     hard = resource.getrlimit(kind)[1]
     resource.setrlimit(kind, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
 
 
 def serve() -> None:
-    """Answer requests on stdin until it ends, each under the limits it names."""
-    import resource
-
+    """Answer requests on stdin until it ends, each under the limits it names (those the system can set)."""
+    resource = _resource_module()
     # Each reader is imported when a file first needs it (a folder of PDFs never loads python-docx).
     # Ctrl-C is the caller's to handle: it must not end the worker in the middle of a file.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -253,10 +265,12 @@ def serve() -> None:
             return
         for name in LIMITS:
             setattr(tuning, name, header["limits"][name])
-        _limit(resource.RLIMIT_AS, int(tuning.EXTRACT_MEMORY_MB * 1024 * 1024))
-        # Processor time counts over the worker's life: this file may use this much more.
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        _limit(resource.RLIMIT_CPU, math.ceil(used.ru_utime + used.ru_stime + tuning.EXTRACT_CPU_SECONDS))
+        if resource is not None:
+            _limit(resource, resource.RLIMIT_AS, int(tuning.EXTRACT_MEMORY_MB * 1024 * 1024))
+            # Processor time counts over the worker's life: this file may use this much more.
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            cpu_seconds = math.ceil(used.ru_utime + used.ru_stime + tuning.EXTRACT_CPU_SECONDS)
+            _limit(resource, resource.RLIMIT_CPU, cpu_seconds)
         answer = _extract_here(data, header["format"])
         del data
         try:

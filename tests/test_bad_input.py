@@ -196,7 +196,7 @@ def test_stdout_on_a_full_disk_is_one_line(fake_index, docs, argv):
 class _TinyNamed:
     """The fake embedder under the tiny model's name and dimension: an index 'built' with the tiny model."""
 
-    def __init__(self, name: str, batch_size: int = 64):
+    def __init__(self, name: str, batch_size: int = 64, settings=None):
         import fakes
 
         self.name = qa.embedding.canonical_name(name)

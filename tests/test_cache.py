@@ -19,6 +19,7 @@ import pytest
 from tinybert import make_tiny_bert
 
 import qa.embedding
+from qa.config import Settings
 from qa.embedding import NumpyBertEncoder, cached_arrays
 from qa.errors import ModelUnavailable
 
@@ -28,9 +29,13 @@ TEXTS = ["when was deepseek launched ?", "quand lancée janvier 2025 ?"]
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
-    monkeypatch.setenv("QA_CACHE_DIR", str(folder))
     monkeypatch.setattr(qa.embedding, "_checked", {})
     return folder
+
+
+def bert_encoder(model, cache):
+    """The question encoder of ``model``, its prepared weights kept in ``cache`` (Settings.cache_dir)."""
+    return NumpyBertEncoder(str(model), Settings(cache_dir=cache))
 
 
 @pytest.fixture
@@ -173,44 +178,44 @@ DAMAGE = {
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
 def test_damaged_entry_is_rebuilt_with_one_notice(cache, notices, model, damage):
-    reference = NumpyBertEncoder(str(model)).encode(TEXTS)
+    reference = bert_encoder(model, cache).encode(TEXTS)
     entry = entry_of(cache)
     DAMAGE[damage](entry)
     new_process()
-    encoder = NumpyBertEncoder(str(model))
+    encoder = bert_encoder(model, cache)
     np.testing.assert_array_equal(encoder.encode(TEXTS), reference)
     assert len(notices) == 1 and "rebuilt from the model" in notices[0] and entry.name in notices[0]
-    NumpyBertEncoder(str(model))  # checked once per process: no second notice
+    bert_encoder(model, cache)  # checked once per process: no second notice
     assert len(notices) == 1
     new_process()  # the rebuilt entry is whole again: read from the cache, silently
-    np.testing.assert_array_equal(NumpyBertEncoder(str(model)).encode(TEXTS), reference)
+    np.testing.assert_array_equal(bert_encoder(model, cache).encode(TEXTS), reference)
     assert len(notices) == 1
     assert len(list(cache.glob("bert-*"))) == 1
 
 
 def test_entries_of_two_models_swapped(cache, notices, tmp_path):
     first, second = make_tiny_bert(tmp_path / "a", seed=1), make_tiny_bert(tmp_path / "b", seed=2)
-    references = [NumpyBertEncoder(str(m)).encode(TEXTS) for m in (first, second)]
+    references = [bert_encoder(m, cache).encode(TEXTS) for m in (first, second)]
     a, b = sorted(cache.glob("bert-*"))
     a.rename(cache / "swap")
     b.rename(a)
     (cache / "swap").rename(b)
     new_process()
     for m, reference in zip((first, second), references, strict=True):
-        np.testing.assert_array_equal(NumpyBertEncoder(str(m)).encode(TEXTS), reference)
+        np.testing.assert_array_equal(bert_encoder(m, cache).encode(TEXTS), reference)
     assert len(notices) == 2 and all("it is the entry of" in n for n in notices)
 
 
 def test_entry_of_another_kind_in_its_place(cache, notices, model, tmp_path):
-    reference = NumpyBertEncoder(str(model)).encode(TEXTS)
+    reference = bert_encoder(model, cache).encode(TEXTS)
     source = tmp_path / "other.bin"
     source.write_bytes(b"x")
-    cached_arrays("other", [source], 1, lambda: {"w": np.ones(3, np.float32)})
+    cached_arrays("other", [source], 1, lambda: {"w": np.ones(3, np.float32)}, root=cache)
     bert, other = entry_of(cache), entry_of(cache, "other")
     shutil.rmtree(bert)
     shutil.copytree(other, bert)  # before: KeyError 'qkv_w'
     new_process()
-    np.testing.assert_array_equal(NumpyBertEncoder(str(model)).encode(TEXTS), reference)
+    np.testing.assert_array_equal(bert_encoder(model, cache).encode(TEXTS), reference)
     assert len(notices) == 1
 
 
@@ -218,9 +223,9 @@ def test_intact_entry_is_read_without_notice_or_rebuild(cache, notices, tmp_path
     source = tmp_path / "model.bin"
     source.write_bytes(b"weights")
     arrays = {"w": np.arange(6, dtype=np.float32).reshape(2, 3), "n": np.asarray(7)}
-    cached_arrays("thing", [source], 1, lambda: arrays)
+    cached_arrays("thing", [source], 1, lambda: arrays, root=cache)
     new_process()
-    loaded = cached_arrays("thing", [source], 1, lambda: pytest.fail("should come from the cache"))
+    loaded = cached_arrays("thing", [source], 1, lambda: pytest.fail("should come from the cache"), root=cache)
     assert loaded["w"].tolist() == arrays["w"].tolist() and int(loaded["n"]) == 7
     assert notices == []
 
@@ -230,7 +235,7 @@ def test_generic_entry_damage_is_rebuilt(cache, notices, tmp_path, damage):
     source = tmp_path / "model.bin"
     source.write_bytes(b"weights")
     arrays = {"a": np.arange(64, dtype=np.float32), "b": np.ones((4, 4), np.float32)}
-    cached_arrays("thing", [source], 1, lambda: arrays)
+    cached_arrays("thing", [source], 1, lambda: arrays, root=cache)
     entry = entry_of(cache, "thing")
     {
         "rotate": lambda: rotate(entry, "a"),
@@ -239,15 +244,15 @@ def test_generic_entry_damage_is_rebuilt(cache, notices, tmp_path, damage):
     }[damage]()
     new_process()
     built = []
-    loaded = cached_arrays("thing", [source], 1, lambda: built.append(1) or arrays)
+    loaded = cached_arrays("thing", [source], 1, lambda: built.append(1) or arrays, root=cache)
     assert built == [1] and loaded["a"].tolist() == arrays["a"].tolist() and len(notices) == 1
 
 
 def test_notice_goes_to_stderr_by_default_safely(cache, model, capsys, monkeypatch):
-    NumpyBertEncoder(str(model))
+    bert_encoder(model, cache)
     rotate(entry_of(cache), "qkv_w")
     new_process()
-    NumpyBertEncoder(str(model))
+    bert_encoder(model, cache)
     err = capsys.readouterr().err
     assert err.startswith("qa: the prepared weights in") and err.count("\n") == 1
 
@@ -289,5 +294,5 @@ def test_damaged_model_folder_is_one_line(cache, model, damage):
     MODEL_DAMAGE[damage](model)
     new_process()
     with pytest.raises(ModelUnavailable) as caught:
-        NumpyBertEncoder(str(model))
+        bert_encoder(model, cache)
     assert "\n" not in caught.value.message and "damaged" in caught.value.message

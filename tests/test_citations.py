@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa.answering import _citation
+from qa.answering import passage_citation
 from qa.citations import CitationRef, label, labels, parse_label
 from qa.cli import main
 from qa.documents import BadCitation, file_passages
@@ -74,7 +74,9 @@ def _one_line_error(capsys, words: str) -> None:
 def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "steps#page=1.html").write_text(SECTIONS, encoding="utf-8")
-    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))]
+    citations = [
+        passage_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))
+    ]
     assert {c.anchor for c in citations} >= {"intro", "step:1#a", "page=2"}
     for name, citation in zip(labels(citations, tmp_path), citations, strict=True):
         assert main(["show", name]) == 0, name
@@ -274,3 +276,36 @@ def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_mode
     assert source_path(cited.source, engine) == target
     rows = context_lines(cited, engine, [])
     assert rows[0][0] != 0 and any("1921" in text.plain for _, text in rows)  # the file's lines, no "changed" note
+
+
+def test_qa_show_reads_the_cited_file_once(fake_models, tmp_path, capsys, monkeypatch):
+    """The lines shown and the check that the file is as indexed come from one reading of the file: an edit made
+    just after it is read neither mixes into what is shown nor is taken for a change of what is shown."""
+    import qa.documents
+
+    (tmp_path / "docs").mkdir()
+    notes = tmp_path / "docs" / "notes.txt"
+    notes.write_text("Intro.\nThe lighthouse was built in 1921.\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["index", "docs", "--index", "idx"]) == 0
+    capsys.readouterr()
+    reads = []
+    read_file_as_of = qa.documents.read_file_as_of
+
+    def read_then_edited(path, *args, **kwargs):
+        read = read_file_as_of(path, *args, **kwargs)
+        reads.append(Path(path).name)
+        notes.write_text("Intro.\nThe lighthouse was painted red in 1990.\n")  # edited right after the reading
+        return read
+
+    monkeypatch.setattr(qa.documents, "read_file_as_of", read_then_edited)
+    assert main(["show", "docs/notes.txt:2", "--index", "idx"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "The lighthouse was built in 1921.\n"
+    assert captured.err == ""  # the bytes shown are those indexed: no word of a change
+    assert reads == ["notes.txt"]
+    # Read as it is now, the file has changed since it was indexed: said beside the lines, which are read anew.
+    assert main(["show", "docs/notes.txt:2", "--index", "idx"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "The lighthouse was painted red in 1990.\n"
+    assert "changed since it was indexed" in captured.err

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
+import qa.api
 import qa.cli
 from qa.cli import build_parser, main
+from qa.completion import subcommands as subcommands_of
 from qa.errors import ModelUnavailable
 from qa.text import count
 
@@ -74,7 +76,7 @@ def test_completion_scripts_name_every_subcommand_and_option(shell, capsys):
     assert main(["completion", shell]) == 0
     script = capsys.readouterr().out
     parser = build_parser()
-    subcommands = qa.cli._subcommands(parser)
+    subcommands = subcommands_of(parser)
     assert set(SUBCOMMANDS) <= set(subcommands)
     for name, (sub, _help) in subcommands.items():
         assert name in script
@@ -93,10 +95,10 @@ def test_bash_completion_is_valid_and_completes(tmp_path):
     (tmp_path / "questions.jsonl").write_text("")
     probe = (
         f"source {script}\n"
-        'for line in "qa " "qa as" "qa ask --j" "qa completion " "qa index --index fol" "qa eval quest" "qa --v"; do\n'
-        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
-        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
-        '    echo "$line=${COMPREPLY[*]}"\n'
+        'for typed in "qa " "qa as" "qa ask --j" "qa completion " "qa index --index fol" "qa eval quest" "qa --v"; do\n'
+        '    read -ra COMP_WORDS <<< "$typed"; [[ $typed == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _shtab_qa\n"  # it sets a global $line
+        '    echo "$typed=${COMPREPLY[*]}"\n'
         "done\n"
         "complete -p qa\n"
     )
@@ -110,7 +112,7 @@ def test_bash_completion_is_valid_and_completes(tmp_path):
     assert replies["qa index --index fol"] == "folder"
     assert replies["qa eval quest"] == "questions.jsonl"
     assert replies["qa --v"] == "--version"
-    assert "-F _qa qa" in result.stdout.splitlines()[-1]
+    assert "-F _shtab_qa qa" in result.stdout.splitlines()[-1]
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
@@ -118,8 +120,9 @@ def test_zsh_completion_is_valid_and_registers(tmp_path):
     script = tmp_path / "_qa"
     script.write_text(_run([str(QA), "completion", "zsh"]).stdout)
     assert _run(["zsh", "-n", str(script)]).returncode == 0
-    result = _run(["zsh", "-fc", f'autoload -U compinit; compinit -u -D; source {script}; echo "$_comps[qa]"'])
-    assert result.stdout.strip() == "_qa", result.stderr
+    # As the README says: eval "$(qa completion zsh)" after compinit.
+    result = _run(["zsh", "-fc", f'autoload -U compinit; compinit -u -D; eval "$(<{script})"; echo "$_comps[qa]"'])
+    assert result.stdout.strip() == "_shtab_qa" and not result.stderr, result.stderr
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
@@ -148,10 +151,10 @@ def test_bash_completion_completes_the_history_actions_and_their_options(tmp_pat
     ]
     probe = (
         f"source {script}\n"
-        'for line in "' + '" "'.join(lines) + '"; do\n'
-        '    read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")\n'
-        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _qa\n"
-        '    echo "$line=${COMPREPLY[*]}"\n'
+        'for typed in "' + '" "'.join(lines) + '"; do\n'
+        '    read -ra COMP_WORDS <<< "$typed"; [[ $typed == *" " ]] && COMP_WORDS+=("")\n'
+        "    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _shtab_qa\n"
+        '    echo "$typed=${COMPREPLY[*]}"\n'
         "done\n"
     )
     result = _run(["bash", "-c", probe], cwd=tmp_path)
@@ -179,13 +182,19 @@ def test_fish_completion_completes_the_history_actions_and_their_options(tmp_pat
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
-def test_zsh_completion_completes_the_history_actions(tmp_path):
-    """Typed into an interactive zsh (zpty) with the script in $fpath, TAB after `qa history ` lists the actions."""
+@pytest.mark.parametrize("loaded", ["fpath", "eval"])
+def test_zsh_completion_completes_the_history_actions(tmp_path, loaded):
+    """Typed into an interactive zsh (zpty), the script saved as _qa in $fpath or eval'd (the README's two ways),
+    TAB after `qa history ` lists the actions."""
     (tmp_path / "_qa").write_text(_run([str(QA), "completion", "zsh"]).stdout)
+    if loaded == "fpath":
+        load = f"fpath=({tmp_path} $fpath); autoload -U compinit; compinit -u -D"
+    else:
+        load = f'autoload -U compinit; compinit -u -D; eval "$(<{tmp_path}/_qa)"'
     probe = f"""
 zmodload zsh/zpty
 zpty z 'zsh -f -i'
-zpty -w z 'PS1=""; fpath=({tmp_path} $fpath); autoload -U compinit; compinit -u -D'
+zpty -w z 'PS1=""; {load}'
 zpty -w -n z "qa history "$'\\t'
 local all="" chunk
 for i in {{1..100}}; do
@@ -220,13 +229,15 @@ def test_completion_needs_a_known_shell(capsys):
 
 def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path, capsys, monkeypatch):
     """Two passages of one line are named file:line:column (qa.citations.labels); qa show shows that line."""
-    from qa.answering import _citation
+    from qa.answering import passage_citation
     from qa.citations import labels
     from qa.documents import file_passages
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("Intro line.\nThe bridge opened in 1932. It is 300 metres long.\n")
-    citations = [_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)]
+    citations = [
+        passage_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)
+    ]
     named = labels(citations, tmp_path)
     assert named == ["notes.txt:1", "notes.txt:2:1", "notes.txt:2:28"]
     for label, citation in zip(named, citations, strict=True):
@@ -251,6 +262,29 @@ def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsy
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n"))  # `-` still reads stdin
     assert main(["ask", "-", "--index", "idx", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["short_answer"] == "1901"
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "\n  \n\t\n\r\n"])
+@pytest.mark.parametrize("dash", [[], ["-"]])
+def test_ask_with_no_question_on_stdin_is_a_usage_error(indexed, capsys, monkeypatch, terminal, stdin, dash):
+    """Nothing to ask (an empty stdin, or blank lines only) is said in one line, exit 2, before anything loads."""
+    terminal(False)
+    monkeypatch.setattr(qa.api.Engine, "prepare", lambda *a, **k: pytest.fail("nothing may load"))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["ask", *dash, "--index", "idx"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("qa: no question on standard input") and captured.err.count("\n") == 1
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main(["ask", *dash, "--index", "idx", "--json"]) == 2
+    error = json.loads(capsys.readouterr().out)
+    assert error["code"] == 2 and error["error"].startswith("no question on standard input")
+
+
+def test_real_ask_from_an_empty_stdin_exits_2(tmp_path):
+    result = _run([sys.executable, str(FAKE_QA), "ask", "-"], cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("qa: no question on standard input") and result.stderr.count("\n") == 1
 
 
 def test_ask_without_a_question_on_a_terminal_is_a_usage_error(capsys, terminal, monkeypatch):
@@ -362,7 +396,7 @@ def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, te
         def prepare(self, notice=None, progress=None):
             raise ModelUnavailable("the model cannot be loaded offline: pip install it")
 
-    def chat(engine, llm=None):  # the app: shows the failure, and the person quits
+    def chat(engine, llm=None, settings=None):  # the app: shows the failure, and the person quits
         with pytest.raises(ModelUnavailable):
             engine.prepare()
         assert engine.root == Path(".")

@@ -51,10 +51,9 @@ def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, capsys, monkeypa
     assert qa.cli._hyperlink("gone.txt:1", indexed / "gone.txt") == "gone.txt:1"
 
 
-def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path, capsys, monkeypatch):
+def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path, capsys):
     from qa.answering import Answer, Citation, PageCitation
 
-    monkeypatch.setenv("QA_HYPERLINKS", "0")
     line = "The keeper was born in 1901. The bridge opened in 1932."
     (tmp_path / "facts.txt").write_text(f"Title\n{line}\n")
     second = line.index("The bridge")
@@ -65,10 +64,10 @@ def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path, capsys, m
     citations = [cited(1, 0, 28), cited(2, second, len(line)), Citation(3, "facts.txt", 1, 1, "Title", 0.5, 0, 5, 1, 1)]
     citations.append(PageCitation(4, "guide.pdf", 3, 4, "x", 0.1, 0, 1, 3, 4, page=12))
     answer = Answer("q", "1901 [1]", False, citations)
-    qa.cli._print_answer(answer, tmp_path)
+    qa.cli._print_answer(answer, tmp_path, hyperlinks=False)
     out = capsys.readouterr().out
     assert "[1] facts.txt:2:1\n" in out and f"[2] facts.txt:2:{second + 1}\n" in out and "[3] facts.txt:1\n" in out
     assert "[4] guide.pdf#page=12:3-4\n" in out  # as qa show reads it
     (tmp_path / "facts.txt").write_text("changed\n")
-    qa.cli._print_answer(answer, tmp_path)
+    qa.cli._print_answer(answer, tmp_path, hyperlinks=False)
     assert "[1] facts.txt:2\n" in capsys.readouterr().out  # the file cannot tell the column any more

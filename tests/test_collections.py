@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from qa.cli import build_parser, main
+from qa.config import Settings
 from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
 from qa.store import IndexStore
 
@@ -149,10 +150,10 @@ def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, d
     status, _, err = _run(capsys, "index", "docs")
     assert status == UsageError.exit_code and "QA_COLLECTION" in err and err.count("\n") == 1
     assert not default_elsewhere.exists()
-    monkeypatch.setenv("QA_COLLECTION", "")  # set but empty: no collection chosen, as documented
     from qa.collections import chosen_name
 
-    assert chosen_name(None) is None
+    # set but empty: no collection chosen, as documented
+    assert chosen_name(None, Settings.from_env({"QA_COLLECTION": ""})) is None
 
 
 @pytest.mark.parametrize("index", ["", " "])
@@ -171,13 +172,12 @@ def test_collections_named_like_the_history_are_not_listed(data, capsys):
     assert status == 0 and "history.db" not in out
 
 
-def test_from_the_checkout_the_default_stays_seeds_and_index(monkeypatch):
+def test_from_the_checkout_the_default_stays_seeds_and_index():
     from qa import api
     from qa.collections import select_index
 
-    monkeypatch.delenv("QA_COLLECTION", raising=False)
     assert api.DEFAULT_DOCUMENTS.is_dir()  # run from the checkout
-    assert select_index(None, None) == api.DEFAULT_INDEX
+    assert select_index(None, None, Settings()) == api.DEFAULT_INDEX
 
 
 def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, monkeypatch, tmp_path):
@@ -256,6 +256,11 @@ def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, c
     capsys.readouterr()
     question = "When did the bridge over the Penfeld open?"
     assert "docs/b.txt" in _sources(_ask(capsys, "-C", "notes", question))
+    loaded = store.load()
+    stored = {
+        name: getattr(loaded, name).reconstruct(0) for name in ("dense", "multilingual", "semantic", "paragraphs")
+    }
+    loaded.passages.close()
 
     status, out, _ = _run(capsys, "remove", "docs/b.txt", "-C", "notes")
     assert status == 0 and "removed  docs/b.txt" in out and "1 file removed; 2 files" in out
@@ -267,14 +272,17 @@ def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, c
         assert set(loaded.manifest.files) == {"docs/a.txt", "docs/sub/c.md"}
         assert loaded.manifest.passage_count == loaded.dense.ntotal == loaded.passages.rows()
         assert all(p.source != "docs/b.txt" for p in loaded.passages.get(list(range(loaded.dense.ntotal))).values())
-        # the passages kept their vectors: those of a.txt are the ones the fake embedder gives
+        # the passages kept their vectors: those of a.txt are the ones the fake embedder gives (to the
+        # precision of their 8-bit codes), stored with the very codes they had before
         import fakes
 
         first = loaded.passages.get([0])[0]
         from qa.documents import semantic_text
 
         expected = fakes.FakeEmbedder().encode([semantic_text(first)])[0]
-        assert np.allclose(loaded.dense.reconstruct(0), expected, atol=1e-6)
+        assert np.allclose(loaded.dense.reconstruct(0), expected, atol=0.01)
+        for name, vector in stored.items():
+            np.testing.assert_array_equal(getattr(loaded, name).reconstruct(0), vector)
     finally:
         loaded.passages.close()
     assert "docs/b.txt" not in _sources(_ask(capsys, "-C", "notes", question))
@@ -339,13 +347,15 @@ def test_collection_of_a_single_file(data, capsys, tmp_path):
     assert _sources(answer) == {"a.txt"} and "1921" in answer["answer"]  # a file indexed alone: by its name
 
 
-def test_data_folder_defaults_to_platformdirs(monkeypatch):
+def test_data_folder_defaults_to_platformdirs(tmp_path):
     import platformdirs
 
     from qa.collections import data_dir
 
-    monkeypatch.delenv("QA_DATA_DIR", raising=False)
-    assert data_dir() == Path(platformdirs.user_data_dir("qa", appauthor=False))
+    assert data_dir(Settings.from_env({})) == Path(platformdirs.user_data_dir("qa", appauthor=False))
+    assert data_dir(Settings.from_env({"QA_DATA_DIR": str(tmp_path)})) == tmp_path
+    with pytest.raises(UsageError, match="QA_DATA_DIR"):  # no home folder to find it in
+        data_dir(Settings(data_dir=None))
 
 
 def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path):

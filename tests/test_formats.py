@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from qa import formats
-from qa.answering import _citation
+from qa.answering import passage_citation
 from qa.citations import parse_label
 from qa.cli import main
 from qa.documents import (
@@ -185,7 +185,7 @@ def test_pdf_passages_name_their_page_and_count_lines_from_it(pdf_file):
     extracted = load(pdf_file)
     passages = document_passages(extracted, "handbook.pdf")
     storm = next(p for p in passages if "storm of 1921" in p.text)
-    cited = _citation(1, storm, 1.0).to_dict()
+    cited = passage_citation(1, storm, 1.0).to_dict()
     assert cited["page"] == 2 and cited["start_line"] == 2
     page = extracted.page_text(2)
     assert page[cited["start_char"] : cited["end_char"]] == cited["text"]
@@ -241,7 +241,7 @@ def test_html_passages_carry_the_nearest_headings_anchor(html_file):
     assert anchors["The harbour opened in 1932 after six years of work."] == "guide"
     assert anchors["Each berth holds one boat of at most twelve metres."] == "boats"
     assert anchors["High tide comes twice a day, about fifty minutes later each day."] == "tides"
-    cited = _citation(1, passages[1], 1.0).to_dict()
+    cited = passage_citation(1, passages[1], 1.0).to_dict()
     assert cited["anchor"] == "guide" and "page" not in cited
 
 
@@ -344,7 +344,7 @@ def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, 
     checked = 0
     for name in ("handbook.pdf", "guide.html", "report.docx", "notes.txt"):
         for passage in file_passages(tmp_path / name, name):
-            c = _citation(1, passage, 1.0).to_dict()
+            c = passage_citation(1, passage, 1.0).to_dict()
             span = f"{c['start_line']}-{c['end_line']}"
             spec = f"{name}#page={c['page']}:{span}" if "page" in c else f"{name}:{span}"
             assert main(["show", spec]) == 0
@@ -417,7 +417,7 @@ def test_debian_reference_renderings_every_passage_is_cited_and_shown_again(fold
         passages = document_passages(extracted, str(path))
         assert len(passages) > 100
         for passage in passages[::97]:
-            c = _citation(1, passage, 1.0).to_dict()
+            c = passage_citation(1, passage, 1.0).to_dict()
             if path.suffix == ".pdf":
                 assert c["page"] >= 1
                 spec = f"{path}#page={c['page']}:{c['start_line']}-{c['end_line']}"
@@ -543,3 +543,100 @@ def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_mod
         loaded.passages.close()
     html_file.write_text(HTML.replace("1932", "1933"), encoding="utf-8")
     assert is_stale(manifest, [tmp_path], "fake-hash-32") == "guide.html changed"
+
+
+def test_a_pdf_footnote_is_read_beside_the_word_that_calls_it(tmp_path):
+    """A typeset footnote stands at the foot of the page, its mark raised and small beside a word
+    ("WYSIWYG²"): read in place, the note explains the word, and the mark no longer hides the word
+    or splits its sentence. A raised number with no footnote of its own (an exponent) stays."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+
+    def run(x, y, text, size, raised=0.0):
+        pdf.set_font("Helvetica", size=size)
+        pdf.text(x, y - raised, text)
+        return x + pdf.get_string_width(text)
+
+    x = run(20, 20, "Most word processors follow the WYSIWYG", 11)
+    x = run(x, 20, "2", 7, raised=1.4)
+    run(x + 1.5, 20, "approach, where the page is edited as it will print.", 11)
+    x = run(20, 26, "The grid holds 10", 11)
+    x = run(x, 26, "3", 7, raised=1.4)
+    run(x + 1.5, 26, "cells in each of its layers, whatever the page size is.", 11)
+    run(20, 32, "Everything else on the page is ordinary prose that calls no note at all.", 11)
+    x = run(20, 270, "2", 6, raised=1.2)
+    run(x + 0.5, 270, "What you see is what you get.", 8)
+    x = run(20, 275, "7", 6, raised=1.2)
+    run(x + 0.5, 275, "A note whose call stands on another page.", 8)
+    pdf.output(str(tmp_path / "notes.pdf"))
+    text = load(tmp_path / "notes.pdf").text
+    assert "the WYSIWYG (2: What you see is what you get) approach, where" in text
+    assert "2What you see" not in text  # the note is read once, where it is called
+    assert "The grid holds 103 cells" in text  # an exponent: no footnote 3 on the page
+    assert "A note whose call stands on another page." in text  # left at the foot, as it was
+
+
+def test_a_pdf_whose_listing_outnumbers_its_prose_keeps_its_prose_as_prose(tmp_path):
+    """A manual that prints its source in a small type has more listing lines than prose lines; the
+    body's size is the one its prose is set in, so the prose is not taken for headings."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=15)
+    pdf.text(20, 20, "Margins")
+    pdf.set_font("Helvetica", size=10)
+    prose = [
+        "The options that set the margins are listed below with what each one of them does",
+        "to the page, and the default that the package takes when no option is given at all.",
+    ]
+    for k, line in enumerate(prose):
+        pdf.text(20, 30 + 5 * k, line)
+    pdf.set_font("Helvetica", size=7)
+    for k in range(12):
+        pdf.text(20, 50 + 3.5 * k, f"{390 + k} \\define@key{{Gm}}{{key{k}}}{{\\setkeys{{Gm}}{{#{k}}}}}%")
+    pdf.output(str(tmp_path / "listing.pdf"))
+    blocks = load(tmp_path / "listing.pdf").blocks
+    (margins,) = [b for b in blocks if b.clean == "Margins"]
+    assert margins.kind == HEADING
+    (body,) = [b for b in blocks if b.clean.startswith("The options that set the margins")]
+    assert body.kind == PARAGRAPH
+
+
+def test_a_pdf_table_of_contents_is_not_read_as_content(tmp_path):
+    """A contents line (title, dot leaders, page number) shares all its words with a question about
+    the section it names, and says nothing of it: the section is read where it stands."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "1.4 The Page Styles of the Class . . . . . . . . . . . . . . 9")
+    pdf.text(20, 26, "List of Figures . . . . . . . . . . . . . . . . . . . . . . . . xi")
+    pdf.text(20, 40, "The page styles of the class are plain, headings and empty; plain is the default one.")
+    pdf.output(str(tmp_path / "contents.pdf"))
+    text = load(tmp_path / "contents.pdf").text
+    assert "Page Styles of the Class" not in text and "List of Figures" not in text
+    assert "plain is the default one" in text
+
+
+def test_a_pdf_book_index_is_not_read_as_content(tmp_path):
+    """A book's index page (terms, each with its page numbers) points to what it names: "\\parskip, 112"
+    is no answer to what \\parskip is. A page of prose that cites a few pages keeps them."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=9)
+    for k in range(14):
+        pdf.text(20, 20 + 8 * k, f"\\term{chr(97 + k)}")
+        pdf.text(20, 24 + 8 * k, f", {12 + k}, {40 + 2 * k}-{41 + 2 * k}")
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=11)
+    pdf.text(20, 20, "The length of a paragraph skip is set once, in the preamble, see page 12.")
+    pdf.output(str(tmp_path / "index.pdf"))
+    text = load(tmp_path / "index.pdf").text
+    assert "\\terma" not in text and ", 12, 40-41" not in text
+    assert "see page 12." in text

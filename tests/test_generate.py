@@ -7,6 +7,7 @@ it reads as a question, its answer stands in the lines it cites and not in the q
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -278,3 +279,102 @@ def test_translations_the_templates_cannot_read_are_dropped(tmp_path, monkeypatc
     folder = manuals.fetch(manuals.manual("apt-doc"), tmp_path / "cache")
     kept = sorted(p.name for p in (folder / "root/usr/share/doc/apt-doc").iterdir())
     assert kept == ["guide.fr.text", "guide.text"]
+
+
+# -- fetching a manual: its symbolic links (no network: apt-get and dpkg-deb are fakes on PATH) ----------------
+
+_FAKE_APT_GET = """#!{python}
+import pathlib, sys
+assert sys.argv[1] == "download"
+pathlib.Path(f"{{sys.argv[2]}}_1.0-1_all.deb").write_bytes(b"a fake package")
+"""
+
+# The package as dpkg-deb -x unpacks it: a document, a compressed one, and symbolic links of every kind.
+_FAKE_DPKG_DEB = """#!{python}
+import gzip, os, pathlib, sys
+assert sys.argv[1] == "-x"
+doc = pathlib.Path(sys.argv[3]) / "usr/share/doc/fake-doc"
+doc.mkdir(parents=True)
+outside = os.environ["OUTSIDE"]
+(doc / "manual.txt").write_text("The manual.\\n")
+(doc / "notes.txt.gz").write_bytes(gzip.compress(b"Compressed notes.\\n"))
+os.symlink(outside + "/notes.txt", doc / "notes.txt")  # nowhere, and outside: decompressing would write there
+os.symlink("manual.txt", doc / "index.txt")  # inside, to a file there: kept
+os.symlink(outside + "/secret.txt", doc / "secret.txt")  # outside, absolute
+os.symlink("../../../../../" + pathlib.Path(outside).name + "/secret.txt", doc / "up.txt")  # outside, relative
+os.symlink(outside, doc / "javascript")  # a folder outside
+os.symlink("gone.txt", doc / "gone.txt.gz")  # nowhere inside
+os.symlink("loop-b", doc / "loop-a")  # a loop
+os.symlink("loop-a", doc / "loop-b")
+"""
+
+
+def test_a_fetched_manual_keeps_no_link_outside_itself_or_to_nowhere(tmp_path, monkeypatch, capsys):
+    import sys
+
+    bin_dir, outside = tmp_path / "bin", tmp_path / "outside"
+    bin_dir.mkdir()
+    outside.mkdir()
+    (outside / "secret.txt").write_text("Not the manual's.\n")
+    for name, script in (("apt-get", _FAKE_APT_GET), ("dpkg-deb", _FAKE_DPKG_DEB)):
+        (bin_dir / name).write_text(script.format(python=sys.executable))
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("OUTSIDE", str(outside))
+    monkeypatch.chdir(tmp_path)  # the relative link climbs from the cache, which is under tmp_path
+
+    assert manuals.main(["git-doc", "--cache", str(tmp_path / "cache")]) == 0
+    folder = tmp_path / "cache" / "manuals" / "git-doc"
+    doc = folder / "root" / "usr/share/doc/fake-doc"
+    assert sorted(outside.iterdir()) == [outside / "secret.txt"]  # nothing written through a link
+    assert (doc / "notes.txt").read_text() == "Compressed notes.\n" and not (doc / "notes.txt").is_symlink()
+    assert (doc / "index.txt").is_symlink() and (doc / "index.txt").read_text() == "The manual.\n"
+    left = {p.name for p in doc.iterdir()}
+    assert left == {"manual.txt", "notes.txt", "index.txt"}
+    info = json.loads((folder / "manual.json").read_text())
+    skipped = info["links_skipped"]
+    assert set(skipped) == {
+        f"usr/share/doc/fake-doc/{name}"
+        for name in ("notes.txt", "secret.txt", "up.txt", "javascript", "gone.txt.gz", "loop-a", "loop-b")
+    }
+    assert skipped["usr/share/doc/fake-doc/secret.txt"].startswith("points outside the package")
+    assert skipped["usr/share/doc/fake-doc/gone.txt.gz"].startswith("points nowhere")
+    out, err = capsys.readouterr()
+    assert out == f"git-doc: {folder}\n"
+    assert err == "qa: git-doc: 7 symbolic links skipped (pointing outside the package or nowhere): see manual.json\n"
+
+
+def test_the_generator_s_numbers_are_named_with_their_reason():
+    """Every bound of the generator is a constant at the top of its module, with a comment saying why it is what
+    it is: none left in the code of its functions (0, 1 and 2, counts and halves, and cache sizes aside)."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(generate))
+    bare = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        for statement in function.body:
+            for node in ast.walk(statement):
+                number = isinstance(node, ast.Constant) and type(node.value) in (int, float)
+                if number and node.value not in (0, 1, 2):
+                    bare.append(f"{function.name}: {node.value}")
+    assert bare == []
+    source = inspect.getsource(generate).splitlines()
+    numbers = [
+        node.lineno - 1
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and all(
+            isinstance(n, ast.Constant) and type(n.value) in (int, float)
+            for n in ast.walk(node.value)
+            if not isinstance(n, (ast.Tuple, ast.Load))
+        )
+    ]
+    assert len(numbers) >= 10
+
+    def explained(i: int) -> bool:  # a comment on its line, or above it (and the constants just above it)
+        return "#" in source[i] or source[i - 1].startswith("#") or (i - 1 in numbers and explained(i - 1))
+
+    assert [source[i] for i in numbers if not explained(i)] == []

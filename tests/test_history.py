@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -14,8 +13,9 @@ import pytest
 import qa.history
 from qa.answering import Answer, Citation, PageCitation
 from qa.cli import main
+from qa.config import Settings
 from qa.errors import UsageError
-from qa.history import History, HistoryUnavailable, citation_label, default_path, migrate
+from qa.history import History, HistoryUnavailable, citation_label, migrate
 
 LAUNCH = "DeepSeek was launched on 11 January 2025."
 USERS = "DeepSeek has 22 million daily users."
@@ -263,13 +263,17 @@ def test_a_newer_database_is_refused_untouched(tmp_path):
 
 
 def test_the_path_is_qa_history_else_the_user_data_folder(monkeypatch, tmp_path):
-    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "x.db"))
-    assert default_path() == tmp_path / "x.db"
-    monkeypatch.delenv("QA_HISTORY")
-    assert default_path().name == "history.db" and default_path().parent.name == "qa"
-    monkeypatch.setitem(sys.modules, "platformdirs", None)  # not installed
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    assert default_path() == tmp_path / "data" / "qa" / "history.db"
+    import platformdirs
+
+    assert Settings.from_env({"QA_HISTORY": str(tmp_path / "x.db")}).history_path == tmp_path / "x.db"
+    user_data = Path(platformdirs.user_data_dir("qa", appauthor=False))
+    assert Settings.from_env({}).history_path == user_data / "history.db"
+    # QA_DATA_DIR moves the collections, not the history
+    assert Settings.from_env({"QA_DATA_DIR": str(tmp_path)}).history_path == user_data / "history.db"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the user data folder follows XDG (platformdirs)
+    assert Settings.from_env({}).history_path == tmp_path / "data" / "qa" / "history.db"
+    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "y.db"))
+    assert History().path == tmp_path / "y.db"  # a History given no path: the environment's
 
 
 def test_the_store_holds_no_pickle():

@@ -273,3 +273,34 @@ def test_a_quoted_greater_than_sign_does_not_hide_a_tag_s_attributes(tmp_path, l
     (tmp_path / "quoted.html").write_text(f'<html><body><p t=">" {attributes}>{GOOD_TEXT}</p></body></html>')
     with pytest.raises(UndecodableFile, match="attributes"):
         load(tmp_path / "quoted.html")
+
+
+@pytest.fixture
+def fresh_worker():
+    """The reading worker started anew for the test, and again after it (it may have been started otherwise)."""
+    from qa import sandbox
+
+    def restart() -> None:
+        if sandbox._worker is not None:
+            sandbox._worker.close()
+        sandbox._worker = None
+
+    restart()
+    yield
+    restart()
+
+
+def test_a_system_without_the_resource_module_still_reads_files(tmp_path, monkeypatch, fresh_worker):
+    """No `resource` (not a Unix): the worker reads each file without its memory and processor-time limits,
+    held to the wall-clock limit alone, instead of dying on every file."""
+    import os
+
+    no_resource = tmp_path / "no-resource"
+    no_resource.mkdir()
+    # Imported by the worker's interpreter at its start: `import resource` then fails as where there is none.
+    (no_resource / "sitecustomize.py").write_text("import sys\nsys.modules['resource'] = None\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(no_resource), os.environ.get("PYTHONPATH")])))
+    (tmp_path / "page.html").write_text(f"<html><body><p>{GOOD_TEXT}</p></body></html>")
+    (tmp_path / "good.pdf").write_bytes(good_pdf())
+    assert GOOD_TEXT in load(tmp_path / "page.html").text
+    assert GOOD_TEXT in load(tmp_path / "good.pdf").text

@@ -298,6 +298,23 @@ def test_units_quantities_and_money():
     assert find_numbers("20 USD")[0].currency == "USD" and find_numbers("5 livres sterling")[0].currency == "GBP"
 
 
+def test_lengths_of_typesetting_and_references_are_read_as_such():
+    # A unit of measure written against its number, and a length without its leading zero, are quantities.
+    assert [s.text for s in find_quantities("The body is 10pt, the margin 2cm, the rule .08em thick.")] == [
+        "10pt",
+        "2cm",
+        ".08em",
+    ]
+    (rule,) = find_numbers(".08em")
+    assert rule.unit == "em" and rule.values == {Decimal("0.08")}
+    # ... but a number glued to other letters is part of a name, and a scale stays a scale.
+    assert [s.text for s in find_quantities("the 3D view of 64bit builds")] == []
+    # A number after a noun saying where something is locates it: no answer to "how many".
+    assert [s.text for s in find_quantities("Rules are heavier (see section 1.1) on page 12.")] == []
+    assert [s.text for s in find_quantities("Voir la section 3.2 et le tableau 4.", "fr")] == []
+    assert [s.text for s in find_quantities("The manual has 12 pages and 3 tables.")] == ["12 pages", "3 tables"]
+
+
 # -- names ----------------------------------------------------------------------------------------
 
 
@@ -513,6 +530,18 @@ def test_lower_case_names_placed_by_a_technical_noun():
         ("Quand dois-je payer la taxe ?", "date"),
         ("Quand l'hiver commence-t-il ?", "date"),  # a noun in -er is no infinitive
         ("Quand le premier album est-il sorti ?", "date"),
+        # a "when" clause that sets the scene before the question asks: the question after the comma decides
+        ("When the server starts, how many workers does it spawn?", "quantity"),
+        ("When the parser meets a tab, which exception does it raise?", "identifier"),
+        ("Quand on installe le paquet, combien de fichiers sont créés ?", "quantity"),
+        ("When was the archive moved, and by whom?", "date"),  # "when" asks: an auxiliary follows it
+        ("Quand le pont a-t-il été fermé, et par qui ?", "date"),  # ... or the clause is inverted
+        ("When, exactly, did the bridge open?", "date"),
+        # what a measurement or a value is asks for a quantity ("10pt", "0.7", "12 %")
+        ("What is the default value of the option?", "quantity"),
+        ("Quelle est la valeur par défaut de ce paramètre ?", "quantity"),
+        ("What is the default width of the heavy rules?", "quantity"),
+        ("Which built-in function hands me both the position and the value in a loop?", "identifier"),
     ],
 )
 def test_question_kinds(question, kind):
@@ -682,3 +711,36 @@ def test_versioned_names():
     assert py3.same_version(py312) and not py311.same_version(py312)
     (debian,) = versioned_names("Debian 12")
     assert not debian.same_series(py312)
+
+
+def test_what_a_text_says_a_thing_is_called_answers_a_name_question():
+    """ "What is X called?" asks for a term, which is often no proper name: the words after a naming
+    verb are what is asked, past articles and pronouns."""
+    assert [s.text for s in spans_for("name", "A syllable sung over several notes is called a melisma.", "en")] == [
+        "melisma"
+    ]
+    said = "On appelle ceci un mélisme : une syllabe chantée sur plus d’une note."
+    assert [s.text for s in spans_for("name", said, "fr")] == ["mélisme"]
+    assert "bandeaux" in [s.text for s in spans_for("name", "Ces objets sont appelés des bandeaux.", "fr")]
+    # A person is still a proper name: a term is no answer to "who".
+    assert [s.text for s in spans_for("person", "A syllable sung over several notes is called a melisma.", "en")] == []
+
+
+def test_menu_paths_and_key_chords_of_manuals_are_answers():
+    """A path through an application's menus and a chord of keys are what "which menu", "where in the
+    menus" and "which shortcut" ask for, in English and French."""
+
+    def found(text):
+        return [(s.text, s.kind) for s in spans_for("identifier", text)]
+
+    assert found("Open it through Image → Scale Image.") == [("Image → Scale Image", "menu")]
+    assert found("Use Filters > Blur > Gaussian Blur to soften it.") == [("Filters > Blur > Gaussian Blur", "menu")]
+    assert found("Select Image → Mode → RGB first.") == [("Image → Mode → RGB", "menu")]  # "Select" opens the sentence
+    assert found("Choisissez Édition ▸ Préférences puis validez avec Ctrl+Entrée.") == [
+        ("Édition ▸ Préférences", "menu"),
+        ("Ctrl+Entrée", "keyword"),
+    ]
+    assert found("Press Shift+Ctrl+E to export, F10 for the menu.") == [("Shift+Ctrl+E", "keyword"), ("F10", "keyword")]
+    assert found("If x > 3 then A > B holds.") == []  # a comparison is no menu
+    assert classify("Where in the menus do I find the blur filter?").kind == "path"
+    assert classify("Dans quel menu se trouve la commande ?").kind == "path"

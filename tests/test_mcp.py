@@ -319,6 +319,39 @@ def test_mcp_answers_malformed_lines_with_json_rpc_errors_and_serves_on(fake_ind
         assert server.close() == 0
 
 
+def test_an_invalid_request_gets_its_own_id_back_when_it_can_be_read(fake_index, tmp_path):
+    """JSON-RPC 2.0: the error reply to an Invalid Request carries the request's id; null only when the id cannot
+    be read (none, null, not a string or an integer, or no object to read it from)."""
+    server = _RawStdio(fake_index, tmp_path)
+    sent = [
+        ({"jsonrpc": "2.0", "id": 7}, 7),  # no method
+        ({"jsonrpc": "2.0", "id": "seven", "method": 5}, "seven"),  # a method that is no string
+        ({"jsonrpc": "1.0", "id": 8, "method": "ping"}, 8),  # another protocol version
+        ({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": "none"}, 9),  # params neither object nor array
+        ({"id": 10, "method": "ping"}, 10),  # no jsonrpc member
+        ({"jsonrpc": "2.0", "id": [11], "method": 5}, None),  # an id that is no id
+        ({"jsonrpc": "2.0", "id": True}, None),
+        ({"jsonrpc": "2.0", "id": None, "method": 5}, None),
+        ([{"jsonrpc": "2.0", "id": 12, "method": "ping"}], None),  # a batch: no one request to answer
+        ({"jsonrpc": "2.0", "id": 13, "result": "none"}, None),  # a response: its id is one of the server's
+    ]
+    client = {"name": "test", "version": "1"}
+    try:
+        for message, _ in sent:
+            server.send(json.dumps(message))
+        server.request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client})
+        for message, id_ in sent:
+            assert server.reply() == {
+                "jsonrpc": "2.0",
+                "id": id_,
+                "error": {"code": -32600, "message": "Invalid Request"},
+            }, message
+        initialized = server.reply()
+        assert initialized["id"] == 1 and initialized["result"]["serverInfo"]["name"] == "qa"
+    finally:
+        assert server.close() == 0
+
+
 def test_mcp_without_an_index_exits_4_with_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, str(FAKE_QA), "mcp", "--index", str(tmp_path / "none")],

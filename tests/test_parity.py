@@ -218,10 +218,11 @@ def test_numpy_bert_reads_its_cached_weights(cache, numpy_bert):
     np.testing.assert_allclose(second.encode(texts), numpy_bert.encode(texts), atol=1e-6)
 
 
-def test_cache_can_be_turned_off(monkeypatch, tmp_path):
+def test_cache_can_be_turned_off(tmp_path):
+    from qa.config import Settings
     from qa.embedding import cached_arrays
 
-    monkeypatch.setenv("QA_CACHE_DIR", "")
+    root = Settings.from_env({"QA_CACHE_DIR": ""}).cache_dir
     source = tmp_path / "model.bin"
     source.write_bytes(b"weights")
     calls = []
@@ -231,22 +232,22 @@ def test_cache_can_be_turned_off(monkeypatch, tmp_path):
         return {"w": np.arange(3, dtype=np.float32)}
 
     for _ in range(2):
-        assert cached_arrays("thing", [source], 1, build)["w"].tolist() == [0, 1, 2]
+        assert cached_arrays("thing", [source], 1, build, root=root)["w"].tolist() == [0, 1, 2]
     assert len(calls) == 2 and not list(tmp_path.glob("thing-*"))
 
 
-def test_cache_entry_follows_the_source_file(monkeypatch, tmp_path):
+def test_cache_entry_follows_the_source_file(tmp_path):
     from qa.embedding import cached_arrays
 
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "cache"
     source = tmp_path / "model.bin"
     source.write_bytes(b"one")
     scalar = {"n": np.asarray(7), "v": np.ones((2, 2), dtype=np.float32)}
-    assert cached_arrays("thing", [source], 1, lambda: scalar)["n"].shape == ()
-    loaded = cached_arrays("thing", [source], 1, lambda: pytest.fail("should come from the cache"))
+    assert cached_arrays("thing", [source], 1, lambda: scalar, root=root)["n"].shape == ()
+    loaded = cached_arrays("thing", [source], 1, lambda: pytest.fail("should come from the cache"), root=root)
     assert int(loaded["n"]) == 7 and loaded["v"].tolist() == [[1, 1], [1, 1]]
     source.write_bytes(b"two, longer")  # a new model file: a new entry
-    assert int(cached_arrays("thing", [source], 1, lambda: {"n": np.asarray(8)})["n"]) == 8
+    assert int(cached_arrays("thing", [source], 1, lambda: {"n": np.asarray(8)}, root=root)["n"]) == 8
     assert len(list((tmp_path / "cache").glob("thing-*"))) == 2
 
 
@@ -254,7 +255,7 @@ def test_cache_entry_follows_the_source_file(monkeypatch, tmp_path):
 def test_indexing_prepares_the_question_encoder(cache):
     from qa.embedding import DEFAULT_MODEL, prepare_question_encoder, resolve_model
 
-    prepare_question_encoder(resolve_model(DEFAULT_MODEL))
+    prepare_question_encoder(resolve_model(DEFAULT_MODEL, None), cache)
     assert list(cache.glob("bert-*/arrays.json"))
 
 

@@ -222,3 +222,64 @@ def test_the_engine_answers_with_the_ranking_model_it_is_given(fake_models, tmp_
     engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given)
     engine.prepare()
     assert engine._answerer.model is given  # the unfitted model of qa.fit, whatever ranker.json holds
+
+
+def _saved_features(tmp_path):
+    rng = np.random.default_rng(3)
+    data = [_question(rng, "semantic") for _ in range(3)]
+    path = tmp_path / "features.npz"
+    save_features(data, path)
+    return path
+
+
+def test_features_of_another_version_are_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    """Saved features are read again only by the code that computes the same features: another FEATURES_VERSION,
+    other feature names, or a file saved before features carried a fingerprint, is one line and a non-zero exit."""
+    from qa import fit as fit_module
+
+    path = _saved_features(tmp_path)
+    assert len(load_features(path)) == 3
+    refused = f"qa: features in {path} were collected by another version of the features; collect them again"
+
+    monkeypatch.setattr(ranking, "FEATURES_VERSION", ranking.FEATURES_VERSION + 1)  # what a feature measures changed
+    with pytest.raises(SystemExit) as caught:
+        load_features(path)
+    assert str(caught.value).startswith(refused) and "\n" not in str(caught.value)
+    monkeypatch.undo()
+
+    monkeypatch.setattr(ranking, "QUESTION_FACTS", (*QUESTION_FACTS[:-1], "renamed"))  # a name changed
+    with pytest.raises(SystemExit) as caught:
+        load_features(path)
+    assert str(caught.value).startswith(refused)
+    monkeypatch.undo()
+
+    # Saved before the fingerprint (as /work/notes/feat/five-c.npz was): the same arrays, without it.
+    with np.load(path) as saved:
+        arrays = {name: saved[name] for name in saved.files if name != "fingerprint"}
+    old = tmp_path / "old.npz"
+    np.savez_compressed(old, **arrays)
+    with pytest.raises(SystemExit) as caught:
+        load_features(old)
+    assert str(caught.value).startswith(f"qa: features in {old} were collected by another version")
+
+    # Through the command: nothing is collected or fitted, the line is said and the exit is not 0.
+    with pytest.raises(SystemExit) as caught:
+        fit_module.main(["--features", str(old)])
+    assert caught.value.code != 0 and str(caught.value).startswith(f"qa: features in {old}")
+
+
+@pytest.mark.parametrize("content", [b"", b"not features\n", b"PK\x03\x04 cut short", b"\x93NUMPY"])
+def test_a_features_file_that_is_not_one_is_one_line(tmp_path, content):
+    path = tmp_path / "features.npz"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as caught:
+        load_features(path)
+    message = str(caught.value)
+    assert message.startswith(f"qa: cannot read the features in {path}") and "\n" not in message
+
+
+def test_a_saved_array_is_not_taken_for_features(tmp_path):
+    path = tmp_path / "features.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(SystemExit, match="cannot read the features"):
+        load_features(path)

@@ -192,7 +192,9 @@ def test_question_encoder_of_another_dimension_is_one_line(built, capsys, monkey
     store, _ = built
     import qa.embedding
 
-    monkeypatch.setattr(qa.embedding, "question_encoder", lambda name: fakes.FakeEmbedder("fake-hash-48"))
+    monkeypatch.setattr(
+        qa.embedding, "question_encoder", lambda name, settings=None: fakes.FakeEmbedder("fake-hash-48")
+    )
     err = _one_line_error(capsys, ["ask", "When did the bridge open?", "--index", str(store.folder)], 4)
     assert "32-dimension" in err and "gives 48" in err
 
@@ -418,7 +420,7 @@ def test_the_index_folder_holds_data_only(built):
         elif path.suffix == ".sqlite":
             assert data.startswith(b"SQLite format 3\x00")
         elif path.suffix == ".faiss":
-            assert data[:4] in {b"IxFI", b"IxF2", b"IxFl", b"IHNf"}, data[:4]
+            assert data[:4] in {b"IxFI", b"IxF2", b"IxFl", b"IHNf", b"IxSQ", b"IwSq"}, data[:4]
         else:
             pytest.fail(f"unexpected file in the index: {path}")
 

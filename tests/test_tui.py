@@ -45,6 +45,7 @@ from chat_helpers import (
 from servers import SECRET, fake_llm_server, free_port
 from textual.widgets import Markdown, OptionList, Static
 
+from qa.config import Settings
 from qa.errors import IndexUnavailable
 from qa.history import History
 from qa.llm import LLMSettings
@@ -359,7 +360,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
     """Their lines are those of the extracted text (a PDF's from its page), not the file's bytes: never "changed"."""
     from rich_documents import make_docx, make_html, make_pdf
 
-    from qa.answering import _citation
+    from qa.answering import passage_citation
     from qa.documents import file_passages
     from qa.tui.context import PASSAGE_STYLE, context_lines
 
@@ -370,7 +371,7 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
         passages = file_passages(tmp_path / name, name)
         assert passages
         for n, passage in enumerate(passages, start=1):
-            cited = _citation(n, passage, 0.5)
+            cited = passage_citation(n, passage, 0.5)
             rows = context_lines(cited, tmp_path, [])
             assert rows[0][0] != 0, (name, cited, rows[0][1].plain)  # no note that the file changed
             numbers = [number for number, _ in rows]
@@ -379,9 +380,11 @@ def test_context_of_pdf_html_and_docx_citations_is_read_from_their_extracted_tex
                 line.plain[s.start : s.end] for _, line in rows for s in line.spans if str(s.style) == PASSAGE_STYLE
             ]
             assert " ".join(underlined).split() == cited.text.split(), (name, cited.text, underlined)
-    assert any(_citation(1, p, 0.5).to_dict().get("page") == 3 for p in file_passages(tmp_path / "handbook.pdf", "h"))
+    assert any(
+        passage_citation(1, p, 0.5).to_dict().get("page") == 3 for p in file_passages(tmp_path / "handbook.pdf", "h")
+    )
     # A PDF citation without its page cannot be placed: the indexed text, with the note.
-    cited = _citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
+    cited = passage_citation(1, file_passages(tmp_path / "handbook.pdf", "handbook.pdf")[-1], 0.5)
     cited.page = 9
     assert "changed" in context_lines(cited, tmp_path, [])[0][1].plain
 
@@ -801,7 +804,13 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
         first, answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
     )
     seen = {}
-    monkeypatch.setattr(qa.tui.app, "run", lambda engine, **kwargs: seen.update(kwargs) or 0)
+
+    def run(engine, settings, **kwargs):
+        assert settings == Settings.from_env()  # the settings the command read, given to the chat
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(qa.tui.app, "run", run)
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
     assert cli.main(["chat", "-c"]) == 0
@@ -950,7 +959,7 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
     assert labels(both, tmp_path) == [f"{SOURCE}:2", f"{SOURCE}:2"]
 
 
-def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
+def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
     import qa.tui.app
 
     made = {}
@@ -963,6 +972,8 @@ def test_run_keeps_the_chat_in_the_default_history(monkeypatch):
     assert qa.tui.app.run(object()) == 0
     assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
     assert made["keep"] is True and made["conversation_id"] is None
+    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db")) == 0
+    assert made["history"].path == tmp_path / "given.db"  # the history the settings name
 
 
 async def test_typing_in_the_list_filters_the_conversations(tmp_path):
@@ -1289,3 +1300,98 @@ def test_changed_sources_compares_cited_files_by_content(fake_models, tmp_path, 
     notes.unlink()
     assert changed_sources(engine, ["notes.txt"]) == ["notes.txt"]
     assert changed_sources(SimpleNamespace(index=None), ["notes.txt"]) == [] and not can_refresh(SimpleNamespace())
+
+
+# -- the engine and the cited files are read off the UI thread: the question box stays usable ---------------
+
+
+class _SlowAnswers(FakeEngine):
+    """An engine whose answer waits for ``release``: as a slow model or a large index would."""
+
+    def __init__(self, root: Path, release: threading.Event):
+        super().__init__(root)
+        self.release = release
+        self.started = threading.Event()
+
+    def answer(self, question, top_k=3, searched_question=None, notice=None):
+        self.started.set()
+        self.release.wait(10)
+        return super().answer(question, top_k, searched_question, notice)
+
+
+async def _type(pilot, text: str) -> None:
+    for key in text:
+        await pilot.press(key)
+
+
+async def test_the_question_box_stays_usable_while_an_answer_is_computed(tmp_path):
+    release = threading.Event()
+    engine = _SlowAnswers(tmp_path, release)
+    app = create_app(engine)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, engine.started.is_set, what="the answer to start")
+        await _type(pilot, "next")
+        box = app.query_one(QuestionInput)
+        assert box.value == "next" and app.answering and not release.is_set()
+        await pilot.press("enter")  # asked meanwhile: queued behind the one being answered
+        assert [t.question for t in app.query(Turn)] == ["When was DeepSeek launched?", "next"]
+        release.set()
+        await wait_until(pilot, answered(app, 2))
+        assert "11 janvier 2025" in panel_text(app) or "do not answer" in panel_text(app)
+
+
+@pytest.fixture
+def slow_reading(monkeypatch):
+    """Reading the cited document waits for ``release`` (as a long PDF does), and says when it is done."""
+    import qa.tui.context
+
+    state = SimpleNamespace(release=threading.Event(), reading=threading.Event(), read=threading.Event())
+    decode = qa.tui.context.decode
+
+    def slow_decode(data: bytes) -> str:
+        text = decode(data)
+        if text.startswith("DeepSeek en bref"):
+            state.reading.set()
+            state.release.wait(10)  # bounded: a chat that reads on its UI thread fails the test, never hangs it
+            state.read.set()
+        return text
+
+    monkeypatch.setattr(qa.tui.context, "decode", slow_decode)
+    return state
+
+
+async def test_the_question_box_stays_usable_while_the_cited_file_is_read(tmp_path, slow_reading):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, slow_reading.reading.is_set, what="the cited file to be read")
+        await _type(pilot, "and")
+        assert app.query_one(QuestionInput).value == "and"
+        assert not slow_reading.read.is_set()  # typed while the file was still being read
+        slow_reading.release.set()
+        await wait_until(pilot, answered(app))
+        assert "DeepSeek en bref" in panel_text(app)  # the lines around the passage, read from the file
+
+
+async def test_a_citation_whose_file_changed_is_read_again_off_the_ui_thread(tmp_path, slow_reading):
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        slow_reading.release.set()
+        await ask(pilot, "When was DeepSeek launched?")
+        await wait_until(pilot, answered(app))
+        slow_reading.release.clear()
+        slow_reading.reading.clear()
+        slow_reading.read.clear()
+        document = tmp_path / SOURCE
+        document.write_text(DOCUMENT, encoding="utf-8")  # the same text, written again: read again to be sure
+        stat = document.stat()
+        os.utime(document, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, slow_reading.reading.is_set, what="the cited file to be read again")
+        await _type(pilot, "so")
+        assert app.query_one(QuestionInput).value == "so" and not slow_reading.read.is_set()
+        assert "Reading notes/deepseek.txt" in panel_text(app)
+        slow_reading.release.set()
+        await wait_until(pilot, lambda: "[2] notes/deepseek.txt:2" in panel_text(app), what="the second citation")
+        assert "DeepSeek en bref" in panel_text(app)

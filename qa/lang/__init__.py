@@ -134,6 +134,7 @@ class Language:
     percent_words: tuple[str, ...]
     currencies: dict[str, str]
     unit_links: frozenset[str]
+    reference_nouns: frozenset[str]
     measures: dict[str, str]
     units: dict[str, str]
     question_phrases: tuple[tuple[str, str], ...]

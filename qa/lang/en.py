@@ -105,6 +105,10 @@ UNITS = dict.fromkeys(
     "duration",
 )
 UNIT_LINKS = frozenset({"of"})  # "22 million of users" is rare, "millions of dollars" is not
+# Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
+REFERENCE_NOUNS = frozenset(
+    """section sections chapter chapters figure fig table tables page pages pp p appendix part step line lines equation eq footnote note item paragraph example listing""".split()
+)
 
 # Questions. Interrogative phrases and the kind of answer they ask for (folded, as regular expressions
 # over single spaces; the questions grammar adds the word boundaries).
@@ -179,6 +183,9 @@ ARTICLES = frozenset({"a", "an", "the"})
 # Words joining a noun to its complement: "the name of the founder".
 NOUN_LINKS = frozenset({"of"})
 # Nouns that say what kind of answer a question wants ("which company" → a name). General vocabulary.
+# Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Enter"), as written.
+MODIFIER_KEYS = "Ctrl Control Alt AltGr Shift Meta Cmd Command Super Option Fn"
+KEY_NAMES = "Enter Return Esc Escape Tab Space Spacebar Delete Del Backspace Home End PgUp PgDn PageUp PageDown Insert Ins Up Down Left Right"
 KIND_NOUNS = {
     # answered by a proper name
     **dict.fromkeys(
@@ -198,6 +205,7 @@ KIND_NOUNS = {
     # answered by a command
     **dict.fromkeys("command commands".split(), "command"),
     # answered by a path or a file name
+    **dict.fromkeys("menu menus submenu submenus menubar".split(), "path"),  # a path through the menus
     **dict.fromkeys("file files directory directories folder folders path paths extension extensions".split(), "path"),
     # answered by an identifier of code or of a system
     **dict.fromkeys(
@@ -216,7 +224,8 @@ KIND_NOUNS = {
     **dict.fromkeys("date dates day days year years month months time".split(), "date"),
     **dict.fromkeys(
         """number percentage percentages share proportion fraction size sizes population amount total length
-        distance height weight age count""".split(),
+        distance height weight age count width widths depth thickness resolution speed rate frequency temperature
+        capacity margin margins spacing value values""".split(),
         "quantity",
     ),
     **dict.fromkeys(

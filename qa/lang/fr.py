@@ -109,6 +109,10 @@ UNITS = dict.fromkeys(
     "duration",
 )
 UNIT_LINKS = frozenset({"de", "d'"})  # "22 millions d'utilisateurs", "1,5 milliard de dollars"
+# Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
+REFERENCE_NOUNS = frozenset(
+    """section sections chapitre chapitres figure fig tableau tableaux page pages p annexe partie étape ligne lignes équation note exemple paragraphe""".split()
+)
 
 QUESTION_PHRASES = (
     ("quand", "date"),
@@ -160,6 +164,9 @@ PLURAL_COPULAS = frozenset({"sont", "étaient"})
 AMOUNT_PHRASES = frozenset({"combien"})
 ARTICLES = frozenset({"un", "une", "le", "la", "les", "l'", "d'", "de", "du", "des"})
 NOUN_LINKS = frozenset({"de", "d'", "du", "des"})
+# Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Entrée"), as written.
+MODIFIER_KEYS = "Ctrl Alt AltGr Maj Shift Cmd Fn"
+KEY_NAMES = "Entrée Échap Tab Tabulation Espace Suppr Retour Début Fin Inser Haut Bas Gauche Droite"
 KIND_NOUNS = {
     **dict.fromkeys(
         """entreprise entreprises société sociétés firme firmes constructeur constructeurs fabricant fabricants
@@ -173,6 +180,7 @@ KIND_NOUNS = {
         "name",
     ),
     **dict.fromkeys("commande commandes".split(), "command"),
+    **dict.fromkeys("menu menus sous-menu sous-menus".split(), "path"),  # a path through the menus
     **dict.fromkeys(
         "fichier fichiers répertoire répertoires dossier dossiers chemin chemins extension extensions périphérique "
         "périphériques".split(),
@@ -192,7 +200,8 @@ KIND_NOUNS = {
     **dict.fromkeys("date dates jour jours année années mois heure".split(), "date"),
     **dict.fromkeys(
         """nombre pourcentage part proportion taille tailles population montant total longueur distance hauteur
-        poids âge durée""".split(),
+        poids âge durée largeur largeurs profondeur épaisseur résolution vitesse taux fréquence température
+        capacité marge marges espacement valeur valeurs""".split(),
         "quantity",
     ),
     **dict.fromkeys(

@@ -240,7 +240,12 @@ def _is_acronym(token: str) -> bool:
     return sum(c.isupper() for c in token) >= 2
 
 
-def _spells(acronym: str, expansion_words: list[str]) -> bool:
+# Words an acronym's expansion may hold beyond one a letter: the function words it skips ("of" in "Federal Bureau
+# of Investigation"); with more, words whose initials happen to spell it would be taken for its expansion.
+EXPANSION_EXTRA_WORDS = 3
+
+
+def spells(acronym: str, expansion_words: list[str]) -> bool:
     """Whether the words' initials (or their capitals, inner ones included) spell the acronym:
     "Free Software Foundation" FSF, "JavaScript Object Notation" JSON, "Parti communiste chinois" PCC;
     function words may be skipped ("Federal Bureau of Investigation")."""
@@ -262,7 +267,7 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
     for m in _ACRONYM_FIRST.finditer(text):
         acronym, inside = m.group(1), m.group(2)
         words_inside = _EXPANSION_WORD.findall(inside)
-        if _is_acronym(acronym) and _spells(acronym, words_inside):
+        if _is_acronym(acronym) and spells(acronym, words_inside):
             out.append(
                 AcronymDefinition(
                     Span(m.start(1), m.end(1), acronym, "name"), Span(m.start(2), m.end(2), inside.strip(), "name")
@@ -274,11 +279,11 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
             continue
         before = list(_EXPANSION_WORD.finditer(text, max(0, m.start() - 160), m.start()))
         # The shortest run of words just before the parenthesis that spells the acronym.
-        for count in range(1, min(len(before), len(acronym) + 3) + 1):
+        for count in range(1, min(len(before), len(acronym) + EXPANSION_EXTRA_WORDS) + 1):
             run = before[-count:]
             if text[run[-1].end() : m.start()].strip():
                 break  # something other than space between the words and the parenthesis
-            if _spells(acronym, [w.group(0) for w in run]):
+            if spells(acronym, [w.group(0) for w in run]):
                 start, end = run[0].start(), run[-1].end()
                 out.append(
                     AcronymDefinition(

@@ -19,11 +19,18 @@ from functools import lru_cache
 from qa.lang import Span, alternation, fold, fold_aligned, is_function_word, languages
 
 NUMBER, PERCENT, MONEY, ORDINAL, VERSION = "number", "percent", "money", "ordinal", "version"
+REFERENCE = "reference"  # "section 1.1", "page 12", "tableau 4": where something is, not how much
 
 _SPACES = " \u00a0\u202f"
 # Digits, grouped by spaces ("1 500 000") or by dots and commas; not inside a word ("R1", "GPT-4", "x86").
 _DIGITS = re.compile(
-    rf"(?<![\w.,\-/:@#])(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?!\d)(?:[.,]\d+)?|\d+(?:[.,]\d+)*)(?![.,]\d)"
+    rf"(?<![\w.,\-/:@#])(?:\d{{1,3}}(?:[{_SPACES}]\d{{3}})+(?!\d)(?:[.,]\d+)?|\d+(?:[.,]\d+)*|\.\d+)(?![.,]\d)"
+)  # ".08em": typeset lengths drop the leading zero
+# Units of measure written against the number ("10pt", "2cm", ".08em", "300dpi"): the same in every
+# language (SI and typesetting). Not "3D", "4o", "64bit" (parts of names), nor "5k", "7B" (scales).
+UNITS_OF_MEASURE = frozenset(
+    """pt bp pc dd cc sp em ex mu in cm mm px dpi ppi km kg mg ml cl hz khz mhz ghz kb mb gb tb kib mib gib
+    tib ms ns""".split()
 )
 _CURRENCY_SYMBOLS = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "₽": "RUB", "₩": "KRW"}
 _CURRENCY_CODES = frozenset("USD EUR GBP JPY CNY CHF INR RUB KRW CAD AUD".split())
@@ -76,7 +83,7 @@ def digit_readings(token: str) -> set[Decimal]:
     else:
         whole, frac = token.split(seps[0])
         readings.add(f"{whole}.{frac}")
-        if len(frac) == 3:
+        if len(frac) == 3 and whole:
             readings.add(whole + frac)
     out = set()
     for r in readings:
@@ -121,6 +128,7 @@ class _Words:
     currencies: dict[str, str]
     unit_links: frozenset[str]
     dozens: frozenset[str]
+    reference_nouns: frozenset[str]
     phrase: re.Pattern
 
 
@@ -162,6 +170,7 @@ def _words(code: str | None) -> _Words:
         currencies=currencies,
         unit_links=frozenset().union(*(lang.unit_links for lang in langs)) if langs else frozenset(),
         dozens=frozenset().union(*(lang.dozens for lang in langs)) if langs else frozenset(),
+        reference_nouns=frozenset().union(*(lang.reference_nouns for lang in langs)) if langs else frozenset(),
         phrase=phrase,
     )
 
@@ -340,7 +349,7 @@ def _find_numbers(text: str, language: str | None, include_ambiguous: bool) -> t
                 found.append(_mention(text, start, end + len(letters), {Decimal(int(token))}, set(), ORDINAL))
                 taken.append((start, end + len(letters)))
                 continue
-            if letters not in w.abbreviations:
+            if letters not in w.abbreviations and fold(letters) not in UNITS_OF_MEASURE:
                 continue  # "4o", "3D", "64bit": part of a name
         if _is_version_shape(token):
             kind = VERSION
@@ -349,6 +358,8 @@ def _find_numbers(text: str, language: str | None, include_ambiguous: bool) -> t
             values = digit_readings(token)
         if kind == NUMBER and _after_version_word(text, folded, start):
             kind = VERSION
+        elif _after_word(folded, start, w.reference_nouns):
+            kind = REFERENCE
         found.append(_finish(text, folded, start, end, values, kind, w, words=False))
         taken.append((start, found[-1].end))
     scale_follows = re.compile(rf"[{_SPACES}]+(?:{alternation(w.scales)})(?![\w-])") if w.scales else None
@@ -402,9 +413,14 @@ def _is_article_of_name(text: str, end: int) -> bool:
 
 
 def _after_version_word(text: str, folded: str, start: int) -> bool:
+    return _after_word(folded, start, _VERSION_WORDS)
+
+
+def _after_word(folded: str, start: int, words: frozenset[str]) -> bool:
+    """The word right before ``start`` is one of ``words`` ("version 3", "section 1.1")."""
     before = folded[max(0, start - 12) : start].rstrip()
     word = re.search(r"([^\W\d_]+)$", before)
-    return word is not None and word.group(1) in _VERSION_WORDS
+    return word is not None and word.group(1) in words
 
 
 def _versions_after_names(text: str, mentions: list[NumberMention]) -> None:
@@ -465,8 +481,12 @@ def _finish(text: str, folded: str, start: int, end: int, values: set[Decimal], 
         currency = sign if sign.isalpha() else _CURRENCY_SYMBOLS[sign[-1]]
         start -= len(before.group(0))
         kind = MONEY
-    if kind == VERSION:
-        return _mention(text, start, end, values, bare, VERSION)
+    if kind in (VERSION, REFERENCE):
+        return _mention(text, start, end, values, bare, kind)
+    glued = re.match(r"([^\W\d_]+)(?![\w])", text[end:])
+    if not words and glued and fold(glued.group(1)) in UNITS_OF_MEASURE:
+        unit_end = end + glued.end()
+        return _mention(text, start, unit_end, values, bare, NUMBER, words, glued.group(1), unit_end, core=(start, end))
     # Scale: "22,15 millions", "7B", "5k", "three million".
     scale = None
     attached = re.match(r"([^\W\d_]+)(?![\w])", text[end:])
@@ -522,7 +542,7 @@ def find_quantities(text: str, language: str | None = None) -> list[Span]:
     dates = [(d.start, d.end) for d in find_dates(text, language)]
     out = []
     for m in find_numbers(text, language):
-        if m.kind in (VERSION, ORDINAL):
+        if m.kind in (VERSION, ORDINAL, REFERENCE):
             continue
         end = m.unit_end if m.unit_end else m.end
         if any(s < end and m.start < e for s, e in dates):

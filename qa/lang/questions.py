@@ -156,6 +156,7 @@ def _read(original: str, folded: str, lang: Language) -> _Match:
     for pattern in lang.how_patterns:
         for m in re.finditer(r"\b" + pattern, text):
             found.append(_Match(m.start(), HOW))
+    found = [m for m in found if not _sets_the_time(m, text, found, lang)]
     typed = [m for m in found if m.kind is not None]
     if typed:
         return min(typed, key=lambda m: (m.at, m.focus is None))
@@ -167,6 +168,22 @@ def _read(original: str, folded: str, lang: Language) -> _Match:
         first = min(untyped, key=lambda m: m.at)
         return _Match(first.at, None, first.head, first.focus, first.plural)
     return _Match(0, None)
+
+
+def _sets_the_time(match: _Match, text: str, found: list[_Match], lang: Language) -> bool:
+    """A "when" that opens a clause ended by a comma, another interrogative after it, sets the scene
+    rather than asks: "When hyperref colours the links, what colour …?", "Quand on fait précéder une
+    valeur du signe #, dans quel mode …?". "When was it launched, and by whom?" asks (an auxiliary
+    follows "when"), and so does "Quand DeepSeek a-t-il été lancé, …" (the clause is inverted)."""
+    if match.kind != DATE:
+        return False
+    comma = text.find(",", match.at)
+    if comma < 0:
+        return False
+    clause = text[match.at : comma].split()
+    if len(clause) < 3 or clause[1] in lang.auxiliaries or (lang.inversion and "-t-" in text[match.at : comma]):
+        return False
+    return any(other.at > comma and (other.kind is not None or other.head or other.focus) for other in found)
 
 
 def _alternation(words) -> str:
@@ -372,14 +389,14 @@ def asks_plural(question: str) -> bool:
 
 _QUOTED = re.compile(r"«[\s\u00a0\u202f]*([^»]{3,300}?)[\s\u00a0\u202f]*»|“([^”]{3,300}?)”|\"([^\"]{3,300}?)\"")
 _SPAN_KINDS = {
-    COMMAND: (_technical.COMMAND, _technical.PACKAGE),
-    PATH: (_technical.PATH, _technical.FILENAME),
+    COMMAND: (_technical.COMMAND, _technical.PACKAGE, _technical.MENU),
+    PATH: (_technical.PATH, _technical.FILENAME, _technical.MENU),
     IDENTIFIER: (
         _technical.IDENTIFIER, _technical.KEYWORD, _technical.VARIABLE, _technical.OPTION, _technical.PACKAGE,
-        _technical.COMMAND, _technical.FILENAME,
+        _technical.COMMAND, _technical.FILENAME, _technical.MENU,
     ),
     VERSION: (_technical.VERSION_KIND,),
-    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER),
+    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER, _technical.MENU, _technical.KEYWORD),
 }  # fmt: skip
 
 
@@ -402,6 +419,8 @@ def _spans_for(kind: str, text: str, language: str | None) -> tuple[Span, ...]:
         return tuple(_numbers.find_money(text, language))
     if kind in (PERSON, NAME):
         spans = [Span(n.start, n.end, n.text, kind) for n in _names.find_names(text, language)]
+        if kind == NAME:
+            spans = sorted({*spans, *_named_terms(text, language)}, key=lambda s: (s.start, -s.end))
         return tuple(merge_coordinated(spans, text))
     if kind == QUOTE:
         out = []
@@ -412,6 +431,36 @@ def _spans_for(kind: str, text: str, language: str | None) -> tuple[Span, ...]:
     if kind in _SPAN_KINDS:
         return tuple(_technical.spans_of_kinds(text, _SPAN_KINDS[kind], language))
     return ()
+
+
+_TERM_WORD = re.compile(r"[^\W\d_][\w'-]*")
+
+
+def _named_terms(text: str, language: str | None) -> list[Span]:
+    """What a text says a thing is called, names or not: "is called a melisma", "On appelle ceci un
+    mélisme", "sont appelés des bandeaux". The words after a naming verb (the questions' NAME_PATTERNS),
+    past articles and pronouns, up to three, to the first function word or punctuation."""
+    folded = fold_aligned(text)
+    out = []
+    for lang in languages(language):
+        for m in re.finditer(rf"\b(?:{'|'.join(lang.name_patterns)})\b", folded):
+            at, words = m.end(), []
+            while len(words) < 3:
+                gap = re.match(r"[ \t\u00a0]*", folded[at:]).end()
+                word = _TERM_WORD.match(folded, at + gap)
+                if word is None:
+                    break
+                if is_function_word(word.group(), lang.code):
+                    if words:
+                        break
+                    at = word.end()
+                    continue
+                words.append(word)
+                at = word.end()
+            if words:
+                start, end = words[0].start(), words[-1].end()
+                out.append(Span(start, end, text[start:end], NAME))
+    return out
 
 
 @lru_cache(maxsize=1)

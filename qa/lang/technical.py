@@ -30,7 +30,8 @@ from qa.lang.numbers import VERSION, find_numbers
 COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE = (
     "command", "path", "filename", "identifier", "option", "variable", "version", "keyword", "package", "code",
 )  # fmt: skip
-KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE)
+MENU = "menu"  # a path through an application's menus: "Image → Scale Image", "Édition ▸ Préférences"
+KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE, MENU)
 
 # File extensions of general computing (documents, code, archives, system files).
 EXTENSIONS = frozenset(
@@ -85,10 +86,26 @@ _CAMEL = re.compile(r"(?<![\w.-])(?:[A-Z][a-z0-9]+[A-Z]|[A-Z]{2,}[a-z])[A-Za-z0-
 # Commands of a markup or typesetting language (TeX, LilyPond, groff): a backslash and a name, "\\frenchspacing",
 # "\\book", "\\cmidrule*". Not in a path ("C:\\Users\\me": after a colon or a letter) nor a one-letter escape ("\\n").
 _MACRO = re.compile(r"(?<![\w\\:])\\[A-Za-z@]{2,}\*?(?![\w\\])")
-# Keys of a keyboard: "F10", "Ctrl-D", "Alt+F2".
-_KEY = re.compile(
-    r"(?<![\w-])(?:(?:Ctrl|Control|Alt|Shift|Meta|Cmd|Super)[-+](?:[A-Za-z0-9]\b|F\d{1,2}\b)|F(?:[1-9]|1[0-2])\b)"
-)
+
+
+@lru_cache(maxsize=1)
+def _key_pattern() -> re.Pattern:
+    """Keys of a keyboard: "F10", "Ctrl-D", "Alt+F2", "Shift+Ctrl+E", "Ctrl+Entrée": modifiers joined by
+    "+" or "-" to a letter, a digit, a function key or a named key (the languages' MODIFIER_KEYS and KEY_NAMES)."""
+    modifiers = sorted(
+        {k for lang in LANGUAGES.values() for k in lang.data.MODIFIER_KEYS.split()}, key=len, reverse=True
+    )
+    names = sorted({k for lang in LANGUAGES.values() for k in lang.data.KEY_NAMES.split()}, key=len, reverse=True)
+    modifier = "|".join(map(re.escape, modifiers))
+    key = rf"(?:{'|'.join(map(re.escape, names))}|F\d{{1,2}}|[A-Za-z0-9])(?![\w])"
+    return re.compile(rf"(?<![\w-])(?:(?:{modifier})[-+])+{key}|(?<![\w-])F(?:[1-9]|1[0-2])\b")
+
+
+# A path through menus: items joined by an arrow or ">" ("Image → Scale Image", "Filters > Blur > Gaussian
+# Blur", "Édition ▸ Préférences"). An item is a capitalised word and the capitalised words (with the small
+# words between them: "Color to Alpha", "Save As…") after it.
+_MENU_ITEM = r"[^\W\d_a-zà-ÿ][\w'’.…&-]+(?:[ \t\u00a0]+(?:(?:to|as|of|the|and|de|du|des|la|le|les|et|sous|en|à)[ \t\u00a0]+)?[^\W\d_a-zà-ÿ][\w'’.…&-]*){0,3}"
+_MENU = re.compile(rf"(?<![\w-])(?P<menu>{_MENU_ITEM}(?:[ \t\u00a0]*(?:→|▸|►|▶|⇒|⟶|->|>|»)[ \t\u00a0]*{_MENU_ITEM})+)")
 # Quoted text: "journalctl -b", « depmod -a », “systemd-analyze blame”.
 _QUOTED = re.compile(
     r"\"(?P<a>[^\"\n]{1,80})\"|«[\s\u00a0\u202f]*(?P<b>[^»\n]{1,80}?)[\s\u00a0\u202f]*»|“(?P<c>[^”\n]{1,80})”"
@@ -103,7 +120,7 @@ _FILENAME = re.compile(
     r"|(?<![\w/.-])\.(?P<bare>[a-z][a-z0-9]{0,5})(?![\w.-])"
 )
 _PRIORITY = {COMMAND: 0, PATH: 1, FILENAME: 2, VARIABLE: 3, OPTION: 4, KEYWORD: 5, IDENTIFIER: 6, PACKAGE: 7}
-_PRIORITY |= {VERSION_KIND: 8, CODE: 9}
+_PRIORITY |= {VERSION_KIND: 8, CODE: 9, MENU: 10}
 
 
 def technical_spans(text: str, language: str | None = None) -> list[Span]:
@@ -191,8 +208,16 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
             add(start, start + len(body), COMMAND)  # a quoted command line
     for m in _CAMEL.finditer(text):
         add(m.start(), m.end(), IDENTIFIER)
-    for m in _KEY.finditer(text):
+    for m in _key_pattern().finditer(text):
         add(m.start(), m.end(), KEYWORD)
+    for m in _MENU.finditer(text):
+        start = m.start("menu")
+        first = text[start : m.end("menu")].split()[0]
+        sentence_initial = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:\n"
+        if sentence_initial and not re.match(r"[ \t\u00a0]*(?:→|▸|►|▶|⇒|⟶|->|>|»)", text[start + len(first) :]):
+            start += len(first) + len(text[start + len(first) :]) - len(text[start + len(first) :].lstrip())
+        end = m.end("menu") - (text[m.end("menu") - 1] == ".")  # the sentence's full stop, not "…"
+        found.append(Span(start, end, text[start:end], MENU))  # "Select" opens the sentence
     for m in _MACRO.finditer(text):
         add(m.start(), m.end(), COMMAND)
     for m in _MANPAGE.finditer(text):

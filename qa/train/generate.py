@@ -40,22 +40,52 @@ from qa.lang import Span, alternation, content_words, detect_language, fold, is_
 from qa.lang import get as get_language
 from qa.lang import templates as T
 from qa.lang.dates import date_spans
-from qa.lang.names import _spells as spells
-from qa.lang.names import acronym_definitions
+from qa.lang.names import EXPANSION_EXTRA_WORDS, acronym_definitions, spells
 from qa.lang.numbers import find_quantities
 from qa.lang.technical import technical_spans
 
 LANGS = ("en", "fr")
+# Questions from one passage at most: a passage dense with cues would otherwise weigh more than whole files.
 MAX_PER_PASSAGE = 2
 # Share of unanswerable questions asked for (of the answerable count), as in the development sets.
 UNANSWERABLE_SHARE = 0.25
 # Share of the facts whose question needs no translation (an acronym, a token) also asked in the other language.
 CROSS_LANGUAGE_SHARE = 0.5
-MAX_SUBJECT_WORDS = 6
+# A subject of more words is a clause or a list the cue ran into, not a thing a question names.
+MAX_SUBJECT_WORDS = 12
+# A predicate of more words makes a question nobody types (and runs past MAX_QUESTION_WORDS once templated).
 MAX_PREDICATE_WORDS = 16
+# A question of as many words as the development questions have: 4 to 24 in the 221 of ../shared/eval, the upper
+# bound left some room for a long subject or predicate.
+MIN_QUESTION_WORDS, MAX_QUESTION_WORDS = 4, 30
+# A file's language is told from its first passages (so many, and so many characters of them): a few pages tell
+# English from French as well as a whole long manual does, which would cost its full length to count.
+LANGUAGE_SAMPLE_PASSAGES = 200
+LANGUAGE_SAMPLE_CHARS = 20_000
+# An answer opens where its cue ends, or this many characters after: an opening quote or bracket and a space
+# (« zsh », "`ls`"). Further on, the token belongs to the rest of the sentence.
+ANSWER_OFFSET_CHARS = 2
+# A term defined ("a bare repository is ...") is a name of a few words; longer, the cue caught a sentence.
+MIN_TERM_CHARS, MAX_TERM_CHARS = 2, 60
+MAX_TERM_WORDS = 4
+# A path shorter than this ("/", "~/", "..") names no file or folder of its own to ask about.
+MIN_PATH_CHARS = 4
+# The steps of a how-to heading stand in the passages right after it: one or two sentences of introduction, then
+# the list or the code. Further, they belong to another task.
+STEP_PASSAGES_AFTER_HEADING = 3
+# A first step's command line: shorter is no command with its argument, longer is no line one would answer with.
+MIN_COMMAND_CHARS, MAX_COMMAND_CHARS = 4, 120
+# A subject names something by a word of this many letters at least; shorter ones are grammar words and
+# abbreviations ("of", "de", "le", "I/O"), which name nothing alone.
+MIN_NAMING_WORD_CHARS = 3
+# A word in capitals used once may be emphasis; used twice or more, the folder uses it as a term.
+MIN_ACRONYM_USES = 2
+# Two capitals are mostly units, options or abbreviations one does not ask the expansion of ("KB", "IO", "OK").
+MIN_ACRONYM_LETTERS = 3
 # Longer words in capitals are mostly names of variables or files ("TMPDIR", "OPTERR"), not acronyms.
 MAX_ACRONYM_LETTERS = 5
-# A domain language's keyword ("\section", "\relative") and a menu path ("File → Save As").
+# A domain language's keyword ("\section", "\relative") and a menu path ("File → Save As"): two to six items of up
+# to about 30 characters each (longer, the arrow joins two sentences rather than menu items).
 _BACKSLASH_KEYWORD = re.compile(r"(?<![\\\w])\\[A-Za-z@]+\*?(?![\\\w])")
 _MENU_PATH = re.compile(r"[\w][\w .'’-]{0,30}?(?:\s*(?:→|▸|⇒|->|>)\s*[\w][\w .'’-]{0,30}?){1,5}(?=[\s.,;:)]|$)")
 # The technical tokens that may answer each kind of question (qa.lang.technical's kinds).
@@ -81,7 +111,9 @@ class Draft:
     answers: list[str]
     passage: documents.Passage | None = None
     subject: str = ""
-    template: tuple = ()  # (lang, kind key, template index, slots) to ask the same of a swapped subject
+    # (kind key, template index, slots) to ask the same of a swapped subject; (kind, template index) when the
+    # question has no subject to swap (an acronym, a how-to)
+    template: tuple = ()
     answerable: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -100,7 +132,8 @@ def read_folder(folder: Path) -> tuple[list[documents.Passage], dict[str, str]]:
             found = documents.file_passages(path, source)
         except (OSError, documents.UndecodableFile):
             continue
-        language = detect_language(" ".join(p.clean for p in found[:200])[:20000])
+        sample = " ".join(p.clean for p in found[:LANGUAGE_SAMPLE_PASSAGES])[:LANGUAGE_SAMPLE_CHARS]
+        language = detect_language(sample)
         if language in LANGS:
             languages[source] = language
             passages.extend(found)
@@ -146,7 +179,7 @@ def _subject_ok(subject: str, lang: str) -> bool:
     if _vague(subject, lang):
         return False
     words = subject.split()
-    if not words or len(words) > MAX_SUBJECT_WORDS * 2 or not any(len(w) >= 3 for w in words):
+    if not words or len(words) > MAX_SUBJECT_WORDS or not any(len(w) >= MIN_NAMING_WORD_CHARS for w in words):
         return False
     first, last = fold(words[0]), fold(words[-1])
     bad = T.NOT_SUBJECT[lang]
@@ -184,14 +217,15 @@ def _answer_at(text: str, at: int, lang: str, kind: str, named: bool = False) ->
         if word and not is_function_word(fold(word.group(0)), lang) and not _vague(word.group(0), lang):
             spans.append(Span(at, at + len(word.group(0)), word.group(0), "word"))
     for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if at <= span.start <= at + 2:
+        if at <= span.start <= at + ANSWER_OFFSET_CHARS:
             return span.text.strip().rstrip(" \\"), span.kind
     if kind in (T.TERM, T.ALIAS):
-        m = re.match(rf"(?:{_articles(lang)})?[\"“«‘']?\s*([^,.;:()\"”»’]{{2,60}})", text[at:], re.I)
+        term_chars = f"{{{MIN_TERM_CHARS},{MAX_TERM_CHARS}}}"
+        m = re.match(rf"(?:{_articles(lang)})?[\"“«‘']?\s*([^,.;:()\"”»’]{term_chars})", text[at:], re.I)
         if m:
             term = m.group(1).strip()
             words = term.split()
-            if 1 <= len(words) <= 4 and all(re.fullmatch(r"[^\W\d_][\w'’-]*", w) for w in words):
+            if 1 <= len(words) <= MAX_TERM_WORDS and all(re.fullmatch(r"[^\W\d_][\w'’-]*", w) for w in words):
                 if not any(is_function_word(fold(w)) for w in words):
                     return term, kind
     return None
@@ -211,7 +245,7 @@ def _span(m):
 def _spelled_out(acronym: str, after: str, lang: str, rng: random.Random, asked) -> Draft | None:
     """ "FHS stands for Filesystem Hierarchy Standard": the shortest run of words after the cue that spells it."""
     words = re.findall(r"[^\W\d_][\w'’-]*", after.strip(" \"'«»“”‘’"))
-    for n in range(1, min(len(words), len(acronym) + 3) + 1):
+    for n in range(1, min(len(words), len(acronym) + EXPANSION_EXTRA_WORDS) + 1):
         if spells(acronym, words[:n]):
             expansion = after[after.index(words[0]) : after.index(words[n - 1]) + len(words[n - 1])]
             languages = [q for q in asked if q == lang or rng.random() < CROSS_LANGUAGE_SHARE]
@@ -324,7 +358,12 @@ def _draft(
     if not found:
         return None
     answer, span_kind = found
-    if len(answer) > MAX_ANSWER_CHARS or not any(c.isalnum() for c in answer) or kind == T.PATH and len(answer) < 4:
+    if (
+        len(answer) > MAX_ANSWER_CHARS
+        or not any(c.isalnum() for c in answer)
+        or kind == T.PATH
+        and len(answer) < MIN_PATH_CHARS
+    ):
         return None
     slots: dict[str, str] = {}
     answers = [answer]
@@ -418,7 +457,7 @@ def _draft(
     if kind == T.OPTION and re.search(r"[=<\[]", answer):
         answers.append(re.split(r"[=<\[]", answer)[0])  # "--unified=<n>", or "--unified" as one would answer
     if kind == T.DATE and lang == "en" and not re.search(r"\d{4}", answer):
-        return None
+        return None  # an English date with no year ("on Monday", "in March") dates nothing
     key = kind
     if kind == T.PATH and "modal" in groups:
         key = "path_modal"
@@ -446,12 +485,17 @@ def _draft(
     if filled is None:
         return None
     question, index = filled
-    if kind == T.DATE and not re.fullmatch(r"\d{4}", answer) and index == 1:
+    if kind == T.DATE and not re.fullmatch(r"\d{4}", answer) and index == _YEAR_TEMPLATE:
         question = T.TEMPLATES[q_lang][key][0].format(**slots)
         question = question[0].upper() + question[1:]
     return Draft(
         kind, q_lang, question, answers, None, slots.get("subject", slots.get("goal", "")), (key, index, slots)
     )
+
+
+# The date template that asks for the year ("In what year was ...?"): an answer more precise than a bare year is
+# asked with the first one ("When was ...?") instead.
+_YEAR_TEMPLATE = 1
 
 
 def _inverted_be(be: str, participle: str, lang: str) -> str:
@@ -479,7 +523,8 @@ def howtos(passages: list[documents.Passage], lang: str, rng: random.Random, ask
                 if m:
                     goal = _phrase(m.group("goal"))
                     break
-            steps = [q for q in passages[i + 1 : i + 4] if q.source == p.source and q.kind != documents.HEADING]
+            following = passages[i + 1 : i + 1 + STEP_PASSAGES_AFTER_HEADING]
+            steps = [q for q in following if q.source == p.source and q.kind != documents.HEADING]
             steps = [q for q in steps if q.kind == documents.CODE or _STEP_MARKER.match(q.text)][:1]
         elif p.kind == documents.CODE:
             for cue in _cues(lang, T.HOWTO):
@@ -511,7 +556,7 @@ def _first_step(step: documents.Passage, lang: str) -> str | None:
         starts = [k + 1 for k, line in enumerate(lines) if not line.strip() or line.rstrip().endswith(":")]
         code = [line.strip() for line in lines[starts[0] :]] if starts else []
         code = [re.sub(r"^[$#>]\s+", "", line) for line in code if line.strip() and not line.startswith("..")]
-        if code and 4 <= len(code[0]) <= 120 and _looks_like_code(code[0], lang):
+        if code and MIN_COMMAND_CHARS <= len(code[0]) <= MAX_COMMAND_CHARS and _looks_like_code(code[0], lang):
             return code[0]
         return None
     command = next((s.text for s in technical_spans(step.text, lang) if s.kind in ("command", "code")), None)
@@ -567,6 +612,7 @@ class Folder:
 
 def unanswerable(drafts: list[Draft], folder: Folder, rng: random.Random, asked, wanted: int) -> list[Draft]:
     out: list[Draft] = []
+    # Half acronyms the folder never spells out, the rest (and what acronyms leave) subjects swapped for another.
     out += _undefined_acronyms(folder, rng, asked, wanted // 2)
     out += _swapped_subjects(drafts, folder, rng, wanted - len(out))
     return out
@@ -583,9 +629,9 @@ def _undefined_acronyms(folder: Folder, rng: random.Random, asked, wanted: int) 
     candidates = sorted(
         a
         for a, n in used.items()
-        if n >= 2
+        if n >= MIN_ACRONYM_USES
         and a not in defined
-        and 3 <= len(a) <= MAX_ACRONYM_LETTERS
+        and MIN_ACRONYM_LETTERS <= len(a) <= MAX_ACRONYM_LETTERS
         and not folder.lower_word(a.lower())
         and not folder.variable(a)
     )
@@ -621,7 +667,7 @@ def _swapped_subjects(drafts: list[Draft], folder: Folder, rng: random.Random, w
     pool = [
         d
         for d in drafts
-        if d.kind in (T.DEFAULT, T.COUNT, T.PATH, T.DATE, T.TERM) and len(d.template) == 3 and d.subject
+        if d.kind in (T.DEFAULT, T.COUNT, T.PATH, T.DATE, T.TERM) and _has_slots(d.template) and d.subject
     ]
     rng.shuffle(pool)
     out = []
@@ -649,6 +695,11 @@ def _swapped_subjects(drafts: list[Draft], folder: Folder, rng: random.Random, w
     return out
 
 
+def _has_slots(template: tuple) -> bool:
+    """A draft's template is kept with its slots ((key, index, slots)): the question can be asked of another subject."""
+    return bool(template) and isinstance(template[-1], dict)
+
+
 def _noun_phrases(folder: Folder) -> dict:
     """Phrases of two or three words the folder uses, by head noun (last word in English, first in French),
     and names followed by a version ("Debian 10")."""
@@ -660,7 +711,9 @@ def _noun_phrases(folder: Folder) -> dict:
             for m in re.finditer(rf"{_articles(lang)}((?:[^\W\d_][\w-]* ?){{2,3}})", text):
                 words = m.group(1).split()
                 phrase = words[:2]  # "the backup port when ...": "backup port"
-                if len(phrase) == 2 and not any(is_function_word(fold(w), lang) or len(w) < 3 for w in phrase):
+                if len(phrase) == 2 and not any(
+                    is_function_word(fold(w), lang) or len(w) < MIN_NAMING_WORD_CHARS for w in phrase
+                ):
                     seen[lang][" ".join(phrase)] += 1
         for m in re.finditer(r"\b[A-Z][\w+-]+ \d+(?:\.\d+)?\b", text):
             found["name"].add(m.group(0))
@@ -745,7 +798,7 @@ def _sound(draft: Draft) -> bool:
         return False
     if contains(draft.question, draft.answers):
         return False
-    return 4 <= len(draft.question.split()) <= 30 and draft.question.endswith("?")
+    return MIN_QUESTION_WORDS <= len(draft.question.split()) <= MAX_QUESTION_WORDS and draft.question.endswith("?")
 
 
 def _dedupe(drafts: list[Draft]) -> list[Draft]:

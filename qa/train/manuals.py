@@ -10,7 +10,11 @@ in ``manual.json``) and unpacked with ``dpkg-deb -x`` into
 ``CACHE/manuals/PACKAGE`` (CACHE: ``~/.cache/qa-train``, or the platform's cache
 folder), so the questions of a fit can be made again from the same files.
 Compressed documents (``x.txt.gz``) are decompressed beside themselves, since
-the project's readers read plain files only.
+the project's readers read plain files only. A symbolic link of the package that
+points outside it (``/usr/share/javascript/...``, installed by another package,
+or ``../..`` out of it) or nowhere is removed before anything else is done with
+the files, and listed with the reason in ``manual.json`` (``links_skipped``): the
+files must be the package's own, and nothing may be written through a link.
 
 Some manuals are held out for good (HELD_OUT): they are kept for evaluating on
 folders no fit has seen, and asking for one is refused.
@@ -22,6 +26,7 @@ import argparse
 import fnmatch
 import gzip
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -124,8 +129,9 @@ def manual_folder(cache: Path, package: str) -> Path:
     return Path(cache) / "manuals" / package
 
 
-def fetch(m: Manual, cache: Path) -> Path:
-    """Download and unpack one manual (once: an unpacked one is kept); the folder it is in."""
+def fetch(m: Manual, cache: Path, notice=None) -> Path:
+    """Download and unpack one manual (once: an unpacked one is kept); the folder it is in. ``notice`` is told
+    of the symbolic links left out."""
     folder = manual_folder(cache, m.package)
     if (folder / "manual.json").is_file():
         return folder
@@ -142,6 +148,7 @@ def fetch(m: Manual, cache: Path) -> Path:
     staging = Path(tempfile.mkdtemp(prefix=f".{m.package}-", dir=folder.parent))
     try:
         _run(["dpkg-deb", "-x", str(deb), str(staging / "root")], debs, f"cannot unpack {deb.name}")
+        links_skipped = _skip_links(staging / "root")  # first: what follows reads and writes through no link
         dropped = _drop(staging / "root", m.drop)
         decompressed = _decompress(staging / "root")
         version = deb.name.split("_")[1] if deb.name.count("_") >= 2 else ""
@@ -153,6 +160,7 @@ def fetch(m: Manual, cache: Path) -> Path:
             "deb": deb.name,
             "decompressed": decompressed,
             "dropped": dropped,
+            "links_skipped": links_skipped,
         }
         (staging / "manual.json").write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
         if folder.exists():
@@ -161,7 +169,41 @@ def fetch(m: Manual, cache: Path) -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+    if links_skipped and notice:
+        notice(
+            f"{m.package}: {len(links_skipped)} symbolic link{'s' * (len(links_skipped) != 1)} skipped"
+            " (pointing outside the package or nowhere): see manual.json"
+        )
     return folder
+
+
+def _skip_links(root: Path) -> dict[str, str]:
+    """Remove the symbolic links under ``root`` that point outside it or nowhere; {relative path: reason}.
+
+    An absolute link names a file of the system it is installed on, not of the package; a relative one may
+    climb out of it. Either would read (or, decompressing beside a dangling one, write) a file that is not the
+    package's. Links that stay inside and lead to a file or folder there are kept. Nothing is followed while
+    walking: a link to a folder is looked at as a link.
+    """
+    inside = os.path.realpath(root)
+    skipped = {}
+    for folder, folders, files in os.walk(root):
+        for name in sorted(folders + files):
+            path = Path(folder) / name
+            if not path.is_symlink():
+                continue
+            target = os.readlink(path)
+            resolved = os.path.realpath(path)
+            if os.path.commonpath([inside, resolved]) != inside:
+                reason = f"points outside the package ({target})"
+            elif not os.path.exists(resolved):
+                reason = f"points nowhere ({target})"
+            else:
+                continue
+            path.unlink()
+            skipped[path.relative_to(root).as_posix()] = reason
+        folders[:] = [f for f in folders if (Path(folder) / f).is_dir() and not (Path(folder) / f).is_symlink()]
+    return dict(sorted(skipped.items()))
 
 
 def _drop(root: Path, patterns: tuple[str, ...]) -> int:
@@ -224,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         chosen = list(MANUALS) if args.all else manuals_for_fit(packages=args.packages)
         cache = args.cache or default_cache()
         for m in chosen:
-            folder = fetch(m, cache)
+            folder = fetch(m, cache, notice=lambda message: print(f"qa: {message}", file=sys.stderr))
             print(f"{m.package}: {folder}", flush=True)
     except QAError as exc:
         print(f"qa: {exc.message}", file=sys.stderr)

@@ -10,6 +10,11 @@ The threads are daemon threads rather than Textual thread workers: those run
 in asyncio's default executor, which ``App.run`` waits for on exit, so ctrl+q
 during a model load or an index build would hang until it finished.
 
+The cited files are read off the UI thread too (a PDF is extracted in the reading
+worker, up to its time limit per file): by the answering thread, before the answer
+is shown, and otherwise (a reopened conversation, a file changed since) by a Textual
+worker that awaits a daemon thread, the panel saying meanwhile which file is read.
+
 With an LLM endpoint (``qa chat --llm-url URL`` or ``QA_LLM_URL``), answers are
 generated: the answering thread gets the extractive answer, then calls
 ``qa.llm.generate_answer`` on it, streaming the model's tokens into the turn as a
@@ -39,6 +44,8 @@ engine with the same three members: ``prepare``, ``answer`` and ``index``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import shlex
 import subprocess
@@ -62,13 +69,13 @@ from qa.api import clean_question
 from qa.conversation import Conversation
 from qa.errors import QAError
 from qa.history import HistoryUnavailable
-from qa.tui.context import citation_ref, labels, located, source_path
+from qa.tui.context import citation_ref, files_read, labels, located, read_files, source_path
 from qa.tui.conversations import ConversationsScreen
 from qa.tui.freshness import can_refresh, changed_sources, renewed
 from qa.tui.help import HelpScreen
 from qa.tui.literal import printable
 from qa.tui.styles import CSS
-from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, one_line, shown_passages
+from qa.tui.widgets import CitationPanel, LoadStatus, QuestionInput, Turn, citation_view, one_line, shown_passages
 
 WELCOME = (
     "Ask a question about the documents. Each answer quotes them and cites file:line; "
@@ -397,6 +404,8 @@ class ChatApp(App[int]):
                     on_restart=lambda: self.post_message(DraftRestart(turn)),
                 )
                 answer, notice = result.answer, result.notice
+            # The files it cites, read here rather than on the UI thread when the panel shows them.
+            read_files(shown_passages(answer), self.engine)
         except QAError as exc:
             self.post_message(Answered(turn, error=exc.message))
         except Exception as exc:  # noqa: BLE001 - a bug: shown as a traceback by the app, not lost in a thread
@@ -614,12 +623,23 @@ class ChatApp(App[int]):
     def _show_citation(self) -> None:
         panel = self.query_one(CitationPanel)
         answer = self.selected.answer if self.selected else None
+        self.workers.cancel_group(self, "citation")  # a citation still being read for is not shown
         if answer is None:
             panel.show_note("Citations appear here: ask a question below.")
         elif not shown_passages(answer):
             panel.show_note("No citation: the documents do not answer this question.")
-        else:
+        elif files_read(shown_passages(answer), self.engine):
             panel.show(answer, self.citation_index, self.engine)
+        else:  # not read yet (a reopened conversation), or changed since: read off the UI thread
+            panel.show_note(f"Reading {printable(shown_passages(answer)[self.citation_index].source)}…")
+            self.run_worker(self._show_when_read(answer, self.citation_index), group="citation", exclusive=True)
+
+    async def _show_when_read(self, answer, index: int) -> None:
+        """Show citation ``index`` of ``answer`` once its files are read, in a daemon thread (cancelled, this
+        worker shows nothing: another citation was asked for meanwhile)."""
+        engine = self.engine
+        view = await _off_the_ui_thread(lambda: citation_view(answer, index, engine), "qa-citation")
+        self.query_one(CitationPanel).put(view)
 
     def on_turn_selected(self, event: Turn.Selected) -> None:
         if event.turn.answer is not None:
@@ -794,13 +814,42 @@ def _in_background(work, name: str) -> None:
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
+async def _off_the_ui_thread(work, name: str):
+    """``work()`` computed in a daemon thread and awaited: the UI goes on meanwhile, and quitting never waits for
+    it (a Textual thread worker runs in asyncio's default executor, which App.run waits for on exit)."""
+    loop = asyncio.get_running_loop()
+    done = loop.create_future()
+
+    def settle(result, error: BaseException | None) -> None:
+        if done.done():  # the awaiting worker was cancelled meanwhile
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+
+    def run() -> None:
+        try:
+            result, error = work(), None
+        except Exception as exc:  # noqa: BLE001 - raised where it is awaited
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the event loop is closed: the chat has quit
+            loop.call_soon_threadsafe(settle, result, error)
+
+    _in_background(run, name)
+    return await done
+
+
 # Editors told the line as FILE:LINE (-g for VS Code); the others take +LINE (vi, vim, nvim, nano, emacs,
 # micro, kak), and less +LINEg.
 _FILE_COLON_LINE = {"hx", "helix", "subl", "zed"}
 
 
 def editor_command(path: Path, line: int) -> list[str]:
-    """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi."""
+    """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi.
+
+    These are the terminal's own conventions, shared by every program the person runs, not options of qa
+    (qa.config.Settings): read here, when a file is opened."""
     spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or os.environ.get("PAGER") or ""
     command = shlex.split(spelled) if spelled.strip() else ["less" if _which("less") else "vi"]
     program = Path(command[0]).name
@@ -833,13 +882,13 @@ def create_app(engine, llm=None, history=None, conversation_id: int | None = Non
     return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
 
 
-def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> int:
-    """Run the chat until the person quits; the exit status. ``history`` defaults to the user's
-    (qa.history.History(): $QA_HISTORY or the user data folder)."""
+def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, settings=None) -> int:
+    """Run the chat until the person quits; the exit status. ``history`` defaults to the user's: the one
+    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder."""
     if history is None:
         from qa.history import History
 
-        history = History()
+        history = History(settings.history_path if settings is not None else None)
     app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0

@@ -5,21 +5,37 @@ says exactly what was indexed; otherwise the indexed text alone is shown, with
 a warning, so the panel never points at the wrong words. A PDF, HTML or DOCX
 file is read as the index read it (``qa.documents.load``: its extracted text,
 a PDF passage's lines and offsets counted from its page).
+
+Reading a file can take long (a PDF extracted in the reading worker, up to its
+time limit), so the chat reads the cited files off its UI thread (``read_files``:
+in the thread that answers, or in a worker) and keeps the last few read; what is
+shown is made from them (``files_read`` says whether that can be done at once).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
 from qa import formats
-from qa.citations import citation_ref, labels, located, source_path
+from qa.citations import citation_ref, located, source_path
+from qa.citations import labels as labels_from_disk
 from qa.documents import decode, line_starts, load
 from qa.tui.literal import literal
 
-__all__ = ["citation_ref", "labels", "located", "source_path", "render_context", "context_lines"]
+__all__ = [
+    "citation_ref",
+    "labels",
+    "located",
+    "source_path",
+    "render_context",
+    "context_lines",
+    "read_files",
+    "files_read",
+]
 
 PASSAGE_STYLE = "bold underline"
 ANSWER_STYLE = "bold black on #e5c07b"
@@ -88,28 +104,79 @@ def context_lines(citation, where, spans: list[tuple[int, int]]) -> list[tuple[i
     return rows
 
 
-# The extracted text of the last few PDF, HTML and DOCX files shown, by (path, size, modification time):
-# extracting a long PDF again for each citation shown would hold the chat up.
-_EXTRACTED: dict[tuple[str, int, int], formats.Extracted] = {}
-_EXTRACTED_KEPT = 4
+# The text of the last few files shown (a text file's decoded text; a PDF, HTML or DOCX file's extraction), by
+# (path, size, modification time): read off the UI thread, shown from here. Extracting a long PDF again for each
+# citation shown would hold the chat up; an answer cites up to a few files, kept together.
+_READ: dict[tuple[str, int, int], str | formats.Extracted] = {}
+_READ_KEPT = 8
+_read_lock = threading.Lock()  # the answering thread, the citation worker and the UI thread share _READ
+
+
+def _key(path: Path) -> tuple[str, int, int] | None:
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        return None
+    return (str(path), info.st_size, info.st_mtime_ns)
+
+
+def _read(path: Path) -> str | formats.Extracted:
+    """The file's text as citations count in it, kept for the next time (OSError, ValueError when unreadable)."""
+    key = _key(path)
+    with _read_lock:
+        if key in _READ:
+            return _READ[key]
+    read = decode(path.read_bytes()) if formats.format_of(path) is None else load(path)
+    if key is not None:
+        with _read_lock:
+            while len(_READ) >= _READ_KEPT:
+                del _READ[next(iter(_READ))]
+            _READ[key] = read
+    return read
+
+
+def _paths(citations, where) -> list[Path]:
+    return [p for p in dict.fromkeys(source_path(c.source, where) for c in citations) if p is not None]
+
+
+def read_files(citations, where) -> None:
+    """Read the files of ``citations`` (found by ``where``) into the texts kept: slow, so never on the UI thread.
+    A file that cannot be read is left out (what is shown then says so)."""
+    for path in _paths(citations, where):
+        try:
+            _read(path)
+        except (OSError, ValueError):  # UndecodableFile is a ValueError
+            pass
+
+
+def files_read(citations, where) -> bool:
+    """Whether the files of ``citations`` are kept as they are now (a look at their size and time, no reading):
+    then what the panel shows of them can be made at once, on the UI thread."""
+    with _read_lock:
+        return all(_key(path) in _READ for path in _paths(citations, where))
+
+
+def labels(citations, where) -> list[str]:
+    """qa.citations.labels, reading the files kept (``read_files``) rather than the disk when it can."""
+    return labels_from_disk(citations, where, read=_text)
+
+
+def _text(path: Path) -> str:
+    """The text a citation's offsets count in (a PDF, HTML or DOCX file's extracted text)."""
+    read = _read(path)
+    return read if isinstance(read, str) else read.text
 
 
 def cited_text(citation, path: Path) -> str | None:
     """The text the citation's lines and offsets count in: the file's decoded text, a PDF page's
     extracted text, or an HTML or DOCX file's; None when the file cannot be read."""
     try:
-        if formats.format_of(path) is None:
-            return decode(path.read_bytes())
-        info = path.stat()
-        key = (str(path), info.st_size, info.st_mtime_ns)
-        extracted = _EXTRACTED.get(key)
-        if extracted is None:
-            extracted = load(path)
-            while len(_EXTRACTED) >= _EXTRACTED_KEPT:
-                del _EXTRACTED[next(iter(_EXTRACTED))]
-            _EXTRACTED[key] = extracted
+        read = _read(path)
     except (OSError, ValueError):  # UndecodableFile is a ValueError
         return None
+    if isinstance(read, str):
+        return read
+    extracted = read
     if extracted.format == formats.PDF:
         page = getattr(citation, "page", 0)
         return extracted.page_text(page) if 1 <= page <= len(extracted.pages) else None

@@ -42,7 +42,13 @@ def renewed(engine):
     """A new engine over the same index and documents; its ``prepare`` refreshes the index and loads it."""
     from qa.api import Engine
 
-    return Engine(index_dir=engine.index_dir, model=engine.model, documents=engine.documents, root=engine.root)
+    return Engine(
+        index_dir=engine.index_dir,
+        model=engine.model,
+        documents=engine.documents,
+        root=engine.root,
+        settings=getattr(engine, "settings", None),  # the options the chat started with, not read again
+    )
 
 
 def can_refresh(engine) -> bool:

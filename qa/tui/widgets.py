@@ -7,6 +7,8 @@ answers become Markdown with every special character escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.console import Group
 from rich.style import Style
 from rich.text import Text
@@ -229,29 +231,46 @@ class CitationPanel(VerticalScroll):
 
     def show(self, answer, index: int, where) -> None:
         """Citation ``index`` of ``answer`` (a nearest passage when it abstained), its file found by ``where``
-        (the engine: from its index's folders)."""
-        citations = shown_passages(answer)
-        citation = citations[index]
-        if answer.abstained:
-            self.border_title = f"Nearest passage {index + 1} of {len(citations)} — not an answer"
-        else:
-            self.border_title = f"Citation {index + 1} of {len(citations)}"
-        tabs = Text(" ").join(
-            Text(f" [{c.n}] ", style="reverse bold" if i == index else "dim") for i, c in enumerate(citations)
-        )
-        self.query_one("#citation-tabs", Static).update(tabs)
-        spans = (
-            []
-            if answer.abstained
-            else answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
-        )
-        # Clicked, the file name opens the file at the line (F4); bold, not underlined, so its underscores show.
-        opens = Style(bold=True, meta={"@click": "app.open_citation"})
-        label = citation_labels(citations, where)[index]
-        title = Text.assemble((f"[{citation.n}] ", "bold"), (printable(label), opens))
-        title.append(f"  score {citation.score:.2f}", style="dim")
-        self.query_one("#citation-body", Static).update(Group(title, "", render_context(citation, where, spans)))
+        (the engine: from its index's folders). Reads the file unless it is kept (context.files_read): the chat
+        calls ``citation_view`` off its UI thread, then ``put``."""
+        self.put(citation_view(answer, index, where))
+
+    def put(self, view: CitationView) -> None:
+        self.border_title = view.title
+        self.query_one("#citation-tabs", Static).update(view.tabs)
+        self.query_one("#citation-body", Static).update(view.body)
         self.scroll_home(animate=False)
+
+
+@dataclass(frozen=True)
+class CitationView:
+    """What the panel shows of one citation, made before it is shown (reading the file may take long)."""
+
+    title: str
+    tabs: Text
+    body: Group
+
+
+def citation_view(answer, index: int, where) -> CitationView:
+    """The panel's view of citation ``index`` of ``answer``, its file found (and read) by ``where``."""
+    citations = shown_passages(answer)
+    citation = citations[index]
+    if answer.abstained:
+        title = f"Nearest passage {index + 1} of {len(citations)} — not an answer"
+    else:
+        title = f"Citation {index + 1} of {len(citations)}"
+    tabs = Text(" ").join(
+        Text(f" [{c.n}] ", style="reverse bold" if i == index else "dim") for i, c in enumerate(citations)
+    )
+    spans = (
+        [] if answer.abstained else answer_spans(citation, answer.highlights if index == 0 else [], answer.short_answer)
+    )
+    # Clicked, the file name opens the file at the line (F4); bold, not underlined, so its underscores show.
+    opens = Style(bold=True, meta={"@click": "app.open_citation"})
+    label = citation_labels(citations, where)[index]
+    heading = Text.assemble((f"[{citation.n}] ", "bold"), (printable(label), opens))
+    heading.append(f"  score {citation.score:.2f}", style="dim")
+    return CitationView(title, tabs, Group(heading, "", render_context(citation, where, spans)))
 
 
 class LoadStatus(Horizontal):

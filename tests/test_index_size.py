@@ -1,0 +1,240 @@
+"""The index on disk: vectors at the precision the answers need, nothing stored twice, old indexes still read.
+
+(qa/store.py: VECTOR_CODES, save_passage_vectors, ParagraphVectors; the measurements behind the codes are in
+bench/README.md, "Index size".)
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import faiss
+import fakes
+import numpy as np
+import pytest
+
+from qa.indexing import build_index
+from qa.store import PARAGRAPH_ROWS, IndexStore, ParagraphVectors
+
+DOCS = {
+    "harbour.txt": (
+        "The harbour of Brest was dug in 1631. Its quays were rebuilt after the war. The port now serves ferries.\n\n"
+        "The lighthouse keeper lived on the island.\n\n"
+        "Fishing boats leave at dawn. They come back with the tide.\n"
+    ),
+    "bridge.txt": (
+        "The bridge over the river opened in 1932.\n\n"
+        "It is 300 metres long. Its span was the longest of its day. Trains crossed it until 1970.\n\n"
+        "A ferry replaced it for a winter.\n"
+    ),
+}
+PASSAGE_FILES = ("dense", "multilingual", "semantic", "paragraphs")
+
+
+def _docs(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in DOCS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _build(docs: Path, index: Path):
+    store = IndexStore(index)
+    report = build_index(
+        [docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=docs.parent, semantic=fakes.FakeSemantic()
+    )
+    return store, report
+
+
+def _stored(store: IndexStore) -> dict[str, np.ndarray]:
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        out = {name: getattr(loaded, name).reconstruct_n(0, n) for name in PASSAGE_FILES}
+        out["terms"] = loaded.terms.reconstruct_n(0, loaded.terms.ntotal)
+        out["surfaces"] = np.asarray(loaded.lexical.surfaces)
+        return out
+    finally:
+        loaded.passages.close()
+
+
+def _exact_vectors(store: IndexStore) -> dict[str, np.ndarray]:
+    """The float32 vectors the encoders give for the index's passages (what the codes stand for)."""
+    from qa.indexing import Encoders, embed_passages
+
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        rows = loaded.passages.get(list(range(n)))
+        passages = [rows[i] for i in range(n)]
+    finally:
+        loaded.passages.close()
+    encoders = Encoders(fakes.FakeEmbedder(), fakes.FakeMultilingual(), fakes.FakeSemantic())
+    return dict(zip(PASSAGE_FILES, embed_passages(passages, encoders, None), strict=True))
+
+
+def test_vectors_are_stored_as_small_codes_and_each_paragraph_vector_once(tmp_path, fake_models):
+    store, _ = _build(_docs(tmp_path / "docs"), tmp_path / "idx")
+    generation = store.live_generation()
+    exact = _exact_vectors(store)
+    n = len(exact["dense"])
+    paragraphs = exact["paragraphs"]
+    alone = np.all(paragraphs == exact["semantic"], axis=1)
+    shared = np.unique(paragraphs[~alone], axis=0)
+    assert alone.any() and len(shared) < (~alone).sum()  # the documents have both kinds of paragraph
+
+    header = 200  # a FAISS file's own fields, and the 8-bit codes' ranges
+    for name in ("dense", "multilingual", "semantic"):
+        d = exact[name].shape[1]
+        assert (generation / f"{name}.faiss").stat().st_size <= n * d + 8 * d + header  # a byte a dimension
+    rows = np.load(generation / PARAGRAPH_ROWS, allow_pickle=False)
+    own = faiss.read_index(str(generation / "paragraphs.faiss"))
+    assert own.ntotal == len(shared)  # neither a passage's own vector again, nor a paragraph's once per passage
+    assert (rows == -1).sum() == alone.sum()
+    assert (generation / "paragraphs.faiss").stat().st_size <= len(shared) * paragraphs.shape[1] * 2 + header
+
+    stored = _stored(store)
+    for name in PASSAGE_FILES:
+        np.testing.assert_allclose(stored[name], exact[name], atol=0.01)  # 8-bit steps of a range of about 1
+    np.testing.assert_allclose(stored["paragraphs"][~alone], paragraphs[~alone], atol=1e-3)  # 16 bits
+
+
+def _expanded(rows: np.ndarray, own: np.ndarray, shared: np.ndarray) -> np.ndarray:
+    return np.where((rows < 0)[:, None], shared, own[np.maximum(rows, 0)])
+
+
+def _every_list_probed(d: int, training: np.ndarray) -> faiss.Index:
+    """An IVF index (as large indexes are) that probes all its lists: exact, so comparable with a flat one."""
+    index = faiss.index_factory(d, "IVF4,Flat", faiss.METRIC_INNER_PRODUCT)
+    index.train(training)
+    index.nprobe = 4
+    index.set_direct_map_type(faiss.DirectMap.Array)
+    return index
+
+
+@pytest.mark.parametrize("k", [1, 3, 4, 7, 20, 64])
+@pytest.mark.parametrize("kind", ["flat", "ivf"])
+def test_paragraph_vectors_search_as_one_flat_index_of_every_passage_row(k, kind):
+    rng = np.random.default_rng(k)
+    d, n = 8, 60
+    shared = rng.standard_normal((n, d)).astype(np.float32)
+    own = rng.standard_normal((12, d)).astype(np.float32)
+    rows = np.full(n, -1, dtype=np.int64)
+    runs = rng.integers(0, n - 6, size=12)
+    for row, start in enumerate(runs):  # paragraphs of one to six passages, ties at every cut
+        rows[start : start + 1 + row % 6] = row
+    rows[rows >= 0] = np.unique(rows[rows >= 0], return_inverse=True)[1]
+    own = own[: rows.max() + 1]
+    own_index, shared_index, flat = faiss.IndexFlatIP(d), faiss.IndexFlatIP(d), faiss.IndexFlatIP(d)
+    if kind == "ivf":  # the search among the passages alone in their paragraph keeps the index's probes
+        own_index, shared_index = _every_list_probed(d, shared), _every_list_probed(d, shared)
+    own_index.add(own)
+    shared_index.add(shared)
+    flat.add(_expanded(rows, own, shared))
+    vectors = ParagraphVectors(own_index, shared_index, rows)
+    queries = np.vstack([rng.standard_normal((3, d)), own[:2]]).astype(np.float32)
+    scores, ids = vectors.search(queries, k)
+    expected_scores, expected_ids = flat.search(queries, k)
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
+    picked = [0, 5, n - 1, int(np.flatnonzero(rows >= 0)[0])]
+    np.testing.assert_array_equal(vectors.reconstruct_batch(picked), _expanded(rows, own, shared)[picked])
+    assert vectors.ntotal == n and vectors.d == d
+
+
+def test_a_refresh_stores_the_vectors_it_keeps_with_the_codes_they_had(tmp_path, fake_models):
+    docs = _docs(tmp_path / "docs")
+    store, _ = _build(docs, tmp_path / "idx")
+    before = _stored(store)
+    kept = store.read_manifest().files["docs/harbour.txt"]
+    shorter = DOCS["bridge.txt"].rsplit("\n\n", 1)[0] + "\n"  # its vectors within the ranges already stored
+    for text in (shorter, DOCS["bridge.txt"], shorter):  # codes trained again on vectors read back would move
+        (docs / "bridge.txt").write_text(text, encoding="utf-8")  # them at each refresh
+        store, report = _build(docs, tmp_path / "idx")
+        assert "docs/harbour.txt" in report.reused and "docs/bridge.txt" not in report.reused
+    after = _stored(store)
+    moved = store.read_manifest().files["docs/harbour.txt"]
+    for name in PASSAGE_FILES:
+        np.testing.assert_array_equal(after[name][_span(moved)], before[name][_span(kept)])
+    old_terms = dict(zip(before["surfaces"], before["terms"], strict=True))
+    for surface, vector in zip(after["surfaces"], after["terms"], strict=True):
+        if surface in old_terms:
+            np.testing.assert_array_equal(vector, old_terms[surface])
+
+
+def _span(facts: dict) -> slice:
+    return slice(int(facts["first_passage"]), int(facts["first_passage"]) + int(facts["passage_count"]))
+
+
+def _as_float32_flat_files(store: IndexStore) -> None:
+    """Rewrite the live generation as an index written before the codes: float32 flat files, a paragraph
+    row per passage, no row map (sealed with a manifest that says so)."""
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        vectors = {name: getattr(loaded, name).reconstruct_n(0, n) for name in PASSAGE_FILES}
+        vectors["terms"] = loaded.terms.reconstruct_n(0, loaded.terms.ntotal)
+        manifest = loaded.manifest
+    finally:
+        loaded.passages.close()
+    old = store.live_generation()
+    generation = store.new_generation()
+    for path in old.iterdir():
+        if path.name not in {"manifest.json", PARAGRAPH_ROWS} and path.suffix != ".faiss":
+            shutil.copy(path, generation / path.name)
+    for name, array in vectors.items():
+        flat = faiss.IndexFlatIP(array.shape[1])
+        flat.add(array)
+        faiss.write_index(flat, str(generation / f"{name}.faiss"))
+    manifest.artifacts = {}
+    store.commit(generation, manifest)
+    shutil.rmtree(old)
+
+
+def test_an_index_of_float32_flat_files_still_loads_answers_and_refreshes(tmp_path, fake_models):
+    docs = _docs(tmp_path / "docs")
+    store, _ = _build(docs, tmp_path / "idx")
+    _as_float32_flat_files(store)
+    loaded = store.load()
+    try:
+        assert isinstance(loaded.paragraphs, faiss.IndexFlatIP) and loaded.paragraphs.ntotal == len(
+            loaded.passages.get(list(range(loaded.manifest.passage_count)))
+        )
+        answerer = fakes.answerer(loaded)
+        found = answerer.retriever.search("When did the bridge over the river open?").candidates[:3]
+        assert any("bridge" in c.passage.text for c in found)
+        assert answerer.answer("When did the bridge over the river open?").citations
+    finally:
+        loaded.passages.close()
+    old = _stored(store)
+    kept = store.read_manifest().files["docs/harbour.txt"]
+    (docs / "bridge.txt").write_text(DOCS["bridge.txt"] + "\nIt was painted green in 1990.\n", encoding="utf-8")
+    store, report = _build(docs, tmp_path / "idx")
+    assert "docs/harbour.txt" in report.reused  # its float32 vectors read back, stored as codes now
+    assert (store.live_generation() / PARAGRAPH_ROWS).exists()
+    new = _stored(store)
+    moved = store.read_manifest().files["docs/harbour.txt"]
+    for name in PASSAGE_FILES:
+        np.testing.assert_allclose(new[name][_span(moved)], old[name][_span(kept)], atol=0.01)
+
+
+def test_a_missing_or_damaged_paragraph_row_map_is_one_line_with_the_fix(tmp_path, fake_models):
+    from qa.errors import IndexUnavailable
+
+    store, _ = _build(_docs(tmp_path / "docs"), tmp_path / "idx")
+    path = store.live_generation() / PARAGRAPH_ROWS
+    rows = np.load(path)
+    path.unlink()
+    with pytest.raises(IndexUnavailable, match="rebuild with") as missing:
+        store.load()
+    assert "\n" not in missing.value.message
+    rows[0] = 10_000  # past the paragraph vectors, and the manifest sealed again as if written so
+    np.save(path, rows, allow_pickle=False)
+    manifest = store.read_manifest()
+    manifest.artifacts = {}
+    generation = store.live_generation()
+    (generation / "manifest.json").unlink()
+    store.commit(generation, manifest)
+    with pytest.raises(IndexUnavailable, match="rebuild with"):
+        store.load()
