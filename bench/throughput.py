@@ -113,10 +113,11 @@ def plain_encode(texts: list[str]) -> dict:
     weights from where qa finds them offline: the packaged copy)."""
     from sentence_transformers import SentenceTransformer
 
+    from qa.config import Settings
     from qa.embedding import DEFAULT_MODEL, resolve_model
 
     started = time.perf_counter()
-    model = SentenceTransformer(str(resolve_model(DEFAULT_MODEL)), device="cpu")
+    model = SentenceTransformer(str(resolve_model(DEFAULT_MODEL, Settings.from_env().hf_home)), device="cpu")
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     model.encode(texts, batch_size=64, show_progress_bar=False)
