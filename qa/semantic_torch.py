@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
 import shutil
 import struct
@@ -31,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from qa.embedding import usable_cores
 
 # Version of the converted entry's own layout (part of its name).
 _LAYOUT = 3
@@ -353,7 +354,7 @@ class TorchE5:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            with ThreadPoolExecutor(_cores(), thread_name_prefix="qa-e5") as pool:
+            with ThreadPoolExecutor(usable_cores(), thread_name_prefix="qa-e5") as pool:
                 pooled_batches = pool.map(lambda batch: self._pooled([windows[w] for w in batch]), batches)
                 for batch, pooled in zip(batches, pooled_batches, strict=True):
                     for row, w in enumerate(batch):
@@ -396,13 +397,6 @@ def _length_sorted_batches(lengths: list[int]) -> list[list[int]]:
         else:
             batches.append([row])
     return batches
-
-
-def _cores() -> int:
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def _writable(array: np.ndarray) -> np.ndarray:

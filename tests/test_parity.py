@@ -285,3 +285,19 @@ def test_the_retrieval_model_thread_gives_the_same_vectors_and_leaves_passages_a
         assert encoder._worker is not None
         names = encoder._worker.submit(lambda: threading.current_thread().name).result()
         assert names.startswith("qa-semantic")
+
+
+def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vectors():
+    """qa index encodes passages in length-sorted batches, one per core on one thread each, tokenized
+    first: the vectors are those of sentence-transformers' own encode, to float rounding."""
+    from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+    texts = [f"Passage {k}: " + "lists, tuples and dictionaries " * (k % 9) + "end." for k in range(150)] + ["x", ""]
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    seen = []
+    ours = embedder.encode(texts, progress=lambda done, total: seen.append((done, total)))
+    reference = embedder._load().encode(
+        texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+    )
+    assert ours.shape == reference.shape and np.abs(ours - reference).max() < 1e-5
+    assert seen[-1] == (len(texts), len(texts)) and [d for d, _ in seen] == sorted(d for d, _ in seen)
