@@ -94,14 +94,30 @@ def _engine(cluster, folder):
     return Engine(index_dir=folder, loader=cluster_loader(cluster.address))
 
 
+class _Near:
+    """A number equal to another within ``tolerance``. Each shard stores its vectors in 8-bit codes over its
+    own ranges (qa.store, VECTOR_CODES) and encodes its passages in other batches than one machine does,
+    so similarities, scores and confidences agree to that rounding (measured on the Python tutorial: the
+    confidence within 0.0022), not bit for bit; answers, abstentions and citations must be the same."""
+
+    def __init__(self, value: float, tolerance: float):
+        self.value, self.tolerance = float(value), tolerance
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Near) and abs(self.value - other.value) <= max(self.tolerance, other.tolerance)
+
+    def __repr__(self) -> str:
+        return f"{self.value:.4f}"
+
+
 def _same(a, b) -> tuple:
     def facts(x):
         return (
             x.answer,
             x.abstained,
             x.short_answer,
-            round(x.confidence, 6),
-            [(c.source, c.start_line, c.end_line, c.text, round(c.score, 5)) for c in x.citations],
+            _Near(x.confidence, 0.01),
+            [(c.source, c.start_line, c.end_line, c.text, _Near(c.score, 0.05)) for c in x.citations],
         )
 
     return facts(a), facts(b)
@@ -270,7 +286,8 @@ def test_merged_top_k_is_what_one_flat_index_returns_ties_included():
     import faiss
     import numpy as np
 
-    from qa.cluster import _flat_top, _shard_top
+    from qa.cluster import _shard_top
+    from qa.store import flat_top
 
     rng = np.random.default_rng(0)
     query = np.array([[1, 0, 0, 0]], dtype=np.float32)
@@ -290,7 +307,7 @@ def test_merged_top_k_is_what_one_flat_index_returns_ties_included():
             scores.append(s)
             ids.append(i + a)
         scores, ids = np.concatenate(scores), np.concatenate(ids)
-        assert [int(ids[j]) for j in _flat_top(scores, ids, k)][:k] == expected
+        assert [int(ids[j]) for j in flat_top(scores, ids, k)][:k] == expected
 
 
 def test_cli_index_on_the_cluster_keeps_an_unchanged_index(cluster, built):
