@@ -186,6 +186,8 @@ NOUN_LINKS = frozenset({"of"})
 # Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Enter"), as written.
 MODIFIER_KEYS = "Ctrl Control Alt AltGr Shift Meta Cmd Command Super Option Fn"
 KEY_NAMES = "Enter Return Esc Escape Tab Space Spacebar Delete Del Backspace Home End PgUp PgDn PageUp PageDown Insert Ins Up Down Left Right"
+# Small words between two capitalised words of a menu item ("Color to Alpha").
+MENU_LINKS = "to as of the and"
 KIND_NOUNS = {
     # answered by a proper name
     **dict.fromkeys(

@@ -167,6 +167,8 @@ NOUN_LINKS = frozenset({"de", "d'", "du", "des"})
 # Keyboard keys as manuals name them: modifiers ("Ctrl+") and named keys ("Ctrl+Entrée"), as written.
 MODIFIER_KEYS = "Ctrl Alt AltGr Maj Shift Cmd Fn"
 KEY_NAMES = "Entrée Échap Tab Tabulation Espace Suppr Retour Début Fin Inser Haut Bas Gauche Droite"
+# Small words between two capitalised words of a menu item ("Gestion des Comptes").
+MENU_LINKS = "de du des la le les et sous en à"
 KIND_NOUNS = {
     **dict.fromkeys(
         """entreprise entreprises société sociétés firme firmes constructeur constructeurs fabricant fabricants

@@ -102,15 +102,28 @@ def _key_pattern() -> re.Pattern:
     return re.compile(rf"(?<![\w-])(?:(?:{modifier})[-+])+{key}|(?<![\w-])F(?:[1-9]|1[0-2])\b")
 
 
-# A path through menus: items joined by an arrow or ">" ("Image → Scale Image", "Filters > Blur > Gaussian
-# Blur", "Édition ▸ Préférences"). An item is a capitalised word and the capitalised words (with the small
-# words between them: "Color to Alpha", "Save As…") after it.
-_MENU_ITEM = r"[^\W\d_a-zà-ÿ][\w'’.…&-]+(?:[ \t\u00a0]+(?:(?:to|as|of|the|and|de|du|des|la|le|les|et|sous|en|à)[ \t\u00a0]+)?[^\W\d_a-zà-ÿ][\w'’.…&-]*){0,3}"
+# The marks that join the items of a path through menus ("Image → Scale Image", "Filters > Blur").
+_MENU_ARROW = r"(?:→|▸|►|▶|⇒|⟶|->|>|»)"
+
+
+@lru_cache(maxsize=1)
+def _menu_pattern() -> re.Pattern:
+    """A path through menus: items joined by an arrow or ">" ("Image → Scale Image", "Filters > Blur > Gaussian
+    Blur", "Édition ▸ Préférences"). An item is a capitalised word and the capitalised words after it, with the
+    small words the languages put between two of them (their MENU_LINKS: "Color to Alpha", "Save As…")."""
+    links = sorted({w for lang in LANGUAGES.values() for w in lang.data.MENU_LINKS.split()}, key=len, reverse=True)
+    word = r"[\w'’.…&-]"
+    item = (
+        rf"[^\W\d_a-zà-ÿ]{word}+(?:[ \t\u00a0]+(?:(?:{'|'.join(map(re.escape, links))})[ \t\u00a0]+)?"
+        rf"[^\W\d_a-zà-ÿ]{word}*){{0,3}}"
+    )
+    return re.compile(rf"(?<![\w-])(?P<menu>{item}(?:[ \t\u00a0]*{_MENU_ARROW}[ \t\u00a0]*{item})+)")
+
+
 # One to three signs (no letter, digit or space) between quotes or brackets: what a manual says to type.
 _SYMBOL = re.compile(
     r"(?:‘|'|\"|«[ \u00a0\u202f]?|`|\()(?P<symbol>[^\w\s'\"‘’«»`()]{1,3})(?:’|'|\"|[ \u00a0\u202f]?»|`|\))"
 )
-_MENU = re.compile(rf"(?<![\w-])(?P<menu>{_MENU_ITEM}(?:[ \t\u00a0]*(?:→|▸|►|▶|⇒|⟶|->|>|»)[ \t\u00a0]*{_MENU_ITEM})+)")
 # Quoted text: "journalctl -b", « depmod -a », “systemd-analyze blame”.
 _QUOTED = re.compile(
     r"\"(?P<a>[^\"\n]{1,80})\"|«[\s\u00a0\u202f]*(?P<b>[^»\n]{1,80}?)[\s\u00a0\u202f]*»|“(?P<c>[^”\n]{1,80})”"
@@ -217,12 +230,12 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
         add(m.start(), m.end(), KEYWORD)
     for m in _SYMBOL.finditer(text):
         found.append(Span(m.start("symbol"), m.end("symbol"), m.group("symbol"), SYMBOL))
-    for m in _MENU.finditer(text):
+    for m in _menu_pattern().finditer(text):
         start = m.start("menu")
-        first = text[start : m.end("menu")].split()[0]
+        after_first = start + len(text[start : m.end("menu")].split()[0])
         sentence_initial = not text[:start].strip() or text[:start].rstrip()[-1] in ".!?:\n"
-        if sentence_initial and not re.match(r"[ \t\u00a0]*(?:→|▸|►|▶|⇒|⟶|->|>|»)", text[start + len(first) :]):
-            start += len(first) + len(text[start + len(first) :]) - len(text[start + len(first) :].lstrip())
+        if sentence_initial and not re.match(rf"[ \t\u00a0]*{_MENU_ARROW}", text[after_first:]):
+            start = after_first + len(text[after_first:]) - len(text[after_first:].lstrip())
         end = m.end("menu") - (text[m.end("menu") - 1] == ".")  # the sentence's full stop, not "…"
         found.append(Span(start, end, text[start:end], MENU))  # "Select" opens the sentence
     for m in _MACRO.finditer(text):
