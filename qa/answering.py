@@ -31,6 +31,7 @@ from qa.lang.questions import (
     MONEY,
     NAME,
     OTHER,
+    PATH,
     PERSON,
     QUANTITY,
     TECHNICAL,
@@ -754,6 +755,11 @@ class Answerer:
             # only such a question ("how many people": 22 million, not 41.6 %).
             asks_share = classify(retrieval.question).share
             spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
+        if kind == PATH:
+            # A bare extension (".ly") is the end of a file's name: the answer to "which extension", while
+            # "which file" wants a whole name ("ly/property-init.ly") where the passage gives one.
+            asks_extension = classify(retrieval.question).extension
+            spans = [s for s in spans if _bare_extension(s.text) == asks_extension] or spans
         previous = self._previous_in_paragraph(passage, retrieval)
         spans = [s for s in spans if not self._about_another_name(s, passage, retrieval, previous)]
         if kind == OTHER or not spans:
@@ -861,6 +867,11 @@ class Answerer:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+
+
+def _bare_extension(text: str) -> bool:
+    """ ".ily", ".kicad_pro": the end of a file's name written alone."""
+    return text.startswith(".") and "/" not in text and "." not in text[1:]
 
 
 def _holds_value(short: str, text: str) -> bool:

@@ -416,7 +416,8 @@ def test_paths_files_and_extensions():
         (".txt", "filename"),
         (".pyw", "filename"),  # an extension in markup, known or not
     ]
-    assert technical("a .pyw script") == []  # outside markup, only extensions of general computing
+    assert technical("a .pyw script") == [(".pyw", "filename")]  # a token opening with a dot: an extension
+    assert technical("a script.pyw file") == [("script.pyw", "identifier")]  # a dotted word: a known extension only
     assert technical("and/or 11/01/2025 https://example.org/x") == []
 
 
@@ -439,8 +440,8 @@ def test_literal_blocks_quoted_commands_camel_case_and_keys():
     assert technical('|List of units |"systemd-analyze blame"|') == [("systemd-analyze blame", "command")]
     assert technical("it raises IndexError, press F10 or Ctrl-D") == [
         ("IndexError", "identifier"),
-        ("F10", "keyword"),
-        ("Ctrl-D", "keyword"),
+        ("F10", "key"),
+        ("Ctrl-D", "key"),
     ]
 
 
@@ -460,7 +461,6 @@ def test_manual_nouns_ask_for_identifiers():
         "Which booktabs macro draws the top rule?",
         "Quelle propriété règle la taille ?",
         "Quel bloc faut-il utiliser pour plusieurs PDF ?",
-        "Quel raccourci fait disparaître un objet ?",
     ):
         assert classify(question).kind == "identifier", question
 
@@ -738,12 +738,49 @@ def test_menu_paths_and_key_chords_of_manuals_are_answers():
     assert found("Select Image → Mode → RGB first.") == [("Image → Mode → RGB", "menu")]  # "Select" opens the sentence
     assert found("Choisissez Édition ▸ Préférences puis validez avec Ctrl+Entrée.") == [
         ("Édition ▸ Préférences", "menu"),
-        ("Ctrl+Entrée", "keyword"),
+        ("Ctrl+Entrée", "key"),
     ]
-    assert found("Press Shift+Ctrl+E to export, F10 for the menu.") == [("Shift+Ctrl+E", "keyword"), ("F10", "keyword")]
+    assert found("Press Shift+Ctrl+E to export, F10 for the menu.") == [("Shift+Ctrl+E", "key"), ("F10", "key")]
     assert found("If x > 3 then A > B holds.") == []  # a comparison is no menu
+    # The arrows of plain-text manuals.
+    assert found("Adjust it with the Edit --> Preferences dialog.") == [("Edit --> Preferences", "menu")]
+    assert found("Choose File => Save As.") == [("File => Save As", "menu")]
+    assert found("if a --> b then") == []
     assert classify("Where in the menus do I find the blur filter?").kind == "path"
     assert classify("Dans quel menu se trouve la commande ?").kind == "path"
+
+
+def test_a_question_for_a_shortcut_is_answered_by_keys():
+    """ "Which shortcut", "quelle touche": a chord of keys or a key written as keys are labelled, not any
+    identifier of the passage; a named key written as a plain word is prose."""
+    assert classify("Which keyboard shortcut opens the preferences dialog?").kind == "key"
+    assert classify("Quelle touche valide la saisie ?").kind == "key"
+    assert classify("Which key in the [settings] section sets the tab width?").kind == "identifier"
+
+    def keys(text):
+        return [s.text for s in spans_for("key", text, "en")]
+
+    assert keys("Preferences | Ctrl-Alt-P | Opens preferences dialog") == ["Ctrl-Alt-P"]
+    assert keys("The key to start autocompletion can be changed, by default it is TAB.") == ["TAB"]
+    assert keys("Press <Enter> to confirm.") == ["Enter"]
+    assert keys("Enter the name of the GEANY_MAX_AUTOCOMPLETE_WORDS variable at the End.") == []
+    # A shorthand of a markup language is a command: "quel raccourci" in a typesetting manual.
+    assert keys("Le raccourci \\omit fait disparaître l'objet.") == ["\\omit"]
+
+
+def test_an_extension_standing_alone_is_a_file_name_whatever_it_is():
+    """ ".ily", "*.kicad_pro": a token that opens with a dot names an extension even when no list knows it; a
+    dotted word is a file name only with a known extension."""
+
+    def names(text):
+        return [s.text for s in spans_for("path", text, "en")]
+
+    assert names("Give the file the extension .ily instead.") == [".ily"]
+    assert names("*.kicad_pro | Project file") == [".kicad_pro"]
+    assert names("*.pretty | Footprint library folders.") == [".pretty"]
+    assert names("Set it to .08em wide.") == []
+    assert names("See connect.pretty for it.") == []
+    assert names("Nous ouvrons ‘ly/property-init.ly’ comme les fichiers ‘.ly’.") == ["ly/property-init.ly", ".ly"]
 
 
 def test_a_question_for_a_sign_to_type_is_answered_by_a_sign_set_apart():

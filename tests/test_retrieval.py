@@ -548,3 +548,19 @@ def test_holds_value_compares_the_numbers_across_languages():
     assert _holds_value("22,15 millions", "a conquis 22,15 millions d'utilisateurs")
     assert not _holds_value("11 janvier 2025", "Au 31 janvier 2025, il était là.")
     assert not _holds_value("février", "Depuis janvier, rien.")
+
+
+def test_a_file_question_is_answered_by_a_whole_name_and_an_extension_question_by_the_extension(tmp_path, fake_models):
+    answerer, _ = _answerer_over(
+        tmp_path,
+        {
+            "scores.txt": (
+                "Open 'ly/property-init.ly' in the editor you use for your '.ly' files: it holds the definitions "
+                "of the predefined tie commands.\n\nA file meant to be included is given the extension .ily instead.\n"
+            )
+        },
+    )
+    whole = answerer.answer("Which init file holds the definitions of the predefined tie commands?")
+    assert whole.short_answer == "ly/property-init.ly"
+    ending = answerer.answer("Which file extension is given to a file meant to be included?")
+    assert ending.short_answer == ".ily"

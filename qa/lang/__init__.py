@@ -163,6 +163,7 @@ class Language:
     person_nouns: frozenset[str]
     irregular_plurals: frozenset[str]
     share_words: frozenset[str]
+    extension_words: frozenset[str]
     cue_words: frozenset[str]
     modal_words: frozenset[str]
     anaphora_openers: tuple[str, ...]

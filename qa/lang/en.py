@@ -210,6 +210,11 @@ KIND_NOUNS = {
     **dict.fromkeys("menu menus submenu submenus menubar".split(), "path"),  # a path through the menus
     **dict.fromkeys("file files directory directories folder folders path paths extension extensions".split(), "path"),
     **dict.fromkeys("character characters sign signs symbol symbols".split(), "symbol"),  # a sign to type
+    # answered by a key or a chord of keys ("a key" alone may be a setting's name: an identifier)
+    **dict.fromkeys(
+        "shortcut shortcuts keystroke keystrokes keybinding keybindings hotkey hotkeys accelerator accelerators".split(),
+        "key",
+    ),
     # answered by an identifier of code or of a system
     **dict.fromkeys(
         """function functions method methods module modules class classes exception exceptions error errors keyword
@@ -218,7 +223,7 @@ KIND_NOUNS = {
         option options flag flags parameter parameters argument arguments attribute attributes field fields setting
         settings directive directives operator operators decorator decorators builtin built-in
         interpreter interpreters component components key keys protocol protocols property properties macro macros
-        environment environments block blocks shortcut shortcuts specifier specifiers""".split(),
+        environment environments block blocks specifier specifiers""".split(),
         "identifier",
     ),
     # answered by a version
@@ -319,3 +324,5 @@ IRREGULAR_PLURALS = frozenset("people children men women data media criteria phe
 # Nouns of a share: a question with one asks for a percentage ("what share of the audience"); another
 # "how many" is not answered by one ("how many people": 22 million, not 41.6 %).
 SHARE_WORDS = frozenset("percentage percentages percent share proportion proportions fraction ratio rate".split())
+# Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
+EXTENSION_WORDS = frozenset("extension extensions suffix suffixes".split())

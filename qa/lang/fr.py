@@ -189,14 +189,15 @@ KIND_NOUNS = {
         "path",
     ),
     **dict.fromkeys("caractère caractères signe signes symbole symboles".split(), "symbol"),  # a sign to type
+    **dict.fromkeys("raccourci raccourcis touche touches".split(), "key"),  # a key or a chord of keys
     **dict.fromkeys(
         """fonction fonctions méthode méthodes module modules classe classes exception exceptions erreur erreurs
         mot-clé mots-clés mot-clef mots-clefs instruction instructions clause clauses paquet paquets paquetage
         paquetages variable variables groupe groupes démon démons outil outils programme programmes utilitaire
         utilitaires shell shells bibliothèque bibliothèques option options paramètre paramètres argument arguments
         attribut attributs champ champs réglage réglages directive directives opérateur opérateurs décorateur
-        décorateurs interpréteur interpréteurs composant composants touche touches protocole protocoles propriété
-        propriétés macro macros environnement environnements bloc blocs raccourci raccourcis""".split(),
+        décorateurs interpréteur interpréteurs composant composants protocole protocoles propriété
+        propriétés macro macros environnement environnements bloc blocs""".split(),
         "identifier",
     ),
     **dict.fromkeys("version versions".split(), "version"),
@@ -301,3 +302,5 @@ ADJECTIVE_ENDINGS = (
 IRREGULAR_PLURALS = frozenset("messieurs mesdames mesdemoiselles".split())
 # Noms d'une part : une question qui en contient une demande un pourcentage ("quelle part de l'audience").
 SHARE_WORDS = frozenset("pourcentage pourcentages part proportion proportions fraction ratio taux".split())
+# Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
+EXTENSION_WORDS = frozenset("extension extensions suffixe suffixes".split())

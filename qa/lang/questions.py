@@ -38,8 +38,9 @@ from qa.lang.sentences import sentence_spans
 DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE = "date", "quantity", "money", "person", "name", "quote"
 COMMAND, PATH, IDENTIFIER, VERSION, HOW, OTHER = "command", "path", "identifier", "version", "how", "other"
 SYMBOL = "symbol"  # "which character do I type": a sign set apart ("a tilde ‘~’")
+KEY = "key"  # "which shortcut", "quelle touche": a key or a chord of keys ("Ctrl-Alt-P", "F9", "TAB")
 TYPED = (DATE, QUANTITY, MONEY, PERSON, NAME, QUOTE)  # answered by a short span of a passage
-TECHNICAL = (COMMAND, PATH, IDENTIFIER, VERSION, SYMBOL)  # answered by a technical token
+TECHNICAL = (COMMAND, PATH, IDENTIFIER, VERSION, SYMBOL, KEY)  # answered by a technical token
 KINDS = (*TYPED, *TECHNICAL, HOW, OTHER)
 
 
@@ -65,6 +66,7 @@ class QuestionForm:
     head: str | None = None
     counted: tuple[str, ...] = ()  # the words of what "how many" counts: ("source", "code", "repositories")
     share: bool = False  # it asks for a share ("what percentage", "quelle part"): a percentage answers it
+    extension: bool = False  # it asks for a file name's extension ("which file extension"): ".ily" answers it
 
     @property
     def typed(self) -> bool:
@@ -116,7 +118,10 @@ def _classify(question: str, language: str | None) -> QuestionForm:
     asked = asking[best.at :] if best.kind is not None else ""
     cue = _phrase_words(asked, lang, lang.cue_words)
     share = "%" in question or bool(_phrase_words(asked, lang, lang.share_words))
-    return QuestionForm(best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share)
+    extension = best.head in lang.extension_words
+    return QuestionForm(
+        best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share, extension
+    )
 
 
 @lru_cache(maxsize=8)
@@ -394,11 +399,14 @@ _SPAN_KINDS = {
     PATH: (_technical.PATH, _technical.FILENAME, _technical.MENU),
     IDENTIFIER: (
         _technical.IDENTIFIER, _technical.KEYWORD, _technical.VARIABLE, _technical.OPTION, _technical.PACKAGE,
-        _technical.COMMAND, _technical.FILENAME, _technical.MENU,
+        _technical.COMMAND, _technical.FILENAME, _technical.MENU, _technical.KEY,
     ),
     SYMBOL: (_technical.SYMBOL,),
+    KEY: (_technical.KEY, _technical.COMMAND),  # a shortcut of a markup language is a command ("\omit")
     VERSION: (_technical.VERSION_KIND,),
-    HOW: (_technical.COMMAND, _technical.CODE, _technical.IDENTIFIER, _technical.MENU, _technical.KEYWORD),
+    HOW: (
+        _technical.COMMAND, _technical.CODE, _technical.IDENTIFIER, _technical.MENU, _technical.KEYWORD, _technical.KEY,
+    ),
 }  # fmt: skip
 
 

@@ -32,7 +32,8 @@ COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PA
 )  # fmt: skip
 MENU = "menu"  # a path through an application's menus: "Image → Scale Image", "Édition ▸ Préférences"
 SYMBOL = "symbol"  # a sign set apart by quotes or brackets: "a tilde ‘~’", "a semicolon (;)", "the '|' sign"
-KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE, MENU, SYMBOL)
+KEY = "key"  # a key of the keyboard or a chord of keys: "Ctrl-Alt-P", "Shift+F9", "F5", "TAB"
+KINDS = (COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE, MENU, SYMBOL, KEY)
 
 # File extensions of general computing (documents, code, archives, system files).
 EXTENSIONS = frozenset(
@@ -92,18 +93,27 @@ _MACRO = re.compile(r"(?<![\w\\:])\\[A-Za-z@]{2,}\*?(?![\w\\])")
 @lru_cache(maxsize=1)
 def _key_pattern() -> re.Pattern:
     """Keys of a keyboard: "F10", "Ctrl-D", "Alt+F2", "Shift+Ctrl+E", "Ctrl+Entrée": modifiers joined by
-    "+" or "-" to a letter, a digit, a function key or a named key (the languages' MODIFIER_KEYS and KEY_NAMES)."""
+    "+" or "-" to a letter, a digit, a function key or a named key (the languages' MODIFIER_KEYS and KEY_NAMES),
+    and a named key alone ("TAB", "<Enter>")."""
     modifiers = sorted(
         {k for lang in LANGUAGES.values() for k in lang.data.MODIFIER_KEYS.split()}, key=len, reverse=True
     )
     names = sorted({k for lang in LANGUAGES.values() for k in lang.data.KEY_NAMES.split()}, key=len, reverse=True)
     modifier = "|".join(map(re.escape, modifiers))
     key = rf"(?:{'|'.join(map(re.escape, names))}|F\d{{1,2}}|[A-Za-z0-9])(?![\w])"
-    return re.compile(rf"(?<![\w-])(?:(?:{modifier})[-+])+{key}|(?<![\w-])F(?:[1-9]|1[0-2])\b")
+    # A named key alone is a key when written as keys are labelled, in capitals ("by default it is TAB") or
+    # between angle brackets ("<Enter>"); as a plain word ("Enter the name", "the End") it is prose.
+    capitals = "|".join(re.escape(n.upper()) for n in names if len(n) >= 3)
+    bracketed = "|".join(map(re.escape, names))
+    return re.compile(
+        rf"(?<![\w-])(?:(?:{modifier})[-+])+{key}|(?<![\w-])F(?:[1-9]|1[0-2])\b"
+        rf"|(?<![\w$-])(?:{capitals})(?![\w-])|(?<=<)(?:{bracketed})(?=>)"
+    )
 
 
-# The marks that join the items of a path through menus ("Image → Scale Image", "Filters > Blur").
-_MENU_ARROW = r"(?:→|▸|►|▶|⇒|⟶|->|>|»)"
+# The marks that join the items of a path through menus ("Image → Scale Image", "Filters > Blur", and the
+# arrows of plain-text manuals: "Edit --> Preferences", "File => Save").
+_MENU_ARROW = r"(?:→|▸|►|▶|⇒|⟶|➔|➜|-{1,2}>|={1,2}>|>|»)"
 
 
 @lru_cache(maxsize=1)
@@ -135,10 +145,10 @@ _COMMAND_WORD = re.compile(r"(?<![\w./\-$])(?P<cmd>[a-z][a-z0-9_.+-]*)(?=[ \t]+-
 _ARGUMENT = re.compile(r"[ \t]+(?P<arg>--?[A-Za-z][\w-]*(?:=[^\s,;)»\"']+)?|[a-z0-9_./~$*][\w./~$*=:+-]*)")
 _FILENAME = re.compile(
     r"(?<![\w/.@-])(?:[\w+-]+/)*[\w+-][\w.+-]*\.(?P<ext>[A-Za-z0-9]{1,6})(?![\w-]|\.[A-Za-z0-9])"
-    r"|(?<![\w/.-])\.(?P<bare>[a-z][a-z0-9]{0,5})(?![\w.-])"
+    r"|(?<![\w/.-])\.(?P<bare>[a-z][a-z0-9_]{0,11})(?![\w.-])"
 )
 _PRIORITY = {COMMAND: 0, PATH: 1, FILENAME: 2, VARIABLE: 3, OPTION: 4, KEYWORD: 5, IDENTIFIER: 6, PACKAGE: 7}
-_PRIORITY |= {VERSION_KIND: 8, CODE: 9, MENU: 10, SYMBOL: 11}
+_PRIORITY |= {VERSION_KIND: 8, CODE: 9, MENU: 10, SYMBOL: 11, KEY: 12}
 
 
 def technical_spans(text: str, language: str | None = None) -> list[Span]:
@@ -227,7 +237,7 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
     for m in _CAMEL.finditer(text):
         add(m.start(), m.end(), IDENTIFIER)
     for m in _key_pattern().finditer(text):
-        add(m.start(), m.end(), KEYWORD)
+        add(m.start(), m.end(), KEY)
     for m in _SYMBOL.finditer(text):
         found.append(Span(m.start("symbol"), m.end("symbol"), m.group("symbol"), SYMBOL))
     for m in _menu_pattern().finditer(text):
@@ -251,8 +261,12 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
             end += wrapped.end()  # a path cut at the end of a hard-wrapped line
         add(start, end, PATH)
     for m in _FILENAME.finditer(text):
-        extension = m.group("ext") or m.group("bare")
-        if extension.lower() not in EXTENSIONS or (m.group("ext") and re.fullmatch(r"[\d.]+", m.group(0))):
+        extension = m.group("ext")
+        # A bare ".ily", ".kicad_pro" (or the ".pretty" of a glob "*.pretty"), standing alone, names an extension
+        # whatever it is, and so does a dotted name under a folder ("ly/property-init.ly"); a dotted word alone
+        # ("node.js", "e.g") is a file name only with an extension known to be one.
+        known = extension is None or extension.lower() in EXTENSIONS or "/" in m.group(0)
+        if not known or extension and re.fullmatch(r"[\d.]+", m.group(0)):
             continue
         add(m.start(), m.end(), FILENAME)
     for m in _CALL.finditer(text):

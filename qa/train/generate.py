@@ -92,10 +92,12 @@ _MENU_PATH = re.compile(r"[\w][\w .'’-]{0,30}?(?:\s*(?:→|▸|⇒|->|>)\s*[\w
 ANSWER_SPANS = {
     T.COMMAND: frozenset({"command", "identifier", "code", "package"}),
     T.OPTION: frozenset({"option"}),
-    T.KEYWORD: frozenset({"identifier", "variable", "keyword", "code", "package", "command", "option", "filename"}),
+    T.KEYWORD: frozenset(
+        {"identifier", "variable", "keyword", "code", "package", "command", "option", "filename", "key"}
+    ),
     T.PATH: frozenset({"path", "filename"}),
     T.DEFAULT: frozenset(
-        {"identifier", "variable", "keyword", "code", "package", "command", "option", "filename", "path"}
+        {"identifier", "variable", "keyword", "code", "package", "command", "option", "filename", "path", "key"}
     ),
 }
 _KEY_SHAPE = re.compile(r"(?:Ctrl|Control|Alt|Shift|Meta|Cmd|Super)[-+]|F\d")
