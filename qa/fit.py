@@ -162,17 +162,20 @@ def load_features(path: Path) -> list[QuestionData]:
             raise SystemExit(
                 f"qa: features in {path} were collected by another version of the features; {collect_again}"
             )
-        ends = np.cumsum(saved["sizes"])
-        starts = ends - saved["sizes"]
+        # Each saved[name] of an NpzFile decompresses the array anew: read once, every question is a view of one copy
+        # (read per question, 921 questions held 13 GB of copies).
+        arrays = {name: saved[name] for name in saved.files}
+        ends = np.cumsum(arrays["sizes"])
+        starts = ends - arrays["sizes"]
         return [
             QuestionData(
-                str(saved["corpus"][i]),
-                bool(saved["answerable"][i]),
-                saved["rows"][a:b],
-                saved["labels"][a:b],
-                saved["focus_missing"][a:b],
-                dict(zip(ranking.QUESTION_FACTS, map(float, saved["facts"][i]), strict=True)),
-                str(saved["origin"][i]),
+                str(arrays["corpus"][i]),
+                bool(arrays["answerable"][i]),
+                arrays["rows"][a:b],
+                arrays["labels"][a:b],
+                arrays["focus_missing"][a:b],
+                dict(zip(ranking.QUESTION_FACTS, map(float, arrays["facts"][i]), strict=True)),
+                str(arrays["origin"][i]),
             )
             for i, (a, b) in enumerate(zip(starts, ends, strict=True))
         ]

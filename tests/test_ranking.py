@@ -191,6 +191,8 @@ def test_features_round_trip_and_every_corpus_is_left_out_in_turn(tmp_path):
     assert all(
         np.array_equal(a.rows, b.rows) and np.array_equal(a.labels, b.labels) for a, b in zip(again, data, strict=True)
     )
+    # The questions are views of one array read once, not each a copy of every question's rows.
+    assert again[0].rows.base is not None and all(q.rows.base is again[0].rows.base for q in again)
     model, folds = fit(again)
     assert set(folds) == {"a", "b", "c"}
     assert model.fitted_on["calibration"]["reliability"]
