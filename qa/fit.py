@@ -1,7 +1,7 @@
 """Refit the ranking and abstention model on the development sets: ``python -m qa.fit``.
 
     .venv/bin/python -m qa.fit [--shared ../shared] [--cache ~/.cache/qa-eval] [--corpora NAME,...]
-                               [--features FILE.npz] [--write]
+                               [--features FILE.npz] [--model RANKER[/ABSTAINER[/CALIBRATION]],...] [--write]
 
 For each development corpus (CORPORA: the seeds, the Python tutorial, the Debian
 reference, the LilyPond manual, the LaTeX guides), the index is built or refreshed
@@ -22,6 +22,9 @@ Cross-validation: each corpus is left out in turn (its index and questions unsee
 by the ranker, the abstainer and the calibration); printed per fold, with the
 calibration error of the pooled out-of-fold confidence and its reliability table.
 ``--write`` saves the model fitted on all the corpora chosen to qa/data/ranker.json.
+``--model`` picks a ranker, abstainer and calibration of more capacity (boosted trees, interactions, an
+isotonic map: ModelChoice); several, comma-separated, print one line of comparison each, with how the fit
+does on the folders collected in FILE.npz but left out of ``--corpora`` (bench/README.md has the table).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import numpy as np
 from qa import ranking
 from qa.evaluation import calibration_table, contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
-from qa.tuning import BORROWED_WEIGHT
+from qa.tuning import BOOST_DEPTHS, BOOST_LEAF_L2, BOOST_MAX_TREES, BOOST_MIN_LEAF, BOOST_RATE, BORROWED_WEIGHT
 from qa.tuning import FIT_L2 as L2
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -162,23 +165,26 @@ def load_features(path: Path) -> list[QuestionData]:
             raise SystemExit(
                 f"qa: features in {path} were collected by another version of the features; {collect_again}"
             )
-        ends = np.cumsum(saved["sizes"])
-        starts = ends - saved["sizes"]
+        # Each saved[name] of an NpzFile decompresses the array anew: read once, every question is a view of one copy
+        # (read per question, 921 questions held 13 GB of copies).
+        arrays = {name: saved[name] for name in saved.files}
+        ends = np.cumsum(arrays["sizes"])
+        starts = ends - arrays["sizes"]
         return [
             QuestionData(
-                str(saved["corpus"][i]),
-                bool(saved["answerable"][i]),
-                saved["rows"][a:b],
-                saved["labels"][a:b],
-                saved["focus_missing"][a:b],
-                dict(zip(ranking.QUESTION_FACTS, map(float, saved["facts"][i]), strict=True)),
-                str(saved["origin"][i]),
+                str(arrays["corpus"][i]),
+                bool(arrays["answerable"][i]),
+                arrays["rows"][a:b],
+                arrays["labels"][a:b],
+                arrays["focus_missing"][a:b],
+                dict(zip(ranking.QUESTION_FACTS, map(float, arrays["facts"][i]), strict=True)),
+                str(arrays["origin"][i]),
             )
             for i, (a, b) in enumerate(zip(starts, ends, strict=True))
         ]
 
 
-def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
+def fit_ranker(data: list[QuestionData], interactions: bool = False) -> ranking.Logistic:
     """A conditional logit: per question, a softmax over its candidates puts the mass on those holding the answer.
 
     Only the order within a question matters, which is what answering uses
@@ -186,7 +192,9 @@ def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
     """
     from scipy.optimize import minimize  # fitting only: scipy comes with sentence-transformers
 
-    groups = [(q.rows, q.labels) for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
+    expand = _with_interactions if interactions else (lambda rows: rows)
+    features = RANK_FEATURES + (tuple(f"{a}*{b}" for a, b in INTERACTIONS) if interactions else ())
+    groups = [(expand(q.rows), q.labels) for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
     stacked = np.vstack([rows for rows, _ in groups])
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
@@ -207,29 +215,35 @@ def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
             grad -= x.T @ (p_pos - p_all)
         return loss, grad
 
-    sign = [ranking.RANK_SIGNS.get(name, 0) for name in RANK_FEATURES]
+    sign = [ranking.RANK_SIGNS.get(name, 0) for name in features]
     bounds = [(0.0, None) if s > 0 else (None, 0.0) if s < 0 else (None, None) for s in sign]
     result = minimize(objective, np.zeros(stacked.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds)
-    return ranking.Logistic(RANK_FEATURES, mean, scale, result.x, 0.0)
+    linear = ranking.Logistic(features, mean, scale, result.x, 0.0)
+    return _Interacting(linear) if interactions else linear
 
 
-def abstain_rows(ranker: ranking.Logistic, data: list[QuestionData]) -> tuple[np.ndarray, np.ndarray]:
-    """Each question's abstainer features under ``ranker``, and whether its best passage holds the answer."""
+def abstain_rows(
+    ranker: ranking.Logistic, data: list[QuestionData], summary: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each question's abstainer features under ``ranker`` (with SUMMARY_FEATURES after them if ``summary``),
+    and whether its best passage holds the answer."""
     rows, labels = [], []
+    width = len(ABSTAIN_FEATURES) + (len(SUMMARY_FEATURES) if summary else 0)
     for q in data:
         if not len(q.rows):
-            rows.append(np.zeros(len(ABSTAIN_FEATURES)))
+            rows.append(np.zeros(width))
             labels.append(False)
             continue
         logits = ranker.logit(q.rows)
         order = np.argsort(-logits, kind="stable")
-        rows.append(ranking.abstain_row(logits[order], q.rows[order], q.focus_missing[order], q.facts))
+        row = ranking.abstain_row(logits[order], q.rows[order], q.focus_missing[order], q.facts)
+        rows.append(np.concatenate([row, candidate_summary(logits[order], q.rows[order])]) if summary else row)
         labels.append(bool(q.labels[order[0]]))
     return np.vstack(rows), np.array(labels, dtype=bool)
 
 
-def evaluate(model: RankingModel, data: list[QuestionData]) -> dict:
-    rows, labels = abstain_rows(model.ranker, data)
+def evaluate(model: RankingModel, data: list[QuestionData], summary: bool = False) -> dict:
+    rows, labels = abstain_rows(model.ranker, data, summary)
     answers = model.answer_probabilities(rows) >= model.threshold
     answerable = np.array([q.answerable for q in data])
     correct = np.where(answerable, answers & labels, ~answers)
@@ -243,7 +257,9 @@ def evaluate(model: RankingModel, data: list[QuestionData]) -> dict:
     }
 
 
-def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]) -> ranking.Logistic:
+def fit_abstainer(
+    rows: np.ndarray, labels: np.ndarray, data: list[QuestionData], choice: ModelChoice | None = None
+) -> ranking.Logistic:
     """Answer when the best passage holds the answer; abstain when the documents do not.
 
     An answerable question whose best passage is wrong scores nothing either
@@ -252,7 +268,19 @@ def fit_abstainer(rows: np.ndarray, labels: np.ndarray, data: list[QuestionData]
     answerable = np.array([q.answerable for q in data])
     weights = np.array([BORROWED_WEIGHT if q.borrowed else 1.0 for q in data])
     keep = labels | ~answerable
-    return fit_logistic(rows[keep], labels[keep], ABSTAIN_FEATURES, L2, weights[keep], ranking.ABSTAIN_SIGNS)
+    choice = choice or ModelChoice()
+    features = ABSTAIN_FEATURES + (SUMMARY_FEATURES if choice.summary else ())
+    signs = {**ranking.ABSTAIN_SIGNS, **SUMMARY_SIGNS}
+    linear = fit_logistic(rows[keep], labels[keep], features, L2, weights[keep], signs)
+    if not choice.abstainer.endswith("trees"):
+        return linear
+    # Trees fitted to what the regression misses, as many as leaving one folder out of these rows says.
+    corpora = np.array([q.corpus for q in data])[keep]
+    x, y, w = rows[keep], labels[keep], weights[keep]
+    start = linear.logit(x)
+    depth, count = _choose_abstainer_boosting(x, y, w, corpora, start)
+    trees = export_trees(_boost(x.astype(np.float32), start, depth, count, _pointwise_gradient(y, w)[0]), features)
+    return ranking.BoostedRanker(linear, trees)
 
 
 def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.ndarray) -> float:
@@ -276,7 +304,274 @@ def fit_platt(logits: np.ndarray, right: np.ndarray) -> tuple[float, float]:
     return a, float(fitted.bias - a * fitted.mean[0])
 
 
-def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str, fit_ranker_fn):
+# -- model choices (--model): a ranker, an abstainer and a calibration of more capacity than the linear ones --
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """``--model RANKER[/ABSTAINER[/CALIBRATION]]``; each part's kinds are in RANKER_KINDS and so on."""
+
+    ranker: str = "linear"
+    abstainer: str = "linear"
+    calibration: str = "platt"
+
+    @property
+    def summary(self) -> bool:
+        """The abstainer also reads SUMMARY_FEATURES (how the candidates' scores spread)."""
+        return self.abstainer.startswith("summary")
+
+    @property
+    def name(self) -> str:
+        return f"{self.ranker}/{self.abstainer}/{self.calibration}"
+
+    @classmethod
+    def parse(cls, text: str) -> ModelChoice:
+        parts = text.split("/")
+        kinds = (RANKER_KINDS, ABSTAINER_KINDS, CALIBRATION_KINDS)
+        if len(parts) > 3 or any(p not in k for p, k in zip(parts, kinds, strict=False)):
+            raise SystemExit(
+                f"qa.fit: --model wants RANKER[/ABSTAINER[/CALIBRATION]] among {'|'.join(RANKER_KINDS)}"
+                f" / {'|'.join(ABSTAINER_KINDS)} / {'|'.join(CALIBRATION_KINDS)}; got {text!r}"
+            )
+        return cls(*parts)
+
+
+RANKER_KINDS = {
+    "linear": "the conditional logit over RANK_FEATURES",
+    "interactions": "the same with INTERACTIONS: the strongest features times the kind of passage",
+    "trees": "gradient-boosted trees, listwise (a softmax over each question's candidates), from nothing",
+    "linear+trees": "the conditional logit, then boosted trees fitted to what it misses",
+}
+ABSTAINER_KINDS = {
+    "linear": "the logistic regression over ABSTAIN_FEATURES",
+    "summary": "the same with SUMMARY_FEATURES (entropy of the candidates' softmax, agreement of the signals)",
+    "linear+trees": "the logistic regression, then boosted trees fitted to what it misses",
+    "summary+trees": "summary, then boosted trees",
+}
+CALIBRATION_KINDS = {"platt": "Platt scaling of the abstainer's logit", "isotonic": "isotonic regression"}
+
+# Products of the ranker's strongest features with the kind of passage (a heading, a table row, a code block,
+# another language, a question): what counts differs with the kind.
+INTERACTIONS = tuple(
+    (a, b)
+    for a in ("type_match", "paragraph_gap", "context_coverage", "paragraph")
+    for b in ("heading", "row", "code", "crosslingual", "question")
+)
+
+
+def _with_interactions(rows: np.ndarray) -> np.ndarray:
+    index = {name: i for i, name in enumerate(RANK_FEATURES)}
+    rows = np.atleast_2d(rows)
+    products = [rows[:, index[a]] * rows[:, index[b]] for a, b in INTERACTIONS]
+    return np.hstack([rows, np.column_stack(products)])
+
+
+@dataclass
+class _Interacting:
+    linear: ranking.Logistic
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.linear.features
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        return self.linear.logit(_with_interactions(rows))
+
+
+# What the abstainer may read of all the candidates' scores besides the best's and the margin.
+SUMMARY_FEATURES = (
+    "entropy",  # of the softmax of the ranker's scores: the mass spread over many candidates
+    "lexical_agrees",  # the best passage is also BM25's best among the candidates
+    "dense_agrees",  # ... and the sentence encoder's
+    "semantic_agrees",  # ... and the retrieval model's
+)
+SUMMARY_SIGNS = {"entropy": -1, "lexical_agrees": +1, "dense_agrees": +1, "semantic_agrees": +1}
+
+
+def candidate_summary(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """SUMMARY_FEATURES of a question whose candidates (scores, RANK_FEATURES rows) are ranked best first."""
+    p = np.exp(scores - scores.max())
+    p /= p.sum()
+    entropy = float(-(p * np.log(np.maximum(p, 1e-300))).sum())
+
+    def agrees(name: str) -> float:
+        column = rows[:, RANK_FEATURES.index(name)]
+        return float(column[0] >= column.max())
+
+    return np.array([entropy, agrees("lexical"), agrees("dense"), agrees("semantic")])
+
+
+def _listwise(data: list[QuestionData], start_ranker=None):
+    """The candidates of the questions that teach ranking, stacked: rows (float32, as the trees compare),
+    each row's question number, labels, and the start scores (``start_ranker``'s logits, else 0)."""
+    usable = [q for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
+    rows = np.vstack([q.rows for q in usable]).astype(np.float32)
+    group = np.concatenate([np.full(len(q.rows), i) for i, q in enumerate(usable)])
+    labels = np.concatenate([q.labels for q in usable]).astype(np.float64)
+    start = np.concatenate([start_ranker.logit(q.rows) for q in usable]) if start_ranker else np.zeros(len(rows))
+    return rows, group, labels, start
+
+
+def _listwise_gradient(group: np.ndarray, labels: np.ndarray):
+    """Newton's gradient and hessian of the conditional logit (a softmax per question) at given scores."""
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    target = labels / np.add.reduceat(labels, starts)[group]
+
+    def gradient(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e = np.exp(scores - np.maximum.reduceat(scores, starts)[group])
+        p = e / np.add.reduceat(e, starts)[group]
+        return p - target, np.maximum(p * (1 - p), 1e-6)
+
+    def loss(scores: np.ndarray) -> float:
+        e = np.exp(scores - np.maximum.reduceat(scores, starts)[group])
+        return float(-np.log(np.add.reduceat(e * labels, starts) / np.add.reduceat(e, starts)).sum())
+
+    return gradient, loss
+
+
+def _pointwise_gradient(labels: np.ndarray, weights: np.ndarray):
+    """The same for a weighted logistic loss (the abstainer)."""
+    y = labels.astype(np.float64)
+
+    def gradient(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p = ranking.sigmoid(scores)
+        return weights * (p - y), np.maximum(weights * p * (1 - p), 1e-6)
+
+    def loss(scores: np.ndarray) -> float:
+        return float(weights @ (np.logaddexp(0.0, scores) - y * scores))
+
+    return gradient, loss
+
+
+def _boost(rows: np.ndarray, start: np.ndarray, depth: int, count: int, gradient) -> list:
+    """``count`` regression trees of ``depth``, each a Newton step of the loss from ``start`` (scikit-learn's
+    DecisionTreeRegressor, its leaves shrunk by BOOST_LEAF_L2 and BOOST_RATE); the fitted trees, in order."""
+    from sklearn.tree import DecisionTreeRegressor  # fitting only: scikit-learn comes with sentence-transformers
+
+    scores, trees = start.astype(np.float64).copy(), []
+    for _ in range(count):
+        g, h = gradient(scores)
+        tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=BOOST_MIN_LEAF, random_state=0)
+        tree.fit(rows, -g / h, sample_weight=h)
+        weight = tree.tree_.weighted_n_node_samples
+        # sum(-g) / (sum(h) + l2) at each node: the leaf's Newton step, shrunk towards 0 when little backs it.
+        tree.tree_.value[:, 0, 0] *= BOOST_RATE * weight / (weight + BOOST_LEAF_L2)
+        scores += tree.predict(rows)
+        trees.append(tree)
+    return trees
+
+
+def export_trees(trees: list, features: tuple[str, ...]) -> ranking.Trees:
+    """scikit-learn's fitted regression trees as the arrays ranking.Trees evaluates (no pickle)."""
+    feature, threshold, left, right, value, roots = [], [], [], [], [], []
+    offset = 0
+    for tree in trees:
+        t = tree.tree_
+        leaf = t.children_left == -1
+        roots.append(offset)
+        feature.append(np.where(leaf, -1, t.feature))
+        threshold.append(np.where(leaf, 0.0, t.threshold))
+        left.append(np.where(leaf, -1, t.children_left + offset))
+        right.append(np.where(leaf, -1, t.children_right + offset))
+        value.append(np.where(leaf, t.value[:, 0, 0], 0.0))
+        offset += t.node_count
+    if not trees:
+        empty = np.zeros(0, dtype=np.int64)
+        return ranking.Trees(features, empty, np.zeros(0), empty, empty, np.zeros(0), empty)
+    return ranking.Trees(
+        features,
+        np.concatenate(feature).astype(np.int64),
+        np.concatenate(threshold),
+        np.concatenate(left).astype(np.int64),
+        np.concatenate(right).astype(np.int64),
+        np.concatenate(value),
+        np.array(roots, dtype=np.int64),
+    )
+
+
+def _choose_boosting(folds, depth_choices=BOOST_DEPTHS) -> tuple[int, int]:
+    """How deep and how many trees, by the loss summed over ``folds`` (each: training rows, start scores,
+    gradient; held-out rows, start scores, loss), the fewest trees among the equally good."""
+    best = None
+    for depth in depth_choices:
+        curve = np.zeros(BOOST_MAX_TREES + 1)
+        for rows, start, gradient, held_rows, held_start, loss in folds:
+            scores = held_start.astype(np.float64).copy()
+            curve[0] += loss(scores)
+            for k, tree in enumerate(_boost(rows, start, depth, BOOST_MAX_TREES, gradient), start=1):
+                scores += tree.predict(held_rows)
+                curve[k] += loss(scores)
+        count = int(np.argmin(np.round(curve, 6)))
+        if best is None or curve[count] < best[0] - 1e-6:
+            best = (float(curve[count]), depth, count)
+    return best[1], best[2]
+
+
+def fit_boosted_ranker(data: list[QuestionData], depth: int, count: int, residual: bool):
+    """Listwise boosted trees over RANK_FEATURES, on the linear ranker's logit when ``residual``."""
+    linear = fit_ranker(data) if residual else None
+    rows, group, labels, start = _listwise(data, linear)
+    trees = export_trees(_boost(rows, start, depth, count, _listwise_gradient(group, labels)[0]), RANK_FEATURES)
+    zero = np.zeros(len(RANK_FEATURES))
+    base = linear or ranking.Logistic(RANK_FEATURES, zero, np.ones(len(RANK_FEATURES)), zero, 0.0)
+    return ranking.BoostedRanker(base, trees)
+
+
+def choose_ranker(choice: ModelChoice, train: list[QuestionData]):
+    """The ranker fitter of ``choice``, its numbers (the trees' depth and count) chosen by leaving each of
+    the ``train`` folders out in turn: nothing else is looked at."""
+    if choice.ranker == "linear":
+        return fit_ranker
+    if choice.ranker == "interactions":
+        return lambda data: fit_ranker(data, interactions=True)
+    residual = choice.ranker == "linear+trees"
+    folds = []
+    for inner in dict.fromkeys(q.corpus for q in train):
+        part = [q for q in train if q.corpus != inner and q.origin != inner]
+        linear = fit_ranker(part) if residual else None
+        rows, group, labels, start = _listwise(part, linear)
+        held_rows, held_group, held_labels, held_start = _listwise([q for q in train if q.corpus == inner], linear)
+        gradient = _listwise_gradient(group, labels)[0]
+        folds.append((rows, start, gradient, held_rows, held_start, _listwise_gradient(held_group, held_labels)[1]))
+    depth, count = _choose_boosting(folds)
+
+    def fitter(data: list[QuestionData]):
+        return fit_boosted_ranker(data, depth, count, residual)
+
+    fitter.chosen = {"depth": depth, "trees": count}
+    return fitter
+
+
+def _choose_abstainer_boosting(rows, labels, weights, corpora, start) -> tuple[int, int]:
+    folds = []
+    for inner in dict.fromkeys(corpora):
+        part, held = corpora != inner, corpora == inner
+        gradient = _pointwise_gradient(labels[part], weights[part])[0]
+        loss = _pointwise_gradient(labels[held], weights[held])[1]
+        folds.append(
+            (rows[part].astype(np.float32), start[part], gradient, rows[held].astype(np.float32), start[held], loss)
+        )
+    return _choose_boosting(folds, depth_choices=(1, 2))
+
+
+def fit_calibration(choice: ModelChoice, logits: np.ndarray, right: np.ndarray):
+    """The map of the abstainer's logit to the probability of being right: Platt's (a, b), or the isotonic
+    regression's points (logits, probabilities), interpolated between them."""
+    if choice.calibration == "platt":
+        return fit_platt(logits, right)
+    from sklearn.isotonic import IsotonicRegression
+
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(logits, right.astype(np.float64))
+    return (np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64))
+
+
+def calibrate(mapping, logits: np.ndarray) -> np.ndarray:
+    if np.ndim(mapping[0]) == 0:
+        return ranking.sigmoid(mapping[0] * np.asarray(logits) + mapping[1])
+    return np.interp(logits, mapping[0], mapping[1])
+
+
+def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str, fit_ranker_fn, choice=None):
     """The abstainer of one fold, fitted on its training corpora scored by out-of-fold rankers,
     and the threshold that would score best on them (reported beside the abstainer's own even odds)."""
     inner_rows, inner_labels, inner_data = [], [], []
@@ -285,23 +580,29 @@ def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str
             continue
         inner_train = [q for q in train if q.corpus != inner and q.origin != inner]
         inner_test = [q for q in train if q.corpus == inner]
-        rows, labels = abstain_rows(fit_ranker_fn(inner_train), inner_test)
+        rows, labels = abstain_rows(fit_ranker_fn(inner_train), inner_test, choice.summary)
         inner_rows.append(rows)
         inner_labels.append(labels)
         inner_data += inner_test
     rows, labels = np.vstack(inner_rows), np.concatenate(inner_labels)
-    abstainer = fit_abstainer(rows, labels, inner_data)
+    abstainer = fit_abstainer(rows, labels, inner_data, choice)
     own = np.array([not q.borrowed for q in inner_data])
     answerable = np.array([q.answerable for q in inner_data])
     threshold = choose_threshold(abstainer.probability(rows)[own], labels[own], answerable[own])
     return abstainer, threshold
 
 
-def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[RankingModel, dict]:
+def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None, choice=None) -> tuple[RankingModel, dict]:
     """Leave one corpus out in turn (its index and questions unseen by the ranker, the abstainer and
-    the threshold), then fit on all. The out-of-fold confidences give the calibration figures."""
+    the threshold), then fit on all. The out-of-fold confidences give the calibration figures.
+    ``choice`` (ModelChoice, --model): which kind of ranker, abstainer and calibration; a choice's own
+    numbers (how many trees, how deep) are chosen on each fold's training folders alone."""
     corpora = list(corpora or dict.fromkeys(q.corpus for q in data))
-    fit_ranker_fn = fit_ranker_fn or fit_ranker
+    choice = choice or ModelChoice()
+
+    def ranker_fitter(train: list[QuestionData]):
+        return fit_ranker_fn or choose_ranker(choice, train)
+
     folds = {}
     own = [q for q in data if not q.borrowed]
     out_of_fold_rows, out_of_fold_labels, out_of_fold_data = [], [], []
@@ -310,16 +611,17 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
     for held_out in corpora:
         # Nothing of the held-out corpus is seen: neither its index nor its questions.
         train = [q for q in data if q.corpus != held_out and q.origin != held_out]
-        ranker = fit_ranker_fn(train)
-        abstainer, chosen = _fold_abstainer(train, corpora, held_out, fit_ranker_fn)
+        fold_ranker_fn = ranker_fitter(train)
+        ranker = fold_ranker_fn(train)
+        abstainer, chosen = _fold_abstainer(train, corpora, held_out, fold_ranker_fn, choice)
         test = [q for q in own if q.corpus == held_out]
-        folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}, 0.5), test)
-        with_chosen[held_out] = evaluate(RankingModel(ranker, abstainer, {}, chosen), test)["all"]
-        rows, labels = abstain_rows(ranker, test)
+        folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}, 0.5), test, choice.summary)
+        with_chosen[held_out] = evaluate(RankingModel(ranker, abstainer, {}, chosen), test, choice.summary)["all"]
+        rows, labels = abstain_rows(ranker, test, choice.summary)
         pooled_logit.append(abstainer.logit(rows))
         pooled_right.append(labels)
         held = [q for q in data if q.corpus == held_out]
-        rows, labels = abstain_rows(ranker, held)
+        rows, labels = abstain_rows(ranker, held, choice.summary)
         out_of_fold_rows.append(rows)
         out_of_fold_labels.append(labels)
         out_of_fold_data += held
@@ -331,26 +633,29 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
     calibrated = []
     for k in range(len(corpora)):
         others = [i for i in range(len(corpora)) if i != k]
-        scale = fit_platt(
-            np.concatenate([pooled_logit[i] for i in others]), np.concatenate([pooled_right[i] for i in others])
+        mapping = fit_calibration(
+            choice, np.concatenate([pooled_logit[i] for i in others]), np.concatenate([pooled_right[i] for i in others])
         )
-        calibrated.append(ranking.sigmoid(scale[0] * pooled_logit[k] + scale[1]))
+        calibrated.append(calibrate(mapping, pooled_logit[k]))
     probability = np.concatenate(calibrated)
     error, table = calibration_table(probability, right)
-    ranker = fit_ranker_fn(data)
-    abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data)
-    platt = fit_platt(np.concatenate(pooled_logit), right)
+    final_fitter = ranker_fitter(data)
+    ranker = final_fitter(data)
+    abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data, choice)
+    platt = fit_calibration(choice, np.concatenate(pooled_logit), right)
     # Answer at the abstainer's even odds (its logit 0), as calibrated. A threshold chosen on each fold's
     # training folders to maximise the score does no better on the folder left out (measured on the five
     # development folders: 139 of 221 against 140), so the fit keeps the model's own decision point and
     # reports the other (``threshold_chosen_on_folds``).
-    threshold = float(ranking.sigmoid(np.array(platt[1])))
+    threshold = float(calibrate(platt, np.zeros(1))[0])
     fitted_on = {
         "command": "python -m qa.fit "
         + ("" if set(corpora) == set(CORPORA) else f"--corpora {','.join(corpora)} ")
+        + ("" if choice == ModelChoice() else f"--model {choice.name} ")
         + "--write",
         "corpora": {c: sum(1 for q in own if q.corpus == c) for c in corpora},
         "borrowed_questions": sum(1 for q in data if q.borrowed),
+        **({"ranker_chosen_on_folds": final_fitter.chosen} if hasattr(final_fitter, "chosen") else {}),
         "cross_validation": folds,
         "threshold_chosen_on_folds": with_chosen,
         "calibration": {
@@ -360,7 +665,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
         },
     }
     model = RankingModel(ranker, abstainer, fitted_on, threshold, platt)
-    fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c]) for c in corpora}
+    fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c], choice.summary) for c in corpora}
     return model, folds
 
 
@@ -423,10 +728,60 @@ def print_report(model: RankingModel, folds: dict) -> None:
     print("  confidence   questions  mean confidence  right")
     for row in calibration["reliability"]:
         print(f"  {row['bin']:12s} {row['questions']:9d}  {row['confidence']:15.3f}  {row['right']:.3f}")
-    for name, logistic in (("ranker", model.ranker), ("abstainer", model.abstainer)):
+    for name, part in (("ranker", model.ranker), ("abstainer", model.abstainer)):
+        logistic = getattr(part, "linear", part)
+        trees = getattr(part, "trees", None)
         print(
-            f"{name}: " + ", ".join(f"{f} {w:+.2f}" for f, w in zip(logistic.features, logistic.weights, strict=True))
+            f"{name}: "
+            + ", ".join(f"{f} {w:+.2f}" for f, w in zip(logistic.features, logistic.weights, strict=True))
+            + (f"; then {len(trees.roots)} trees of depth {trees.depth} at most" if trees is not None else "")
         )
+
+
+def unseen_report(model: RankingModel, unseen: list[QuestionData], summary: bool = False) -> dict:
+    """How the model does on folders it never saw (their own questions): the figures of ``evaluate``
+    and the calibration error of its confidence there."""
+    figures = {}
+    for corpus in dict.fromkeys(q.corpus for q in unseen):
+        questions = [q for q in unseen if q.corpus == corpus]
+        figures[corpus] = evaluate(model, questions, summary)
+    if unseen:
+        rows, right = abstain_rows(model.ranker, unseen, summary)
+        figures["expected_calibration_error"] = round(calibration_table(model.answer_probabilities(rows), right)[0], 4)
+    return figures
+
+
+def cost_per_question(model: RankingModel, data: list[QuestionData], summary: bool = False) -> float:
+    """Milliseconds to rank one question's candidates and judge its best (median over the questions)."""
+    import time
+
+    times = []
+    for q in [q for q in data if len(q.rows)][:200]:
+        began = time.perf_counter()
+        logits = model.rank_logits(q.rows)
+        order = np.argsort(-logits, kind="stable")
+        row = ranking.abstain_row(logits[order], q.rows[order], q.focus_missing[order], q.facts)
+        if summary:
+            row = np.concatenate([row, candidate_summary(logits[order], q.rows[order])])
+        model.answer_probability(row)
+        times.append(time.perf_counter() - began)
+    return float(np.median(times)) * 1000
+
+
+def comparison_line(choice: ModelChoice, data, corpora, unseen) -> str:
+    """One line of the comparison of model choices (``--model A,B,...``)."""
+    model, folds = fit(data, corpora, choice=choice)
+    right = sum(int(f["all"].split("/")[0]) for f in folds.values())
+    asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+    top = sum(int(f["top1"].split("/")[0]) for f in folds.values())
+    line = f"{choice.name:34s} folds " + " ".join(f["all"] for f in folds.values()) + f"  sum {right}/{asked}"
+    line += f"  top1 {top}  ECE {model.fitted_on['calibration']['expected_calibration_error']:.3f}"
+    if unseen:
+        far = unseen_report(model, unseen, choice.summary)
+        line += "  unseen " + " ".join(f["all"] for c, f in far.items() if isinstance(f, dict))
+        line += f" (top1 {' '.join(f['top1'] for f in far.values() if isinstance(f, dict))},"
+        line += f" ECE {far['expected_calibration_error']:.3f})"
+    return line + f"  {cost_per_question(model, data, choice.summary):.2f} ms"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -444,6 +799,18 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="FILE.npz",
         help="read the collected features from FILE if it exists, else collect them and save them there",
+    )
+    parser.add_argument(
+        "--model",
+        default="linear",
+        metavar="RANKER[/ABSTAINER[/CALIBRATION]],...",
+        help="which kind of ranker, abstainer and calibration (default linear/linear/platt); several, comma-separated,"
+        " print one line of comparison each and write nothing. Rankers: "
+        + ", ".join(RANKER_KINDS)
+        + "; abstainers: "
+        + ", ".join(ABSTAINER_KINDS)
+        + "; calibrations: "
+        + ", ".join(CALIBRATION_KINDS),
     )
     parser.add_argument(
         "--sweep",
@@ -465,22 +832,45 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"qa.fit: --corpora needs three corpora or more, not {len(set(corpora))}")
     if unknown := [c for c in corpora if c not in CORPORA]:
         raise SystemExit(f"qa.fit: unknown corpus {unknown[0]!r}; known: {', '.join(CORPORA)}")
+    choices = [ModelChoice.parse(text.strip()) for text in args.model.split(",")]
+    if len(choices) > 1 and args.write:
+        raise SystemExit("qa.fit: --write saves one model; --model names several")
     if args.sweep:
         return sweep(args.sweep, args.shared, args.cache, settings)
+    unseen = []
     if args.features and args.features.exists():
-        data = [q for q in load_features(args.features) if q.corpus in corpora and q.origin in corpora]
+        everything = load_features(args.features)
+        data = [q for q in everything if q.corpus in corpora and q.origin in corpora]
+        # The folders collected but left out of this fit: how it does on folders it never saw.
+        unseen = [q for q in everything if q.corpus not in corpora and not q.borrowed]
     else:
         data = collect(
             args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr), corpora=corpora, settings=settings
         )
         if args.features:
             save_features(data, args.features)
-    model, folds = fit(data, corpora)
+    if len(choices) > 1:
+        for choice in choices:
+            print(comparison_line(choice, data, corpora, unseen), flush=True)
+        return 0
+    model, folds = fit(data, corpora, choice=choices[0])
     print_report(model, folds)
+    if unseen:
+        print("folders never seen by this fit:")
+        for corpus, figures in unseen_report(model, unseen, choices[0].summary).items():
+            if isinstance(figures, dict):
+                print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
+            else:
+                print(f"  calibration error there {figures:.3f}")
     if args.write:
+        text = model.to_json()
+        try:
+            RankingModel.from_json(text)  # what qa reads back: an abstainer of other features is not
+        except ValueError as exc:
+            raise SystemExit(f"qa.fit: --model {choices[0].name} cannot be written: {exc}") from None
         path = ranking.default_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(model.to_json() + "\n", encoding="utf-8")
+        path.write_text(text + "\n", encoding="utf-8")
         print(f"written to {path}")
     return 0
 

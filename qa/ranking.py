@@ -244,6 +244,115 @@ def fit_logistic(
 
 
 @dataclass
+class Trees:
+    """Regression trees whose leaf values add up to a logit (gradient boosting, fitted by qa.fit), evaluated
+    here in numpy: each node splits on ``rows[:, feature] <= threshold`` (compared in float32, as scikit-learn
+    compares), left and right are node numbers (-1 at a leaf, whose ``value`` is the shrunk leaf value), and
+    ``roots`` holds the first node of each tree. All trees are walked at once, one level a step."""
+
+    features: tuple[str, ...]
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.depth = self._check()
+
+    def _check(self) -> int:
+        """The deepest path; ValueError when the arrays are not trees over ``features``."""
+        nodes = len(self.feature)
+        if {len(self.threshold), len(self.left), len(self.right), len(self.value)} != {nodes}:
+            raise ValueError("the trees' arrays differ in length")
+        if not (np.isfinite(self.threshold).all() and np.isfinite(self.value).all()):
+            raise ValueError("the trees hold a number that is not finite")
+        inner = self.feature >= 0
+        if (self.feature >= len(self.features)).any() or (self.feature < -1).any():
+            raise ValueError("a tree splits on a feature it does not have")
+        index = np.arange(nodes)
+        # Children come after their parent: the walk ends, whatever the file says.
+        for child in (self.left, self.right):
+            if (inner & ((child <= index) | (child >= nodes))).any() or (~inner & (child != -1)).any():
+                raise ValueError("a tree's node points outside the tree")
+        if len(self.roots) and ((self.roots < 0) | (self.roots >= nodes)).any():
+            raise ValueError("a tree's root is outside the trees")
+        depth = np.zeros(nodes, dtype=np.int64)
+        for i in range(nodes):
+            if inner[i]:
+                depth[self.left[i]] = depth[self.right[i]] = depth[i] + 1
+        return int(depth.max()) if nodes else 0
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(rows, dtype=np.float64)).astype(np.float32)
+        if not len(self.roots):
+            return np.zeros(len(x))
+        node = np.repeat(self.roots[None, :], len(x), axis=0)
+        for _ in range(self.depth):
+            split = self.feature[node]
+            inner = split >= 0
+            seen = np.take_along_axis(x, np.where(inner, split, 0), axis=1)
+            step = np.where(seen <= self.threshold[node], self.left[node], self.right[node])
+            node = np.where(inner, step, node)
+        return self.value[node].sum(axis=1)
+
+    def to_dict(self) -> dict:
+        return {
+            "features": list(self.features),
+            "feature": self.feature.tolist(),
+            "threshold": [float(x) for x in self.threshold],  # exact: a split sits between two float32 values
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "value": [float(x) for x in self.value],
+            "roots": self.roots.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Trees:
+        def integers(name: str) -> np.ndarray:
+            values = np.asarray(data[name])
+            if values.size and values.dtype.kind != "i":
+                raise ValueError(f"the trees' {name} are not whole numbers")
+            return values.astype(np.int64).reshape(-1)
+
+        return cls(
+            tuple(data["features"]),
+            integers("feature"),
+            np.asarray(data["threshold"], dtype=np.float64).reshape(-1),
+            integers("left"),
+            integers("right"),
+            np.asarray(data["value"], dtype=np.float64).reshape(-1),
+            integers("roots"),
+        )
+
+
+@dataclass
+class BoostedRanker:
+    """The linear ranker plus trees fitted to what it misses (its logit is where boosting starts)."""
+
+    linear: Logistic
+    trees: Trees
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        return self.linear.features
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        return self.linear.logit(rows) + self.trees.logit(rows)
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return sigmoid(self.logit(rows))
+
+    def to_dict(self) -> dict:
+        return {"kind": "boosted", "linear": self.linear.to_dict(), "trees": self.trees.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> BoostedRanker:
+        return cls(Logistic.from_dict(data["linear"]), Trees.from_dict(data["trees"]))
+
+
+@dataclass
 class RankingModel:
     ranker: Logistic
     abstainer: Logistic
@@ -251,8 +360,8 @@ class RankingModel:
     # The confidence from which an answer is given: chosen on the folds by qa.fit (choose_threshold).
     threshold: float = 0.5
     # Platt scaling (a, b) of the abstainer's logit into the probability that the answer is right,
-    # fitted by qa.fit on out-of-fold confidences.
-    calibration: tuple[float, float] = (1.0, 0.0)
+    # fitted by qa.fit on out-of-fold confidences; or an isotonic map, two arrays (logits, probabilities).
+    calibration: tuple = (1.0, 0.0)
 
     def rank_logits(self, rows: np.ndarray) -> np.ndarray:
         return self.ranker.logit(rows)
@@ -262,6 +371,8 @@ class RankingModel:
         return float(self.answer_probabilities(row)[0])
 
     def answer_probabilities(self, rows: np.ndarray) -> np.ndarray:
+        if np.ndim(self.calibration[0]):  # isotonic: the points (logits, probabilities), interpolated
+            return np.interp(self.abstainer.logit(rows), self.calibration[0], self.calibration[1])
         a, b = self.calibration
         return sigmoid(a * self.abstainer.logit(rows) + b)
 
@@ -271,7 +382,11 @@ class RankingModel:
                 "ranker": self.ranker.to_dict(),
                 "abstainer": self.abstainer.to_dict(),
                 "threshold": round(float(self.threshold), 6),
-                "calibration": [round(float(x), 6) for x in self.calibration],
+                "calibration": (
+                    {"logits": self.calibration[0].tolist(), "probabilities": self.calibration[1].tolist()}
+                    if np.ndim(self.calibration[0])
+                    else [round(float(x), 6) for x in self.calibration]
+                ),
                 "fitted_on": self.fitted_on,
             },
             indent=1,
@@ -284,11 +399,11 @@ class RankingModel:
         try:
             data = json.loads(text)
             model = cls(
-                Logistic.from_dict(data["ranker"]),
-                Logistic.from_dict(data["abstainer"]),
+                _part_from_dict(data["ranker"]),
+                _part_from_dict(data["abstainer"]),
                 data["fitted_on"],
                 float(data["threshold"]),
-                tuple(float(x) for x in data["calibration"]),
+                _calibration_from_json(data["calibration"]),
             )
             if len(model.calibration) != 2:
                 raise ValueError("calibration needs two numbers")
@@ -296,7 +411,10 @@ class RankingModel:
             raise ValueError(f"not a ranking model ({type(exc).__name__}: {exc})") from None
         if model.ranker.features != RANK_FEATURES or model.abstainer.features != ABSTAIN_FEATURES:
             raise ValueError("the ranking model was fitted on other features: refit it with `python -m qa.fit`")
-        for logistic in (model.ranker, model.abstainer):
+        for part in (model.ranker, model.abstainer):
+            logistic = getattr(part, "linear", part)
+            if getattr(part, "trees", logistic).features != logistic.features:
+                raise ValueError("the ranking model's trees read other features: refit it with `python -m qa.fit`")
             sizes = {len(logistic.features), len(logistic.mean), len(logistic.scale), len(logistic.weights)}
             if len(sizes) != 1 or not all(
                 np.isfinite(a).all() for a in (logistic.mean, logistic.scale, logistic.weights)
@@ -305,6 +423,28 @@ class RankingModel:
         if not 0.0 <= model.threshold <= 1.0 or not np.isfinite(model.calibration).all():
             raise ValueError("the ranking model's threshold is not a probability: refit it with `python -m qa.fit`")
         return model
+
+
+def _part_from_dict(data: dict) -> Logistic | BoostedRanker:
+    """The ranker or the abstainer a data file holds: a regression, or one with boosted trees after it."""
+    boosted = isinstance(data, dict) and data.get("kind") == "boosted"
+    return BoostedRanker.from_dict(data) if boosted else Logistic.from_dict(data)
+
+
+def _calibration_from_json(data) -> tuple:
+    """Platt's [a, b], or an isotonic map {"logits": [...], "probabilities": [...]} (rising logits)."""
+    if isinstance(data, dict):
+        logits = np.asarray(data["logits"], dtype=np.float64).reshape(-1)
+        probabilities = np.asarray(data["probabilities"], dtype=np.float64).reshape(-1)
+        if (
+            len(logits) != len(probabilities)
+            or not len(logits)
+            or (np.diff(logits) < 0).any()
+            or not ((probabilities >= 0) & (probabilities <= 1)).all()
+        ):
+            raise ValueError("the isotonic calibration is not a rising map of logits to probabilities")
+        return logits, probabilities
+    return tuple(float(x) for x in data)
 
 
 def default_path() -> Path:

@@ -123,3 +123,13 @@ FIT_L2 = 1.0
 # it is off the corpus's topic, easier to refuse than the close questions people ask. The folds
 # barely move between 0.1 and 1.0.
 BORROWED_WEIGHT = 0.25
+
+# Boosted trees (python -m qa.fit --model linear+trees, ...): each tree a Newton step shrunk by the rate
+# and, at each leaf, by this prior against the leaf's hessian mass (as XGBoost's lambda); a leaf holds at
+# least this many candidates. How deep and how many trees is chosen on each fold's training folders (the
+# loss of the folder left out in turn, among these depths and up to this many trees), never set here.
+BOOST_RATE = 0.1
+BOOST_LEAF_L2 = 1.0
+BOOST_MIN_LEAF = 20
+BOOST_DEPTHS = (1, 2, 3)
+BOOST_MAX_TREES = 60

@@ -191,6 +191,8 @@ def test_features_round_trip_and_every_corpus_is_left_out_in_turn(tmp_path):
     assert all(
         np.array_equal(a.rows, b.rows) and np.array_equal(a.labels, b.labels) for a, b in zip(again, data, strict=True)
     )
+    # The questions are views of one array read once, not each a copy of every question's rows.
+    assert again[0].rows.base is not None and all(q.rows.base is again[0].rows.base for q in again)
     model, folds = fit(again)
     assert set(folds) == {"a", "b", "c"}
     assert model.fitted_on["calibration"]["reliability"]
@@ -283,3 +285,150 @@ def test_a_saved_array_is_not_taken_for_features(tmp_path):
     np.save(path, np.zeros(3))
     with pytest.raises(SystemExit, match="cannot read the features"):
         load_features(path)
+
+
+# -- boosted trees and the isotonic calibration (python -m qa.fit --model) -----------------------------------
+
+
+def _boosted_model(seed: int = 5) -> RankingModel:
+    """A model whose ranker is the linear one plus boosted trees, calibrated by an isotonic map."""
+    from qa.fit import fit_boosted_ranker
+
+    rng = np.random.default_rng(seed)
+    ranker = fit_boosted_ranker([_question(rng, "type_match") for _ in range(30)], depth=2, count=5, residual=True)
+    model = ranking.neutral()
+    model.abstainer.bias = 0.0  # its logit is 0 on a row of zeros
+    return RankingModel(ranker, model.abstainer, {}, 0.4, (np.array([-2.0, 0.0, 2.0]), np.array([0.1, 0.4, 0.9])))
+
+
+def test_the_numpy_trees_predict_what_scikit_learn_predicts():
+    from sklearn.tree import DecisionTreeRegressor
+
+    from qa.fit import export_trees
+
+    rng = np.random.default_rng(7)
+    rows = rng.normal(size=(300, len(RANK_FEATURES)))
+    target = rows[:, 0] * rows[:, 3] + (rows[:, 5] > 0.3) + 0.1 * rng.normal(size=300)
+    trees = [
+        DecisionTreeRegressor(max_depth=depth, random_state=0).fit(rows, target - 0.2 * k)
+        for k, depth in enumerate((1, 2, 3, 4))
+    ]
+    fresh = rng.normal(size=(200, len(RANK_FEATURES)))
+    # Thresholds sit between two float32 values: a row on one is sent the way scikit-learn sends it.
+    fresh[:5, trees[0].tree_.feature[0]] = trees[0].tree_.threshold[0]
+    exported = export_trees(trees, RANK_FEATURES)
+    expected = sum(tree.predict(fresh) for tree in trees)
+    np.testing.assert_allclose(exported.logit(fresh), expected, rtol=1e-12, atol=1e-12)
+    again = ranking.Trees.from_dict(json.loads(json.dumps(exported.to_dict())))
+    np.testing.assert_array_equal(again.logit(fresh), exported.logit(fresh))
+
+
+def test_boosted_trees_rank_the_passage_that_holds_the_answer_first():
+    from qa.fit import fit_boosted_ranker
+
+    rng = np.random.default_rng(2)
+    ranker = fit_boosted_ranker([_question(rng, "heading") for _ in range(60)], depth=2, count=30, residual=False)
+    fresh = [_question(rng, "heading") for _ in range(40)]
+    assert sum(q.labels[int(np.argmax(ranker.logit(q.rows)))] for q in fresh) >= 38
+
+
+def test_a_boosted_model_with_an_isotonic_calibration_round_trips_through_its_data_file(tmp_path):
+    model = _boosted_model()
+    path = tmp_path / "ranker.json"
+    path.write_text(model.to_json(), encoding="utf-8")
+    again = ranking.load(path)
+    rows = np.random.default_rng(1).normal(size=(50, len(RANK_FEATURES)))
+    # The regression's numbers are stored to 6 decimals (as ever), the trees' exactly.
+    np.testing.assert_allclose(again.rank_logits(rows), model.rank_logits(rows), atol=1e-4)
+    np.testing.assert_array_equal(again.ranker.trees.logit(rows), model.ranker.trees.logit(rows))
+    abstain = np.random.default_rng(2).normal(size=(20, len(ABSTAIN_FEATURES)))
+    np.testing.assert_allclose(again.answer_probabilities(abstain), model.answer_probabilities(abstain), atol=1e-6)
+    assert again.answer_probability(np.full(len(ABSTAIN_FEATURES), 0.0)) == pytest.approx(0.4)
+
+
+def _damaged_trees(change):
+    def damage(text: str) -> str:
+        data = json.loads(text)
+        change(data["ranker"]["trees"])
+        return json.dumps(data)
+
+    return damage
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _damaged_trees(lambda t: t["left"].__setitem__(0, 0)),  # a node its own child: the walk would not end
+        _damaged_trees(lambda t: t["right"].__setitem__(0, 10_000)),  # a child outside the trees
+        _damaged_trees(lambda t: t["feature"].__setitem__(0, len(RANK_FEATURES))),  # a feature it does not have
+        _damaged_trees(lambda t: t["value"].pop()),  # arrays of different lengths
+        _damaged_trees(lambda t: t["threshold"].__setitem__(0, "NaN")),
+        _damaged_trees(lambda t: t["left"].__setitem__(0, 1.5)),  # a node number that is not one
+        _damaged_trees(lambda t: t["roots"].__setitem__(0, -3)),
+        _damaged_trees(lambda t: t.__setitem__("features", t["features"][:-1])),
+        _damaged_trees(lambda t: t.pop("value")),
+        lambda text: json.dumps({**json.loads(text), "calibration": {"logits": [1.0, 0.0], "probabilities": [0, 1]}}),
+        lambda text: json.dumps({**json.loads(text), "calibration": {"logits": [0.0], "probabilities": [2.0]}}),
+        lambda text: json.dumps({**json.loads(text), "ranker": ["boosted"]}),
+    ],
+)
+def test_a_broken_tree_model_file_is_refused_with_one_clear_error(tmp_path, damage):
+    path = tmp_path / "ranker.json"
+    path.write_text(damage(_boosted_model().to_json()), encoding="utf-8")
+    with pytest.raises(ModelUnavailable, match="cannot load the ranking model .*refit") as caught:
+        ranking.load(path)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_model_choice_is_parsed_or_refused_in_one_line():
+    from qa.fit import ModelChoice
+
+    assert ModelChoice.parse("linear+trees/summary/isotonic") == ModelChoice("linear+trees", "summary", "isotonic")
+    assert ModelChoice.parse("trees") == ModelChoice("trees", "linear", "platt")
+    for wrong in ("forest", "linear/forest", "linear/linear/platt/more"):
+        with pytest.raises(SystemExit, match="qa.fit: --model wants") as caught:
+            ModelChoice.parse(wrong)
+        assert "\n" not in str(caught.value)
+
+
+def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read_back(tmp_path, monkeypatch, capsys):
+    from qa import fit as fit_module
+    from qa.fit import ModelChoice
+
+    monkeypatch.setattr(fit_module, "BOOST_MAX_TREES", 3)
+    rng = np.random.default_rng(4)
+    data = []
+    a, b, c, d = list(CORPORA)[:4]
+    for corpus in (a, b, c, d):
+        for i in range(10):
+            q = _question(rng, "coverage")
+            q.corpus = q.origin = corpus
+            q.answerable = i % 4 != 0
+            q.labels = q.labels & q.answerable
+            data.append(q)
+    for ranker in fit_module.RANKER_KINDS:
+        for abstainer in fit_module.ABSTAINER_KINDS:
+            choice = ModelChoice(ranker, abstainer, "isotonic" if abstainer == "linear" else "platt")
+            model, folds = fit([q for q in data if q.corpus != d], [a, b, c], choice=choice)
+            assert set(folds) == {a, b, c} and 0.0 <= model.threshold <= 1.0
+    features = tmp_path / "features.npz"
+    save_features(data, features)
+    written = tmp_path / "data" / "ranker.json"
+    monkeypatch.setattr(ranking, "default_path", lambda: written)
+    assert (
+        fit_module.main(
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear+trees", "--write"]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "folders never seen by this fit:" in out and out.count("all ") >= 8  # three folds, three in sample, d
+    model = ranking.load(written)
+    assert isinstance(model.ranker, ranking.BoostedRanker)
+    assert "--model linear+trees/linear/platt" in model.fitted_on["command"]
+    # An abstainer reading features qa does not compute when answering is not written.
+    with pytest.raises(SystemExit, match="cannot be written") as caught:
+        fit_module.main(
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear/summary", "--write"]
+        )
+    assert "\n" not in str(caught.value)
