@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 
 from qa import tuning
-from qa.formats import Extracted, ExtractionError
+from qa.formats.extracted import Extracted, ExtractionError
 from qa.reader import Block
 
 _HEADER = struct.Struct(">IQ")  # request: JSON header length, data length
