@@ -43,7 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexUnavailable, IndexWriteFailed, QAError, UsageError
-from qa.store import _checksum, _sha256, flat_top  # the one-machine index's hashes, for the cluster's files too
+from qa.store import _checksum, _sha256  # the one-machine index's hashes, for the cluster's files too
+from qa.vector_files import flat_top
 
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
 CLUSTER_FILE = "cluster.json"
@@ -258,7 +259,9 @@ def _write_shard(
     """Write one shard as a normal index generation (qa.store), made live atomically in its folder."""
     from qa.indexing import section_of
     from qa.lexical import LexicalIndex
-    from qa.store import IndexStore, Manifest, PassageTable, save_passage_vectors, save_term_vectors
+    from qa.passage_table import PassageTable
+    from qa.store import IndexStore, Manifest
+    from qa.vector_files import save_passage_vectors, save_term_vectors
 
     store = IndexStore(Path(folder))
     manifest = Manifest.from_json(manifest_json)
@@ -463,7 +466,7 @@ def build_cluster_index(
         # Corpus-wide statistics: one lexical build over every passage (document frequencies and the
         # average length), its postings then sliced per shard with their global weights.
         from qa import lexical
-        from qa.store import hubness, save_term_vectors
+        from qa.vector_files import hubness, save_term_vectors
 
         lex = lexical.build([(p.clean, languages[p.source]) for p in passages])
         if progress:
@@ -1080,7 +1083,8 @@ def reshard(single: Path, index_dir: Path, shards: int) -> int:
     Used by bench/cluster.py for a corpus too large to embed here; the shards are cut at file boundaries
     when the manifest names files, else evenly.
     """
-    from qa.store import IndexStore, Manifest, vectors_of
+    from qa.store import IndexStore, Manifest
+    from qa.vector_files import vectors_of
 
     loaded = IndexStore(single).load()
     store = IndexStore(index_dir)

@@ -35,19 +35,11 @@ from qa.documents import (
 )
 from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError, UsageError
+from qa.passage_table import PassageTable
 from qa.semantic import SemanticEncoder
-from qa.store import (
-    FORMAT_VERSION,
-    IndexStore,
-    Manifest,
-    PassageTable,
-    check_spans,
-    hubness,
-    save_passage_vectors,
-    save_term_vectors,
-    vectors_of,
-)
+from qa.store import FORMAT_VERSION, IndexStore, Manifest, check_spans
 from qa.text import detect_language
+from qa.vector_files import hubness, save_passage_vectors, save_term_vectors, vectors_of
 
 # (stage, done, total): the CLI draws it as a progress bar. A stage is announced
 # at 0 before its model loads, so that a build shows progress from its first second.

@@ -115,7 +115,6 @@ LONG_MODULES = {
     "qa/tui/app.py": "not split yet",
     "qa/train/generate.py": "not split yet",
     "qa/reader.py": "not split yet",
-    "qa/store.py": "not split yet",
     "qa/llm.py": "not split yet",
     "qa/indexing.py": "not split yet",
 }

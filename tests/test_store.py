@@ -19,6 +19,7 @@ import fakes
 import numpy as np
 import pytest
 
+import qa.passage_table
 import qa.store
 from qa.cli import main
 from qa.errors import IndexBusy, IndexUnavailable, IndexWriteFailed
@@ -440,7 +441,7 @@ def test_passages_read_once_come_from_memory_and_memory_is_bounded(built, monkey
     table._db = NoDatabase()
     assert table.get(ids[::-1]) == first  # from memory, in id order
     table._db = real
-    monkeypatch.setattr(qa.store, "PASSAGES_KEPT", 2)
+    monkeypatch.setattr(qa.passage_table, "PASSAGES_KEPT", 2)
     table._kept.clear()
     for i in ids:
         assert table.get([i]) == {i: first[i]}
