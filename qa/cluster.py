@@ -168,7 +168,7 @@ class ClusterReport:
 def _read_one(path: str, source: str, max_bytes: int):
     """One file read, extracted and split (a Ray task runs a list of these): what _read_sources does."""
     from qa.documents import UndecodableFile, content_hash, document_passages, extract, read_file_as_of
-    from qa.indexing import read_as_of
+    from qa.source_files import read_as_of
     from qa.text import detect_language
 
     try:
@@ -197,7 +197,7 @@ class _EmbedWorker:
         os.environ["HF_HUB_OFFLINE"] = "1"
         from qa.crosslingual import MultilingualEncoder
         from qa.embedding import SentenceTransformerEmbedder
-        from qa.indexing import Encoders
+        from qa.passage_encoding import Encoders
         from qa.semantic import SemanticEncoder
 
         self.encoders = Encoders(SentenceTransformerEmbedder(model), MultilingualEncoder(), SemanticEncoder())
@@ -209,7 +209,7 @@ class _EmbedWorker:
 
     def embed(self, passages: list) -> list[np.ndarray]:
         """The multilingual, retrieval and paragraph vectors of whole files (the dense ones: ``dense``)."""
-        from qa.indexing import Encoders, embed_passages
+        from qa.passage_encoding import Encoders, embed_passages
 
         no_dense = Encoders(_NoDense(), self.encoders.multilingual, self.encoders.semantic)
         return embed_passages(passages, no_dense, None)[1:]
@@ -337,7 +337,8 @@ def build_cluster_index(
     """
     from qa.documents import DEFAULT_MAX_FILE_BYTES, SPLITTER_VERSION, SkippedFile, discover, semantic_text
     from qa.embedding import canonical_name
-    from qa.indexing import build_bases, display_path, is_stale, recorded_bases, stat_facts, write_errors
+    from qa.indexing import is_stale, write_errors
+    from qa.source_files import build_bases, display_path, recorded_bases, stat_facts
     from qa.store import IndexStore, Manifest
 
     store = IndexStore(index_dir)

@@ -116,7 +116,6 @@ LONG_MODULES = {
     "qa/train/generate.py": "not split yet",
     "qa/reader.py": "not split yet",
     "qa/llm.py": "not split yet",
-    "qa/indexing.py": "not split yet",
 }
 LONG_CLASSES = {
     "qa/answering.py:Answerer": "being reshaped into the answer layer by another change (issue 25, item 4)",
