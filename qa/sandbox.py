@@ -41,7 +41,7 @@ from pathlib import Path
 
 from qa import tuning
 from qa.formats.extracted import Extracted, ExtractionError
-from qa.reader import Block
+from qa.text_blocks import Block
 
 _HEADER = struct.Struct(">IQ")  # request: JSON header length, data length
 _REPLY = struct.Struct(">Q")  # answer: JSON length

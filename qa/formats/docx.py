@@ -9,7 +9,7 @@ import re
 
 from qa import tuning
 from qa.formats.extracted import DOCX, Extracted, ExtractionError, Writer, inline, settle
-from qa.reader import HEADING, ITEM, PARAGRAPH, ROW
+from qa.text_blocks import HEADING, ITEM, PARAGRAPH, ROW
 
 
 def _check_unzipped(data: bytes) -> None:

@@ -8,8 +8,8 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from qa import reader
-from qa.reader import CAPTION, CODE, LABEL, PARAGRAPH, ROW, Block
+from qa.inline_markup import clean_inline
+from qa.text_blocks import CAPTION, CODE, LABEL, PARAGRAPH, PLAIN, ROW, Block
 
 PDF, HTML, DOCX = "pdf", "html", "docx"
 PAGE_BREAK = "\n\f\n"
@@ -61,7 +61,7 @@ class Writer:
         start = self.length
         self.write(body)
         if clean is None:
-            clean = " ".join(body.split()) if kind == CODE else reader.clean_inline(body, reader.PLAIN)
+            clean = " ".join(body.split()) if kind == CODE else clean_inline(body, PLAIN)
         lead = len(body) - len(body.lstrip())
         self.blocks.append(Block(kind, start + lead, self.length, clean, level))
         return start

@@ -23,7 +23,7 @@ import re
 
 from qa import tuning
 from qa.formats.extracted import HTML, Extracted, ExtractionError, Writer, inline, settle
-from qa.reader import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, TERM, Block
+from qa.text_blocks import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, TERM, Block
 
 _DROPPED_TAGS = {
     "script", "style", "noscript", "template", "nav", "form", "button", "select", "textarea", "svg", "canvas",
@@ -200,7 +200,7 @@ class _HtmlWalker:
             # term names what the definition says, as reST's object descriptions do.
             self.out.block(TERM, inline(node.text(deep=True, separator="")))
         else:
-            # A definition after its term: the term's block runs over it (see reader.TERM).
+            # A definition after its term: the term's block runs over it (see text_blocks.TERM).
             term_at = (
                 len(self.out.blocks) - 1
                 if tag == "dd" and self.out.blocks[-1:] and self.out.blocks[-1].kind == TERM

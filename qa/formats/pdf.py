@@ -35,9 +35,10 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from qa import reader, tuning
+from qa import tuning
 from qa.formats.extracted import CAPTION_START, PAGE_BREAK, PDF, Extracted, ExtractionError, settle
-from qa.reader import CODE, HEADING, ITEM, PARAGRAPH, ROW, Block
+from qa.inline_markup import clean_inline
+from qa.text_blocks import CODE, HEADING, ITEM, PARAGRAPH, PLAIN, ROW, Block
 
 
 @dataclass
@@ -407,7 +408,7 @@ def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
             if start >= end:
                 continue
             inner = raw_text.strip()
-            clean = " ".join(inner.split()) if kind == CODE else reader.clean_inline(inner, reader.PLAIN)
+            clean = " ".join(inner.split()) if kind == CODE else clean_inline(inner, PLAIN)
             if kind == ROW:
                 clean = _row_text(page[first : last + 1])
             if any(c.isalnum() for c in clean):
