@@ -163,7 +163,7 @@ class _AskLog:
 
 def _llm_settings(args):
     """LLM settings from --llm-url/--llm-model, else QA_LLM_URL/QA_LLM_MODEL (and QA_LLM_API_KEY); None if unset."""
-    from qa.llm import LLMSettings
+    from qa.llm_settings import LLMSettings
 
     if not (args.llm_timeout > 0 and math.isfinite(args.llm_timeout)):
         raise UsageError("--llm-timeout must be a positive number of seconds")

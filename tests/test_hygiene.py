@@ -113,7 +113,6 @@ LONG_MODULES = {
     "qa/answering.py": "being reshaped into the answer layer by another change (issue 25, item 4)",
     "qa/cluster.py": "not split yet",
     "qa/train/generate.py": "not split yet",
-    "qa/llm.py": "not split yet",
 }
 LONG_CLASSES = {
     "qa/answering.py:Answerer": "being reshaped into the answer layer by another change (issue 25, item 4)",
