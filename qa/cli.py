@@ -42,7 +42,7 @@ def _engine(args):
     settings = args.settings
     index_dir = select_index(args.index, getattr(args, "collection", None), settings)
     if address := cluster_address(args):
-        from qa.cluster import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
+        from qa.cluster.shards import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
 
         loader = cluster_loader(address, settings.cluster_timeout)
         return Engine(index_dir=index_dir, model=args.model, loader=loader, settings=settings)

@@ -12,7 +12,7 @@ from qa.text import count
 
 
 def refuse_cluster_index(index_dir: Path) -> None:
-    from qa.cluster import is_cluster_index  # imports no Ray
+    from qa.cluster.layout import is_cluster_index  # imports no Ray
 
     if is_cluster_index(index_dir):
         raise UsageError(f"{index_dir} holds a cluster index: pass --cluster ADDRESS (or set QA_CLUSTER)")
@@ -66,7 +66,7 @@ def cmd_index(args) -> int:
     if not (address := cluster_address(args)):
         refuse_cluster_index(index_dir)
     else:
-        from qa.cluster import index_command
+        from qa.cluster.build import index_command
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
         return index_command(address, folders, index_dir, model, max_bytes, args, ProgressBar(), print_report)

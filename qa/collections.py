@@ -150,7 +150,7 @@ def _checked(store) -> tuple:
     """(manifest, live generation) of ``store``, each artifact checked against the manifest as ``qa ask`` checks
     it before loading (qa.store.IndexStore.verify): a damaged index is IndexUnavailable here too. (None, None)
     when there is no index. A build that switches generations meanwhile is followed, not reported."""
-    from qa.cluster import CLUSTER_FILE  # imports no Ray
+    from qa.cluster.layout import CLUSTER_FILE  # imports no Ray
 
     for _attempt in range(3):
         generation = store.live_generation()

@@ -72,7 +72,7 @@ _HASHED_ARTIFACT_LIMIT = 64 * 1024 * 1024
 # (hashing gigabytes would cost seconds per question).
 _SAMPLE_BLOCK = 1 << 20
 _SAMPLE_BLOCKS = 8
-_GENERATION = re.compile(r"gen-\d{14}-\d+-\d{6}")
+GENERATION_NAME = re.compile(r"gen-\d{14}-\d+-\d{6}")
 
 
 def rebuild_advice(folder: Path | str, folders_known: bool = True) -> str:
@@ -107,11 +107,11 @@ class Manifest:
     excluded: list[str] = field(default_factory=list)  # sources dropped by `qa remove`, left out of refreshes
     format_version: int = FORMAT_VERSION
     created: float = field(default_factory=time.time)
-    checksum: str = ""  # sha256 of every other field (_checksum): a manifest edited or damaged is not trusted
+    checksum: str = ""  # sha256 of every other field (json_checksum): a manifest edited or damaged is not trusted
 
     def to_json(self) -> str:
         data = {k: v for k, v in self.__dict__.items() if k != "checksum"}
-        data["checksum"] = self.checksum = _checksum(data)
+        data["checksum"] = self.checksum = json_checksum(data)
         return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True)
 
     @classmethod
@@ -124,7 +124,7 @@ class Manifest:
             version = raw.get("format_version", 0)
             if not isinstance(version, int) or version >= _CHECKSUMMED_SINCE:
                 raise ValueError("manifest has no checksum")
-        elif checksum != _checksum(raw):
+        elif checksum != json_checksum(raw):
             raise ValueError("manifest does not match its checksum")
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         manifest = cls(**known)
@@ -162,7 +162,7 @@ class Manifest:
         return {s: (int(f["first_passage"]), int(f["passage_count"])) for s, f in self.files.items()}
 
 
-def _checksum(fields: dict) -> str:
+def json_checksum(fields: dict) -> str:
     canonical = json.dumps(fields, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("ascii")).hexdigest()
 
@@ -182,7 +182,7 @@ def _check_spans(manifest: Manifest) -> None:
         raise ValueError("manifest passage counts do not add up")
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -190,12 +190,12 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -243,7 +243,7 @@ class IndexStore:
             return None
         except OSError as exc:
             raise IndexUnavailable(f"cannot read {self.folder / CURRENT}: {exc.strerror}") from exc
-        if not _GENERATION.fullmatch(name):
+        if not GENERATION_NAME.fullmatch(name):
             raise IndexUnavailable(f"{self.folder / CURRENT} is damaged: {rebuild_advice(self.folder, False)}")
         return self.folder / name
 
@@ -357,7 +357,7 @@ class IndexStore:
                 size = path.stat().st_size
                 ok = size == facts.get("bytes")
                 if ok and "sha256" in facts:
-                    ok = _sha256(path) == facts["sha256"]
+                    ok = file_sha256(path) == facts["sha256"]
                 elif ok and "sample_sha256" in facts:
                     ok = _sample_sha256(path) == facts["sample_sha256"]
                 elif ok:
@@ -411,25 +411,25 @@ class IndexStore:
                 continue
             facts: dict = {"bytes": path.stat().st_size}
             if facts["bytes"] <= _HASHED_ARTIFACT_LIMIT:
-                facts["sha256"] = _sha256(path)
+                facts["sha256"] = file_sha256(path)
             else:
                 facts["sample_sha256"] = _sample_sha256(path)
             manifest.artifacts[path.name] = facts
-            _fsync_file(path)
+            fsync_file(path)
         (generation / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
-        _fsync_file(generation / "manifest.json")
-        _fsync_dir(generation)
-        _fsync_dir(self.folder)  # the generation's own entry, before the pointer names it
+        fsync_file(generation / "manifest.json")
+        fsync_dir(generation)
+        fsync_dir(self.folder)  # the generation's own entry, before the pointer names it
         pointer = self.folder / (CURRENT + ".tmp")
         try:
             pointer.write_text(generation.name + "\n", encoding="utf-8")
-            _fsync_file(pointer)
+            fsync_file(pointer)
             os.replace(pointer, self.folder / CURRENT)  # the switch: atomic
         except BaseException:
             with contextlib.suppress(OSError):
                 pointer.unlink()
             raise
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
     def remove_stale(self) -> None:
         """Delete generations that are not live (old ones, or ones a crash left half-written).
@@ -462,7 +462,7 @@ class IndexStore:
         return [
             p
             for p in self.folder.glob("gen-*")
-            if _GENERATION.fullmatch(p.name) and (live is None or p.name != live.name)
+            if GENERATION_NAME.fullmatch(p.name) and (live is None or p.name != live.name)
         ]
 
     def clean_leftovers(self) -> None:

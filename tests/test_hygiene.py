@@ -42,16 +42,9 @@ def test_no_wall_clock_assertion_in_the_llm_client_tests():
     assert timed == []
 
 
-# Private names still imported across modules, each waiting on its home module: store.py's hashes, fsyncs and
-# generation pattern, used by cluster.py (issue 25, item 3: cluster indexing is to reuse the build stages).
-# Remove an entry when its import goes; add none.
-STILL_IMPORTED = {
-    ("qa/cluster.py", "qa.store._GENERATION"),
-    ("qa/cluster.py", "qa.store._checksum"),
-    ("qa/cluster.py", "qa.store._fsync_dir"),
-    ("qa/cluster.py", "qa.store._fsync_file"),
-    ("qa/cluster.py", "qa.store._sha256"),
-}
+# Private names still imported across modules, each waiting on its home module. Empty since store.py's hashes,
+# fsyncs and generation pattern became public names for cluster/ (issue 25). Add none.
+STILL_IMPORTED: set[tuple[str, str]] = set()
 
 
 def _private_uses(path: Path) -> set[str]:
@@ -111,7 +104,6 @@ def test_the_mcp_server_reads_private_attributes_in_one_place():
 # Remove an entry when its split lands; add none.
 LONG_MODULES = {
     "qa/answering.py": "being reshaped into the answer layer by another change (issue 25, item 4)",
-    "qa/cluster.py": "not split yet",
     "qa/train/generate.py": "not split yet",
 }
 LONG_CLASSES = {

@@ -354,14 +354,14 @@ def _vectors(store) -> dict[str, list]:
 
 
 def _rewrite_manifest(store, change, reseal: bool) -> None:
-    from qa.store import _checksum
+    from qa.store import json_checksum
 
     path = store.live_generation() / "manifest.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
     change(raw)
     if reseal:  # as if written so: only the passage table can tell
         raw.pop("checksum", None)
-        raw["checksum"] = _checksum(raw)
+        raw["checksum"] = json_checksum(raw)
     path.write_text(json.dumps(raw, indent=1, sort_keys=True), encoding="utf-8")
 
 
