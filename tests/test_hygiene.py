@@ -104,7 +104,6 @@ def test_the_mcp_server_reads_private_attributes_in_one_place():
 # Remove an entry when its split lands; add none.
 LONG_MODULES = {
     "qa/answering.py": "being reshaped into the answer layer by another change (issue 25, item 4)",
-    "qa/train/generate.py": "not split yet",
 }
 LONG_CLASSES = {
     "qa/answering.py:Answerer": "being reshaped into the answer layer by another change (issue 25, item 4)",
