@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.answering import Answer, Answerer
+from qa.build_progress import Progress
 from qa.config import Settings
 from qa.embedding import DEFAULT_MODEL
 from qa.errors import DocumentsUnavailable, IndexBusy, IndexUnavailable, IndexWriteFailed, UsageError
-from qa.indexing import Progress, is_stale
+from qa.indexing import is_stale
 from qa.store import IndexStore, rebuild_advice
 from qa.text import UNSAFE_CHARACTERS
 
@@ -61,7 +62,7 @@ class Engine:
     model: str | None = None
     documents: list[Path] | None = None
     # The folder every file is named relative to in citations (fit.py's corpora); by default each indexed
-    # folder's files are named relative to its parent (qa.indexing.naming_bases): "seeds/..." for the seeds.
+    # folder's files are named relative to its parent (qa.source_files.naming_bases): "seeds/..." for the seeds.
     root: Path | None = None
     # Another source of the index (qa.cluster: shards on a Ray cluster): called with index_dir, it
     # returns (an object with LoadedIndex's attributes, the Retriever class); no build, no refresh.

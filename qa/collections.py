@@ -150,7 +150,7 @@ def _checked(store) -> tuple:
     """(manifest, live generation) of ``store``, each artifact checked against the manifest as ``qa ask`` checks
     it before loading (qa.store.IndexStore.verify): a damaged index is IndexUnavailable here too. (None, None)
     when there is no index. A build that switches generations meanwhile is followed, not reported."""
-    from qa.cluster import CLUSTER_FILE  # imports no Ray
+    from qa.cluster.layout import CLUSTER_FILE  # imports no Ray
 
     for _attempt in range(3):
         generation = store.live_generation()
@@ -217,7 +217,7 @@ def source_statuses(folder: Path) -> list[SourceStatus]:
     why), new in its folders (not indexed yet), or removed (``qa remove``). Stats files; hashes only a file
     whose size or time changed."""
     from qa.documents import DEFAULT_MAX_FILE_BYTES, content_hash, discover, read_file
-    from qa.indexing import display_path, same_as_read
+    from qa.source_files import display_path, same_as_read
     from qa.store import IndexStore, rebuild_advice
 
     manifest, _generation = _checked(IndexStore(folder))  # a damaged index is said, as qa ask says it (exit 4)

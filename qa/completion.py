@@ -5,7 +5,7 @@ argcomplete, the other library that reads an argparse parser, covers fish too, b
 every TAB to ask the parser: `qa as<TAB>` took 0.21-0.39 s here (Python, import qa.cli, build the parser),
 against no time for a static script, and it would tie completion to the installed qa of the moment.
 shtab writes no fish, so fish has the small generator below, which reads the same marks shtab reads: an
-argument's ``choices``, and ``complete`` set to ``shtab.FILE`` or ``shtab.DIRECTORY`` (see qa.cli.build_parser).
+argument's ``choices``, and ``complete`` set to ``shtab.FILE`` or ``shtab.DIRECTORY`` (see qa.cli_parser.build_parser).
 """
 
 from __future__ import annotations

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import sqlite3
-import stat
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from qa import lexical
+from qa.build_progress import BUILD_STAGE, Progress, WholeBuild
 from qa.crosslingual import MultilingualEncoder
 from qa.documents import (
     DEFAULT_MAX_FILE_BYTES,
@@ -28,49 +26,37 @@ from qa.documents import (
     document_passages,
     extract,
     file_passages,
-    paragraph_texts,
     read_file,
     read_file_as_of,
-    semantic_text,
 )
 from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError, UsageError
+from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages
+from qa.passage_table import PassageTable
 from qa.semantic import SemanticEncoder
-from qa.store import (
-    FORMAT_VERSION,
-    IndexStore,
-    Manifest,
-    PassageTable,
-    check_spans,
-    hubness,
-    save_passage_vectors,
-    save_term_vectors,
-    vectors_of,
+from qa.source_files import (
+    build_bases,
+    display_path,
+    naming_bases,
+    read_as_of,
+    recorded_bases,
+    same_as_read,
+    stat_facts,
 )
+from qa.store import FORMAT_VERSION, IndexStore, Manifest, check_spans
 from qa.text import detect_language
+from qa.vector_files import hubness, save_passage_vectors, save_term_vectors, vectors_of
 
-# (stage, done, total): the CLI draws it as a progress bar. A stage is announced
-# at 0 before its model loads, so that a build shows progress from its first second.
-Progress = Callable[[str, int, int], None]
+# The names of the build's stages importable from here as before they had modules of their own (build_progress,
+# passage_encoding, source_files).
+__all__ = [
+    "BUILD_STAGE", "Encoders", "IndexReport", "Progress", "build_bases", "build_index", "display_path",
+    "embed_passages", "is_stale", "naming_bases", "read_as_of", "recorded_bases", "remove_sources", "same_as_read",
+    "section_of", "stat_facts", "write_errors",
+]  # fmt: skip
+
+# Reading the files shows its progress once it has taken this long (a few small files are read at once).
 _QUIET_SECONDS = 0.5
-# After the files are read, a build shows one line for the whole of its work (_WholeBuild), in passages.
-BUILD_STAGE = "indexing passages"
-# What one item of each stage cost, in milliseconds, building the index of a 244 K-character folder of prose and
-# code on 2 cores shared with other work (1,733 passages, 434 paragraphs of several, 2,820 new words): the
-# weights of the stages in that line (their ratios are what matters), so that its rate is steady and its
-# estimate the time left for the whole build.
-_STAGE_COST_MS = {
-    "embedding passages": 50.0,
-    "multilingual vectors": 17.0,
-    "retrieval vectors": 61.0,  # with the model's loading
-    "paragraph vectors": 131.0,  # a whole paragraph: several passages' text
-    "vocabulary vectors": 4.4,  # a word or two
-    "writing the index": 140.0,  # a step (a file of vectors, the passage table, the switch)
-}
-# A file whose times are this close to the moment it was read may be edited again within the
-# same tick of the file system's clock without its size or times changing: such a file is
-# recorded as "racy", and its content is hashed by every later check (as git does).
-_RACY_NS = 2_000_000_000
 
 
 @dataclass
@@ -82,56 +68,6 @@ class IndexReport:
     embedded_count: int = 0
     unchanged: bool = False  # nothing changed: the live index was kept as it is (no model loaded)
     removed: list[str] = field(default_factory=list)  # sources dropped by remove_sources
-
-
-def display_path(path: Path, root: Path) -> str:
-    """How a file is named in citations: relative to ``root`` (its indexed folder's base) when inside it."""
-    resolved = path.resolve() if not path.is_symlink() else path.absolute()
-    try:
-        return resolved.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()
-
-
-def naming_bases(folders: list[Path]) -> list[Path]:
-    """The folder each of ``folders`` has its files named relative to: its parent, so that a citation reads
-    ``docs/notes.txt`` for a folder docs wherever the command ran (a file named alone: by its name). A folder
-    inside another one indexed takes the other's (one name a file); two that would give the same names (two
-    folders called docs) take the folder all of them are in."""
-    tops = [Path(os.path.normpath(Path(f).absolute())) for f in folders]
-    bases = []
-    for top in tops:
-        outer = [other for other in tops if other in top.parents]
-        bases.append(min(outer, key=lambda o: len(o.parts)).parent if outer else top.parent)
-    named = [top.relative_to(base).parts for top, base in zip(tops, bases, strict=True)]
-    for i, j in itertools.combinations(range(len(tops)), 2):
-        nested = tops[i] == tops[j] or tops[i] in tops[j].parents or tops[j] in tops[i].parents
-        shortest = min(len(named[i]), len(named[j]))
-        if not nested and named[i][:shortest] == named[j][:shortest]:
-            common = Path(os.path.commonpath([top.parent for top in tops]))
-            return [common] * len(tops)
-    return bases
-
-
-def build_bases(folders: list[Path], live: Manifest | None, root: Path | None) -> list[Path]:
-    """Where the files of ``folders`` are named from. A refresh keeps the names of the live index (its vectors
-    and the citations of its conversations with them): one of the old naming (every file relative to one root,
-    no bases) keeps that root, one of folders it already has their bases. Else ``root`` when given, else
-    ``naming_bases``."""
-    if live is not None and live.root and not live.bases:
-        return [Path(live.root)] * len(folders)
-    if live is not None and folders and all(str(Path(f).absolute()) in live.bases for f in folders):
-        return [live.base_of(f) for f in folders]
-    return [root] * len(folders) if root is not None else naming_bases(folders)
-
-
-def recorded_bases(folders: list[Path], bases: list[Path]) -> tuple[dict[str, str], str]:
-    """The manifest's ``bases`` and ``root`` (the folder every base is in, for a reader of the old naming)."""
-    absolute = [str(Path(base).absolute()) for base in bases]
-    return (
-        {str(Path(f).absolute()): base for f, base in zip(folders, absolute, strict=True)},
-        os.path.commonpath(absolute) if absolute else "",
-    )
 
 
 @dataclass
@@ -261,19 +197,6 @@ def write_errors(store: IndexStore):
         ) from exc
 
 
-@dataclass
-class Encoders:
-    """The three models a build encodes passages with (build_index makes them; the cluster's workers too)."""
-
-    dense: Embedder  # the sentence-transformers model
-    multilingual: MultilingualEncoder  # USE: passages, and the vocabulary for cross-lingual matching
-    semantic: SemanticEncoder  # the retrieval model: passages in context, and paragraphs
-
-
-# The vectors kept for each passage, in the order _Previous.vectors_for returns them.
-_VECTOR_FILES = ("dense.faiss", "multilingual.faiss", "semantic.faiss", "paragraphs.faiss")
-
-
 def _live_manifest(store: IndexStore) -> Manifest | None:
     try:
         return store.read_manifest()
@@ -385,7 +308,7 @@ def _build_locked(
         languages = {source: facts["language"] for source, facts in file_facts.items()}
         vocabulary = _Vocabulary(passages, languages, previous)
         if progress:
-            progress = _WholeBuild(progress, len(fresh_passages) or len(passages))
+            progress = WholeBuild(progress, len(fresh_passages) or len(passages))
             progress.plan(fresh_passages, len(vocabulary.missing))
         new_vectors = embed_passages(fresh_passages, encoders, progress)
         offset = 0
@@ -393,7 +316,7 @@ def _build_locked(
             count = len(files[i].passages)
             parts[i] = [v[offset : offset + count] for v in new_vectors]
             offset += count
-        stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(_VECTOR_FILES))]
+        stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(VECTOR_FILES))]
         named_from, common_root = recorded_bases(folders, bases)
         manifest = Manifest(
             model=encoders.dense.name,
@@ -419,39 +342,6 @@ def _build_locked(
     report.passage_count = len(passages)
 
 
-def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
-    """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
-    if not passages:
-        return [np.zeros((0, 0), dtype=np.float32) for _ in _VECTOR_FILES]
-
-    def stage(name: str, total: int):
-        if not progress:
-            return None
-        progress(name, 0, total)  # the stage shows while its model loads
-        return lambda done, total: progress(name, done, total)
-
-    texts = [semantic_text(p) for p in passages]
-    dense_new = _encode_once(encoders.dense, texts, stage("embedding passages", len(texts)))
-    multi_new = _encode_once(encoders.multilingual, texts, stage("multilingual vectors", len(texts)))
-    semantic_new = _encode_once(encoders.semantic, texts, stage("retrieval vectors", len(texts)))
-    # A paragraph of several passages is encoded whole; a passage alone in
-    # its paragraph already has that vector.
-    paragraphs, owner = paragraph_texts(passages)
-    several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
-    several_vectors = _encode_once(
-        encoders.semantic,
-        [paragraphs[k][0] for k in several],
-        stage("paragraph vectors", len(several)) if several else None,
-    )
-    first_passage = np.zeros(len(paragraphs), dtype=np.int64)
-    first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
-    paragraph_vectors = semantic_new[first_passage]
-    for k, vector in zip(several, several_vectors, strict=True):
-        paragraph_vectors[k] = vector
-    paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
-    return [dense_new, multi_new, semantic_new, paragraph_new]
-
-
 class _Vocabulary:
     """The lexical index of the passages, and which of its words need a vector (the live index has the others)."""
 
@@ -459,57 +349,6 @@ class _Vocabulary:
         self.lexical = lexical.build([(p.clean, languages[p.source]) for p in passages])
         self.known = previous.term_vectors() if previous else {}
         self.missing = [s for s in dict.fromkeys(self.lexical.surfaces) if s not in self.known]
-
-
-class _WholeBuild:
-    """One progress line for the whole build instead of one per stage: ``BUILD_STAGE``, done out of ``passages``.
-
-    Each stage's items count for what they cost (_STAGE_COST_MS), so that the line moves at a steady rate: its
-    passages a second are the build's, and the time left is the whole build's. A stage it was not told about
-    (reading the files, before the passages are known) shows as it is."""
-
-    def __init__(self, progress: Progress, passages: int):
-        self._progress = progress
-        self._passages = passages
-        self._work: dict[str, float] = {}
-        self._finished = 0.0  # the work of the stages done
-        self._stage = ""
-
-    def plan(self, fresh: list[Passage], new_words: int) -> None:
-        several = sum(1 for _, count in paragraph_texts(fresh)[0] if count > 1) if fresh else 0
-        items = {
-            "embedding passages": len(fresh),
-            "multilingual vectors": len(fresh),
-            "retrieval vectors": len(fresh),
-            "paragraph vectors": several,
-            "vocabulary vectors": new_words,
-            "writing the index": len(_VECTOR_FILES) + 3,
-        }
-        self._work = {stage: _STAGE_COST_MS[stage] * count for stage, count in items.items()}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if stage not in self._work:
-            self._progress(stage, done, total)
-            return
-        if stage != self._stage:
-            self._finished += self._work.get(self._stage, 0.0)
-            self._stage = stage
-        if stage == "writing the index" and done >= total:
-            shown = self._passages  # the last step: the build is done, whatever the estimates
-        else:
-            fraction = (self._finished + self._work[stage] * min(done / max(total, 1), 1.0)) / sum(self._work.values())
-            shown = min(int(self._passages * fraction), self._passages - 1)
-        self._progress(BUILD_STAGE, shown, self._passages)
-
-
-def _encode_once(encoder, texts: list[str], progress) -> np.ndarray:
-    """``encoder.encode(texts)``, each distinct text encoded once: a page's header and footer, a note or a
-    command repeated through a folder (5% of the passages of a folder of PDF manuals) cost one encoding."""
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) == len(texts):
-        return encoder.encode(texts, progress=progress)
-    row = {text: i for i, text in enumerate(distinct)}
-    return encoder.encode(distinct, progress=progress)[[row[text] for text in texts]]
 
 
 def _write_generation(
@@ -536,7 +375,7 @@ def _write_generation(
         if lex.surfaces
         else np.zeros((0, dimension), dtype=np.float32)
     )
-    steps = len(_VECTOR_FILES) + 3
+    steps = len(VECTOR_FILES) + 3
 
     def wrote(done: int) -> None:
         if progress:
@@ -548,9 +387,9 @@ def _write_generation(
         try:
             read_back = previous.loaded if previous else None  # the vectors reused were read from it
             manifest.dense_index = save_passage_vectors(
-                generation, dict(zip(_VECTOR_FILES, stacked, strict=True)), like=read_back
+                generation, dict(zip(VECTOR_FILES, stacked, strict=True)), like=read_back
             )
-            wrote(len(_VECTOR_FILES))
+            wrote(len(VECTOR_FILES))
             terms_index = save_term_vectors(generation, term_vectors, like=read_back)
         except RuntimeError as exc:  # FAISS reports failed writes this way
             raise IndexWriteFailed(
@@ -635,7 +474,7 @@ def remove_sources(
                     file_facts[source] = facts
                     report.indexed.append((source, count))
                     report.reused.append(source)
-                stacked = [np.concatenate([p[n] for p in parts]) for n in range(len(_VECTOR_FILES))]
+                stacked = [np.concatenate([p[n] for p in parts]) for n in range(len(VECTOR_FILES))]
                 new = Manifest(**{**manifest.__dict__})
                 new.files = file_facts
                 new.passage_count = len(passages)
@@ -647,7 +486,7 @@ def remove_sources(
                 languages = {source: facts["language"] for source, facts in file_facts.items()}
                 vocabulary = _Vocabulary(passages, languages, previous)
                 if progress:
-                    progress = _WholeBuild(progress, len(passages))
+                    progress = WholeBuild(progress, len(passages))
                     progress.plan([], len(vocabulary.missing))
                 _write_generation(
                     store, new, passages, stacked, vocabulary, multilingual or MultilingualEncoder(), previous, progress
@@ -687,37 +526,6 @@ def section_of(passages: list[Passage]) -> np.ndarray:
     return out
 
 
-def stat_facts(manifest: Manifest, source: str) -> dict:
-    """A skipped file's size and modification time as the manifest keeps them (``bytes`` -1 when it is missing
-    or not a regular file): is_stale compares them to tell that the file changed since it was skipped."""
-    path = manifest.path_of(source)
-    try:
-        info = path.lstat()
-    except OSError:
-        return {"bytes": -1, "mtime_ns": 0}
-    return {"bytes": info.st_size if stat.S_ISREG(info.st_mode) else -1, "mtime_ns": info.st_mtime_ns}
-
-
-def read_as_of(status: os.stat_result) -> dict:
-    """What a later check compares a file's status with: its times before it was read, and whether
-    they were too recent to tell a later edit from it (then its content is compared)."""
-    facts = {"mtime_ns": status.st_mtime_ns, "ctime_ns": status.st_ctime_ns}
-    if time.time_ns() - max(status.st_mtime_ns, status.st_ctime_ns) < _RACY_NS:
-        facts["racy"] = True
-    return facts
-
-
-def same_as_read(status: os.stat_result, facts: dict) -> bool:
-    """The file's status is the one it was read with (the change time too: touch -r and cp -p set the
-    modification time back, never the change time); a racy record always needs its content compared."""
-    return (
-        status.st_size == facts.get("bytes")
-        and status.st_mtime_ns == facts.get("mtime_ns")
-        and status.st_ctime_ns == facts.get("ctime_ns", status.st_ctime_ns)
-        and not facts.get("racy")
-    )
-
-
 class _Previous:
     """The live generation, when its vectors can be reused for unchanged files."""
 
@@ -729,7 +537,7 @@ class _Previous:
         return self._loaded
 
     def vectors_for(self, source: str, digest: str, count: int) -> list[np.ndarray] | None:
-        """The file's stored vectors, in the order of _VECTOR_FILES, when it has not changed."""
+        """The file's stored vectors, in the order of VECTOR_FILES, when it has not changed."""
         facts = self._loaded.manifest.files.get(source)
         if not facts or facts.get("sha256") != digest or facts.get("passage_count") != count:
             return None

@@ -40,8 +40,8 @@ import time
 from pathlib import Path
 
 from qa import tuning
-from qa.formats import Extracted, ExtractionError
-from qa.reader import Block
+from qa.formats.extracted import Extracted, ExtractionError
+from qa.text_blocks import Block
 
 _HEADER = struct.Struct(">IQ")  # request: JSON header length, data length
 _REPLY = struct.Struct(">Q")  # answer: JSON length

@@ -52,8 +52,8 @@ def main() -> int:
         import qa.lexical
         import qa.store
 
-        _hook(qa.store, "_fsync_file", "fsync file")
-        _hook(qa.store, "_fsync_dir", "fsync dir")
+        _hook(qa.store, "fsync_file", "fsync file")
+        _hook(qa.store, "fsync_dir", "fsync dir")
         _hook(qa.store.os, "replace", "rename CURRENT")
         _hook(qa.store.os, "mkdir", "mkdir")
         _hook(faiss, "write_index", "write faiss")

@@ -236,7 +236,7 @@ def test_a_collection_cites_and_shows_alike_from_any_folder(tmp_path):
 
 @pytest.mark.parametrize("where", ["top", "elsewhere"])
 def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, capsys, monkeypatch, where):
-    import qa.cli
+    import qa.cli_output
 
     (tmp_path / "top" / "my docs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "my docs").mkdir(parents=True)
@@ -247,7 +247,7 @@ def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, c
     assert main(["index", "my docs", "--index", str(tmp_path / "idx")]) == 0
     capsys.readouterr()
     monkeypatch.chdir(tmp_path / where)
-    monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
     monkeypatch.setenv("QA_HYPERLINKS", "1")
     assert main(["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"]) == 0
     out = capsys.readouterr().out

@@ -16,6 +16,7 @@ import pytest
 
 import qa.api
 import qa.cli
+import qa.cli_output
 from qa.cli import build_parser, main
 from qa.completion import subcommands as subcommands_of
 from qa.errors import ModelUnavailable
@@ -39,7 +40,7 @@ def terminal(monkeypatch):
     """Set whether stdin and stdout look like a terminal."""
 
     def set_terminal(value: bool) -> None:
-        monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: value)
+        monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: value)
 
     return set_terminal
 
@@ -342,7 +343,7 @@ def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, mo
 
 @pytest.mark.parametrize("stdin_tty, stdout_tty", [(False, True), (True, False), (False, False)])
 def test_chat_without_a_terminal_exits_2_before_loading(capsys, monkeypatch, stdin_tty, stdout_tty):
-    monkeypatch.setattr(qa.cli, "_is_terminal", lambda s: stdin_tty if s is sys.stdin else stdout_tty)
+    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda s: stdin_tty if s is sys.stdin else stdout_tty)
     monkeypatch.setattr(qa.cli, "_engine", lambda args: pytest.fail("nothing may load"))
     assert main(["chat"]) == 2
     captured = capsys.readouterr()

@@ -13,7 +13,8 @@ import badfiles
 import pytest
 
 from qa.api import MAX_QUESTION_CHARS, clean_question
-from qa.cli import _display, main
+from qa.cli import main
+from qa.cli_output import display
 from qa.errors import UsageError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,7 +67,7 @@ def test_bad_questions_exit_2_with_one_line(argv, tmp_path, capsys):
 
 
 def test_usage_errors_of_the_parser_exit_2(capsys, monkeypatch):
-    monkeypatch.setattr("qa.cli._is_terminal", lambda stream: True)  # `qa ask` alone on a terminal
+    monkeypatch.setattr("qa.cli_output.is_terminal", lambda stream: True)  # `qa ask` alone on a terminal
     for argv in ([], ["ask"], ["nonsense"], ["index", "--max-file-mb", "lots"]):
         with pytest.raises(SystemExit) as caught:
             main(argv)
@@ -111,12 +112,12 @@ def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys):
 
 
 def test_display_shows_control_sequences_literally():
-    assert _display("a\x1b[31mred\x1b[0m") == "a\\x1b[31mred\\x1b[0m"
-    assert _display("title \x1b]0;x\x07 csi \x9b2J del \x7f") == "title \\x1b]0;x\\x07 csi \\x9b2J del \\x7f"
-    assert _display("hard-\r\nwrapped line\nbreak") == "hard- wrapped line break"  # a passage reads as one line
-    assert _display("rtl \u202eevil\u202c \u2067x\u2069") == "rtl \\u202eevil\\u202c \\u2067x\\u2069"
-    assert _display("name \udcff") == "name \\xff"
-    assert _display("[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d") == "[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d"
+    assert display("a\x1b[31mred\x1b[0m") == "a\\x1b[31mred\\x1b[0m"
+    assert display("title \x1b]0;x\x07 csi \x9b2J del \x7f") == "title \\x1b]0;x\\x07 csi \\x9b2J del \\x7f"
+    assert display("hard-\r\nwrapped line\nbreak") == "hard- wrapped line break"  # a passage reads as one line
+    assert display("rtl \u202eevil\u202c \u2067x\u2069") == "rtl \\u202eevil\\u202c \\u2067x\\u2069"
+    assert display("name \udcff") == "name \\xff"
+    assert display("[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d") == "[bold]markup[/bold] tab\tcaf\u00e9 \u4e2d"
 
 
 def _assert_terminal_safe(text: str) -> None:

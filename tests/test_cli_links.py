@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import qa.cli
+import qa.cli_output
 from qa.cli import main
 
 OSC8 = "\x1b]8;;"
@@ -23,7 +23,7 @@ def indexed(tmp_path, fake_models, monkeypatch, capsys):
 
 
 def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch):
-    monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
     assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"]) == 0
     out = capsys.readouterr().out
     uri = (indexed / "my docs" / "facts_2025.txt").resolve().as_uri()
@@ -37,7 +37,7 @@ def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch
     [(False, "xterm", "", False), (True, "dumb", "", False), (True, "xterm", "0", False), (False, "", "1", True)],
 )
 def test_links_only_where_a_terminal_shows_them(indexed, capsys, monkeypatch, terminal, term, setting, linked):
-    monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: terminal)
+    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: terminal)
     monkeypatch.setenv("TERM", term)
     monkeypatch.setenv("QA_HYPERLINKS", setting)
     assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"]) == 0
@@ -45,10 +45,10 @@ def test_links_only_where_a_terminal_shows_them(indexed, capsys, monkeypatch, te
 
 
 def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, capsys, monkeypatch):
-    monkeypatch.setattr(qa.cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
     assert main(["ask", "--index", "idx", "--json", "When was the lighthouse keeper born?"]) == 0
     assert OSC8 not in capsys.readouterr().out
-    assert qa.cli._hyperlink("gone.txt:1", indexed / "gone.txt") == "gone.txt:1"
+    assert qa.cli_output._hyperlink("gone.txt:1", indexed / "gone.txt") == "gone.txt:1"
 
 
 def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path, capsys):
@@ -64,10 +64,10 @@ def test_passages_of_one_line_are_told_apart_by_their_column(tmp_path, capsys):
     citations = [cited(1, 0, 28), cited(2, second, len(line)), Citation(3, "facts.txt", 1, 1, "Title", 0.5, 0, 5, 1, 1)]
     citations.append(PageCitation(4, "guide.pdf", 3, 4, "x", 0.1, 0, 1, 3, 4, page=12))
     answer = Answer("q", "1901 [1]", False, citations)
-    qa.cli._print_answer(answer, tmp_path, hyperlinks=False)
+    qa.cli_output.print_answer(answer, tmp_path, hyperlinks=False)
     out = capsys.readouterr().out
     assert "[1] facts.txt:2:1\n" in out and f"[2] facts.txt:2:{second + 1}\n" in out and "[3] facts.txt:1\n" in out
     assert "[4] guide.pdf#page=12:3-4\n" in out  # as qa show reads it
     (tmp_path / "facts.txt").write_text("changed\n")
-    qa.cli._print_answer(answer, tmp_path, hyperlinks=False)
+    qa.cli_output.print_answer(answer, tmp_path, hyperlinks=False)
     assert "[1] facts.txt:2\n" in capsys.readouterr().out  # the file cannot tell the column any more

@@ -286,7 +286,7 @@ def test_merged_top_k_is_what_one_flat_index_returns_ties_included():
     import faiss
     import numpy as np
 
-    from qa.cluster import _shard_top
+    from qa.cluster.shards import _shard_top
     from qa.store import flat_top
 
     rng = np.random.default_rng(0)

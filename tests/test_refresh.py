@@ -245,12 +245,12 @@ def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, m
 def test_progress_bar_estimates_the_time_left(monkeypatch):
     import io
 
-    import qa.cli
+    import qa.cli_output
 
     clock = [100.0]
-    monkeypatch.setattr(qa.cli.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(qa.cli_output.time, "monotonic", lambda: clock[0])
     stream = io.StringIO()
-    bar = qa.cli._ProgressBar(stream)
+    bar = qa.cli_output.ProgressBar(stream)
     bar("embedding passages", 0, 100)  # not a terminal: the start is not a line of its own
     assert stream.getvalue() == ""
     clock[0] += 10.0
@@ -267,12 +267,12 @@ def test_progress_bar_estimates_the_time_left(monkeypatch):
 def test_the_build_line_shows_passages_a_second(monkeypatch):
     import io
 
-    import qa.cli
+    import qa.cli_output
 
     clock = [100.0]
-    monkeypatch.setattr(qa.cli.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(qa.cli_output.time, "monotonic", lambda: clock[0])
     stream = io.StringIO()
-    bar = qa.cli._ProgressBar(stream)
+    bar = qa.cli_output.ProgressBar(stream)
     bar("indexing passages", 0, 300)
     clock[0] += 10.0
     bar("indexing passages", 100, 300)

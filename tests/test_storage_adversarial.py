@@ -354,14 +354,14 @@ def _vectors(store) -> dict[str, list]:
 
 
 def _rewrite_manifest(store, change, reseal: bool) -> None:
-    from qa.store import _checksum
+    from qa.store import json_checksum
 
     path = store.live_generation() / "manifest.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
     change(raw)
     if reseal:  # as if written so: only the passage table can tell
         raw.pop("checksum", None)
-        raw["checksum"] = _checksum(raw)
+        raw["checksum"] = json_checksum(raw)
     path.write_text(json.dumps(raw, indent=1, sort_keys=True), encoding="utf-8")
 
 
@@ -511,10 +511,10 @@ def _rsync_t(path: Path) -> None:
 @pytest.fixture(params=["racy", "settled"])
 def racy_window(request, monkeypatch):
     """'settled': the files look older than the build (no content hash at checks): only their status tells."""
-    import qa.indexing
+    import qa.source_files
 
     if request.param == "settled":
-        monkeypatch.setattr(qa.indexing, "_RACY_NS", 0)
+        monkeypatch.setattr(qa.source_files, "_RACY_NS", 0)
     return request.param
 
 
@@ -589,9 +589,10 @@ def test_an_unchanged_folder_is_checked_by_status_alone(fake_models, tmp_path, m
     """The check before each question reads no file whose status is as recorded (the cost stays a stat)."""
     import qa.documents
     import qa.indexing
+    import qa.source_files
     from qa.indexing import is_stale
 
-    monkeypatch.setattr(qa.indexing, "_RACY_NS", 0)
+    monkeypatch.setattr(qa.source_files, "_RACY_NS", 0)
     docs = _two_files(tmp_path)
     store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
     manifest = store.read_manifest()

@@ -19,6 +19,7 @@ import fakes
 import numpy as np
 import pytest
 
+import qa.passage_table
 import qa.store
 from qa.cli import main
 from qa.errors import IndexBusy, IndexUnavailable, IndexWriteFailed
@@ -229,18 +230,18 @@ FAULTS = {
     "sqlite write fails": lambda mp: mp.setattr(
         qa.store.PassageTable, "write", _fail(sqlite3.OperationalError("database or disk is full"))
     ),
-    "first fsync fails (EIO)": lambda mp: mp.setattr(qa.store, "_fsync_file", _fail(OSError(errno.EIO, "I/O error"))),
+    "first fsync fails (EIO)": lambda mp: mp.setattr(qa.store, "fsync_file", _fail(OSError(errno.EIO, "I/O error"))),
     "last fsync fails (EIO)": lambda mp: mp.setattr(
-        qa.store, "_fsync_file", _fail_on_call(11, qa.store._fsync_file, OSError(errno.EIO, "I/O error"))
+        qa.store, "fsync_file", _fail_on_call(11, qa.store.fsync_file, OSError(errno.EIO, "I/O error"))
     ),
-    "directory fsync fails": lambda mp: mp.setattr(qa.store, "_fsync_dir", _fail(OSError(errno.EIO, "I/O error"))),
+    "directory fsync fails": lambda mp: mp.setattr(qa.store, "fsync_dir", _fail(OSError(errno.EIO, "I/O error"))),
     "rename of CURRENT fails": lambda mp: mp.setattr(
         qa.store.os, "replace", _fail(OSError(errno.EXDEV, "Invalid cross-device link"))
     ),
     "manifest write fails": lambda mp: mp.setattr(
         qa.store.Path, "write_text", _fail(OSError(errno.EROFS, "Read-only file system"))
     ),
-    "interrupted (Ctrl-C) before the switch": lambda mp: mp.setattr(qa.store, "_fsync_dir", _fail(KeyboardInterrupt())),
+    "interrupted (Ctrl-C) before the switch": lambda mp: mp.setattr(qa.store, "fsync_dir", _fail(KeyboardInterrupt())),
 }
 
 
@@ -440,7 +441,7 @@ def test_passages_read_once_come_from_memory_and_memory_is_bounded(built, monkey
     table._db = NoDatabase()
     assert table.get(ids[::-1]) == first  # from memory, in id order
     table._db = real
-    monkeypatch.setattr(qa.store, "PASSAGES_KEPT", 2)
+    monkeypatch.setattr(qa.passage_table, "PASSAGES_KEPT", 2)
     table._kept.clear()
     for i in ids:
         assert table.get([i]) == {i: first[i]}

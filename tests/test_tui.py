@@ -526,12 +526,12 @@ async def test_keys_and_palette_offer_the_switch(tmp_path):
 
 def test_chat_command_passes_the_llm_settings(monkeypatch):
     import qa.tui.app
-    from qa import cli
+    from qa import cli, cli_output
 
     seen = {}
     monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None, **kept: seen.setdefault("llm", llm) and 0)
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)  # pytest's streams are not terminals
+    monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)  # pytest's streams are not terminals
     monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
     monkeypatch.delenv("QA_LLM_URL", raising=False)
     cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"])
@@ -798,7 +798,7 @@ async def test_a_history_that_cannot_be_written_is_one_notice(tmp_path):
 
 def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, capsys):
     import qa.tui.app
-    from qa import cli
+    from qa import cli, cli_output
 
     history = History()  # $QA_HISTORY: a temporary file
     first = history.new_conversation()
@@ -814,7 +814,7 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
 
     monkeypatch.setattr(qa.tui.app, "run", run)
     monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
-    monkeypatch.setattr(cli, "_is_terminal", lambda stream: True)
+    monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)
     assert cli.main(["chat", "-c"]) == 0
     assert seen == {"llm": None, "conversation_id": first}
     seen.clear()

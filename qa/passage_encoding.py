@@ -1,0 +1,72 @@
+"""The vectors of each passage a build stores (``VECTOR_FILES``), and the models that encode them
+(``Encoders``): ``embed_passages`` gives the four, each distinct text encoded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from qa.crosslingual import MultilingualEncoder
+from qa.documents import Passage, paragraph_texts, semantic_text
+from qa.embedding import Embedder
+from qa.semantic import SemanticEncoder
+
+if TYPE_CHECKING:
+    from qa.build_progress import Progress  # which reads VECTOR_FILES from here
+
+# The vectors kept for each passage, in the order _Previous.vectors_for returns them.
+VECTOR_FILES = ("dense.faiss", "multilingual.faiss", "semantic.faiss", "paragraphs.faiss")
+
+
+@dataclass
+class Encoders:
+    """The three models a build encodes passages with (build_index makes them; the cluster's workers too)."""
+
+    dense: Embedder  # the sentence-transformers model
+    multilingual: MultilingualEncoder  # USE: passages, and the vocabulary for cross-lingual matching
+    semantic: SemanticEncoder  # the retrieval model: passages in context, and paragraphs
+
+
+def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
+    """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
+    if not passages:
+        return [np.zeros((0, 0), dtype=np.float32) for _ in VECTOR_FILES]
+
+    def stage(name: str, total: int):
+        if not progress:
+            return None
+        progress(name, 0, total)  # the stage shows while its model loads
+        return lambda done, total: progress(name, done, total)
+
+    texts = [semantic_text(p) for p in passages]
+    dense_new = _encode_once(encoders.dense, texts, stage("embedding passages", len(texts)))
+    multi_new = _encode_once(encoders.multilingual, texts, stage("multilingual vectors", len(texts)))
+    semantic_new = _encode_once(encoders.semantic, texts, stage("retrieval vectors", len(texts)))
+    # A paragraph of several passages is encoded whole; a passage alone in
+    # its paragraph already has that vector.
+    paragraphs, owner = paragraph_texts(passages)
+    several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
+    several_vectors = _encode_once(
+        encoders.semantic,
+        [paragraphs[k][0] for k in several],
+        stage("paragraph vectors", len(several)) if several else None,
+    )
+    first_passage = np.zeros(len(paragraphs), dtype=np.int64)
+    first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
+    paragraph_vectors = semantic_new[first_passage]
+    for k, vector in zip(several, several_vectors, strict=True):
+        paragraph_vectors[k] = vector
+    paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
+    return [dense_new, multi_new, semantic_new, paragraph_new]
+
+
+def _encode_once(encoder, texts: list[str], progress) -> np.ndarray:
+    """``encoder.encode(texts)``, each distinct text encoded once: a page's header and footer, a note or a
+    command repeated through a folder (5% of the passages of a folder of PDF manuals) cost one encoding."""
+    distinct = list(dict.fromkeys(texts))
+    if len(distinct) == len(texts):
+        return encoder.encode(texts, progress=progress)
+    row = {text: i for i, text in enumerate(distinct)}
+    return encoder.encode(distinct, progress=progress)[[row[text] for text in texts]]
