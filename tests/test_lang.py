@@ -312,6 +312,7 @@ def test_lengths_of_typesetting_and_references_are_read_as_such():
     # A number after a noun saying where something is locates it: no answer to "how many".
     assert [s.text for s in find_quantities("Rules are heavier (see section 1.1) on page 12.")] == []
     assert [s.text for s in find_quantities("Voir la section 3.2 et le tableau 4.", "fr")] == []
+    assert [s.text for s in find_quantities("It puts the cursor in line 10 at column 5.")] == []
     assert [s.text for s in find_quantities("The manual has 12 pages and 3 tables.")] == ["12 pages", "3 tables"]
 
 
@@ -561,6 +562,9 @@ def test_question_focus_plural_and_cues():
     assert classify("How many daily active users did it reach?").counted == ("daily", "active", "users")
     assert classify("How many data points are kept?").focus == "points"
     assert classify("How many packages contain files?").counted == ("packages",)
+    # "the number of files" counts files, as "how many files" does; "the width" counts nothing.
+    assert classify("What is the maximum number of files it keeps open?").counted == ("files",)
+    assert classify("What is the default width of the rules?").counted == ()
     assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
     assert asks_plural("Which two languages did it borrow from?")
     assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
@@ -586,7 +590,7 @@ def test_a_question_about_a_share_is_told_from_a_count():
     [
         ("What day was the harbour opened?", {"day"}, ()),
         ("Quel est le nom du fondateur ?", {"nom"}, ()),
-        ("What is the number of daily users?", {"number"}, ()),
+        ("What is the number of daily users?", {"number"}, ("daily", "users")),  # counts as "how many" does
         # Past the interrogative phrase, a cue word says what the question is about.
         ("How many people take the ferry every day?", set(), ("people",)),
         ("Combien de personnes prennent le ferry chaque jour ?", set(), ("personnes", "prennent")),

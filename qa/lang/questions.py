@@ -307,7 +307,10 @@ def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
             continue
         plural = plural or m.group("which") in lang.plural_which_words or m.group("copula") in lang.plural_copulas
         focus = head if head not in lang.cue_words else _after_link(tokens, head, lang)
-        out.append(_Match(m.start(), kind, head, focus, plural))
+        # "what is the number of files", "quel est le nombre de fichiers": counts the files, as "how many files".
+        linked = _linked_words(tokens, head, lang) if kind == QUANTITY and head in lang.cue_words else None
+        counted = tuple(_counted_run(linked, lang)) if linked else ()
+        out.append(_Match(m.start(), kind, head, focus, plural, counted))
     return out
 
 
@@ -361,6 +364,12 @@ def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None
 
 def _after_link(tokens, head: str, lang: Language) -> str | None:
     """ "the name of the founder", "le nom du fondateur": what a cue word ("name", "nom") is about."""
+    rest = _linked_words(tokens, head, lang)
+    return None if rest is None else _first_content([(0, 0, w) for w in rest], lang)
+
+
+def _linked_words(tokens, head: str, lang: Language) -> list[str] | None:
+    """The words after the link that follows ``head`` ("daily users" in "the number of daily users"), if one does."""
     words = [w for _, _, w in tokens]
     if head not in words:
         return None
@@ -371,8 +380,8 @@ def _after_link(tokens, head: str, lang: Language) -> str | None:
     if link is None:
         return None
     if rest[0] != link:
-        rest = [rest[0][len(link) :], *rest[1:]]  # "d'environnement"
-    return _first_content([(0, 0, w) for w in rest], lang)
+        return [rest[0][len(link) :], *rest[1:]]  # "d'environnement"
+    return rest[1:]
 
 
 def _first_content(tokens, lang: Language, skip: str | None = None) -> str | None:
