@@ -11,7 +11,7 @@ from qa.errors import UsageError
 from qa.text import terminal_safe
 
 # The longest answer ../shared/eval/score.py accepts (its own MAX_ANSWER_CHARS).
-# Defined here, a module that imports nothing heavy, so that qa.answering (which
+# Defined here, a module that imports nothing heavy, so that qa.quoting (which
 # shapes answers to it) and qa.verification (which trims generated answers to
 # it, and must stay importable without numpy or faiss) share this one number.
 MAX_ANSWER_CHARS = 300

@@ -168,19 +168,20 @@ def test_abstains_when_the_role_asked_is_nowhere(answerer):
 
 
 def test_composed_answers_never_exceed_300_characters():
-    from qa.answering import MAX_ANSWER_CHARS, _compose, _fit
     from qa.documents import Passage
+    from qa.evaluation import MAX_ANSWER_CHARS
+    from qa.quoting import compose_answer, shortened
 
     long_passage = Passage("a.txt", 1, 1, 0, 900, "word " * 180, 1, 1)
-    for short in ("", "1865", _fit("Label ; " * 80, 150), "x" * 290):
-        text = _compose(short, [long_passage, long_passage], (10, 14))
+    for short in ("", "1865", shortened("Label ; " * 80, 150), "x" * 290):
+        text = compose_answer(short, [long_passage, long_passage], (10, 14))
         assert len(text) <= MAX_ANSWER_CHARS and text.startswith(short)
 
 
 def test_a_person_is_named_with_two_or_three_words():
     """ "Who founded X" is not answered by a lone capitalised word (a model, a company, a place)."""
-    from qa.answering import _person_like
     from qa.lang import Span
+    from qa.span_reading import _person_like
 
     text = "Il a été conçu par Liang Zhanfan, à partir de Qwen et de Llama."
     for name, expected in (("Liang Zhanfan", True), ("Qwen", False), ("Llama", False)):
@@ -220,19 +221,19 @@ def test_the_retrieval_model_reads_the_question_on_its_own_thread(answerer):
 
 
 def test_passage_readings_are_kept_between_questions_and_bounded(answerer, monkeypatch):
-    import qa.answering
+    import qa.span_reading
 
     engine, _ = answerer
     questions = ["When did the harbour of Brest open?", "Who designed the bridge?", "How long is the bridge?"]
     first = [engine.answer(q) for q in questions]
-    read = dict(engine._readings)
+    read = dict(engine.span_reader._readings)
     assert read  # the candidates' words and spans, read once...
     again = [engine.answer(q) for q in questions]
-    assert engine._readings == read  # ... and not again
-    monkeypatch.setattr(qa.answering, "PASSAGE_READINGS_KEPT", 3)
-    engine._readings.clear()
+    assert engine.span_reader._readings == read  # ... and not again
+    monkeypatch.setattr(qa.span_reading, "PASSAGE_READINGS_KEPT", 3)
+    engine.span_reader._readings.clear()
     bounded = [engine.answer(q) for q in reversed(questions)][::-1]
-    assert 0 < len(engine._readings) <= 3
+    assert 0 < len(engine.span_reader._readings) <= 3
     assert [(a.short_answer, a.abstained, a.confidence) for a in again + bounded] == [
         (a.short_answer, a.abstained, a.confidence) for a in first + first
     ]
@@ -329,7 +330,7 @@ def test_a_table_cell_labelled_with_what_is_asked_gives_its_value(tmp_path, fake
     row = next(s for s in scored if "bullseye" in s.candidate.passage.text)
     assert kind == NAME and [span.text for span in row.type_spans] == ["bullseye", "sid"]
     # Of the two, the one in the column the question names.
-    assert engine._short_answer(kind, row.candidate.passage, retrieval, row)[0] == "sid"
+    assert engine.short_answers.short_answer(kind, row.candidate.passage, retrieval, row)[0] == "sid"
 
 
 def test_a_quantity_of_what_the_question_gives_is_not_what_it_counts(tmp_path, fake_models):
@@ -542,7 +543,7 @@ def test_further_citations_are_only_those_that_help(tmp_path, fake_models):
 
 
 def test_holds_value_compares_the_numbers_across_languages():
-    from qa.answering import _holds_value
+    from qa.quoting import _holds_value
 
     assert _holds_value("11 janvier 2025", "It was launched on 11 January 2025.")
     assert _holds_value("22,15 millions", "a conquis 22,15 millions d'utilisateurs")
