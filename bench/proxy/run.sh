@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Two manuals no fit has seen, as a new user's folder would be: bench/proxy/run.sh
+#
+#   geany     the Geany editor's HTML manual (geany-common), English: menus, shortcuts, options
+#   kicad-fr  KiCad's French project-manager guide and getting-started guide (kicad-doc-fr), French with
+#             untranslated English paragraphs
+#
+# Each package is fetched with apt-get download and unpacked with dpkg-deb -x (the version the archive
+# serves), its manual indexed into ~/.cache/qa-eval/proxy-NAME, and the questions of bench/proxy/NAME.jsonl
+# (written by hand from the manuals, 36 in all, 6 unanswerable) answered and scored by ../shared/eval/score.py.
+# These questions were written after the development sets and are no fit's data: a check of what a new folder
+# gets, beside the held-out evaluation nobody here sees.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+project=$(cd "$here/../.." && pwd)
+score=${SCORE:-$project/../shared/eval/score.py}
+work=${WORK:-$HOME/.cache/qa-proxy}
+qa=${QA:-$project/.venv/bin/qa}
+export HF_HUB_OFFLINE=1
+mkdir -p "$work"
+fetch() {  # fetch PACKAGE: unpacked under $work/PACKAGE
+    [[ -d $work/$1 ]] && return
+    (cd "$work" && apt-get download "$1" >/dev/null && dpkg-deb -x "$1"_*.deb "$1")
+}
+fetch geany-common
+fetch kicad-doc-fr
+mkdir -p "$work/docs/geany" "$work/docs/kicad-fr"
+cp "$work/geany-common/usr/share/doc/geany/html/index.html" "$work/docs/geany/geany-manual.html"
+cp "$work"/kicad-doc-fr/usr/share/doc/kicad/help/fr/{getting_started_in_kicad,kicad}.html "$work/docs/kicad-fr/"
+for name in geany kicad-fr; do
+    index=$HOME/.cache/qa-eval/proxy-$name
+    "$qa" index "$work/docs/$name" --index "$index" >/dev/null
+    python3 -c 'import json,sys; [print(json.loads(l)["question"]) for l in open(sys.argv[1]) if l.strip()]' \
+        "$here/$name.jsonl" | "$qa" ask --index "$index" --json - >"$work/$name.answers.jsonl"
+    echo "$name: $(python3 "$score" "$here/$name.jsonl" "$work/$name.answers.jsonl" | tail -1)"
+done
