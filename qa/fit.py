@@ -128,17 +128,11 @@ def _featurize(answerer, question: dict, corpus: str, origin: str, answerable: b
     answer in one of the question's sources (a gold source is a file name; a generated one, a path in its manual)."""
     retrieval, kind, scored = answerer.featurize(question["question"])
     answerable = answerable and bool(question.get("answerable", True))
-    sources = [Path(s).parts for s in question.get("sources", [])]
-
-    def cited(source: str) -> bool:
-        parts = Path(source).parts
-        return not sources or any(parts[-len(s) :] == s[-len(parts) :] for s in sources)
-
     labels = np.array(
         [
             answerable
             and holds_answer(s.candidate.passage, question.get("answers", []))
-            and cited(s.candidate.passage.source)
+            and _cited(s.candidate.passage.source, question)
             for s in scored
         ],
         dtype=bool,
@@ -149,6 +143,14 @@ def _featurize(answerer, question: dict, corpus: str, origin: str, answerable: b
     return QuestionData(corpus, answerable, rows, labels, focus_missing, facts, origin, **marks)
 
 
+def _cited(source: str, question: dict) -> bool:
+    """Whether the file ``source`` (as an index names it) is one of the question's sources (all, if it names none):
+    the shorter of the two paths ends the other."""
+    parts = Path(source).parts
+    cited = [Path(s).parts for s in question.get("sources", [])]
+    return not cited or any(parts[-len(c) :] == c[-len(parts) :] for c in cited)
+
+
 def collect_generated(folder: Path, notice=print, settings=None) -> list[QuestionData]:
     """The generated questions of ``folder`` (qa.train.generate: PACKAGE.jsonl), each against its manual's
     index, ``FOLDER/../indexes/PACKAGE`` (built with ``qa index``; a manual without one is skipped and said).
@@ -156,6 +158,7 @@ def collect_generated(folder: Path, notice=print, settings=None) -> list[Questio
     from qa.api import Engine
     from qa.config import Settings
     from qa.errors import QAError
+    from qa.store import IndexStore
     from qa.train.manuals import manual
 
     settings = settings or Settings.from_env()
@@ -177,9 +180,17 @@ def collect_generated(folder: Path, notice=print, settings=None) -> list[Questio
             questions = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SystemExit(f"qa: cannot read the generated questions in {path}: {exc}") from None
+        if not all(isinstance(q, dict) and isinstance(q.get("question"), str) for q in questions):
+            raise SystemExit(f'qa: {path}: every line must be a question object, with its text in "question"')
         # The index is answered from as built (its own folders: a restricted build stays restricted), unfitted.
         engine = Engine(index_dir=index_dir, ranking_model=ranking.neutral(), settings=settings)
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
+        # An index of part of the manual cannot answer a question on a file it left out: no example of anything.
+        indexed = IndexStore(index_dir).read_manifest().files
+        inside = [q for q in questions if not q.get("answerable", True) or any(_cited(f, q) for f in indexed)]
+        if len(inside) < len(questions):
+            notice(f"qa.fit: {package}: {len(questions) - len(inside)} questions on files not in its index left out")
+        questions = inside
         out += [
             _featurize(engine.answerer, q, package, package, True, generated=True, overlaps=overlaps) for q in questions
         ]

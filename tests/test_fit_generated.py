@@ -165,3 +165,40 @@ def test_the_generated_question_labels_the_passage_of_its_source_path():
     assert q.labels.tolist() == [True, False, False]
     gold = _featurize(answerer, {**question, "sources": ["a.md"]}, "seeds", "seeds", True)
     assert gold.labels.tolist() == [True, False, False] and not gold.generated
+
+
+def test_generated_questions_are_featurized_against_their_manuals_index(fake_models, tmp_path):
+    from qa.api import Engine
+
+    manual = tmp_path / "manuals" / "maint-guide" / "root" / "doc"
+    manual.mkdir(parents=True)
+    (manual / "a.txt").write_text("The lighthouse was built in 1921 by the harbour board.\n", encoding="utf-8")
+    (manual / "b.txt").write_text("The ferry crosses the bay twice a day in summer.\n", encoding="utf-8")
+    # An index of part of the manual (a.txt only), as a restricted build leaves it.
+    Engine(index_dir=tmp_path / "indexes" / "maint-guide", documents=[manual / "a.txt"]).prepare()
+    (tmp_path / "questions").mkdir()
+    asked = [
+        {"question": "When was the lighthouse built?", "answers": ["1921"], "sources": ["root/doc/a.txt"]},
+        {"question": "How often does the ferry cross?", "answers": ["twice a day"], "sources": ["root/doc/b.txt"]},
+        {"question": "Who painted the lighthouse?", "answerable": False, "answers": [], "sources": []},
+    ]
+    (tmp_path / "questions" / "maint-guide.jsonl").write_text(
+        "".join(json.dumps(q) + "\n" for q in asked), encoding="utf-8"
+    )
+    said = []
+    data = collect_generated(tmp_path / "questions", notice=said.append)
+    assert any("1 questions on files not in its index left out" in m for m in said)  # b.txt is not indexed
+    assert [(q.corpus, q.generated, q.answerable) for q in data] == [
+        ("maint-guide", True, True),
+        ("maint-guide", True, False),
+    ]
+    assert data[0].labels.any() and not data[1].labels.any()
+
+
+def test_a_generated_line_that_is_no_question_is_one_line(tmp_path):
+    (tmp_path / "questions").mkdir()
+    (tmp_path / "questions" / "apt-doc.jsonl").write_text("[1, 2]\n", encoding="utf-8")
+    (tmp_path / "indexes" / "apt-doc").mkdir(parents=True)
+    (tmp_path / "indexes" / "apt-doc" / "CURRENT").write_text("x", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"^qa: .*apt-doc.jsonl: every line must be a question object"):
+        collect_generated(tmp_path / "questions")
