@@ -1,7 +1,7 @@
 """Refit the ranking and abstention model on the development sets: ``python -m qa.fit``.
 
     .venv/bin/python -m qa.fit [--shared ../shared] [--cache ~/.cache/qa-eval] [--corpora NAME,...]
-                               [--features FILE.npz] [--write]
+                               [--features FILE.npz] [--generated DIR] [--sweep NAME=V1,...] [--write]
 
 For each development corpus (CORPORA: the seeds, the Python tutorial, the Debian
 reference, the LilyPond manual, the LaTeX guides), the index is built or refreshed
@@ -22,6 +22,21 @@ Cross-validation: each corpus is left out in turn (its index and questions unsee
 by the ranker, the abstainer and the calibration); printed per fold, with the
 calibration error of the pooled out-of-fold confidence and its reliability table.
 ``--write`` saves the model fitted on all the corpora chosen to qa/data/ranker.json.
+Development folders the features hold but ``--corpora`` leaves out are then
+answered by the fitted model and printed apart (what a folder nobody fitted on gets).
+
+``--generated DIR`` adds training questions (qa.train.generate's ``PACKAGE.jsonl``,
+each answered from the index ``DIR/../indexes/PACKAGE`` built with ``qa index``;
+a manual without one is skipped). They are saved in the ``--features`` file marked
+as generated, with the development folder their manual overlaps (qa.train.manuals),
+and weigh GENERATED_WEIGHT of a human question in the ranker, the abstainer and the
+Platt map. They are fitted on, never scored: every printed fold is the human
+questions'. A fold leaves out the manuals of its folder (the one they overlap, else a
+share balanced over the folders), so they are scored out of fold once too (their
+calibration error is printed); a manual overlapping a folder not in ``--corpora``
+is never fitted on. Without the flag a features file's generated questions are left
+aside. ``--sweep GENERATED_WEIGHT=...`` (and the other FIT_SETTINGS) refits the
+features collected once.
 """
 
 from __future__ import annotations
@@ -125,14 +140,18 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None
 
 def _featurize(answerer, question: dict, corpus: str, origin: str, answerable: bool, **marks) -> QuestionData:
     """One question retrieved and featurized by ``answerer``; a candidate is labelled when it holds an accepted
-    answer in one of the question's sources (a gold source is a file name; a generated one, a path in its manual)."""
+    answer, in one of the question's sources for a development question. A generated one's answer counts in
+    any file of its manual, as score.py counts it: a manual ships the same text as HTML, text and PDF, and
+    the copy the question was not made from is as right (labelled wrong, it taught a third of the best
+    passages to be wrong)."""
     retrieval, kind, scored = answerer.featurize(question["question"])
     answerable = answerable and bool(question.get("answerable", True))
+    any_source = marks.get("generated", False)
     labels = np.array(
         [
             answerable
             and holds_answer(s.candidate.passage, question.get("answers", []))
-            and _cited(s.candidate.passage.source, question)
+            and (any_source or _cited(s.candidate.passage.source, question))
             for s in scored
         ],
         dtype=bool,
