@@ -29,8 +29,8 @@ answered by the fitted model and printed apart (what a folder nobody fitted on g
 each answered from the index ``DIR/../indexes/PACKAGE`` built with ``qa index``;
 a manual without one is skipped). They are saved in the ``--features`` file marked
 as generated, with the development folder their manual overlaps (qa.train.manuals),
-and weigh GENERATED_WEIGHT of a human question in the ranker, the abstainer and the
-Platt map. They are fitted on, never scored: every printed fold is the human
+and weigh GENERATED_RANK_WEIGHT of a human question in the ranker, GENERATED_WEIGHT
+in the abstainer and the Platt map. They are fitted on, never scored: every printed fold is the human
 questions'. A fold leaves out the manuals of its folder (the one they overlap, else a
 share balanced over the folders), so they are scored out of fold once too (their
 calibration error is printed); a manual overlapping a folder not in ``--corpora``
@@ -55,7 +55,7 @@ import numpy as np
 from qa import ranking
 from qa.evaluation import calibration_table, contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
-from qa.tuning import BORROWED_WEIGHT, GENERATED_WEIGHT
+from qa.tuning import BORROWED_WEIGHT, GENERATED_RANK_WEIGHT, GENERATED_WEIGHT
 from qa.tuning import FIT_L2 as L2
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -94,8 +94,13 @@ class QuestionData:
 
     @property
     def weight(self) -> float:
-        """What the question counts for in a fit beside a human-written one."""
+        """What the question counts for in the abstainer and the calibration beside a human-written one."""
         return GENERATED_WEIGHT if self.generated else 1.0
+
+    @property
+    def rank_weight(self) -> float:
+        """What the question counts for in the ranker beside a human-written one."""
+        return GENERATED_RANK_WEIGHT if self.generated else 1.0
 
 
 def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None) -> list[QuestionData]:
@@ -286,7 +291,11 @@ def fit_ranker(data: list[QuestionData]) -> ranking.Logistic:
     """
     from scipy.optimize import minimize  # fitting only: scipy comes with sentence-transformers
 
-    groups = [(q.rows, q.labels, q.weight) for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
+    groups = [
+        (q.rows, q.labels, q.rank_weight)
+        for q in data
+        if len(q.rows) and q.labels.any() and not q.labels.all() and q.rank_weight > 0
+    ]
     stacked = np.vstack([rows for rows, _, _ in groups])
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
@@ -510,7 +519,7 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
     if generated_count := Counter(q.corpus for q in data if q.generated):
         fitted_on["command"] = fitted_on["command"].replace("--write", "--generated QUESTIONS --write")
         fitted_on["generated_questions"] = dict(sorted(generated_count.items()))
-        fitted_on["generated_weight"] = GENERATED_WEIGHT
+        fitted_on["generated_weight"] = {"ranker": GENERATED_RANK_WEIGHT, "abstainer": GENERATED_WEIGHT}
         generated_error, _ = calibration_table(np.concatenate(calibrated_generated), np.concatenate(generated_right))
         fitted_on["calibration"]["generated_expected_calibration_error"] = round(generated_error, 4)
     model = RankingModel(ranker, abstainer, fitted_on, threshold, platt)
@@ -530,7 +539,7 @@ def _set_tuning(name: str, value: float) -> None:
 
 
 # Settings read by the fit alone, not by retrieval: a sweep of one refits the features collected once.
-FIT_SETTINGS = ("GENERATED_WEIGHT", "BORROWED_WEIGHT", "FIT_L2")
+FIT_SETTINGS = ("GENERATED_WEIGHT", "GENERATED_RANK_WEIGHT", "BORROWED_WEIGHT", "FIT_L2")
 
 
 def sweep(spec: str, shared: Path, cache: Path, settings=None, data=None, corpora=None) -> int:
@@ -586,10 +595,11 @@ def print_report(model: RankingModel, folds: dict) -> None:
         f" {calibration['expected_calibration_error']:.3f}; threshold {model.threshold:.3f}"
     )
     if "generated_questions" in model.fitted_on:
+        weights = model.fitted_on["generated_weight"]
         print(
             f"  fitted with {sum(model.fitted_on['generated_questions'].values())} generated questions"
-            f" (weight {model.fitted_on['generated_weight']:g}), never scored; their out-of-fold calibration"
-            f" error {calibration['generated_expected_calibration_error']:.3f}"
+            f" (weighing {weights['ranker']:g} in the ranker, {weights['abstainer']:g} in the abstainer), never"
+            f" scored; their out-of-fold calibration error {calibration['generated_expected_calibration_error']:.3f}"
         )
     print("  confidence   questions  mean confidence  right")
     for row in calibration["reliability"]:

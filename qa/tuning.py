@@ -124,7 +124,10 @@ FIT_L2 = 1.0
 # barely move between 0.1 and 1.0.
 BORROWED_WEIGHT = 0.25
 # A generated training question (python -m qa.fit --generated DIR: qa.train.generate's questions on
-# Debian manuals) counts for this much of a human-written one in the ranker, the abstainer and the
-# calibration. Chosen on the folds of the human questions (their sum and out-of-fold calibration error):
-# python -m qa.fit --generated ~/.cache/qa-train/questions --features FILE.npz --sweep GENERATED_WEIGHT=0.1,0.25,0.5,1
+# Debian manuals) counts for this much of a human-written one in the abstainer and the calibration
+# (GENERATED_WEIGHT) and in the ranker (GENERATED_RANK_WEIGHT). Chosen on the folds of the human questions
+# (their sum and out-of-fold calibration error), refitted with
+# python -m qa.fit --generated ~/.cache/qa-train/questions --features FILE.npz --sweep GENERATED_WEIGHT=0,0.1,0.25,0.5,1
+# (and the same for GENERATED_RANK_WEIGHT).
 GENERATED_WEIGHT = 0.25
+GENERATED_RANK_WEIGHT = 0.25
