@@ -202,3 +202,14 @@ def test_a_generated_line_that_is_no_question_is_one_line(tmp_path):
     (tmp_path / "indexes" / "apt-doc" / "CURRENT").write_text("x", encoding="utf-8")
     with pytest.raises(SystemExit, match=r"^qa: .*apt-doc.jsonl: every line must be a question object"):
         collect_generated(tmp_path / "questions")
+
+
+def test_a_folder_in_the_features_but_not_fitted_on_is_answered_by_the_fitted_model(tmp_path, capsys):
+    rng = np.random.default_rng(7)
+    unseen = [_question(rng, "pdf-manuals", answerable=i % 4 != 0) for i in range(8)]
+    save_features(_data() + unseen, tmp_path / "features.npz")
+    printed = _cli(tmp_path, capsys, "--generated", str(tmp_path))
+    after = printed.split("folders not fitted on, answered by the model fitted:")[1]
+    assert "pdf-manuals" in after and "all " in after and "/8" in after
+    cross_validation = printed.split("in sample:")[0]
+    assert "pdf-manuals" not in cross_validation  # neither fitted on nor a fold
