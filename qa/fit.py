@@ -528,13 +528,14 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None) -> tuple[Ran
 
 
 def _set_tuning(name: str, value: float) -> None:
-    """Set a number of qa.tuning, in every qa module that imported it by name too."""
+    """Set a number of qa.tuning, in every qa module that imported it by name too (this one included when it
+    runs as ``python -m qa.fit``, where it is ``__main__``: the fit's own numbers are read from there)."""
     from qa import tuning
 
     if not hasattr(tuning, name):
         raise SystemExit(f"qa.fit: qa.tuning has no setting {name}")
     for module_name, module in list(sys.modules.items()):
-        if (module_name == "qa" or module_name.startswith("qa.")) and hasattr(module, name):
+        if (module_name in ("qa", __name__) or module_name.startswith("qa.")) and hasattr(module, name):
             setattr(module, name, type(getattr(tuning, name))(value))
 
 

@@ -213,3 +213,24 @@ def test_a_folder_in_the_features_but_not_fitted_on_is_answered_by_the_fitted_mo
     assert "pdf-manuals" in after and "all " in after and "/8" in after
     cross_validation = printed.split("in sample:")[0]
     assert "pdf-manuals" not in cross_validation  # neither fitted on nor a fold
+
+
+def test_a_sweep_of_a_fit_setting_refits_with_each_value_when_run_as_a_module(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    save_features(_data(), tmp_path / "features.npz")
+    done = subprocess.run(
+        [sys.executable, "-m", "qa.fit", "--features", str(tmp_path / "features.npz"), "--corpora", ",".join(FOLDERS)]
+        + ["--generated", str(tmp_path), "--sweep", "GENERATED_WEIGHT=0,1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["GENERATED_WEIGHT=0", "GENERATED_WEIGHT=1"]
+    # Set in the module that fits (__main__ here), each value gives its own fit.
+    assert lines[0].split(": ", 1)[1] != lines[1].split(": ", 1)[1]
