@@ -540,7 +540,7 @@ def _set_tuning(name: str, value: float) -> None:
 
 
 # Settings read by the fit alone, not by retrieval: a sweep of one refits the features collected once.
-FIT_SETTINGS = ("GENERATED_WEIGHT", "GENERATED_RANK_WEIGHT", "BORROWED_WEIGHT", "FIT_L2")
+FIT_SETTINGS = ("GENERATED_WEIGHT", "GENERATED_RANK_WEIGHT", "BORROWED_WEIGHT")
 
 
 def sweep(spec: str, shared: Path, cache: Path, settings=None, data=None, corpora=None) -> int:
