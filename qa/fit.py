@@ -1,7 +1,8 @@
 """Refit the ranking and abstention model on the development sets: ``python -m qa.fit``.
 
     .venv/bin/python -m qa.fit [--shared ../shared] [--cache ~/.cache/qa-eval] [--corpora NAME,...]
-                               [--features FILE.npz] [--model RANKER[/ABSTAINER[/CALIBRATION]],...] [--write]
+                               [--features FILE.npz] [--generated DIR] [--model RANKER[/ABSTAINER[/CALIBRATION]],...]
+                               [--sweep NAME=V1,...] [--write]
 
 For each development corpus (CORPORA: the seeds, the Python tutorial, the Debian
 reference, the LilyPond manual, the LaTeX guides), the index is built or refreshed
@@ -25,6 +26,24 @@ calibration error of the pooled out-of-fold confidence and its reliability table
 ``--model`` picks a ranker, abstainer and calibration of more capacity (boosted trees, interactions, an
 isotonic map: ModelChoice); several, comma-separated, print one line of comparison each, with how the fit
 does on the folders collected in FILE.npz but left out of ``--corpora`` (bench/README.md has the table).
+Development folders the features hold but ``--corpora`` leaves out are then
+answered by the fitted model and printed apart (what a folder nobody fitted on gets).
+
+``--generated DIR`` adds training questions (qa.train.generate's ``PACKAGE.jsonl``,
+each answered from the index ``DIR/../indexes/PACKAGE`` built with ``qa index``;
+a manual without one is skipped). They are saved in the ``--features`` file marked
+as generated, with the development folder their manual overlaps (qa.train.manuals),
+and weigh GENERATED_RANK_WEIGHT of a human question in the ranker, GENERATED_WEIGHT
+in the abstainer and the Platt map. They are fitted on, never scored: every printed fold is the human
+questions'. A fold leaves out the manuals of its folder (the one they overlap, else a
+share balanced over the folders), so they are scored out of fold once too (their
+calibration error is printed); a manual overlapping a folder not in ``--corpora``
+is never fitted on. Without the flag a features file's generated questions are left
+aside; with it, those the file holds are used as they are (remove the file to collect
+them again). ``--sweep GENERATED_WEIGHT=...`` (and the other FIT_SETTINGS) refits the
+features collected once. Measured in bench/README.md: in the ranker they lower the
+folds at any weight; in the abstainer they add 3 of 221 over five folders but nothing
+end to end, so the shipped model is fitted without them.
 """
 
 from __future__ import annotations
@@ -34,6 +53,7 @@ import json
 import os
 import sys
 import zipfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +62,16 @@ import numpy as np
 from qa import ranking
 from qa.evaluation import calibration_table, contains
 from qa.ranking import ABSTAIN_FEATURES, RANK_FEATURES, RankingModel, fit_logistic
-from qa.tuning import BOOST_DEPTHS, BOOST_LEAF_L2, BOOST_MAX_TREES, BOOST_MIN_LEAF, BOOST_RATE, BORROWED_WEIGHT
+from qa.tuning import (
+    BOOST_DEPTHS,
+    BOOST_LEAF_L2,
+    BOOST_MAX_TREES,
+    BOOST_MIN_LEAF,
+    BOOST_RATE,
+    BORROWED_WEIGHT,
+    GENERATED_RANK_WEIGHT,
+    GENERATED_WEIGHT,
+)
 from qa.tuning import FIT_L2 as L2
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -69,10 +98,25 @@ class QuestionData:
     focus_missing: np.ndarray = None  # candidates: the question's focus is not in it (Answerer.focus_missing)
     facts: dict = None  # what the abstainer reads of the question alone (ranking.QUESTION_FACTS)
     origin: str = ""  # the corpus the question was written for (another one for a borrowed question)
+    # A generated training question (qa.train.generate): corpus and origin are its manual's package, never a
+    # development folder; it is fitted on, never scored. ``overlaps``: the development folder its manual
+    # overlaps (qa.train.manuals), left out with it.
+    generated: bool = False
+    overlaps: str = ""
 
     @property
     def borrowed(self) -> bool:
         return self.origin != self.corpus
+
+    @property
+    def weight(self) -> float:
+        """What the question counts for in the abstainer and the calibration beside a human-written one."""
+        return GENERATED_WEIGHT if self.generated else 1.0
+
+    @property
+    def rank_weight(self) -> float:
+        """What the question counts for in the ranker beside a human-written one."""
+        return GENERATED_RANK_WEIGHT if self.generated else 1.0
 
 
 def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None) -> list[QuestionData]:
@@ -110,23 +154,87 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None
             (origin, q) for origin in corpora if origin != corpus for q in gold[origin] if q.get("answerable", True)
         ]
         for origin, q in asked:
-            retrieval, kind, scored = answerer.featurize(q["question"])
-            answerable = origin == corpus and bool(q.get("answerable", True))
-            sources = set(q.get("sources", []))
-            labels = np.array(
-                [
-                    answerable
-                    and holds_answer(s.candidate.passage, q.get("answers", []))
-                    and (not sources or Path(s.candidate.passage.source).name in sources)
-                    for s in scored
-                ],
-                dtype=bool,
-            )
-            rows = np.vstack([s.features for s in scored]) if scored else np.zeros((0, len(RANK_FEATURES)))
-            focus_missing = answerer.focus_missing(retrieval, kind, scored)
-            facts = answerer.question_facts(retrieval, kind)
-            out.append(QuestionData(corpus, answerable, rows, labels, focus_missing, facts, origin))
+            out.append(_featurize(answerer, q, corpus, origin, answerable=origin == corpus))
         notice(f"qa.fit: {corpus}: {len(asked)} questions ({len(gold[corpus])} its own)")
+    return out
+
+
+def _featurize(answerer, question: dict, corpus: str, origin: str, answerable: bool, **marks) -> QuestionData:
+    """One question retrieved and featurized by ``answerer``; a candidate is labelled when it holds an accepted
+    answer, in one of the question's sources for a development question. A generated one's answer counts in
+    any file of its manual, as score.py counts it: a manual ships the same text as HTML, text and PDF, and
+    the copy the question was not made from is as right (labelled wrong, it taught a third of the best
+    passages to be wrong)."""
+    retrieval, kind, scored = answerer.featurize(question["question"])
+    answerable = answerable and bool(question.get("answerable", True))
+    any_source = marks.get("generated", False)
+    labels = np.array(
+        [
+            answerable
+            and holds_answer(s.candidate.passage, question.get("answers", []))
+            and (any_source or _cited(s.candidate.passage.source, question))
+            for s in scored
+        ],
+        dtype=bool,
+    )
+    rows = np.vstack([s.features for s in scored]) if scored else np.zeros((0, len(RANK_FEATURES)))
+    focus_missing = answerer.focus_missing(retrieval, kind, scored)
+    facts = answerer.question_facts(retrieval, kind)
+    return QuestionData(corpus, answerable, rows, labels, focus_missing, facts, origin, **marks)
+
+
+def _cited(source: str, question: dict) -> bool:
+    """Whether the file ``source`` (as an index names it) is one of the question's sources (all, if it names none):
+    the shorter of the two paths ends the other."""
+    parts = Path(source).parts
+    cited = [Path(s).parts for s in question.get("sources", [])]
+    return not cited or any(parts[-len(c) :] == c[-len(parts) :] for c in cited)
+
+
+def collect_generated(folder: Path, notice=print, settings=None) -> list[QuestionData]:
+    """The generated questions of ``folder`` (qa.train.generate: PACKAGE.jsonl), each against its manual's
+    index, ``FOLDER/../indexes/PACKAGE`` (built with ``qa index``; a manual without one is skipped and said).
+    Each is marked generated, with the development folder its manual overlaps (qa.train.manuals)."""
+    from qa.api import Engine
+    from qa.config import Settings
+    from qa.errors import QAError
+    from qa.store import IndexStore
+    from qa.train.manuals import manual
+
+    settings = settings or Settings.from_env()
+    files = sorted(Path(folder).glob("*.jsonl"))
+    if not files:
+        raise SystemExit(f"qa: no generated questions (PACKAGE.jsonl) in {folder}")
+    out: list[QuestionData] = []
+    for path in files:
+        package = path.stem
+        try:
+            overlaps = manual(package).folder or ""  # refuses a held-out manual: it must stay unseen
+        except QAError as exc:
+            raise SystemExit(f"qa: {path}: {exc.message}") from None
+        index_dir = Path(folder).parent / "indexes" / package
+        if not (index_dir / "CURRENT").exists():
+            notice(f"qa.fit: {package}: skipped, no index in {index_dir} (build it with qa index)")
+            continue
+        try:
+            questions = [json.loads(line) for line in open(path, encoding="utf-8") if line.strip()]
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SystemExit(f"qa: cannot read the generated questions in {path}: {exc}") from None
+        if not all(isinstance(q, dict) and isinstance(q.get("question"), str) for q in questions):
+            raise SystemExit(f'qa: {path}: every line must be a question object, with its text in "question"')
+        # The index is answered from as built (its own folders: a restricted build stays restricted), unfitted.
+        engine = Engine(index_dir=index_dir, ranking_model=ranking.neutral(), settings=settings)
+        engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
+        # An index of part of the manual cannot answer a question on a file it left out: no example of anything.
+        indexed = IndexStore(index_dir).read_manifest().files
+        inside = [q for q in questions if not q.get("answerable", True) or any(_cited(f, q) for f in indexed)]
+        if len(inside) < len(questions):
+            notice(f"qa.fit: {package}: {len(questions) - len(inside)} questions on files not in its index left out")
+        questions = inside
+        out += [
+            _featurize(engine.answerer, q, package, package, True, generated=True, overlaps=overlaps) for q in questions
+        ]
+        notice(f"qa.fit: {package}: {len(questions)} generated questions" + (f" (overlap {overlaps})" * bool(overlaps)))
     return out
 
 
@@ -143,6 +251,8 @@ def save_features(data: list[QuestionData], path: Path) -> None:
         labels=np.concatenate([q.labels for q in data]),
         focus_missing=np.concatenate([q.focus_missing for q in data]),
         facts=np.array([[q.facts[name] for name in ranking.QUESTION_FACTS] for q in data]),
+        generated=np.array([q.generated for q in data], dtype=bool),
+        overlaps=np.array([q.overlaps for q in data]),
         rank_features=np.array(RANK_FEATURES),
         fingerprint=np.array(ranking.features_fingerprint()),
     )
@@ -165,23 +275,28 @@ def load_features(path: Path) -> list[QuestionData]:
             raise SystemExit(
                 f"qa: features in {path} were collected by another version of the features; {collect_again}"
             )
-        # Each saved[name] of an NpzFile decompresses the array anew: read once, every question is a view of one copy
-        # (read per question, 921 questions held 13 GB of copies).
+        # Each array read once: an item of the file is decompressed anew at each access, and every question's
+        # slice of it would keep a whole copy alive (gigabytes for a thousand questions).
         arrays = {name: saved[name] for name in saved.files}
-        ends = np.cumsum(arrays["sizes"])
-        starts = ends - arrays["sizes"]
-        return [
-            QuestionData(
-                str(arrays["corpus"][i]),
-                bool(arrays["answerable"][i]),
-                arrays["rows"][a:b],
-                arrays["labels"][a:b],
-                arrays["focus_missing"][a:b],
-                dict(zip(ranking.QUESTION_FACTS, map(float, arrays["facts"][i]), strict=True)),
-                str(arrays["origin"][i]),
-            )
-            for i, (a, b) in enumerate(zip(starts, ends, strict=True))
-        ]
+    ends = np.cumsum(arrays["sizes"])
+    starts = ends - arrays["sizes"]
+    # Features saved before generated questions existed hold human-written questions only.
+    generated = arrays.get("generated", np.zeros(len(ends), dtype=bool))
+    overlaps = arrays.get("overlaps", np.full(len(ends), ""))
+    return [
+        QuestionData(
+            str(arrays["corpus"][i]),
+            bool(arrays["answerable"][i]),
+            arrays["rows"][a:b],
+            arrays["labels"][a:b],
+            arrays["focus_missing"][a:b],
+            dict(zip(ranking.QUESTION_FACTS, map(float, arrays["facts"][i]), strict=True)),
+            str(arrays["origin"][i]),
+            bool(generated[i]),
+            str(overlaps[i]),
+        )
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+    ]
 
 
 def fit_ranker(data: list[QuestionData], interactions: bool = False) -> ranking.Logistic:
@@ -194,25 +309,29 @@ def fit_ranker(data: list[QuestionData], interactions: bool = False) -> ranking.
 
     expand = _with_interactions if interactions else (lambda rows: rows)
     features = RANK_FEATURES + (tuple(f"{a}*{b}" for a, b in INTERACTIONS) if interactions else ())
-    groups = [(expand(q.rows), q.labels) for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
-    stacked = np.vstack([rows for rows, _ in groups])
+    groups = [
+        (expand(q.rows), q.labels, q.rank_weight)
+        for q in data
+        if len(q.rows) and q.labels.any() and not q.labels.all() and q.rank_weight > 0
+    ]
+    stacked = np.vstack([rows for rows, _, _ in groups])
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    standard = [((rows - mean) / scale, labels) for rows, labels in groups]
+    standard = [((rows - mean) / scale, labels, weight) for rows, labels, weight in groups]
 
     def objective(w: np.ndarray) -> tuple[float, np.ndarray]:
         loss = 0.5 * L2 * float(w @ w)
         grad = L2 * w
-        for x, positive in standard:
+        for x, positive, weight in standard:
             s = x @ w
             s = s - s.max()
             e = np.exp(s)
             p_all = e / e.sum()
             p_pos = np.where(positive, e, 0.0)
             p_pos = p_pos / p_pos.sum()
-            loss -= float(np.log(e[positive].sum()) - np.log(e.sum()))
-            grad -= x.T @ (p_pos - p_all)
+            loss -= weight * float(np.log(e[positive].sum()) - np.log(e.sum()))
+            grad -= weight * (x.T @ (p_pos - p_all))
         return loss, grad
 
     sign = [ranking.RANK_SIGNS.get(name, 0) for name in features]
@@ -258,15 +377,20 @@ def evaluate(model: RankingModel, data: list[QuestionData], summary: bool = Fals
 
 
 def fit_abstainer(
-    rows: np.ndarray, labels: np.ndarray, data: list[QuestionData], choice: ModelChoice | None = None
+    rows: np.ndarray,
+    labels: np.ndarray,
+    data: list[QuestionData],
+    choice: ModelChoice | None = None,
+    folds_of: dict[str, str] | None = None,
 ) -> ranking.Logistic:
     """Answer when the best passage holds the answer; abstain when the documents do not.
 
     An answerable question whose best passage is wrong scores nothing either
-    way, so it teaches neither side and is left out.
+    way, so it teaches neither side and is left out. ``folds_of`` (generated_folds): the folder a
+    generated question is left out with when the trees' numbers are chosen.
     """
     answerable = np.array([q.answerable for q in data])
-    weights = np.array([BORROWED_WEIGHT if q.borrowed else 1.0 for q in data])
+    weights = np.array([BORROWED_WEIGHT if q.borrowed else q.weight for q in data])
     keep = labels | ~answerable
     choice = choice or ModelChoice()
     features = ABSTAIN_FEATURES + (SUMMARY_FEATURES if choice.summary else ())
@@ -275,7 +399,8 @@ def fit_abstainer(
     if not choice.abstainer.endswith("trees"):
         return linear
     # Trees fitted to what the regression misses, as many as leaving one folder out of these rows says.
-    corpora = np.array([q.corpus for q in data])[keep]
+    folds_of = folds_of or {}
+    corpora = np.array([folds_of.get(q.corpus, q.corpus) if q.generated else q.corpus for q in data])[keep]
     x, y, w = rows[keep], labels[keep], weights[keep]
     start = linear.logit(x)
     depth, count = _choose_abstainer_boosting(x, y, w, corpora, start)
@@ -296,9 +421,9 @@ def choose_threshold(probability: np.ndarray, right: np.ndarray, answerable: np.
     return float(max(candidates, key=score))
 
 
-def fit_platt(logits: np.ndarray, right: np.ndarray) -> tuple[float, float]:
+def fit_platt(logits: np.ndarray, right: np.ndarray, weights=None) -> tuple[float, float]:
     """Platt scaling: (a, b) such that sigmoid(a * logit + b) is the probability of being right."""
-    fitted = fit_logistic(logits[:, None], right, ("logit",), l2=1e-3)
+    fitted = fit_logistic(logits[:, None], right, ("logit",), l2=1e-3, sample_weight=weights)
     # fit_logistic standardises: fold its mean and scale back into a and b.
     a = float(fitted.weights[0] / fitted.scale[0])
     return a, float(fitted.bias - a * fitted.mean[0])
@@ -403,28 +528,32 @@ def candidate_summary(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 def _listwise(data: list[QuestionData], start_ranker=None):
     """The candidates of the questions that teach ranking, stacked: rows (float32, as the trees compare),
-    each row's question number, labels, and the start scores (``start_ranker``'s logits, else 0)."""
-    usable = [q for q in data if len(q.rows) and q.labels.any() and not q.labels.all()]
+    each row's question number, labels, the start scores (``start_ranker``'s logits, else 0) and each row's
+    weight: its question's rank_weight, as fit_ranker weighs it (a question of weight 0 is left out)."""
+    usable = [q for q in data if len(q.rows) and q.labels.any() and not q.labels.all() and q.rank_weight > 0]
     rows = np.vstack([q.rows for q in usable]).astype(np.float32)
     group = np.concatenate([np.full(len(q.rows), i) for i, q in enumerate(usable)])
     labels = np.concatenate([q.labels for q in usable]).astype(np.float64)
     start = np.concatenate([start_ranker.logit(q.rows) for q in usable]) if start_ranker else np.zeros(len(rows))
-    return rows, group, labels, start
+    weights = np.concatenate([np.full(len(q.rows), q.rank_weight) for q in usable])
+    return rows, group, labels, start, weights
 
 
-def _listwise_gradient(group: np.ndarray, labels: np.ndarray):
-    """Newton's gradient and hessian of the conditional logit (a softmax per question) at given scores."""
+def _listwise_gradient(group: np.ndarray, labels: np.ndarray, weights: np.ndarray):
+    """Newton's gradient and hessian of the conditional logit (a softmax per question) at given scores,
+    each question's loss weighted by its rows' ``weights``."""
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     target = labels / np.add.reduceat(labels, starts)[group]
 
     def gradient(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         e = np.exp(scores - np.maximum.reduceat(scores, starts)[group])
         p = e / np.add.reduceat(e, starts)[group]
-        return p - target, np.maximum(p * (1 - p), 1e-6)
+        return weights * (p - target), np.maximum(weights * p * (1 - p), 1e-6)
 
     def loss(scores: np.ndarray) -> float:
         e = np.exp(scores - np.maximum.reduceat(scores, starts)[group])
-        return float(-np.log(np.add.reduceat(e * labels, starts) / np.add.reduceat(e, starts)).sum())
+        per_question = -np.log(np.add.reduceat(e * labels, starts) / np.add.reduceat(e, starts))
+        return float((weights[starts] * per_question).sum())
 
     return gradient, loss
 
@@ -510,29 +639,34 @@ def _choose_boosting(folds, depth_choices=BOOST_DEPTHS) -> tuple[int, int]:
 def fit_boosted_ranker(data: list[QuestionData], depth: int, count: int, residual: bool):
     """Listwise boosted trees over RANK_FEATURES, on the linear ranker's logit when ``residual``."""
     linear = fit_ranker(data) if residual else None
-    rows, group, labels, start = _listwise(data, linear)
-    trees = export_trees(_boost(rows, start, depth, count, _listwise_gradient(group, labels)[0]), RANK_FEATURES)
+    rows, group, labels, start, weights = _listwise(data, linear)
+    gradient = _listwise_gradient(group, labels, weights)[0]
+    trees = export_trees(_boost(rows, start, depth, count, gradient), RANK_FEATURES)
     zero = np.zeros(len(RANK_FEATURES))
     base = linear or ranking.Logistic(RANK_FEATURES, zero, np.ones(len(RANK_FEATURES)), zero, 0.0)
     return ranking.BoostedRanker(base, trees)
 
 
-def choose_ranker(choice: ModelChoice, train: list[QuestionData]):
+def choose_ranker(choice: ModelChoice, train: list[QuestionData], folds_of=None):
     """The ranker fitter of ``choice``, its numbers (the trees' depth and count) chosen by leaving each of
-    the ``train`` folders out in turn: nothing else is looked at."""
+    the ``train`` folders out in turn (with the generated questions ``folds_of`` puts with it; the loss is
+    the folder's own questions'): nothing else is looked at."""
     if choice.ranker == "linear":
         return fit_ranker
     if choice.ranker == "interactions":
         return lambda data: fit_ranker(data, interactions=True)
     residual = choice.ranker == "linear+trees"
     folds = []
-    for inner in dict.fromkeys(q.corpus for q in train):
-        part = [q for q in train if q.corpus != inner and q.origin != inner]
+    folds_of = folds_of or {}
+    for inner in dict.fromkeys(q.corpus for q in train if not q.generated):
+        part = [q for q in train if not _left_out(q, inner, folds_of)]
         linear = fit_ranker(part) if residual else None
-        rows, group, labels, start = _listwise(part, linear)
-        held_rows, held_group, held_labels, held_start = _listwise([q for q in train if q.corpus == inner], linear)
-        gradient = _listwise_gradient(group, labels)[0]
-        folds.append((rows, start, gradient, held_rows, held_start, _listwise_gradient(held_group, held_labels)[1]))
+        rows, group, labels, start, weights = _listwise(part, linear)
+        held = [q for q in train if q.corpus == inner and not q.generated]
+        held_rows, held_group, held_labels, held_start, held_weights = _listwise(held, linear)
+        gradient = _listwise_gradient(group, labels, weights)[0]
+        loss = _listwise_gradient(held_group, held_labels, held_weights)[1]
+        folds.append((rows, start, gradient, held_rows, held_start, loss))
     depth, count = _choose_boosting(folds)
 
     def fitter(data: list[QuestionData]):
@@ -554,14 +688,15 @@ def _choose_abstainer_boosting(rows, labels, weights, corpora, start) -> tuple[i
     return _choose_boosting(folds, depth_choices=(1, 2))
 
 
-def fit_calibration(choice: ModelChoice, logits: np.ndarray, right: np.ndarray):
+def fit_calibration(choice: ModelChoice, logits: np.ndarray, right: np.ndarray, weights=None):
     """The map of the abstainer's logit to the probability of being right: Platt's (a, b), or the isotonic
     regression's points (logits, probabilities), interpolated between them."""
     if choice.calibration == "platt":
-        return fit_platt(logits, right)
+        return fit_platt(logits, right, weights)
     from sklearn.isotonic import IsotonicRegression
 
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(logits, right.astype(np.float64))
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+    iso.fit(logits, right.astype(np.float64), sample_weight=weights)
     return (np.asarray(iso.X_thresholds_, dtype=np.float64), np.asarray(iso.y_thresholds_, dtype=np.float64))
 
 
@@ -571,22 +706,53 @@ def calibrate(mapping, logits: np.ndarray) -> np.ndarray:
     return np.interp(logits, mapping[0], mapping[1])
 
 
-def _fold_abstainer(train: list[QuestionData], corpora: list[str], held_out: str, fit_ranker_fn, choice=None):
+def generated_folds(data: list[QuestionData], corpora: list[str]) -> dict[str, str]:
+    """The development folder each manual of generated questions is left out with: the one it overlaps, else
+    the one with the fewest generated questions so far (largest manuals first). Each generated question is then
+    scored out of fold once, as the folder's own are, and each fold still fits on most of them."""
+    sizes = Counter(q.corpus for q in data if q.generated)
+    folds = {q.corpus: q.overlaps for q in data if q.generated and q.overlaps in corpora}
+    load = {c: sum(sizes[p] for p, folder in folds.items() if folder == c) for c in corpora}
+    for package in sorted(sizes, key=lambda p: (-sizes[p], p)):
+        if package not in folds:
+            folds[package] = min(corpora, key=load.__getitem__)
+            load[folds[package]] += sizes[package]
+    return folds
+
+
+def _left_out(q: QuestionData, held_out: str, folds_of: dict[str, str]) -> bool:
+    """Whether the fold holding ``held_out`` out leaves ``q`` out of its fit: asked of that folder's index,
+    written for it, or generated on a manual left out with it (generated_folds)."""
+    if q.generated:
+        return folds_of[q.corpus] == held_out
+    return q.corpus == held_out or q.origin == held_out
+
+
+def _scored_in(q: QuestionData, held_out: str, folds_of: dict[str, str]) -> bool:
+    """Whether ``q`` is scored by the fold holding ``held_out`` out (asked of its index, or generated there)."""
+    return folds_of[q.corpus] == held_out if q.generated else q.corpus == held_out
+
+
+def _fold_abstainer(
+    train: list[QuestionData], corpora: list[str], held_out: str, fit_ranker_fn, choice=None, folds_of=None
+):
     """The abstainer of one fold, fitted on its training corpora scored by out-of-fold rankers,
     and the threshold that would score best on them (reported beside the abstainer's own even odds)."""
+    folds_of = folds_of or {}
+    choice = choice or ModelChoice()
     inner_rows, inner_labels, inner_data = [], [], []
     for inner in corpora:
         if inner == held_out:
             continue
-        inner_train = [q for q in train if q.corpus != inner and q.origin != inner]
-        inner_test = [q for q in train if q.corpus == inner]
+        inner_train = [q for q in train if not _left_out(q, inner, folds_of)]
+        inner_test = [q for q in train if _scored_in(q, inner, folds_of)]
         rows, labels = abstain_rows(fit_ranker_fn(inner_train), inner_test, choice.summary)
         inner_rows.append(rows)
         inner_labels.append(labels)
         inner_data += inner_test
     rows, labels = np.vstack(inner_rows), np.concatenate(inner_labels)
-    abstainer = fit_abstainer(rows, labels, inner_data, choice)
-    own = np.array([not q.borrowed for q in inner_data])
+    abstainer = fit_abstainer(rows, labels, inner_data, choice, folds_of)
+    own = np.array([not q.borrowed and not q.generated for q in inner_data])
     answerable = np.array([q.answerable for q in inner_data])
     threshold = choose_threshold(abstainer.probability(rows)[own], labels[own], answerable[own])
     return abstainer, threshold
@@ -596,53 +762,76 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None, choice=None)
     """Leave one corpus out in turn (its index and questions unseen by the ranker, the abstainer and
     the threshold), then fit on all. The out-of-fold confidences give the calibration figures.
     ``choice`` (ModelChoice, --model): which kind of ranker, abstainer and calibration; a choice's own
-    numbers (how many trees, how deep) are chosen on each fold's training folders alone."""
-    corpora = list(corpora or dict.fromkeys(q.corpus for q in data))
+    numbers (how many trees, how deep) are chosen on each fold's training folders alone.
+
+    Generated questions are fitted on, never scored: each fold leaves out those of the manuals
+    generated_folds puts with its folder, and they are calibrated out of fold as the folder's own are."""
+    corpora = list(corpora or dict.fromkeys(q.corpus for q in data if not q.generated))
     choice = choice or ModelChoice()
+    # A manual overlapping a folder left out of the fit would leak into that folder's score: never fitted on.
+    data = [q for q in data if not q.generated or not q.overlaps or q.overlaps in corpora]
+    folds_of = generated_folds(data, corpora)
 
     def ranker_fitter(train: list[QuestionData]):
-        return fit_ranker_fn or choose_ranker(choice, train)
+        return fit_ranker_fn or choose_ranker(choice, train, folds_of)
 
     folds = {}
-    own = [q for q in data if not q.borrowed]
+    own = [q for q in data if not q.borrowed and not q.generated]
     out_of_fold_rows, out_of_fold_labels, out_of_fold_data = [], [], []
     pooled_logit, pooled_right = [], []
+    generated_logit, generated_right = [], []
     with_chosen: dict[str, str] = {}
     for held_out in corpora:
         # Nothing of the held-out corpus is seen: neither its index nor its questions.
-        train = [q for q in data if q.corpus != held_out and q.origin != held_out]
+        train = [q for q in data if not _left_out(q, held_out, folds_of)]
         fold_ranker_fn = ranker_fitter(train)
         ranker = fold_ranker_fn(train)
-        abstainer, chosen = _fold_abstainer(train, corpora, held_out, fold_ranker_fn, choice)
+        abstainer, chosen = _fold_abstainer(train, corpora, held_out, fold_ranker_fn, choice, folds_of)
         test = [q for q in own if q.corpus == held_out]
         folds[held_out] = evaluate(RankingModel(ranker, abstainer, {}, 0.5), test, choice.summary)
         with_chosen[held_out] = evaluate(RankingModel(ranker, abstainer, {}, chosen), test, choice.summary)["all"]
         rows, labels = abstain_rows(ranker, test, choice.summary)
         pooled_logit.append(abstainer.logit(rows))
         pooled_right.append(labels)
-        held = [q for q in data if q.corpus == held_out]
+        held = [q for q in data if _scored_in(q, held_out, folds_of)]
         rows, labels = abstain_rows(ranker, held, choice.summary)
         out_of_fold_rows.append(rows)
         out_of_fold_labels.append(labels)
         out_of_fold_data += held
+        generated = np.array([q.generated for q in held], dtype=bool)
+        generated_logit.append(abstainer.logit(rows[generated]) if generated.any() else np.zeros(0))
+        generated_right.append(labels[generated])
     right = np.concatenate(pooled_right)
     raw_error, _ = calibration_table(ranking.sigmoid(np.concatenate(pooled_logit)), right)
+
     # The abstainer is fitted on its training folders, where it is surer than on a folder it never
     # saw: its out-of-fold confidence is mapped to a probability by Platt scaling, judged out of fold
     # too (each folder's map fitted on the other folders' out-of-fold confidences).
-    calibrated = []
-    for k in range(len(corpora)):
-        others = [i for i in range(len(corpora)) if i != k]
-        mapping = fit_calibration(
-            choice, np.concatenate([pooled_logit[i] for i in others]), np.concatenate([pooled_right[i] for i in others])
+    # Generated questions count in each map (at GENERATED_WEIGHT) but the error printed is the human ones'.
+    def calibration_on(folds: list[int]):
+        return fit_calibration(
+            choice,
+            np.concatenate([pooled_logit[i] for i in folds] + [generated_logit[i] for i in folds]),
+            np.concatenate([pooled_right[i] for i in folds] + [generated_right[i] for i in folds]),
+            np.concatenate(
+                [np.ones(len(pooled_logit[i])) for i in folds]
+                + [np.full(len(generated_logit[i]), GENERATED_WEIGHT) for i in folds]
+            ),
         )
+
+    calibrated, calibrated_generated = [], []
+    for k in range(len(corpora)):
+        mapping = calibration_on([i for i in range(len(corpora)) if i != k])
         calibrated.append(calibrate(mapping, pooled_logit[k]))
+        calibrated_generated.append(calibrate(mapping, generated_logit[k]))
     probability = np.concatenate(calibrated)
     error, table = calibration_table(probability, right)
     final_fitter = ranker_fitter(data)
     ranker = final_fitter(data)
-    abstainer = fit_abstainer(np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data, choice)
-    platt = fit_calibration(choice, np.concatenate(pooled_logit), right)
+    abstainer = fit_abstainer(
+        np.vstack(out_of_fold_rows), np.concatenate(out_of_fold_labels), out_of_fold_data, choice, folds_of
+    )
+    platt = calibration_on(list(range(len(corpora))))
     # Answer at the abstainer's even odds (its logit 0), as calibrated. A threshold chosen on each fold's
     # training folders to maximise the score does no better on the folder left out (measured on the five
     # development folders: 139 of 221 against 140), so the fit keeps the model's own decision point and
@@ -664,25 +853,37 @@ def fit(data: list[QuestionData], corpora=None, fit_ranker_fn=None, choice=None)
             "reliability": table,
         },
     }
+    if generated_count := Counter(q.corpus for q in data if q.generated):
+        fitted_on["command"] = fitted_on["command"].replace("--write", "--generated QUESTIONS --write")
+        fitted_on["generated_questions"] = dict(sorted(generated_count.items()))
+        fitted_on["generated_weight"] = {"ranker": GENERATED_RANK_WEIGHT, "abstainer": GENERATED_WEIGHT}
+        generated_error, _ = calibration_table(np.concatenate(calibrated_generated), np.concatenate(generated_right))
+        fitted_on["calibration"]["generated_expected_calibration_error"] = round(generated_error, 4)
     model = RankingModel(ranker, abstainer, fitted_on, threshold, platt)
     fitted_on["in_sample"] = {c: evaluate(model, [q for q in own if q.corpus == c], choice.summary) for c in corpora}
     return model, folds
 
 
 def _set_tuning(name: str, value: float) -> None:
-    """Set a number of qa.tuning, in every qa module that imported it by name too."""
+    """Set a number of qa.tuning, in every qa module that imported it by name too (this one included when it
+    runs as ``python -m qa.fit``, where it is ``__main__``: the fit's own numbers are read from there)."""
     from qa import tuning
 
     if not hasattr(tuning, name):
         raise SystemExit(f"qa.fit: qa.tuning has no setting {name}")
     for module_name, module in list(sys.modules.items()):
-        if (module_name == "qa" or module_name.startswith("qa.")) and hasattr(module, name):
+        if (module_name in ("qa", __name__) or module_name.startswith("qa.")) and hasattr(module, name):
             setattr(module, name, type(getattr(tuning, name))(value))
 
 
-def sweep(spec: str, shared: Path, cache: Path, settings=None) -> int:
+# Settings read by the fit alone, not by retrieval: a sweep of one refits the features collected once.
+FIT_SETTINGS = ("GENERATED_WEIGHT", "GENERATED_RANK_WEIGHT", "BORROWED_WEIGHT")
+
+
+def sweep(spec: str, shared: Path, cache: Path, settings=None, data=None, corpora=None, choice=None) -> int:
     """The folds for each value of one setting: how a set number of qa.tuning is chosen on all
-    three corpora at once (``--sweep TRANSLATION_CSLS=0.05,0.1,0.15,0.2``)."""
+    three corpora at once (``--sweep TRANSLATION_CSLS=0.05,0.1,0.15,0.2``). ``data``: the questions
+    to refit for each value (a setting of FIT_SETTINGS), instead of collecting them again."""
     name, _, values = spec.partition("=")
     try:
         candidates = [float(v) for v in values.split(",") if v.strip()]
@@ -696,13 +897,19 @@ def sweep(spec: str, shared: Path, cache: Path, settings=None) -> int:
     try:
         for value in candidates:
             _set_tuning(name, value)
-            _, folds = fit(collect(shared, cache, notice=lambda m: None, settings=settings))
+            if data is None:
+                model, folds = fit(collect(shared, cache, notice=lambda m: None, settings=settings), choice=choice)
+            else:
+                model, folds = fit(data, corpora, choice=choice)
             right = sum(int(f["all"].split("/")[0]) for f in folds.values())
             asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+            calibration = model.fitted_on["calibration"]
+            generated = calibration.get("generated_expected_calibration_error")
             print(
                 f"{name}={value:g}: "
                 + "  ".join(f"{c} {f['all']}" for c, f in folds.items())
-                + f"  sum {right}/{asked}"
+                + f"  sum {right}/{asked}  calibration error {calibration['expected_calibration_error']:.3f}"
+                + ("" if generated is None else f" (generated {generated:.3f})")
             )
     finally:
         if kept is not None:
@@ -725,6 +932,13 @@ def print_report(model: RankingModel, folds: dict) -> None:
         f"calibration of the out-of-fold confidence: expected calibration error"
         f" {calibration['expected_calibration_error']:.3f}; threshold {model.threshold:.3f}"
     )
+    if "generated_questions" in model.fitted_on:
+        weights = model.fitted_on["generated_weight"]
+        print(
+            f"  fitted with {sum(model.fitted_on['generated_questions'].values())} generated questions"
+            f" (weighing {weights['ranker']:g} in the ranker, {weights['abstainer']:g} in the abstainer), never"
+            f" scored; their out-of-fold calibration error {calibration['generated_expected_calibration_error']:.3f}"
+        )
     print("  confidence   questions  mean confidence  right")
     for row in calibration["reliability"]:
         print(f"  {row['bin']:12s} {row['questions']:9d}  {row['confidence']:15.3f}  {row['right']:.3f}")
@@ -817,6 +1031,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=V1,V2,...",
         help="refit with each value of a setting of qa.tuning in turn and print the folds (writes nothing)",
     )
+    parser.add_argument(
+        "--generated",
+        type=Path,
+        metavar="DIR",
+        help="fit on the generated questions of DIR too (python -m qa.train.generate: PACKAGE.jsonl, each"
+        " answered from the index DIR/../indexes/PACKAGE); the folds score the development questions only",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # for huggingface_hub, before it loads: not an option of qa
     from qa.config import Settings
@@ -835,20 +1056,33 @@ def main(argv: list[str] | None = None) -> int:
     choices = [ModelChoice.parse(text.strip()) for text in args.model.split(",")]
     if len(choices) > 1 and args.write:
         raise SystemExit("qa.fit: --write saves one model; --model names several")
-    if args.sweep:
+    if args.sweep and args.sweep.partition("=")[0] not in FIT_SETTINGS:
         return sweep(args.sweep, args.shared, args.cache, settings)
-    unseen = []
-    if args.features and args.features.exists():
-        everything = load_features(args.features)
-        data = [q for q in everything if q.corpus in corpora and q.origin in corpora]
-        # The folders collected but left out of this fit: how it does on folders it never saw.
-        unseen = [q for q in everything if q.corpus not in corpora and not q.borrowed]
+    if args.generated is not None and not args.generated.is_dir():
+        raise SystemExit(f"qa.fit: --generated {args.generated}: no such folder")
+    saved = bool(args.features and args.features.exists())
+    if saved:
+        collected = load_features(args.features)
     else:
-        data = collect(
+        collected = collect(
             args.shared, args.cache, notice=lambda m: print(m, file=sys.stderr), corpora=corpora, settings=settings
         )
-        if args.features:
-            save_features(data, args.features)
+    if args.generated and not any(q.generated for q in collected):
+        # Collected once beside the development questions, in the same file (marked: never scored).
+        collected += collect_generated(args.generated, notice=lambda m: print(m, file=sys.stderr), settings=settings)
+        saved = False
+    if args.features and not saved:
+        save_features(collected, args.features)
+    # Without --generated, generated questions a features file holds are left aside: the fit is today's.
+    data = [
+        q
+        for q in collected
+        if (q.generated and args.generated) or (not q.generated and q.corpus in corpora and q.origin in corpora)
+    ]
+    if args.sweep:
+        return sweep(args.sweep, args.shared, args.cache, settings, data, corpora, choices[0])
+    # The folders collected but left out of this fit: how it does on folders it never saw.
+    unseen = [q for q in collected if not q.generated and not q.borrowed and q.corpus not in corpora]
     if len(choices) > 1:
         for choice in choices:
             print(comparison_line(choice, data, corpora, unseen), flush=True)
