@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from qa import fit as fit_module
-from qa.fit import QuestionData, _featurize, collect_generated, fit, generated_folds, load_features, save_features
+from qa.fit import QuestionData, collect_generated, fit, generated_folds, load_features, save_features
+from qa.fit_data import _featurize
 from qa.ranking import QUESTION_FACTS, RANK_FEATURES
 
 FOLDERS = ("seeds", "python-tutorial", "debian-reference-fr")
