@@ -393,9 +393,10 @@ def test_a_model_choice_is_parsed_or_refused_in_one_line():
 
 def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read_back(tmp_path, monkeypatch, capsys):
     from qa import fit as fit_module
+    from qa import fit_models
     from qa.fit import ModelChoice
 
-    monkeypatch.setattr(fit_module, "BOOST_MAX_TREES", 3)
+    monkeypatch.setattr(fit_models, "BOOST_MAX_TREES", 3)
     rng = np.random.default_rng(4)
     data = []
     a, b, c, d = list(CORPORA)[:4]
