@@ -313,6 +313,8 @@ def test_lengths_of_typesetting_and_references_are_read_as_such():
     assert [s.text for s in find_quantities("Rules are heavier (see section 1.1) on page 12.")] == []
     assert [s.text for s in find_quantities("Voir la section 3.2 et le tableau 4.", "fr")] == []
     assert [s.text for s in find_quantities("It puts the cursor in line 10 at column 5.")] == []
+    assert [s.text for s in find_quantities("Le port 111 est le mappeur de ports.", "fr")] == []  # a port's number
+    assert [s.text for s in find_quantities("It opens about 20 ports.")] == ["20 ports"]
     assert [s.text for s in find_quantities("The manual has 12 pages and 3 tables.")] == ["12 pages", "3 tables"]
 
 

@@ -107,7 +107,7 @@ UNITS = dict.fromkeys(
 UNIT_LINKS = frozenset({"of"})  # "22 million of users" is rare, "millions of dollars" is not
 # Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
 REFERENCE_NOUNS = frozenset(
-    """section sections chapter chapters figure fig table tables page pages pp p appendix part step line lines column columns equation eq footnote note item paragraph example listing""".split()
+    """section sections chapter chapters figure fig table tables page pages pp p appendix part step line lines column columns port equation eq footnote note item paragraph example listing""".split()
 )
 
 # Questions. Interrogative phrases and the kind of answer they ask for (folded, as regular expressions

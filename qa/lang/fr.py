@@ -111,7 +111,7 @@ UNITS = dict.fromkeys(
 UNIT_LINKS = frozenset({"de", "d'"})  # "22 millions d'utilisateurs", "1,5 milliard de dollars"
 # Nouns before a number that says where something is, not how much ("section 1.1", "page 12").
 REFERENCE_NOUNS = frozenset(
-    """section sections chapitre chapitres figure fig tableau tableaux page pages p annexe partie étape ligne lignes colonne colonnes équation note exemple paragraphe""".split()
+    """section sections chapitre chapitres figure fig tableau tableaux page pages p annexe partie étape ligne lignes colonne colonnes port équation note exemple paragraphe""".split()
 )
 
 QUESTION_PHRASES = (
