@@ -5,6 +5,7 @@ against their indexes as candidates' features and labels (QuestionData), saved t
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections import Counter
 from dataclasses import dataclass
@@ -167,7 +168,10 @@ def collect_generated(folder: Path, notice=print, settings=None) -> list[Questio
             raise SystemExit(f'qa: {path}: every line must be a question object, with its text in "question"')
         # The index is answered from as built (its own folders: a restricted build stays restricted), unfitted.
         engine = Engine(index_dir=index_dir, ranking_model=ranking.neutral(), settings=settings)
-        engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
+        try:
+            engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
+        except QAError as exc:
+            raise SystemExit(f"qa: {package}: {exc.message}") from None
         # An index of part of the manual cannot answer a question on a file it left out: no example of anything.
         indexed = IndexStore(index_dir).read_manifest().files
         inside = [q for q in questions if not q.get("answerable", True) or any(_cited(f, q) for f in indexed)]
@@ -184,8 +188,10 @@ def collect_generated(folder: Path, notice=print, settings=None) -> list[Questio
 def save_features(data: list[QuestionData], path: Path) -> None:
     """The collected features as plain arrays (numpy's .npz, no pickle): a fit replays them in seconds."""
     sizes = np.array([len(q.rows) for q in data])
+    # Written beside and renamed over: features that took hours to collect survive a fit killed while writing.
+    partial = path.with_name(path.name + ".partial.npz")
     np.savez_compressed(
-        path,
+        partial,
         corpus=np.array([q.corpus for q in data]),
         origin=np.array([q.origin for q in data]),
         answerable=np.array([q.answerable for q in data]),
@@ -199,6 +205,7 @@ def save_features(data: list[QuestionData], path: Path) -> None:
         rank_features=np.array(RANK_FEATURES),
         fingerprint=np.array(ranking.features_fingerprint()),
     )
+    os.replace(partial, path)
 
 
 def load_features(path: Path) -> list[QuestionData]:

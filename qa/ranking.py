@@ -278,6 +278,9 @@ class Trees:
                 raise ValueError("a tree's node points outside the tree")
         if len(self.roots) and ((self.roots < 0) | (self.roots >= nodes)).any():
             raise ValueError("a tree's root is outside the trees")
+        children = np.concatenate([self.left[inner], self.right[inner]])
+        if len(children) and np.bincount(children, minlength=nodes).max() > 1:
+            raise ValueError("a tree's node has two parents")  # its depth, and so the walk, would be wrong
         depth = np.zeros(nodes, dtype=np.int64)
         for i in range(nodes):
             if inner[i]:

@@ -53,9 +53,12 @@ class ShortAnswers:
             spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
         if kind == PATH:
             # A bare extension (".ly") is the end of a file's name: the answer to "which extension", while
-            # "which file" wants a whole name ("ly/property-init.ly") where the passage gives one.
-            asks_extension = classify(retrieval.question).extension
-            spans = [s for s in spans if _bare_extension(s.text) == asks_extension] or spans
+            # "which file" wants the whole name beside it ("ly/property-init.ly"); a dot file (".gitignore")
+            # that ends no other name of the passage is a whole name.
+            if classify(retrieval.question).extension:
+                spans = [s for s in spans if _bare_extension(s.text)] or spans
+            else:
+                spans = [s for s in spans if not _ends_another(s, spans)]
         previous = self.reader.previous_in_paragraph(passage, retrieval)
         spans = [s for s in spans if not self.reader.about_another_name(s, passage, retrieval, previous)]
         if kind == OTHER or not spans:
@@ -170,3 +173,8 @@ class ShortAnswers:
 def _bare_extension(text: str) -> bool:
     """ ".ily", ".kicad_pro": the end of a file's name written alone."""
     return text.startswith(".") and "/" not in text and "." not in text[1:]
+
+
+def _ends_another(span, spans) -> bool:
+    """A bare extension that ends another span of the passage (".ly" beside "ly/property-init.ly")."""
+    return _bare_extension(span.text) and any(o is not span and o.text.endswith(span.text) for o in spans)

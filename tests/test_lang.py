@@ -419,7 +419,9 @@ def test_paths_files_and_extensions():
         (".txt", "filename"),
         (".pyw", "filename"),  # an extension in markup, known or not
     ]
-    assert technical("a .pyw script") == [(".pyw", "filename")]  # a token opening with a dot: an extension
+    assert technical("a .pyw script") == []  # outside markup, an unknown extension needs a word or a glob
+    assert technical("the extension .pyw, or *.pyz") == [(".pyw", "filename"), (".pyz", "filename")]
+    assert technical("Use the .then method") == []
     assert technical("a script.pyw file") == [("script.pyw", "identifier")]  # a dotted word: a known extension only
     assert technical("and/or 11/01/2025 https://example.org/x") == []
 
@@ -567,6 +569,9 @@ def test_question_focus_plural_and_cues():
     # "the number of files" counts files, as "how many files" does; "the width" counts nothing.
     assert classify("What is the maximum number of files it keeps open?").counted == ("files",)
     assert classify("What is the default width of the rules?").counted == ()
+    # A number that names or picks one is not a count: "the phone number of", "the number of the bus".
+    assert classify("What is the phone number of the help desk?").counted == ()
+    assert classify("What is the number of the bus to the airport?").counted == ()
     assert asks_plural("Which models were used?") and asks_plural("Quelles tailles ont-ils ?")
     assert asks_plural("Which two languages did it borrow from?")
     assert not asks_plural("Quelle variable d'environnement indique un fichier ?")
@@ -770,13 +775,16 @@ def test_a_question_for_a_shortcut_is_answered_by_keys():
     assert keys("The key to start autocompletion can be changed, by default it is TAB.") == ["TAB"]
     assert keys("Press <Enter> to confirm.") == ["Enter"]
     assert keys("Enter the name of the GEANY_MAX_AUTOCOMPLETE_WORDS variable at the End.") == []
+    # Capitals beside capitals are a heading or a keyword, and before "=" a variable.
+    assert keys("RETURN VALUE: see HTTP DELETE and LEFT JOIN, HOME=/root, HAUT DE PAGE.") == []
+    assert keys("Press TAB or ESC to leave.") == ["TAB", "ESC"]
     # A shorthand of a markup language is a command: "quel raccourci" in a typesetting manual.
     assert keys("Le raccourci \\omit fait disparaître l'objet.") == ["\\omit"]
 
 
 def test_an_extension_standing_alone_is_a_file_name_whatever_it_is():
-    """ ".ily", "*.kicad_pro": a token that opens with a dot names an extension even when no list knows it; a
-    dotted word is a file name only with a known extension."""
+    """ "the extension .ily", "*.kicad_pro": a token that opens with a dot names an extension no list knows when
+    a word for extensions or a glob says so; a dotted word is a file name only with a known extension."""
 
     def names(text):
         return [s.text for s in spans_for("path", text, "en")]
@@ -786,7 +794,8 @@ def test_an_extension_standing_alone_is_a_file_name_whatever_it_is():
     assert names("*.pretty | Footprint library folders.") == [".pretty"]
     assert names("Set it to .08em wide.") == []
     assert names("See connect.pretty for it.") == []
-    assert names("Nous ouvrons ‘ly/property-init.ly’ comme les fichiers ‘.ly’.") == ["ly/property-init.ly", ".ly"]
+    assert names("Nous ouvrons ‘ly/property-init.ly’ comme les fichiers ‘.ly’.") == ["ly/property-init.ly"]
+    assert names("It runs 24/7.The next line") == []
 
 
 def test_a_question_for_a_sign_to_type_is_answered_by_a_sign_set_apart():

@@ -360,6 +360,7 @@ def _damaged_trees(change):
     [
         _damaged_trees(lambda t: t["left"].__setitem__(0, 0)),  # a node its own child: the walk would not end
         _damaged_trees(lambda t: t["right"].__setitem__(0, 10_000)),  # a child outside the trees
+        _damaged_trees(lambda t: t["right"].__setitem__(0, t["left"][0])),  # a node with two parents: a wrong depth
         _damaged_trees(lambda t: t["feature"].__setitem__(0, len(RANK_FEATURES))),  # a feature it does not have
         _damaged_trees(lambda t: t["value"].pop()),  # arrays of different lengths
         _damaged_trees(lambda t: t["threshold"].__setitem__(0, "NaN")),

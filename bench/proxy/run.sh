@@ -20,9 +20,10 @@ work=${WORK:-$HOME/.cache/qa-proxy}
 qa=${QA:-$project/.venv/bin/qa}
 export HF_HUB_OFFLINE=1
 mkdir -p "$work"
-fetch() {  # fetch PACKAGE: unpacked under $work/PACKAGE
+fetch() {  # fetch PACKAGE: unpacked under $work/PACKAGE (beside it first, so a failed unpack is not kept)
     [[ -d $work/$1 ]] && return
-    (cd "$work" && apt-get download "$1" >/dev/null && dpkg-deb -x "$1"_*.deb "$1")
+    (cd "$work" && rm -rf "$1.partial" "$1"_*.deb && apt-get download "$1" >/dev/null \
+        && dpkg-deb -x "$1"_*.deb "$1.partial" && mv "$1.partial" "$1" && rm -f "$1"_*.deb)
 }
 fetch geany-common
 fetch kicad-doc-fr

@@ -310,7 +310,7 @@ COMMON_ADJECTIVES = frozenset(
     """following same new other main default previous next first last whole single specific appropriate above below
     standard corresponding original actual real simple basic special given current old right wrong correct proper
     entire only own usual normal whole particular relevant necessary required optional additional various several
-    certain different similar separate""".split()
+    certain different similar separate maximum minimum total average""".split()
 )
 # French-only grammar, empty in English.
 PLURAL_NUMBER_WORDS: dict[str, str] = {}

@@ -360,7 +360,10 @@ def _find_numbers(text: str, language: str | None, include_ambiguous: bool) -> t
             kind = VERSION
         elif _after_word(folded, start, w.reference_nouns):
             kind = REFERENCE
-        found.append(_finish(text, folded, start, end, values, kind, w, words=False))
+        mention = _finish(text, folded, start, end, values, kind, w, words=False)
+        if kind == REFERENCE and (amount := _finish(text, folded, start, end, values, NUMBER, w, words=False)).currency:
+            mention = amount  # "frais de port 5 euros": an amount after the noun, not the port numbered 5
+        found.append(mention)
         taken.append((start, found[-1].end))
     scale_follows = re.compile(rf"[{_SPACES}]+(?:{alternation(w.scales)})(?![\w-])") if w.scales else None
     for start, end, value, ordinal in parse_number_words(text, language, include_ambiguous=True):

@@ -307,9 +307,15 @@ def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
             continue
         plural = plural or m.group("which") in lang.plural_which_words or m.group("copula") in lang.plural_copulas
         focus = head if head not in lang.cue_words else _after_link(tokens, head, lang)
-        # "what is the number of files", "quel est le nombre de fichiers": counts the files, as "how many files".
-        linked = _linked_words(tokens, head, lang) if kind == QUANTITY and head in lang.cue_words else None
-        counted = tuple(_counted_run(linked, lang)) if linked else ()
+        # "what is the number of files" counts the files, as "how many files" does (English: French asks "combien");
+        # not "the number of the bus"
+        # (which one), nor "the phone number of ..." (a noun before the cue word: a number that names).
+        words = [w for _, _, w in tokens]
+        before = words[: words.index(head)] if head in words else []
+        opens = all(w in lang.common_adjectives for w in before)  # "the maximum number of files" counts files
+        linked = _linked_words(tokens, head, lang) if kind == QUANTITY and head in lang.cue_words and opens else None
+        determined = bool(linked) and linked[0] in lang.articles | lang.determiners
+        counted = tuple(_counted_run(linked, lang)) if linked and not determined else ()
         out.append(_Match(m.start(), kind, head, focus, plural, counted))
     return out
 

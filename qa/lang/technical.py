@@ -102,12 +102,14 @@ def _key_pattern() -> re.Pattern:
     modifier = "|".join(map(re.escape, modifiers))
     key = rf"(?:{'|'.join(map(re.escape, names))}|F\d{{1,2}}|[A-Za-z0-9])(?![\w])"
     # A named key alone is a key when written as keys are labelled, in capitals ("by default it is TAB") or
-    # between angle brackets ("<Enter>"); as a plain word ("Enter the name", "the End") it is prose.
+    # between angle brackets ("<Enter>"); as a plain word ("Enter the name", "the End") it is prose. Capitals
+    # beside other capitals are a heading, a keyword or a shout ("RETURN VALUE", "HTTP DELETE", "LEFT JOIN",
+    # "HAUT DE PAGE"), and one before "=" a variable ("HOME=/root").
     capitals = "|".join(re.escape(n.upper()) for n in names if len(n) >= 3)
     bracketed = "|".join(map(re.escape, names))
     return re.compile(
         rf"(?<![\w-])(?:(?:{modifier})[-+])+{key}|(?<![\w-])F(?:[1-9]|1[0-2])\b"
-        rf"|(?<![\w$-])(?:{capitals})(?![\w-])|(?<=<)(?:{bracketed})(?=>)"
+        rf"|(?<![\w$<-])(?<![A-Z][ \t])(?:{capitals})(?![\w=-])(?![ \t]+[A-Z]{{2}})|(?<=<)(?:{bracketed})(?=>)"
     )
 
 
@@ -262,11 +264,17 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
         add(start, end, PATH)
     for m in _FILENAME.finditer(text):
         extension = m.group("ext")
-        # A bare ".ily", ".kicad_pro" (or the ".pretty" of a glob "*.pretty"), standing alone, names an extension
-        # whatever it is, and so does a dotted name under a folder ("ly/property-init.ly"); a dotted word alone
-        # ("node.js", "e.g") is a file name only with an extension known to be one.
-        known = extension is None or extension.lower() in EXTENSIONS or "/" in m.group(0)
-        if not known or extension and re.fullmatch(r"[\d.]+", m.group(0)):
+        # A bare extension of general computing (".txt") is a file name; an unknown one (".ily", ".kicad_pro") when
+        # a glob ("*.pretty") or a word for extensions ("l'extension .ily") says so, since ".then" in "the .then
+        # method" is a method. A dotted name under a folder ("ly/property-init.ly") is a file name whatever its
+        # lower-case extension; a dotted word alone ("node.js", "e.g") only with an extension known to be one.
+        if extension is None:
+            bare = m.group("bare")
+            said = m.start() > 0 and text[m.start() - 1] == "*" or _extension_word_before(text, m.start())
+            known = bare.lower() in EXTENSIONS or said
+        else:
+            known = extension.lower() in EXTENSIONS or "/" in m.group(0) and extension[0].islower()
+        if not known or extension and re.fullmatch(r"[\d./]+", m.group(0)):
             continue
         add(m.start(), m.end(), FILENAME)
     for m in _CALL.finditer(text):
@@ -305,6 +313,17 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
         if key not in best or _PRIORITY[span.kind] < _PRIORITY[best[key].kind]:
             best[key] = span
     return tuple(sorted(best.values(), key=lambda s: (s.start, -s.end, _PRIORITY[s.kind])))
+
+
+@lru_cache(maxsize=1)
+def _extension_words() -> frozenset[str]:
+    return frozenset().union(*(lang.extension_words for lang in LANGUAGES.values()))
+
+
+def _extension_word_before(text: str, at: int) -> bool:
+    """A word for extensions among the few words before ``at`` ("the extension .ily", "l'extension .ily")."""
+    words = re.findall(r"[^\W\d_]+", fold(text[max(0, at - 40) : at]))
+    return any(w in _extension_words() for w in words[-4:])
 
 
 def _noun_before(text: str, at: int, language: str | None) -> str | None:
