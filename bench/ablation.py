@@ -11,7 +11,7 @@ pdf-manuals). This is an ablation of the ranking only: the candidates were drawn
 so a signal that mostly finds candidates the others miss earns more than its line here says.
 
 Its cost beside: the bytes its vector file takes in an index (``--index``: any index built by today's
-``qa index``, e.g. ~/.cache/qa-eval/proxy-geany from bench/proxy/run.sh), per passage.
+``qa index``, e.g. ~/.cache/qa-proxy/indexes/geany from bench/proxy/run.sh), per passage.
 The time each encoder takes per passage and per question is measured by bench/throughput.py
 (``--encoders``) and bench/cold_start.py, not again here.
 """

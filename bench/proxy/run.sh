@@ -8,7 +8,7 @@
 #             packages are among qa.train.manuals' manuals, so a fit with --generated has seen their text
 #
 # Each package is fetched with apt-get download and unpacked with dpkg-deb -x (the version the archive
-# serves), its manual indexed into ~/.cache/qa-eval/proxy-NAME, and the questions of bench/proxy/NAME.jsonl
+# serves), its manual indexed into ~/.cache/qa-proxy/indexes/NAME, and the questions of bench/proxy/NAME.jsonl
 # (written by hand from the manuals, 60 in all, 10 unanswerable) answered and scored by ../shared/eval/score.py.
 # These questions were written after the development sets and are no fit's data: a check of what a new folder
 # gets, beside the held-out evaluation nobody here sees.
@@ -35,7 +35,7 @@ cp "$work"/kicad-doc-fr/usr/share/doc/kicad/help/fr/{getting_started_in_kicad,ki
 cp "$work/git-doc/usr/share/doc/git-doc/gitfaq.html" "$work/docs/faq/gitfaq.html"
 cp "$work/harden-doc/usr/share/doc/harden-doc/html/fr-FR/ch12.html" "$work/docs/faq/securite-faq.html"
 for name in geany kicad-fr faq; do
-    index=$HOME/.cache/qa-eval/proxy-$name
+    index=$work/indexes/$name  # beside the packages: ~/.cache/qa-eval holds the development sets alone
     "$qa" index "$work/docs/$name" --index "$index" >/dev/null
     python3 -c 'import json,sys; [print(json.loads(l)["question"]) for l in open(sys.argv[1]) if l.strip()]' \
         "$here/$name.jsonl" | "$qa" ask --index "$index" --json - >"$work/$name.answers.jsonl"
