@@ -33,7 +33,7 @@ from qa.reader import question_prose, unwrapped
 from qa.retrieval import Candidate, Retrieval, WhileWaiting, indexed_language
 from qa.short_answers import ShortAnswers
 from qa.span_reading import OF_A_SUBJECT, TYPED, SpanReader, asked_measure, type_spans, words_and_stems
-from qa.tuning import MAX_SHORT_ANSWER_CHARS, SUPPORT_COVERAGE, SUPPORT_SCORE
+from qa.tuning import MAX_SHORT_ANSWER_CHARS, NAME_IN_CONTEXT, SUPPORT_COVERAGE, SUPPORT_SCORE
 
 __all__ = [
     "COUNTED",
@@ -318,7 +318,7 @@ class Answerer:
                 return None
         # A name found only in a neighbouring sentence half counts; a heading
         # is about whatever its section names.
-        in_context = 0.0 if is_heading(c.passage) else 0.5
+        in_context = 0.0 if is_heading(c.passage) else NAME_IN_CONTEXT
         missing_names = (
             sum(weights[w] * (in_context if w in context_words else 1.0) for w in names if w not in c.matched) / total
         )

@@ -23,6 +23,15 @@ from qa.span_reading import (
     type_spans,
     unit_in,
 )
+from qa.tuning import (
+    COMMON_NAME_SLOPE,
+    COUNTED_UNIT,
+    ENUMERATION_PLURAL,
+    ENUMERATION_SINGULAR,
+    NOT_PERSON_SHAPE,
+    OPENING_WORD,
+    PERSON_SHAPE,
+)
 
 if TYPE_CHECKING:
     from qa.answering import Scored  # which holds a ShortAnswers
@@ -86,19 +95,19 @@ class ShortAnswers:
             words = span.text.split()
             enumeration = re.search(r"\s(?:et|and|&|ou|or)\s|,\s", span.text) is not None
             if enumeration:
-                factor *= 1.3 if plural else 1.1  # "A and B" answers "which ones" whole
+                factor *= ENUMERATION_PLURAL if plural else ENUMERATION_SINGULAR
             if kind in (NAME, PERSON):
                 # A lone capitalised word opening a sentence may be grammar, not a name.
                 opening = not passage.text[: span.start].strip() and len(words) == 1
                 if opening and not any(c.isupper() or c.isdigit() for c in span.text[1:]):
-                    factor *= 0.8
+                    factor *= OPENING_WORD
                 factor *= self._specificity(words, passage.source)
             if kind in (QUANTITY, MONEY) and counts_what_is_asked(span):
-                factor *= 2.0  # "how many users": "22,15 millions d'utilisateurs", not "21 jours"
+                factor *= COUNTED_UNIT
             if kind == PERSON:
                 # People are named with two or three plain capitalised words.
                 person_like = 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words)
-                factor *= 1.3 if person_like else 0.6
+                factor *= PERSON_SHAPE if person_like else NOT_PERSON_SHAPE
             return factor
 
         span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
@@ -167,7 +176,7 @@ class ShortAnswers:
             if textmod.is_content_word(word):
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
-        return 1.0 / (1.0 + 10.0 * min(shares)) if shares else 1.0
+        return 1.0 / (1.0 + COMMON_NAME_SLOPE * min(shares)) if shares else 1.0
 
 
 def _bare_extension(text: str) -> bool:

@@ -33,7 +33,13 @@ from qa.lang.questions import (
 from qa.lang.questions import TYPED as SHORT_TYPES
 from qa.lang.sentences import sentence_spans
 from qa.retrieval import Retrieval, indexed_language
-from qa.tuning import MENTION_SIMILARITY, PASSAGE_READINGS_KEPT
+from qa.tuning import (
+    DOER_BEFORE_VERB_PULL,
+    MENTION_SIMILARITY,
+    OTHER_CLAUSE_PULL,
+    PASSAGE_READINGS_KEPT,
+    PULL_DISTANCE,
+)
 
 _UNREAD = object()  # a reading not made yet (None and [] are readings)
 
@@ -235,10 +241,10 @@ def pull_on(kind: str, span, anchors: list[tuple[float, float]], clauses: list[i
     total = 0.0
     for at, weight in anchors:
         if kind == PERSON and at < middle:
-            weight *= 0.5  # "who did X": the doer is usually named before the verb
+            weight *= DOER_BEFORE_VERB_PULL  # "who did X": the doer is usually named before the verb
         if bisect.bisect_right(clauses, at) != clause:
-            weight *= 0.3
-        total += weight / (1.0 + abs(middle - at) / 20.0)
+            weight *= OTHER_CLAUSE_PULL
+        total += weight / (1.0 + abs(middle - at) / PULL_DISTANCE)
     return total
 
 

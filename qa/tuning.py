@@ -109,6 +109,28 @@ PASSAGE_READINGS_KEPT = 100_000
 # Passages a loaded index keeps in memory once read (qa.store.PassageTable), on the same terms.
 PASSAGES_KEPT = 50_000
 
+# Which span of the best passage answers a typed question (qa.short_answers, qa.span_reading): the
+# question's matched words pull each span by their weight, less with distance (halved every PULL_DISTANCE
+# characters), much less from another clause (OTHER_CLAUSE_PULL); a doer is usually named before the verb
+# (DOER_BEFORE_VERB_PULL halves what pulls from before a person). The pull is then scaled by how plausible
+# the span is as an answer of its kind. Set by hand, not fitted: the ranking model never sees spans, only
+# whether the passage holds one.
+PULL_DISTANCE = 20.0
+OTHER_CLAUSE_PULL = 0.3
+DOER_BEFORE_VERB_PULL = 0.5
+ENUMERATION_PLURAL = 1.3  # "A and B" answers "which ones" whole
+ENUMERATION_SINGULAR = 1.1
+OPENING_WORD = 0.8  # a lone capitalised word opening a sentence may be grammar, not a name
+COUNTED_UNIT = 2.0  # "how many users": "22,15 millions d'utilisateurs", not "21 jours"
+PERSON_SHAPE = 1.3  # two or three plain capitalised words: how people are named
+NOT_PERSON_SHAPE = 0.6
+# A name found in many passages ("IA", the folder's own subject) is seldom what is asked: a span's
+# plausibility is 1 / (1 + COMMON_NAME_SLOPE x the smallest share of passages holding one of its words).
+COMMON_NAME_SLOPE = 10.0
+# A name of the question found only in a neighbouring sentence counts this much of one found nowhere
+# (qa.answering's missing_names): half, since the neighbour may speak of something else.
+NAME_IN_CONTEXT = 0.5
+
 # -- generation (qa.llm) -------------------------------------------------------------------------------
 # The most of one LLM reply read, in bytes (HTTP body, JSON or streamed): a server sending more is cut
 # off and the extractive answer kept. A reply of qa.llm.MAX_TOKENS (200) tokens is a kB or two as one
