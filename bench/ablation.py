@@ -56,15 +56,13 @@ def figures(data) -> dict:
     """Five-fold sum and calibration error; the three-folder fit's score on the two folders it never sees."""
     human = [q for q in data if not q.generated]
     model, folds = qafit.fit(human)
-    right = sum(int(f["all"].split("/")[0]) for f in folds.values())
-    asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
-    top1 = sum(int(f["top1"].split("/")[0]) for f in folds.values())
+    right, asked = qafit.fold_sum(folds)
+    top1, _ = qafit.fold_sum(folds, "top1")
     three = [q for q in human if q.corpus in THREE]
     unseen = [q for q in human if q.corpus not in THREE and not q.borrowed]
     shipped, _ = qafit.fit(three, corpora=list(THREE))
     seen_not = qafit.unseen_report(shipped, unseen)
-    unseen_right = sum(int(v["all"].split("/")[0]) for k, v in seen_not.items() if isinstance(v, dict))
-    unseen_asked = sum(int(v["all"].split("/")[1]) for k, v in seen_not.items() if isinstance(v, dict))
+    unseen_right, unseen_asked = qafit.fold_sum({k: v for k, v in seen_not.items() if isinstance(v, dict)})
     return {
         "five_folds": f"{right}/{asked}",
         "five_folds_top1": top1,

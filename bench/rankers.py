@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.fit import fit, fit_ranker, load_features
+from qa.fit import fit, fit_ranker, fold_sum, load_features
 from qa.ranking import RANK_FEATURES
 
 
@@ -76,8 +76,7 @@ def main(argv=None) -> int:
     for name, fit_fn in kinds.items():
         model, folds = fit(data, fit_ranker_fn=fit_fn)
         top = "  ".join(f"{c} {f['top1']}/{f['all']}" for c, f in folds.items())
-        right = sum(int(f["all"].split("/")[0]) for f in folds.values())
-        asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+        right, asked = fold_sum(folds)
         error = model.fitted_on["calibration"]["expected_calibration_error"]
         print(f"{name:28s} {top}  sum {right}/{asked}  ECE {error:.3f}  {per_question_cost(model.ranker, data):.2f} ms")
     return 0

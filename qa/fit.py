@@ -104,6 +104,7 @@ __all__ = [
     "fit",
     "fit_abstainer",
     "fit_boosted_ranker",
+    "fold_sum",
     "fit_platt",
     "fit_ranker",
     "generated_folds",
@@ -310,8 +311,7 @@ def sweep(spec: str, shared: Path, cache: Path, settings=None, data=None, corpor
                 model, folds = fit(collect(shared, cache, notice=lambda m: None, settings=settings), choice=choice)
             else:
                 model, folds = fit(data, corpora, choice=choice)
-            right = sum(int(f["all"].split("/")[0]) for f in folds.values())
-            asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+            right, asked = fold_sum(folds)
             calibration = model.fitted_on["calibration"]
             generated = calibration.get("generated_expected_calibration_error")
             print(
@@ -326,12 +326,17 @@ def sweep(spec: str, shared: Path, cache: Path, settings=None, data=None, corpor
     return 0
 
 
+def fold_sum(folds: dict, figure: str = "all") -> tuple[int, int]:
+    """(right, asked) of one figure ("all", "top1") summed over the folds, whose figures read "right/asked"."""
+    pairs = [f[figure].split("/") for f in folds.values()]
+    return sum(int(right) for right, _ in pairs), sum(int(asked) for _, asked in pairs)
+
+
 def print_report(model: RankingModel, folds: dict) -> None:
     print("cross-validation (each corpus left out of the fit in turn):")
     for corpus, figures in folds.items():
         print(f"  {corpus:22s} " + "  ".join(f"{k} {v}" for k, v in figures.items()))
-    right = sum(int(f["all"].split("/")[0]) for f in folds.values())
-    asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
+    right, asked = fold_sum(folds)
     print(f"  {'sum':22s} all {right}/{asked}")
     print("in sample:")
     for corpus, figures in model.fitted_on["in_sample"].items():
@@ -394,9 +399,8 @@ def cost_per_question(model: RankingModel, data: list[QuestionData], summary: bo
 def comparison_line(choice: ModelChoice, data, corpora, unseen) -> str:
     """One line of the comparison of model choices (``--model A,B,...``)."""
     model, folds = fit(data, corpora, choice=choice)
-    right = sum(int(f["all"].split("/")[0]) for f in folds.values())
-    asked = sum(int(f["all"].split("/")[1]) for f in folds.values())
-    top = sum(int(f["top1"].split("/")[0]) for f in folds.values())
+    right, asked = fold_sum(folds)
+    top, _ = fold_sum(folds, "top1")
     line = f"{choice.name:34s} folds " + " ".join(f["all"] for f in folds.values()) + f"  sum {right}/{asked}"
     line += f"  top1 {top}  ECE {model.fitted_on['calibration']['expected_calibration_error']:.3f}"
     if unseen:

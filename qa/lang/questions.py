@@ -306,16 +306,12 @@ def _which_matches(text: str, original: str, lang: Language) -> list[_Match]:
         if head is None:
             continue
         plural = plural or m.group("which") in lang.plural_which_words or m.group("copula") in lang.plural_copulas
-        focus = head if head not in lang.cue_words else _after_link(tokens, head, lang)
-        # "what is the number of files" counts the files, as "how many files" does (English: French asks "combien");
-        # not "the number of the bus"
-        # (which one), nor "the phone number of ..." (a noun before the cue word: a number that names).
-        words = [w for _, _, w in tokens]
-        before = words[: words.index(head)] if head in words else []
-        opens = all(w in lang.common_adjectives for w in before)  # "the maximum number of files" counts files
-        linked = _linked_words(tokens, head, lang) if kind == QUANTITY and head in lang.cue_words and opens else None
-        determined = bool(linked) and linked[0] in lang.articles | lang.determiners
-        counted = tuple(_counted_run(linked, lang)) if linked and not determined else ()
+        if head in lang.cue_words:  # "the name of the founder": what the cue word is about
+            linked = _linked_words(tokens, head, lang)
+            focus = None if linked is None else _first_content([(0, 0, w) for w in linked], lang)
+        else:
+            linked, focus = None, head
+        counted = _counted_after_cue(tokens, head, linked, lang) if kind == QUANTITY and linked else ()
         out.append(_Match(m.start(), kind, head, focus, plural, counted))
     return out
 
@@ -368,14 +364,22 @@ def _head(tokens, original: str, lang: Language) -> tuple[str | None, str | None
     return head, None, counted or _is_plural(head, lang)
 
 
-def _after_link(tokens, head: str, lang: Language) -> str | None:
-    """ "the name of the founder", "le nom du fondateur": what a cue word ("name", "nom") is about."""
-    rest = _linked_words(tokens, head, lang)
-    return None if rest is None else _first_content([(0, 0, w) for w in rest], lang)
+def _counted_after_cue(tokens, head: str, linked: list[str], lang: Language) -> tuple[str, ...]:
+    """What "what is the number of files" counts (the files, as "how many files" does; English: French asks
+    "combien"), from the ``linked`` words after its cue word ``head``. Nothing for "the number of the bus" (which
+    one), nor for "the phone number of ..." (a noun before the cue word: a number that names); an adjective
+    may stand there ("the maximum number of files")."""
+    words = [w for _, _, w in tokens]
+    if linked[0] in lang.articles | lang.determiners or any(
+        w not in lang.common_adjectives for w in words[: words.index(head)]
+    ):
+        return ()
+    return tuple(_counted_run(linked, lang))
 
 
 def _linked_words(tokens, head: str, lang: Language) -> list[str] | None:
-    """The words after the link that follows ``head`` ("daily users" in "the number of daily users"), if one does."""
+    """The words after the link that follows ``head`` ("founder" in "the name of the founder", "le nom du
+    fondateur"; "daily users" in "the number of daily users"), if one does."""
     words = [w for _, _, w in tokens]
     if head not in words:
         return None
