@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from qa.lang import LANGUAGES, Span, detect_language, fold, is_function_word, languages
+from qa.lang import EXTENSION_WORDS, LANGUAGES, Span, detect_language, fold, is_function_word, languages
 from qa.lang.numbers import VERSION, find_numbers
 
 COMMAND, PATH, FILENAME, IDENTIFIER, OPTION, VARIABLE, VERSION_KIND, KEYWORD, PACKAGE, CODE = (
@@ -315,15 +315,10 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
     return tuple(sorted(best.values(), key=lambda s: (s.start, -s.end, _PRIORITY[s.kind])))
 
 
-@lru_cache(maxsize=1)
-def _extension_words() -> frozenset[str]:
-    return frozenset().union(*(lang.extension_words for lang in LANGUAGES.values()))
-
-
 def _extension_word_before(text: str, at: int) -> bool:
     """A word for extensions among the few words before ``at`` ("the extension .ily", "l'extension .ily")."""
     words = re.findall(r"[^\W\d_]+", fold(text[max(0, at - 40) : at]))
-    return any(w in _extension_words() for w in words[-4:])
+    return any(w in EXTENSION_WORDS for w in words[-4:])
 
 
 def _noun_before(text: str, at: int, language: str | None) -> str | None:
