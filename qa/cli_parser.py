@@ -139,6 +139,13 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
             help="give up on the LLM after this (default 60)",
         )
 
+    def conversation_options(p, continues: str, reopens: str, unlogged: str):
+        """ask and chat: which conversation a question follows (at most one way), and whether it is kept."""
+        followed = p.add_mutually_exclusive_group()
+        followed.add_argument("-c", "--continue", dest="continue_", action="store_true", help=continues)
+        followed.add_argument("--conversation", type=_whole_number("--conversation", 1), metavar="ID", help=reopens)
+        p.add_argument("--no-log", action="store_true", help=unlogged)
+
     p = sub.add_parser(
         "index",
         help="build or refresh an index from folders or files (text, Markdown, reStructuredText, PDF, HTML, DOCX)",
@@ -211,38 +218,24 @@ def build_parser(commands: Mapping[str, Callable[[argparse.Namespace], int]]) ->
     )
     p.add_argument("--json", action="store_true", help="print one JSON object per question")
     llm_options(p)
-    followed = p.add_mutually_exclusive_group()
-    followed.add_argument(
-        "-c",
-        "--continue",
-        dest="continue_",
-        action="store_true",
-        help="follow up on the latest conversation (its earlier questions resolve 'it', 'And ...?')",
+    conversation_options(
+        p,
+        continues="follow up on the latest conversation (its earlier questions resolve 'it', 'And ...?')",
+        reopens="follow up on conversation ID (see qa history)",
+        unlogged="do not keep this exchange in the history",
     )
-    followed.add_argument(
-        "--conversation",
-        type=_whole_number("--conversation", 1),
-        metavar="ID",
-        help="follow up on conversation ID (see qa history)",
-    )
-    p.add_argument("--no-log", action="store_true", help="do not keep this exchange in the history")
     cluster_option(p)
     p.set_defaults(func=commands["ask"])
 
     p = sub.add_parser("chat", help="open the terminal chat (ctrl+g: generated or extractive answers)")
     common(p)
     llm_options(p)
-    followed = p.add_mutually_exclusive_group()
-    followed.add_argument(
-        "-c", "--continue", dest="continue_", action="store_true", help="reopen the latest conversation"
+    conversation_options(
+        p,
+        continues="reopen the latest conversation",
+        reopens="reopen conversation ID (see qa history)",
+        unlogged="keep nothing of this chat in the history",
     )
-    followed.add_argument(
-        "--conversation",
-        type=_whole_number("--conversation", 1),
-        metavar="ID",
-        help="reopen conversation ID (see qa history)",
-    )
-    p.add_argument("--no-log", action="store_true", help="keep nothing of this chat in the history")
     cluster_option(p)
     p.set_defaults(func=commands["chat"])
 
