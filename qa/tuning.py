@@ -131,6 +131,38 @@ COMMON_NAME_SLOPE = 10.0
 # (qa.answering's missing_names): half, since the neighbour may speak of something else.
 NAME_IN_CONTEXT = 0.5
 
+# -- language (qa.lang) --------------------------------------------------------------------------
+# detect_language: a text of at least LONG_TEXT_WORDS words is given a language only when at least this
+# share of its words are telling words of it (words no other known language writes): below it, the text
+# is a list of names, code or another language that happens to share a few words.
+MIN_TELLING_SHARE = 0.1
+LONG_TEXT_WORDS = 8
+# ... and none when this share of its words hold letters no known language writes (Cyrillic, Greek).
+FOREIGN_WORD_SHARE = 0.1
+# Words opening with the same letters this long are taken for one family, whatever the stemmer
+# makes of them ("noyau"/"noyaux", "actifs"/"actives", "SMTP"/"smtplib").
+FAMILY_PREFIX = 4
+# Words an acronym's expansion may hold beyond one a letter: the function words it skips ("of" in
+# "Federal Bureau of Investigation"); with more, words whose initials happen to spell it would be
+# taken for its expansion.
+EXPANSION_EXTRA_WORDS = 3
+# A line is a title in title case when more than this share of its words of four letters or more
+# open with a capital ("A Revolution In Chinese AI"); running prose stays far below it.
+TITLE_CASE_SHARE = 0.6
+
+# -- verification of generated answers (qa.verification) ------------------------------------------
+# A name of the answer is found in the passages when a word there differs from it by at most this
+# many letters and matches it at least this closely (difflib's ratio): inflections and transliterations
+# ("Tchaikovsky"/"Tchaïkovski", "Peking"/"Pékin") pass; another name of the same length does not.
+NAME_SPELLING_LETTERS = 3
+NAME_SPELLING_SIMILARITY = 0.8
+# Names shorter than this are matched exactly: two names of three letters a letter apart are two names.
+NAME_SPELLING_MIN_LETTERS = 4
+# An acronym up to this long may be written in another language's order (AI/IA, CCP/PCC).
+ACRONYM_REORDERED_LETTERS = 5
+# "[1-3]" in a generated answer cites passages 1 to 3; a range wider than this is a typo, not a citation.
+WIDEST_CITED_RANGE = 20
+
 # -- generation (qa.llm) -------------------------------------------------------------------------------
 # The most of one LLM reply read, in bytes (HTTP body, JSON or streamed): a server sending more is cut
 # off and the extractive answer kept. A reply of qa.llm.MAX_TOKENS (200) tokens is a kB or two as one

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from qa import tuning
 from qa.evaluation import MAX_ANSWER_CHARS
 from qa.lang import (
     CALENDAR_WORDS,
@@ -175,14 +176,17 @@ def _name_in(name: str, passage_words: set[str], acronyms: set[str]) -> bool:
     parts = [p for p in re.split(r"[-.'’]", folded) if p]
     if len(parts) > 1 and all(p in passage_words or p.isdigit() for p in parts):
         return True
-    if name.isupper() and len(name) <= 5:
+    if name.isupper() and len(name) <= tuning.ACRONYM_REORDERED_LETTERS:
         return "".join(sorted(folded)) in acronyms  # AI ↔ IA, CCP ↔ PCC
-    if len(folded) < 4:
+    if len(folded) < tuning.NAME_SPELLING_MIN_LETTERS:
         return False
     for word in passage_words:
         if word.startswith(folded) and word[len(folded) : len(folded) + 1] in ("-", ""):
             return True
-        if abs(len(word) - len(folded)) <= 3 and difflib.SequenceMatcher(None, folded, word).ratio() >= 0.8:
+        if (
+            abs(len(word) - len(folded)) <= tuning.NAME_SPELLING_LETTERS
+            and difflib.SequenceMatcher(None, folded, word).ratio() >= tuning.NAME_SPELLING_SIMILARITY
+        ):
             return True
     return False
 
@@ -237,7 +241,7 @@ def markers(text: str) -> list[int]:
             bounds = re.split(r"\s*[–-]\s*", part)
             if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit():
                 low, high = int(bounds[0]), int(bounds[1])
-                if 0 < high - low < 20:
+                if 0 < high - low < tuning.WIDEST_CITED_RANGE:
                     out.extend(range(low, high + 1))
                     continue
             out.extend(int(b) for b in bounds if b.isdigit())

@@ -24,6 +24,7 @@ from dataclasses import dataclass, fields
 from functools import lru_cache
 from types import ModuleType
 
+from qa import tuning
 from qa.lang import en as _en
 from qa.lang import fr as _fr
 
@@ -240,10 +241,6 @@ NUMBER_WORDS = frozenset().union(
     *({*lang.number_words, *lang.ordinals, *lang.plural_number_words} for lang in LANGUAGES.values())
 )
 
-# Share of a text's words that must be telling words of its language (see detect_language).
-_MIN_TELLING_SHARE = 0.1
-_LONG_TEXT_WORDS = 8
-
 
 @lru_cache(maxsize=4096)
 def _exclusive_words(code: str) -> frozenset[str]:
@@ -280,7 +277,7 @@ def detect_language(text: str) -> str | None:
         for w in WORD_WITH_APOSTROPHES.findall(lowered)
         if any(c.isalpha() and not c.isascii() and c not in _KNOWN_LETTERS for c in w)
     )
-    if foreign and foreign >= 0.1 * len(tokens):
+    if foreign and foreign >= tuning.FOREIGN_WORD_SHARE * len(tokens):
         return None
     best_words = max(scores.values())
     if best_words == 0:
@@ -293,7 +290,7 @@ def detect_language(text: str) -> str | None:
         return None
     code = ranked[0][0]
     words_of_best = sum(t in _exclusive_words(code) for t in tokens)
-    if len(tokens) >= _LONG_TEXT_WORDS and words_of_best < _MIN_TELLING_SHARE * len(tokens):
+    if len(tokens) >= tuning.LONG_TEXT_WORDS and words_of_best < tuning.MIN_TELLING_SHARE * len(tokens):
         return None
     return code
 
@@ -335,15 +332,10 @@ def is_content_word(word: str, language: str | None = None) -> bool:
     return len(folded) >= 2 and not is_function_word(folded, language) or folded.isdigit()
 
 
-# Words opening with the same letters this long are taken for one family, whatever the
-# stemmer makes of them ("noyau"/"noyaux", "actifs"/"actives", "SMTP"/"smtplib").
-_FAMILY_PREFIX = 4
-
-
 def same_family(a: str, b: str) -> bool:
     """Forms of one word, or words built on it, rather than two different words."""
     fa, fb = fold(a), fold(b)
-    n = min(_FAMILY_PREFIX, len(fa), len(fb))
+    n = min(tuning.FAMILY_PREFIX, len(fa), len(fb))
     return fa[:n] == fb[:n]
 
 

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from qa import tuning
 from qa.lang import (
     CALENDAR_WORDS,
     NUMBER_WORDS,
@@ -217,7 +218,7 @@ def looks_like_person(span_text: str) -> bool:
 def is_title_case(text: str) -> bool:
     """A title in title case ("A Revolution In Chinese AI"), where every word looks like a name."""
     long_words = [w for w in words(text) if len(w) > 3]
-    return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) / len(long_words) > 0.6
+    return len(long_words) >= 3 and sum(w[:1].isupper() for w in long_words) / len(long_words) > tuning.TITLE_CASE_SHARE
 
 
 # -- acronyms a text defines ----------------------------------------------------------------------
@@ -238,11 +239,6 @@ class AcronymDefinition:
 
 def _is_acronym(token: str) -> bool:
     return sum(c.isupper() for c in token) >= 2
-
-
-# Words an acronym's expansion may hold beyond one a letter: the function words it skips ("of" in "Federal Bureau
-# of Investigation"); with more, words whose initials happen to spell it would be taken for its expansion.
-EXPANSION_EXTRA_WORDS = 3
 
 
 def spells(acronym: str, expansion_words: list[str]) -> bool:
@@ -279,7 +275,7 @@ def acronym_definitions(text: str) -> tuple[AcronymDefinition, ...]:
             continue
         before = list(_EXPANSION_WORD.finditer(text, max(0, m.start() - 160), m.start()))
         # The shortest run of words just before the parenthesis that spells the acronym.
-        for count in range(1, min(len(before), len(acronym) + EXPANSION_EXTRA_WORDS) + 1):
+        for count in range(1, min(len(before), len(acronym) + tuning.EXPANSION_EXTRA_WORDS) + 1):
             run = before[-count:]
             if text[run[-1].end() : m.start()].strip():
                 break  # something other than space between the words and the parenthesis

@@ -8,12 +8,12 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from qa import documents
+from qa import documents, tuning
 from qa.lang import Span, alternation, fold, is_function_word
 from qa.lang import get as get_language
 from qa.lang import templates as T
 from qa.lang.dates import date_spans
-from qa.lang.names import EXPANSION_EXTRA_WORDS, spells
+from qa.lang.names import spells
 from qa.lang.numbers import find_quantities
 from qa.lang.technical import technical_spans
 from qa.train.constants import (
@@ -151,7 +151,7 @@ def _span(m):
 def spelled_out(acronym: str, after: str, lang: str, rng: random.Random, asked) -> Draft | None:
     """ "FHS stands for Filesystem Hierarchy Standard": the shortest run of words after the cue that spells it."""
     words = re.findall(r"[^\W\d_][\w'’-]*", after.strip(" \"'«»“”‘’"))
-    for n in range(1, min(len(words), len(acronym) + EXPANSION_EXTRA_WORDS) + 1):
+    for n in range(1, min(len(words), len(acronym) + tuning.EXPANSION_EXTRA_WORDS) + 1):
         if spells(acronym, words[:n]):
             expansion = after[after.index(words[0]) : after.index(words[n - 1]) + len(words[n - 1])]
             languages = [q for q in asked if q == lang or rng.random() < CROSS_LANGUAGE_SHARE]
