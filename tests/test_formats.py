@@ -261,6 +261,50 @@ def test_docx_paragraphs_headings_lists_and_tables(docx_file):
     assert passages["Two observers share the watch in turns of twelve hours."] > 5
 
 
+
+def _styled_docx(paragraphs: list[tuple[str, str]]) -> bytes:
+    """A DOCX of (style, text) paragraphs, the styles created as pandoc names them in the DOCX it writes."""
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+
+    document = docx.Document()
+    for style, text in paragraphs:
+        if style not in [s.name for s in document.styles]:
+            document.styles.add_style(style, WD_STYLE_TYPE.PARAGRAPH)
+        document.add_paragraph(text, style=style)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
+    # pandoc's DOCX of a manual: a <dl> becomes "Definition Term"/"Definition" paragraphs, a <pre> one
+    # "Source Code" paragraph with line breaks, a figure's caption an "Image Caption".
+    data = _styled_docx(
+        [
+            ("Heading 1", "Lamps"),
+            ("Definition Term", "Lamp.light(fuel)"),
+            ("Definition", "Light the lamp with the given fuel. The wick must be trimmed first."),
+            ("Definition", "It returns the time."),
+            ("Definition Term", "Lamp.dim()"),
+            ("Source Code", "$ lamp --light\n$ lamp --dim"),
+            ("Image Caption", "Figure 2: a lamp with its wick trimmed"),
+            ("Body Text", "After the list."),
+        ]
+    )
+    extracted = extract("lamps.docx", data)
+    kinds = [(b.kind, b.clean) for b in extracted.blocks]
+    code = next(b for b in extracted.blocks if b.kind == CODE)
+    assert extracted.text[code.start : code.end] == "$ lamp --light\n$ lamp --dim"  # its lines kept
+    assert (PARAGRAPH, "Lamp.dim()") in kinds  # a term that no definition follows is a paragraph
+    assert ("caption", "Figure 2: a lamp with its wick trimmed") in kinds
+    found = {p.clean: p for p in document_passages(extracted, "lamps.docx")}
+    first = found["Lamp.light(fuel): Light the lamp with the given fuel."]
+    assert first.text.startswith("Lamp.light(fuel)") and first.context == "Lamps — Lamp.light(fuel)"
+    assert found["It returns the time."].context == "Lamps — Lamp.light(fuel)"
+    assert found["After the list."].context == "Lamps"
+    assert first.paragraph == 2 and found["After the list."].paragraph == 8
+
 # -- skipped files ---------------------------------------------------------------------
 
 

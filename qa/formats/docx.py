@@ -1,6 +1,7 @@
 """Text out of DOCX files, with python-docx (the one well-kept reader): paragraphs with their style
-(headings, list paragraphs), tables row by row, in body order. Its text is one block per
-paragraph, separated by blank lines; a citation's lines count from the start of that text."""
+(headings, list paragraphs, code, terms and their definitions, captions), tables row by row, in body
+order. Its text is one block per paragraph, separated by blank lines; a citation's lines count from the
+start of that text."""
 
 from __future__ import annotations
 
@@ -9,7 +10,18 @@ import re
 
 from qa import tuning
 from qa.formats.extracted import DOCX, Extracted, ExtractionError, Writer, inline, settle
-from qa.text_blocks import HEADING, ITEM, PARAGRAPH, ROW
+from qa.text_blocks import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, TERM, Block
+
+# What a paragraph is, told by its style's name (lower case): Word's built-in styles, in English and
+# French, and those pandoc writes when it turns a manual (HTML, DocBook, Markdown) into DOCX, which is how
+# most DOCX manuals are made. The same kinds as the HTML reader's <pre>, <dt>/<dd> and <caption>.
+_HEADING_STYLE = re.compile(r"(?:heading|titre|überschrift|título)\s*(\d)", re.IGNORECASE)
+_TITLE_STYLES = ("title", "titre")
+_CODE_STYLES = ("source code", "html preformatted", "préformaté html", "plain text", "texte brut", "code")
+_TERM_STYLES = ("definition term", "terme de définition")
+_DEFINITION_STYLES = ("definition", "définition")
+_CAPTION_STYLES = ("caption", "image caption", "table caption", "légende")
+_LIST_STYLE_PREFIXES = ("list", "liste")
 
 
 def _check_unzipped(data: bytes) -> None:
@@ -61,6 +73,7 @@ def extract_docx(data: bytes) -> Extracted:
 
     out = Writer()
     number = 0
+    term_at = None  # the block of the term whose definition is being read (see text_blocks.TERM)
     body = document.element.body
     for child in body.iterchildren():
         if child.tag == qn("w:p"):
@@ -69,20 +82,22 @@ def extract_docx(data: bytes) -> Extracted:
             text = paragraph.text
             if not text.strip():
                 continue
-            style = (paragraph.style.name if paragraph.style is not None else "") or ""
-            kind, level, body_text = PARAGRAPH, 0, text
-            heading = re.match(r"(?:heading|titre|überschrift|título)\s*(\d)", style, re.IGNORECASE)
-            if heading or style.lower() in ("title", "titre"):
-                kind, level = HEADING, int(heading.group(1)) + 1 if heading else 1
-                body_text = inline(text)
-            elif (
-                style.lower().startswith(("list", "liste")) or child.find(qn("w:pPr") + "/" + qn("w:numPr")) is not None
-            ):
-                kind, body_text = ITEM, "- " + text.strip()
-            start = out.block(kind, body_text.replace("\v", "\n"), level=level)
+            style = ((paragraph.style.name if paragraph.style is not None else "") or "").lower()
+            listed = child.find(qn("w:pPr") + "/" + qn("w:numPr")) is not None
+            kind, level, body_text = _kind_of(style, listed, text)
+            defining = term_at is not None and style in _DEFINITION_STYLES
+            if not defining:
+                term_at = _close_term(out, term_at)
+            start = out.block(kind, body_text, level=level)
             if start is not None:
                 out.locators.append((start, {"paragraph": number}))
+            if defining:  # the term's block runs over its definition, as an HTML <dt> over its <dd>
+                term = out.blocks[term_at]
+                out.blocks[term_at] = Block(TERM, term.start, out.length, term.clean, term.level)
+            elif kind == TERM and start is not None:
+                term_at = len(out.blocks) - 1
         elif child.tag == qn("w:tbl"):
+            term_at = _close_term(out, term_at)
             table = Table(child, document)
             for row in table.rows:
                 first_number = number + 1
@@ -96,6 +111,35 @@ def extract_docx(data: bytes) -> Extracted:
                     start = out.block(ROW if len(cells) > 1 else PARAGRAPH, " | ".join(cells))
                     if start is not None:
                         out.locators.append((start, {"paragraph": first_number}))
+    _close_term(out, term_at)
     if not out.blocks:
         raise ExtractionError("empty: no text to index")
     return Extracted(out.text(), DOCX, settle(out.blocks), out.locators)
+
+
+def _close_term(out: Writer, term_at: int | None) -> None:
+    """A term that no definition followed is a paragraph of its own (an HTML <dt> without its <dd>). None:
+    no term is open any more."""
+    if term_at is not None:
+        term = out.blocks[term_at]
+        if term_at == len(out.blocks) - 1:  # nothing was written after it
+            out.blocks[term_at] = Block(PARAGRAPH, term.start, term.end, term.clean, term.level)
+    return None
+
+
+def _kind_of(style: str, listed: bool, text: str) -> tuple[str, int, str]:
+    """The block a paragraph of this style (its name in lower case) makes: its kind, its level (headings)
+    and its text. ``listed``: the paragraph is numbered or bulleted (Word's numbering, whatever the style)."""
+    text = text.replace("\v", "\n")
+    heading = _HEADING_STYLE.match(style)
+    if heading or style in _TITLE_STYLES:
+        return HEADING, int(heading.group(1)) + 1 if heading else 1, inline(text)
+    if style in _CODE_STYLES:  # its line breaks are the code's lines
+        return CODE, 0, text.expandtabs(8).strip("\n")
+    if style in _TERM_STYLES:
+        return TERM, 0, inline(text)
+    if style in _CAPTION_STYLES:
+        return CAPTION, 0, inline(text)
+    if listed or style.startswith(_LIST_STYLE_PREFIXES):
+        return ITEM, 0, "- " + text.strip()
+    return PARAGRAPH, 0, text
