@@ -261,7 +261,6 @@ def test_docx_paragraphs_headings_lists_and_tables(docx_file):
     assert passages["Two observers share the watch in turns of twelve hours."] > 5
 
 
-
 def _styled_docx(paragraphs: list[tuple[str, str]]) -> bytes:
     """A DOCX of (style, text) paragraphs, the styles created as pandoc names them in the DOCX it writes."""
     import docx
@@ -304,6 +303,7 @@ def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
     assert found["It returns the time."].context == "Lamps — Lamp.light(fuel)"
     assert found["After the list."].context == "Lamps"
     assert first.paragraph == 2 and found["After the list."].paragraph == 8
+
 
 # -- skipped files ---------------------------------------------------------------------
 
