@@ -54,11 +54,6 @@ class Embedder(Protocol):
         ...
 
 
-def model_name() -> str:
-    """The model used when none is asked for (``--model``, Settings.model) and no index names one."""
-    return DEFAULT_MODEL
-
-
 def resolve_model(name: str, hf_home: Path | None) -> Path:
     """Local folder holding the sentence-transformers model called ``name``.
 
