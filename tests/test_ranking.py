@@ -221,7 +221,7 @@ def test_the_engine_answers_with_the_ranking_model_it_is_given(fake_models, tmp_
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text("The lighthouse was built in 1921.\n")
     given = ranking.neutral()
-    engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given)
+    engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given, models=fake_models)
     engine.prepare()
     assert engine._answerer.model is given  # the unfitted model of qa.fit, whatever ranker.json holds
 

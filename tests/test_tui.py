@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import fakes
 import pytest
 from chat_helpers import (
     BRACKETS,
@@ -1136,8 +1137,8 @@ def _notes_index(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
-    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")]) == 0
-    return Engine(index_dir=tmp_path / "idx")
+    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")], models=fakes.MODELS) == 0
+    return Engine(index_dir=tmp_path / "idx", models=fakes.MODELS)
 
 
 def _changed_notices(app) -> list[str]:
