@@ -416,10 +416,10 @@ def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read
     features = tmp_path / "features.npz"
     save_features(data, features)
     written = tmp_path / "data" / "ranker.json"
-    monkeypatch.setattr(ranking, "default_path", lambda: written)
     assert (
         fit_module.main(
-            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear+trees", "--write"]
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear+trees", "--write"],
+            ranker_path=written,
         )
         == 0
     )
@@ -431,6 +431,7 @@ def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read
     # An abstainer reading features qa does not compute when answering is not written.
     with pytest.raises(SystemExit, match="cannot be written") as caught:
         fit_module.main(
-            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear/summary", "--write"]
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear/summary", "--write"],
+            ranker_path=written,
         )
     assert "\n" not in str(caught.value)
