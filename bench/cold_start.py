@@ -38,14 +38,18 @@ SHARED_QUESTIONS = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 
 NAIVE = """
 import sys
-import qa.crosslingual, qa.embedding
 from qa.cli import main
+from qa.crosslingual import MultilingualEncoder
+from qa.embedding import SentenceTransformerEmbedder
+from qa.models import Models
 # The naive path: sentence-transformers (torch) embeds the question, and the
 # multilingual encoder reads its own package files (pure-Python tokenizer,
 # compressed weights) with numpy's default threads.
-qa.embedding.question_encoder = qa.embedding.SentenceTransformerEmbedder
-qa.crosslingual.MultilingualEncoder.__init__.__defaults__ = (2, False)
-sys.exit(main(["ask", sys.argv[1]]))
+naive = Models(
+    question_encoder=SentenceTransformerEmbedder,
+    multilingual_encoder=lambda settings=None: MultilingualEncoder(threads=2, cache=False, settings=settings),
+)
+sys.exit(main(["ask", sys.argv[1]], models=naive))
 """
 
 

@@ -17,15 +17,12 @@ from pathlib import Path
 from qa.answering import Answer, Answerer
 from qa.build_progress import Progress
 from qa.config import Settings
-from qa.embedding import DEFAULT_MODEL
 from qa.errors import DocumentsUnavailable, IndexBusy, IndexUnavailable, IndexWriteFailed, UsageError
 from qa.indexing import is_stale
+from qa.models import Models
 from qa.store import IndexStore, rebuild_advice
 from qa.text import UNSAFE_CHARACTERS
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INDEX = PROJECT_ROOT / "index"
-DEFAULT_DOCUMENTS = PROJECT_ROOT / "seeds"
 MAX_QUESTION_CHARS = 1000
 # What a terminal would act on, and tabs too: none belongs in a question.
 _CONTROL = re.compile(rf"\t|{UNSAFE_CHARACTERS.pattern}")
@@ -58,7 +55,8 @@ def clean_question(raw: str, notice: Notice | None = None) -> str:
 
 @dataclass
 class Engine:
-    index_dir: Path = DEFAULT_INDEX
+    # None: the default index of the checkout (settings.default_index).
+    index_dir: Path | None = None
     model: str | None = None
     documents: list[Path] | None = None
     # The folder every file is named relative to in citations (fit.py's corpora); by default each indexed
@@ -67,23 +65,28 @@ class Engine:
     # Another source of the index (qa.cluster: shards on a Ray cluster): called with index_dir, it
     # returns (an object with LoadedIndex's attributes, the Retriever class); no build, no refresh.
     loader: Callable | None = None
-    # The ranking and abstention model (qa.ranking.RankingModel); None: the fitted one shipped with the
-    # package. qa.fit passes an unfitted one, so that a refit runs even where ranker.json is refused.
+    # The ranking and abstention model (qa.ranking.RankingModel); None: the one ``models`` makes, the fitted one
+    # shipped with the package. qa.fit passes an unfitted one, so that a refit runs even where ranker.json is refused.
     ranking_model: object | None = None
-    # The options of the environment (qa.config): the model asked for (QA_MODEL) and where models and their
-    # prepared weights are found. None: read from the environment here; the CLI passes the ones it read.
+    # The options of the environment (qa.config): the model asked for (QA_MODEL), where models and their
+    # prepared weights are found, and the default index. None: read from the environment here; the CLI passes
+    # the ones it read.
     settings: Settings | None = None
+    # What makes the encoders and the ranking model (qa.models); None: the real ones. Tests pass fakes.
+    models: Models | None = None
 
     def __post_init__(self):
-        self.index_dir = Path(self.index_dir)
         if self.settings is None:
             self.settings = Settings.from_env()
+        self.index_dir = Path(self.index_dir if self.index_dir is not None else self.settings.default_index)
+        if self.models is None:
+            self.models = Models()
         self._answerer: Answerer | None = None
         self._stale_said = False  # the index is known stale and could not be refreshed: said once
 
     @property
     def is_default_index(self) -> bool:
-        return self.index_dir.resolve() == DEFAULT_INDEX.resolve()
+        return self.index_dir.resolve() == self.settings.default_index.resolve()
 
     def prepare(self, notice: Notice | None = None, progress: Progress | None = None) -> None:
         """Make sure an up-to-date index is there, then load it and the encoders."""
@@ -100,8 +103,9 @@ class Engine:
             if not self.is_default_index:
                 raise
             manifest = None  # the default index is ours to rebuild from seeds/
-        model = self.model or self.settings.model or (manifest.model if manifest else DEFAULT_MODEL)
-        folders = self.documents or _folders_of(manifest) or ([DEFAULT_DOCUMENTS] if self.is_default_index else [])
+        model = self.model or self.settings.model or (manifest.model if manifest else self.models.default_model)
+        default_folders = [self.settings.default_documents] if self.is_default_index else []
+        folders = self.documents or _folders_of(manifest) or default_folders
         reason = None
         if manifest is None:
             if not folders:
@@ -113,7 +117,7 @@ class Engine:
             if notice:
                 notice(f"{gone}: answering from the index as it was built")
         else:
-            reason = is_stale(manifest, folders, model) if folders else None
+            reason = is_stale(manifest, folders, model, self.models.semantic_model_name()) if folders else None
         if reason and manifest is not None and not _writable(self.index_dir):
             reason = self._not_refreshed(reason, notice)
         if reason:
@@ -144,16 +148,15 @@ class Engine:
             )
 
     def build(self, folders: list[Path], model: str, progress: Progress | None = None, force: bool = False):
-        from qa.crosslingual import MultilingualEncoder
-        from qa.embedding import SentenceTransformerEmbedder
         from qa.indexing import build_index
 
         return build_index(
             folders,
             IndexStore(self.index_dir),
-            SentenceTransformerEmbedder(model, settings=self.settings),
-            MultilingualEncoder(settings=self.settings),
+            self.models.passage_embedder(model, settings=self.settings),
+            self.models.multilingual_encoder(settings=self.settings),
             root=self.root,
+            models=self.models,
             progress=progress,
             wait_seconds=600,
             force=force,
@@ -165,18 +168,16 @@ class Engine:
         self._use(store.load(), Retriever)
 
     def _use(self, loaded, retriever_class) -> None:
-        from qa.crosslingual import MultilingualEncoder
-        from qa.embedding import question_encoder
-        from qa.semantic import SemanticEncoder
-
-        encoder = question_encoder(loaded.manifest.model, self.settings)
+        models = self.models
+        encoder = models.question_encoder(loaded.manifest.model, settings=self.settings)
         if encoder.dimension != loaded.manifest.dimension:
             raise IndexUnavailable(
                 f"the index in {self.index_dir} holds {loaded.manifest.dimension}-dimension vectors but"
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
-        retriever = retriever_class(loaded, encoder, MultilingualEncoder(settings=self.settings), SemanticEncoder())
-        self._answerer = Answerer(loaded, retriever, self.ranking_model)
+        multilingual = models.multilingual_encoder(settings=self.settings)
+        retriever = retriever_class(loaded, encoder, multilingual, models.semantic_encoder())
+        self._answerer = Answerer(loaded, retriever, self.ranking_model or models.ranking_model())
 
     def _changed_sources(self, answer: Answer) -> list[str]:
         index = self.index

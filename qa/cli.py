@@ -29,6 +29,7 @@ from qa.cli_output import (
 )
 from qa.config import Settings
 from qa.errors import QAError, UsageError
+from qa.models import Models
 from qa.text import count, terminal_safe
 
 # Set before anything imports huggingface_hub: the model never comes from the network.
@@ -45,9 +46,9 @@ def _engine(args):
         from qa.cluster.shards import cluster_loader  # Ray is imported only here, for --cluster / QA_CLUSTER
 
         loader = cluster_loader(address, settings.cluster_timeout)
-        return Engine(index_dir=index_dir, model=args.model, loader=loader, settings=settings)
+        return Engine(index_dir=index_dir, model=args.model, loader=loader, settings=settings, models=args.models)
     refuse_cluster_index(index_dir)
-    return Engine(index_dir=index_dir, model=args.model, settings=settings)
+    return Engine(index_dir=index_dir, model=args.model, settings=settings, models=args.models)
 
 
 def _questions_from_stdin():
@@ -449,7 +450,11 @@ def _check_current_folder() -> None:
         raise UsageError(f"cannot use the current folder ({reason}): cd to a folder and run qa again") from None
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, models: Models | None = None, settings: Settings | None = None) -> int:
+    """Run the command ``argv`` (default: the process's arguments); its exit status.
+
+    ``models`` (qa.models) makes the encoders and the ranking model, the real ones by default; ``settings``
+    (qa.config) are read from the environment when not given. Both are made once here and passed down."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if sys.stderr is None:  # started with stderr closed (2>&-): errors are dropped, never written to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
@@ -465,8 +470,10 @@ def main(argv: list[str] | None = None) -> int:
             nested.json_errors = as_json  # qa history search/show/export
     try:
         args = parser.parse_args(argv)
-        # qa's options from the environment, read once here and carried with the command line to the command.
-        args.settings = Settings.from_env()
+        # qa's options from the environment, read once here, and the models' maker: carried with the command
+        # line to the command.
+        args.settings = settings if settings is not None else Settings.from_env()
+        args.models = models if models is not None else Models()
         if args.command in _NEED_THE_CURRENT_FOLDER:
             _check_current_folder()
     except UsageError as exc:  # a bad value (cli_parser's types, QA_CLUSTER_TIMEOUT), or no current folder

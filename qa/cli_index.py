@@ -27,16 +27,13 @@ _MAX_FILE_MB = 2**43 - 1  # in bytes, still a 64-bit size (beyond it, reading a 
 
 
 def cmd_index(args) -> int:
-    from qa.api import DEFAULT_DOCUMENTS, DEFAULT_INDEX
     from qa.collections import select_index
-    from qa.crosslingual import MultilingualEncoder
-    from qa.embedding import SentenceTransformerEmbedder, model_name
     from qa.indexing import build_index
     from qa.store import IndexStore
 
-    settings = args.settings
+    settings, models = args.settings, args.models
     index_dir = select_index(args.index, args.collection, settings, creating=True)
-    is_default = index_dir.resolve() == DEFAULT_INDEX.resolve()
+    is_default = index_dir.resolve() == settings.default_index.resolve()
     damaged = False
     try:
         manifest = IndexStore(index_dir).read_manifest()
@@ -49,7 +46,7 @@ def cmd_index(args) -> int:
     elif manifest is not None and manifest.folders:
         folders = [Path(f) for f in manifest.folders]
     elif is_default:
-        folders = [DEFAULT_DOCUMENTS]
+        folders = [settings.default_documents]
     else:
         where = f"--index {index_dir}" if args.index else f"--name {index_dir.name}"
         if damaged:
@@ -62,7 +59,7 @@ def cmd_index(args) -> int:
         raise UsageError(f"--max-file-mb must be a positive number of megabytes, at most {_MAX_FILE_MB}")
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
-    model = args.model or settings.model or (manifest.model if manifest is not None else model_name())
+    model = args.model or settings.model or (manifest.model if manifest is not None else models.default_model)
     if not (address := cluster_address(args)):
         refuse_cluster_index(index_dir)
     else:
@@ -70,18 +67,19 @@ def cmd_index(args) -> int:
 
         max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
         return index_command(address, folders, index_dir, model, max_bytes, args, ProgressBar(), print_report)
-    embedder = SentenceTransformerEmbedder(model, settings=settings)
+    embedder = models.passage_embedder(model, settings=settings)
     started = time.monotonic()
     try:
         report = build_index(
             folders,
             IndexStore(index_dir),
             embedder,
-            MultilingualEncoder(settings=settings),
+            models.multilingual_encoder(settings=settings),
             progress=ProgressBar(),
             max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
             wait_seconds=args.wait,
             excluded=[] if args.folders else None,  # folders named again: files removed earlier come back
+            models=models,
         )
     except QAError as exc:
         if getattr(exc, "report", None) is not None:
@@ -157,7 +155,6 @@ def cmd_sources(args) -> int:
 def cmd_remove(args) -> int:
     """``qa remove PATH...``: drop files (or a folder's files) from an index, atomically."""
     from qa.collections import select_index
-    from qa.crosslingual import MultilingualEncoder
     from qa.indexing import remove_sources
     from qa.store import IndexStore
 
@@ -167,7 +164,7 @@ def cmd_remove(args) -> int:
     report = remove_sources(
         IndexStore(index_dir),
         args.paths,
-        multilingual=MultilingualEncoder(settings=args.settings),
+        multilingual=args.models.multilingual_encoder(settings=args.settings),
         progress=ProgressBar(),
         wait_seconds=args.wait,
     )

@@ -77,11 +77,11 @@ def names(settings: Settings) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir() and is_name(p.name) and (p / "CURRENT").exists())
 
 
-def checkout_default() -> tuple[Path, Path] | None:
-    """(index, documents) of the source checkout (``index/`` built from ``seeds/``), or None when installed."""
-    from qa import api
-
-    return (api.DEFAULT_INDEX, api.DEFAULT_DOCUMENTS) if api.DEFAULT_DOCUMENTS.is_dir() else None
+def checkout_default(settings: Settings) -> tuple[Path, Path] | None:
+    """(index, documents) of the source checkout (``index/`` built from ``seeds/``: Settings.default_index and
+    default_documents), or None when installed elsewhere."""
+    documents = settings.default_documents
+    return (settings.default_index, documents) if documents.is_dir() else None
 
 
 def chosen_name(collection: str | None, settings: Settings) -> str | None:
@@ -116,7 +116,7 @@ def select_index(index: str | None, collection: str | None, settings: Settings, 
                 + (f" (collections: {', '.join(known)})" if known else "")
             )
         return folder
-    default = checkout_default()
+    default = checkout_default(settings)
     if default is not None:
         return default[0]
     known = names(settings)

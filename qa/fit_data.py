@@ -63,11 +63,12 @@ class QuestionData:
         return GENERATED_RANK_WEIGHT if self.generated else 1.0
 
 
-def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None) -> list[QuestionData]:
+def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None, models=None) -> list[QuestionData]:
     """Every gold question against its own corpus, and the answerable ones against the other
     corpora too, where the documents do not answer them (borrowed questions: more examples of
     what an unanswered question looks like, for the abstainer only). ``settings`` (qa.config.Settings):
-    the environment's options, read once by ``main`` (None: read here)."""
+    the environment's options, read once by ``main`` (None: read here). ``models`` (qa.models.Models): the
+    encoders' maker (None: the real ones)."""
     from qa.api import Engine
     from qa.config import Settings
 
@@ -85,6 +86,7 @@ def collect(shared: Path, cache: Path, notice=print, corpora=None, settings=None
             root=documents.parent,
             ranking_model=ranking.neutral(),
             settings=settings,
+            models=models,
         )
         engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
         answerers[corpus] = engine.answerer
@@ -135,10 +137,11 @@ def _cited(source: str, question: dict) -> bool:
     return not cited or any(parts[-len(c) :] == c[-len(parts) :] for c in cited)
 
 
-def collect_generated(folder: Path, notice=print, settings=None) -> list[QuestionData]:
+def collect_generated(folder: Path, notice=print, settings=None, models=None) -> list[QuestionData]:
     """The generated questions of ``folder`` (qa.train.generate: PACKAGE.jsonl), each against its manual's
     index, ``FOLDER/../indexes/PACKAGE`` (built with ``qa index``; a manual without one is skipped and said).
-    Each is marked generated, with the development folder its manual overlaps (qa.train.manuals)."""
+    Each is marked generated, with the development folder its manual overlaps (qa.train.manuals). ``settings``
+    and ``models``: as ``collect`` takes them."""
     from qa.api import Engine
     from qa.config import Settings
     from qa.errors import QAError
@@ -167,7 +170,7 @@ def collect_generated(folder: Path, notice=print, settings=None) -> list[Questio
         if not all(isinstance(q, dict) and isinstance(q.get("question"), str) for q in questions):
             raise SystemExit(f'qa: {path}: every line must be a question object, with its text in "question"')
         # The index is answered from as built (its own folders: a restricted build stays restricted), unfitted.
-        engine = Engine(index_dir=index_dir, ranking_model=ranking.neutral(), settings=settings)
+        engine = Engine(index_dir=index_dir, ranking_model=ranking.neutral(), settings=settings, models=models)
         try:
             engine.prepare(notice=lambda m: notice(f"qa.fit: {m}"))
         except QAError as exc:

@@ -31,6 +31,7 @@ from qa.documents import (
 )
 from qa.embedding import Embedder, canonical_name
 from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError, UsageError
+from qa.models import Models
 from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages
 from qa.passage_table import PassageTable
 from qa.semantic import SemanticEncoder
@@ -145,6 +146,7 @@ def build_index(
     wait_seconds: float = 0.0,
     excluded: list[str] | None = None,
     force: bool = False,
+    models: Models | None = None,
 ) -> IndexReport:
     """Index ``folders`` into a new generation of ``store`` and make it live.
 
@@ -158,14 +160,16 @@ def build_index(
     rebuild on a question keeps a ``--max-file-mb`` chosen earlier), else 20 MB.
     ``excluded``: sources left out (``qa remove``); None keeps those of the live index.
     ``force``: every file is read and compared by content, even when its size and times are as recorded.
+    ``models`` (qa.models) makes the multilingual and retrieval encoders not given (default: the real ones).
     ``root``: every file is named relative to it; by default each folder's files are named relative to the
     folder's parent (``naming_bases``), and an index of the old naming keeps its names.
     Raises DocumentsUnavailable (with ``.report``) when no file can be indexed,
     IndexBusy when another build holds the lock, IndexWriteFailed when the new
     generation cannot be written; in every case the previous index stays live.
     """
-    multilingual = multilingual or MultilingualEncoder()
-    semantic = semantic or SemanticEncoder()
+    models = models or Models()
+    multilingual = multilingual or models.multilingual_encoder()
+    semantic = semantic or models.semantic_encoder()
     encoders = Encoders(embedder, multilingual, semantic)
     report = IndexReport()
     with write_errors(store):
@@ -418,6 +422,7 @@ def remove_sources(
     multilingual: MultilingualEncoder | None = None,
     progress: Progress | None = None,
     wait_seconds: float = 0.0,
+    models: Models | None = None,
 ) -> IndexReport:
     """Drop files (named as cited, or by a path to the file or to a folder holding them) from the index.
 
@@ -426,7 +431,7 @@ def remove_sources(
     remembered as excluded, so that a refresh does not bring them back (indexing
     folders explicitly again does). A target that is one of the indexed folders
     is dropped from them. Raises UsageError when no target names an indexed file,
-    or when nothing would be left.
+    or when nothing would be left. ``models`` (qa.models) makes the multilingual encoder when none is given.
     """
     if blank := [t for t in targets if not str(t).strip()]:  # Path("") is "." and "" is under every folder
         raise UsageError(f"{blank[0]!r} names no file: give a file as cited, or a folder (qa sources lists them)")
@@ -489,7 +494,14 @@ def remove_sources(
                     progress = WholeBuild(progress, len(passages))
                     progress.plan([], len(vocabulary.missing))
                 _write_generation(
-                    store, new, passages, stacked, vocabulary, multilingual or MultilingualEncoder(), previous, progress
+                    store,
+                    new,
+                    passages,
+                    stacked,
+                    vocabulary,
+                    multilingual or (models or Models()).multilingual_encoder(),
+                    previous,
+                    progress,
                 )
             finally:
                 previous.close()

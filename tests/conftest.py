@@ -17,12 +17,13 @@ def _private_history(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    """The CLI and the engine use small deterministic fake encoders (no torch)."""
+    """The small deterministic fake models (no torch), a qa.models.Models to pass to what a test runs:
+    ``main(argv, models=fake_models)``, ``Engine(..., models=fake_models)``, ``build_index(..., models=fake_models)``.
+    QA_MODEL is cleared: a model named in the test's environment would make every fake index stale."""
     import fakes
 
-    fakes.install(monkeypatch.setattr)
     monkeypatch.delenv("QA_MODEL", raising=False)
-    return fakes
+    return fakes.MODELS
 
 
 @pytest.fixture

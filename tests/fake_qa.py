@@ -42,7 +42,6 @@ def _hook(module, name: str, label: str) -> None:
 
 
 def main() -> int:
-    fakes.install(setattr)
     if os.environ.get("QA_TEST_TRACE") or os.environ.get("QA_TEST_KILL_AFTER"):
         import shutil
 
@@ -63,7 +62,7 @@ def main() -> int:
         _hook(shutil, "rmtree", "remove generation")
     from qa.cli import main as qa_main
 
-    return qa_main()
+    return qa_main(models=fakes.MODELS)
 
 
 if __name__ == "__main__":

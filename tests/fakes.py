@@ -4,7 +4,9 @@
 ``FakeMultilingual`` that of qa.crosslingual.MultilingualEncoder and
 ``FakeSemantic`` that of qa.semantic.SemanticEncoder: words are
 hashed into a few dimensions and the vector normalised, so texts sharing words
-are close. ``install(monkeypatch)`` makes the CLI and the engine use them.
+are close. ``MODELS`` (a qa.models.Models) makes them, and ``lexical_model``: pass it
+to the CLI and the engine (``main(argv, models=fakes.MODELS)``, ``Engine(models=fakes.MODELS)``,
+``build_index(..., models=fakes.MODELS)``); the ``fake_models`` fixture returns it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+
+from qa.models import Models
 
 _WORD = re.compile(r"\w+")
 
@@ -109,25 +113,14 @@ def lexical_model():
     return RankingModel(ranker, abstainer, {})
 
 
-def install(patch) -> None:
-    """Route every model the CLI/engine would load to the fakes.
-
-    ``patch(module, name, value)``: pytest's ``monkeypatch.setattr`` or plain ``setattr``.
-    """
-    import qa.crosslingual
-    import qa.embedding
-    import qa.indexing
-    import qa.ranking
-    import qa.semantic
-
-    patch(qa.embedding, "SentenceTransformerEmbedder", FakeEmbedder)
-    patch(qa.embedding, "question_encoder", FakeEmbedder)
-    patch(qa.embedding, "model_name", lambda: "fake-hash-32")
-    patch(qa.crosslingual, "MultilingualEncoder", FakeMultilingual)
-    patch(qa.indexing, "MultilingualEncoder", FakeMultilingual)
-    patch(qa.semantic, "SemanticEncoder", FakeSemantic)
-    patch(qa.indexing, "SemanticEncoder", FakeSemantic)
-    patch(qa.ranking, "load", lexical_model)
+MODELS = Models(
+    passage_embedder=FakeEmbedder,
+    question_encoder=FakeEmbedder,
+    multilingual_encoder=FakeMultilingual,
+    semantic_encoder=FakeSemantic,
+    ranking_model=lexical_model,
+    default_model="fake-hash-32",
+)
 
 
 def answerer(loaded):

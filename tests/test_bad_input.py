@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from tinybert import HIDDEN, make_tiny_bert
 
 import qa.embedding
 from qa.cli import main
+from qa.config import Settings
 from qa.evaluation import report, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +47,9 @@ def docs(tmp_path):
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "1e400", "nan", "-1", "0", "1e300", str(2**43)])
 def test_max_file_mb_must_be_a_positive_finite_number(tmp_path, docs, fake_models, capsys, value):
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"]) == 2
+    assert (
+        main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"], models=fake_models) == 2
+    )
     assert "--max-file-mb" in one_line(capsys.readouterr().err)
     assert not (tmp_path / "idx").exists()
 
@@ -53,13 +57,15 @@ def test_max_file_mb_must_be_a_positive_finite_number(tmp_path, docs, fake_model
 @pytest.mark.parametrize("value", ["1e6", str(2**43 - 1)])
 def test_a_generous_max_file_mb_reads_small_files(tmp_path, docs, fake_models, capsys, value):
     """A limit far beyond the memory (a terabyte and more) is not allocated for each file read (MemoryError)."""
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"]) == 0
+    assert (
+        main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--max-file-mb={value}"], models=fake_models) == 0
+    )
     assert "1 file, 2 passages" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-1"])
 def test_wait_must_be_finite(tmp_path, docs, fake_models, capsys, value):
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--wait={value}"]) == 2
+    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), f"--wait={value}"], models=fake_models) == 2
     assert "--wait" in one_line(capsys.readouterr().err)
 
 
@@ -104,7 +110,7 @@ def test_eval_miss_lines_are_terminal_safe(tmp_path, fake_models, capsys):
     (docs / "evil.txt").write_text(
         "DeepSeek was launched \x1b]0;PWNED\x07\x1b[2J on 11 January 2025 \u202eby a lab.\n", encoding="utf-8"
     )
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx")]) == 0
+    assert main(["index", str(docs), "--index", str(tmp_path / "idx")], models=fake_models) == 0
     questions = tmp_path / "questions.jsonl"
     rows = [
         {"id": "evil\x1b[2J\x07id", "lang": "en", "question": "When was DeepSeek launched?", "answers": ["1999"]},
@@ -112,7 +118,7 @@ def test_eval_miss_lines_are_terminal_safe(tmp_path, fake_models, capsys):
     ]
     questions.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
     capsys.readouterr()
-    assert main(["eval", str(questions), "--index", str(tmp_path / "idx")]) == 0
+    assert main(["eval", str(questions), "--index", str(tmp_path / "idx")], models=fake_models) == 0
     out = capsys.readouterr().out
     misses = [line for line in out.splitlines() if line.startswith("MISS")]
     assert len(misses) == 2, out
@@ -139,7 +145,7 @@ def test_report_escapes_ids_and_reasons(why):
 
 def test_index_summary_line_shows_the_index_path_safely(tmp_path, docs, fake_models, capsys):
     index = tmp_path / "idx\x1b]0;PWNED\x07"
-    assert main(["index", str(docs), "--index", str(index)]) == 0
+    assert main(["index", str(docs), "--index", str(index)], models=fake_models) == 0
     out = capsys.readouterr().out
     assert "idx\\x1b]0;PWNED\\x07" in out and not any(c in out for c in UNSAFE)
 
@@ -227,19 +233,17 @@ def _drop(path: Path, key: str) -> None:
     ],
     ids=["tokenizer cut short", "tokenizer zeroed", "no num_attention_heads", "no num_hidden_layers"],
 )
-def test_model_folder_damaged_after_indexing(tmp_path, docs, fake_models, monkeypatch, capsys, damage):
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(qa.embedding, "_checked", {})
+def test_model_folder_damaged_after_indexing(tmp_path, docs, fake_models, capsys, damage):
+    settings = replace(Settings.from_env(), cache_dir=tmp_path / "cache")
+    qa.embedding._checked.clear()  # what a new process knows of the cache: nothing checked yet
     model = make_tiny_bert(tmp_path / "tiny")
-    monkeypatch.setattr(qa.embedding, "SentenceTransformerEmbedder", _TinyNamed)
-    assert main(["index", str(docs), "--index", str(tmp_path / "idx"), "--model", str(model)]) == 0
-    monkeypatch.setattr(qa.embedding, "question_encoder", _REAL_QUESTION_ENCODER)
-    assert main(["ask", "When was DeepSeek launched?", "--index", str(tmp_path / "idx")]) == 0  # intact: answers
+    # The index is 'built' with the tiny model, and questions go through its real question encoder.
+    tiny = replace(fake_models, passage_embedder=_TinyNamed, question_encoder=qa.embedding.question_encoder)
+    index = ["--index", str(tmp_path / "idx")]
+    assert main(["index", str(docs), *index, "--model", str(model)], models=tiny, settings=settings) == 0
+    assert main(["ask", "When was DeepSeek launched?", *index], models=tiny, settings=settings) == 0  # intact: answers
     capsys.readouterr()
     damage(model)
-    monkeypatch.setattr(qa.embedding, "_checked", {})
-    assert main(["ask", "When was DeepSeek launched?", "--index", str(tmp_path / "idx")]) == 3
+    qa.embedding._checked.clear()
+    assert main(["ask", "When was DeepSeek launched?", *index], models=tiny, settings=settings) == 3
     assert "damaged" in one_line(capsys.readouterr().err)
-
-
-_REAL_QUESTION_ENCODER = qa.embedding.question_encoder

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fakes
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,7 +104,7 @@ def test_a_line_of_another_section_is_refused(tmp_path, capsys, monkeypatch):
 
 
 def _ask_json(capsys, *argv) -> dict:
-    assert main(["ask", "--json", "--no-log", *argv]) == 0
+    assert main(["ask", "--json", "--no-log", *argv], models=fakes.MODELS) == 0
     return json.loads(capsys.readouterr().out)
 
 
@@ -115,18 +116,18 @@ def test_qa_show_finds_the_file_from_the_index_not_from_here(fake_models, tmp_pa
     (tmp_path / "elsewhere" / "docs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Another file.\nIts second line.\n")
     monkeypatch.chdir(tmp_path)  # the index is built from above the folder
-    assert main(["index", "work/docs", "--index", "idx"]) == 0
+    assert main(["index", "work/docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     monkeypatch.chdir(tmp_path / "elsewhere")
     answer = _ask_json(capsys, "--index", "../idx", "When was the lighthouse built?")
     (cited,) = answer["citations"][:1]
     assert cited["source"] == "docs/notes.txt"
     name = f"{cited['source']}:{cited['start_line']}"
-    assert main(["show", name, "--index", "../idx"]) == 0
+    assert main(["show", name, "--index", "../idx"], models=fake_models) == 0
     assert capsys.readouterr().out == "The lighthouse was built in 1921.\n"
-    assert main(["show", "docs/other.txt:1", "--index", "../idx"]) == 2
+    assert main(["show", "docs/other.txt:1", "--index", "../idx"], models=fake_models) == 2
     _one_line_error(capsys, "is not a file of the index")
-    assert main(["show", name, "--index", "../idx", "--root", "."]) == 2
+    assert main(["show", name, "--index", "../idx", "--root", "."], models=fake_models) == 2
     _one_line_error(capsys, "give one")
 
 
@@ -137,12 +138,12 @@ def test_a_label_shown_with_its_controls_escaped_is_shown_again(fake_models, tmp
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / name).write_text("Intro.\nThe lighthouse was built in 1921.\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
-    assert main(["ask", "--no-log", "--index", "idx", "When was the lighthouse built?"]) == 0
+    assert main(["ask", "--no-log", "--index", "idx", "When was the lighthouse built?"], models=fake_models) == 0
     label = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("[1] "))[4:]
     assert "\x1b" not in label and "\u202e" not in label and "\n" not in label  # shown escaped
-    assert main(["show", label, "--index", "idx"]) == 0
+    assert main(["show", label, "--index", "idx"], models=fake_models) == 0
     assert "The lighthouse was built in 1921." in capsys.readouterr().out
 
 
@@ -155,7 +156,7 @@ def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path,
     docs.mkdir(parents=True)
     (docs / "notes.txt").write_text("The lighthouse was built in 1921.\n")
     store = IndexStore(tmp_path / "idx")
-    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=tmp_path)
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=tmp_path, models=fake_models)
     manifest_path = store.live_generation() / "manifest.json"
     raw = json.loads(manifest_path.read_text())
     raw.pop("bases")
@@ -165,15 +166,15 @@ def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path,
     assert store.read_manifest().bases == {} and list(store.read_manifest().files) == ["top/docs/notes.txt"]
     (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy.\n")
     monkeypatch.chdir(docs)
-    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual())
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), models=fake_models)
     manifest = store.read_manifest()
     assert list(manifest.files) == ["top/docs/notes.txt"]
     assert manifest.path_of("top/docs/notes.txt") == docs / "notes.txt"
-    assert main(["show", "top/docs/notes.txt:1", "--index", str(tmp_path / "idx")]) == 0
+    assert main(["show", "top/docs/notes.txt:1", "--index", str(tmp_path / "idx")], models=fake_models) == 0
     assert "by the navy" in capsys.readouterr().out
     # Refreshed by an engine that names its own root (fit.py: the corpus's parent), it keeps its names too.
     (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy, in stone.\n")
-    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=docs.parent)
+    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=docs.parent, models=fake_models)
     assert list(store.read_manifest().files) == ["top/docs/notes.txt"]
 
 
@@ -198,14 +199,17 @@ def test_several_folders_are_found_from_any_working_directory(fake_models, tmp_p
     (tmp_path / "b" / "docs" / "x.txt").write_text("The bridge opened in 1932.\n")
     (tmp_path / "c" / "notes" / "y.txt").write_text("The tower fell in 1950.\n")
     monkeypatch.chdir(tmp_path / "c")
-    assert main(["index", "../a/docs", str(tmp_path / "b" / "docs"), "notes", "--index", "../idx"]) == 0
+    assert (
+        main(["index", "../a/docs", str(tmp_path / "b" / "docs"), "notes", "--index", "../idx"], models=fake_models)
+        == 0
+    )
     capsys.readouterr()
     manifest = IndexStore(tmp_path / "idx").read_manifest()
     assert sorted(manifest.files) == ["a/docs/x.txt", "b/docs/x.txt", "c/notes/y.txt"]
     monkeypatch.chdir(tmp_path / "a")
     for source, words in [("a/docs/x.txt", "1921"), ("b/docs/x.txt", "1932"), ("c/notes/y.txt", "1950")]:
         assert manifest.path_of(source).read_text().find(words) >= 0
-        assert main(["show", f"{source}:1", "--index", "../idx"]) == 0
+        assert main(["show", f"{source}:1", "--index", "../idx"], models=fake_models) == 0
         assert words in capsys.readouterr().out
 
 
@@ -244,12 +248,18 @@ def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, c
     target = tmp_path / "top" / "my docs" / "facts.txt"
     target.write_text("The lighthouse keeper was born in 1901.\n")
     monkeypatch.chdir(tmp_path / "top")
-    assert main(["index", "my docs", "--index", str(tmp_path / "idx")]) == 0
+    assert main(["index", "my docs", "--index", str(tmp_path / "idx")], models=fake_models) == 0
     capsys.readouterr()
     monkeypatch.chdir(tmp_path / where)
     monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
     monkeypatch.setenv("QA_HYPERLINKS", "1")
-    assert main(["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"]) == 0
+    assert (
+        main(
+            ["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"],
+            models=fake_models,
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert f"\x1b]8;;{target.resolve().as_uri()}\x1b\\my docs/facts.txt:1" in out
 
@@ -267,9 +277,9 @@ def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_mode
     target.write_text("Intro.\nThe lighthouse was built in 1921.\n")
     (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Intro.\nSomething else.\n")
     monkeypatch.chdir(tmp_path / "top")
-    assert main(["index", "docs", "--index", str(tmp_path / "idx")]) == 0
+    assert main(["index", "docs", "--index", str(tmp_path / "idx")], models=fake_models) == 0
     monkeypatch.chdir(tmp_path / "elsewhere")
-    engine = Engine(index_dir=tmp_path / "idx")
+    engine = Engine(index_dir=tmp_path / "idx", models=fake_models)
     assert source_path("docs/notes.txt", engine) is None  # not loaded yet: nothing is guessed from here
     engine.prepare()
     cited = engine.answer("When was the lighthouse built?").citations[0]
@@ -287,7 +297,7 @@ def test_qa_show_reads_the_cited_file_once(fake_models, tmp_path, capsys, monkey
     notes = tmp_path / "docs" / "notes.txt"
     notes.write_text("Intro.\nThe lighthouse was built in 1921.\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     reads = []
     read_file_as_of = qa.documents.read_file_as_of
@@ -299,13 +309,13 @@ def test_qa_show_reads_the_cited_file_once(fake_models, tmp_path, capsys, monkey
         return read
 
     monkeypatch.setattr(qa.documents, "read_file_as_of", read_then_edited)
-    assert main(["show", "docs/notes.txt:2", "--index", "idx"]) == 0
+    assert main(["show", "docs/notes.txt:2", "--index", "idx"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert captured.out == "The lighthouse was built in 1921.\n"
     assert captured.err == ""  # the bytes shown are those indexed: no word of a change
     assert reads == ["notes.txt"]
     # Read as it is now, the file has changed since it was indexed: said beside the lines, which are read anew.
-    assert main(["show", "docs/notes.txt:2", "--index", "idx"]) == 0
+    assert main(["show", "docs/notes.txt:2", "--index", "idx"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert captured.out == "The lighthouse was painted red in 1990.\n"
     assert "changed since it was indexed" in captured.err

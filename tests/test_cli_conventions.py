@@ -10,8 +10,10 @@ import pty
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+import fakes
 import pytest
 
 import qa.api
@@ -19,6 +21,7 @@ import qa.cli
 import qa.cli_output
 from qa.cli import build_parser, main
 from qa.completion import subcommands as subcommands_of
+from qa.config import Settings
 from qa.errors import ModelUnavailable
 from qa.text import count
 
@@ -53,7 +56,7 @@ def indexed(tmp_path, fake_models, monkeypatch, capsys):
         "The lighthouse keeper was born in 1901.\n\nThe bridge opened in 1932.\n"
     )
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     return capsys.readouterr().out
 
 
@@ -253,31 +256,33 @@ def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path,
 # -- qa ask and standard input ------------------------------------------------------------------------
 
 
-def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsys, monkeypatch, terminal):
+def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsys, monkeypatch, terminal, fake_models):
     terminal(False)
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n{BRIDGE}\n"))
-    assert main(["ask", "--index", "idx", "--json"]) == 0
+    assert main(["ask", "--index", "idx", "--json"], models=fake_models) == 0
     answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [a["question"] for a in answers] == [KEEPER, BRIDGE]
     assert [a["short_answer"] for a in answers] == ["1901", "1932"]
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n"))  # `-` still reads stdin
-    assert main(["ask", "-", "--index", "idx", "--json"]) == 0
+    assert main(["ask", "-", "--index", "idx", "--json"], models=fake_models) == 0
     assert json.loads(capsys.readouterr().out)["short_answer"] == "1901"
 
 
 @pytest.mark.parametrize("stdin", ["", "\n", "\n  \n\t\n\r\n"])
 @pytest.mark.parametrize("dash", [[], ["-"]])
-def test_ask_with_no_question_on_stdin_is_a_usage_error(indexed, capsys, monkeypatch, terminal, stdin, dash):
+def test_ask_with_no_question_on_stdin_is_a_usage_error(
+    indexed, capsys, monkeypatch, terminal, stdin, dash, fake_models
+):
     """Nothing to ask (an empty stdin, or blank lines only) is said in one line, exit 2, before anything loads."""
     terminal(False)
     monkeypatch.setattr(qa.api.Engine, "prepare", lambda *a, **k: pytest.fail("nothing may load"))
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    assert main(["ask", *dash, "--index", "idx"]) == 2
+    assert main(["ask", *dash, "--index", "idx"], models=fake_models) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith("qa: no question on standard input") and captured.err.count("\n") == 1
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    assert main(["ask", *dash, "--index", "idx", "--json"]) == 2
+    assert main(["ask", *dash, "--index", "idx", "--json"], models=fake_models) == 2
     error = json.loads(capsys.readouterr().out)
     assert error["code"] == 2 and error["error"].startswith("no question on standard input")
 
@@ -320,17 +325,17 @@ def test_real_ask_reads_a_pipe(tmp_path):
     assert json.loads(lines[0])["code"] == 2 and json.loads(lines[1])["short_answer"] == "1901"
 
 
-def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, monkeypatch, terminal):
+def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, monkeypatch, terminal, fake_models):
     singles = []
     for question in (KEEPER, BRIDGE, "Who painted the moon?"):
-        assert main(["ask", question, "--index", "idx"]) == 0
+        assert main(["ask", question, "--index", "idx"], models=fake_models) == 0
         singles.append(capsys.readouterr().out)
     assert singles[2].startswith("The documents don't say: no passage answers this question.\n\n")
     # where to look all the same, marked as no answer and formatted like citations
     assert "\nNearest passages (not an answer):\n[1] docs/facts.txt:" in singles[2]
     terminal(False)
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n\x01\n{BRIDGE}\nWho painted the moon?\n"))
-    assert main(["ask", "--index", "idx"]) == 0
+    assert main(["ask", "--index", "idx"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert captured.out == "\n".join(singles)
     # two separators, and the blank line before each answer's citations and before the abstention's nearest passages
@@ -386,26 +391,24 @@ def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, capsys, mon
     assert err.count("\n") == 1 and err.startswith("qa: ")
 
 
-def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, terminal):
+def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, terminal, tmp_path):
     """A failure met while the chat loads (a model, the default index) is shown there, then is the exit status."""
     terminal(True)
 
-    class Engine:
-        is_default_index = True
-        root = Path(".")
-
-        def prepare(self, notice=None, progress=None):
-            raise ModelUnavailable("the model cannot be loaded offline: pip install it")
+    def unloadable(name, settings=None):
+        raise ModelUnavailable("the model cannot be loaded offline: pip install it")
 
     def chat(engine, llm=None, settings=None):  # the app: shows the failure, and the person quits
         with pytest.raises(ModelUnavailable):
             engine.prepare()
-        assert engine.root == Path(".")
+        assert engine.index_dir == tmp_path / "index"  # the engine's attributes through the watch on its loading
         return 0
 
-    monkeypatch.setattr(qa.cli, "_engine", lambda args: Engine())
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "s.txt").write_text("A seed about the default index.\n", encoding="utf-8")
+    elsewhere = replace(Settings.from_env(), default_index=tmp_path / "index", default_documents=tmp_path / "seeds")
     monkeypatch.setattr("qa.tui.app.run", chat)
-    assert main(["chat"]) == 3
+    assert main(["chat"], models=replace(fakes.MODELS, question_encoder=unloadable), settings=elsewhere) == 3
     assert capsys.readouterr().err == "qa: the model cannot be loaded offline: pip install it\n"
 
 
@@ -466,18 +469,18 @@ def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, cap
     monkeypatch.chdir(tmp_path)
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "only.txt").write_text("The lighthouse keeper was born in 1901.\n")
-    assert main(["index", "one", "--index", "idx1"]) == 0
+    assert main(["index", "one", "--index", "idx1"], models=fake_models) == 0
     out = capsys.readouterr().out
     assert "indexed  one/only.txt: 1 passage\n" in out
     assert "\n1 file, 1 passage (1 embedded), 0 skipped, in " in out
     (tmp_path / "one" / "more.txt").write_text("The bridge opened in 1932. It is red.\n")
-    assert main(["index", "one", "--index", "idx1"]) == 0
+    assert main(["index", "one", "--index", "idx1"], models=fake_models) == 0
     out = capsys.readouterr().out
     assert "indexed  one/more.txt: 2 passages\n" in out and "\n2 files, 3 passages (" in out
 
 
-def test_an_abstention_lists_its_nearest_passages_apart_from_citations(indexed, capsys):
-    assert main(["ask", "Who painted the moon?", "--index", "idx", "--json", "--top-k", "1"]) == 0
+def test_an_abstention_lists_its_nearest_passages_apart_from_citations(indexed, capsys, fake_models):
+    assert main(["ask", "Who painted the moon?", "--index", "idx", "--json", "--top-k", "1"], models=fake_models) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["abstained"] is True and data["answer"] == "" and data["citations"] == []
     (nearest,) = data["nearest"]
@@ -486,7 +489,7 @@ def test_an_abstention_lists_its_nearest_passages_apart_from_citations(indexed, 
     lines = Path("docs/facts.txt").read_text().splitlines()
     assert lines[nearest["start_line"] - 1] == nearest["text"]
     # an answer has its citations and no "nearest"
-    assert main(["ask", KEEPER, "--index", "idx", "--json"]) == 0
+    assert main(["ask", KEEPER, "--index", "idx", "--json"], models=fake_models) == 0
     assert "nearest" not in json.loads(capsys.readouterr().out)
 
 

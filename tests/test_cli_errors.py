@@ -27,7 +27,9 @@ def indexed(tmp_path, fake_models, monkeypatch, capsys):
     badfiles.make_bad_folder(tmp_path)
     (tmp_path / "docs" / "evil\x1b[2J\x1b]0;owned\x07name.txt").write_text("The file name itself is hostile.\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)]) == 0
+    assert (
+        main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)], models=fake_models) == 0
+    )
     out = capsys.readouterr().out
     return out
 
@@ -75,9 +77,9 @@ def test_usage_errors_of_the_parser_exit_2(capsys, monkeypatch):
     assert "usage:" in capsys.readouterr().err
 
 
-def test_long_and_dirty_questions_are_answered(indexed, capsys):
+def test_long_and_dirty_questions_are_answered(indexed, capsys, fake_models):
     question = "When was the lighthouse keeper born?\x1b[2J\x00 " + "really " * 300
-    assert main(["ask", question, "--index", "idx", "--json"]) == 0
+    assert main(["ask", question, "--index", "idx", "--json"], models=fake_models) == 0
     captured = capsys.readouterr()
     answer = json.loads(captured.out)
     assert f"longer than {MAX_QUESTION_CHARS}" in captured.err
@@ -85,10 +87,10 @@ def test_long_and_dirty_questions_are_answered(indexed, capsys):
     assert len(answer["question"]) <= MAX_QUESTION_CHARS
 
 
-def test_questions_from_stdin_skip_bad_lines(indexed, capsys, monkeypatch):
+def test_questions_from_stdin_skip_bad_lines(indexed, capsys, monkeypatch, fake_models):
     lines = "When was the lighthouse keeper born?\n\n   \n\x01\x02\nWhen did the bridge open?\n"
     monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
-    assert main(["ask", "-", "--index", "idx", "--json"]) == 0
+    assert main(["ask", "-", "--index", "idx", "--json"], models=fake_models) == 0
     captured = capsys.readouterr()
     lines = [json.loads(line) for line in captured.out.splitlines()]
     assert [line.get("question") for line in lines] == [
@@ -98,14 +100,14 @@ def test_questions_from_stdin_skip_bad_lines(indexed, capsys, monkeypatch):
     ]
     assert lines[1]["code"] == 2 and "the question is empty" in lines[1]["error"]  # under --json, errors are JSON
     monkeypatch.setattr(sys, "stdin", io.StringIO("\x01\x02\n"))
-    assert main(["ask", "-", "--index", "idx"]) == 0
+    assert main(["ask", "-", "--index", "idx"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and "the question is empty" in captured.err  # without --json, on stderr
 
 
-def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys):
-    assert main(["ask", "When was the keeper born? \udcff", "--index", "idx"]) == 0
-    assert main(["ask", "When was the keeper born? \udcff", "--index", "idx", "--json"]) == 0
+def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys, fake_models):
+    assert main(["ask", "When was the keeper born? \udcff", "--index", "idx"], models=fake_models) == 0
+    assert main(["ask", "When was the keeper born? \udcff", "--index", "idx", "--json"], models=fake_models) == 0
 
 
 # -- terminal safety ---------------------------------------------------------------
@@ -140,12 +142,12 @@ def test_index_report_is_terminal_safe(indexed):
         ("What is the access level of the tower guard?", "\\u202euser\\u202c"),
     ],
 )
-def test_answers_show_escapes_and_markup_literally(indexed, capsys, question, shown):
-    assert main(["ask", question, "--index", "idx", "--top-k", "5"]) == 0
+def test_answers_show_escapes_and_markup_literally(indexed, capsys, question, shown, fake_models):
+    assert main(["ask", question, "--index", "idx", "--top-k", "5"], models=fake_models) == 0
     out = capsys.readouterr().out
     _assert_terminal_safe(out)
     assert shown in out, out
-    assert main(["ask", question, "--index", "idx", "--top-k", "5", "--json"]) == 0
+    assert main(["ask", question, "--index", "idx", "--top-k", "5", "--json"], models=fake_models) == 0
     out = capsys.readouterr().out
     _assert_terminal_safe(out)
     data = json.loads(out)
@@ -154,7 +156,7 @@ def test_answers_show_escapes_and_markup_literally(indexed, capsys, question, sh
 
 
 def test_errors_are_terminal_safe(tmp_path, capsys, fake_models):
-    main(["index", str(tmp_path / "no\x1b[2Jwhere"), "--index", str(tmp_path / "idx")])
+    main(["index", str(tmp_path / "no\x1b[2Jwhere"), "--index", str(tmp_path / "idx")], models=fake_models)
     err = capsys.readouterr().err
     _assert_terminal_safe(err)
     assert "no\\x1b[2Jwhere" in err

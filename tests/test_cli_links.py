@@ -15,16 +15,16 @@ def indexed(tmp_path, fake_models, monkeypatch, capsys):
     (tmp_path / "my docs").mkdir()
     (tmp_path / "my docs" / "facts_2025.txt").write_text("The lighthouse keeper was born in 1901.\n")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "my docs", "--index", "idx"]) == 0
+    assert main(["index", "my docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     monkeypatch.delenv("QA_HYPERLINKS", raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
     return tmp_path
 
 
-def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch):
+def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch, fake_models):
     monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
-    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"]) == 0
+    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"], models=fake_models) == 0
     out = capsys.readouterr().out
     uri = (indexed / "my docs" / "facts_2025.txt").resolve().as_uri()
     assert uri.endswith("/my%20docs/facts_2025.txt")
@@ -36,17 +36,19 @@ def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch
     "terminal, term, setting, linked",
     [(False, "xterm", "", False), (True, "dumb", "", False), (True, "xterm", "0", False), (False, "", "1", True)],
 )
-def test_links_only_where_a_terminal_shows_them(indexed, capsys, monkeypatch, terminal, term, setting, linked):
+def test_links_only_where_a_terminal_shows_them(
+    indexed, capsys, monkeypatch, terminal, term, setting, linked, fake_models
+):
     monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: terminal)
     monkeypatch.setenv("TERM", term)
     monkeypatch.setenv("QA_HYPERLINKS", setting)
-    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"]) == 0
+    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"], models=fake_models) == 0
     assert (OSC8 in capsys.readouterr().out) is linked
 
 
-def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, capsys, monkeypatch):
+def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, capsys, monkeypatch, fake_models):
     monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
-    assert main(["ask", "--index", "idx", "--json", "When was the lighthouse keeper born?"]) == 0
+    assert main(["ask", "--index", "idx", "--json", "When was the lighthouse keeper born?"], models=fake_models) == 0
     assert OSC8 not in capsys.readouterr().out
     assert qa.cli_output._hyperlink("gone.txt:1", indexed / "gone.txt") == "gone.txt:1"
 

@@ -68,7 +68,8 @@ def questions():
 @pytest.fixture(scope="module")
 def single(tmp_path_factory):
     """The seeds indexed on one machine, as `qa index seeds` does."""
-    from qa.api import PROJECT_ROOT, Engine
+    from qa.api import Engine
+    from qa.config import PROJECT_ROOT
 
     engine = Engine(index_dir=tmp_path_factory.mktemp("single"), documents=[SEEDS], root=PROJECT_ROOT)
     engine.prepare()
@@ -78,8 +79,8 @@ def single(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(cluster, tmp_path_factory):
     """The seeds indexed on the cluster (2 nodes, 2 shards): the index folder."""
-    from qa.api import PROJECT_ROOT
     from qa.cluster import build_cluster_index
+    from qa.config import PROJECT_ROOT
 
     folder = tmp_path_factory.mktemp("shared") / "seeds-index"
     report = build_cluster_index(cluster.address, [SEEDS], folder, MODEL, PROJECT_ROOT, shards=2)
@@ -212,8 +213,8 @@ def test_one_machine_index_is_not_taken_for_a_cluster_index(cluster, single):
 
 
 def test_interrupted_build_leaves_the_previous_index_live(cluster, built, single, questions):
-    from qa.api import PROJECT_ROOT
     from qa.cluster import build_cluster_index
+    from qa.config import PROJECT_ROOT
     from qa.store import IndexStore
 
     before = IndexStore(built).live_generation()
@@ -328,8 +329,8 @@ def test_cli_index_on_the_cluster_keeps_an_unchanged_index(cluster, built):
 
 def test_one_shard_gives_the_answers_of_two(cluster, single, questions, tmp_path):
     """Corpus-wide statistics: the shard count changes no score (the seeds are two files: 1 or 2 shards)."""
-    from qa.api import PROJECT_ROOT
     from qa.cluster import build_cluster_index
+    from qa.config import PROJECT_ROOT
 
     report = build_cluster_index(cluster.address, [SEEDS], tmp_path / "one", MODEL, PROJECT_ROOT, shards=1)
     assert report.shards == 1
@@ -354,8 +355,8 @@ def test_a_cluster_index_asked_without_the_cluster_is_one_line(built):
 
 
 def test_a_one_machine_index_is_not_overwritten_by_a_cluster_build(cluster, single):
-    from qa.api import PROJECT_ROOT
     from qa.cluster import build_cluster_index
+    from qa.config import PROJECT_ROOT
     from qa.errors import UsageError
 
     with pytest.raises(UsageError, match="holds a one-machine index"):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 import json
+from dataclasses import replace
 from pathlib import Path
 
+import fakes
 import numpy as np
 import pytest
 
@@ -34,14 +36,19 @@ def data(tmp_path, monkeypatch, fake_models):
     return tmp_path / "data"
 
 
-def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
+def _run(capsys, *argv: str, checkout: tuple[Path, Path] | None = None) -> tuple[int, str, str]:
+    """``qa ARGV`` with the fake models; ``checkout``: (default index, its documents) in place of the
+    checkout's index/ and seeds/ (the settings are read from the environment otherwise)."""
+    settings = None
+    if checkout is not None:
+        settings = replace(Settings.from_env(), default_index=checkout[0], default_documents=checkout[1])
+    status = main(list(argv), models=fakes.MODELS, settings=settings)
     out, err = capsys.readouterr()
     return status, out, err
 
 
-def _ask(capsys, *argv: str) -> dict:
-    status, out, err = _run(capsys, "ask", "--json", "--no-log", *argv)
+def _ask(capsys, *argv: str, checkout: tuple[Path, Path] | None = None) -> dict:
+    status, out, err = _run(capsys, "ask", "--json", "--no-log", *argv, checkout=checkout)
     assert status == 0, err
     return json.loads(out)
 
@@ -89,16 +96,13 @@ def test_unknown_collection_bad_name_and_two_choices_are_one_line_errors(data, c
 
 
 @pytest.fixture
-def default_elsewhere(tmp_path, monkeypatch):
-    """The default index and its seeds moved to tmp_path: a test that reaches them writes nothing of the checkout."""
-    from qa import api
-
+def default_elsewhere(tmp_path):
+    """(default index, its seeds) in tmp_path, for ``_run(..., checkout=)``: a test that reaches them writes nothing
+    of the checkout."""
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     (seeds / "s.txt").write_text("A seed about the default index.\n", encoding="utf-8")
-    monkeypatch.setattr(api, "DEFAULT_DOCUMENTS", seeds)
-    monkeypatch.setattr(api, "DEFAULT_INDEX", tmp_path / "default-index")
-    return tmp_path / "default-index"
+    return tmp_path / "default-index", seeds
 
 
 BAD_NAMES = [
@@ -124,9 +128,9 @@ BAD_NAMES = [
 
 
 @pytest.mark.parametrize("name", BAD_NAMES, ids=lambda name: repr(name[:20]))
-def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, default_elsewhere, name):
+def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, default_elsewhere, name, fake_models):
     """One check of every name, wherever it is given: an empty one never means the default index."""
-    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     capsys.readouterr()
     before = sorted(p.name for p in data.iterdir())
     for argv in (
@@ -136,10 +140,10 @@ def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, defa
         ["remove", "docs/a.txt", "-C", name],
         ["sources", "--collection", name],
     ):
-        status, out, err = _run(capsys, *argv)
+        status, out, err = _run(capsys, *argv, checkout=default_elsewhere)
         assert status == UsageError.exit_code, (argv, out, err)
         assert out == "" and err.count("\n") == 1 and err.startswith("qa: ") and len(err) < 300, err
-    assert not default_elsewhere.exists()  # the default index was neither built nor replaced
+    assert not default_elsewhere[0].exists()  # the default index was neither built nor replaced
     assert sorted(p.name for p in data.iterdir()) == before
     assert set(IndexStore(data / "notes").read_manifest().files) == {f"docs/{n}" for n in DOCS}  # none removed
 
@@ -147,9 +151,9 @@ def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, defa
 @pytest.mark.parametrize("name", ["  ", "../evil", "history.db"])
 def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, default_elsewhere, monkeypatch, name):
     monkeypatch.setenv("QA_COLLECTION", name)
-    status, _, err = _run(capsys, "index", "docs")
+    status, _, err = _run(capsys, "index", "docs", checkout=default_elsewhere)
     assert status == UsageError.exit_code and "QA_COLLECTION" in err and err.count("\n") == 1
-    assert not default_elsewhere.exists()
+    assert not default_elsewhere[0].exists()
     from qa.collections import chosen_name
 
     # set but empty: no collection chosen, as documented
@@ -159,10 +163,10 @@ def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, d
 @pytest.mark.parametrize("index", ["", " "])
 def test_an_empty_index_folder_is_refused_not_the_default(data, capsys, default_elsewhere, index):
     for argv in (["index", "docs", "--index", index], ["ask", "--no-log", "--index", index, "When?"]):
-        status, out, err = _run(capsys, *argv)
+        status, out, err = _run(capsys, *argv, checkout=default_elsewhere)
         assert status == UsageError.exit_code and out == "" and err.count("\n") == 1, err
         assert "--index names no folder" in err
-    assert not default_elsewhere.exists()
+    assert not default_elsewhere[0].exists()
 
 
 def test_collections_named_like_the_history_are_not_listed(data, capsys):
@@ -172,36 +176,38 @@ def test_collections_named_like_the_history_are_not_listed(data, capsys):
     assert status == 0 and "history.db" not in out
 
 
-def test_from_the_checkout_the_default_stays_seeds_and_index():
-    from qa import api
+def test_from_the_checkout_the_default_stays_seeds_and_index(tmp_path):
     from qa.collections import select_index
+    from qa.config import DEFAULT_DOCUMENTS, DEFAULT_INDEX, PROJECT_ROOT
 
-    assert api.DEFAULT_DOCUMENTS.is_dir()  # run from the checkout
-    assert select_index(None, None, Settings()) == api.DEFAULT_INDEX
+    assert DEFAULT_DOCUMENTS == PROJECT_ROOT / "seeds" and DEFAULT_DOCUMENTS.is_dir()  # run from the checkout
+    assert select_index(None, None, Settings()) == DEFAULT_INDEX == PROJECT_ROOT / "index"
+    # the settings say where the default is: a test gives folders of its own
+    (tmp_path / "seeds").mkdir()
+    elsewhere = Settings(default_index=tmp_path / "index", default_documents=tmp_path / "seeds")
+    assert select_index(None, None, elsewhere) == tmp_path / "index"
 
 
-def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, monkeypatch, tmp_path):
-    from qa import api
-
-    monkeypatch.setattr(api, "DEFAULT_DOCUMENTS", tmp_path / "site-packages" / "seeds")  # no seeds beside qa
-    monkeypatch.setattr(api, "DEFAULT_INDEX", tmp_path / "site-packages" / "index")
-    status, out, err = _run(capsys, "ask", "When was the lighthouse built?")
+def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, tmp_path, fake_models):
+    installed = (tmp_path / "site-packages" / "index", tmp_path / "site-packages" / "seeds")  # no seeds beside qa
+    status, out, err = _run(capsys, "ask", "When was the lighthouse built?", checkout=installed)
     assert status == IndexUnavailable.exit_code and out == "" and err.count("\n") == 1
     assert "qa index FOLDER --name NAME" in err and "Traceback" not in err
     assert not (tmp_path / "site-packages").exists()
     # with collections, it names them; one chosen answers
-    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     capsys.readouterr()
-    status, _, err = _run(capsys, "ask", "When was the lighthouse built?")
+    status, _, err = _run(capsys, "ask", "When was the lighthouse built?", checkout=installed)
     assert status == IndexUnavailable.exit_code and "collections: notes" in err
-    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
+    question = "When was the lighthouse of Brest built?"
+    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", question, checkout=installed))
 
 
-def test_list_shows_each_collection(data, capsys):
+def test_list_shows_each_collection(data, capsys, fake_models):
     status, out, _ = _run(capsys, "list")
     assert status == 0 and "No collections yet" in out and "--name NAME" in out
-    assert main(["index", "docs", "--name", "notes"]) == 0
-    assert main(["index", "docs/sub", "--name", "towers"]) == 0
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+    assert main(["index", "docs/sub", "--name", "towers"], models=fake_models) == 0
     capsys.readouterr()
     status, out, _ = _run(capsys, "list")
     lines = out.splitlines()
@@ -216,10 +222,10 @@ def test_list_shows_each_collection(data, capsys):
     assert rows[0]["refreshed"] > 0 and rows[0]["folders"] == [str(data.parent / "docs")]
 
 
-def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path):
+def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path, fake_models):
     (tmp_path / "docs" / "blob.bin").write_bytes(b"\x00\x01")
     (tmp_path / "docs" / "empty.txt").write_text("")
-    assert main(["index", "docs", "--name", "notes"]) == 0
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     capsys.readouterr()
     status, out, _ = _run(capsys, "sources", "-C", "notes", "--json")
     rows = {r["source"]: r for r in map(json.loads, out.splitlines())}
@@ -239,8 +245,8 @@ def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path):
     assert "qa index refreshes it" in out
 
 
-def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(data, capsys, tmp_path):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(data, capsys, tmp_path, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     for path in sorted((tmp_path / "docs").rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()  # an emptied folder, as an unmounted drive leaves it
     status, out, _ = _run(capsys, "sources", "-C", "notes")
@@ -249,8 +255,8 @@ def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(da
     assert "none of its files is left" in out and str(data / "notes") in out
 
 
-def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, capsys, tmp_path):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, capsys, tmp_path, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     store = IndexStore(data / "notes")
     before = store.live_generation()
     capsys.readouterr()
@@ -299,8 +305,8 @@ def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, c
     assert status == 0 and "indexed  docs/b.txt" in out
 
 
-def test_remove_a_folder_by_path_from_anywhere(data, capsys, tmp_path, monkeypatch):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_remove_a_folder_by_path_from_anywhere(data, capsys, tmp_path, monkeypatch, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     capsys.readouterr()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -311,8 +317,8 @@ def test_remove_a_folder_by_path_from_anywhere(data, capsys, tmp_path, monkeypat
     assert set(manifest.files) == {"docs/a.txt", "docs/b.txt"}
 
 
-def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(data, capsys):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(data, capsys, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     store = IndexStore(data / "notes")
     live = store.live_generation()
     capsys.readouterr()
@@ -323,8 +329,8 @@ def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(data, ca
     assert store.live_generation() == live
 
 
-def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, monkeypatch):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, monkeypatch, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     store = IndexStore(data / "notes")
     live = store.live_generation()
     capsys.readouterr()
@@ -340,8 +346,8 @@ def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, mon
     assert "docs/b.txt" in store.read_manifest().files
 
 
-def test_collection_of_a_single_file(data, capsys, tmp_path):
-    assert main(["index", str(tmp_path / "docs" / "a.txt"), "--name", "one"]) == 0
+def test_collection_of_a_single_file(data, capsys, tmp_path, fake_models):
+    assert main(["index", str(tmp_path / "docs" / "a.txt"), "--name", "one"], models=fake_models) == 0
     capsys.readouterr()
     answer = _ask(capsys, "-C", "one", "When was the lighthouse of Brest built?")
     assert _sources(answer) == {"a.txt"} and "1921" in answer["answer"]  # a file indexed alone: by its name
@@ -358,10 +364,10 @@ def test_data_folder_defaults_to_platformdirs(tmp_path):
         data_dir(Settings(data_dir=None))
 
 
-def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path):
+def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path, fake_models):
     (tmp_path / "more").mkdir()
     (tmp_path / "more" / "e.txt").write_text("The ferry to Ouessant leaves at nine.\n")
-    assert main(["index", "docs", "more/", "--name", "notes"]) == 0
+    assert main(["index", "docs", "more/", "--name", "notes"], models=fake_models) == 0
     capsys.readouterr()
     status, out, _ = _run(capsys, "remove", "./more/", "-C", "notes")
     assert status == 0 and "removed  more/e.txt" in out
@@ -385,9 +391,9 @@ def _damage_the_manifest(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_damage_an_artifact, _damage_the_manifest], ids=["artifact", "manifest"])
-def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, damage):
-    assert main(["index", "docs", "--name", "notes"]) == 0
-    assert main(["index", "docs/sub", "--name", "towers"]) == 0
+def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, damage, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+    assert main(["index", "docs/sub", "--name", "towers"], models=fake_models) == 0
     damage(data / "notes")
     capsys.readouterr()
     status, _, asked = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
@@ -403,8 +409,8 @@ def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, dama
     assert status == IndexUnavailable.exit_code and out == "" and err == asked
 
 
-def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data, capsys, tmp_path):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data, capsys, tmp_path, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     _damage_the_manifest(data / "notes")
     capsys.readouterr()
     status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
@@ -424,12 +430,12 @@ def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data,
     assert status == 0 and "unreadable" not in out
 
 
-def test_a_damaged_pointer_names_the_folders_too(data, capsys):
-    assert main(["index", "docs", "--name", "notes"]) == 0
+def test_a_damaged_pointer_names_the_folders_too(data, capsys, fake_models):
+    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
     (data / "notes" / "CURRENT").write_text("junk\n", encoding="utf-8")
     capsys.readouterr()
     status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
     assert status == IndexUnavailable.exit_code and f"`qa index --index {data / 'notes'} FOLDER...`" in err
-    assert main(["index", "--index", str(data / "notes"), "docs"]) == 0
+    assert main(["index", "--index", str(data / "notes"), "docs"], models=fake_models) == 0
     capsys.readouterr()
     assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))

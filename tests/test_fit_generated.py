@@ -176,7 +176,7 @@ def test_generated_questions_are_featurized_against_their_manuals_index(fake_mod
     (manual / "a.txt").write_text("The lighthouse was built in 1921 by the harbour board.\n", encoding="utf-8")
     (manual / "b.txt").write_text("The ferry crosses the bay twice a day in summer.\n", encoding="utf-8")
     # An index of part of the manual (a.txt only), as a restricted build leaves it.
-    Engine(index_dir=tmp_path / "indexes" / "maint-guide", documents=[manual / "a.txt"]).prepare()
+    Engine(index_dir=tmp_path / "indexes" / "maint-guide", documents=[manual / "a.txt"], models=fake_models).prepare()
     (tmp_path / "questions").mkdir()
     asked = [
         {"question": "When was the lighthouse built?", "answers": ["1921"], "sources": ["root/doc/a.txt"]},
@@ -187,7 +187,7 @@ def test_generated_questions_are_featurized_against_their_manuals_index(fake_mod
         "".join(json.dumps(q) + "\n" for q in asked), encoding="utf-8"
     )
     said = []
-    data = collect_generated(tmp_path / "questions", notice=said.append)
+    data = collect_generated(tmp_path / "questions", notice=said.append, models=fake_models)
     assert any("1 questions on files not in its index left out" in m for m in said)  # b.txt is not indexed
     assert [(q.corpus, q.generated, q.answerable) for q in data] == [
         ("maint-guide", True, True),

@@ -10,6 +10,7 @@ import io
 import json
 from pathlib import Path
 
+import fakes
 import pytest
 
 from qa import formats
@@ -357,7 +358,7 @@ def test_qa_index_takes_files_and_folders_and_skips_bad_files_without_stopping(
     (other / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
     (other / "table.xlsx").write_bytes(b"PK")
     (other / "notes.md").write_text("# Notes\n\nThe bridge opened in 1932.\n")
-    status = main(["index", "handbook.pdf", "guide.html", "report.docx", "more", "--index", "idx"])
+    status = main(["index", "handbook.pdf", "guide.html", "report.docx", "more", "--index", "idx"], models=fake_models)
     out = capsys.readouterr().out
     assert status == 0, out
     for name in ("handbook.pdf", "guide.html", "report.docx", "more/notes.md"):
@@ -422,20 +423,26 @@ def test_qa_show_on_a_bad_citation_is_one_line_and_a_non_zero_exit(tmp_path, pdf
 def test_json_citations_add_the_locator_only_when_there_is_one(fake_models, tmp_path, pdf_file, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n")
-    assert main(["index", "handbook.pdf", "notes.txt", "--index", "idx"]) == 0
+    assert main(["index", "handbook.pdf", "notes.txt", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     # Not a "when" question: with the fake encoders the best passage may hold no date, and such an
     # answer abstains; what is checked here is the citations' locators.
-    main(["ask", "--json", "--top-k", "5", "What did the storm break in the tower?", "--index", "idx"])
+    main(
+        ["ask", "--json", "--top-k", "5", "What did the storm break in the tower?", "--index", "idx"],
+        models=fake_models,
+    )
     data = json.loads(capsys.readouterr().out)
     assert data["citations"], data
     for c in data["citations"]:
         assert ("page" in c) == c["source"].endswith(".pdf")
         assert "anchor" not in c and "paragraph" not in c
         if "page" in c:
-            assert main(["show", f"{c['source']}#page={c['page']}:{c['start_line']}-{c['end_line']}"]) == 0
+            assert (
+                main(["show", f"{c['source']}#page={c['page']}:{c['start_line']}-{c['end_line']}"], models=fake_models)
+                == 0
+            )
         else:
-            assert main(["show", f"{c['source']}:{c['start_line']}-{c['end_line']}"]) == 0
+            assert main(["show", f"{c['source']}:{c['start_line']}-{c['end_line']}"], models=fake_models) == 0
         assert c["text"] in capsys.readouterr().out
 
 
@@ -572,11 +579,11 @@ def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_mod
 
     make_docx(tmp_path / "report.docx")
     store = IndexStore(tmp_path / "idx")
-    report = build_index([tmp_path], store, fake_models.FakeEmbedder(), root=tmp_path)
+    report = build_index([tmp_path], store, fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
     assert {source for source, _ in report.indexed} == {"handbook.pdf", "guide.html", "report.docx"}
     manifest = store.read_manifest()
     assert {f["format"] for f in manifest.files.values()} == {"pdf", "html", "docx"}
-    assert is_stale(manifest, [tmp_path], "fake-hash-32") is None
+    assert is_stale(manifest, [tmp_path], "fake-hash-32", fake_models.semantic_model_name()) is None
     loaded = store.load()
     try:
         passages = loaded.passages.get(list(range(manifest.passage_count)))
@@ -586,7 +593,7 @@ def test_an_index_of_pdf_html_and_docx_files_is_fresh_until_one_changes(fake_mod
     finally:
         loaded.passages.close()
     html_file.write_text(HTML.replace("1932", "1933"), encoding="utf-8")
-    assert is_stale(manifest, [tmp_path], "fake-hash-32") == "guide.html changed"
+    assert is_stale(manifest, [tmp_path], "fake-hash-32", fake_models.semantic_model_name()) == "guide.html changed"
 
 
 def test_a_pdf_footnote_is_read_beside_the_word_that_calls_it(tmp_path):

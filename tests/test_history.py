@@ -8,6 +8,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import fakes
 import pytest
 
 import qa.history
@@ -291,13 +292,13 @@ def indexed(tmp_path, fake_models, monkeypatch, capsys):
     (tmp_path / "docs" / "facts.txt").write_text(f"{LAUNCH}\n\n{USERS}\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     return History(tmp_path / "h.db")
 
 
 def _ask(capsys, *args) -> dict:
-    assert main(["ask", "--index", "idx", "--json", *args]) == 0
+    assert main(["ask", "--index", "idx", "--json", *args], models=fakes.MODELS) == 0
     out = capsys.readouterr().out
     return json.loads(out)
 
@@ -335,91 +336,93 @@ def test_conversation_id_follows_up_on_that_one(indexed, capsys):
     assert indexed.conversation(first).turns == 2
 
 
-def test_continue_with_no_history_starts_one(indexed, capsys):
-    assert main(["ask", "--index", "idx", "--continue", "When was DeepSeek launched?"]) == 0
+def test_continue_with_no_history_starts_one(indexed, capsys, fake_models):
+    assert main(["ask", "--index", "idx", "--continue", "When was DeepSeek launched?"], models=fake_models) == 0
     assert "no earlier conversation to continue" in capsys.readouterr().err
     assert len(indexed.conversations()) == 1
 
 
-def test_unknown_conversation_is_exit_2_before_loading(indexed, capsys):
-    assert main(["ask", "--index", "idx", "--conversation", "42", "When?"]) == 2
+def test_unknown_conversation_is_exit_2_before_loading(indexed, capsys, fake_models):
+    assert main(["ask", "--index", "idx", "--conversation", "42", "When?"], models=fake_models) == 2
     assert "no conversation 42" in capsys.readouterr().err
-    assert main(["ask", "--index", "idx", "--json", "--conversation", "42", "When?"]) == 2
+    assert main(["ask", "--index", "idx", "--json", "--conversation", "42", "When?"], models=fake_models) == 2
     assert json.loads(capsys.readouterr().out)["code"] == 2
 
 
-def test_continue_and_conversation_exclude_each_other(indexed, capsys):
+def test_continue_and_conversation_exclude_each_other(indexed, capsys, fake_models):
     with pytest.raises(SystemExit) as caught:
-        main(["ask", "--index", "idx", "-c", "--conversation", "1", "When?"])
+        main(["ask", "--index", "idx", "-c", "--conversation", "1", "When?"], models=fake_models)
     assert caught.value.code == 2
 
 
-def test_a_history_that_cannot_be_written_is_one_notice_and_the_answers_go_on(indexed, capsys, monkeypatch, tmp_path):
+def test_a_history_that_cannot_be_written_is_one_notice_and_the_answers_go_on(
+    indexed, capsys, monkeypatch, tmp_path, fake_models
+):
     (tmp_path / "afile").write_text("")
     monkeypatch.setenv("QA_HISTORY", str(tmp_path / "afile" / "h.db"))  # its folder is a file
     monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
-    assert main(["ask", "--index", "idx", "--json", "-"]) == 0
+    assert main(["ask", "--index", "idx", "--json", "-"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2 and all(json.loads(line)["answer"] for line in captured.out.splitlines())
     assert captured.err.count("cannot open the history") == 1 and "not kept" in captured.err
 
 
-def test_a_newer_history_does_not_stop_a_follow_up(indexed, capsys, tmp_path):
+def test_a_newer_history_does_not_stop_a_follow_up(indexed, capsys, tmp_path, fake_models):
     with sqlite3.connect(tmp_path / "h.db") as db:
         db.execute("PRAGMA user_version = 99")
-    assert main(["ask", "--index", "idx", "-c", "When was DeepSeek launched?"]) == 0
+    assert main(["ask", "--index", "idx", "-c", "When was DeepSeek launched?"], models=fake_models) == 0
     captured = capsys.readouterr()
     assert "11 January 2025" in captured.out and "newer qa" in captured.err
 
 
-def test_a_batch_is_one_conversation(indexed, capsys, monkeypatch):
+def test_a_batch_is_one_conversation(indexed, capsys, monkeypatch, fake_models):
     monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
-    assert main(["ask", "--index", "idx", "-"]) == 0
+    assert main(["ask", "--index", "idx", "-"], models=fake_models) == 0
     capsys.readouterr()
     (conversation,) = indexed.conversations()
     assert conversation.turns == 2
 
 
-def test_history_lists_searches_shows_and_exports(indexed, capsys):
+def test_history_lists_searches_shows_and_exports(indexed, capsys, fake_models):
     _ask(capsys, "When was DeepSeek launched?")
     _ask(capsys, "-c", "And how many daily users does it have?")
     _ask(capsys, "Who is the CEO of Mistral?")
     ids = [c.id for c in indexed.conversations()]
 
-    assert main(["history"]) == 0
+    assert main(["history"], models=fake_models) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "TIME", "TURNS", "FIRST", "QUESTION"]
     assert lines[1].split()[0] == str(ids[0]) and lines[1].endswith("Who is the CEO of Mistral?")
     assert lines[2].split()[3] == "2" and lines[2].endswith("When was DeepSeek launched?")
 
-    assert main(["history", "--json"]) == 0
+    assert main(["history", "--json"], models=fake_models) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [c["id"] for c in listed] == ids and listed[1]["turns"] == 2
     assert set(listed[0]) == {"id", "started", "updated", "first_question", "turns", "index_path"}
 
-    assert main(["history", "search", "daily users", "--json"]) == 0
+    assert main(["history", "search", "daily users", "--json"], models=fake_models) == 0
     (found,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert found["conversation_id"] == ids[1]
     assert found["searched_question"] == "How many daily users does DeepSeek have?"
-    assert main(["history", "search", "daily users"]) == 0
+    assert main(["history", "search", "daily users"], models=fake_models) == 0
     assert "And how many daily users does it have?" in capsys.readouterr().out
 
-    assert main(["history", "show", str(ids[1])]) == 0
+    assert main(["history", "show", str(ids[1])], models=fake_models) == 0
     shown = capsys.readouterr().out
     assert "› When was DeepSeek launched?" in shown and "(searched: How many daily users does DeepSeek have?)" in shown
     assert "[1] docs/facts.txt:1" in shown
-    assert main(["history", "--json", "show", str(ids[1])]) == 0
+    assert main(["history", "--json", "show", str(ids[1])], models=fake_models) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["id"] == ids[1] and [e["question"] for e in data["exchanges"]] == [
         "When was DeepSeek launched?",
         "And how many daily users does it have?",
     ]
 
-    assert main(["history", "export", str(ids[1])]) == 0
+    assert main(["history", "export", str(ids[1])], models=fake_models) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith(f"# Conversation {ids[1]}: When was DeepSeek launched?")
     assert "`docs/facts.txt:1`" in markdown and f"> {LAUNCH}" in markdown
-    assert main(["history", "export", str(ids[1]), "--json"]) == 0
+    assert main(["history", "export", str(ids[1]), "--json"], models=fake_models) == 0
     assert json.loads(capsys.readouterr().out) == data
 
 
@@ -448,14 +451,14 @@ def test_history_prints_no_stored_control_character(tmp_path, monkeypatch, capsy
         assert "\\x1b" in out or "\\u001b" in out, command  # shown, not dropped
 
 
-def test_history_errors(indexed, capsys):
-    assert main(["history"]) == 0
+def test_history_errors(indexed, capsys, fake_models):
+    assert main(["history"], models=fake_models) == 0
     assert "No conversations yet" in capsys.readouterr().out
-    assert main(["history", "show", "3"]) == 2
+    assert main(["history", "show", "3"], models=fake_models) == 2
     assert "no conversation 3" in capsys.readouterr().err
-    assert main(["history", "export", "3", "--json"]) == 2
+    assert main(["history", "export", "3", "--json"], models=fake_models) == 2
     assert json.loads(capsys.readouterr().out) == {"error": "no conversation 3: `qa history` lists them", "code": 2}
-    assert main(["history", "show", "x", "--json"]) == 2
+    assert main(["history", "show", "x", "--json"], models=fake_models) == 2
     assert json.loads(capsys.readouterr().out)["code"] == 2
 
 

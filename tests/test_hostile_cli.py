@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fakes
 import pytest
 
 from qa.cli import main
@@ -37,14 +38,14 @@ def work(tmp_path, monkeypatch, fake_models, capsys):
     )
     (tmp_path / "docs" / "b.txt").write_text("The bridge over the Penfeld opened in 1954.\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
-    assert main(["ask", QUESTION, "--index", "idx"]) == 0  # logged: conversation 1
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    assert main(["ask", QUESTION, "--index", "idx"], models=fake_models) == 0  # logged: conversation 1
     capsys.readouterr()
     return tmp_path
 
 
 def _run(capsys, *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
+    status = main(list(argv), models=fakes.MODELS)
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -121,14 +122,14 @@ def test_show_says_a_large_line_number_is_past_the_file(work, capsys):
 
 
 @pytest.mark.parametrize("path", ["", " ", "\t"])
-def test_remove_refuses_an_empty_path_and_keeps_every_file(work, capsys, path):
+def test_remove_refuses_an_empty_path_and_keeps_every_file(work, capsys, path, fake_models):
     """`qa remove ""` named the current folder: every file under it, and the folder itself, left the index."""
     (work / "more").mkdir()
     (work / "more" / "c.txt").write_text("The ferry to Ouessant leaves at nine.\n", encoding="utf-8")
     elsewhere = work.parent / f"{work.name}-elsewhere"
     elsewhere.mkdir()
     (elsewhere / "d.txt").write_text("A file outside the current folder.\n", encoding="utf-8")
-    assert main(["index", "docs", "more", str(elsewhere), "--index", "idx"]) == 0
+    assert main(["index", "docs", "more", str(elsewhere), "--index", "idx"], models=fake_models) == 0
     store = IndexStore(work / "idx")
     before = store.read_manifest()
     live = store.live_generation()
@@ -141,11 +142,11 @@ def test_remove_refuses_an_empty_path_and_keeps_every_file(work, capsys, path):
     assert after.files.keys() == before.files.keys() and after.folders == before.folders
 
 
-def test_remove_sources_refuses_an_empty_path(work):
+def test_remove_sources_refuses_an_empty_path(work, fake_models):
     from qa.indexing import remove_sources
 
     with pytest.raises(UsageError, match="names no file"):
-        remove_sources(IndexStore(work / "idx"), [""])
+        remove_sources(IndexStore(work / "idx"), [""], models=fake_models)
 
 
 @pytest.mark.parametrize(
@@ -253,8 +254,8 @@ def test_a_question_on_the_command_line_needs_no_stdin(built):
     assert result.returncode == 0 and "docs/a.txt:1" in result.stdout, result.stderr
 
 
-def test_history_stays_as_it_was(work, capsys):
+def test_history_stays_as_it_was(work, capsys, fake_models):
     """None of the refusals above writes the history: the one conversation is still there, alone."""
     for argv in (["ask", "--index", "idx", "--conversation", BIG, QUESTION], ["history", "show", HUGE]):
-        assert main(argv) == UsageError.exit_code
+        assert main(argv, models=fake_models) == UsageError.exit_code
     assert [c.id for c in History().conversations()] == [1]

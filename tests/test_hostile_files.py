@@ -143,7 +143,7 @@ def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
     fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     out = capsys.readouterr().out
     for name, reason in BAD.items():
         line = next(line for line in out.splitlines() if line.startswith(f"skipped  docs/{name}:"))
@@ -160,15 +160,17 @@ def test_ask_refreshes_past_a_hostile_file_and_answers(
     bombs.mkdir()
     for name in BAD:
         (hostile_folder / name).rename(bombs / name)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     for name in BAD:  # they arrive after the build, with a new good file: the question's refresh meets them
         (bombs / name).rename(hostile_folder / name)
     (hostile_folder / "later.txt").write_text("The harbour's crane was rebuilt in 1958.\n", encoding="utf-8")
     capsys.readouterr()
-    assert main(["ask", "--json", "--index", "idx", "When was the crane of the harbour rebuilt?"]) == 0
+    assert (
+        main(["ask", "--json", "--index", "idx", "When was the crane of the harbour rebuilt?"], models=fake_models) == 0
+    )
     answer = json.loads(capsys.readouterr().out)
     assert answer["citations"][0]["source"] == "docs/later.txt"
-    assert main(["sources", "--index", "idx"]) == 0
+    assert main(["sources", "--index", "idx"], models=fake_models) == 0
     listed = capsys.readouterr().out
     for name, reason in BAD.items():
         assert f"docs/{name}" in listed and reason in listed, listed

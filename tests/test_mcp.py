@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 
+import fakes
 import pytest
 
 from qa.cli import main  # imported before any test captures stderr (qa.cli binds it at import)
@@ -60,7 +61,7 @@ def fake_index(tmp_path, fake_models, monkeypatch, capsys):
     """docs/ indexed with the fake models into idx/; the test runs in tmp_path."""
     _write_docs(tmp_path)
     monkeypatch.chdir(tmp_path)
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     return tmp_path / "idx"
 
@@ -71,7 +72,7 @@ def tools(fake_index):
     from qa.mcp_server import QATools
 
     notices = []
-    engine = Engine(index_dir=fake_index)
+    engine = Engine(index_dir=fake_index, models=fakes.MODELS)
     engine.prepare()
     tools = QATools(engine, notice=notices.append)
     tools.notices = notices
@@ -91,10 +92,13 @@ def test_ask_gives_the_json_contract_of_qa_ask(tools, tmp_path):
         _assert_verbatim(citation, tmp_path)
 
 
-def test_ask_matches_the_cli(tools, capsys):
+def test_ask_matches_the_cli(tools, capsys, fake_models):
     data = tools.ask("Who leads the Falcon project?", top_k=2)
     capsys.readouterr()
-    assert main(["ask", "--json", "--top-k", "2", "Who leads the Falcon project?", "--index", "idx"]) == 0
+    assert (
+        main(["ask", "--json", "--top-k", "2", "Who leads the Falcon project?", "--index", "idx"], models=fake_models)
+        == 0
+    )
     assert json.loads(capsys.readouterr().out) == data
 
 
@@ -124,12 +128,12 @@ def test_search_cites_pdf_and_html_passages_as_qa_ask_does(fake_models, tmp_path
     make_pdf(tmp_path / "handbook.pdf")
     make_html(tmp_path / "guide.html")
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n", encoding="utf-8")
-    assert main(["index", "handbook.pdf", "guide.html", "notes.txt", "--index", "idx"]) == 0
+    assert main(["index", "handbook.pdf", "guide.html", "notes.txt", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     question = "When did the storm break the windows of the tower?"
-    assert main(["ask", "--json", "--top-k", "5", question, "--index", "idx"]) == 0
+    assert main(["ask", "--json", "--top-k", "5", question, "--index", "idx"], models=fake_models) == 0
     asked = json.loads(capsys.readouterr().out)["citations"]
-    engine = Engine(index_dir=tmp_path / "idx")
+    engine = Engine(index_dir=tmp_path / "idx", models=fake_models)
     engine.prepare()
     passages = QATools(engine).search(question, k=50)["passages"]
     assert {p["source"] for p in passages} == {"handbook.pdf", "guide.html", "notes.txt"}
@@ -137,7 +141,7 @@ def test_search_cites_pdf_and_html_passages_as_qa_ask_does(fake_models, tmp_path
         assert ("page" in p) == (p["source"] == "handbook.pdf"), p
         assert ("anchor" in p) == (p["source"] == "guide.html"), p
         where = f"#page={p['page']}" if "page" in p else f"#{p['anchor']}" if "anchor" in p else ""
-        assert main(["show", f"{p['source']}{where}:{p['start_line']}-{p['end_line']}"]) == 0
+        assert main(["show", f"{p['source']}{where}:{p['start_line']}-{p['end_line']}"], models=fake_models) == 0
         assert p["text"] in capsys.readouterr().out, p
     # The passages qa ask cites are cited by search in the same words: same lines, offsets and locator.
     spans = {

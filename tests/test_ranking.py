@@ -221,7 +221,7 @@ def test_the_engine_answers_with_the_ranking_model_it_is_given(fake_models, tmp_
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text("The lighthouse was built in 1921.\n")
     given = ranking.neutral()
-    engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given)
+    engine = Engine(index_dir=tmp_path / "idx", documents=[tmp_path / "docs"], ranking_model=given, models=fake_models)
     engine.prepare()
     assert engine._answerer.model is given  # the unfitted model of qa.fit, whatever ranker.json holds
 
@@ -416,10 +416,10 @@ def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read
     features = tmp_path / "features.npz"
     save_features(data, features)
     written = tmp_path / "data" / "ranker.json"
-    monkeypatch.setattr(ranking, "default_path", lambda: written)
     assert (
         fit_module.main(
-            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear+trees", "--write"]
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear+trees", "--write"],
+            ranker_path=written,
         )
         == 0
     )
@@ -431,6 +431,7 @@ def test_every_model_choice_runs_the_folds_and_a_boosted_one_is_written_and_read
     # An abstainer reading features qa does not compute when answering is not written.
     with pytest.raises(SystemExit, match="cannot be written") as caught:
         fit_module.main(
-            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear/summary", "--write"]
+            ["--features", str(features), "--corpora", f"{a},{b},{c}", "--model", "linear/summary", "--write"],
+            ranker_path=written,
         )
     assert "\n" not in str(caught.value)

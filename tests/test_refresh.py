@@ -69,15 +69,24 @@ def test_an_index_of_a_single_file_is_not_missing(fake_models, tmp_path, capsys,
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
     index = str(tmp_path / "idx")
-    assert main(["index", "notes.txt", "--index", index]) == 0
+    assert main(["index", "notes.txt", "--index", index], models=fake_models) == 0
     capsys.readouterr()
-    assert main(["ask", "--json", "--no-log", "--index", index, "When was the lighthouse of Brest built?"]) == 0
+    assert (
+        main(
+            ["ask", "--json", "--no-log", "--index", index, "When was the lighthouse of Brest built?"],
+            models=fake_models,
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "missing" not in err and "building" not in err
     assert json.loads(out)["citations"][0]["source"] == "notes.txt"
     # A change to the file is noticed and refreshed.
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921 by the navy.\n", encoding="utf-8")
-    assert main(["ask", "--json", "--no-log", "--index", index, "Who built the lighthouse of Brest?"]) == 0
+    assert (
+        main(["ask", "--json", "--no-log", "--index", index, "Who built the lighthouse of Brest?"], models=fake_models)
+        == 0
+    )
     out, err = capsys.readouterr()
     assert "notes.txt changed" in err
     assert "navy" in json.loads(out)["citations"][0]["text"]
@@ -233,10 +242,10 @@ def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, m
 
     monkeypatch.chdir(tmp_path)
     _corpus(tmp_path / "docs")
-    assert main(["index", "docs", "--index", "idx"]) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     started = time.monotonic()
-    assert main(["index", "--index", "idx"]) == 0
+    assert main(["index", "--index", "idx"], models=fake_models) == 0
     assert time.monotonic() - started < 1.0
     out = capsys.readouterr().out
     assert "(0 embedded)" in out and "nothing changed" in out
@@ -300,13 +309,19 @@ def test_an_emptied_folder_answers_from_the_index_as_a_missing_one_does(
     ):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / name).write_text(text, encoding="utf-8")
-    assert main(["index", *folders, "--index", "idx"]) == 0
+    assert main(["index", *folders, "--index", "idx"], models=fake_models) == 0
     store = IndexStore(tmp_path / "idx")
     live = store.live_generation()
     (tmp_path / "mnt").rename(tmp_path / "mnt.off")
     (tmp_path / "mnt").mkdir()  # not mounted: the mount point stays, empty
     capsys.readouterr()
-    assert main(["ask", "--json", "--no-log", "--index", "idx", "When was the lighthouse of Brest built?"]) == 0
+    assert (
+        main(
+            ["ask", "--json", "--no-log", "--index", "idx", "When was the lighthouse of Brest built?"],
+            models=fake_models,
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert err == f"qa: {tmp_path / 'mnt'} is empty (a drive not mounted?): answering from the index as it was built\n"
     assert json.loads(out)["citations"][0]["source"] == "mnt/a.txt"

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import badfiles
+import fakes
 import pytest
 
 from qa.cli import main
@@ -29,7 +30,7 @@ def _report_lines(out: str, docs: Path) -> dict[str, str]:
 
 def test_qa_index_reports_every_file_and_exits_0(fake_models, bad_folder, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    status = main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)])
+    status = main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)], models=fake_models)
     out = capsys.readouterr().out
     assert status == 0
     report = _report_lines(out, bad_folder)
@@ -48,7 +49,7 @@ def test_qa_index_reports_every_file_and_exits_0(fake_models, bad_folder, tmp_pa
 
 def test_indexed_text_is_cited_exactly_as_in_the_file(fake_models, bad_folder, tmp_path):
     store = IndexStore(tmp_path / "idx")
-    build_index([bad_folder], store, fake_models.FakeEmbedder(), root=tmp_path, max_bytes=20_000)
+    build_index([bad_folder], store, fakes.FakeEmbedder(), root=tmp_path, max_bytes=20_000, models=fake_models)
     loaded = store.load()
     seen = set()
     for pid in range(loaded.manifest.passage_count):
@@ -60,7 +61,7 @@ def test_indexed_text_is_cited_exactly_as_in_the_file(fake_models, bad_folder, t
     assert "docs/bom16be.txt" in seen and "docs/latin1.txt" in seen
     assert not any("secret" in s or "hidden" in s for s in seen)
     # The BOM-encoded French file is searchable like any other
-    answerer = fake_models.answerer(loaded)
+    answerer = fakes.answerer(loaded)
     question = "How tall is le phare de l'île ? 52 mètres"
     answer = answerer.answer(question, top_k=3)
     found = answerer.retriever.search(question).candidates[:3]
@@ -72,18 +73,22 @@ def test_indexed_text_is_cited_exactly_as_in_the_file(fake_models, bad_folder, t
 
 def test_skipped_files_do_not_make_the_index_stale(fake_models, bad_folder, tmp_path):
     store = IndexStore(tmp_path / "idx")
-    build_index([bad_folder], store, fake_models.FakeEmbedder(), root=tmp_path, max_bytes=20_000)
+    build_index([bad_folder], store, fakes.FakeEmbedder(), root=tmp_path, max_bytes=20_000, models=fake_models)
     manifest = store.read_manifest()
     assert manifest.max_file_bytes == 20_000
-    assert is_stale(manifest, [bad_folder], "fake-hash-32") is None  # empty/binary/large files stay skipped
+    assert (
+        is_stale(manifest, [bad_folder], "fake-hash-32", fake_models.semantic_model_name()) is None
+    )  # empty/binary/large files stay skipped
     (bad_folder / "empty.txt").write_text("Now the empty file has a sentence about owls.\n")
-    assert is_stale(manifest, [bad_folder], "fake-hash-32") == "docs/empty.txt is new"
+    assert (
+        is_stale(manifest, [bad_folder], "fake-hash-32", fake_models.semantic_model_name()) == "docs/empty.txt is new"
+    )
 
 
 def test_rebuild_keeps_the_size_limit_of_the_previous_build(fake_models, bad_folder, tmp_path):
     store = IndexStore(tmp_path / "idx")
-    build_index([bad_folder], store, fake_models.FakeEmbedder(), root=tmp_path, max_bytes=20_000)
-    report = build_index([bad_folder], store, fake_models.FakeEmbedder(), root=tmp_path)
+    build_index([bad_folder], store, fakes.FakeEmbedder(), root=tmp_path, max_bytes=20_000, models=fake_models)
+    report = build_index([bad_folder], store, fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
     assert any(s.path.endswith("large.txt") and "size limit" in s.reason for s in report.skipped)
     assert len(report.reused) == len(report.indexed)  # unchanged files: vectors reused
 
@@ -94,7 +99,7 @@ def test_no_readable_file_is_one_clear_line_and_a_report(fake_models, tmp_path, 
     docs.mkdir()
     (docs / "empty.txt").write_bytes(b"")
     (docs / "binary.txt").write_bytes(b"\x00\x01\x02")
-    status = main(["index", "docs", "--index", "idx"])
+    status = main(["index", "docs", "--index", "idx"], models=fake_models)
     captured = capsys.readouterr()
     assert status == DocumentsUnavailable.exit_code != 0
     assert captured.err.count("\n") == 1 and captured.err.startswith("qa: no readable .txt or .md file in docs")
@@ -116,7 +121,7 @@ def test_index_errors_are_one_line_with_an_exit_code(fake_models, tmp_path, caps
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text("A sentence about kites.\n")
     (tmp_path / "afile").write_text("not a folder")
-    assert main(argv) == code
+    assert main(argv, models=fake_models) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("qa: ") and words in err and "Traceback" not in err
 
@@ -132,11 +137,13 @@ def test_every_command_takes_index_dir(fake_models, tmp_path, capsys, monkeypatc
     for name, text in (("a", "Kites fly over the red hill.\n"), ("b", "Boats sail on the green lake.\n")):
         (tmp_path / name).mkdir()
         (tmp_path / name / f"{name}.txt").write_text(text)
-        assert main(["index", name, "--index", f"idx-{name}"]) == 0
+        assert main(["index", name, "--index", f"idx-{name}"], models=fake_models) == 0
     capsys.readouterr()
-    assert main(["ask", "Where do kites fly over the red hill?", "--index", "idx-a", "--json"]) == 0
+    assert main(["ask", "Where do kites fly over the red hill?", "--index", "idx-a", "--json"], models=fake_models) == 0
     out_a = capsys.readouterr().out
-    assert main(["ask", "Where do boats sail on the green lake?", "--index", "idx-b", "--json"]) == 0
+    assert (
+        main(["ask", "Where do boats sail on the green lake?", "--index", "idx-b", "--json"], models=fake_models) == 0
+    )
     out_b = capsys.readouterr().out
     assert "a/a.txt" in out_a and "b/b.txt" not in out_a
     assert "b/b.txt" in out_b and "a/a.txt" not in out_b
@@ -157,6 +164,6 @@ def test_unreadable_file_is_skipped_with_the_reason(fake_models, tmp_path, monke
         return real(path, max_bytes)
 
     monkeypatch.setattr(qa.indexing, "read_file_as_of", read_file_as_of)
-    report = build_index([docs], IndexStore(tmp_path / "idx"), fake_models.FakeEmbedder(), root=tmp_path)
+    report = build_index([docs], IndexStore(tmp_path / "idx"), fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
     assert [s for s, _ in report.indexed] == ["docs/a.txt"]
     assert [(s.path, s.reason) for s in report.skipped] == [("docs/b.txt", "cannot read: Permission denied")]

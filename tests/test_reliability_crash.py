@@ -49,7 +49,9 @@ class Crashable:
         self.versions: dict[str, str] = {}
         self.version = 0
         self.write_version()
-        build_index([self.docs], self.store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=base)
+        build_index(
+            [self.docs], self.store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), root=base, models=fakes.MODELS
+        )
 
     def write_version(self) -> None:
         """Change one file (the others stay, so the rebuild also reuses vectors)."""

@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import fakes
 import pytest
 
 FACT = "The lighthouse of Brest was built in 1921.\n"
@@ -17,13 +18,13 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _ask(main, capsys, index: str, question: str = QUESTION) -> tuple[int, dict | None, str]:
-    status = main(["ask", "--json", "--no-log", "--index", index, question])
+    status = main(["ask", "--json", "--no-log", "--index", index, question], models=fakes.MODELS)
     out, err = capsys.readouterr()
     return status, (json.loads(out) if out.strip() else None), err
 
 
 def _index(main, capsys, *args: str) -> tuple[int, str, str]:
-    status = main(["index", *args])
+    status = main(["index", *args], models=fakes.MODELS)
     out, err = capsys.readouterr()
     return status, out, err
 
@@ -439,7 +440,7 @@ def test_a_question_on_a_tampered_manifest_says_rebuild(fake_models, tmp_path, c
     docs = _four_files(tmp_path / "docs")
     store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
     _rewrite_manifest(store, change, reseal)
-    status = main(["ask", "--no-log", "--index", "idx", QUESTION])
+    status = main(["ask", "--no-log", "--index", "idx", QUESTION], models=fake_models)
     err = capsys.readouterr().err
     assert status == 4 and "rebuild with `qa index --index idx FOLDER...`" in err and "Traceback" not in err
 
@@ -601,9 +602,9 @@ def test_an_unchanged_folder_is_checked_by_status_alone(fake_models, tmp_path, m
     with monkeypatch.context() as patched:
         patched.setattr(qa.indexing, "read_file", lambda *a, **k: reads.append(a) or b"")
         patched.setattr(qa.documents, "read_file", lambda *a, **k: reads.append(a) or b"")
-        assert is_stale(manifest, [docs], manifest.model) is None and reads == []
+        assert is_stale(manifest, [docs], manifest.model, fake_models.semantic_model_name()) is None and reads == []
     os.chmod(docs / "a.txt", 0o600)  # the change time moves: the content is compared, and it is the same
-    assert is_stale(manifest, [docs], manifest.model) is None
+    assert is_stale(manifest, [docs], manifest.model, fake_models.semantic_model_name()) is None
 
 
 def test_a_racy_record_is_compared_by_content(fake_models, tmp_path):
@@ -614,9 +615,9 @@ def test_a_racy_record_is_compared_by_content(fake_models, tmp_path):
     store, _ = _build_with_fakes(docs, tmp_path / "idx", tmp_path)
     manifest = store.read_manifest()
     assert manifest.files["docs/a.txt"].get("racy") is True
-    assert is_stale(manifest, [docs], manifest.model) is None
+    assert is_stale(manifest, [docs], manifest.model, fake_models.semantic_model_name()) is None
     _touch_r(docs / "a.txt")
-    assert is_stale(manifest, [docs], manifest.model) == "docs/a.txt changed"
+    assert is_stale(manifest, [docs], manifest.model, fake_models.semantic_model_name()) == "docs/a.txt changed"
 
 
 @pytest.mark.parametrize("edit", [_touch_r, _rsync_t])

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import fakes
@@ -41,7 +42,7 @@ def built(tmp_path, fake_models):
     for name, text in DOCS.items():
         _write_doc(docs / name, text)
     store = IndexStore(tmp_path / "idx")
-    build_index([docs], store, fakes.FakeEmbedder(), root=tmp_path)
+    build_index([docs], store, fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
     return store, docs
 
 
@@ -67,8 +68,8 @@ def _answers(store: IndexStore) -> None:
     loaded.passages.close()
 
 
-def _one_line_error(capsys, argv, code) -> str:
-    assert main(argv) == code
+def _one_line_error(capsys, argv, code, models=fakes.MODELS) -> str:
+    assert main(argv, models=models) == code
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("qa: ") and "Traceback" not in err, err
     return err
@@ -138,7 +139,7 @@ def test_files_of_another_generation_are_detected(tmp_path, fake_models, name):
         docs.mkdir()
         (docs / "doc.txt").write_text(text)
         store = IndexStore(tmp_path / f"idx-{label}")
-        build_index([docs], store, fakes.FakeEmbedder(), root=tmp_path)
+        build_index([docs], store, fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
         stores.append(store)
     shutil.copy(stores[1].live_generation() / name, stores[0].live_generation() / name)
     with pytest.raises(IndexUnavailable, match="qa index --index"):
@@ -150,7 +151,7 @@ def test_big_artifacts_are_checked_by_a_sampled_hash(built, monkeypatch, fake_mo
     monkeypatch.setattr(qa.store, "_HASHED_ARTIFACT_LIMIT", 0)
     monkeypatch.setattr(qa.store, "_SAMPLE_BLOCK", 16)
     _write_doc(docs / "a.txt", DOCS["a.txt"] + "One more sentence about the lamp.\n")
-    build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent)
+    build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent, models=fake_models)
     manifest = store.read_manifest()
     assert all("sample_sha256" in f and "sha256" not in f for f in manifest.artifacts.values())
     store.load().passages.close()
@@ -173,30 +174,32 @@ def test_missing_index_is_one_line(tmp_path, fake_models, capsys):
     assert "qa index FOLDER --index" in err
 
 
-def test_a_damaged_index_is_rebuilt_from_the_documents_by_qa_index(built, capsys):
+def test_a_damaged_index_is_rebuilt_from_the_documents_by_qa_index(built, capsys, fake_models):
     store, docs = built
     _truncate(store.live_generation(), "dense.faiss")
-    assert main(["index", str(docs), "--index", str(store.folder)]) == 0
+    assert main(["index", str(docs), "--index", str(store.folder)], models=fake_models) == 0
     _answers(store)
 
 
-def test_another_model_or_dimension_is_rebuilt_when_the_documents_are_known(built, capsys):
+def test_another_model_or_dimension_is_rebuilt_when_the_documents_are_known(built, capsys, fake_models):
     store, _ = built
-    assert main(["ask", "When did the bridge open?", "--index", str(store.folder), "--model", "fake-hash-48"]) == 0
+    assert (
+        main(
+            ["ask", "When did the bridge open?", "--index", str(store.folder), "--model", "fake-hash-48"],
+            models=fake_models,
+        )
+        == 0
+    )
     assert "another model" in capsys.readouterr().err
     manifest = store.read_manifest()
     assert manifest.model == "fake-hash-48" and manifest.dimension == 48
     _answers(store)
 
 
-def test_question_encoder_of_another_dimension_is_one_line(built, capsys, monkeypatch):
+def test_question_encoder_of_another_dimension_is_one_line(built, capsys):
     store, _ = built
-    import qa.embedding
-
-    monkeypatch.setattr(
-        qa.embedding, "question_encoder", lambda name, settings=None: fakes.FakeEmbedder("fake-hash-48")
-    )
-    err = _one_line_error(capsys, ["ask", "When did the bridge open?", "--index", str(store.folder)], 4)
+    other = replace(fakes.MODELS, question_encoder=lambda name, settings=None: fakes.FakeEmbedder("fake-hash-48"))
+    err = _one_line_error(capsys, ["ask", "When did the bridge open?", "--index", str(store.folder)], 4, other)
     assert "32-dimension" in err and "gives 48" in err
 
 
@@ -246,7 +249,7 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_failed_write_leaves_the_old_index_live(built, monkeypatch, fault):
+def test_failed_write_leaves_the_old_index_live(built, monkeypatch, fault, fake_models):
     store, docs = built
     before = store.live_generation()
     _write_doc(docs / "b.txt", "The bridge over the river opened in 1933.\nIt is 310 metres long.\n")
@@ -254,7 +257,7 @@ def test_failed_write_leaves_the_old_index_live(built, monkeypatch, fault):
         FAULTS[fault](mp)
         expected = KeyboardInterrupt if "Ctrl-C" in fault else IndexWriteFailed
         with pytest.raises(expected) as caught:
-            build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent)
+            build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent, models=fake_models)
     if expected is IndexWriteFailed:
         assert "previous index" in caught.value.message and "\n" not in caught.value.message
     assert store.live_generation() == before
@@ -262,16 +265,16 @@ def test_failed_write_leaves_the_old_index_live(built, monkeypatch, fault):
     assert store.leftovers() == []
     _answers(store)
     # and the next build goes through
-    build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent)
+    build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent, models=fake_models)
     assert store.live_generation() != before
     _answers(store)
 
 
-def test_write_failure_on_the_cli_is_one_line(built, capsys, monkeypatch):
+def test_write_failure_on_the_cli_is_one_line(built, capsys, monkeypatch, fake_models):
     store, docs = built
     _write_doc(docs / "b.txt", "The bridge over the river opened in 1933.\n")  # a change: the build writes
     monkeypatch.setattr(np, "save", _fail(OSError(errno.ENOSPC, "No space left on device")))
-    assert main(["index", str(docs), "--index", str(store.folder)]) == IndexWriteFailed.exit_code
+    assert main(["index", str(docs), "--index", str(store.folder)], models=fake_models) == IndexWriteFailed.exit_code
     err = capsys.readouterr().err
     assert "Traceback" not in err
     err = err.splitlines()[-1]  # after the progress of the build: one line
@@ -309,11 +312,11 @@ def test_leftovers_are_kept_while_a_build_runs(built):
 # -- two builds at once ------------------------------------------------------------------
 
 
-def test_second_build_waits_or_exits_with_a_clear_message(built, capsys):
+def test_second_build_waits_or_exits_with_a_clear_message(built, capsys, fake_models):
     store, docs = built
     with store.locked():
         with pytest.raises(IndexBusy, match="--wait"):
-            build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent)
+            build_index([docs], store, fakes.FakeEmbedder(), root=docs.parent, models=fake_models)
         err = _one_line_error(capsys, ["index", str(docs), "--index", str(store.folder)], IndexBusy.exit_code)
         assert "another `qa index` is writing" in err
     # with --wait, the second one goes through once the first releases the lock
@@ -328,7 +331,7 @@ def test_second_build_waits_or_exits_with_a_clear_message(built, capsys):
     thread.start()
     assert holding.wait(10)
     started = time.monotonic()
-    assert main(["index", str(docs), "--index", str(store.folder), "--wait", "10"]) == 0
+    assert main(["index", str(docs), "--index", str(store.folder), "--wait", "10"], models=fake_models) == 0
     assert time.monotonic() - started >= 0.3
     thread.join()
     _answers(store)

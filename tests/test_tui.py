@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import fakes
 import pytest
 from chat_helpers import (
     BRACKETS,
@@ -530,19 +531,18 @@ def test_chat_command_passes_the_llm_settings(monkeypatch):
 
     seen = {}
     monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None, **kept: seen.setdefault("llm", llm) and 0)
-    monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)  # pytest's streams are not terminals
     monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
     monkeypatch.delenv("QA_LLM_URL", raising=False)
-    cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"])
+    cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"], models=fakes.MODELS)
     llm = seen["llm"]
     assert (llm.url, llm.model, llm.api_key) == ("http://127.0.0.1:9/v1", "m", SECRET)
     seen.clear()
-    cli.main(["chat"])
+    cli.main(["chat"], models=fakes.MODELS)
     assert seen["llm"] is None
     monkeypatch.setenv("QA_LLM_URL", "http://127.0.0.1:9/v1")
     seen.clear()
-    cli.main(["chat"])
+    cli.main(["chat"], models=fakes.MODELS)
     assert seen["llm"].url == "http://127.0.0.1:9/v1"
 
 
@@ -813,17 +813,18 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
         return 0
 
     monkeypatch.setattr(qa.tui.app, "run", run)
-    monkeypatch.setattr(cli, "_engine", lambda args: SimpleNamespace(is_default_index=True))
     monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)
-    assert cli.main(["chat", "-c"]) == 0
+    assert cli.main(["chat", "-c"], models=fakes.MODELS) == 0
     assert seen == {"llm": None, "conversation_id": first}
     seen.clear()
-    assert cli.main(["chat", "--conversation", str(first), "--no-log"]) == 0
+    assert cli.main(["chat", "--conversation", str(first), "--no-log"], models=fakes.MODELS) == 0
     assert seen == {"llm": None, "conversation_id": first, "keep": False}
     seen.clear()
-    assert cli.main(["chat"]) == 0 and seen == {"llm": None}  # the default: a new conversation, kept
+    assert cli.main(["chat"], models=fakes.MODELS) == 0 and seen == {
+        "llm": None
+    }  # the default: a new conversation, kept
     seen.clear()
-    assert cli.main(["chat", "--conversation", "99"]) == 2
+    assert cli.main(["chat", "--conversation", "99"], models=fakes.MODELS) == 2
     assert seen == {} and "no conversation 99" in capsys.readouterr().err
 
 
@@ -1136,8 +1137,8 @@ def _notes_index(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
-    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")]) == 0
-    return Engine(index_dir=tmp_path / "idx")
+    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")], models=fakes.MODELS) == 0
+    return Engine(index_dir=tmp_path / "idx", models=fakes.MODELS)
 
 
 def _changed_notices(app) -> list[str]:

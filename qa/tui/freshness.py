@@ -48,6 +48,7 @@ def renewed(engine):
         documents=engine.documents,
         root=engine.root,
         settings=getattr(engine, "settings", None),  # the options the chat started with, not read again
+        models=getattr(engine, "models", None),  # and the models it answers with
     )
 
 
