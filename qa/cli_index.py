@@ -60,37 +60,47 @@ def cmd_index(args) -> int:
     if not (args.wait >= 0 and math.isfinite(args.wait)):
         raise UsageError("--wait must be 0 or more seconds")
     model = args.model or settings.model or (manifest.model if manifest is not None else models.default_model)
+    max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
     if not (address := cluster_address(args)):
         refuse_cluster_index(index_dir)
-    else:
-        from qa.cluster.build import index_command
-
-        max_bytes = None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024)
-        return index_command(address, folders, index_dir, model, max_bytes, args, ProgressBar(), print_report)
-    embedder = models.passage_embedder(model, settings=settings)
     started = time.monotonic()
     try:
-        report = build_index(
-            folders,
-            IndexStore(index_dir),
-            embedder,
-            models.multilingual_encoder(settings=settings),
-            progress=ProgressBar(),
-            max_bytes=None if args.max_file_mb is None else int(args.max_file_mb * 1024 * 1024),
-            wait_seconds=args.wait,
-            excluded=[] if args.folders else None,  # folders named again: files removed earlier come back
-            models=models,
-        )
+        if address:
+            from qa.cluster.build import build_cluster_index
+
+            report = build_cluster_index(
+                address,
+                folders,
+                index_dir,
+                model,
+                shards=getattr(args, "shards", None),
+                max_bytes=max_bytes,
+                progress=ProgressBar(),
+                wait_seconds=args.wait,
+            )
+        else:
+            report = build_index(
+                folders,
+                IndexStore(index_dir),
+                models.passage_embedder(model, settings=settings),
+                models.multilingual_encoder(settings=settings),
+                progress=ProgressBar(),
+                max_bytes=max_bytes,
+                wait_seconds=args.wait,
+                excluded=[] if args.folders else None,  # folders named again: files removed earlier come back
+                models=models,
+            )
     except QAError as exc:
         if getattr(exc, "report", None) is not None:
             print_report(exc.report)
         raise
     print_report(report)
+    where = f" ({count(report.shards, 'shard')} on {count(report.nodes, 'node')})" if address else ""
     print(
         f"{count(len(report.indexed), 'file')}, {count(report.passage_count, 'passage')}"
         f" ({report.embedded_count} embedded), {len(report.skipped)} skipped,"
-        f" in {time.monotonic() - started:.1f} s -> {display(str(index_dir))}"
-        + (" (nothing changed)" if getattr(report, "unchanged", False) else "")
+        f" in {time.monotonic() - started:.1f} s -> {display(str(index_dir))}{where}"
+        + (" (nothing changed)" if report.unchanged else "")
     )
     return 0
 

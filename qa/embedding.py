@@ -372,21 +372,34 @@ class SentenceTransformerEmbedder:
         getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(getter())
 
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size
+
     def encode(self, texts: Sequence[str], progress: ProgressCallback | None = None) -> np.ndarray:
-        model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        batches = length_batches(texts, self._batch_size)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        done = 0
+        for batch, vectors in zip(batches, self.encode_batches([[texts[i] for i in b] for b in batches]), strict=True):
+            out[batch] = vectors
+            done += len(batch)
+            if progress:
+                progress(done, len(texts))
+        return out
+
+    def encode_batches(self, batches: list[list[str]]) -> Iterator[np.ndarray]:
+        """The vectors of each batch, its texts padded together (a text padded in another batch gets vectors
+        that differ in the seventh decimal: the cluster's workers encode the batches ``encode`` makes)."""
+        model = self._load()
         import torch
 
-        # Length-sorted batches pad less, which is most of the cost on CPU.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [order[begin : begin + self._batch_size] for begin in range(0, len(order), self._batch_size)]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         # Tokenized here, on this thread: a fast tokenizer called from several threads at once may refuse
         # ("Already borrowed"), as its truncation settings are set on each call.
         # (sentence-transformers 6 calls it preprocess; earlier versions, which pyproject allows, tokenize.)
         tokenize = getattr(model, "preprocess", None) or model.tokenize
-        features = [tokenize([texts[i] for i in batch]) for batch in batches]
+        features = [tokenize(batch) for batch in batches]
 
         def embed(batch_features) -> np.ndarray:
             with torch.inference_mode():
@@ -397,17 +410,18 @@ class SentenceTransformerEmbedder:
         # inside one product wait for each other by spinning, which halves the speed on a shared machine.
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
-        done = 0
         try:
             with ThreadPoolExecutor(usable_cores(), thread_name_prefix="qa-minilm") as pool:
-                for batch, vectors in zip(batches, pool.map(embed, features), strict=True):
-                    out[batch] = vectors
-                    done += len(batch)
-                    if progress:
-                        progress(done, len(texts))
+                yield from pool.map(embed, features)
         finally:
             torch.set_num_threads(threads)
-        return out
+
+
+def length_batches(texts: Sequence[str], size: int) -> list[list[int]]:
+    """The positions of ``texts`` in batches of ``size``, shortest texts first: length-sorted batches pad
+    less, which is most of the cost on CPU."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[begin : begin + size] for begin in range(0, len(order), size)]
 
 
 class NumpyBertEncoder:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
 import time
 from dataclasses import dataclass, field
@@ -12,8 +11,18 @@ from pathlib import Path
 
 import numpy as np
 
-from qa import lexical
 from qa.build_progress import BUILD_STAGE, Progress, WholeBuild
+from qa.build_stages import (
+    FileLayout,
+    InProcess,
+    Vocabulary,
+    discover_sources,
+    new_manifest,
+    no_documents,
+    read_sources,
+    section_of,
+    write_generation,
+)
 from qa.crosslingual import MultilingualEncoder
 from qa.documents import (
     DEFAULT_MAX_FILE_BYTES,
@@ -23,17 +32,13 @@ from qa.documents import (
     UndecodableFile,
     content_hash,
     discover,
-    document_passages,
-    extract,
     file_passages,
     read_file,
-    read_file_as_of,
 )
 from qa.embedding import Embedder, canonical_name
-from qa.errors import DocumentsUnavailable, IndexUnavailable, IndexWriteFailed, QAError, UsageError
+from qa.errors import IndexUnavailable, IndexWriteFailed, QAError, UsageError
 from qa.models import Models
 from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages
-from qa.passage_table import PassageTable
 from qa.semantic import SemanticEncoder
 from qa.source_files import (
     build_bases,
@@ -44,20 +49,16 @@ from qa.source_files import (
     same_as_read,
     stat_facts,
 )
-from qa.store import FORMAT_VERSION, IndexStore, Manifest, check_spans
-from qa.text import detect_language
-from qa.vector_files import hubness, save_passage_vectors, save_term_vectors, vectors_of
+from qa.store import FORMAT_VERSION, REQUIRED_ARTIFACTS, IndexStore, Manifest, check_spans
+from qa.vector_files import vectors_of
 
 # The names of the build's stages importable from here as before they had modules of their own (build_progress,
-# passage_encoding, source_files).
+# build_stages, passage_encoding, source_files).
 __all__ = [
     "BUILD_STAGE", "Encoders", "IndexReport", "Progress", "build_bases", "build_index", "display_path",
     "embed_passages", "is_stale", "naming_bases", "read_as_of", "recorded_bases", "remove_sources", "same_as_read",
     "section_of", "stat_facts", "write_errors",
 ]  # fmt: skip
-
-# Reading the files shows its progress once it has taken this long (a few small files are read at once).
-_QUIET_SECONDS = 0.5
 
 
 @dataclass
@@ -69,69 +70,6 @@ class IndexReport:
     embedded_count: int = 0
     unchanged: bool = False  # nothing changed: the live index was kept as it is (no model loaded)
     removed: list[str] = field(default_factory=list)  # sources dropped by remove_sources
-
-
-@dataclass
-class _SourceFile:
-    source: str
-    data: bytes
-    text: str
-    language: str
-    format: str
-    passages: list[Passage]
-    status: os.stat_result  # taken before ``data`` was read
-
-
-def _read_sources(
-    folders: list[Path],
-    bases: list[Path],
-    max_bytes: int,
-    report: IndexReport,
-    excluded: set[str] | frozenset[str] = frozenset(),
-    progress: Progress | None = None,
-) -> list[_SourceFile]:
-    started = time.monotonic()
-    found: list[tuple[Path, str]] = []
-    seen: set[str] = set()
-    for folder, base in zip(folders, bases, strict=True):
-        if not folder.exists() and not folder.is_symlink():
-            raise DocumentsUnavailable(f"{folder} is not a folder or a file")
-        paths, skipped = discover(folder, max_bytes)
-        for s in skipped:
-            source = display_path(Path(s.path), base)
-            if source not in excluded:
-                report.skipped.append(SkippedFile(source, s.reason))
-        for path in paths:
-            source = display_path(path, base)
-            if source in seen or source in excluded:
-                continue
-            seen.add(source)
-            found.append((path, source))
-    files: list[_SourceFile] = []
-    shown = False  # reading shows once it takes a while (a few small files are read at once)
-    for done, (path, source) in enumerate(found):
-        if progress and (shown or time.monotonic() - started > _QUIET_SECONDS):
-            shown = True
-            progress("reading files", done, len(found))
-        try:
-            data, status = read_file_as_of(path, max_bytes)
-            extracted = extract(path, data)
-        except (UndecodableFile, UnicodeDecodeError) as exc:
-            report.skipped.append(SkippedFile(source, str(exc) or "cannot decode"))
-            continue
-        except OSError as exc:
-            report.skipped.append(SkippedFile(source, f"cannot read: {exc.strerror or exc}"))
-            continue
-        text = extracted.text
-        passages = document_passages(extracted, source)
-        if not passages:
-            report.skipped.append(SkippedFile(source, "empty: no text to index" if not text.strip() else "no words"))
-            continue
-        files.append(_SourceFile(source, data, text, detect_language(text), extracted.format, passages, status))
-    if shown and progress:
-        progress("reading files", len(found), len(found))
-    report.skipped.sort(key=lambda s: s.path)
-    return files
 
 
 def build_index(
@@ -208,7 +146,7 @@ def _live_manifest(store: IndexStore) -> Manifest | None:
         return None
 
 
-def _unchanged(
+def is_unchanged(
     manifest: Manifest,
     store: IndexStore,
     folders: list[Path],
@@ -216,8 +154,10 @@ def _unchanged(
     bases: list[Path],
     max_bytes: int,
     excluded: list[str],
+    required: tuple[str, ...] = REQUIRED_ARTIFACTS,
 ) -> bool:
-    """The live index is what a build would write: same inputs, every file as recorded, artifacts intact.
+    """The live index is what a build would write: same inputs, every file as recorded, artifacts intact
+    (``required``: the files a generation must have; the cluster's are others).
 
     Costs a stat per file (a hash only for a file whose size or time changed) and a
     hash of the index's own files; loads no model.
@@ -236,13 +176,14 @@ def _unchanged(
         return False
     generation = store.live_generation()
     try:
-        store.verify(generation, manifest)
+        store.verify(generation, manifest, required)
     except IndexUnavailable:
         return False
     return True
 
 
-def _report_unchanged(manifest: Manifest, report: IndexReport) -> None:
+def report_unchanged(manifest: Manifest, report: IndexReport) -> None:
+    """``report`` of a build that kept the live index as it is."""
     for source, facts in sorted(manifest.files.items(), key=lambda item: int(item[1]["first_passage"])):
         report.indexed.append((source, int(facts["passage_count"])))
         report.reused.append(source)
@@ -269,150 +210,34 @@ def _build_locked(
     if excluded is None:
         excluded = list(live.excluded) if live is not None else []
     bases = build_bases(folders, live, root)
-    if not force and live is not None and _unchanged(live, store, folders, encoders, bases, max_bytes, excluded):
-        _report_unchanged(live, report)
+    if not force and live is not None and is_unchanged(live, store, folders, encoders, bases, max_bytes, excluded):
+        report_unchanged(live, report)
         return
-    files = _read_sources(folders, bases, max_bytes, report, set(excluded), progress)
+    executor = InProcess(encoders)
+    files = read_sources(
+        discover_sources(folders, bases, max_bytes, report, set(excluded)), max_bytes, report, executor, progress
+    )
     if not files:
-        error = DocumentsUnavailable(
-            "no readable .txt or .md file in "
-            + ", ".join(str(f) for f in folders)
-            + " (nor .rst, .pdf, .html or .docx"
-            + ("" if not report.skipped else f"; {len(report.skipped)} skipped, see above")
-            + ")"
-        )
-        error.report = report  # type: ignore[attr-defined]
-        raise error
+        raise no_documents(folders, report)
     previous = _previous(store, encoders)
     try:
-        passages: list[Passage] = []
-        parts: list[list[np.ndarray] | None] = []
-        file_facts: dict[str, dict] = {}
-        for item in files:
-            digest = content_hash(item.data)
-            reused = previous.vectors_for(item.source, digest, len(item.passages)) if previous else None
-            if reused is not None:
-                report.reused.append(item.source)
-            parts.append(reused)
-            file_facts[item.source] = {
-                "sha256": digest,
-                "bytes": len(item.data),
-                **read_as_of(item.status),
-                "language": item.language,
-                "format": item.format,
-                "first_passage": len(passages),
-                "passage_count": len(item.passages),
-            }
-            passages.extend(item.passages)
-            report.indexed.append((item.source, len(item.passages)))
-
-        fresh = [i for i, part in enumerate(parts) if part is None]
-        fresh_passages = [p for i in fresh for p in files[i].passages]
-        report.embedded_count = len(fresh_passages)
-        languages = {source: facts["language"] for source, facts in file_facts.items()}
-        vocabulary = _Vocabulary(passages, languages, previous)
+        layout = FileLayout(files, previous, report)
+        vocabulary = Vocabulary(layout.passages, layout.languages, previous)
+        fresh = layout.fresh_files
         if progress:
-            progress = WholeBuild(progress, len(fresh_passages) or len(passages))
-            progress.plan(fresh_passages, len(vocabulary.missing))
-        new_vectors = embed_passages(fresh_passages, encoders, progress)
-        offset = 0
-        for i in fresh:
-            count = len(files[i].passages)
-            parts[i] = [v[offset : offset + count] for v in new_vectors]
-            offset += count
-        stacked = [np.concatenate([p[n] for p in parts if p is not None]) for n in range(len(VECTOR_FILES))]
-        named_from, common_root = recorded_bases(folders, bases)
-        manifest = Manifest(
-            model=encoders.dense.name,
-            dimension=int(stacked[0].shape[1]),
-            splitter_version=SPLITTER_VERSION,
-            multilingual_model=encoders.multilingual.name,
-            semantic_model=encoders.semantic.name,
-            dense_index="",
-            passage_count=len(passages),
-            files=file_facts,
-            folders=[str(Path(f).absolute()) for f in folders],
-            root=common_root,
-            bases=named_from,
-            skipped={},
-            max_file_bytes=max_bytes,
-            excluded=sorted(excluded),
+            progress = WholeBuild(progress, report.embedded_count or len(layout.passages))
+            progress.plan([p for f in fresh for p in f.passages], len(vocabulary.missing))
+        vectors = layout.stack(executor.embed(fresh, progress))
+        manifest = new_manifest(encoders, layout, folders, bases, max_bytes, excluded, report)
+        term_vectors = vocabulary.term_vectors(encoders.multilingual, progress)
+        like = previous.loaded if previous else None  # the vectors reused were read from it
+        write_generation(
+            store, manifest, layout.passages, vectors, vocabulary.lexical, term_vectors, like, progress=progress
         )
-        manifest.skipped = {s.path: {"reason": s.reason, **stat_facts(manifest, s.path)} for s in report.skipped}
-        _write_generation(store, manifest, passages, stacked, vocabulary, encoders.multilingual, previous, progress)
     finally:
         if previous:
             previous.close()
-    report.passage_count = len(passages)
-
-
-class _Vocabulary:
-    """The lexical index of the passages, and which of its words need a vector (the live index has the others)."""
-
-    def __init__(self, passages: list[Passage], languages: dict[str, str], previous: _Previous | None):
-        self.lexical = lexical.build([(p.clean, languages[p.source]) for p in passages])
-        self.known = previous.term_vectors() if previous else {}
-        self.missing = [s for s in dict.fromkeys(self.lexical.surfaces) if s not in self.known]
-
-
-def _write_generation(
-    store: IndexStore,
-    manifest: Manifest,
-    passages: list[Passage],
-    stacked: list[np.ndarray],
-    vocabulary: _Vocabulary,
-    multilingual: MultilingualEncoder,
-    previous: _Previous | None,
-    progress: Progress | None,
-) -> None:
-    """The vocabulary vectors (reused by word where the live index has them), then every artifact into a new
-    generation, made live atomically."""
-    lex, known, missing = vocabulary.lexical, vocabulary.known, vocabulary.missing
-    if missing:
-        if progress:
-            progress("vocabulary vectors", 0, len(missing))
-        stage = (lambda done, total: progress("vocabulary vectors", done, total)) if progress else None
-        known.update(zip(missing, multilingual.encode(missing, progress=stage), strict=True))
-    dimension = multilingual.dimension if not known else len(next(iter(known.values())))
-    term_vectors = (
-        np.stack([known[s] for s in lex.surfaces]).astype(np.float32)
-        if lex.surfaces
-        else np.zeros((0, dimension), dtype=np.float32)
-    )
-    steps = len(VECTOR_FILES) + 3
-
-    def wrote(done: int) -> None:
-        if progress:
-            progress("writing the index", done, steps)
-
-    wrote(0)
-    generation = store.new_generation()
-    try:
-        try:
-            read_back = previous.loaded if previous else None  # the vectors reused were read from it
-            manifest.dense_index = save_passage_vectors(
-                generation, dict(zip(VECTOR_FILES, stacked, strict=True)), like=read_back
-            )
-            wrote(len(VECTOR_FILES))
-            terms_index = save_term_vectors(generation, term_vectors, like=read_back)
-        except RuntimeError as exc:  # FAISS reports failed writes this way
-            raise IndexWriteFailed(
-                f"cannot write the index in {store.folder} ({exc}); the previous index, if any, is unchanged"
-            ) from exc
-        np.save(generation / "term_hubness.npy", hubness(terms_index, term_vectors), allow_pickle=False)
-        wrote(steps - 2)
-        np.save(generation / "section_of.npy", section_of(passages), allow_pickle=False)
-        lex.save(generation)
-        PassageTable.write(generation / "passages.sqlite", passages)
-        wrote(steps - 1)
-        store.commit(generation, manifest)
-        wrote(steps)
-    except BaseException:
-        # Failed or interrupted (Ctrl-C) before the switch: the half-written
-        # generation goes, the live one stays. After the switch it is kept.
-        if not store.is_live(generation):
-            shutil.rmtree(generation, ignore_errors=True)
-        raise
+    report.passage_count = len(layout.passages)
 
 
 def remove_sources(
@@ -446,7 +271,7 @@ def remove_sources(
             except IndexUnavailable:
                 loaded.passages.close()
                 raise
-            previous = _Previous(loaded)
+            previous = PreviousIndex(loaded)
             try:
                 manifest = loaded.manifest
                 named = set(manifest.files) | set(manifest.skipped)
@@ -489,19 +314,15 @@ def remove_sources(
                 new.artifacts = {}
                 new.created = time.time()
                 languages = {source: facts["language"] for source, facts in file_facts.items()}
-                vocabulary = _Vocabulary(passages, languages, previous)
+                vocabulary = Vocabulary(passages, languages, previous)
                 if progress:
                     progress = WholeBuild(progress, len(passages))
                     progress.plan([], len(vocabulary.missing))
-                _write_generation(
-                    store,
-                    new,
-                    passages,
-                    stacked,
-                    vocabulary,
-                    multilingual or (models or Models()).multilingual_encoder(),
-                    previous,
-                    progress,
+                term_vectors = vocabulary.term_vectors(
+                    multilingual or (models or Models()).multilingual_encoder(), progress
+                )
+                write_generation(
+                    store, new, passages, stacked, vocabulary.lexical, term_vectors, previous.loaded, progress=progress
                 )
             finally:
                 previous.close()
@@ -525,20 +346,7 @@ def _matching_sources(target: str, sources: set[str], manifest: Manifest, cwd: P
     return found
 
 
-def section_of(passages: list[Passage]) -> np.ndarray:
-    """For each passage, the id of the heading it stands under (a heading: itself), or -1 before any."""
-    out = np.full(len(passages), -1, dtype=np.int64)
-    current, source = -1, None
-    for i, p in enumerate(passages):
-        if p.source != source:
-            current, source = -1, p.source
-        if p.kind == "heading":
-            current = i
-        out[i] = current
-    return out
-
-
-class _Previous:
+class PreviousIndex:
     """The live generation, when its vectors can be reused for unchanged files."""
 
     def __init__(self, loaded):
@@ -570,7 +378,7 @@ class _Previous:
         self._loaded.passages.close()
 
 
-def _previous(store: IndexStore, encoders: Encoders) -> _Previous | None:
+def _previous(store: IndexStore, encoders: Encoders) -> PreviousIndex | None:
     try:
         manifest = store.read_manifest()
         if (
@@ -587,7 +395,7 @@ def _previous(store: IndexStore, encoders: Encoders) -> _Previous | None:
         except IndexUnavailable:
             loaded.passages.close()
             raise
-        return _Previous(loaded)
+        return PreviousIndex(loaded)
     except IndexUnavailable:
         return None  # a damaged index is simply rebuilt from the documents
 

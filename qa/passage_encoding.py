@@ -1,5 +1,6 @@
 """The vectors of each passage a build stores (``VECTOR_FILES``), and the models that encode them
-(``Encoders``): ``embed_passages`` gives the four, each distinct text encoded once."""
+(``Encoders``): ``embed_passages`` gives the four, each distinct text encoded once (``context_vectors``: all
+but the dense ones)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from qa.semantic import SemanticEncoder
 if TYPE_CHECKING:
     from qa.build_progress import Progress  # which reads VECTOR_FILES from here
 
-# The vectors kept for each passage, in the order _Previous.vectors_for returns them.
+# The vectors kept for each passage, in the order PreviousIndex.vectors_for returns them.
 VECTOR_FILES = ("dense.faiss", "multilingual.faiss", "semantic.faiss", "paragraphs.faiss")
 
 
@@ -33,25 +34,25 @@ def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progre
     """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
     if not passages:
         return [np.zeros((0, 0), dtype=np.float32) for _ in VECTOR_FILES]
-
-    def stage(name: str, total: int):
-        if not progress:
-            return None
-        progress(name, 0, total)  # the stage shows while its model loads
-        return lambda done, total: progress(name, done, total)
-
     texts = [semantic_text(p) for p in passages]
-    dense_new = _encode_once(encoders.dense, texts, stage("embedding passages", len(texts)))
-    multi_new = _encode_once(encoders.multilingual, texts, stage("multilingual vectors", len(texts)))
-    semantic_new = _encode_once(encoders.semantic, texts, stage("retrieval vectors", len(texts)))
+    dense = encode_once(encoders.dense, texts, _stage(progress, "embedding passages", len(texts)))
+    return [dense, *context_vectors(passages, encoders, progress)]
+
+
+def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
+    """The multilingual, semantic and paragraph vectors of ``passages`` (whole files: a paragraph is never cut),
+    which embed_passages gives after the dense ones; the cluster's workers give them for a batch of files."""
+    texts = [semantic_text(p) for p in passages]
+    multi_new = encode_once(encoders.multilingual, texts, _stage(progress, "multilingual vectors", len(texts)))
+    semantic_new = encode_once(encoders.semantic, texts, _stage(progress, "retrieval vectors", len(texts)))
     # A paragraph of several passages is encoded whole; a passage alone in
     # its paragraph already has that vector.
     paragraphs, owner = paragraph_texts(passages)
     several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
-    several_vectors = _encode_once(
+    several_vectors = encode_once(
         encoders.semantic,
         [paragraphs[k][0] for k in several],
-        stage("paragraph vectors", len(several)) if several else None,
+        _stage(progress, "paragraph vectors", len(several)) if several else None,
     )
     first_passage = np.zeros(len(paragraphs), dtype=np.int64)
     first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
@@ -59,14 +60,27 @@ def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progre
     for k, vector in zip(several, several_vectors, strict=True):
         paragraph_vectors[k] = vector
     paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
-    return [dense_new, multi_new, semantic_new, paragraph_new]
+    return [multi_new, semantic_new, paragraph_new]
 
 
-def _encode_once(encoder, texts: list[str], progress) -> np.ndarray:
+def _stage(progress: Progress | None, name: str, total: int):
+    if not progress:
+        return None
+    progress(name, 0, total)  # the stage shows while its model loads
+    return lambda done, total: progress(name, done, total)
+
+
+def distinct_texts(texts: list[str]) -> tuple[list[str], list[int]]:
+    """Each text once, in order of first appearance, and the row of each of ``texts`` among them."""
+    distinct = list(dict.fromkeys(texts))
+    row = {text: i for i, text in enumerate(distinct)}
+    return distinct, [row[text] for text in texts]
+
+
+def encode_once(encoder, texts: list[str], progress) -> np.ndarray:
     """``encoder.encode(texts)``, each distinct text encoded once: a page's header and footer, a note or a
     command repeated through a folder (5% of the passages of a folder of PDF manuals) cost one encoding."""
-    distinct = list(dict.fromkeys(texts))
+    distinct, rows = distinct_texts(texts)
     if len(distinct) == len(texts):
         return encoder.encode(texts, progress=progress)
-    row = {text: i for i, text in enumerate(distinct)}
-    return encoder.encode(distinct, progress=progress)[[row[text] for text in texts]]
+    return encoder.encode(distinct, progress=progress)[rows]

@@ -57,9 +57,9 @@ from qa.vector_files import (
 # Names of the passage table and the vector files, importable from here as before the split.
 __all__ = [
     "CURRENT", "EXACT_SEARCH_LIMIT", "FORMAT_VERSION", "IVF_MAX_LISTS", "IVF_PROBED_SHARE", "LOCK", "PARAGRAPH_ROWS",
-    "VECTOR_CODES", "IndexStore", "LoadedIndex", "Manifest", "ParagraphVectors", "PassageTable", "check_spans",
-    "dense_index_for", "flat_top", "hubness", "rebuild_advice", "save_passage_vectors", "save_term_vectors",
-    "save_vectors", "vector_index_for", "vectors_of",
+    "REQUIRED_ARTIFACTS", "VECTOR_CODES", "IndexStore", "LoadedIndex", "Manifest", "ParagraphVectors", "PassageTable",
+    "check_spans", "dense_index_for", "flat_top", "hubness", "rebuild_advice", "save_passage_vectors",
+    "save_term_vectors", "save_vectors", "vector_index_for", "vectors_of",
 ]  # fmt: skip
 
 # 4: passages carry a locator (PDF page, HTML anchor, DOCX paragraph); 5: the manifest carries its own checksum
@@ -345,9 +345,10 @@ class IndexStore:
                 f"the index in {self.folder} is damaged (manifest unreadable): {rebuild_advice(self.folder, False)}"
             ) from exc
 
-    def verify(self, generation: Path, manifest: Manifest) -> None:
-        """Every artifact is there with the size and hash the manifest recorded, and nothing is missing."""
-        expected = set(_REQUIRED_ARTIFACTS)
+    def verify(self, generation: Path, manifest: Manifest, required: tuple[str, ...] | None = None) -> None:
+        """Every artifact is there with the size and hash the manifest recorded, and nothing is missing
+        (``required``: the files the generation must have; by default an index's, REQUIRED_ARTIFACTS)."""
+        expected = set(REQUIRED_ARTIFACTS if required is None else required)
         for name, facts in manifest.artifacts.items():
             expected.discard(name)
             path = generation / name
@@ -405,9 +406,10 @@ class IndexStore:
         return path
 
     def commit(self, generation: Path, manifest: Manifest) -> None:
-        """Seal ``generation`` (sizes, hashes, fsync) and make it the live one atomically."""
+        """Seal ``generation`` (sizes, hashes, fsync) and make it the live one atomically. A folder inside it
+        (a cluster generation's shard, an index of its own) was sealed by its own commit."""
         for path in sorted(generation.iterdir()):
-            if path.name == "manifest.json":
+            if path.name == "manifest.json" or path.is_dir():
                 continue
             facts: dict = {"bytes": path.stat().st_size}
             if facts["bytes"] <= _HASHED_ARTIFACT_LIMIT:
@@ -484,7 +486,7 @@ class IndexStore:
             handle.close()
 
 
-_REQUIRED_ARTIFACTS = (
+REQUIRED_ARTIFACTS = (
     "dense.faiss",
     "multilingual.faiss",
     "terms.faiss",

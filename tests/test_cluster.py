@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -325,6 +326,28 @@ def test_cli_index_on_the_cluster_keeps_an_unchanged_index(cluster, built):
     assert run.returncode == 0, run.stderr
     assert run.stdout.rstrip().endswith("(nothing changed)")
     assert IndexStore(built).live_generation() == before
+
+
+def test_cli_index_on_the_cluster_prints_the_summary_of_one_machine(cluster, tmp_path):
+    """The same report and summary line as one machine ("1 file", not "1 files"), then the shards and nodes."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    (docs / seed.name).write_bytes(seed.read_bytes())
+    run = subprocess.run(
+        [sys.executable, "-m", "qa.cli", "index", str(docs), "--index", str(tmp_path / "idx"), "--cluster"]
+        + [cluster.address, "--shards", "1"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.rstrip().splitlines()
+    assert lines[0].startswith(f"indexed  docs/{seed.name}: ")
+    assert re.fullmatch(
+        r"1 file, \d+ passages \(\d+ embedded\), 0 skipped, in [\d.]+ s -> .*idx \(1 shard on 2 nodes\)", lines[-1]
+    ), lines[-1]
 
 
 def test_one_shard_gives_the_answers_of_two(cluster, single, questions, tmp_path):

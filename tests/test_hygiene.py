@@ -132,3 +132,25 @@ def test_the_allowances_for_long_modules_and_classes_only_shrink():
     modules, classes = _lengths()
     assert {name for name in LONG_MODULES if modules.get(name, 0) <= MODULE_LINES} == set()
     assert {name for name in LONG_CLASSES if classes.get(name, 0) <= CLASS_LINES} == set()
+
+
+# What only the build stages (qa.build_stages, qa.store) do: discovery, reading and splitting, the lexical build,
+# a new manifest, the write of a generation's files and the switch of CURRENT.
+BUILD_STAGE_CALLS = {
+    "discover", "read_file_as_of", "extract", "document_passages", "embed_passages", "lexical.build",
+    "save_passage_vectors", "PassageTable.write", "fsync_file", "fsync_dir", "os.replace",
+}  # fmt: skip
+
+
+def test_the_cluster_builds_through_the_build_stages():
+    """The cluster runs one machine's build stages with its executor: no second copy of them (issue 25)."""
+    copies = set()
+    for path in sorted((PACKAGE / "cluster").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = ast.unparse(node.func)
+                if called in BUILD_STAGE_CALLS or called.split(".")[-1] in BUILD_STAGE_CALLS:
+                    copies.add((path.name, called))
+                if called == "Manifest" and any(k.arg == "model" for k in node.keywords):
+                    copies.add((path.name, "Manifest(model=...)"))
+    assert copies == set()

@@ -150,20 +150,20 @@ def test_every_command_takes_index_dir(fake_models, tmp_path, capsys, monkeypatc
 
 
 def test_unreadable_file_is_skipped_with_the_reason(fake_models, tmp_path, monkeypatch):
-    import qa.indexing
+    import qa.build_stages
 
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("A readable sentence about gulls.\n")
     (docs / "b.txt").write_text("A file we may not read.\n")
-    real = qa.indexing.read_file_as_of
+    real = qa.build_stages.read_file_as_of
 
     def read_file_as_of(path, max_bytes):
         if path.name == "b.txt":
             raise PermissionError(13, "Permission denied", str(path))
         return real(path, max_bytes)
 
-    monkeypatch.setattr(qa.indexing, "read_file_as_of", read_file_as_of)
+    monkeypatch.setattr(qa.build_stages, "read_file_as_of", read_file_as_of)
     report = build_index([docs], IndexStore(tmp_path / "idx"), fakes.FakeEmbedder(), root=tmp_path, models=fake_models)
     assert [s for s, _ in report.indexed] == ["docs/a.txt"]
     assert [(s.path, s.reason) for s in report.skipped] == [("docs/b.txt", "cannot read: Permission denied")]

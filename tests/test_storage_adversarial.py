@@ -540,12 +540,12 @@ def test_an_edit_with_its_times_set_back_is_seen(fake_models, tmp_path, capsys, 
 
 def test_an_edit_during_indexing_is_seen(fake_models, tmp_path, capsys, monkeypatch, racy_window):
     """The file is edited right after it was read (its times set back too): the next check sees it."""
-    import qa.indexing
+    import qa.build_stages
     from qa.cli import main
 
     monkeypatch.chdir(tmp_path)
     _two_files(tmp_path)
-    real = qa.indexing.read_file_as_of
+    real = qa.build_stages.read_file_as_of
     edited = []
 
     def read_then_edit(path, max_bytes):
@@ -555,10 +555,10 @@ def test_an_edit_during_indexing_is_seen(fake_models, tmp_path, capsys, monkeypa
             _touch_r(Path(path))
         return result
 
-    monkeypatch.setattr(qa.indexing, "read_file_as_of", read_then_edit)
+    monkeypatch.setattr(qa.build_stages, "read_file_as_of", read_then_edit)
     assert _index(main, capsys, "docs", "--index", "idx")[0] == 0
     assert edited
-    monkeypatch.setattr(qa.indexing, "read_file_as_of", real)
+    monkeypatch.setattr(qa.build_stages, "read_file_as_of", real)
     status, answer, err = _ask(main, capsys, "idx")
     assert status == 0, err
     assert "1931" in answer["answer"] and answer["citations"][0]["text"] == EDITED.strip()

@@ -449,3 +449,27 @@ def test_passages_read_once_come_from_memory_and_memory_is_bounded(built, monkey
     for i in ids:
         assert table.get([i]) == {i: first[i]}
         assert len(table._kept) <= 2
+
+
+def test_a_generation_holding_indexes_of_its_own_is_committed_and_verified_with_its_own_files(tmp_path):
+    """A cluster generation holds its shards (each an index sealed by its own commit) beside its global files:
+    the one commit seals the files and leaves the folders alone, and verify checks the files it must have."""
+    from qa.store import Manifest
+
+    store = IndexStore(tmp_path / "idx")
+    store.folder.mkdir()
+    generation = store.new_generation()
+    (generation / "global.json").write_text("{}", encoding="utf-8")
+    (generation / "shard-000").mkdir()
+    (generation / "shard-000" / "CURRENT").write_text("gen-x\n", encoding="utf-8")
+    manifest = Manifest(
+        model="m", dimension=0, splitter_version="s", multilingual_model="u", dense_index="", passage_count=0, files={}
+    )
+    store.commit(generation, manifest)
+    assert store.is_live(generation) and set(manifest.artifacts) == {"global.json"}
+    store.verify(generation, store.read_manifest(), ("global.json",))
+    with pytest.raises(IndexUnavailable, match="dense.faiss is not in its manifest"):
+        store.verify(generation, store.read_manifest())  # an index's files are required by default
+    (generation / "global.json").write_text("{ }", encoding="utf-8")
+    with pytest.raises(IndexUnavailable, match="global.json does not match its manifest"):
+        store.verify(generation, store.read_manifest(), ("global.json",))

@@ -28,13 +28,14 @@ top k with raw scores, and the merge keeps the global top k; the lexical match i
 shards' matches. The unchanged ``Retriever`` and ``Answerer`` then run on it.
 
 The parts: ``connection`` (Ray, imported only when asked for), ``layout`` (cluster.json, ``is_cluster_index``),
-``build`` (``build_cluster_index``, ``index_command``, ``reshard``), ``shards`` (the shard actors, ``ClusterIndex``,
+``executor`` (the Ray executor of one machine's build stages, qa.build_stages), ``build`` (``build_cluster_index``:
+those stages with that executor and the shard writer; ``reshard``), ``shards`` (the shard actors, ``ClusterIndex``,
 ``cluster_loader``). Importing this package imports no Ray.
 """
 
 from __future__ import annotations
 
-from qa.cluster.build import ClusterReport, build_cluster_index, index_command, reshard
+from qa.cluster.build import ClusterReport, build_cluster_index, reshard
 from qa.cluster.connection import ClusterUnavailable, connect
 from qa.cluster.layout import (
     CLUSTER_FILE,
@@ -50,6 +51,6 @@ from qa.cluster.shards import ClusterIndex, cluster_loader, shutdown_shards
 
 __all__ = [
     "CLUSTER_FILE", "CLUSTER_FORMAT", "EMBED_BATCH", "SHARD_RESTARTS", "VECTOR_NAMES", "ClusterIndex", "ClusterReport",
-    "ClusterUnavailable", "ShardInfo", "build_cluster_index", "cluster_loader", "connect", "index_command",
+    "ClusterUnavailable", "ShardInfo", "build_cluster_index", "cluster_loader", "connect",
     "is_cluster_index", "read_cluster", "reshard", "shutdown_shards",
 ]  # fmt: skip

@@ -15,7 +15,6 @@ import numpy as np
 from qa.cluster.connection import NAMESPACE, ClusterUnavailable, connect
 from qa.cluster.layout import CLUSTER_FILE, GLOBAL_ARTIFACTS, SHARD_RESTARTS, VECTOR_NAMES, ShardInfo, read_cluster
 from qa.errors import IndexUnavailable
-from qa.store import file_sha256
 from qa.vector_files import flat_top
 
 
@@ -214,18 +213,13 @@ class ClusterIndex:
             raise IndexUnavailable(f"{folder} is a one-machine index, not a cluster index: {fix}")
         try:
             self.manifest = Manifest.from_json((generation / "manifest.json").read_text(encoding="utf-8"))
-            for name in GLOBAL_ARTIFACTS:
-                facts = self.manifest.artifacts.get(name, {})
-                if (generation / name).stat().st_size != facts.get("bytes") or file_sha256(
-                    generation / name
-                ) != facts.get("sha256"):
-                    raise ValueError(name)
+            store.verify(generation, self.manifest, GLOBAL_ARTIFACTS)  # as IndexStore.commit sealed them
             self.terms = faiss.read_index(str(generation / "terms.faiss"))
             self.term_hubness = np.load(generation / "term_hubness.npy", allow_pickle=False)
             self.section_of = np.load(generation / "section_of.npy", allow_pickle=False)
             meta = json.loads((generation / "lexical_terms.json").read_text(encoding="utf-8"))
             df = np.load(generation / "lexical_df.npy", allow_pickle=False)
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+        except (IndexUnavailable, OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexUnavailable(
                 f"the cluster index in {folder} is damaged ({exc.__class__.__name__}): rebuild it with"
                 f" `qa index --cluster {address} --index {folder}`"
