@@ -306,6 +306,33 @@ def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
     assert first.paragraph == 2 and found["After the list."].paragraph == 8
 
 
+def test_docx_headings_are_known_by_their_outline_level_whatever_their_style_name():
+    import docx
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    chapter = document.styles.add_style("Chapitre", WD_STYLE_TYPE.PARAGRAPH)  # a custom heading style
+    level = OxmlElement("w:outlineLvl")
+    level.set(qn("w:val"), "0")
+    chapter.element.get_or_add_pPr().append(level)
+    document.styles.add_style("Chapitre court", WD_STYLE_TYPE.PARAGRAPH).base_style = chapter  # inherits it
+    document.add_paragraph("Lampes", style="Chapitre")
+    document.add_paragraph("La mèche se coupe chaque matin.")
+    document.add_paragraph("Huiles", style="Chapitre court")
+    document.add_paragraph("L'huile de colza brûle sans fumée.")
+    out = io.BytesIO()
+    document.save(out)
+    extracted = extract("lampes.docx", out.getvalue())
+    assert [(b.kind, b.level, b.clean) for b in extracted.blocks if b.kind == HEADING] == [
+        (HEADING, 2, "Lampes"),
+        (HEADING, 2, "Huiles"),
+    ]
+    found = {p.clean: p for p in document_passages(extracted, "lampes.docx")}
+    assert found["L'huile de colza brûle sans fumée."].context == "Huiles"
+
+
 # -- skipped files ---------------------------------------------------------------------
 
 

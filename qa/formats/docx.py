@@ -17,7 +17,12 @@ from qa.text_blocks import CAPTION, CODE, HEADING, ITEM, PARAGRAPH, ROW, TERM, B
 # most DOCX manuals are made. The same kinds as the HTML reader's <pre>, <dt>/<dd> and <caption>.
 _HEADING_STYLE = re.compile(r"(?:heading|titre|überschrift|título)\s*(\d)", re.IGNORECASE)
 _TITLE_STYLES = ("title", "titre")
-_CODE_STYLES = ("source code", "html preformatted", "préformaté html", "plain text", "texte brut", "code")
+_CODE_STYLES = (
+    "source code", "html preformatted", "préformaté html", "plain text", "texte brut", "code",
+    "preformatted text", "texte préformaté",  # LibreOffice's
+)  # fmt: skip
+# Word's outline level of a paragraph that is no heading (w:outlineLvl counts headings from 0).
+_BODY_OUTLINE_LEVEL = 9
 _TERM_STYLES = ("definition term", "terme de définition")
 _DEFINITION_STYLES = ("definition", "définition")
 _CAPTION_STYLES = ("caption", "image caption", "table caption", "légende")
@@ -84,7 +89,7 @@ def extract_docx(data: bytes) -> Extracted:
                 continue
             style = ((paragraph.style.name if paragraph.style is not None else "") or "").lower()
             listed = child.find(qn("w:pPr") + "/" + qn("w:numPr")) is not None
-            kind, level, body_text = _kind_of(style, listed, text)
+            kind, level, body_text = _kind_of(style, listed, text, _outline_level(child, paragraph.style, qn))
             defining = term_at is not None and style in _DEFINITION_STYLES
             if not defining:
                 term_at = _close_term(out, term_at)
@@ -127,13 +132,30 @@ def _close_term(out: Writer, term_at: int | None) -> None:
     return None
 
 
-def _kind_of(style: str, listed: bool, text: str) -> tuple[str, int, str]:
+def _outline_level(element, style, qn) -> int | None:
+    """The heading level Word gives the paragraph (w:outlineLvl, 0 for the first level), set on the paragraph
+    or on its style or the styles that style is based on: headings in any language's style names, and
+    custom heading styles. None: no level, or body text."""
+    found = element.find(qn("w:pPr") + "/" + qn("w:outlineLvl"))
+    for _ in range(10):  # a chain of based-on styles; Word's are a few deep, a loop is possible in a broken file
+        if found is not None or style is None:
+            break
+        found = style.element.find(qn("w:pPr") + "/" + qn("w:outlineLvl"))
+        style = style.base_style
+    value = found.get(qn("w:val")) if found is not None else None
+    return int(value) if value and value.isdigit() and int(value) < _BODY_OUTLINE_LEVEL else None
+
+
+def _kind_of(style: str, listed: bool, text: str, outline: int | None = None) -> tuple[str, int, str]:
     """The block a paragraph of this style (its name in lower case) makes: its kind, its level (headings)
-    and its text. ``listed``: the paragraph is numbered or bulleted (Word's numbering, whatever the style)."""
+    and its text. ``listed``: the paragraph is numbered or bulleted (Word's numbering, whatever the style);
+    ``outline``: its outline level (a heading's, from 0)."""
     text = text.replace("\v", "\n")
     heading = _HEADING_STYLE.match(style)
     if heading or style in _TITLE_STYLES:
         return HEADING, int(heading.group(1)) + 1 if heading else 1, inline(text)
+    if outline is not None:  # "Überschrift 2", "Kop 2", a custom style based on a heading: level 2
+        return HEADING, outline + 2, inline(text)
     if style in _CODE_STYLES:  # its line breaks are the code's lines
         return CODE, 0, text.expandtabs(8).strip("\n")
     if style in _TERM_STYLES:
