@@ -286,11 +286,10 @@ def test_the_store_holds_no_pickle():
 
 
 @pytest.fixture
-def indexed(tmp_path, fake_models, monkeypatch, capsys):
+def indexed(in_tmp_path, tmp_path, fake_models, monkeypatch, capsys):
     """Two facts indexed with the fake models into idx/; the test runs in tmp_path; the history in h.db."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "facts.txt").write_text(f"{LAUNCH}\n\n{USERS}\n")
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()

@@ -140,9 +140,8 @@ def one_line(err: str) -> str:
 
 
 def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
-    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+    in_tmp_path, fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     out = capsys.readouterr().out
     for name, reason in BAD.items():
@@ -153,9 +152,8 @@ def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
 
 
 def test_ask_refreshes_past_a_hostile_file_and_answers(
-    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+    in_tmp_path, fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)
     bombs = tmp_path / "bombs"
     bombs.mkdir()
     for name in BAD:

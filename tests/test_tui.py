@@ -1130,12 +1130,11 @@ async def test_ctrl_r_asks_the_last_question_again(tmp_path):
 # -- a cited file changed since indexing (issue 11) ---------------------------------------------------------
 
 
-def _notes_index(tmp_path, monkeypatch):
+def _notes_index(in_tmp_path, tmp_path, monkeypatch):
     """A real index (fake models) of notes.txt, and an engine over it."""
     from qa.api import Engine
     from qa.cli import main
 
-    monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
     assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")], models=fakes.MODELS) == 0
     return Engine(index_dir=tmp_path / "idx", models=fakes.MODELS)
