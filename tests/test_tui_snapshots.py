@@ -195,16 +195,13 @@ def test_changed_cited_file_offers_a_refresh(snap_compare, root, fake_models, mo
     from qa.api import Engine
     from qa.cli import main
 
-    monkeypatch.chdir(root)
     notes = root / "notes.txt"
     notes.write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
-    assert main(["index", "notes.txt", "--index", str(root / "idx")], models=fake_models) == 0
+    assert main(["index", str(notes), "--index", str(root / "idx")], models=fake_models) == 0
     editor = root / "editor.sh"
     editor.write_text('#!/bin/sh\nfor last; do :; done\necho "It was run by the navy." >> "$last"\n')
     editor.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(editor))
-    app = create_app(Engine(index_dir=root / "idx", models=fake_models))
+    app = create_app(Engine(index_dir=root / "idx", models=fake_models), environ={"EDITOR": str(editor)})
 
     async def run_before(pilot):
         hold_still(pilot)
