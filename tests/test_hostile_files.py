@@ -9,6 +9,7 @@ while the other files are read. The limits (qa.tuning) are lowered here so the t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -260,11 +261,11 @@ def test_a_folder_named_qa_where_qa_runs_is_never_imported_by_the_reader(tmp_pat
     (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     (planted / "sandbox.py").write_text("")
     (tmp_path / "project" / "page.html").write_text(f"<html><body><p>{GOOD_TEXT}</p></body></html>")
-    monkeypatch.chdir(tmp_path / "project")
     if sandbox._worker is not None:
-        sandbox._worker.close()  # a new worker, started from this folder
+        sandbox._worker.close()  # a new worker, started from the project's folder
     sandbox._worker = None
-    assert GOOD_TEXT in load(tmp_path / "project" / "page.html").text
+    with contextlib.chdir(tmp_path / "project"):  # the test is about the working folder: a qa/ planted there
+        assert GOOD_TEXT in load(tmp_path / "project" / "page.html").text
     assert not marker.exists()
 
 
