@@ -224,7 +224,8 @@ def cmd_chat(args) -> int:
     llm = _llm_settings(args)
     engine = _engine(args)
     _check_index(engine)
-    from qa.tui.app import run
+    if (run := args.chat) is None:
+        from qa.tui.app import run  # Textual loads only for the chat
 
     watched = _WatchedEngine(engine)
     status = run(watched, llm=llm, settings=args.settings, **_chat_history(args))
@@ -459,13 +460,16 @@ def main(
     settings: Settings | None = None,
     stdin=None,
     terminal: Terminal | None = None,
+    chat=None,
 ) -> int:
     """Run the command ``argv`` (default: the process's arguments); its exit status.
 
     ``models`` (qa.models) makes the encoders and the ranking model, the real ones by default; ``settings``
     (qa.config) are read from the environment when not given; ``stdin`` is the stream `qa ask` reads questions
     from (default: the process's); ``terminal`` (qa.cli_output.Terminal) says whether standard input and output
-    are terminals (default: the process's). Each is made once here and passed down with the command line."""
+    are terminals (default: the process's); ``chat`` opens the chat of `qa chat` (default: qa.tui.app.run, called
+    with the engine, ``llm=``, ``settings=`` and the history's options). Each is made once here and passed down
+    with the command line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if sys.stderr is None:  # started with stderr closed (2>&-): errors are dropped, never written to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
@@ -487,6 +491,7 @@ def main(
         args.models = models if models is not None else Models()
         args.stdin = sys.stdin if stdin is None else stdin
         args.terminal = terminal if terminal is not None else Terminal.of_process()
+        args.chat = chat
         if args.command in _NEED_THE_CURRENT_FOLDER:
             _check_current_folder()
     except UsageError as exc:  # a bad value (cli_parser's types, QA_CLUSTER_TIMEOUT), or no current folder

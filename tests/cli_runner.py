@@ -65,10 +65,11 @@ class CliRunner:
         env: Mapping[str, str | os.PathLike] | None = None,
         cwd: str | os.PathLike | None = None,
         settings: Settings | None = None,
+        chat=None,
     ) -> Result:
         """Run ``qa ARGV``; ``stdin`` is the text piped in (none: an empty pipe), ``terminal`` True for a terminal
         (``TERMINAL``) or a Terminal, ``env`` more variables for this call, ``cwd`` the folder it runs in,
-        ``settings`` given as they are (instead of ``env``)."""
+        ``settings`` given as they are (instead of ``env``), ``chat`` what `qa chat` opens (main's ``chat``)."""
         if isinstance(terminal, bool):
             terminal = TERMINAL if terminal else PIPE
         stream = stdin if stdin is None or not isinstance(stdin, str) else io.StringIO(stdin)
@@ -82,6 +83,7 @@ class CliRunner:
                     settings=settings if settings is not None else self.settings(env),
                     stdin=stream if stream is not None else io.StringIO(""),
                     terminal=terminal,
+                    chat=chat,
                 )
             except SystemExit as exc:  # argparse's usage errors, --help and --version, as click's runner takes them
                 code = exc.code if isinstance(exc.code, int) else 1

@@ -357,16 +357,16 @@ def test_real_chat_with_a_missing_index_exits_4_without_opening(tmp_path):
     assert result.stderr.count("\n") == 1 and "no index in" in result.stderr and "qa index FOLDER" in result.stderr
 
 
-def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, cli, monkeypatch):
+def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, cli):
     (tmp_path / "idx").mkdir()
     (tmp_path / "idx" / "CURRENT").write_text("gen-that-is-not-there\n")
-    monkeypatch.setattr("qa.tui.app.run", lambda engine, llm=None: pytest.fail("the chat must not open"))
-    result = cli.invoke("chat", "--index", tmp_path / "idx", terminal=True)
+    never = lambda engine, **options: pytest.fail("the chat must not open")  # noqa: E731
+    result = cli.invoke("chat", "--index", tmp_path / "idx", terminal=True, chat=never)
     assert result.exit_code == 4
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("qa: ")
 
 
-def test_chat_whose_loading_failed_exits_with_its_status(cli, monkeypatch, tmp_path):
+def test_chat_whose_loading_failed_exits_with_its_status(cli, tmp_path):
     """A failure met while the chat loads (a model, the default index) is shown there, then is the exit status."""
 
     def unloadable(name, settings=None):
@@ -381,9 +381,8 @@ def test_chat_whose_loading_failed_exits_with_its_status(cli, monkeypatch, tmp_p
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "s.txt").write_text("A seed about the default index.\n", encoding="utf-8")
     elsewhere = replace(cli.settings(), default_index=tmp_path / "index", default_documents=tmp_path / "seeds")
-    monkeypatch.setattr("qa.tui.app.run", chat)
     result = CliRunner(models=replace(fakes.MODELS, question_encoder=unloadable)).invoke(
-        "chat", settings=elsewhere, terminal=True
+        "chat", settings=elsewhere, terminal=True, chat=chat
     )
     assert result.exit_code == 3
     assert result.stderr == "qa: the model cannot be loaded offline: pip install it\n"

@@ -184,20 +184,17 @@ def test_show_refuses_a_hostile_file_in_one_line(low_limits, hostile_folder, cap
     assert GOOD_TEXT in capsys.readouterr().out
 
 
-def test_processor_time_and_wall_clock_time_are_limited_per_file(tmp_path, monkeypatch):
+def test_processor_time_and_wall_clock_time_are_limited_per_file(tmp_path):
     (tmp_path / "bomb.pdf").write_bytes(pdf_bomb())
     (tmp_path / "good.pdf").write_bytes(good_pdf())
-    monkeypatch.setattr(tuning, "EXTRACT_MEMORY_MB", 4096)  # enough for the bomb: time runs out first
-    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 1)
+    memory = {"EXTRACT_MEMORY_MB": 4096}  # enough for the bomb: time runs out first
     with pytest.raises(UndecodableFile, match="s of processor time to read"):
-        load(tmp_path / "bomb.pdf")
-    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 60)
-    assert GOOD_TEXT in load(tmp_path / "good.pdf").text  # a fresh budget for the next file
-    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 0.5)
+        load(tmp_path / "bomb.pdf", limits={**memory, "EXTRACT_CPU_SECONDS": 1})
+    cpu = {**memory, "EXTRACT_CPU_SECONDS": 60}
+    assert GOOD_TEXT in load(tmp_path / "good.pdf", limits=cpu).text  # a fresh budget for the next file
     with pytest.raises(UndecodableFile, match="took longer than 0.5 s to read"):
-        load(tmp_path / "bomb.pdf")
-    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 180)
-    assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+        load(tmp_path / "bomb.pdf", limits={**cpu, "EXTRACT_WALL_SECONDS": 0.5})
+    assert GOOD_TEXT in load(tmp_path / "good.pdf", limits={**cpu, "EXTRACT_WALL_SECONDS": 180}).text
 
 
 def test_a_zip_bomb_is_refused_by_the_sizes_its_archive_declares(tmp_path):

@@ -525,20 +525,22 @@ async def test_keys_and_palette_offer_the_switch(tmp_path):
         assert any("ctrl+g" in text_of(w) for w in app.screen.query(Static))
 
 
-def test_chat_command_passes_the_llm_settings(monkeypatch, cli):
-    import qa.tui.app
-
+def test_chat_command_passes_the_llm_settings(cli):
     seen = {}
-    monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None, **kept: seen.setdefault("llm", llm) and 0)
+
+    def chat(engine, llm=None, **kept):
+        seen["llm"] = llm
+        return 0
+
     secret = {"QA_LLM_API_KEY": SECRET}
-    cli.invoke("chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m", env=secret, terminal=True)
+    cli.invoke("chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m", env=secret, terminal=True, chat=chat)
     llm = seen["llm"]
     assert (llm.url, llm.model, llm.api_key) == ("http://127.0.0.1:9/v1", "m", SECRET)
     seen.clear()
-    cli.invoke("chat", env=secret, terminal=True)
+    cli.invoke("chat", env=secret, terminal=True, chat=chat)
     assert seen["llm"] is None
     seen.clear()
-    cli.invoke("chat", env={**secret, "QA_LLM_URL": "http://127.0.0.1:9/v1"}, terminal=True)
+    cli.invoke("chat", env={**secret, "QA_LLM_URL": "http://127.0.0.1:9/v1"}, terminal=True, chat=chat)
     assert seen["llm"].url == "http://127.0.0.1:9/v1"
 
 
@@ -792,9 +794,7 @@ async def test_a_history_that_cannot_be_written_is_one_notice(tmp_path):
         assert not isinstance(app.screen, ConversationsScreen)
 
 
-def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, cli):
-    import qa.tui.app
-
+def test_chat_command_reopens_the_conversation_asked_for(cli):
     history = History(cli.settings().history_path)  # the runner's: a temporary file
     first = history.new_conversation()
     history.log(
@@ -807,17 +807,16 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, cli):
         seen.update(kwargs)
         return 0
 
-    monkeypatch.setattr(qa.tui.app, "run", run)
-    assert cli.invoke("chat", "-c", terminal=True).exit_code == 0
+    assert cli.invoke("chat", "-c", terminal=True, chat=run).exit_code == 0
     assert seen == {"llm": None, "conversation_id": first}
     seen.clear()
-    assert cli.invoke("chat", "--conversation", str(first), "--no-log", terminal=True).exit_code == 0
+    assert cli.invoke("chat", "--conversation", str(first), "--no-log", terminal=True, chat=run).exit_code == 0
     assert seen == {"llm": None, "conversation_id": first, "keep": False}
     seen.clear()
-    assert cli.invoke("chat", terminal=True).exit_code == 0
+    assert cli.invoke("chat", terminal=True, chat=run).exit_code == 0
     assert seen == {"llm": None}  # the default: a new conversation, kept
     seen.clear()
-    refused = cli.invoke("chat", "--conversation", "99", terminal=True)
+    refused = cli.invoke("chat", "--conversation", "99", terminal=True, chat=run)
     assert refused.exit_code == 2 and seen == {} and "no conversation 99" in refused.stderr
 
 
@@ -952,7 +951,7 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
     assert labels(both, tmp_path) == [f"{SOURCE}:2", f"{SOURCE}:2"]
 
 
-def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
+def test_run_keeps_the_chat_in_the_default_history(tmp_path):
     import qa.tui.app
 
     made = {}
@@ -961,11 +960,10 @@ def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
         made.update(kwargs)
         return SimpleNamespace(run=lambda: None, return_code=0, state="ready", answering=False)
 
-    monkeypatch.setattr(qa.tui.app, "create_app", fake_app)
-    assert qa.tui.app.run(object()) == 0
+    assert qa.tui.app.run(object(), make_app=fake_app) == 0
     assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
     assert made["keep"] is True and made["conversation_id"] is None
-    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db")) == 0
+    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db"), make_app=fake_app) == 0
     assert made["history"].path == tmp_path / "given.db"  # the history the settings name
 
 

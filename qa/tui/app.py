@@ -376,14 +376,23 @@ def create_app(
     return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep, environ=environ)
 
 
-def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, settings=None) -> int:
+def run(
+    engine,
+    llm=None,
+    history=None,
+    conversation_id: int | None = None,
+    keep: bool = True,
+    settings=None,
+    make_app=create_app,
+) -> int:
     """Run the chat until the person quits; the exit status. ``history`` defaults to the user's: the one
-    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder."""
+    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder. ``make_app``: what makes the
+    app from these (create_app)."""
     if history is None:
         from qa.history import History
 
         history = History(settings.history_path if settings is not None else None)
-    app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
+    app = make_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
     if app.state == "loading" or app.answering or getattr(app, "refreshing", False):
