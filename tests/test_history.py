@@ -229,11 +229,10 @@ def test_the_database_is_private_to_its_owner(history):
     assert history.path.parent.stat().st_mode & 0o777 == 0o700
 
 
-def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history, monkeypatch):
+def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history):
     conversation = history.new_conversation()
     history.log(conversation, _answer("When was DeepSeek launched?"))
     later = [*qa.history.MIGRATIONS, ["ALTER TABLE exchanges ADD COLUMN rating INTEGER NOT NULL DEFAULT 0"]]
-    monkeypatch.setattr(qa.history, "MIGRATIONS", later)
     with sqlite3.connect(history.path) as db:
         assert migrate(db, later) == len(later)
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(later)
