@@ -102,11 +102,6 @@ def test_a_line_of_another_section_is_refused(in_tmp_path, tmp_path, capsys, mon
     _one_line_error(capsys, "has no column 9")
 
 
-def _ask_json(capsys, *argv) -> dict:
-    assert main(["ask", "--json", "--no-log", *argv], models=fakes.MODELS) == 0
-    return json.loads(capsys.readouterr().out)
-
-
 def _one_line_failure(result, words: str) -> None:
     assert result.exit_code == 2 and result.stdout == "", result
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("qa: ") and words in result.stderr, result
@@ -153,7 +148,6 @@ def test_a_label_shown_with_its_controls_escaped_is_shown_again(
 def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys):
     """A manifest written before bases (every file relative to one root) loads, refreshes with the same
     names, and its files are found from that root."""
-    import fakes
 
     docs = tmp_path / "top" / "docs"
     docs.mkdir(parents=True)
