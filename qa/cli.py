@@ -1,7 +1,7 @@
 """The `qa` command: `main`, and the commands that answer (ask, chat, mcp, eval, show, history, completion).
 A thin shell over qa.api. The index commands are in qa.cli_index, the parser in qa.cli_parser, what is printed
-in qa.cli_output (``cli_output.is_terminal`` is called through its module, so that one patch of it holds for the
-commands and for the output alike)."""
+in qa.cli_output. What a command reads of its surroundings comes in through ``main``: the settings (environment),
+the models, standard input and the terminal facts (qa.cli_output.Terminal), each the process's unless given."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from qa import cli_output, cli_parser, completion
+from qa import cli_parser, completion
 from qa.cli_index import cluster_address, cmd_index, cmd_list, cmd_remove, cmd_sources, refuse_cluster_index
 from qa.cli_output import (
     GuardedOutput,
     OutputFailed,
     ProgressBar,
+    Terminal,
     display,
     drop_pending_output,
     emit,
@@ -51,10 +52,10 @@ def _engine(args):
     return Engine(index_dir=index_dir, model=args.model, settings=settings, models=args.models)
 
 
-def _questions_from_stdin():
-    if hasattr(sys.stdin, "reconfigure"):
-        sys.stdin.reconfigure(errors="surrogateescape")  # undecodable bytes are dropped by clean_question
-    for line in sys.stdin:
+def _questions_from_stdin(stdin):
+    if hasattr(stdin, "reconfigure"):
+        stdin.reconfigure(errors="surrogateescape")  # undecodable bytes are dropped by clean_question
+    for line in stdin:
         if line.strip():
             yield line.rstrip("\r\n")
 
@@ -64,12 +65,12 @@ def cmd_ask(args) -> int:
 
     from qa.api import clean_question
 
-    if args.question in (None, "-") and sys.stdin is None:  # started with stdin closed (<&-)
+    if args.question in (None, "-") and args.stdin is None:  # started with stdin closed (<&-)
         raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
-        questions = _questions_from_stdin()
+        questions = _questions_from_stdin(args.stdin)
         # Read before anything loads: nothing to ask (an empty stdin, blank lines only) is a usage error.
         first_question = next(questions, None)
         if first_question is None:
@@ -86,14 +87,16 @@ def cmd_ask(args) -> int:
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
+            emit(
+                *answer, as_json=args.json, where=engine, hyperlinks=args.terminal.shows_links(args.settings.hyperlinks)
+            )
             log.keep(*answer)
         return 0
     log = _AskLog(args, engine)
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=notice, progress=ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
-    emit(*answer, as_json=args.json, where=engine, hyperlinks=args.settings.hyperlinks)
+    emit(*answer, as_json=args.json, where=engine, hyperlinks=args.terminal.shows_links(args.settings.hyperlinks))
     log.keep(*answer)
     return 0
 
@@ -216,12 +219,13 @@ def cmd_eval(args) -> int:
 
 def cmd_chat(args) -> int:
     # Checked before anything loads: a chat in a pipe would wait for keys and write escape codes.
-    if not (cli_output.is_terminal(sys.stdin) and cli_output.is_terminal(sys.stdout)):
+    if not (args.terminal.stdin and args.terminal.stdout):
         raise UsageError("chat needs a terminal; use qa ask")
     llm = _llm_settings(args)
     engine = _engine(args)
     _check_index(engine)
-    from qa.tui.app import run
+    if (run := args.chat) is None:
+        from qa.tui.app import run  # Textual loads only for the chat
 
     watched = _WatchedEngine(engine)
     status = run(watched, llm=llm, settings=args.settings, **_chat_history(args))
@@ -369,7 +373,7 @@ def cmd_show(args) -> int:
     if indexed and content_hash(data) != indexed.get("sha256"):
         notice(f"{ref.source} changed since it was indexed: these lines may not be the ones cited")
     # Exactly the text; on a terminal, line by line through the one sanitiser of plain-text output.
-    print("\n".join(map(terminal_safe, text.split("\n"))) if cli_output.is_terminal(sys.stdout) else text)
+    print("\n".join(map(terminal_safe, text.split("\n"))) if args.terminal.stdout else text)
     return 0
 
 
@@ -413,7 +417,7 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
 def cmd_mcp(args) -> int:
     from qa.mcp_server import serve  # the mcp package loads only for this command
 
-    if sys.stdin is None:  # started with stdin closed (<&-): no client can speak to it
+    if args.stdin is None:  # started with stdin closed (<&-): no client can speak to it
         raise UsageError("the MCP server reads its client on standard input, which is closed")
     return serve(_engine(args), llm=_llm_settings(args), notice=notice, progress=ProgressBar())
 
@@ -450,11 +454,22 @@ def _check_current_folder() -> None:
         raise UsageError(f"cannot use the current folder ({reason}): cd to a folder and run qa again") from None
 
 
-def main(argv: list[str] | None = None, models: Models | None = None, settings: Settings | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    models: Models | None = None,
+    settings: Settings | None = None,
+    stdin=None,
+    terminal: Terminal | None = None,
+    chat=None,
+) -> int:
     """Run the command ``argv`` (default: the process's arguments); its exit status.
 
     ``models`` (qa.models) makes the encoders and the ranking model, the real ones by default; ``settings``
-    (qa.config) are read from the environment when not given. Both are made once here and passed down."""
+    (qa.config) are read from the environment when not given; ``stdin`` is the stream `qa ask` reads questions
+    from (default: the process's); ``terminal`` (qa.cli_output.Terminal) says whether standard input and output
+    are terminals (default: the process's); ``chat`` opens the chat of `qa chat` (default: qa.tui.app.run, called
+    with the engine, ``llm=``, ``settings=`` and the history's options). Each is made once here and passed down
+    with the command line."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if sys.stderr is None:  # started with stderr closed (2>&-): errors are dropped, never written to stdout
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
@@ -474,12 +489,15 @@ def main(argv: list[str] | None = None, models: Models | None = None, settings: 
         # line to the command.
         args.settings = settings if settings is not None else Settings.from_env()
         args.models = models if models is not None else Models()
+        args.stdin = sys.stdin if stdin is None else stdin
+        args.terminal = terminal if terminal is not None else Terminal.of_process()
+        args.chat = chat
         if args.command in _NEED_THE_CURRENT_FOLDER:
             _check_current_folder()
     except UsageError as exc:  # a bad value (cli_parser's types, QA_CLUSTER_TIMEOUT), or no current folder
         print_error(exc.message, exc.exit_code, as_json)
         return exc.exit_code
-    if args.command == "ask" and args.question is None and cli_output.is_terminal(sys.stdin):
+    if args.command == "ask" and args.question is None and args.terminal.stdin:
         subcommands["ask"][0].error("the following arguments are required: question (or pipe questions in)")
     # The chat draws on the terminal and the MCP server speaks its protocol on stdout: both keep it as it is.
     guarded = args.command not in ("chat", "mcp")

@@ -9,6 +9,7 @@ import math
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import QAError
@@ -94,17 +95,41 @@ def is_terminal(stream) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Terminal:
+    """What a command knows of the terminal it runs in: whether standard input and standard output are terminals,
+    and the terminal's ``$TERM``. ``qa.cli.main`` reads the process's (``Terminal.of_process()``) unless it is
+    given one: tests pass the facts instead of patching streams."""
+
+    stdin: bool = False
+    stdout: bool = False
+    term: str = ""
+
+    @classmethod
+    def of_process(cls) -> Terminal:
+        # $TERM is the terminal's own variable, not an option of qa: read with the streams it describes.
+        return cls(is_terminal(sys.stdin), is_terminal(sys.stdout), os.environ.get("TERM", ""))
+
+    def shows_links(self, wanted: bool | None) -> bool:
+        """Whether citations are OSC 8 hyperlinks: ``wanted`` (Settings.hyperlinks, QA_HYPERLINKS=1 on, 0 off),
+        else on a terminal output that is not known to show them as text."""
+        if wanted is not None:
+            return wanted
+        return self.stdout and self.term not in ("", "dumb", "linux")
+
+
 class ProgressBar:
     """One line on stderr per stage, redrawn in place on a terminal."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream=None, clock=time.monotonic):
         self.stream = stream = stream or sys.stderr
+        self.clock = clock  # seconds, for the rate and the time left (a test gives its own)
         self.tty = is_terminal(stream)
         self._last: tuple[str, float] = ("", 0.0)
         self._began: tuple[str, float] = ("", 0.0)  # the stage drawn and when it began
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        now = time.monotonic()
+        now = self.clock()
         finished = done >= total
         if stage != self._began[0]:
             self._began = (stage, now)
@@ -140,9 +165,9 @@ def print_report(report) -> None:
     sys.stdout.flush()
 
 
-def print_answer(answer, where=None, hyperlinks: bool | None = None) -> None:
+def print_answer(answer, where=None, hyperlinks: bool = False) -> None:
     """The answer and its citations; ``where`` (the engine) finds the cited files, for columns and links;
-    ``hyperlinks``: Settings.hyperlinks (QA_HYPERLINKS)."""
+    ``hyperlinks``: whether citations link to their files (Terminal.shows_links)."""
     if answer.abstained:
         print("The documents don't say: no passage answers this question.")
         if answer.nearest:
@@ -158,25 +183,16 @@ def print_answer(answer, where=None, hyperlinks: bool | None = None) -> None:
     _print_citations(answer.citations, where, hyperlinks)
 
 
-def _print_citations(citations, where=None, hyperlinks: bool | None = None) -> None:
+def _print_citations(citations, where=None, hyperlinks: bool = False) -> None:
     from qa.citations import citation_ref, labels, source_path
 
-    links = where is not None and _hyperlinks(hyperlinks)
+    links = where is not None and hyperlinks
     # file:line, as qa show reads it; file:line:column where two passages of one line would read the same.
     names = labels(citations, where) if where is not None else [citation_ref(c) for c in citations]
     for c, name in zip(citations, names, strict=True):
         label = display(name)
         print(f"[{c.n}] {_hyperlink(label, source_path(c.source, where)) if links else label}")
         print(f"    {display(c.text)}")
-
-
-def _hyperlinks(wanted: bool | None) -> bool:
-    """Whether citations are OSC 8 hyperlinks: ``wanted`` (QA_HYPERLINKS=1 on, 0 off), else on a terminal that is
-    not known to show them as text. $TERM is the terminal's own variable, not an option of qa: read here, with
-    the output stream it describes."""
-    if wanted is not None:
-        return wanted
-    return is_terminal(sys.stdout) and os.environ.get("TERM", "") not in ("", "dumb", "linux")
 
 
 def _hyperlink(label: str, path: Path | None) -> str:
@@ -190,7 +206,7 @@ def _hyperlink(label: str, path: Path | None) -> str:
     return f"\x1b]8;;{uri}\x1b\\{label}\x1b]8;;\x1b\\"
 
 
-def emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None, hyperlinks=None) -> None:
+def emit(answer, llm_notice: str | None = None, as_json: bool = False, where=None, hyperlinks: bool = False) -> None:
     if as_json:
         data = answer.to_dict()
         if llm_notice:

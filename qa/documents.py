@@ -19,7 +19,7 @@ import hashlib
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -303,13 +303,13 @@ def _looks_binary(text: str) -> bool:
     return controls > max(8, len(text) // 100)
 
 
-def extract(path: Path | str, data: bytes) -> formats.Extracted:
+def extract(path: Path | str, data: bytes, limits: Mapping[str, float] | None = None) -> formats.Extracted:
     """The text a file's citations refer to, with its structure and locators.
 
     Text files are decoded (``decode``) and read by ``qa.reader``; PDF, HTML and
     DOCX files go through ``qa.formats`` in the worker of ``qa.sandbox``, held to
     limits of memory and time. Raises UndecodableFile with the reason the file
-    is skipped.
+    is skipped. ``limits``: values of the worker's limits (qa.sandbox.LIMITS) for this file, in place of qa.tuning's.
     """
     from qa import sandbox
 
@@ -319,7 +319,7 @@ def extract(path: Path | str, data: bytes) -> formats.Extracted:
         text = decode(data)
         return formats.Extracted(text, reader.sniff_format(text, path.suffix), None)
     try:
-        return sandbox.extract(data, fmt)
+        return sandbox.extract(data, fmt, limits)
     except formats.ExtractionError as exc:
         raise UndecodableFile(str(exc)) from None
     except (MemoryError, RecursionError):
@@ -328,9 +328,12 @@ def extract(path: Path | str, data: bytes) -> formats.Extracted:
         raise UndecodableFile(f"not a readable {fmt.upper()} file ({exc.__class__.__name__})") from None
 
 
-def load(path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> formats.Extracted:
-    """``extract`` of the file at ``path`` (OSError or UndecodableFile when it cannot be read)."""
-    return extract(path, read_file(Path(path), max_bytes))
+def load(
+    path: Path | str, max_bytes: int = DEFAULT_MAX_FILE_BYTES, limits: Mapping[str, float] | None = None
+) -> formats.Extracted:
+    """``extract`` of the file at ``path`` (OSError or UndecodableFile when it cannot be read); ``limits``: as
+    ``extract`` takes them."""
+    return extract(path, read_file(Path(path), max_bytes), limits)
 
 
 def document_passages(extracted: formats.Extracted, source: str) -> list[Passage]:

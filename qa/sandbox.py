@@ -37,6 +37,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from qa import tuning
@@ -48,13 +49,14 @@ _REPLY = struct.Struct(">Q")  # answer: JSON length
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 
 
-def extract(data: bytes, fmt: str) -> Extracted:
-    """``formats.extract`` run in the worker, within the limits of ``qa.tuning`` (ExtractionError otherwise)."""
+def extract(data: bytes, fmt: str, limits: Mapping[str, float] | None = None) -> Extracted:
+    """``formats.extract`` run in the worker, within the limits of ``qa.tuning`` (ExtractionError otherwise);
+    ``limits``: values of some of them (names of LIMITS) for this file instead."""
     global _worker
     with _lock:
         if _worker is None or not _worker.usable():  # not started, or ended by the last file
             _worker = _Worker()
-        return _worker.extract(data, fmt)
+        return _worker.extract(data, fmt, limits)
 
 
 _lock = threading.Lock()
@@ -72,8 +74,14 @@ LIMITS = (
 )
 
 
-def _limits() -> dict:
-    return {name: getattr(tuning, name) for name in LIMITS}
+def _limits(given: Mapping[str, float] | None = None) -> dict:
+    limits = {name: getattr(tuning, name) for name in LIMITS}
+    if given:
+        unknown = set(given) - set(LIMITS)
+        if unknown:
+            raise ValueError(f"not limits of the reading worker: {sorted(unknown)}")
+        limits.update(given)
+    return limits
 
 
 class _Worker:
@@ -97,8 +105,8 @@ class _Worker:
     def usable(self) -> bool:
         return self.owner == os.getpid() and self.process.poll() is None
 
-    def extract(self, data: bytes, fmt: str) -> Extracted:
-        limits = _limits()
+    def extract(self, data: bytes, fmt: str, limits: Mapping[str, float] | None = None) -> Extracted:
+        limits = _limits(limits)
         header = json.dumps({"format": fmt, "limits": limits}).encode()
         deadline = time.monotonic() + limits["EXTRACT_WALL_SECONDS"]
         try:

@@ -97,8 +97,9 @@ class FakeEngine:
         )
 
 
-def make_app(tmp_path: Path, **kwargs):
-    return create_app(FakeEngine(tmp_path, **kwargs))
+def make_app(tmp_path: Path, environ=None, **kwargs):
+    """The chat over a FakeEngine (``kwargs``); ``environ``: its $EDITOR and the like (none by default)."""
+    return create_app(FakeEngine(tmp_path, **kwargs), environ={} if environ is None else environ)
 
 
 async def wait_until(pilot, predicate, timeout: float = 10.0, what: str = "the condition") -> None:

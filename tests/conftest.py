@@ -27,6 +27,23 @@ def fake_models(monkeypatch):
 
 
 @pytest.fixture
+def in_tmp_path(tmp_path, monkeypatch):
+    """The test runs in its tmp_path, for the tests about names relative to the working folder (the one chdir of
+    the tests: the others pass absolute paths, or the runner's ``cwd``)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def cli(tmp_path_factory):
+    """A tests/cli_runner.py CliRunner with the fake models and an environment of its own: the history and the
+    named collections in a temporary folder. ``cli.invoke("ask", ..., stdin=..., terminal=True, env={...})``."""
+    from cli_runner import CliRunner, private_env
+
+    return CliRunner(private_env(tmp_path_factory.mktemp("qa-data")))
+
+
+@pytest.fixture
 def bad_folder(tmp_path):
     """docs/ with every bad file (see tests/badfiles.py), plus outside/ that its links point to."""
     import badfiles

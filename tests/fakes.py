@@ -130,3 +130,18 @@ def answerer(loaded):
 
     retriever = Retriever(loaded, FakeEmbedder(loaded.manifest.model), FakeMultilingual(), FakeSemantic())
     return Answerer(loaded, retriever, lexical_model())
+
+
+def _never_loaded(*args, **kwargs):
+    raise AssertionError("a model was loaded where nothing may load")
+
+
+# Models that must not be made: a command given them shows that it stops before loading any.
+UNLOADABLE = Models(
+    passage_embedder=_never_loaded,
+    question_encoder=_never_loaded,
+    multilingual_encoder=_never_loaded,
+    semantic_encoder=_never_loaded,
+    ranking_model=_never_loaded,
+    default_model="fake-hash-32",
+)

@@ -27,10 +27,9 @@ TEXTS = ["when was deepseek launched ?", "quand lancée janvier 2025 ?"]
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setattr(qa.embedding, "_checked", {})
-    return folder
+def cache(tmp_path):
+    """A cache folder of the test's own (what qa.embedding has checked is remembered by folder)."""
+    return tmp_path / "cache"
 
 
 def bert_encoder(model, cache):

@@ -4,6 +4,7 @@ are not in the section or page named; a citation names its file relative to its 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -72,8 +73,7 @@ def _one_line_error(capsys, words: str) -> None:
     assert err.count("\n") == 1 and err.startswith("qa: ") and words in err, err
 
 
-def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(in_tmp_path, tmp_path, capsys, monkeypatch):
     (tmp_path / "steps#page=1.html").write_text(SECTIONS, encoding="utf-8")
     citations = [
         passage_citation(n, p, 0.5) for n, p in enumerate(file_passages("steps#page=1.html", "steps#page=1.html"))
@@ -84,8 +84,7 @@ def test_every_label_of_an_html_file_is_shown_whatever_its_anchor(tmp_path, caps
         assert citation.text in capsys.readouterr().out
 
 
-def test_a_line_of_another_section_is_refused(tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_a_line_of_another_section_is_refused(in_tmp_path, tmp_path, capsys, monkeypatch):
     (tmp_path / "steps.html").write_text(SECTIONS, encoding="utf-8")
     by_anchor = {p.anchor: p for p in file_passages("steps.html", "steps.html") if p.kind != "heading"}
     lamp, clock = by_anchor["step:1#a"], by_anchor["page=2"]
@@ -103,41 +102,40 @@ def test_a_line_of_another_section_is_refused(tmp_path, capsys, monkeypatch):
     _one_line_error(capsys, "has no column 9")
 
 
-def _ask_json(capsys, *argv) -> dict:
-    assert main(["ask", "--json", "--no-log", *argv], models=fakes.MODELS) == 0
-    return json.loads(capsys.readouterr().out)
+def _one_line_failure(result, words: str) -> None:
+    assert result.exit_code == 2 and result.stdout == "", result
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("qa: ") and words in result.stderr, result
 
 
-def test_qa_show_finds_the_file_from_the_index_not_from_here(fake_models, tmp_path, capsys, monkeypatch):
+def test_qa_show_finds_the_file_from_the_index_not_from_here(cli, tmp_path):
     """Indexed from one folder, shown from another holding a file of the same name: the indexed file, or
     nothing; the citation names the file from its folder's parent, whatever the working directory was."""
     (tmp_path / "work" / "docs").mkdir(parents=True)
     (tmp_path / "work" / "docs" / "notes.txt").write_text("Intro.\nThe lighthouse was built in 1921.\n")
     (tmp_path / "elsewhere" / "docs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Another file.\nIts second line.\n")
-    monkeypatch.chdir(tmp_path)  # the index is built from above the folder
-    assert main(["index", "work/docs", "--index", "idx"], models=fake_models) == 0
-    capsys.readouterr()
-    monkeypatch.chdir(tmp_path / "elsewhere")
-    answer = _ask_json(capsys, "--index", "../idx", "When was the lighthouse built?")
-    (cited,) = answer["citations"][:1]
+    assert cli.invoke("index", "work/docs", "--index", "idx", cwd=tmp_path).exit_code == 0  # from above the folder
+    elsewhere = tmp_path / "elsewhere"
+    asked = cli.invoke(
+        "ask", "--json", "--no-log", "--index", "../idx", "When was the lighthouse built?", cwd=elsewhere
+    )
+    (cited,) = json.loads(asked.stdout)["citations"][:1]
     assert cited["source"] == "docs/notes.txt"
     name = f"{cited['source']}:{cited['start_line']}"
-    assert main(["show", name, "--index", "../idx"], models=fake_models) == 0
-    assert capsys.readouterr().out == "The lighthouse was built in 1921.\n"
-    assert main(["show", "docs/other.txt:1", "--index", "../idx"], models=fake_models) == 2
-    _one_line_error(capsys, "is not a file of the index")
-    assert main(["show", name, "--index", "../idx", "--root", "."], models=fake_models) == 2
-    _one_line_error(capsys, "give one")
+    shown = cli.invoke("show", name, "--index", "../idx", cwd=elsewhere)
+    assert (shown.exit_code, shown.stdout) == (0, "The lighthouse was built in 1921.\n")
+    _one_line_failure(cli.invoke("show", "docs/other.txt:1", "--index", "../idx", cwd=elsewhere), "is not a file of")
+    _one_line_failure(cli.invoke("show", name, "--index", "../idx", "--root", ".", cwd=elsewhere), "give one")
 
 
 @pytest.mark.parametrize("name", ["e\x1b[31mred.txt", "b\u202egnp.txt", "line\nbreak.txt"])
-def test_a_label_shown_with_its_controls_escaped_is_shown_again(fake_models, tmp_path, capsys, monkeypatch, name):
+def test_a_label_shown_with_its_controls_escaped_is_shown_again(
+    in_tmp_path, fake_models, tmp_path, capsys, monkeypatch, name
+):
     """qa ask prints a file name's control characters escaped (terminal_safe): that label, copied from the
     screen, names the file."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / name).write_text("Intro.\nThe lighthouse was built in 1921.\n")
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     assert main(["ask", "--no-log", "--index", "idx", "When was the lighthouse built?"], models=fake_models) == 0
@@ -147,10 +145,9 @@ def test_a_label_shown_with_its_controls_escaped_is_shown_again(fake_models, tmp
     assert "The lighthouse was built in 1921." in capsys.readouterr().out
 
 
-def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys, monkeypatch):
+def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys):
     """A manifest written before bases (every file relative to one root) loads, refreshes with the same
     names, and its files are found from that root."""
-    import fakes
 
     docs = tmp_path / "top" / "docs"
     docs.mkdir(parents=True)
@@ -165,8 +162,8 @@ def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path,
     manifest_path.write_text(old.to_json())
     assert store.read_manifest().bases == {} and list(store.read_manifest().files) == ["top/docs/notes.txt"]
     (docs / "notes.txt").write_text("The lighthouse was built in 1921 by the navy.\n")
-    monkeypatch.chdir(docs)
-    build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), models=fake_models)
+    with contextlib.chdir(docs):  # refreshed from inside the folder: its names stay relative to the old root
+        build_index([docs], store, fakes.FakeEmbedder(), fakes.FakeMultilingual(), models=fake_models)
     manifest = store.read_manifest()
     assert list(manifest.files) == ["top/docs/notes.txt"]
     assert manifest.path_of("top/docs/notes.txt") == docs / "notes.txt"
@@ -191,26 +188,21 @@ def test_each_folder_names_its_files_from_its_parent(tmp_path):
     assert naming_bases([a / "docs", b / "notes", c / "docs"]) == [tmp_path] * 3
 
 
-def test_several_folders_are_found_from_any_working_directory(fake_models, tmp_path, capsys, monkeypatch):
+def test_several_folders_are_found_from_any_working_directory(cli, tmp_path):
     (tmp_path / "a" / "docs").mkdir(parents=True)
     (tmp_path / "b" / "docs").mkdir(parents=True)
     (tmp_path / "c" / "notes").mkdir(parents=True)
     (tmp_path / "a" / "docs" / "x.txt").write_text("The lighthouse was built in 1921.\n")
     (tmp_path / "b" / "docs" / "x.txt").write_text("The bridge opened in 1932.\n")
     (tmp_path / "c" / "notes" / "y.txt").write_text("The tower fell in 1950.\n")
-    monkeypatch.chdir(tmp_path / "c")
-    assert (
-        main(["index", "../a/docs", str(tmp_path / "b" / "docs"), "notes", "--index", "../idx"], models=fake_models)
-        == 0
-    )
-    capsys.readouterr()
+    built = cli.invoke("index", "../a/docs", tmp_path / "b" / "docs", "notes", "--index", "../idx", cwd=tmp_path / "c")
+    assert built.exit_code == 0
     manifest = IndexStore(tmp_path / "idx").read_manifest()
     assert sorted(manifest.files) == ["a/docs/x.txt", "b/docs/x.txt", "c/notes/y.txt"]
-    monkeypatch.chdir(tmp_path / "a")
     for source, words in [("a/docs/x.txt", "1921"), ("b/docs/x.txt", "1932"), ("c/notes/y.txt", "1950")]:
         assert manifest.path_of(source).read_text().find(words) >= 0
-        assert main(["show", f"{source}:1", "--index", "../idx"], models=fake_models) == 0
-        assert words in capsys.readouterr().out
+        shown = cli.invoke("show", f"{source}:1", "--index", "../idx", cwd=tmp_path / "a")
+        assert shown.exit_code == 0 and words in shown.stdout
 
 
 def _fake_qa(*argv, cwd: Path, data: Path) -> subprocess.CompletedProcess:
@@ -239,32 +231,29 @@ def test_a_collection_cites_and_shows_alike_from_any_folder(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["top", "elsewhere"])
-def test_links_and_columns_find_the_file_from_the_index(fake_models, tmp_path, capsys, monkeypatch, where):
-    import qa.cli_output
-
+def test_links_and_columns_find_the_file_from_the_index(cli, tmp_path, where):
     (tmp_path / "top" / "my docs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "my docs").mkdir(parents=True)
     (tmp_path / "elsewhere" / "my docs" / "facts.txt").write_text("Something else entirely.\n")
     target = tmp_path / "top" / "my docs" / "facts.txt"
     target.write_text("The lighthouse keeper was born in 1901.\n")
-    monkeypatch.chdir(tmp_path / "top")
-    assert main(["index", "my docs", "--index", str(tmp_path / "idx")], models=fake_models) == 0
-    capsys.readouterr()
-    monkeypatch.chdir(tmp_path / where)
-    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
-    monkeypatch.setenv("QA_HYPERLINKS", "1")
-    assert (
-        main(
-            ["ask", "--no-log", "--index", str(tmp_path / "idx"), "When was the lighthouse keeper born?"],
-            models=fake_models,
-        )
-        == 0
+    assert cli.invoke("index", "my docs", "--index", tmp_path / "idx", cwd=tmp_path / "top").exit_code == 0
+    asked = cli.invoke(
+        "ask",
+        "--no-log",
+        "--index",
+        tmp_path / "idx",
+        "When was the lighthouse keeper born?",
+        cwd=tmp_path / where,
+        terminal=True,
+        env={"QA_HYPERLINKS": "1"},
     )
-    out = capsys.readouterr().out
+    assert asked.exit_code == 0
+    out = asked.stdout
     assert f"\x1b]8;;{target.resolve().as_uri()}\x1b\\my docs/facts.txt:1" in out
 
 
-def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_models, tmp_path, monkeypatch):
+def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_models, tmp_path, cli):
     """F4 and the citation panel find the file through the engine (its index's folders), not the working
     directory, where a file of the same name says something else."""
     from qa.api import Engine
@@ -276,19 +265,18 @@ def test_the_chat_finds_the_cited_file_from_the_index_wherever_it_runs(fake_mode
     target = tmp_path / "top" / "docs" / "notes.txt"
     target.write_text("Intro.\nThe lighthouse was built in 1921.\n")
     (tmp_path / "elsewhere" / "docs" / "notes.txt").write_text("Intro.\nSomething else.\n")
-    monkeypatch.chdir(tmp_path / "top")
-    assert main(["index", "docs", "--index", str(tmp_path / "idx")], models=fake_models) == 0
-    monkeypatch.chdir(tmp_path / "elsewhere")
-    engine = Engine(index_dir=tmp_path / "idx", models=fake_models)
-    assert source_path("docs/notes.txt", engine) is None  # not loaded yet: nothing is guessed from here
-    engine.prepare()
-    cited = engine.answer("When was the lighthouse built?").citations[0]
-    assert source_path(cited.source, engine) == target
-    rows = context_lines(cited, engine, [])
+    assert cli.invoke("index", "docs", "--index", tmp_path / "idx", cwd=tmp_path / "top").exit_code == 0
+    with contextlib.chdir(tmp_path / "elsewhere"):  # where docs/notes.txt is another file
+        engine = Engine(index_dir=tmp_path / "idx", models=fake_models)
+        assert source_path("docs/notes.txt", engine) is None  # not loaded yet: nothing is guessed from here
+        engine.prepare()
+        cited = engine.answer("When was the lighthouse built?").citations[0]
+        assert source_path(cited.source, engine) == target
+        rows = context_lines(cited, engine, [])
     assert rows[0][0] != 0 and any("1921" in text.plain for _, text in rows)  # the file's lines, no "changed" note
 
 
-def test_qa_show_reads_the_cited_file_once(fake_models, tmp_path, capsys, monkeypatch):
+def test_qa_show_reads_the_cited_file_once(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     """The lines shown and the check that the file is as indexed come from one reading of the file: an edit made
     just after it is read neither mixes into what is shown nor is taken for a change of what is shown."""
     import qa.documents
@@ -296,7 +284,6 @@ def test_qa_show_reads_the_cited_file_once(fake_models, tmp_path, capsys, monkey
     (tmp_path / "docs").mkdir()
     notes = tmp_path / "docs" / "notes.txt"
     notes.write_text("Intro.\nThe lighthouse was built in 1921.\n")
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     reads = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.metadata
-import io
 import json
 import os
 import pty
@@ -15,13 +14,12 @@ from pathlib import Path
 
 import fakes
 import pytest
+from cli_runner import CliRunner
+from fakes import UNLOADABLE
 
-import qa.api
-import qa.cli
-import qa.cli_output
 from qa.cli import build_parser, main
+from qa.cli_output import Terminal
 from qa.completion import subcommands as subcommands_of
-from qa.config import Settings
 from qa.errors import ModelUnavailable
 from qa.text import count
 
@@ -39,23 +37,12 @@ def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def terminal(monkeypatch):
-    """Set whether stdin and stdout look like a terminal."""
-
-    def set_terminal(value: bool) -> None:
-        monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: value)
-
-    return set_terminal
-
-
-@pytest.fixture
-def indexed(tmp_path, fake_models, monkeypatch, capsys):
+def indexed(in_tmp_path, tmp_path, fake_models, monkeypatch, capsys):
     """Two facts in one file, indexed with the fake models into idx/; the test runs in tmp_path."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "facts.txt").write_text(
         "The lighthouse keeper was born in 1901.\n\nThe bridge opened in 1932.\n"
     )
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     return capsys.readouterr().out
 
@@ -231,13 +218,12 @@ def test_completion_needs_a_known_shell(capsys):
 # -- qa show ----------------------------------------------------------------------------------------------
 
 
-def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path, capsys, monkeypatch):
+def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(in_tmp_path, tmp_path, capsys, monkeypatch):
     """Two passages of one line are named file:line:column (qa.citations.labels); qa show shows that line."""
     from qa.answering import passage_citation
     from qa.citations import labels
     from qa.documents import file_passages
 
-    monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("Intro line.\nThe bridge opened in 1932. It is 300 metres long.\n")
     citations = [
         passage_citation(n, p, 0.5) for n, p in enumerate(file_passages(tmp_path / "notes.txt", "notes.txt"), 1)
@@ -256,34 +242,28 @@ def test_show_takes_the_file_line_column_labels_of_qa_ask_and_the_chat(tmp_path,
 # -- qa ask and standard input ------------------------------------------------------------------------
 
 
-def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, capsys, monkeypatch, terminal, fake_models):
-    terminal(False)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n{BRIDGE}\n"))
-    assert main(["ask", "--index", "idx", "--json"], models=fake_models) == 0
-    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+def test_ask_reads_questions_from_stdin_when_it_is_not_a_terminal(indexed, cli):
+    result = cli.invoke("ask", "--index", "idx", "--json", stdin=f"{KEEPER}\n{BRIDGE}\n")
+    assert result.exit_code == 0
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
     assert [a["question"] for a in answers] == [KEEPER, BRIDGE]
     assert [a["short_answer"] for a in answers] == ["1901", "1932"]
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n"))  # `-` still reads stdin
-    assert main(["ask", "-", "--index", "idx", "--json"], models=fake_models) == 0
-    assert json.loads(capsys.readouterr().out)["short_answer"] == "1901"
+    result = cli.invoke("ask", "-", "--index", "idx", "--json", stdin=f"{KEEPER}\n")  # `-` still reads stdin
+    assert result.exit_code == 0 and json.loads(result.stdout)["short_answer"] == "1901"
 
 
 @pytest.mark.parametrize("stdin", ["", "\n", "\n  \n\t\n\r\n"])
 @pytest.mark.parametrize("dash", [[], ["-"]])
-def test_ask_with_no_question_on_stdin_is_a_usage_error(
-    indexed, capsys, monkeypatch, terminal, stdin, dash, fake_models
-):
-    """Nothing to ask (an empty stdin, or blank lines only) is said in one line, exit 2, before anything loads."""
-    terminal(False)
-    monkeypatch.setattr(qa.api.Engine, "prepare", lambda *a, **k: pytest.fail("nothing may load"))
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    assert main(["ask", *dash, "--index", "idx"], models=fake_models) == 2
-    captured = capsys.readouterr()
-    assert captured.out == ""
-    assert captured.err.startswith("qa: no question on standard input") and captured.err.count("\n") == 1
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    assert main(["ask", *dash, "--index", "idx", "--json"], models=fake_models) == 2
-    error = json.loads(capsys.readouterr().out)
+def test_ask_with_no_question_on_stdin_is_a_usage_error(indexed, cli, stdin, dash):
+    """Nothing to ask (an empty stdin, or blank lines only) is said in one line, exit 2, before anything loads:
+    models that cannot load would say so first."""
+    unloadable = CliRunner(cli.env, models=UNLOADABLE)
+    result = unloadable.invoke("ask", *dash, "--index", "idx", stdin=stdin)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("qa: no question on standard input") and result.stderr.count("\n") == 1
+    result = unloadable.invoke("ask", *dash, "--index", "idx", "--json", stdin=stdin)
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
     assert error["code"] == 2 and error["error"].startswith("no question on standard input")
 
 
@@ -293,14 +273,10 @@ def test_real_ask_from_an_empty_stdin_exits_2(tmp_path):
     assert result.stderr.startswith("qa: no question on standard input") and result.stderr.count("\n") == 1
 
 
-def test_ask_without_a_question_on_a_terminal_is_a_usage_error(capsys, terminal, monkeypatch):
-    terminal(True)
-    monkeypatch.setattr(qa.cli, "_engine", lambda args: pytest.fail("nothing may load"))
-    with pytest.raises(SystemExit) as caught:
-        main(["ask"])
-    assert caught.value.code == 2
-    err = capsys.readouterr().err
-    assert "usage: qa ask" in err and "required: question" in err
+def test_ask_without_a_question_on_a_terminal_is_a_usage_error(cli, tmp_path):
+    result = cli.invoke("ask", "--index", tmp_path / "none", terminal=True)  # no index: said if it went so far
+    assert result.exit_code == 2
+    assert "usage: qa ask" in result.stderr and "required: question" in result.stderr
 
 
 def test_real_ask_reads_a_pipe(tmp_path):
@@ -325,34 +301,34 @@ def test_real_ask_reads_a_pipe(tmp_path):
     assert json.loads(lines[0])["code"] == 2 and json.loads(lines[1])["short_answer"] == "1901"
 
 
-def test_plain_batch_output_has_a_blank_line_between_answers(indexed, capsys, monkeypatch, terminal, fake_models):
+def test_plain_batch_output_has_a_blank_line_between_answers(indexed, cli):
     singles = []
     for question in (KEEPER, BRIDGE, "Who painted the moon?"):
-        assert main(["ask", question, "--index", "idx"], models=fake_models) == 0
-        singles.append(capsys.readouterr().out)
+        result = cli.invoke("ask", question, "--index", "idx")
+        assert result.exit_code == 0
+        singles.append(result.stdout)
     assert singles[2].startswith("The documents don't say: no passage answers this question.\n\n")
     # where to look all the same, marked as no answer and formatted like citations
     assert "\nNearest passages (not an answer):\n[1] docs/facts.txt:" in singles[2]
-    terminal(False)
-    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{KEEPER}\n\x01\n{BRIDGE}\nWho painted the moon?\n"))
-    assert main(["ask", "--index", "idx"], models=fake_models) == 0
-    captured = capsys.readouterr()
-    assert captured.out == "\n".join(singles)
+    result = cli.invoke("ask", "--index", "idx", stdin=f"{KEEPER}\n\x01\n{BRIDGE}\nWho painted the moon?\n")
+    assert result.exit_code == 0
+    assert result.stdout == "\n".join(singles)
     # two separators, and the blank line before each answer's citations and before the abstention's nearest passages
-    assert captured.out.count("\n\n") == 2 + 2 + 1
-    assert captured.err.count("the question is empty") == 1
+    assert result.stdout.count("\n\n") == 2 + 2 + 1
+    assert result.stderr.count("the question is empty") == 1
 
 
 # -- qa chat ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("stdin_tty, stdout_tty", [(False, True), (True, False), (False, False)])
-def test_chat_without_a_terminal_exits_2_before_loading(capsys, monkeypatch, stdin_tty, stdout_tty):
-    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda s: stdin_tty if s is sys.stdin else stdout_tty)
-    monkeypatch.setattr(qa.cli, "_engine", lambda args: pytest.fail("nothing may load"))
-    assert main(["chat"]) == 2
-    captured = capsys.readouterr()
-    assert captured.err == "qa: chat needs a terminal; use qa ask\n" and captured.out == ""
+def test_chat_without_a_terminal_exits_2_before_loading(cli, tmp_path, stdin_tty, stdout_tty):
+    # No index there and models that cannot load: either would be said had the chat gone so far.
+    result = CliRunner(cli.env, models=UNLOADABLE).invoke(
+        "chat", "--index", tmp_path / "none", terminal=Terminal(stdin=stdin_tty, stdout=stdout_tty, term="xterm")
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "qa: chat needs a terminal; use qa ask\n" and result.stdout == ""
 
 
 def test_real_chat_in_a_pipe_exits_2_with_one_line():
@@ -381,19 +357,17 @@ def test_real_chat_with_a_missing_index_exits_4_without_opening(tmp_path):
     assert result.stderr.count("\n") == 1 and "no index in" in result.stderr and "qa index FOLDER" in result.stderr
 
 
-def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, capsys, monkeypatch, terminal):
-    terminal(True)
+def test_chat_with_a_damaged_index_exits_4_without_opening(tmp_path, cli):
     (tmp_path / "idx").mkdir()
     (tmp_path / "idx" / "CURRENT").write_text("gen-that-is-not-there\n")
-    monkeypatch.setattr("qa.tui.app.run", lambda engine, llm=None: pytest.fail("the chat must not open"))
-    assert main(["chat", "--index", str(tmp_path / "idx")]) == 4
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("qa: ")
+    never = lambda engine, **options: pytest.fail("the chat must not open")  # noqa: E731
+    result = cli.invoke("chat", "--index", tmp_path / "idx", terminal=True, chat=never)
+    assert result.exit_code == 4
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("qa: ")
 
 
-def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, terminal, tmp_path):
+def test_chat_whose_loading_failed_exits_with_its_status(cli, tmp_path):
     """A failure met while the chat loads (a model, the default index) is shown there, then is the exit status."""
-    terminal(True)
 
     def unloadable(name, settings=None):
         raise ModelUnavailable("the model cannot be loaded offline: pip install it")
@@ -406,10 +380,12 @@ def test_chat_whose_loading_failed_exits_with_its_status(capsys, monkeypatch, te
 
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "s.txt").write_text("A seed about the default index.\n", encoding="utf-8")
-    elsewhere = replace(Settings.from_env(), default_index=tmp_path / "index", default_documents=tmp_path / "seeds")
-    monkeypatch.setattr("qa.tui.app.run", chat)
-    assert main(["chat"], models=replace(fakes.MODELS, question_encoder=unloadable), settings=elsewhere) == 3
-    assert capsys.readouterr().err == "qa: the model cannot be loaded offline: pip install it\n"
+    elsewhere = replace(cli.settings(), default_index=tmp_path / "index", default_documents=tmp_path / "seeds")
+    result = CliRunner(models=replace(fakes.MODELS, question_encoder=unloadable)).invoke(
+        "chat", settings=elsewhere, terminal=True, chat=chat
+    )
+    assert result.exit_code == 3
+    assert result.stderr == "qa: the model cannot be loaded offline: pip install it\n"
 
 
 # -- errors under --json --------------------------------------------------------------------------------
@@ -465,8 +441,7 @@ def test_counts_are_singular_or_plural():
     assert count(1, "file") == "1 file"
 
 
-def test_index_report_counts_one_file_and_one_passage(tmp_path, fake_models, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_index_report_counts_one_file_and_one_passage(in_tmp_path, tmp_path, fake_models, capsys, monkeypatch):
     (tmp_path / "one").mkdir()
     (tmp_path / "one" / "only.txt").write_text("The lighthouse keeper was born in 1901.\n")
     assert main(["index", "one", "--index", "idx1"], models=fake_models) == 0

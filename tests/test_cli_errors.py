@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -22,11 +21,10 @@ QA = Path(sys.executable).parent / "qa"
 
 
 @pytest.fixture
-def indexed(tmp_path, fake_models, monkeypatch, capsys):
+def indexed(in_tmp_path, tmp_path, fake_models, monkeypatch, capsys):
     """The bad-files folder indexed with the fake models; the test runs in its parent folder."""
     badfiles.make_bad_folder(tmp_path)
     (tmp_path / "docs" / "evil\x1b[2J\x1b]0;owned\x07name.txt").write_text("The file name itself is hostile.\n")
-    monkeypatch.chdir(tmp_path)
     assert (
         main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)], models=fake_models) == 0
     )
@@ -68,13 +66,10 @@ def test_bad_questions_exit_2_with_one_line(argv, tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith("qa: ")
 
 
-def test_usage_errors_of_the_parser_exit_2(capsys, monkeypatch):
-    monkeypatch.setattr("qa.cli_output.is_terminal", lambda stream: True)  # `qa ask` alone on a terminal
+def test_usage_errors_of_the_parser_exit_2(cli):
     for argv in ([], ["ask"], ["nonsense"], ["index", "--max-file-mb", "lots"]):
-        with pytest.raises(SystemExit) as caught:
-            main(argv)
-        assert caught.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+        result = cli.invoke(*argv, terminal=True)  # `qa ask` alone on a terminal
+        assert result.exit_code == 2 and "usage:" in result.stderr, argv
 
 
 def test_long_and_dirty_questions_are_answered(indexed, capsys, fake_models):
@@ -87,22 +82,20 @@ def test_long_and_dirty_questions_are_answered(indexed, capsys, fake_models):
     assert len(answer["question"]) <= MAX_QUESTION_CHARS
 
 
-def test_questions_from_stdin_skip_bad_lines(indexed, capsys, monkeypatch, fake_models):
+def test_questions_from_stdin_skip_bad_lines(indexed, cli):
     lines = "When was the lighthouse keeper born?\n\n   \n\x01\x02\nWhen did the bridge open?\n"
-    monkeypatch.setattr(sys, "stdin", io.StringIO(lines))
-    assert main(["ask", "-", "--index", "idx", "--json"], models=fake_models) == 0
-    captured = capsys.readouterr()
-    lines = [json.loads(line) for line in captured.out.splitlines()]
+    result = cli.invoke("ask", "-", "--index", "idx", "--json", stdin=lines)
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line.get("question") for line in lines] == [
         "When was the lighthouse keeper born?",
         None,
         "When did the bridge open?",
     ]
     assert lines[1]["code"] == 2 and "the question is empty" in lines[1]["error"]  # under --json, errors are JSON
-    monkeypatch.setattr(sys, "stdin", io.StringIO("\x01\x02\n"))
-    assert main(["ask", "-", "--index", "idx"], models=fake_models) == 0
-    captured = capsys.readouterr()
-    assert captured.out == "" and "the question is empty" in captured.err  # without --json, on stderr
+    result = cli.invoke("ask", "-", "--index", "idx", stdin="\x01\x02\n")
+    assert result.exit_code == 0
+    assert result.stdout == "" and "the question is empty" in result.stderr  # without --json, on stderr
 
 
 def test_question_with_undecodable_bytes_does_not_crash(indexed, capsys, fake_models):

@@ -5,51 +5,50 @@ from __future__ import annotations
 import pytest
 
 import qa.cli_output
-from qa.cli import main
+from qa.cli_output import Terminal
 
 OSC8 = "\x1b]8;;"
 
 
 @pytest.fixture
-def indexed(tmp_path, fake_models, monkeypatch, capsys):
+def indexed(tmp_path, cli):
     (tmp_path / "my docs").mkdir()
     (tmp_path / "my docs" / "facts_2025.txt").write_text("The lighthouse keeper was born in 1901.\n")
-    monkeypatch.chdir(tmp_path)
-    assert main(["index", "my docs", "--index", "idx"], models=fake_models) == 0
-    capsys.readouterr()
-    monkeypatch.delenv("QA_HYPERLINKS", raising=False)
-    monkeypatch.setenv("TERM", "xterm-256color")
+    assert cli.invoke("index", "my docs", "--index", "idx", cwd=tmp_path).exit_code == 0
     return tmp_path
 
 
-def test_a_citation_on_a_terminal_links_to_its_file(indexed, capsys, monkeypatch, fake_models):
-    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
-    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"], models=fake_models) == 0
-    out = capsys.readouterr().out
+def test_a_citation_on_a_terminal_links_to_its_file(indexed, cli):
+    result = cli.invoke("ask", "--index", indexed / "idx", "When was the lighthouse keeper born?", terminal=True)
+    assert result.exit_code == 0
     uri = (indexed / "my docs" / "facts_2025.txt").resolve().as_uri()
     assert uri.endswith("/my%20docs/facts_2025.txt")
-    assert f"[1] {OSC8}{uri}\x1b\\my docs/facts_2025.txt:1{OSC8}\x1b\\\n" in out
-    assert out.count(OSC8) == 2  # the label only: the quote stays plain
+    assert f"[1] {OSC8}{uri}\x1b\\my docs/facts_2025.txt:1{OSC8}\x1b\\\n" in result.stdout
+    assert result.stdout.count(OSC8) == 2  # the label only: the quote stays plain
 
 
 @pytest.mark.parametrize(
     "terminal, term, setting, linked",
     [(False, "xterm", "", False), (True, "dumb", "", False), (True, "xterm", "0", False), (False, "", "1", True)],
 )
-def test_links_only_where_a_terminal_shows_them(
-    indexed, capsys, monkeypatch, terminal, term, setting, linked, fake_models
-):
-    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: terminal)
-    monkeypatch.setenv("TERM", term)
-    monkeypatch.setenv("QA_HYPERLINKS", setting)
-    assert main(["ask", "--index", "idx", "When was the lighthouse keeper born?"], models=fake_models) == 0
-    assert (OSC8 in capsys.readouterr().out) is linked
+def test_links_only_where_a_terminal_shows_them(indexed, cli, terminal, term, setting, linked):
+    result = cli.invoke(
+        "ask",
+        "--index",
+        indexed / "idx",
+        "When was the lighthouse keeper born?",
+        terminal=Terminal(stdin=terminal, stdout=terminal, term=term),
+        env={"QA_HYPERLINKS": setting},
+    )
+    assert result.exit_code == 0
+    assert (OSC8 in result.stdout) is linked
 
 
-def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, capsys, monkeypatch, fake_models):
-    monkeypatch.setattr(qa.cli_output, "is_terminal", lambda stream: True)
-    assert main(["ask", "--index", "idx", "--json", "When was the lighthouse keeper born?"], models=fake_models) == 0
-    assert OSC8 not in capsys.readouterr().out
+def test_no_link_under_json_nor_to_a_file_that_is_gone(indexed, cli):
+    result = cli.invoke(
+        "ask", "--index", indexed / "idx", "--json", "When was the lighthouse keeper born?", terminal=True
+    )
+    assert result.exit_code == 0 and OSC8 not in result.stdout
     assert qa.cli_output._hyperlink("gone.txt:1", indexed / "gone.txt") == "gone.txt:1"
 
 

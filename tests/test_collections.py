@@ -7,11 +7,11 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import fakes
 import numpy as np
 import pytest
+from cli_runner import CliRunner
 
-from qa.cli import build_parser, main
+from qa.cli import build_parser
 from qa.config import Settings
 from qa.errors import IndexUnavailable, IndexWriteFailed, UsageError
 from qa.store import IndexStore
@@ -24,11 +24,9 @@ DOCS = {
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch, fake_models):
-    """A data folder of our own (QA_DATA_DIR), docs/ to index, and the command run from tmp_path."""
-    monkeypatch.setenv("QA_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("QA_COLLECTION", raising=False)
-    monkeypatch.chdir(tmp_path)
+def data(in_tmp_path, tmp_path):
+    """A data folder of our own (QA_DATA_DIR, given to the commands by ``cli``), docs/ to index, and the command
+    run from tmp_path."""
     for name, text in DOCS.items():
         path = tmp_path / "docs" / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -36,19 +34,24 @@ def data(tmp_path, monkeypatch, fake_models):
     return tmp_path / "data"
 
 
-def _run(capsys, *argv: str, checkout: tuple[Path, Path] | None = None) -> tuple[int, str, str]:
+@pytest.fixture
+def cli(data, tmp_path):
+    """The runner whose commands keep their collections in ``data`` (QA_DATA_DIR)."""
+    return CliRunner({"QA_DATA_DIR": data, "QA_HISTORY": tmp_path / "history.db"})
+
+
+def _run(cli, *argv: str, checkout: tuple[Path, Path] | None = None, env=None, cwd=None) -> tuple[int, str, str]:
     """``qa ARGV`` with the fake models; ``checkout``: (default index, its documents) in place of the
-    checkout's index/ and seeds/ (the settings are read from the environment otherwise)."""
-    settings = None
+    checkout's index/ and seeds/; ``env``: more variables."""
+    settings = cli.settings(env)
     if checkout is not None:
-        settings = replace(Settings.from_env(), default_index=checkout[0], default_documents=checkout[1])
-    status = main(list(argv), models=fakes.MODELS, settings=settings)
-    out, err = capsys.readouterr()
-    return status, out, err
+        settings = replace(settings, default_index=checkout[0], default_documents=checkout[1])
+    result = cli.invoke(*argv, settings=settings, cwd=cwd)
+    return result.exit_code, result.stdout, result.stderr
 
 
-def _ask(capsys, *argv: str, checkout: tuple[Path, Path] | None = None) -> dict:
-    status, out, err = _run(capsys, "ask", "--json", "--no-log", *argv, checkout=checkout)
+def _ask(cli, *argv: str, checkout: tuple[Path, Path] | None = None, env=None) -> dict:
+    status, out, err = _run(cli, "ask", "--json", "--no-log", *argv, checkout=checkout, env=env)
     assert status == 0, err
     return json.loads(out)
 
@@ -57,20 +60,18 @@ def _sources(answer: dict) -> set[str]:
     return {c["source"] for c in answer["citations"]}
 
 
-def test_a_named_collection_is_kept_in_the_data_folder_and_chosen_three_ways(data, capsys, monkeypatch):
-    status, out, _ = _run(capsys, "index", "docs", "--name", "notes")
+def test_a_named_collection_is_kept_in_the_data_folder_and_chosen_three_ways(cli, data, capsys, monkeypatch):
+    status, out, _ = _run(cli, "index", "docs", "--name", "notes")
     assert status == 0 and (data / "notes" / "CURRENT").is_file()
     assert "-> " + str(data / "notes") in out
     question = "When was the lighthouse of Brest built?"
-    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", question))
-    assert "docs/a.txt" in _sources(_ask(capsys, "--collection", "notes", question))
-    monkeypatch.setenv("QA_COLLECTION", "notes")
-    assert "docs/a.txt" in _sources(_ask(capsys, question))
+    assert "docs/a.txt" in _sources(_ask(cli, "-C", "notes", question))
+    assert "docs/a.txt" in _sources(_ask(cli, "--collection", "notes", question))
+    assert "docs/a.txt" in _sources(_ask(cli, question, env={"QA_COLLECTION": "notes"}))
     # --index still works, and names the same index
-    monkeypatch.delenv("QA_COLLECTION")
-    assert "docs/a.txt" in _sources(_ask(capsys, "--index", str(data / "notes"), question))
+    assert "docs/a.txt" in _sources(_ask(cli, "--index", str(data / "notes"), question))
     # refreshing a collection needs no folders: it keeps its own
-    status, out, _ = _run(capsys, "index", "-C", "notes")
+    status, out, _ = _run(cli, "index", "-C", "notes")
     assert status == 0 and "(nothing changed)" in out
 
 
@@ -84,14 +85,14 @@ def test_flags_do_not_clash_with_continue():
     assert parser.parse_args(["remove", "a.txt", "-C", "x"]).paths == ["a.txt"]
 
 
-def test_unknown_collection_bad_name_and_two_choices_are_one_line_errors(data, capsys):
-    status, _, err = _run(capsys, "ask", "-C", "nope", "When?")
+def test_unknown_collection_bad_name_and_two_choices_are_one_line_errors(cli, data, capsys):
+    status, _, err = _run(cli, "ask", "-C", "nope", "When?")
     assert status == IndexUnavailable.exit_code and err.count("\n") == 1
     assert "no collection 'nope'" in err and "qa index FOLDER --name nope" in err
-    status, _, err = _run(capsys, "index", "docs", "--name", "../evil")
+    status, _, err = _run(cli, "index", "docs", "--name", "../evil")
     assert status == UsageError.exit_code and "cannot name a collection" in err
     assert not (data.parent / "evil").exists()
-    status, _, err = _run(capsys, "ask", "-C", "x", "--index", "idx", "When?")
+    status, _, err = _run(cli, "ask", "-C", "x", "--index", "idx", "When?")
     assert status == UsageError.exit_code and "give one" in err
 
 
@@ -128,9 +129,9 @@ BAD_NAMES = [
 
 
 @pytest.mark.parametrize("name", BAD_NAMES, ids=lambda name: repr(name[:20]))
-def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, default_elsewhere, name, fake_models):
+def test_a_bad_collection_name_is_one_line_and_writes_nothing(cli, data, capsys, default_elsewhere, name, fake_models):
     """One check of every name, wherever it is given: an empty one never means the default index."""
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     capsys.readouterr()
     before = sorted(p.name for p in data.iterdir())
     for argv in (
@@ -140,7 +141,7 @@ def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, defa
         ["remove", "docs/a.txt", "-C", name],
         ["sources", "--collection", name],
     ):
-        status, out, err = _run(capsys, *argv, checkout=default_elsewhere)
+        status, out, err = _run(cli, *argv, checkout=default_elsewhere)
         assert status == UsageError.exit_code, (argv, out, err)
         assert out == "" and err.count("\n") == 1 and err.startswith("qa: ") and len(err) < 300, err
     assert not default_elsewhere[0].exists()  # the default index was neither built nor replaced
@@ -149,9 +150,10 @@ def test_a_bad_collection_name_is_one_line_and_writes_nothing(data, capsys, defa
 
 
 @pytest.mark.parametrize("name", ["  ", "../evil", "history.db"])
-def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, default_elsewhere, monkeypatch, name):
-    monkeypatch.setenv("QA_COLLECTION", name)
-    status, _, err = _run(capsys, "index", "docs", checkout=default_elsewhere)
+def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(
+    cli, data, capsys, default_elsewhere, monkeypatch, name
+):
+    status, _, err = _run(cli, "index", "docs", checkout=default_elsewhere, env={"QA_COLLECTION": name})
     assert status == UsageError.exit_code and "QA_COLLECTION" in err and err.count("\n") == 1
     assert not default_elsewhere[0].exists()
     from qa.collections import chosen_name
@@ -161,18 +163,18 @@ def test_a_bad_qa_collection_is_refused_and_an_empty_one_is_none(data, capsys, d
 
 
 @pytest.mark.parametrize("index", ["", " "])
-def test_an_empty_index_folder_is_refused_not_the_default(data, capsys, default_elsewhere, index):
+def test_an_empty_index_folder_is_refused_not_the_default(cli, data, capsys, default_elsewhere, index):
     for argv in (["index", "docs", "--index", index], ["ask", "--no-log", "--index", index, "When?"]):
-        status, out, err = _run(capsys, *argv, checkout=default_elsewhere)
+        status, out, err = _run(cli, *argv, checkout=default_elsewhere)
         assert status == UsageError.exit_code and out == "" and err.count("\n") == 1, err
         assert "--index names no folder" in err
     assert not default_elsewhere[0].exists()
 
 
-def test_collections_named_like_the_history_are_not_listed(data, capsys):
+def test_collections_named_like_the_history_are_not_listed(cli, data, capsys):
     (data / "history.db-journal").mkdir(parents=True)
     (data / "history.db-journal" / "CURRENT").write_text("gen-20260101000000-1-000000\n")
-    status, out, _ = _run(capsys, "list")
+    status, out, _ = _run(cli, "list")
     assert status == 0 and "history.db" not in out
 
 
@@ -188,46 +190,46 @@ def test_from_the_checkout_the_default_stays_seeds_and_index(tmp_path):
     assert select_index(None, None, elsewhere) == tmp_path / "index"
 
 
-def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(data, capsys, tmp_path, fake_models):
+def test_installed_elsewhere_ask_without_a_collection_says_how_to_make_one(cli, data, capsys, tmp_path, fake_models):
     installed = (tmp_path / "site-packages" / "index", tmp_path / "site-packages" / "seeds")  # no seeds beside qa
-    status, out, err = _run(capsys, "ask", "When was the lighthouse built?", checkout=installed)
+    status, out, err = _run(cli, "ask", "When was the lighthouse built?", checkout=installed)
     assert status == IndexUnavailable.exit_code and out == "" and err.count("\n") == 1
     assert "qa index FOLDER --name NAME" in err and "Traceback" not in err
     assert not (tmp_path / "site-packages").exists()
     # with collections, it names them; one chosen answers
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     capsys.readouterr()
-    status, _, err = _run(capsys, "ask", "When was the lighthouse built?", checkout=installed)
+    status, _, err = _run(cli, "ask", "When was the lighthouse built?", checkout=installed)
     assert status == IndexUnavailable.exit_code and "collections: notes" in err
     question = "When was the lighthouse of Brest built?"
-    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", question, checkout=installed))
+    assert "docs/a.txt" in _sources(_ask(cli, "-C", "notes", question, checkout=installed))
 
 
-def test_list_shows_each_collection(data, capsys, fake_models):
-    status, out, _ = _run(capsys, "list")
+def test_list_shows_each_collection(cli, data, capsys, fake_models):
+    status, out, _ = _run(cli, "list")
     assert status == 0 and "No collections yet" in out and "--name NAME" in out
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
-    assert main(["index", "docs/sub", "--name", "towers"], models=fake_models) == 0
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
+    assert _run(cli, "index", "docs/sub", "--name", "towers")[0] == 0
     capsys.readouterr()
-    status, out, _ = _run(capsys, "list")
+    status, out, _ = _run(cli, "list")
     lines = out.splitlines()
     assert status == 0 and lines[0].split() == ["NAME", "FILES", "PASSAGES", "SIZE", "REFRESHED", "MODEL"]
     notes = lines[1].split()
     assert notes[0] == "notes" and notes[1] == "3" and int(notes[2]) >= 3 and "fake-hash-32" in lines[1]
     assert lines[2].split()[:2] == ["towers", "1"]
-    status, out, _ = _run(capsys, "list", "--json")
+    status, out, _ = _run(cli, "list", "--json")
     rows = [json.loads(line) for line in out.splitlines()]
     assert [r["name"] for r in rows] == ["notes", "towers"]
     assert rows[0]["files"] == 3 and rows[0]["model"] == "fake-hash-32" and rows[0]["bytes"] > 0
     assert rows[0]["refreshed"] > 0 and rows[0]["folders"] == [str(data.parent / "docs")]
 
 
-def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path, fake_models):
+def test_sources_lists_each_file_with_its_status(cli, data, capsys, tmp_path, fake_models):
     (tmp_path / "docs" / "blob.bin").write_bytes(b"\x00\x01")
     (tmp_path / "docs" / "empty.txt").write_text("")
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     capsys.readouterr()
-    status, out, _ = _run(capsys, "sources", "-C", "notes", "--json")
+    status, out, _ = _run(cli, "sources", "-C", "notes", "--json")
     rows = {r["source"]: r for r in map(json.loads, out.splitlines())}
     assert status == 0
     assert rows["docs/a.txt"]["status"] == "indexed" and rows["docs/a.txt"]["passages"] == 2
@@ -237,7 +239,7 @@ def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path, fake_mo
     (tmp_path / "docs" / "a.txt").write_text(DOCS["a.txt"] + "\nIt was restored in 1990.\n", encoding="utf-8")
     (tmp_path / "docs" / "b.txt").unlink()
     (tmp_path / "docs" / "d.txt").write_text("The harbour was dredged in 1970.\n")
-    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    status, out, _ = _run(cli, "sources", "-C", "notes")
     assert status == 0
     assert "changed  docs/a.txt: changed since indexing" in out
     assert "missing  docs/b.txt" in out and "new      docs/d.txt: not indexed yet" in out
@@ -245,30 +247,30 @@ def test_sources_lists_each_file_with_its_status(data, capsys, tmp_path, fake_mo
     assert "qa index refreshes it" in out
 
 
-def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(data, capsys, tmp_path, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_sources_of_an_index_whose_files_are_all_gone_gives_advice_that_works(cli, data, capsys, tmp_path, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     for path in sorted((tmp_path / "docs").rglob("*"), reverse=True):
         path.unlink() if path.is_file() else path.rmdir()  # an emptied folder, as an unmounted drive leaves it
-    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    status, out, _ = _run(cli, "sources", "-C", "notes")
     assert status == 0 and "missing  docs/a.txt" in out
     assert "qa index refreshes it" not in out  # it cannot: a build needs a file to read
     assert "none of its files is left" in out and str(data / "notes") in out
 
 
-def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, capsys, tmp_path, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(cli, data, capsys, tmp_path, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     store = IndexStore(data / "notes")
     before = store.live_generation()
     capsys.readouterr()
     question = "When did the bridge over the Penfeld open?"
-    assert "docs/b.txt" in _sources(_ask(capsys, "-C", "notes", question))
+    assert "docs/b.txt" in _sources(_ask(cli, "-C", "notes", question))
     loaded = store.load()
     stored = {
         name: getattr(loaded, name).reconstruct(0) for name in ("dense", "multilingual", "semantic", "paragraphs")
     }
     loaded.passages.close()
 
-    status, out, _ = _run(capsys, "remove", "docs/b.txt", "-C", "notes")
+    status, out, _ = _run(cli, "remove", "docs/b.txt", "-C", "notes")
     assert status == 0 and "removed  docs/b.txt" in out and "1 file removed; 2 files" in out
     assert store.live_generation() != before and [p.name for p in store.folder.glob("gen-*")] == [
         store.live_generation().name
@@ -291,46 +293,45 @@ def test_remove_drops_a_file_and_its_passages_and_refreshes_leave_it_out(data, c
             np.testing.assert_array_equal(getattr(loaded, name).reconstruct(0), vector)
     finally:
         loaded.passages.close()
-    assert "docs/b.txt" not in _sources(_ask(capsys, "-C", "notes", question))
+    assert "docs/b.txt" not in _sources(_ask(cli, "-C", "notes", question))
 
     # qa ask's freshness check and qa index do not bring it back; sources says it was removed
-    status, out, err = _run(capsys, "ask", "--no-log", "-C", "notes", question)
+    status, out, err = _run(cli, "ask", "--no-log", "-C", "notes", question)
     assert "building" not in err
-    status, out, _ = _run(capsys, "index", "-C", "notes")
+    status, out, _ = _run(cli, "index", "-C", "notes")
     assert status == 0 and "(nothing changed)" in out and "docs/b.txt" not in out
-    status, out, _ = _run(capsys, "sources", "-C", "notes")
+    status, out, _ = _run(cli, "sources", "-C", "notes")
     assert "removed  docs/b.txt" in out
     # naming the folders again brings it back
-    status, out, _ = _run(capsys, "index", "docs", "--name", "notes")
+    status, out, _ = _run(cli, "index", "docs", "--name", "notes")
     assert status == 0 and "indexed  docs/b.txt" in out
 
 
-def test_remove_a_folder_by_path_from_anywhere(data, capsys, tmp_path, monkeypatch, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_remove_a_folder_by_path_from_anywhere(cli, data, capsys, tmp_path, monkeypatch, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     capsys.readouterr()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)
-    status, out, _ = _run(capsys, "remove", str(tmp_path / "docs" / "sub"), "-C", "notes")
+    status, out, _ = _run(cli, "remove", str(tmp_path / "docs" / "sub"), "-C", "notes", cwd=elsewhere)
     assert status == 0 and "removed  docs/sub/c.md" in out
     manifest = IndexStore(data / "notes").read_manifest()
     assert set(manifest.files) == {"docs/a.txt", "docs/b.txt"}
 
 
-def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(data, capsys, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_remove_refuses_unknown_paths_and_emptying_and_leaves_the_index(cli, data, capsys, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     store = IndexStore(data / "notes")
     live = store.live_generation()
     capsys.readouterr()
-    status, _, err = _run(capsys, "remove", "docs/nothing.txt", "-C", "notes")
+    status, _, err = _run(cli, "remove", "docs/nothing.txt", "-C", "notes")
     assert status == UsageError.exit_code and "is not in the index" in err and "qa sources" in err
-    status, _, err = _run(capsys, "remove", "docs", "-C", "notes")
+    status, _, err = _run(cli, "remove", "docs", "-C", "notes")
     assert status == UsageError.exit_code and "no file" in err
     assert store.live_generation() == live
 
 
-def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, monkeypatch, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_remove_that_fails_to_write_leaves_the_index_as_it_was(cli, data, capsys, monkeypatch, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     store = IndexStore(data / "notes")
     live = store.live_generation()
     capsys.readouterr()
@@ -339,17 +340,16 @@ def test_remove_that_fails_to_write_leaves_the_index_as_it_was(data, capsys, mon
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(np, "save", full)
-    status, _, err = _run(capsys, "remove", "docs/b.txt", "-C", "notes")
+    status, _, err = _run(cli, "remove", "docs/b.txt", "-C", "notes")
     assert status == IndexWriteFailed.exit_code and "No space left on device" in err
-    monkeypatch.undo()
     assert store.live_generation() == live and [p.name for p in store.folder.glob("gen-*")] == [live.name]
     assert "docs/b.txt" in store.read_manifest().files
 
 
-def test_collection_of_a_single_file(data, capsys, tmp_path, fake_models):
-    assert main(["index", str(tmp_path / "docs" / "a.txt"), "--name", "one"], models=fake_models) == 0
+def test_collection_of_a_single_file(cli, data, capsys, tmp_path, fake_models):
+    assert _run(cli, "index", str(tmp_path / "docs" / "a.txt"), "--name", "one")[0] == 0
     capsys.readouterr()
-    answer = _ask(capsys, "-C", "one", "When was the lighthouse of Brest built?")
+    answer = _ask(cli, "-C", "one", "When was the lighthouse of Brest built?")
     assert _sources(answer) == {"a.txt"} and "1921" in answer["answer"]  # a file indexed alone: by its name
 
 
@@ -364,17 +364,17 @@ def test_data_folder_defaults_to_platformdirs(tmp_path):
         data_dir(Settings(data_dir=None))
 
 
-def test_removing_an_indexed_folder_drops_it_from_the_folders(data, capsys, tmp_path, fake_models):
+def test_removing_an_indexed_folder_drops_it_from_the_folders(cli, data, capsys, tmp_path, fake_models):
     (tmp_path / "more").mkdir()
     (tmp_path / "more" / "e.txt").write_text("The ferry to Ouessant leaves at nine.\n")
-    assert main(["index", "docs", "more/", "--name", "notes"], models=fake_models) == 0
+    assert _run(cli, "index", "docs", "more/", "--name", "notes")[0] == 0
     capsys.readouterr()
-    status, out, _ = _run(capsys, "remove", "./more/", "-C", "notes")
+    status, out, _ = _run(cli, "remove", "./more/", "-C", "notes")
     assert status == 0 and "removed  more/e.txt" in out
     manifest = IndexStore(data / "notes").read_manifest()
     assert manifest.folders == [str(tmp_path / "docs")] and "more/e.txt" not in manifest.files
     (tmp_path / "more" / "f.txt").write_text("A new file in the folder no longer indexed.\n")
-    status, out, _ = _run(capsys, "index", "-C", "notes")
+    status, out, _ = _run(cli, "index", "-C", "notes")
     assert status == 0 and "(nothing changed)" in out and "more/" not in out
 
 
@@ -391,51 +391,51 @@ def _damage_the_manifest(folder: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", [_damage_an_artifact, _damage_the_manifest], ids=["artifact", "manifest"])
-def test_list_and_sources_call_damaged_what_ask_calls_damaged(data, capsys, damage, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
-    assert main(["index", "docs/sub", "--name", "towers"], models=fake_models) == 0
+def test_list_and_sources_call_damaged_what_ask_calls_damaged(cli, data, capsys, damage, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
+    assert _run(cli, "index", "docs/sub", "--name", "towers")[0] == 0
     damage(data / "notes")
     capsys.readouterr()
-    status, _, asked = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    status, _, asked = _run(cli, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
     assert status == IndexUnavailable.exit_code and "is damaged" in asked
-    status, out, _ = _run(capsys, "list")
+    status, out, _ = _run(cli, "list")
     notes = next(line for line in out.splitlines() if line.startswith("notes"))
     assert status == 0 and "unreadable: " + asked.removeprefix("qa: ").strip() in notes and "1970" not in notes
     assert "fake-hash-32" in next(line for line in out.splitlines() if line.startswith("towers"))
-    status, out, _ = _run(capsys, "list", "--json")
+    status, out, _ = _run(cli, "list", "--json")
     rows = {row["name"]: row for row in map(json.loads, out.splitlines())}
     assert rows["notes"]["error"] == asked.removeprefix("qa: ").strip() and rows["towers"]["error"] == ""
-    status, out, err = _run(capsys, "sources", "-C", "notes")
+    status, out, err = _run(cli, "sources", "-C", "notes")
     assert status == IndexUnavailable.exit_code and out == "" and err == asked
 
 
-def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(data, capsys, tmp_path, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_the_advice_for_an_unreadable_manifest_names_the_folders_and_works(cli, data, capsys, tmp_path, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     _damage_the_manifest(data / "notes")
     capsys.readouterr()
-    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    status, _, err = _run(cli, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
     assert status == IndexUnavailable.exit_code and err.count("\n") == 1
     advice = err.split("`")[1]  # the command the message says to run
     assert advice == f"qa index --index {data / 'notes'} FOLDER..."
     # without the folders, a rebuild cannot know them: one line saying so, and the damaged index stays
     for argv in (["index", "--index", str(data / "notes")], ["index", "--name", "notes"]):
-        status, _, err = _run(capsys, *argv)
+        status, _, err = _run(cli, *argv)
         assert status == UsageError.exit_code and err.count("\n") == 1
         assert "is damaged and no longer says what it was built from" in err and "FOLDER..." in err
     # the advice, FOLDER given, rebuilds it
-    status, out, err = _run(capsys, *advice.replace("FOLDER...", "docs").split()[1:])
+    status, out, err = _run(cli, *advice.replace("FOLDER...", "docs").split()[1:])
     assert status == 0, err
-    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
-    status, out, _ = _run(capsys, "list")
+    assert "docs/a.txt" in _sources(_ask(cli, "-C", "notes", "When was the lighthouse of Brest built?"))
+    status, out, _ = _run(cli, "list")
     assert status == 0 and "unreadable" not in out
 
 
-def test_a_damaged_pointer_names_the_folders_too(data, capsys, fake_models):
-    assert main(["index", "docs", "--name", "notes"], models=fake_models) == 0
+def test_a_damaged_pointer_names_the_folders_too(cli, data, capsys, fake_models):
+    assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     (data / "notes" / "CURRENT").write_text("junk\n", encoding="utf-8")
     capsys.readouterr()
-    status, _, err = _run(capsys, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
+    status, _, err = _run(cli, "ask", "--no-log", "-C", "notes", "When was the lighthouse of Brest built?")
     assert status == IndexUnavailable.exit_code and f"`qa index --index {data / 'notes'} FOLDER...`" in err
-    assert main(["index", "--index", str(data / "notes"), "docs"], models=fake_models) == 0
+    assert _run(cli, "index", "--index", str(data / "notes"), "docs")[0] == 0
     capsys.readouterr()
-    assert "docs/a.txt" in _sources(_ask(capsys, "-C", "notes", "When was the lighthouse of Brest built?"))
+    assert "docs/a.txt" in _sources(_ask(cli, "-C", "notes", "When was the lighthouse of Brest built?"))

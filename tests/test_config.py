@@ -111,13 +111,25 @@ def test_a_cluster_timeout_that_is_no_positive_number_is_one_usage_error(value):
         Settings.from_env({"QA_CLUSTER_TIMEOUT": value})
 
 
-def test_the_cli_says_a_bad_setting_in_one_line(monkeypatch, capsys):
-    from qa.cli import main
-
-    monkeypatch.setenv("QA_CLUSTER_TIMEOUT", "x" * 500)
-    assert main(["list"]) == UsageError.exit_code
-    out, err = capsys.readouterr()
-    assert out == "" and err.count("\n") == 1 and err.startswith("qa: QA_CLUSTER_TIMEOUT must be") and len(err) < 120
+def test_the_cli_says_a_bad_setting_in_one_line(tmp_path):
+    """The entry point reads the process's environment (main given no settings): a bad value there is one line."""
+    env = {
+        "QA_CLUSTER_TIMEOUT": "x" * 500,
+        "QA_DATA_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+        "HF_HUB_OFFLINE": "1",
+    }
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "fake_qa.py"), "list"], env=env, capture_output=True, text=True
+    )
+    assert run.returncode == UsageError.exit_code, run.stderr
+    err = run.stderr
+    assert (
+        run.stdout == ""
+        and err.count("\n") == 1
+        and err.startswith("qa: QA_CLUSTER_TIMEOUT must be")
+        and len(err) < 120
+    )
 
 
 def test_the_cluster_module_reads_no_setting_when_imported():

@@ -377,9 +377,8 @@ def test_unknown_types_are_listed_as_skipped_and_single_files_are_found(tmp_path
 
 
 def test_qa_index_takes_files_and_folders_and_skips_bad_files_without_stopping(
-    fake_models, tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch
+    in_tmp_path, fake_models, tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)
     other = tmp_path / "more"
     other.mkdir()
     (other / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
@@ -410,8 +409,9 @@ def test_parse_label():
             parse_label(bad)
 
 
-def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_every_citation_is_reproduced_by_qa_show(
+    in_tmp_path, tmp_path, pdf_file, html_file, docx_file, capsys, monkeypatch
+):
     (tmp_path / "notes.txt").write_text("First line.\nThe bridge opened in 1932.\nIt is 300 metres long.\n")
     checked = 0
     for name in ("handbook.pdf", "guide.html", "report.docx", "notes.txt"):
@@ -430,8 +430,9 @@ def test_every_citation_is_reproduced_by_qa_show(tmp_path, pdf_file, html_file, 
     assert checked > 20
 
 
-def test_qa_show_on_a_bad_citation_is_one_line_and_a_non_zero_exit(tmp_path, pdf_file, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_qa_show_on_a_bad_citation_is_one_line_and_a_non_zero_exit(
+    in_tmp_path, tmp_path, pdf_file, capsys, monkeypatch
+):
     (tmp_path / "notes.txt").write_text("One.\nTwo.\n")
     cases = [
         (["show", "notes.txt"], 2, "not a citation"),
@@ -447,8 +448,9 @@ def test_qa_show_on_a_bad_citation_is_one_line_and_a_non_zero_exit(tmp_path, pdf
         assert err.count("\n") == 1 and words in err, (argv, err)
 
 
-def test_json_citations_add_the_locator_only_when_there_is_one(fake_models, tmp_path, pdf_file, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_json_citations_add_the_locator_only_when_there_is_one(
+    in_tmp_path, fake_models, tmp_path, pdf_file, capsys, monkeypatch
+):
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n")
     assert main(["index", "handbook.pdf", "notes.txt", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()

@@ -295,7 +295,7 @@ import gzip, os, pathlib, sys
 assert sys.argv[1] == "-x"
 doc = pathlib.Path(sys.argv[3]) / "usr/share/doc/fake-doc"
 doc.mkdir(parents=True)
-outside = os.environ["OUTSIDE"]
+outside = {outside!r}
 (doc / "manual.txt").write_text("The manual.\\n")
 (doc / "notes.txt.gz").write_bytes(gzip.compress(b"Compressed notes.\\n"))
 os.symlink(outside + "/notes.txt", doc / "notes.txt")  # nowhere, and outside: decompressing would write there
@@ -309,7 +309,7 @@ os.symlink("loop-a", doc / "loop-b")
 """
 
 
-def test_a_fetched_manual_keeps_no_link_outside_itself_or_to_nowhere(tmp_path, monkeypatch, capsys):
+def test_a_fetched_manual_keeps_no_link_outside_itself_or_to_nowhere(in_tmp_path, tmp_path, monkeypatch, capsys):
     import sys
 
     bin_dir, outside = tmp_path / "bin", tmp_path / "outside"
@@ -317,11 +317,9 @@ def test_a_fetched_manual_keeps_no_link_outside_itself_or_to_nowhere(tmp_path, m
     outside.mkdir()
     (outside / "secret.txt").write_text("Not the manual's.\n")
     for name, script in (("apt-get", _FAKE_APT_GET), ("dpkg-deb", _FAKE_DPKG_DEB)):
-        (bin_dir / name).write_text(script.format(python=sys.executable))
+        (bin_dir / name).write_text(script.format(python=sys.executable, outside=str(outside)))
         (bin_dir / name).chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
-    monkeypatch.setenv("OUTSIDE", str(outside))
-    monkeypatch.chdir(tmp_path)  # the relative link climbs from the cache, which is under tmp_path
 
     assert manuals.main(["git-doc", "--cache", str(tmp_path / "cache")]) == 0
     folder = tmp_path / "cache" / "manuals" / "git-doc"

@@ -3,6 +3,7 @@ qa ask logging, --no-log, --continue / --conversation follow-ups, qa history lis
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from contextlib import closing
@@ -228,11 +229,10 @@ def test_the_database_is_private_to_its_owner(history):
     assert history.path.parent.stat().st_mode & 0o777 == 0o700
 
 
-def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history, monkeypatch):
+def test_migration_applies_each_missing_step_in_order_and_keeps_the_data(history):
     conversation = history.new_conversation()
     history.log(conversation, _answer("When was DeepSeek launched?"))
     later = [*qa.history.MIGRATIONS, ["ALTER TABLE exchanges ADD COLUMN rating INTEGER NOT NULL DEFAULT 0"]]
-    monkeypatch.setattr(qa.history, "MIGRATIONS", later)
     with sqlite3.connect(history.path) as db:
         assert migrate(db, later) == len(later)
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(later)
@@ -286,72 +286,88 @@ def test_the_store_holds_no_pickle():
 
 
 @pytest.fixture
-def indexed(tmp_path, fake_models, monkeypatch, capsys):
+def settings(tmp_path):
+    """The settings the commands are given: the history in h.db."""
+    return Settings.from_env({"QA_HISTORY": str(tmp_path / "h.db")})
+
+
+@pytest.fixture
+def indexed(in_tmp_path, tmp_path, fake_models, settings, capsys):
     """Two facts indexed with the fake models into idx/; the test runs in tmp_path; the history in h.db."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "facts.txt").write_text(f"{LAUNCH}\n\n{USERS}\n")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
-    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    assert main(["index", "docs", "--index", "idx"], models=fake_models, settings=settings) == 0
     capsys.readouterr()
     return History(tmp_path / "h.db")
 
 
-def _ask(capsys, *args) -> dict:
-    assert main(["ask", "--index", "idx", "--json", *args], models=fakes.MODELS) == 0
+def _ask(capsys, settings, *args) -> dict:
+    assert main(["ask", "--index", "idx", "--json", *args], models=fakes.MODELS, settings=settings) == 0
     out = capsys.readouterr().out
     return json.loads(out)
 
 
-def test_ask_logs_each_answer_and_no_log_does_not(indexed, capsys):
-    answer = _ask(capsys, "When was DeepSeek launched?")
+def test_ask_logs_each_answer_and_no_log_does_not(settings, indexed, capsys):
+    answer = _ask(capsys, settings, "When was DeepSeek launched?")
     (conversation,) = indexed.conversations()
     (exchange,) = indexed.exchanges(conversation.id)
     assert exchange.question == "When was DeepSeek launched?" and exchange.answer == answer["answer"]
     assert exchange.citations == answer["citations"] and exchange.timing_ms > 0
     assert exchange.index_path == str(Path("idx").resolve())
-    _ask(capsys, "--no-log", "Another question about DeepSeek?")
+    _ask(capsys, settings, "--no-log", "Another question about DeepSeek?")
     assert len(indexed.conversations()) == 1 and len(indexed.exchanges(conversation.id)) == 1
-    _ask(capsys, "When was DeepSeek launched?")  # without --continue: a new conversation
+    _ask(capsys, settings, "When was DeepSeek launched?")  # without --continue: a new conversation
     assert len(indexed.conversations()) == 2
 
 
-def test_continue_resolves_the_follow_up_against_the_latest_conversation(indexed, capsys):
-    _ask(capsys, "When was DeepSeek launched?")
-    alone = _ask(capsys, "--no-log", "And how many daily users does it have?")
+def test_continue_resolves_the_follow_up_against_the_latest_conversation(settings, indexed, capsys):
+    _ask(capsys, settings, "When was DeepSeek launched?")
+    alone = _ask(capsys, settings, "--no-log", "And how many daily users does it have?")
     assert alone["searched_question"] == "And how many daily users does it have?"
-    followed = _ask(capsys, "-c", "And how many daily users does it have?")
+    followed = _ask(capsys, settings, "-c", "And how many daily users does it have?")
     assert followed["searched_question"] == "How many daily users does DeepSeek have?"
     (conversation,) = indexed.conversations()
     assert conversation.turns == 2
     assert indexed.searched_questions(conversation.id)[-1] == "How many daily users does DeepSeek have?"
 
 
-def test_conversation_id_follows_up_on_that_one(indexed, capsys):
-    _ask(capsys, "When was DeepSeek launched?")
+def test_conversation_id_follows_up_on_that_one(settings, indexed, capsys):
+    _ask(capsys, settings, "When was DeepSeek launched?")
     first = indexed.latest()
-    _ask(capsys, "How many daily users?")  # a second conversation, now the latest
-    followed = _ask(capsys, "--conversation", str(first), "What about its daily users?")
+    _ask(capsys, settings, "How many daily users?")  # a second conversation, now the latest
+    followed = _ask(capsys, settings, "--conversation", str(first), "What about its daily users?")
     assert "DeepSeek" in followed["searched_question"]
     assert indexed.conversation(first).turns == 2
 
 
-def test_continue_with_no_history_starts_one(indexed, capsys, fake_models):
-    assert main(["ask", "--index", "idx", "--continue", "When was DeepSeek launched?"], models=fake_models) == 0
+def test_continue_with_no_history_starts_one(settings, indexed, capsys, fake_models):
+    assert (
+        main(
+            ["ask", "--index", "idx", "--continue", "When was DeepSeek launched?"],
+            models=fake_models,
+            settings=settings,
+        )
+        == 0
+    )
     assert "no earlier conversation to continue" in capsys.readouterr().err
     assert len(indexed.conversations()) == 1
 
 
-def test_unknown_conversation_is_exit_2_before_loading(indexed, capsys, fake_models):
-    assert main(["ask", "--index", "idx", "--conversation", "42", "When?"], models=fake_models) == 2
+def test_unknown_conversation_is_exit_2_before_loading(settings, indexed, capsys, fake_models):
+    assert main(["ask", "--index", "idx", "--conversation", "42", "When?"], models=fake_models, settings=settings) == 2
     assert "no conversation 42" in capsys.readouterr().err
-    assert main(["ask", "--index", "idx", "--json", "--conversation", "42", "When?"], models=fake_models) == 2
+    assert (
+        main(
+            ["ask", "--index", "idx", "--json", "--conversation", "42", "When?"], models=fake_models, settings=settings
+        )
+        == 2
+    )
     assert json.loads(capsys.readouterr().out)["code"] == 2
 
 
-def test_continue_and_conversation_exclude_each_other(indexed, capsys, fake_models):
+def test_continue_and_conversation_exclude_each_other(settings, indexed, capsys, fake_models):
     with pytest.raises(SystemExit) as caught:
-        main(["ask", "--index", "idx", "-c", "--conversation", "1", "When?"], models=fake_models)
+        main(["ask", "--index", "idx", "-c", "--conversation", "1", "When?"], models=fake_models, settings=settings)
     assert caught.value.code == 2
 
 
@@ -359,80 +375,81 @@ def test_a_history_that_cannot_be_written_is_one_notice_and_the_answers_go_on(
     indexed, capsys, monkeypatch, tmp_path, fake_models
 ):
     (tmp_path / "afile").write_text("")
-    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "afile" / "h.db"))  # its folder is a file
-    monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
-    assert main(["ask", "--index", "idx", "--json", "-"], models=fake_models) == 0
+    unwritable = Settings.from_env({"QA_HISTORY": str(tmp_path / "afile" / "h.db")})  # its folder is a file
+    questions = io.StringIO("When was DeepSeek launched?\nHow many daily users?\n")
+    assert main(["ask", "--index", "idx", "--json", "-"], models=fake_models, settings=unwritable, stdin=questions) == 0
     captured = capsys.readouterr()
     assert len(captured.out.splitlines()) == 2 and all(json.loads(line)["answer"] for line in captured.out.splitlines())
     assert captured.err.count("cannot open the history") == 1 and "not kept" in captured.err
 
 
-def test_a_newer_history_does_not_stop_a_follow_up(indexed, capsys, tmp_path, fake_models):
+def test_a_newer_history_does_not_stop_a_follow_up(settings, indexed, capsys, tmp_path, fake_models):
     with sqlite3.connect(tmp_path / "h.db") as db:
         db.execute("PRAGMA user_version = 99")
-    assert main(["ask", "--index", "idx", "-c", "When was DeepSeek launched?"], models=fake_models) == 0
+    assert (
+        main(["ask", "--index", "idx", "-c", "When was DeepSeek launched?"], models=fake_models, settings=settings) == 0
+    )
     captured = capsys.readouterr()
     assert "11 January 2025" in captured.out and "newer qa" in captured.err
 
 
-def test_a_batch_is_one_conversation(indexed, capsys, monkeypatch, fake_models):
-    monkeypatch.setattr("sys.stdin", _Lines("When was DeepSeek launched?\nHow many daily users?\n"))
-    assert main(["ask", "--index", "idx", "-"], models=fake_models) == 0
+def test_a_batch_is_one_conversation(settings, indexed, capsys, fake_models):
+    questions = io.StringIO("When was DeepSeek launched?\nHow many daily users?\n")
+    assert main(["ask", "--index", "idx", "-"], models=fake_models, settings=settings, stdin=questions) == 0
     capsys.readouterr()
     (conversation,) = indexed.conversations()
     assert conversation.turns == 2
 
 
-def test_history_lists_searches_shows_and_exports(indexed, capsys, fake_models):
-    _ask(capsys, "When was DeepSeek launched?")
-    _ask(capsys, "-c", "And how many daily users does it have?")
-    _ask(capsys, "Who is the CEO of Mistral?")
+def test_history_lists_searches_shows_and_exports(settings, indexed, capsys, fake_models):
+    _ask(capsys, settings, "When was DeepSeek launched?")
+    _ask(capsys, settings, "-c", "And how many daily users does it have?")
+    _ask(capsys, settings, "Who is the CEO of Mistral?")
     ids = [c.id for c in indexed.conversations()]
 
-    assert main(["history"], models=fake_models) == 0
+    assert main(["history"], models=fake_models, settings=settings) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "TIME", "TURNS", "FIRST", "QUESTION"]
     assert lines[1].split()[0] == str(ids[0]) and lines[1].endswith("Who is the CEO of Mistral?")
     assert lines[2].split()[3] == "2" and lines[2].endswith("When was DeepSeek launched?")
 
-    assert main(["history", "--json"], models=fake_models) == 0
+    assert main(["history", "--json"], models=fake_models, settings=settings) == 0
     listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [c["id"] for c in listed] == ids and listed[1]["turns"] == 2
     assert set(listed[0]) == {"id", "started", "updated", "first_question", "turns", "index_path"}
 
-    assert main(["history", "search", "daily users", "--json"], models=fake_models) == 0
+    assert main(["history", "search", "daily users", "--json"], models=fake_models, settings=settings) == 0
     (found,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert found["conversation_id"] == ids[1]
     assert found["searched_question"] == "How many daily users does DeepSeek have?"
-    assert main(["history", "search", "daily users"], models=fake_models) == 0
+    assert main(["history", "search", "daily users"], models=fake_models, settings=settings) == 0
     assert "And how many daily users does it have?" in capsys.readouterr().out
 
-    assert main(["history", "show", str(ids[1])], models=fake_models) == 0
+    assert main(["history", "show", str(ids[1])], models=fake_models, settings=settings) == 0
     shown = capsys.readouterr().out
     assert "› When was DeepSeek launched?" in shown and "(searched: How many daily users does DeepSeek have?)" in shown
     assert "[1] docs/facts.txt:1" in shown
-    assert main(["history", "--json", "show", str(ids[1])], models=fake_models) == 0
+    assert main(["history", "--json", "show", str(ids[1])], models=fake_models, settings=settings) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["id"] == ids[1] and [e["question"] for e in data["exchanges"]] == [
         "When was DeepSeek launched?",
         "And how many daily users does it have?",
     ]
 
-    assert main(["history", "export", str(ids[1])], models=fake_models) == 0
+    assert main(["history", "export", str(ids[1])], models=fake_models, settings=settings) == 0
     markdown = capsys.readouterr().out
     assert markdown.startswith(f"# Conversation {ids[1]}: When was DeepSeek launched?")
     assert "`docs/facts.txt:1`" in markdown and f"> {LAUNCH}" in markdown
-    assert main(["history", "export", str(ids[1]), "--json"], models=fake_models) == 0
+    assert main(["history", "export", str(ids[1]), "--json"], models=fake_models, settings=settings) == 0
     assert json.loads(capsys.readouterr().out) == data
 
 
-def test_history_prints_no_stored_control_character(tmp_path, monkeypatch, capsys):
+def test_history_prints_no_stored_control_character(settings, capsys):
     """Whatever the documents, the LLM or a damaged database put in the history, `qa history` prints it
     through the one sanitiser: nothing reaches the terminal that it would act on."""
     from qa.text import UNSAFE_CHARACTERS
 
-    monkeypatch.setenv("QA_HISTORY", str(tmp_path / "h.db"))
-    history = History(tmp_path / "h.db")
+    history = History(settings.history_path)
     conversation = _log_hostile(history)
     with closing(sqlite3.connect(history.path)) as db, db:  # times no qa wrote
         db.execute("UPDATE exchanges SET created = ?", ("\x1b]0;pwned\x07 late",))
@@ -445,34 +462,21 @@ def test_history_prints_no_stored_control_character(tmp_path, monkeypatch, capsy
         ["export", str(conversation)],
         ["--json", "show", str(conversation)],
     ):
-        assert main(["history", *command]) == 0
+        assert main(["history", *command], settings=settings) == 0
         out = capsys.readouterr().out
         assert out and not any(UNSAFE_CHARACTERS.search(line) for line in out.split("\n")), (command, out)
         assert "\\x1b" in out or "\\u001b" in out, command  # shown, not dropped
 
 
-def test_history_errors(indexed, capsys, fake_models):
-    assert main(["history"], models=fake_models) == 0
+def test_history_errors(settings, indexed, capsys, fake_models):
+    assert main(["history"], models=fake_models, settings=settings) == 0
     assert "No conversations yet" in capsys.readouterr().out
-    assert main(["history", "show", "3"], models=fake_models) == 2
+    assert main(["history", "show", "3"], models=fake_models, settings=settings) == 2
     assert "no conversation 3" in capsys.readouterr().err
-    assert main(["history", "export", "3", "--json"], models=fake_models) == 2
+    assert main(["history", "export", "3", "--json"], models=fake_models, settings=settings) == 2
     assert json.loads(capsys.readouterr().out) == {"error": "no conversation 3: `qa history` lists them", "code": 2}
-    assert main(["history", "show", "x", "--json"], models=fake_models) == 2
+    assert main(["history", "show", "x", "--json"], models=fake_models, settings=settings) == 2
     assert json.loads(capsys.readouterr().out)["code"] == 2
-
-
-class _Lines:
-    """Standard input that is not a terminal, holding ``text``."""
-
-    def __init__(self, text: str):
-        self._lines = text.splitlines(keepends=True)
-
-    def __iter__(self):
-        return iter(self._lines)
-
-    def isatty(self):
-        return False
 
 
 def test_an_abstention_keeps_its_nearest_passages_apart_from_citations(history):
@@ -493,12 +497,12 @@ def test_an_abstention_keeps_its_nearest_passages_apart_from_citations(history):
     assert "[2] `guide.pdf#page=2:3`\n\n> " + USERS in text
 
 
-def test_qa_history_show_lists_an_abstentions_nearest_passages(history, monkeypatch, capsys):
-    monkeypatch.setenv("QA_HISTORY", str(history.path))
+def test_qa_history_show_lists_an_abstentions_nearest_passages(history, capsys):
+    settings = Settings.from_env({"QA_HISTORY": str(history.path)})
     conversation = history.new_conversation()
     nearest = [Citation(1, "docs/facts.txt", 1, 1, LAUNCH, 0.4)]
     history.log(conversation, _answer("Who is the CEO?", abstained=True, nearest=nearest))
-    assert main(["history", "show", str(conversation)]) == 0
+    assert main(["history", "show", str(conversation)], settings=settings) == 0
     out = capsys.readouterr().out
     assert "The documents don't say" in out
     assert "Nearest passages (not an answer):\n[1] docs/facts.txt:1\n    " + LAUNCH in out

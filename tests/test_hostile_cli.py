@@ -30,14 +30,13 @@ def one_line(err: str) -> str:
 
 
 @pytest.fixture
-def work(tmp_path, monkeypatch, fake_models, capsys):
+def work(in_tmp_path, tmp_path, monkeypatch, fake_models, capsys):
     """docs/ indexed as idx/ (the fake models), the command run from tmp_path, a conversation in the history."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text(
         "The lighthouse of Brest was built in 1921.\n\nIts keeper was Yann Le Goff.\n", encoding="utf-8"
     )
     (tmp_path / "docs" / "b.txt").write_text("The bridge over the Penfeld opened in 1954.\n", encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     assert main(["ask", QUESTION, "--index", "idx"], models=fake_models) == 0  # logged: conversation 1
     capsys.readouterr()

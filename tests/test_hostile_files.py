@@ -9,6 +9,7 @@ while the other files are read. The limits (qa.tuning) are lowered here so the t
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import zipfile
@@ -140,9 +141,8 @@ def one_line(err: str) -> str:
 
 
 def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
-    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+    in_tmp_path, fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     out = capsys.readouterr().out
     for name, reason in BAD.items():
@@ -153,9 +153,8 @@ def test_index_skips_each_hostile_file_with_its_reason_and_reads_the_others(
 
 
 def test_ask_refreshes_past_a_hostile_file_and_answers(
-    fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
+    in_tmp_path, fake_models, low_limits, hostile_folder, tmp_path, capsys, monkeypatch
 ):
-    monkeypatch.chdir(tmp_path)
     bombs = tmp_path / "bombs"
     bombs.mkdir()
     for name in BAD:
@@ -185,20 +184,17 @@ def test_show_refuses_a_hostile_file_in_one_line(low_limits, hostile_folder, cap
     assert GOOD_TEXT in capsys.readouterr().out
 
 
-def test_processor_time_and_wall_clock_time_are_limited_per_file(tmp_path, monkeypatch):
+def test_processor_time_and_wall_clock_time_are_limited_per_file(tmp_path):
     (tmp_path / "bomb.pdf").write_bytes(pdf_bomb())
     (tmp_path / "good.pdf").write_bytes(good_pdf())
-    monkeypatch.setattr(tuning, "EXTRACT_MEMORY_MB", 4096)  # enough for the bomb: time runs out first
-    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 1)
+    memory = {"EXTRACT_MEMORY_MB": 4096}  # enough for the bomb: time runs out first
     with pytest.raises(UndecodableFile, match="s of processor time to read"):
-        load(tmp_path / "bomb.pdf")
-    monkeypatch.setattr(tuning, "EXTRACT_CPU_SECONDS", 60)
-    assert GOOD_TEXT in load(tmp_path / "good.pdf").text  # a fresh budget for the next file
-    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 0.5)
+        load(tmp_path / "bomb.pdf", limits={**memory, "EXTRACT_CPU_SECONDS": 1})
+    cpu = {**memory, "EXTRACT_CPU_SECONDS": 60}
+    assert GOOD_TEXT in load(tmp_path / "good.pdf", limits=cpu).text  # a fresh budget for the next file
     with pytest.raises(UndecodableFile, match="took longer than 0.5 s to read"):
-        load(tmp_path / "bomb.pdf")
-    monkeypatch.setattr(tuning, "EXTRACT_WALL_SECONDS", 180)
-    assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+        load(tmp_path / "bomb.pdf", limits={**cpu, "EXTRACT_WALL_SECONDS": 0.5})
+    assert GOOD_TEXT in load(tmp_path / "good.pdf", limits={**cpu, "EXTRACT_WALL_SECONDS": 180}).text
 
 
 def test_a_zip_bomb_is_refused_by_the_sizes_its_archive_declares(tmp_path):
@@ -262,11 +258,11 @@ def test_a_folder_named_qa_where_qa_runs_is_never_imported_by_the_reader(tmp_pat
     (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
     (planted / "sandbox.py").write_text("")
     (tmp_path / "project" / "page.html").write_text(f"<html><body><p>{GOOD_TEXT}</p></body></html>")
-    monkeypatch.chdir(tmp_path / "project")
     if sandbox._worker is not None:
-        sandbox._worker.close()  # a new worker, started from this folder
+        sandbox._worker.close()  # a new worker, started from the project's folder
     sandbox._worker = None
-    assert GOOD_TEXT in load(tmp_path / "project" / "page.html").text
+    with contextlib.chdir(tmp_path / "project"):  # the test is about the working folder: a qa/ planted there
+        assert GOOD_TEXT in load(tmp_path / "project" / "page.html").text
     assert not marker.exists()
 
 

@@ -57,10 +57,9 @@ def _assert_verbatim(citation: dict, cwd: Path) -> None:
 
 
 @pytest.fixture
-def fake_index(tmp_path, fake_models, monkeypatch, capsys):
+def fake_index(in_tmp_path, tmp_path, fake_models, monkeypatch, capsys):
     """docs/ indexed with the fake models into idx/; the test runs in tmp_path."""
     _write_docs(tmp_path)
-    monkeypatch.chdir(tmp_path)
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
     return tmp_path / "idx"
@@ -117,14 +116,13 @@ def test_search_gives_ranked_passages_with_citations(tools, tmp_path):
     assert len(tools.search("falcon", k=1)["passages"]) == 1
 
 
-def test_search_cites_pdf_and_html_passages_as_qa_ask_does(fake_models, tmp_path, capsys, monkeypatch):
+def test_search_cites_pdf_and_html_passages_as_qa_ask_does(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     """A PDF passage's lines count from its page, which the citation names; an HTML one names its anchor."""
     from rich_documents import make_html, make_pdf
 
     from qa.api import Engine
     from qa.mcp_server import QATools
 
-    monkeypatch.chdir(tmp_path)
     make_pdf(tmp_path / "handbook.pdf")
     make_html(tmp_path / "guide.html")
     (tmp_path / "notes.txt").write_text("The storm of 1921 broke the windows of the tower.\n", encoding="utf-8")

@@ -234,27 +234,30 @@ def _saved_features(tmp_path):
     return path
 
 
-def test_features_of_another_version_are_refused_in_one_line(tmp_path, monkeypatch, capsys):
-    """Saved features are read again only by the code that computes the same features: another FEATURES_VERSION,
-    other feature names, or a file saved before features carried a fingerprint, is one line and a non-zero exit."""
-    from qa import fit as fit_module
-
+@pytest.mark.parametrize(
+    "name, changed",
+    [
+        ("FEATURES_VERSION", ranking.FEATURES_VERSION + 1),  # what a feature measures changed
+        ("QUESTION_FACTS", (*QUESTION_FACTS[:-1], "renamed")),  # a name changed
+    ],
+)
+def test_features_of_another_version_are_refused_in_one_line(tmp_path, monkeypatch, name, changed):
+    """Saved features are read again only by the code that computes the same features: another FEATURES_VERSION
+    or other feature names is one line and a non-zero exit."""
     path = _saved_features(tmp_path)
     assert len(load_features(path)) == 3
     refused = f"qa: features in {path} were collected by another version of the features; collect them again"
-
-    monkeypatch.setattr(ranking, "FEATURES_VERSION", ranking.FEATURES_VERSION + 1)  # what a feature measures changed
+    monkeypatch.setattr(ranking, name, changed)
     with pytest.raises(SystemExit) as caught:
         load_features(path)
     assert str(caught.value).startswith(refused) and "\n" not in str(caught.value)
-    monkeypatch.undo()
 
-    monkeypatch.setattr(ranking, "QUESTION_FACTS", (*QUESTION_FACTS[:-1], "renamed"))  # a name changed
-    with pytest.raises(SystemExit) as caught:
-        load_features(path)
-    assert str(caught.value).startswith(refused)
-    monkeypatch.undo()
 
+def test_features_saved_before_their_fingerprint_are_refused_in_one_line(tmp_path):
+    """A file saved before features carried a fingerprint is one line and a non-zero exit, from the command too."""
+    from qa import fit as fit_module
+
+    path = _saved_features(tmp_path)
     # Saved before the fingerprint (as /work/notes/feat/five-c.npz was): the same arrays, without it.
     with np.load(path) as saved:
         arrays = {name: saved[name] for name in saved.files if name != "fingerprint"}

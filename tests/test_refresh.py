@@ -62,11 +62,10 @@ def test_index_without_folders_for_an_unknown_index_is_a_usage_error(tmp_path):
     assert done.returncode == 2 and "say which folders" in done.stderr
 
 
-def test_an_index_of_a_single_file_is_not_missing(fake_models, tmp_path, capsys, monkeypatch):
+def test_an_index_of_a_single_file_is_not_missing(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     """qa ask on an index built from one file checks that file, not a folder (it used to say "is missing")."""
     from qa.cli import main
 
-    monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
     index = str(tmp_path / "idx")
     assert main(["index", "notes.txt", "--index", index], models=fake_models) == 0
@@ -235,12 +234,11 @@ def test_progress_shows_before_any_model_loads(fake_models, tmp_path, monkeypatc
     assert done == sorted(done) and done.count(6) == 1
 
 
-def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, monkeypatch):
+def test_qa_index_unchanged_is_fast_and_says_so(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     import time
 
     from qa.cli import main
 
-    monkeypatch.chdir(tmp_path)
     _corpus(tmp_path / "docs")
     assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
     capsys.readouterr()
@@ -251,15 +249,14 @@ def test_qa_index_unchanged_is_fast_and_says_so(fake_models, tmp_path, capsys, m
     assert "(0 embedded)" in out and "nothing changed" in out
 
 
-def test_progress_bar_estimates_the_time_left(monkeypatch):
+def test_progress_bar_estimates_the_time_left():
     import io
 
     import qa.cli_output
 
     clock = [100.0]
-    monkeypatch.setattr(qa.cli_output.time, "monotonic", lambda: clock[0])
     stream = io.StringIO()
-    bar = qa.cli_output.ProgressBar(stream)
+    bar = qa.cli_output.ProgressBar(stream, clock=lambda: clock[0])
     bar("embedding passages", 0, 100)  # not a terminal: the start is not a line of its own
     assert stream.getvalue() == ""
     clock[0] += 10.0
@@ -273,15 +270,14 @@ def test_progress_bar_estimates_the_time_left(monkeypatch):
     assert lines[2].endswith("100/100")
 
 
-def test_the_build_line_shows_passages_a_second(monkeypatch):
+def test_the_build_line_shows_passages_a_second():
     import io
 
     import qa.cli_output
 
     clock = [100.0]
-    monkeypatch.setattr(qa.cli_output.time, "monotonic", lambda: clock[0])
     stream = io.StringIO()
-    bar = qa.cli_output.ProgressBar(stream)
+    bar = qa.cli_output.ProgressBar(stream, clock=lambda: clock[0])
     bar("indexing passages", 0, 300)
     clock[0] += 10.0
     bar("indexing passages", 100, 300)
@@ -294,7 +290,7 @@ def test_the_build_line_shows_passages_a_second(monkeypatch):
 
 @pytest.mark.parametrize("folders", [["mnt"], ["mnt", "docs"]], ids=["alone", "beside another"])
 def test_an_emptied_folder_answers_from_the_index_as_a_missing_one_does(
-    fake_models, tmp_path, capsys, monkeypatch, folders
+    in_tmp_path, fake_models, tmp_path, capsys, monkeypatch, folders
 ):
     """A folder that is there but empty (the mount point of a drive not mounted) is not "every file removed": the
     index answers as it was built, with one line, and keeps every passage (it exited 6: no readable file; beside
@@ -302,7 +298,6 @@ def test_an_emptied_folder_answers_from_the_index_as_a_missing_one_does(
     from qa.cli import main
     from qa.store import IndexStore
 
-    monkeypatch.chdir(tmp_path)
     for folder, name, text in (
         ("mnt", "a.txt", "The lighthouse of Brest was built in 1921.\n"),
         ("docs", "b.txt", "The bridge over the Penfeld opened in 1954.\n"),

@@ -28,8 +28,7 @@ def _report_lines(out: str, docs: Path) -> dict[str, str]:
     return lines
 
 
-def test_qa_index_reports_every_file_and_exits_0(fake_models, bad_folder, tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_qa_index_reports_every_file_and_exits_0(in_tmp_path, fake_models, bad_folder, tmp_path, capsys, monkeypatch):
     status = main(["index", "docs", "--index", "idx", "--max-file-mb", str(badfiles.MAX_FILE_MB)], models=fake_models)
     out = capsys.readouterr().out
     assert status == 0
@@ -93,8 +92,7 @@ def test_rebuild_keeps_the_size_limit_of_the_previous_build(fake_models, bad_fol
     assert len(report.reused) == len(report.indexed)  # unchanged files: vectors reused
 
 
-def test_no_readable_file_is_one_clear_line_and_a_report(fake_models, tmp_path, capsys, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_no_readable_file_is_one_clear_line_and_a_report(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "empty.txt").write_bytes(b"")
@@ -116,8 +114,9 @@ def test_no_readable_file_is_one_clear_line_and_a_report(fake_models, tmp_path, 
         (["index", "docs", "--index", "afile"], 7, "cannot write the index"),
     ],
 )
-def test_index_errors_are_one_line_with_an_exit_code(fake_models, tmp_path, capsys, monkeypatch, argv, code, words):
-    monkeypatch.chdir(tmp_path)
+def test_index_errors_are_one_line_with_an_exit_code(
+    in_tmp_path, fake_models, tmp_path, capsys, monkeypatch, argv, code, words
+):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.txt").write_text("A sentence about kites.\n")
     (tmp_path / "afile").write_text("not a folder")
@@ -126,14 +125,13 @@ def test_index_errors_are_one_line_with_an_exit_code(fake_models, tmp_path, caps
     assert err.count("\n") == 1 and err.startswith("qa: ") and words in err and "Traceback" not in err
 
 
-def test_every_command_takes_index_dir(fake_models, tmp_path, capsys, monkeypatch):
+def test_every_command_takes_index_dir(in_tmp_path, fake_models, tmp_path, capsys, monkeypatch):
     from qa.cli import build_parser
 
     parser = build_parser()
     for argv in (["index"], ["ask", "q"], ["chat"], ["eval", "q.jsonl"]):
         assert parser.parse_args([*argv, "--index", "some/dir"]).index == "some/dir"
     # Two indexes side by side, each answering from its own documents
-    monkeypatch.chdir(tmp_path)
     for name, text in (("a", "Kites fly over the red hill.\n"), ("b", "Boats sail on the green lake.\n")):
         (tmp_path / name).mkdir()
         (tmp_path / name / f"{name}.txt").write_text(text)

@@ -525,24 +525,22 @@ async def test_keys_and_palette_offer_the_switch(tmp_path):
         assert any("ctrl+g" in text_of(w) for w in app.screen.query(Static))
 
 
-def test_chat_command_passes_the_llm_settings(monkeypatch):
-    import qa.tui.app
-    from qa import cli, cli_output
-
+def test_chat_command_passes_the_llm_settings(cli):
     seen = {}
-    monkeypatch.setattr(qa.tui.app, "run", lambda engine, llm=None, **kept: seen.setdefault("llm", llm) and 0)
-    monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)  # pytest's streams are not terminals
-    monkeypatch.setenv("QA_LLM_API_KEY", SECRET)
-    monkeypatch.delenv("QA_LLM_URL", raising=False)
-    cli.main(["chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m"], models=fakes.MODELS)
+
+    def chat(engine, llm=None, **kept):
+        seen["llm"] = llm
+        return 0
+
+    secret = {"QA_LLM_API_KEY": SECRET}
+    cli.invoke("chat", "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m", env=secret, terminal=True, chat=chat)
     llm = seen["llm"]
     assert (llm.url, llm.model, llm.api_key) == ("http://127.0.0.1:9/v1", "m", SECRET)
     seen.clear()
-    cli.main(["chat"], models=fakes.MODELS)
+    cli.invoke("chat", env=secret, terminal=True, chat=chat)
     assert seen["llm"] is None
-    monkeypatch.setenv("QA_LLM_URL", "http://127.0.0.1:9/v1")
     seen.clear()
-    cli.main(["chat"], models=fakes.MODELS)
+    cli.invoke("chat", env={**secret, "QA_LLM_URL": "http://127.0.0.1:9/v1"}, terminal=True, chat=chat)
     assert seen["llm"].url == "http://127.0.0.1:9/v1"
 
 
@@ -796,11 +794,8 @@ async def test_a_history_that_cannot_be_written_is_one_notice(tmp_path):
         assert not isinstance(app.screen, ConversationsScreen)
 
 
-def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, capsys):
-    import qa.tui.app
-    from qa import cli, cli_output
-
-    history = History()  # $QA_HISTORY: a temporary file
+def test_chat_command_reopens_the_conversation_asked_for(cli):
+    history = History(cli.settings().history_path)  # the runner's: a temporary file
     first = history.new_conversation()
     history.log(
         first, answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
@@ -808,24 +803,21 @@ def test_chat_command_reopens_the_conversation_asked_for(monkeypatch, tmp_path, 
     seen = {}
 
     def run(engine, settings, **kwargs):
-        assert settings == Settings.from_env()  # the settings the command read, given to the chat
+        assert settings == cli.settings()  # the settings the command was given, given to the chat
         seen.update(kwargs)
         return 0
 
-    monkeypatch.setattr(qa.tui.app, "run", run)
-    monkeypatch.setattr(cli_output, "is_terminal", lambda stream: True)
-    assert cli.main(["chat", "-c"], models=fakes.MODELS) == 0
+    assert cli.invoke("chat", "-c", terminal=True, chat=run).exit_code == 0
     assert seen == {"llm": None, "conversation_id": first}
     seen.clear()
-    assert cli.main(["chat", "--conversation", str(first), "--no-log"], models=fakes.MODELS) == 0
+    assert cli.invoke("chat", "--conversation", str(first), "--no-log", terminal=True, chat=run).exit_code == 0
     assert seen == {"llm": None, "conversation_id": first, "keep": False}
     seen.clear()
-    assert cli.main(["chat"], models=fakes.MODELS) == 0 and seen == {
-        "llm": None
-    }  # the default: a new conversation, kept
+    assert cli.invoke("chat", terminal=True, chat=run).exit_code == 0
+    assert seen == {"llm": None}  # the default: a new conversation, kept
     seen.clear()
-    assert cli.main(["chat", "--conversation", "99"], models=fakes.MODELS) == 2
-    assert seen == {} and "no conversation 99" in capsys.readouterr().err
+    refused = cli.invoke("chat", "--conversation", "99", terminal=True, chat=run)
+    assert refused.exit_code == 2 and seen == {} and "no conversation 99" in refused.stderr
 
 
 # -- acting on a citation: copy it, open it in $EDITOR --------------------------------------
@@ -846,61 +838,58 @@ async def test_ctrl_y_copies_the_citation_shown(tmp_path):
 
 
 @pytest.fixture
-def fake_editor(tmp_path, monkeypatch):
-    """$EDITOR is a script that writes the arguments it was given, one a line, to editor-args."""
+def fake_editor(tmp_path):
+    """The chat's environment, whose $EDITOR is a script that writes the arguments it was given, one a line, to
+    editor-args (``fake_editor.args``)."""
     script = tmp_path / "fake editor.sh"
     script.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{tmp_path}/editor-args"\n')
     script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", f"'{script}' --wait")
-    return tmp_path / "editor-args"
+    return SimpleNamespace(environ={"EDITOR": f"'{script}' --wait"}, args=tmp_path / "editor-args")
 
 
 async def test_f4_opens_the_cited_file_at_its_line_in_the_editor(tmp_path, fake_editor):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, environ=fake_editor.environ)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "When was DeepSeek launched?")
         await wait_until(pilot, answered(app))
         await pilot.press("ctrl+b", "f4")  # the third citation: line 3
-        assert fake_editor.read_text().splitlines() == ["--wait", "+3", str(tmp_path / SOURCE)]
+        assert fake_editor.args.read_text().splitlines() == ["--wait", "+3", str(tmp_path / SOURCE)]
         assert app.is_running and app.focused is app.query_one(QuestionInput)
         assert "[3] notes/deepseek.txt:3" in panel_text(app)
 
 
-async def test_f4_says_why_it_cannot_open(tmp_path, fake_editor, monkeypatch):
-    app = make_app(tmp_path)
+async def test_f4_says_why_it_cannot_open(tmp_path, fake_editor):
+    app = make_app(tmp_path, environ=fake_editor.environ)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f4")
         assert any("No citation" in n.message for n in app._notifications)
         await ask(pilot, "When was DeepSeek launched?")
         await wait_until(pilot, answered(app))
-        monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
+        app.environ["EDITOR"] = str(tmp_path / "no-such-editor")
         await pilot.press("f4")
         assert any("cannot run" in n.message and "no-such-editor" in n.message for n in app._notifications)
-        monkeypatch.setenv("EDITOR", "false")
+        app.environ["EDITOR"] = "false"
         await pilot.press("f4")
         assert any("false exited with status 1" in n.message for n in app._notifications)
         (tmp_path / SOURCE).unlink()
-        monkeypatch.setenv("EDITOR", "true")
+        app.environ["EDITOR"] = "true"
         await pilot.press("f4")
         assert any("not where it was indexed" in n.message for n in app._notifications)
-        assert not fake_editor.exists()
+        assert not fake_editor.args.exists()
 
 
-def test_editor_command_tells_each_kind_of_editor_the_line(monkeypatch, tmp_path):
+def test_editor_command_tells_each_kind_of_editor_the_line(tmp_path):
     from qa.tui.app import editor_command
 
     path = tmp_path / "a.txt"
-    for name in ("VISUAL", "EDITOR", "PAGER"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PAGER", "less -R")
-    assert editor_command(path, 7) == ["less", "-R", "+7g", str(path)]
-    monkeypatch.setenv("EDITOR", "nvim")
-    assert editor_command(path, 7) == ["nvim", "+7", str(path)]
-    monkeypatch.setenv("VISUAL", "code --wait")
-    assert editor_command(path, 7) == ["code", "--wait", "-g", f"{path}:7"]
-    monkeypatch.setenv("VISUAL", "/usr/bin/hx")
-    assert editor_command(path, 0) == ["/usr/bin/hx", f"{path}:1"]
+    environ = {"PAGER": "less -R"}
+    assert editor_command(path, 7, environ) == ["less", "-R", "+7g", str(path)]
+    environ["EDITOR"] = "nvim"
+    assert editor_command(path, 7, environ) == ["nvim", "+7", str(path)]
+    environ["VISUAL"] = "code --wait"
+    assert editor_command(path, 7, environ) == ["code", "--wait", "-g", f"{path}:7"]
+    environ["VISUAL"] = "/usr/bin/hx"
+    assert editor_command(path, 0, environ) == ["/usr/bin/hx", f"{path}:1"]
 
 
 async def test_the_citation_scrolls_by_keys_and_the_question_box_keeps_focus(tmp_path):
@@ -922,15 +911,15 @@ async def test_the_citation_scrolls_by_keys_and_the_question_box_keeps_focus(tmp
 
 
 async def test_clicking_the_cited_file_opens_it(tmp_path, fake_editor):
-    app = make_app(tmp_path)
+    app = make_app(tmp_path, environ=fake_editor.environ)
     async with app.run_test(size=SIZE) as pilot:
         await ask(pilot, "When was DeepSeek launched?")
         await wait_until(pilot, answered(app))
         body = app.query_one("#citation-body", Static)
         assert "notes/deepseek.txt:2" in text_of(body).splitlines()[0]
         await pilot.click(body, offset=(8, 0))  # on the file name, after "[1] "
-        await wait_until(pilot, fake_editor.exists, what="the editor")
-        assert fake_editor.read_text().splitlines() == ["--wait", "+2", str(tmp_path / SOURCE)]
+        await wait_until(pilot, fake_editor.args.exists, what="the editor")
+        assert fake_editor.args.read_text().splitlines() == ["--wait", "+2", str(tmp_path / SOURCE)]
 
 
 def _column(sentence: str) -> int:
@@ -962,7 +951,7 @@ def test_labels_keep_file_and_line_when_the_file_cannot_tell_the_column(tmp_path
     assert labels(both, tmp_path) == [f"{SOURCE}:2", f"{SOURCE}:2"]
 
 
-def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
+def test_run_keeps_the_chat_in_the_default_history(tmp_path):
     import qa.tui.app
 
     made = {}
@@ -971,11 +960,10 @@ def test_run_keeps_the_chat_in_the_default_history(monkeypatch, tmp_path):
         made.update(kwargs)
         return SimpleNamespace(run=lambda: None, return_code=0, state="ready", answering=False)
 
-    monkeypatch.setattr(qa.tui.app, "create_app", fake_app)
-    assert qa.tui.app.run(object()) == 0
+    assert qa.tui.app.run(object(), make_app=fake_app) == 0
     assert isinstance(made["history"], History) and str(made["history"].path) == os.environ["QA_HISTORY"]
     assert made["keep"] is True and made["conversation_id"] is None
-    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db")) == 0
+    assert qa.tui.app.run(object(), settings=Settings(history_path=tmp_path / "given.db"), make_app=fake_app) == 0
     assert made["history"].path == tmp_path / "given.db"  # the history the settings name
 
 
@@ -1033,32 +1021,32 @@ async def test_a_multi_line_paste_is_one_question(tmp_path):
 
 
 @pytest.fixture
-def composing_editor(tmp_path, monkeypatch):
-    """$EDITOR is a script that keeps what the file held (in editor-before), then writes $QUESTION to it."""
+def composing_editor(tmp_path):
+    """The chat's environment, whose $EDITOR is a script that keeps what the file held (in editor-before), then
+    writes to it what the file ``composing_editor.question`` holds."""
     script = tmp_path / "compose editor.sh"
+    question = tmp_path / "question-written"
     script.write_text(
-        f'#!/bin/sh\nfor last; do :; done\ncp "$last" "{tmp_path}/editor-before"\nprintf "%s" "$QUESTION" > "$last"\n'
+        f'#!/bin/sh\nfor last; do :; done\ncp "$last" "{tmp_path}/editor-before"\ncat "{question}" > "$last"\n'
     )
     script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", f"'{script}'")
-    return tmp_path / "editor-before"
+    return SimpleNamespace(environ={"EDITOR": f"'{script}'"}, before=tmp_path / "editor-before", question=question)
 
 
-async def test_f2_composes_the_question_in_the_editor(tmp_path, composing_editor, monkeypatch):
-    monkeypatch.setenv("QUESTION", "When was DeepSeek\nlaunched?\n")
-    app = make_app(tmp_path)
+async def test_f2_composes_the_question_in_the_editor(tmp_path, composing_editor):
+    composing_editor.question.write_text("When was DeepSeek\nlaunched?\n")
+    app = make_app(tmp_path, environ=composing_editor.environ)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state == "ready")
         box = app.query_one(QuestionInput)
         box.value = "When was"
         await pilot.press("f2")
         await wait_until(pilot, answered(app))
-        assert composing_editor.read_text() == "When was\n"  # the editor starts from the box
+        assert composing_editor.before.read_text() == "When was\n"  # the editor starts from the box
         assert app.engine.asked == [("When was DeepSeek launched?", None)]
         assert box.value == "" and app.focused is box and app.is_running
         # Saved empty: nothing asked, the box keeps its text.
-        monkeypatch.setenv("QUESTION", "\n")
+        composing_editor.question.write_text("\n")
         box.value = "half a question"
         await pilot.press("f2")
         await pilot.pause()
@@ -1066,10 +1054,8 @@ async def test_f2_composes_the_question_in_the_editor(tmp_path, composing_editor
         assert any("Nothing written" in n.message for n in app._notifications)
 
 
-async def test_f2_says_when_the_editor_fails(tmp_path, monkeypatch):
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(tmp_path / "no-such-editor"))
-    app = make_app(tmp_path)
+async def test_f2_says_when_the_editor_fails(tmp_path):
+    app = make_app(tmp_path, environ={"EDITOR": str(tmp_path / "no-such-editor")})
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f2")
         await pilot.pause()
@@ -1130,14 +1116,13 @@ async def test_ctrl_r_asks_the_last_question_again(tmp_path):
 # -- a cited file changed since indexing (issue 11) ---------------------------------------------------------
 
 
-def _notes_index(tmp_path, monkeypatch):
+def _notes_index(tmp_path):
     """A real index (fake models) of notes.txt, and an engine over it."""
     from qa.api import Engine
     from qa.cli import main
 
-    monkeypatch.chdir(tmp_path)
     (tmp_path / "notes.txt").write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
-    assert main(["index", "notes.txt", "--index", str(tmp_path / "idx")], models=fakes.MODELS) == 0
+    assert main(["index", str(tmp_path / "notes.txt"), "--index", str(tmp_path / "idx")], models=fakes.MODELS) == 0
     return Engine(index_dir=tmp_path / "idx", models=fakes.MODELS)
 
 
@@ -1146,14 +1131,14 @@ def _changed_notices(app) -> list[str]:
 
 
 @pytest.fixture
-def editing_editor(tmp_path, monkeypatch):
-    """$EDITOR is a script that touches the file, and appends the line $ADD to it when $ADD is set."""
+def editing_editor(tmp_path):
+    """The chat's environment, whose $EDITOR is a script that touches the file, and appends to it what the file
+    ``editing_editor.add`` holds when there is one."""
     script = tmp_path / "editing editor.sh"
-    script.write_text('#!/bin/sh\nfor last; do :; done\ntouch "$last"\n[ -z "$ADD" ] || echo "$ADD" >> "$last"\n')
+    add = tmp_path / "line-to-add"
+    script.write_text(f'#!/bin/sh\nfor last; do :; done\ntouch "$last"\n[ ! -f "{add}" ] || cat "{add}" >> "$last"\n')
     script.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", f"'{script}'")
-    monkeypatch.delenv("ADD", raising=False)
+    return SimpleNamespace(environ={"EDITOR": f"'{script}'"}, add=add)
 
 
 async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(
@@ -1163,7 +1148,7 @@ async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(
     once, with F5; F5 refreshes the index, and the questions asked meanwhile are answered from it."""
     import qa.api
 
-    app = create_app(_notes_index(tmp_path, monkeypatch))
+    app = create_app(_notes_index(tmp_path), environ=editing_editor.environ)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state == "ready", what="the engine")
         await ask(pilot, "When was the lighthouse of Brest built?")
@@ -1174,7 +1159,7 @@ async def test_a_changed_cited_file_is_offered_a_refresh_and_f5_refreshes(
         await pilot.pause(0.3)
         assert _changed_notices(app) == [] and app.stale == set()
 
-        monkeypatch.setenv("ADD", "It was run by the navy until 1983.")
+        editing_editor.add.write_text("It was run by the navy until 1983.\n")
         await pilot.press("f4")
         await wait_until(pilot, lambda: _changed_notices(app), what="the offer to refresh")
         assert "notes.txt changed" in _changed_notices(app)[0] and "F5 refreshes" in _changed_notices(app)[0]
@@ -1213,7 +1198,7 @@ async def test_f5_without_a_real_index_says_so(tmp_path):
 async def test_a_failed_refresh_keeps_the_index_it_had(fake_models, tmp_path, monkeypatch):
     import qa.api
 
-    app = create_app(_notes_index(tmp_path, monkeypatch))
+    app = create_app(_notes_index(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state == "ready")
         old = app.engine
@@ -1290,7 +1275,7 @@ def test_a_question_typed_before_the_chat_is_up_is_answered(tmp_path, after):
 def test_changed_sources_compares_cited_files_by_content(fake_models, tmp_path, monkeypatch):
     from qa.tui.freshness import can_refresh, changed_sources
 
-    engine = _notes_index(tmp_path, monkeypatch)
+    engine = _notes_index(tmp_path)
     engine.prepare()
     notes = tmp_path / "notes.txt"
     times = notes.stat()

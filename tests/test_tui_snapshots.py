@@ -9,7 +9,7 @@ SVGs in tests/__snapshots__/ before committing them.
 from __future__ import annotations
 
 import threading
-import time
+from datetime import UTC, datetime
 
 import pytest
 from chat_helpers import LAUNCH, SIZE, USERS, FakeEngine, answer_for, answered, llm_app, wait_until
@@ -143,24 +143,14 @@ def test_generated_answer_verified_and_refused(snap_compare, root, llm_endpoint)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
-@pytest.fixture
-def utc(monkeypatch):
-    """Times shown in UTC, whatever the machine's zone."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+def _stored(day: int, hour: int, minute: int) -> str:
+    """The UTC time History stores for this local time of November 2026: shown as it reads in any time zone."""
+    return datetime(2026, 11, day, hour, minute).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-def test_conversations_list(snap_compare, root, utc):
+def test_conversations_list(snap_compare, root):
     """ctrl+o: the past conversations, the latest first, the current one marked."""
-    moments = iter(
-        f"2026-11-{day:02d}T{hour:02d}:{minute:02d}:00.000Z"
-        for day in (27, 28, 29)
-        for hour in (9, 14)
-        for minute in (5, 10, 20, 40)
-    )
+    moments = iter(_stored(day, hour, minute) for day in (27, 28, 29) for hour in (9, 14) for minute in (5, 10, 20, 40))
     history = History(root / "history.db", clock=lambda: next(moments))
     launch = answer_for("When was DeepSeek launched?", "When was DeepSeek launched?", "11 janvier 2025", LAUNCH)
     users = answer_for(
@@ -195,16 +185,13 @@ def test_changed_cited_file_offers_a_refresh(snap_compare, root, fake_models, mo
     from qa.api import Engine
     from qa.cli import main
 
-    monkeypatch.chdir(root)
     notes = root / "notes.txt"
     notes.write_text("The lighthouse of Brest was built in 1921.\n", encoding="utf-8")
-    assert main(["index", "notes.txt", "--index", str(root / "idx")], models=fake_models) == 0
+    assert main(["index", str(notes), "--index", str(root / "idx")], models=fake_models) == 0
     editor = root / "editor.sh"
     editor.write_text('#!/bin/sh\nfor last; do :; done\necho "It was run by the navy." >> "$last"\n')
     editor.chmod(0o755)
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", str(editor))
-    app = create_app(Engine(index_dir=root / "idx", models=fake_models))
+    app = create_app(Engine(index_dir=root / "idx", models=fake_models), environ={"EDITOR": str(editor)})
 
     async def run_before(pilot):
         hold_still(pilot)

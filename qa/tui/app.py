@@ -118,9 +118,13 @@ class ChatApp(CitationActions, EditorActions, RefreshActions, ConversationAction
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True):
+    def __init__(
+        self, engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, environ=None
+    ):
         super().__init__()
         self.engine = engine
+        # $VISUAL, $EDITOR and $PAGER, read when F2/F4 hand the terminal over (qa.tui.editor): the process's.
+        self.environ = os.environ if environ is None else environ
         self.history = history  # qa.history.History, or None: no conversations kept nor listed
         self.keep = keep  # False (--no-log): past conversations listed and reopened, nothing written
         self.conversation_id: int | None = None  # created at the first answer logged
@@ -363,20 +367,32 @@ class ChatApp(CitationActions, EditorActions, RefreshActions, ConversationAction
         yield SystemCommand("Later answer", "Select the later answer", lambda: self.action_select_turn(1))
 
 
-def create_app(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True) -> ChatApp:
+def create_app(
+    engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, environ=None
+) -> ChatApp:
     """The chat over ``engine``; ``llm`` (qa.llm.LLMSettings) turns generated answers on; answers are kept in
-    ``history`` (qa.history.History) if given (and ``keep``), and ``conversation_id`` is reopened at the start."""
-    return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
+    ``history`` (qa.history.History) if given (and ``keep``), and ``conversation_id`` is reopened at the start;
+    ``environ``: where the editor's variables are read ($VISUAL, $EDITOR, $PAGER; the process's by default)."""
+    return ChatApp(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep, environ=environ)
 
 
-def run(engine, llm=None, history=None, conversation_id: int | None = None, keep: bool = True, settings=None) -> int:
+def run(
+    engine,
+    llm=None,
+    history=None,
+    conversation_id: int | None = None,
+    keep: bool = True,
+    settings=None,
+    make_app=create_app,
+) -> int:
     """Run the chat until the person quits; the exit status. ``history`` defaults to the user's: the one
-    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder."""
+    ``settings`` (qa.config.Settings) names, $QA_HISTORY or the user data folder. ``make_app``: what makes the
+    app from these (create_app)."""
     if history is None:
         from qa.history import History
 
         history = History(settings.history_path if settings is not None else None)
-    app = create_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
+    app = make_app(engine, llm=llm, history=history, conversation_id=conversation_id, keep=keep)
     app.run()
     status = app.return_code or 0
     if app.state == "loading" or app.answering or getattr(app, "refreshing", False):

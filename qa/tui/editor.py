@@ -9,6 +9,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from textual.app import SuspendNotSupported
@@ -26,7 +27,7 @@ class EditorActions:
         with tempfile.TemporaryDirectory(prefix="qa-question-") as folder:
             path = Path(folder) / "question.txt"
             path.write_text(box.value + ("\n" if box.value else ""), encoding="utf-8")
-            if not self._hand_over(compose_command(path)):
+            if not self._hand_over(compose_command(path, self.environ)):
                 return
             try:
                 written = path.read_text(encoding="utf-8", errors="replace")
@@ -81,7 +82,7 @@ class EditorActions:
         if path is None:
             self.notify(f"{citation.source} is not where it was indexed.", severity="error")
             return
-        if self._hand_over(editor_command(path, citation.start_line)):
+        if self._hand_over(editor_command(path, citation.start_line, self.environ)):
             self._show_citation()  # the file may have changed: then a refresh is offered
             self._check_freshness(self.selected.answer)
 
@@ -91,12 +92,12 @@ class EditorActions:
 _FILE_COLON_LINE = {"hx", "helix", "subl", "zed"}
 
 
-def editor_command(path: Path, line: int) -> list[str]:
+def editor_command(path: Path, line: int, environ: Mapping[str, str] = os.environ) -> list[str]:
     """The command that opens ``path`` at ``line``: $VISUAL, else $EDITOR, else $PAGER, else less or vi.
 
     These are the terminal's own conventions, shared by every program the person runs, not options of qa
-    (qa.config.Settings): read here, when a file is opened."""
-    spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or os.environ.get("PAGER") or ""
+    (qa.config.Settings): read from ``environ`` (the process's; the chat's ``environ``) when a file is opened."""
+    spelled = environ.get("VISUAL") or environ.get("EDITOR") or environ.get("PAGER") or ""
     command = shlex.split(spelled) if spelled.strip() else ["less" if _which("less") else "vi"]
     program = Path(command[0]).name
     line = max(1, line)
@@ -109,9 +110,9 @@ def editor_command(path: Path, line: int) -> list[str]:
     return [*command, f"+{line}", str(path)]
 
 
-def compose_command(path: Path) -> list[str]:
+def compose_command(path: Path, environ: Mapping[str, str] = os.environ) -> list[str]:
     """The command that edits the question in ``path``: $VISUAL, else $EDITOR, else vi (a pager cannot write)."""
-    spelled = os.environ.get("VISUAL") or os.environ.get("EDITOR") or ""
+    spelled = environ.get("VISUAL") or environ.get("EDITOR") or ""
     command = shlex.split(spelled) if spelled.strip() else ["vi"]
     return [*command, str(path)]
 
