@@ -346,12 +346,39 @@ def single_threaded_blas() -> Iterator[None]:
         yield
 
 
+def native_bfloat16() -> bool:
+    """The processor multiplies bfloat16 in hardware (AVX512-BF16 or AMX), as torch's CPU kernels use it."""
+    import torch
+
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:
+        return any(check() for check in checks if check is not None)
+    except Exception:  # private helpers of torch: a version without them runs in float32
+        return False
+
+
+def passage_matmuls():
+    """Where passages are encoded (a context for the thread running the model): bfloat16 matrix products when
+    tuning.BFLOAT16_PASSAGES and the processor has them (2.3-2.5x faster, cosine 0.99997 to float32), else a
+    context that changes nothing. torch.autocast keeps LayerNorm, softmax and the pooling in float32."""
+    import torch
+
+    from qa import tuning
+
+    if tuning.BFLOAT16_PASSAGES and native_bfloat16():
+        return torch.autocast("cpu", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 class SentenceTransformerEmbedder:
     """Passages through sentence-transformers (imports torch: used for indexing)."""
 
-    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None):
-        """``settings``: where models and prepared weights are found (default: the environment's)."""
+    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None, bfloat16: bool = True):
+        """``settings``: where models and prepared weights are found (default: the environment's).
+        ``bfloat16``: passages, whose matrix products may run in bfloat16 (passage_matmuls); False for questions,
+        always float32."""
         self.name = canonical_name(name)
+        self._bfloat16 = bfloat16
         self._settings = settings or Settings.from_env()
         self._path = resolve_model(name, self._settings.hf_home)
         self._batch_size = batch_size
@@ -394,7 +421,8 @@ class SentenceTransformerEmbedder:
         features = [tokenize([texts[i] for i in batch]) for batch in batches]
 
         def embed(batch_features) -> np.ndarray:
-            with torch.inference_mode():
+            precision = passage_matmuls() if self._bfloat16 else contextlib.nullcontext()
+            with torch.inference_mode(), precision:  # autocast is per thread: entered in each
                 vectors = model(batch_features)["sentence_embedding"]
                 return torch.nn.functional.normalize(vectors, p=2, dim=1).float().numpy()
 
@@ -681,4 +709,4 @@ def question_encoder(name: str, settings: Settings | None = None) -> Embedder:
     path = resolve_model(name, settings.hf_home)
     if NumpyBertEncoder.supports(path):
         return NumpyBertEncoder(name, settings)
-    return SentenceTransformerEmbedder(name, settings=settings)
+    return SentenceTransformerEmbedder(name, settings=settings, bfloat16=False)
