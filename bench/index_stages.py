@@ -6,7 +6,7 @@ The stages are the ones qa.indexing runs, called the way it calls them: reading 
 (qa.indexing._read_sources), each model's load, MiniLM (qa.embedding.SentenceTransformerEmbedder), USE
 (qa.crosslingual), e5 of the passages in context and e5 of the paragraphs of several passages
 (qa.passage_encoding), the vocabulary (qa.lexical.build, then USE of every word), and the writing of the
-files into a temporary generation. Each encoder is warmed on a few passages before it is timed, so a load
+files into a temporary generation (the vectors of the stages above). Each encoder is warmed on a few passages before it is timed, so a load
 is counted once, under its own line. Default folder: ../shared/eval/corpora/python-tutorial.
 
 Prints one line a stage (seconds, share of the whole), then one JSON object as the last line.
@@ -29,13 +29,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def stages(folder: Path, repeat: int) -> dict[str, float]:
-    import numpy as np
-
+    from qa import tuning
     from qa.crosslingual import MultilingualEncoder
     from qa.documents import DEFAULT_MAX_FILE_BYTES, paragraph_texts, semantic_text
     from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
     from qa.indexing import IndexReport, _read_sources, _Vocabulary, _write_generation, naming_bases
-    from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages
+    from qa.passage_encoding import VECTOR_FILES, _mean_rows
     from qa.semantic import SemanticEncoder
     from qa.store import IndexStore, Manifest
 
@@ -58,7 +57,7 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
     )
     passages = [p for f in files for p in f.passages]
     texts = [semantic_text(p) for p in passages]
-    paragraphs, _owner = paragraph_texts(passages)
+    paragraphs, owner = paragraph_texts(passages)
     several = [text for text, count in paragraphs if count > 1]
 
     started = time.perf_counter()
@@ -76,22 +75,35 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
     for encoder in (dense, multilingual, e5):
         encoder.encode(texts[:8])
 
-    timed("MiniLM passages", lambda: dense.encode(texts))
-    timed("USE passages", lambda: multilingual.encode(texts))
-    timed("e5 passages in context", lambda: e5.encode(texts))
-    timed("e5 paragraphs of several passages", lambda: e5.encode(several))
+    dense_vectors = timed("MiniLM passages", lambda: dense.encode(texts))
+    multi_vectors = timed("USE passages", lambda: multilingual.encode(texts))
+    semantic_vectors = timed("e5 passages in context", lambda: e5.encode(texts))
+
+    def paragraph_vectors():
+        # what qa.passage_encoding does: each paragraph of several passages read whole by e5, or the mean of its
+        # passages' vectors (tuning.PARAGRAPHS_ENCODED False); a passage alone keeps its own vector
+        several_rows = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
+        if tuning.PARAGRAPHS_ENCODED:
+            several_vectors = e5.encode([paragraphs[k][0] for k in several_rows])
+        else:
+            several_vectors = _mean_rows(semantic_vectors, owner, len(paragraphs))[several_rows]
+        out = semantic_vectors.copy()
+        for k, vector in zip(several_rows, several_vectors, strict=True):
+            out[owner == k] = vector
+        return out
+
+    label = "e5 paragraphs of several passages" if tuning.PARAGRAPHS_ENCODED else "paragraphs (mean of passages)"
+    paragraph_new = timed(label, paragraph_vectors)
     languages = {f.source: f.language for f in files}
     vocabulary = timed("vocabulary (lexical build)", lambda: _Vocabulary(passages, languages, None))
-    timed("USE vocabulary vectors", lambda: multilingual.encode(vocabulary.missing))
-
-    encoders = Encoders(dense, multilingual, semantic)
-    vectors = embed_passages(passages, encoders, None)
+    word_vectors = timed("USE vocabulary vectors", lambda: multilingual.encode(vocabulary.missing))
+    vectors = [dense_vectors, multi_vectors, semantic_vectors, paragraph_new]
     with tempfile.TemporaryDirectory(prefix="qa-stages-") as tmp:
         store = IndexStore(Path(tmp) / "index")
 
         def write():
             known = _Vocabulary(passages, languages, None)
-            known.known = dict(zip(known.missing, multilingual.encode(known.missing), strict=True))
+            known.known = dict(zip(known.missing, word_vectors, strict=True))
             known.missing = []
             manifest = Manifest(
                 model=dense.name,
@@ -115,7 +127,6 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
     times["(new words)"] = len(vocabulary.missing)
     times["(characters)"] = sum(len(p.text) for p in passages)
     assert len(vectors) == len(VECTOR_FILES) and all(len(v) == len(passages) for v in vectors)
-    del np
     return times
 
 
