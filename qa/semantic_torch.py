@@ -31,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import passage_matmuls, usable_cores
+from qa.embedding import usable_cores
+from qa.precision import passage_matmuls
 
 # Version of the converted entry's own layout (part of its name).
 _LAYOUT = 3

