@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from qa import tuning
 from qa.documents import Passage, paragraph_texts
 from qa.passage_encoding import VECTOR_FILES
 
@@ -42,7 +43,8 @@ class WholeBuild:
         self._stage = ""
 
     def plan(self, fresh: list[Passage], new_words: int) -> None:
-        several = sum(1 for _, count in paragraph_texts(fresh)[0] if count > 1) if fresh else 0
+        encoded = fresh and tuning.PARAGRAPHS_ENCODED  # else a paragraph's vector is its passages' mean: free
+        several = sum(1 for _, count in paragraph_texts(fresh)[0] if count > 1) if encoded else 0
         items = {
             "embedding passages": len(fresh),
             "multilingual vectors": len(fresh),

@@ -344,9 +344,12 @@ def single_threaded_blas() -> Iterator[None]:
 class SentenceTransformerEmbedder:
     """Passages through sentence-transformers (imports torch: used for indexing)."""
 
-    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None):
-        """``settings``: where models and prepared weights are found (default: the environment's)."""
+    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None, bfloat16: bool = True):
+        """``settings``: where models and prepared weights are found (default: the environment's).
+        ``bfloat16``: passages, whose matrix products may run in bfloat16 (passage_matmuls); False for questions,
+        always float32."""
         self.name = canonical_name(name)
+        self._bfloat16 = bfloat16
         self._settings = settings or Settings.from_env()
         self._path = resolve_model(name, self._settings.hf_home)
         self._batch_size = batch_size
@@ -395,6 +398,8 @@ class SentenceTransformerEmbedder:
         model = self._load()
         import torch
 
+        from qa.precision import passage_matmuls
+
         # Tokenized here, on this thread: a fast tokenizer called from several threads at once may refuse
         # ("Already borrowed"), as its truncation settings are set on each call.
         # (sentence-transformers 6 calls it preprocess; earlier versions, which pyproject allows, tokenize.)
@@ -402,7 +407,8 @@ class SentenceTransformerEmbedder:
         features = [tokenize(batch) for batch in batches]
 
         def embed(batch_features) -> np.ndarray:
-            with torch.inference_mode():
+            precision = passage_matmuls() if self._bfloat16 else contextlib.nullcontext()
+            with torch.inference_mode(), precision:  # autocast is per thread: entered in each
                 vectors = model(batch_features)["sentence_embedding"]
                 return torch.nn.functional.normalize(vectors, p=2, dim=1).float().numpy()
 
@@ -690,4 +696,4 @@ def question_encoder(name: str, settings: Settings | None = None) -> Embedder:
     path = resolve_model(name, settings.hf_home)
     if NumpyBertEncoder.supports(path):
         return NumpyBertEncoder(name, settings)
-    return SentenceTransformerEmbedder(name, settings=settings)
+    return SentenceTransformerEmbedder(name, settings=settings, bfloat16=False)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from qa import tuning
 from qa.crosslingual import MultilingualEncoder
 from qa.documents import Passage, paragraph_texts, semantic_text
 from qa.embedding import Embedder
@@ -45,15 +46,18 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
     texts = [semantic_text(p) for p in passages]
     multi_new = encode_once(encoders.multilingual, texts, _stage(progress, "multilingual vectors", len(texts)))
     semantic_new = encode_once(encoders.semantic, texts, _stage(progress, "retrieval vectors", len(texts)))
-    # A paragraph of several passages is encoded whole; a passage alone in
-    # its paragraph already has that vector.
+    # A passage alone in its paragraph already has that vector. A paragraph of several passages is encoded
+    # whole, or (tuning.PARAGRAPHS_ENCODED False) is the mean of its passages' vectors, each read in context.
     paragraphs, owner = paragraph_texts(passages)
     several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
-    several_vectors = encode_once(
-        encoders.semantic,
-        [paragraphs[k][0] for k in several],
-        _stage(progress, "paragraph vectors", len(several)) if several else None,
-    )
+    if tuning.PARAGRAPHS_ENCODED:
+        several_vectors = encode_once(
+            encoders.semantic,
+            [paragraphs[k][0] for k in several],
+            _stage(progress, "paragraph vectors", len(several)) if several else None,
+        )
+    else:
+        several_vectors = _mean_rows(semantic_new, owner, len(paragraphs))[several]
     first_passage = np.zeros(len(paragraphs), dtype=np.int64)
     first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
     paragraph_vectors = semantic_new[first_passage]
@@ -84,3 +88,11 @@ def encode_once(encoder, texts: list[str], progress) -> np.ndarray:
     if len(distinct) == len(texts):
         return encoder.encode(texts, progress=progress)
     return encoder.encode(distinct, progress=progress)[rows]
+
+
+def _mean_rows(vectors: np.ndarray, owner: np.ndarray, groups: int) -> np.ndarray:
+    """The L2-normalised mean of the rows of each group (``owner[i]``: the group of row i)."""
+    sums = np.zeros((groups, vectors.shape[1]), dtype=np.float64)
+    np.add.at(sums, owner, vectors)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.maximum(norms, 1e-12)).astype(np.float32)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.embedding import usable_cores
+from qa.precision import passage_matmuls
 
 # Version of the converted entry's own layout (part of its name).
 _LAYOUT = 3
@@ -382,8 +383,8 @@ class TorchE5:
         for row, (_, tokens) in enumerate(batch):
             ids[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
-        with torch.inference_mode():
-            hidden = self._model(inputs_embeds=self._embed(ids), attention_mask=mask).last_hidden_state
+        with torch.inference_mode(), passage_matmuls():  # autocast is per thread: entered in each
+            hidden = self._model(inputs_embeds=self._embed(ids), attention_mask=mask).last_hidden_state.float()
             return ((hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)).numpy()
 
 

