@@ -344,10 +344,11 @@ def single_threaded_blas() -> Iterator[None]:
 class SentenceTransformerEmbedder:
     """Passages through sentence-transformers (imports torch: used for indexing)."""
 
-    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None, bfloat16: bool = True):
+    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None, bfloat16: bool | None = None):
         """``settings``: where models and prepared weights are found (default: the environment's).
-        ``bfloat16``: passages, whose matrix products may run in bfloat16 (passage_matmuls); False for questions,
-        always float32."""
+        ``bfloat16``: whether the matrix products may run in bfloat16 where the processor has them
+        (qa.precision.passage_matmuls; None: tuning.BFLOAT16_PASSAGES): passages; False for questions, always
+        float32."""
         self.name = canonical_name(name)
         self._bfloat16 = bfloat16
         self._settings = settings or Settings.from_env()
@@ -407,8 +408,7 @@ class SentenceTransformerEmbedder:
         features = [tokenize(batch) for batch in batches]
 
         def embed(batch_features) -> np.ndarray:
-            precision = passage_matmuls() if self._bfloat16 else contextlib.nullcontext()
-            with torch.inference_mode(), precision:  # autocast is per thread: entered in each
+            with torch.inference_mode(), passage_matmuls(self._bfloat16):  # autocast is per thread: entered in each
                 vectors = model(batch_features)["sentence_embedding"]
                 return torch.nn.functional.normalize(vectors, p=2, dim=1).float().numpy()
 

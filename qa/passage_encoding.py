@@ -4,7 +4,7 @@ but the dense ones)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +29,8 @@ class Encoders:
     dense: Embedder  # the sentence-transformers model
     multilingual: MultilingualEncoder  # USE: passages, and the vocabulary for cross-lingual matching
     semantic: SemanticEncoder  # the retrieval model: passages in context, and paragraphs
+    # A paragraph of several passages encoded whole (True), or the mean of its passages' vectors (False).
+    paragraphs_encoded: bool = field(default_factory=lambda: tuning.PARAGRAPHS_ENCODED)
 
 
 def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
@@ -50,7 +52,7 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
     # whole, or (tuning.PARAGRAPHS_ENCODED False) is the mean of its passages' vectors, each read in context.
     paragraphs, owner = paragraph_texts(passages)
     several = [k for k, (_, count) in enumerate(paragraphs) if count > 1]
-    if tuning.PARAGRAPHS_ENCODED:
+    if encoders.paragraphs_encoded:
         several_vectors = encode_once(
             encoders.semantic,
             [paragraphs[k][0] for k in several],

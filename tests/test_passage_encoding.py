@@ -5,7 +5,6 @@ from __future__ import annotations
 import fakes
 import numpy as np
 
-from qa import tuning
 from qa.documents import Passage, semantic_text
 from qa.passage_encoding import Encoders, embed_passages
 
@@ -33,15 +32,16 @@ class _Counting(fakes.FakeSemantic):
         return super().encode(texts, progress)
 
 
-def _encoders(semantic) -> Encoders:
-    return Encoders(fakes.FakeEmbedder(), fakes.FakeMultilingual(), semantic)
+def _encoders(semantic, paragraphs_encoded: bool) -> Encoders:
+    return Encoders(fakes.FakeEmbedder(), fakes.FakeMultilingual(), semantic, paragraphs_encoded)
 
 
-def test_a_paragraph_vector_is_the_mean_of_its_passages_vectors_and_costs_no_encoding(monkeypatch):
-    monkeypatch.setattr(tuning, "PARAGRAPHS_ENCODED", False)
+def test_a_paragraph_vector_is_the_mean_of_its_passages_vectors_and_costs_no_encoding():
     semantic = _Counting()
     progress = []
-    _, _, passages, paragraphs = embed_passages(PASSAGES, _encoders(semantic), lambda *a: progress.append(a[0]))
+    _, _, passages, paragraphs = embed_passages(
+        PASSAGES, _encoders(semantic, paragraphs_encoded=False), lambda *a: progress.append(a[0])
+    )
     assert sorted(semantic.seen) == sorted(set(semantic_text(p) for p in PASSAGES))  # passages only, each once
     assert "paragraph vectors" not in progress
     first = passages[:3].mean(axis=0)
@@ -53,10 +53,9 @@ def test_a_paragraph_vector_is_the_mean_of_its_passages_vectors_and_costs_no_enc
     assert paragraphs.dtype == np.float32
 
 
-def test_an_encoded_paragraph_is_read_whole(monkeypatch):
-    monkeypatch.setattr(tuning, "PARAGRAPHS_ENCODED", True)
+def test_an_encoded_paragraph_is_read_whole():
     semantic = _Counting()
-    _, _, passages, paragraphs = embed_passages(PASSAGES, _encoders(semantic), None)
+    _, _, passages, paragraphs = embed_passages(PASSAGES, _encoders(semantic, paragraphs_encoded=True), None)
     whole = [t for t in semantic.seen if t.startswith("Lists") and "Tuples" in t]
     assert len(whole) == 1
     np.testing.assert_array_equal(paragraphs[0], fakes.FakeSemantic().encode(whole)[0])

