@@ -30,10 +30,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def stages(folder: Path, repeat: int) -> dict[str, float]:
     from qa import tuning
+    from qa.build_stages import InProcess, Vocabulary, discover_sources, read_sources, write_generation
     from qa.crosslingual import MultilingualEncoder
     from qa.documents import DEFAULT_MAX_FILE_BYTES, paragraph_texts, semantic_text
     from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
-    from qa.indexing import IndexReport, _read_sources, _Vocabulary, _write_generation, naming_bases
+    from qa.indexing import IndexReport, naming_bases
     from qa.passage_encoding import VECTOR_FILES, _mean_rows
     from qa.semantic import SemanticEncoder
     from qa.store import IndexStore, Manifest
@@ -51,10 +52,13 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
         return result
 
     folders = [folder]
-    files = timed(
-        "reading and splitting",
-        lambda: _read_sources(folders, naming_bases(folders), DEFAULT_MAX_FILE_BYTES, IndexReport()),
-    )
+
+    def read():
+        report = IndexReport()
+        found = discover_sources(folders, naming_bases(folders), DEFAULT_MAX_FILE_BYTES, report)
+        return read_sources(found, DEFAULT_MAX_FILE_BYTES, report, InProcess(None), None)
+
+    files = timed("reading and splitting", read)
     passages = [p for f in files for p in f.passages]
     texts = [semantic_text(p) for p in passages]
     paragraphs, owner = paragraph_texts(passages)
@@ -95,16 +99,17 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
     label = "e5 paragraphs of several passages" if tuning.PARAGRAPHS_ENCODED else "paragraphs (mean of passages)"
     paragraph_new = timed(label, paragraph_vectors)
     languages = {f.source: f.language for f in files}
-    vocabulary = timed("vocabulary (lexical build)", lambda: _Vocabulary(passages, languages, None))
+    vocabulary = timed("vocabulary (lexical build)", lambda: Vocabulary(passages, languages, None))
     word_vectors = timed("USE vocabulary vectors", lambda: multilingual.encode(vocabulary.missing))
     vectors = [dense_vectors, multi_vectors, semantic_vectors, paragraph_new]
     with tempfile.TemporaryDirectory(prefix="qa-stages-") as tmp:
         store = IndexStore(Path(tmp) / "index")
 
         def write():
-            known = _Vocabulary(passages, languages, None)
+            known = Vocabulary(passages, languages, None)
             known.known = dict(zip(known.missing, word_vectors, strict=True))
             known.missing = []
+            term_vectors = known.term_vectors(multilingual, None)  # every word known: nothing is encoded
             manifest = Manifest(
                 model=dense.name,
                 dimension=int(vectors[0].shape[1]),
@@ -118,7 +123,7 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
             )
             started = time.perf_counter()
             with store.locked(0.0):
-                _write_generation(store, manifest, passages, vectors, known, multilingual, None, None)
+                write_generation(store, manifest, passages, vectors, known.lexical, term_vectors)
             return time.perf_counter() - started
 
         times["writing the index"] = min(write() for _ in range(repeat))
