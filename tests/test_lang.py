@@ -442,12 +442,6 @@ def test_literal_blocks_quoted_commands_camel_case_and_keys():
     assert technical(text) == [("deactivate", "command")]
     prose = "    Voir ci-dessous :\n\n    la suite du texte\n"
     assert technical(prose) == []  # not indented under the colon's line: prose
-    # HTML's <pre>, DOCX's code paragraphs: the same block, unindented, alone between its colon and a blank line.
-    assert technical("To leave the environment, type:\n\ndeactivate\n\nThe prompt changes.") == [
-        ("deactivate", "command")
-    ]
-    assert technical("Then run:\n\napt-get update") == [("apt-get update", "command")]
-    assert technical("Options:\n\nsee below\n\nMore.") == technical("Note:\n\nthe file is read once.") == []
     assert technical('|List of units |"systemd-analyze blame"|') == [("systemd-analyze blame", "command")]
     assert technical("it raises IndexError, press F10 or Ctrl-D") == [
         ("IndexError", "identifier"),

@@ -143,9 +143,6 @@ _QUOTED = re.compile(
 _SHELL_WORDS = re.compile(r"[a-z][\w.+-]*(?:[ \t]+[\w./~$*=:+-]+){0,6}")
 # A literal block: indented lines after a line ending with ":" (or "::") and a blank line.
 _BLOCK = re.compile(r":[ \t]*\n(?:[ \t]*\n)+(?P<block>(?:[ \t]+\S[^\n]*(?:\n|$))+)")
-# The same block as HTML, DOCX and PDF give it, their code unindented: one line alone, between the line
-# ending with ":" that introduces it and a blank line or the end ("type:\n\ndeactivate").
-_FLUSH_BLOCK = re.compile(r":[ \t]*\n(?:[ \t]*\n)+(?P<line>[a-z][^\n]*?)[ \t]*(?=\n[ \t]*\n|\n?$)")
 _COMMAND_WORD = re.compile(r"(?<![\w./\-$])(?P<cmd>[a-z][a-z0-9_.+-]*)(?=[ \t]+--?[A-Za-z])")
 _ARGUMENT = re.compile(r"[ \t]+(?P<arg>--?[A-Za-z][\w-]*(?:=[^\s,;)»\"']+)?|[a-z0-9_./~$*][\w./~$*=:+-]*)")
 _FILENAME = re.compile(
@@ -232,13 +229,6 @@ def _technical_spans(text: str, language: str | None) -> tuple[Span, ...]:
                 continue
             if _SHELL_WORDS.fullmatch(body) and not is_function_word(fold(body.split()[0])):
                 add(start, start + len(body), COMMAND)  # "type::\n\n    deactivate"
-    for m in _FLUSH_BLOCK.finditer(text):
-        body = m.group("line")
-        # A word alone, or words of which one is shaped as shell words are (an option, a path, an
-        # assignment): "see below" is prose, "apt-get update" and "deactivate" are not.
-        shell_shaped = " " not in body or re.search(r"[-./=~$*]", body)
-        if shell_shaped and _SHELL_WORDS.fullmatch(body) and not is_function_word(fold(body.split()[0])):
-            add(m.start("line"), m.end("line"), COMMAND)
     for m in _QUOTED.finditer(text):
         group = next(g for g in "abc" if m.group(g) is not None)
         body = m.group(group).strip()
