@@ -46,7 +46,7 @@ from qa.models import Models
 # multilingual encoder reads its own package files (pure-Python tokenizer,
 # compressed weights) with numpy's default threads.
 naive = Models(
-    question_encoder=SentenceTransformerEmbedder,
+    question_encoder=lambda name, settings=None: SentenceTransformerEmbedder(name, settings=settings, bfloat16=False),
     multilingual_encoder=lambda settings=None: MultilingualEncoder(threads=2, cache=False, settings=settings),
 )
 sys.exit(main(["ask", sys.argv[1]], models=naive))

@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/index_stages.py [--folder DIR] [--repeat N]
 
-The stages are the ones qa.indexing runs, called the way it calls them: reading and splitting the files
-(qa.indexing._read_sources), each model's load, MiniLM (qa.embedding.SentenceTransformerEmbedder), USE
+The stages are the ones qa.indexing runs (qa.build_stages), called the way it calls them: reading and splitting the files
+(qa.build_stages.discover_sources and read_sources), each model's load, MiniLM (qa.embedding.SentenceTransformerEmbedder), USE
 (qa.crosslingual), e5 of the passages in context and e5 of the paragraphs of several passages
 (qa.passage_encoding), the vocabulary (qa.lexical.build, then USE of every word), and the writing of the
 files into a temporary generation (the vectors of the stages above). Each encoder is warmed on a few passages before it is timed, so a load
@@ -35,7 +35,7 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
     from qa.documents import DEFAULT_MAX_FILE_BYTES, paragraph_texts, semantic_text
     from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
     from qa.indexing import IndexReport, naming_bases
-    from qa.passage_encoding import VECTOR_FILES, _mean_rows
+    from qa.passage_encoding import VECTOR_FILES, mean_rows
     from qa.semantic import SemanticEncoder
     from qa.store import IndexStore, Manifest
 
@@ -90,7 +90,7 @@ def stages(folder: Path, repeat: int) -> dict[str, float]:
         if tuning.PARAGRAPHS_ENCODED:
             several_vectors = e5.encode([paragraphs[k][0] for k in several_rows])
         else:
-            several_vectors = _mean_rows(semantic_vectors, owner, len(paragraphs))[several_rows]
+            several_vectors = mean_rows(semantic_vectors, owner, len(paragraphs))[several_rows]
         out = semantic_vectors.copy()
         for k, vector in zip(several_rows, several_vectors, strict=True):
             out[owner == k] = vector

@@ -77,8 +77,9 @@ class Encoders:
             if name == "minilm":
                 from qa.embedding import DEFAULT_MODEL, SentenceTransformerEmbedder
 
-                model = SentenceTransformerEmbedder(DEFAULT_MODEL)
-                self._cache[name] = (model.encode, model.encode)
+                model = SentenceTransformerEmbedder(DEFAULT_MODEL)  # passages as qa index encodes them
+                questions = SentenceTransformerEmbedder(DEFAULT_MODEL, bfloat16=False)  # questions in float32, as qa
+                self._cache[name] = (model.encode, questions.encode)
             elif name == "use":
                 from qa.crosslingual import MultilingualEncoder
 

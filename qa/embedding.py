@@ -33,6 +33,7 @@ from typing import Protocol
 
 import numpy as np
 
+from qa import tuning
 from qa.config import Settings
 from qa.errors import ModelUnavailable
 from qa.models import DEFAULT_MODEL
@@ -344,7 +345,7 @@ def single_threaded_blas() -> Iterator[None]:
 class SentenceTransformerEmbedder:
     """Passages through sentence-transformers (imports torch: used for indexing)."""
 
-    def __init__(self, name: str, batch_size: int = 64, settings: Settings | None = None, bfloat16: bool | None = None):
+    def __init__(self, name: str, batch_size: int = 0, settings: Settings | None = None, bfloat16: bool | None = None):
         """``settings``: where models and prepared weights are found (default: the environment's).
         ``bfloat16``: whether the matrix products may run in bfloat16 where the processor has them
         (qa.precision.passage_matmuls; None: tuning.BFLOAT16_PASSAGES): passages; False for questions, always
@@ -353,7 +354,7 @@ class SentenceTransformerEmbedder:
         self._bfloat16 = bfloat16
         self._settings = settings or Settings.from_env()
         self._path = resolve_model(name, self._settings.hf_home)
-        self._batch_size = batch_size
+        self._batch_size = batch_size or tuning.PASSAGE_BATCH  # 0: the usual one
         self._model = None
 
     def _load(self):

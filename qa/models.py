@@ -1,7 +1,8 @@
 """The models the engine encodes and ranks with, made by one collaborator passed in: ``Models``.
 
-The entry points (``qa.cli.main``, ``qa.fit``) create it once and pass it down: to ``qa.api.Engine(models=...)``,
-``qa.indexing.build_index(models=...)`` and the index commands. ``Models()`` makes the real ones; tests pass
+The entry point (``qa.cli.main``) creates it once and passes it down: to ``qa.api.Engine(models=...)``,
+``qa.indexing.build_index(models=...)`` and the index commands; ``qa.fit``'s ``collect`` takes one too (tests
+pass theirs; ``python -m qa.fit`` leaves each engine to make the real ones). ``Models()`` makes the real ones; tests pass
 ``tests/fakes.py``'s ``MODELS``, small deterministic stand-ins, instead of patching modules.
 
 Each field is a factory, called only when a model is needed: importing this module imports nothing of qa (nor

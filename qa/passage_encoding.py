@@ -59,7 +59,7 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
             _stage(progress, "paragraph vectors", len(several)) if several else None,
         )
     else:
-        several_vectors = _mean_rows(semantic_new, owner, len(paragraphs))[several]
+        several_vectors = mean_rows(semantic_new, owner, len(paragraphs))[several]
     first_passage = np.zeros(len(paragraphs), dtype=np.int64)
     first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
     paragraph_vectors = semantic_new[first_passage]
@@ -92,7 +92,7 @@ def encode_once(encoder, texts: list[str], progress) -> np.ndarray:
     return encoder.encode(distinct, progress=progress)[rows]
 
 
-def _mean_rows(vectors: np.ndarray, owner: np.ndarray, groups: int) -> np.ndarray:
+def mean_rows(vectors: np.ndarray, owner: np.ndarray, groups: int) -> np.ndarray:
     """The L2-normalised mean of the rows of each group (``owner[i]``: the group of row i)."""
     sums = np.zeros((groups, vectors.shape[1]), dtype=np.float64)
     np.add.at(sums, owner, vectors)

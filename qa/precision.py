@@ -20,8 +20,9 @@ def passage_matmuls(bfloat16: bool | None = None, native: bool | None = None):
     """Where passages are encoded (a context for the thread running the model): bfloat16 matrix products when
     they are wanted (``bfloat16``; None: tuning.BFLOAT16_PASSAGES) and the processor has them (``native``; None:
     native_bfloat16()): 2.3-2.5x faster, cosine 0.99997 to float32. Else a context that changes nothing:
-    emulated bfloat16 would be slower than float32. torch.autocast keeps LayerNorm, softmax and the pooling in
-    float32."""
+    emulated bfloat16 would be slower than float32. Under torch.autocast the linear layers run in bfloat16 and
+    the layers after them (LayerNorm, softmax) take the type they are given; the encoders pool and normalise
+    in float32."""
     import torch
 
     from qa import tuning

@@ -99,8 +99,10 @@ def _engine(cluster, folder):
 class _Near:
     """A number equal to another within ``tolerance``. Each shard stores its vectors in 8-bit codes over its
     own ranges (qa.store, VECTOR_CODES) and encodes its passages in other batches than one machine does,
-    so similarities, scores and confidences agree to that rounding (measured on the Python tutorial: the
-    confidence within 0.0022), not bit for bit; answers, abstentions and citations must be the same."""
+    so similarities, scores and confidences agree to that rounding, not bit for bit; answers, abstentions and
+    citations must be the same. Measured: in float32 the confidence within 0.0022 (the Python tutorial); with
+    bfloat16 products (qa.precision, where the processor has them), whose rounding follows the batch a passage
+    is padded in, within 0.016 (the seeds: 0.5170 against 0.5322 on one question)."""
 
     def __init__(self, value: float, tolerance: float):
         self.value, self.tolerance = float(value), tolerance
@@ -118,7 +120,7 @@ def _same(a, b) -> tuple:
             x.answer,
             x.abstained,
             x.short_answer,
-            _Near(x.confidence, 0.01),
+            _Near(x.confidence, 0.02),
             [(c.source, c.start_line, c.end_line, c.text, _Near(c.score, 0.05)) for c in x.citations],
         )
 

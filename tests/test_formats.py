@@ -285,8 +285,10 @@ def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
             ("Heading 1", "Lamps"),
             ("Definition Term", "Lamp.light(fuel)"),
             ("Definition", "Light the lamp with the given fuel. The wick must be trimmed first."),
+            ("Source Code", "lamp.light('oil')"),  # code inside the definition, as a <pre> in a <dd>
             ("Definition", "It returns the time."),
             ("Definition Term", "Lamp.dim()"),
+            ("Body Text", "Lamps dim at dusk."),
             ("Source Code", "$ lamp --light\n$ lamp --dim"),
             ("Image Caption", "Figure 2: a lamp with its wick trimmed"),
             ("Body Text", "After the list."),
@@ -294,8 +296,8 @@ def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
     )
     extracted = extract("lamps.docx", data)
     kinds = [(b.kind, b.clean) for b in extracted.blocks]
-    code = next(b for b in extracted.blocks if b.kind == CODE)
-    assert extracted.text[code.start : code.end] == "$ lamp --light\n$ lamp --dim"  # its lines kept
+    code = [extracted.text[b.start : b.end] for b in extracted.blocks if b.kind == CODE]
+    assert code == ["lamp.light('oil')", "$ lamp --light\n$ lamp --dim"]  # their lines kept
     assert (PARAGRAPH, "Lamp.dim()") in kinds  # a term that no definition follows is a paragraph
     assert ("caption", "Figure 2: a lamp with its wick trimmed") in kinds
     found = {p.clean: p for p in document_passages(extracted, "lamps.docx")}
@@ -303,7 +305,7 @@ def test_docx_manual_terms_code_and_captions_read_as_their_html_would():
     assert first.text.startswith("Lamp.light(fuel)") and first.context == "Lamps — Lamp.light(fuel)"
     assert found["It returns the time."].context == "Lamps — Lamp.light(fuel)"
     assert found["After the list."].context == "Lamps"
-    assert first.paragraph == 2 and found["After the list."].paragraph == 8
+    assert first.paragraph == 2 and found["After the list."].paragraph == 10
 
 
 def test_docx_headings_are_known_by_their_outline_level_whatever_their_style_name():

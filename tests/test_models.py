@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import fakes
+import pytest
 
 from qa.config import Settings
 from qa.models import Models
@@ -44,3 +45,17 @@ def test_importing_the_models_or_the_cli_loads_no_model_library():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_cluster_coordinator_names_the_model_without_looking_it_up():
+    """`qa index --cluster --model org/x` may name a model installed on the workers alone: the coordinator
+    records its name and plans the workers' batches, and never resolves it locally."""
+    from qa.cluster.executor import coordinator_encoders
+    from qa.embedding import SentenceTransformerEmbedder
+    from qa.errors import ModelUnavailable
+    from qa.tuning import PASSAGE_BATCH
+
+    with pytest.raises(ModelUnavailable):
+        SentenceTransformerEmbedder("org/only-on-the-workers")  # what a worker does, here where it is missing
+    encoders = coordinator_encoders("org/only-on-the-workers")
+    assert encoders.dense.name == "org/only-on-the-workers" and encoders.dense.batch_size == PASSAGE_BATCH

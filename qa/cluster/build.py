@@ -57,7 +57,7 @@ def build_cluster_index(
         read_sources,
         section_of,
     )
-    from qa.cluster.executor import RayExecutor, cluster_encoders
+    from qa.cluster.executor import RayExecutor, coordinator_encoders
     from qa.documents import DEFAULT_MAX_FILE_BYTES
     from qa.indexing import is_unchanged, report_unchanged, write_errors
     from qa.source_files import build_bases
@@ -70,7 +70,7 @@ def build_cluster_index(
         raise UsageError(
             f"{index_dir} holds a one-machine index: give the cluster index a folder of its own (--index DIR)"
         )
-    encoders = cluster_encoders(model)  # for their names: nothing loads here
+    encoders = coordinator_encoders(model)  # their names: the model may be on the workers alone
     ray = connect(address)
     nodes = len([n for n in ray.nodes() if n.get("Alive")])
     report = ClusterReport(nodes=nodes)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import tuning
 from qa.cluster.connection import ClusterUnavailable
 from qa.cluster.layout import EMBED_BATCH, SHARD_RESTARTS
 from qa.errors import IndexWriteFailed, QAError
@@ -18,12 +19,33 @@ from qa.passage_encoding import Encoders
 
 
 def cluster_encoders(model: str) -> Encoders:
-    """The encoders of a cluster build: each worker's, and the coordinator's for their names (nothing loads
-    before a text is encoded). One machine's are those of qa index."""
+    """The encoders of a cluster build's worker (nothing loads before a text is encoded). One machine's are
+    those of qa index."""
     from qa.models import Models
 
     models = Models()  # a worker makes the default models: fakes do not travel to Ray's processes
     return Encoders(models.passage_embedder(model), models.multilingual_encoder(), models.semantic_encoder())
+
+
+@dataclass(frozen=True)
+class DenseName:
+    """The coordinator's stand-in for the workers' dense embedder: the name an index records and the batches it
+    encodes in. Nothing is looked up on the coordinator: the model may be installed on the workers alone."""
+
+    name: str
+    batch_size: int
+
+
+def coordinator_encoders(model: str) -> Encoders:
+    """What the coordinator knows of the workers' encoders: their names, for the manifest and the check that
+    nothing changed, and the dense model's batch size, for the batches it plans."""
+    from qa.embedding import canonical_name
+    from qa.models import Models
+
+    models = Models()
+    return Encoders(
+        DenseName(canonical_name(model), tuning.PASSAGE_BATCH), models.multilingual_encoder(), models.semantic_encoder()
+    )
 
 
 def _read_many(items: list[tuple[str, str]], max_bytes: int) -> list:
@@ -96,7 +118,7 @@ class RayExecutor:
         self.nodes = max(1, nodes)
         self.shards = shards
         self.model = model
-        self.batch_size = cluster_encoders(model).dense.batch_size
+        self.batch_size = coordinator_encoders(model).dense.batch_size
         self._workers: list = []
 
     @property

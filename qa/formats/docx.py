@@ -90,7 +90,9 @@ def extract_docx(data: bytes) -> Extracted:
             style = ((paragraph.style.name if paragraph.style is not None else "") or "").lower()
             listed = child.find(qn("w:pPr") + "/" + qn("w:numPr")) is not None
             kind, level, body_text = _kind_of(style, listed, text, _outline_level(child, paragraph.style, qn))
-            defining = term_at is not None and style in _DEFINITION_STYLES
+            # A definition runs over its paragraphs, and the code and lists inside it (as an HTML <dd> holds
+            # <pre> and <ul>); a heading, a body paragraph or the next term ends it.
+            defining = term_at is not None and (style in _DEFINITION_STYLES or kind in (CODE, ITEM))
             if not defining:
                 term_at = _close_term(out, term_at)
             start = out.block(kind, body_text, level=level)
