@@ -42,8 +42,12 @@ class WholeBuild:
         self._finished = 0.0  # the work of the stages done
         self._stage = ""
 
-    def plan(self, fresh: list[Passage], new_words: int) -> None:
-        encoded = fresh and tuning.PARAGRAPHS_ENCODED  # else a paragraph's vector is its passages' mean: free
+    def plan(self, fresh: list[Passage], new_words: int, paragraphs_encoded: bool | None = None) -> None:
+        """The work ahead: ``fresh`` passages to encode, ``new_words`` of the vocabulary; ``paragraphs_encoded``: the
+        build's Encoders.paragraphs_encoded (None: tuning.PARAGRAPHS_ENCODED)."""
+        if paragraphs_encoded is None:
+            paragraphs_encoded = tuning.PARAGRAPHS_ENCODED
+        encoded = fresh and paragraphs_encoded  # else a paragraph's vector is its passages' mean: free
         several = sum(1 for _, count in paragraph_texts(fresh)[0] if count > 1) if encoded else 0
         items = {
             "embedding passages": len(fresh),

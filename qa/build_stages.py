@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from qa import lexical
+from qa import lexical, tuning
 from qa.documents import (
     SPLITTER_VERSION,
     Passage,
@@ -42,9 +42,6 @@ if TYPE_CHECKING:
 
     from qa.build_progress import Progress
     from qa.indexing import IndexReport, PreviousIndex
-
-# Reading the files shows its progress once it has taken this long (a few small files are read at once).
-QUIET_SECONDS = 0.5
 
 
 @dataclass
@@ -254,7 +251,7 @@ class InProcess:
         out = []
         shown = False  # reading shows once it takes a while (a few small files are read at once)
         for done, (path, source) in enumerate(found):
-            if progress and (shown or time.monotonic() - started > QUIET_SECONDS):
+            if progress and (shown or time.monotonic() - started > tuning.QUIET_SECONDS):
                 shown = True
                 progress("reading files", done, len(found))
             out.append(read_source(path, source, max_bytes))

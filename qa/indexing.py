@@ -226,7 +226,7 @@ def _build_locked(
         fresh = layout.fresh_files
         if progress:
             progress = WholeBuild(progress, report.embedded_count or len(layout.passages))
-            progress.plan([p for f in fresh for p in f.passages], len(vocabulary.missing))
+            progress.plan([p for f in fresh for p in f.passages], len(vocabulary.missing), encoders.paragraphs_encoded)
         vectors = layout.stack(executor.embed(fresh, progress))
         manifest = new_manifest(encoders, layout, folders, bases, max_bytes, excluded, report)
         term_vectors = vocabulary.term_vectors(encoders.multilingual, progress)

@@ -34,6 +34,10 @@ PARAGRAPH_CHARS = 2000
 SUPERSCRIPT_SIZE = 0.8
 SUPERSCRIPT_RISE = 0.2
 
+# -- indexing progress (qa.build_stages) ---------------------------------------------------------
+# Reading the files shows its progress once it has taken this long (a few small files are read at once).
+QUIET_SECONDS = 0.5
+
 # -- indexing speed (qa.embedding, qa.semantic_torch) --------------------------------------------
 # Passages a batch of the sentence-transformers model at index time (texts padded together, length-sorted: 64
 # short passages cost little padding and keep each core's matrix products large).

@@ -222,14 +222,14 @@ def test_one_changed_file_embeds_only_its_passages(fake_models, tmp_path):
 
 
 def test_progress_shows_before_any_model_loads(fake_models, tmp_path, monkeypatch):
-    import qa.build_stages
+    from qa import tuning
     from qa.store import IndexStore
 
     docs = _corpus(tmp_path / "docs")
     seen: list[tuple[str, int, int]] = []
     _build(docs, IndexStore(tmp_path / "idx"), tmp_path, progress=lambda *step: seen.append(step))
     assert "reading files" not in {stage for stage, _, _ in seen}  # three small files: read at once, silently
-    monkeypatch.setattr(qa.build_stages, "QUIET_SECONDS", -1.0)  # a slow read shows from the first file
+    monkeypatch.setattr(tuning, "QUIET_SECONDS", -1.0)  # a slow read shows from the first file
     seen.clear()
     _build(docs, IndexStore(tmp_path / "idx2"), tmp_path, progress=lambda *step: seen.append(step))
     assert seen[:2] == [("reading files", 0, 3), ("reading files", 1, 3)]
