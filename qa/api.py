@@ -156,6 +156,7 @@ class Engine:
             self.models.passage_embedder(model, settings=self.settings),
             self.models.multilingual_encoder(settings=self.settings),
             root=self.root,
+            semantic=self.models.semantic_encoder(settings=self.settings),
             models=self.models,
             progress=progress,
             wait_seconds=600,
@@ -176,7 +177,7 @@ class Engine:
                 f" {loaded.manifest.model} gives {encoder.dimension}: {rebuild_advice(self.index_dir)}"
             )
         multilingual = models.multilingual_encoder(settings=self.settings)
-        retriever = retriever_class(loaded, encoder, multilingual, models.semantic_encoder())
+        retriever = retriever_class(loaded, encoder, multilingual, models.semantic_encoder(settings=self.settings))
         self._answerer = Answerer(loaded, retriever, self.ranking_model or models.ranking_model())
 
     def _changed_sources(self, answer: Answer) -> list[str]:

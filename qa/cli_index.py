@@ -84,6 +84,7 @@ def cmd_index(args) -> int:
                 IndexStore(index_dir),
                 models.passage_embedder(model, settings=settings),
                 models.multilingual_encoder(settings=settings),
+                semantic=models.semantic_encoder(settings=settings),
                 progress=ProgressBar(),
                 max_bytes=max_bytes,
                 wait_seconds=args.wait,

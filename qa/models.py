@@ -45,10 +45,10 @@ def _multilingual_encoder(settings: Settings | None = None) -> MultilingualEncod
     return MultilingualEncoder(settings=settings)
 
 
-def _semantic_encoder() -> SemanticEncoder:
+def _semantic_encoder(settings: Settings | None = None) -> SemanticEncoder:
     from qa.semantic import SemanticEncoder
 
-    return SemanticEncoder()
+    return SemanticEncoder(settings=settings)
 
 
 def _ranking_model() -> RankingModel:
@@ -68,8 +68,8 @@ class Models:
     question_encoder: Callable[..., Embedder] = _question_encoder
     # settings= -> the multilingual encoder (USE): passages, and the vocabulary for cross-lingual matching
     multilingual_encoder: Callable[..., MultilingualEncoder] = _multilingual_encoder
-    # () -> the retrieval model (e5): passages in context, paragraphs and questions
-    semantic_encoder: Callable[[], SemanticEncoder] = _semantic_encoder
+    # settings= -> the retrieval model (e5): passages in context, paragraphs and questions
+    semantic_encoder: Callable[..., SemanticEncoder] = _semantic_encoder
     # () -> the fitted ranking and abstention model shipped with the package (qa/data/ranker.json)
     ranking_model: Callable[[], RankingModel] = _ranking_model
     # The dense model used when none is asked for (--model, QA_MODEL) and no index names one.

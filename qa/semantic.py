@@ -41,7 +41,10 @@ class SemanticEncoder:
     name = SEMANTIC_MODEL
     dimension = DIMENSION
 
-    def __init__(self, batched: bool = True):
+    def __init__(self, batched: bool = True, settings=None):
+        """``settings`` (qa.config.Settings): where the weights converted for torch are cached (None: the
+        environment's)."""
+        self._settings = settings
         self._model = None
         self._worker: ThreadPoolExecutor | None = None
         self._worker_failed = False
@@ -77,7 +80,7 @@ class SemanticEncoder:
             try:
                 from qa.semantic_torch import TorchE5
 
-                self._batched = TorchE5()
+                self._batched = TorchE5(settings=self._settings)
             except Exception:  # any failure of the faster path leaves the reference one
                 self._batched = False
         return self._batched or None

@@ -73,6 +73,9 @@ class FakeSemantic:
     name = "fake-semantic"
     dimension = 24
 
+    def __init__(self, settings=None):
+        pass
+
     def encode(self, texts: Sequence[str], progress=None) -> np.ndarray:
         if progress and texts:
             progress(len(texts), len(texts))

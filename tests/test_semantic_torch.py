@@ -168,3 +168,15 @@ def test_the_converted_weights_are_cached_and_a_damaged_entry_is_converted_again
     assert calls == [1]  # converted again
     assert all(np.array_equal(again[name], tensors[name]) for name in tensors)
     assert qa.semantic_torch._load_entry(entry) is not None  # and the entry replaced
+
+
+def test_the_settings_given_say_where_the_converted_weights_are_cached(tmp_path):
+    """The cache folder of the Settings an entry point passes (qa.cli.main, Engine) holds e5's converted weights,
+    not the environment's."""
+    from qa.config import Settings
+    from qa.models import Models
+
+    settings = Settings.from_env({"QA_CACHE_DIR": str(tmp_path / "cache")})
+    encoder = Models().semantic_encoder(settings=settings)
+    assert encoder.encode(["Le phare a été construit en 1900."]).shape == (1, encoder.dimension)
+    assert [p.name for p in (tmp_path / "cache").iterdir() if p.name.startswith("e5-torch-")]
