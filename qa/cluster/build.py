@@ -87,7 +87,7 @@ def build_cluster_index(
             report.shards = len(read_cluster(store.live_generation()))
             return report
         _remove_stale(store)
-        executor = RayExecutor(ray, model, nodes, shards or 2 * max(1, nodes))
+        executor = RayExecutor(ray, model, nodes, shards or 2 * max(1, nodes), encoders.dense.batch_size)
         try:
             found = discover_sources(folders, bases, max_bytes, report)
             files = read_sources(found, max_bytes, report, executor, progress)

@@ -111,14 +111,15 @@ class EmbeddedShards:
 
 
 class RayExecutor:
-    """qa.build_stages.Executor on a Ray cluster: one encoder actor a node, ``shards`` shards."""
+    """qa.build_stages.Executor on a Ray cluster: one encoder actor a node, ``shards`` shards; ``batch_size``: the
+    dense model's, whose batches the coordinator plans (coordinator_encoders)."""
 
-    def __init__(self, ray, model: str, nodes: int, shards: int):
+    def __init__(self, ray, model: str, nodes: int, shards: int, batch_size: int):
         self.ray = ray
         self.nodes = max(1, nodes)
         self.shards = shards
         self.model = model
-        self.batch_size = coordinator_encoders(model).dense.batch_size
+        self.batch_size = batch_size
         self._workers: list = []
 
     @property
