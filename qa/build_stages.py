@@ -30,7 +30,7 @@ from qa.documents import (
     read_file_as_of,
 )
 from qa.errors import DocumentsUnavailable, IndexWriteFailed
-from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages
+from qa.passage_encoding import VECTOR_FILES, Encoders, embed_passages, stage_progress
 from qa.passage_table import PassageTable
 from qa.source_files import display_path, read_as_of, recorded_bases, stat_facts
 from qa.store import IndexStore, Manifest
@@ -230,9 +230,7 @@ class Vocabulary:
         (the multilingual encoder, or an executor's stand-in for it: ``encode(texts, progress)``, ``dimension``)."""
         known = self.known
         if self.missing:
-            if progress:
-                progress("vocabulary vectors", 0, len(self.missing))
-            stage = (lambda done, total: progress("vocabulary vectors", done, total)) if progress else None
+            stage = stage_progress(progress, "vocabulary vectors", len(self.missing))
             known.update(zip(self.missing, encoder.encode(self.missing, progress=stage), strict=True))
         if not self.lexical.surfaces:
             dimension = encoder.dimension if not known else len(next(iter(known.values())))

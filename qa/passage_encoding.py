@@ -38,7 +38,7 @@ def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progre
     if not passages:
         return [np.zeros((0, 0), dtype=np.float32) for _ in VECTOR_FILES]
     texts = [semantic_text(p) for p in passages]
-    dense = encode_once(encoders.dense, texts, _stage(progress, "embedding passages", len(texts)))
+    dense = encode_once(encoders.dense, texts, stage_progress(progress, "embedding passages", len(texts)))
     return [dense, *context_vectors(passages, encoders, progress)]
 
 
@@ -46,8 +46,8 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
     """The multilingual, semantic and paragraph vectors of ``passages`` (whole files: a paragraph is never cut),
     which embed_passages gives after the dense ones; the cluster's workers give them for a batch of files."""
     texts = [semantic_text(p) for p in passages]
-    multi_new = encode_once(encoders.multilingual, texts, _stage(progress, "multilingual vectors", len(texts)))
-    semantic_new = encode_once(encoders.semantic, texts, _stage(progress, "retrieval vectors", len(texts)))
+    multi_new = encode_once(encoders.multilingual, texts, stage_progress(progress, "multilingual vectors", len(texts)))
+    semantic_new = encode_once(encoders.semantic, texts, stage_progress(progress, "retrieval vectors", len(texts)))
     # A passage alone in its paragraph already has that vector. A paragraph of several passages is encoded
     # whole, or (tuning.PARAGRAPHS_ENCODED False) is the mean of its passages' vectors, each read in context.
     paragraphs, owner = paragraph_texts(passages)
@@ -56,7 +56,7 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
         several_vectors = encode_once(
             encoders.semantic,
             [paragraphs[k][0] for k in several],
-            _stage(progress, "paragraph vectors", len(several)) if several else None,
+            stage_progress(progress, "paragraph vectors", len(several)) if several else None,
         )
     else:
         several_vectors = mean_rows(semantic_new, owner, len(paragraphs))[several]
@@ -69,7 +69,8 @@ def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progr
     return [multi_new, semantic_new, paragraph_new]
 
 
-def _stage(progress: Progress | None, name: str, total: int):
+def stage_progress(progress: Progress | None, name: str, total: int):
+    """The callback ``(done, total)`` of stage ``name`` of ``progress`` (shown at once, at 0 of ``total``), or None."""
     if not progress:
         return None
     progress(name, 0, total)  # the stage shows while its model loads
