@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from qa import tuning
 from qa.documents import Passage, paragraph_texts
 from qa.passage_encoding import VECTOR_FILES
 
@@ -42,11 +41,9 @@ class WholeBuild:
         self._finished = 0.0  # the work of the stages done
         self._stage = ""
 
-    def plan(self, fresh: list[Passage], new_words: int, paragraphs_encoded: bool | None = None) -> None:
+    def plan(self, fresh: list[Passage], new_words: int, paragraphs_encoded: bool) -> None:
         """The work ahead: ``fresh`` passages to encode, ``new_words`` of the vocabulary; ``paragraphs_encoded``: the
-        build's Encoders.paragraphs_encoded (None: tuning.PARAGRAPHS_ENCODED)."""
-        if paragraphs_encoded is None:
-            paragraphs_encoded = tuning.PARAGRAPHS_ENCODED
+        build's Encoders.paragraphs_encoded."""
         encoded = fresh and paragraphs_encoded  # else a paragraph's vector is its passages' mean: free
         several = sum(1 for _, count in paragraph_texts(fresh)[0] if count > 1) if encoded else 0
         items = {

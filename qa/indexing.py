@@ -317,7 +317,7 @@ def remove_sources(
                 vocabulary = Vocabulary(passages, languages, previous)
                 if progress:
                     progress = WholeBuild(progress, len(passages))
-                    progress.plan([], len(vocabulary.missing))
+                    progress.plan([], len(vocabulary.missing), paragraphs_encoded=False)  # no passage is encoded
                 term_vectors = vocabulary.term_vectors(
                     multilingual or (models or Models()).multilingual_encoder(), progress
                 )
