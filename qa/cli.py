@@ -69,6 +69,7 @@ def cmd_ask(args) -> int:
         raise UsageError("no question: give one, or pipe questions in (standard input is closed)")
     engine = _engine(args)
     llm = _llm_settings(args)
+    links = args.terminal.shows_links(args.settings.hyperlinks)
     if args.question is None or args.question == "-":  # one question per line of stdin (none: main saw no terminal)
         questions = _questions_from_stdin(args.stdin)
         # Read before anything loads: nothing to ask (an empty stdin, blank lines only) is a usage error.
@@ -87,16 +88,14 @@ def cmd_ask(args) -> int:
             if not (first or args.json):
                 print()  # a blank line between plain answers
             first = False
-            emit(
-                *answer, as_json=args.json, where=engine, hyperlinks=args.terminal.shows_links(args.settings.hyperlinks)
-            )
+            emit(*answer, as_json=args.json, where=engine, hyperlinks=links)
             log.keep(*answer)
         return 0
     log = _AskLog(args, engine)
     clean_question(args.question)  # an empty question is refused before any loading
     engine.prepare(notice=notice, progress=ProgressBar())
     answer = log.answer(engine, args.question, args.top_k, llm)
-    emit(*answer, as_json=args.json, where=engine, hyperlinks=args.terminal.shows_links(args.settings.hyperlinks))
+    emit(*answer, as_json=args.json, where=engine, hyperlinks=links)
     log.keep(*answer)
     return 0
 
