@@ -94,7 +94,8 @@ def extract_docx(data: bytes) -> Extracted:
             # <pre> and <ul>); a heading, a body paragraph or the next term ends it.
             defining = term_at is not None and (style in _DEFINITION_STYLES or kind in (CODE, ITEM))
             if not defining:
-                term_at = _close_term(out, term_at)
+                _close_term(out, term_at)
+                term_at = None
             start = out.block(kind, body_text, level=level)
             if start is not None:
                 out.locators.append((start, {"paragraph": number}))
@@ -104,7 +105,8 @@ def extract_docx(data: bytes) -> Extracted:
             elif kind == TERM and start is not None:
                 term_at = len(out.blocks) - 1
         elif child.tag == qn("w:tbl"):
-            term_at = _close_term(out, term_at)
+            _close_term(out, term_at)
+            term_at = None
             table = Table(child, document)
             for row in table.rows:
                 first_number = number + 1
@@ -125,13 +127,11 @@ def extract_docx(data: bytes) -> Extracted:
 
 
 def _close_term(out: Writer, term_at: int | None) -> None:
-    """A term that no definition followed is a paragraph of its own (an HTML <dt> without its <dd>). None:
-    no term is open any more."""
-    if term_at is not None:
+    """The term of block ``term_at`` (None: no term is open) ends: one that no definition followed is a
+    paragraph of its own (an HTML <dt> without its <dd>)."""
+    if term_at is not None and term_at == len(out.blocks) - 1:  # nothing was written after it
         term = out.blocks[term_at]
-        if term_at == len(out.blocks) - 1:  # nothing was written after it
-            out.blocks[term_at] = Block(PARAGRAPH, term.start, term.end, term.clean, term.level)
-    return None
+        out.blocks[term_at] = Block(PARAGRAPH, term.start, term.end, term.clean, term.level)
 
 
 def _outline_level(element, style, qn) -> int | None:
