@@ -33,6 +33,11 @@ PARAGRAPH_CHARS = 2000
 # Exponents are alike; they are told apart by the footnote that a mark must find on its page.
 SUPERSCRIPT_SIZE = 0.8
 SUPERSCRIPT_RISE = 0.2
+# A right edge of a PDF page that full lines reach: so many lines of the page end there, within this share of
+# the body's size (LaTeX's justified lines end within 0.5 pt of each other at 10 pt; three lines ending within
+# 1.5 pt of each other by chance are rare among a page's ragged last lines).
+PDF_EDGE_LINES = 3
+PDF_EDGE_TOLERANCE = 0.15
 
 # -- indexing progress (qa.build_stages) ---------------------------------------------------------
 # Reading the files shows its progress once it has taken this long (a few small files are read at once).

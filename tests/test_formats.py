@@ -722,3 +722,28 @@ def test_a_pdf_book_index_is_not_read_as_content(tmp_path):
     text = load(tmp_path / "index.pdf").text
     assert "\\terma" not in text and ", 12, 40-41" not in text
     assert "see page 12." in text
+
+
+def test_a_pdf_paragraph_set_narrower_than_the_page_stays_one_paragraph(tmp_path):
+    """A list or a quotation set narrower than the page (a twoside book's verso pages too) ends its justified
+    lines at its own edge: each line is full there, and a line whose next word would have fitted before the
+    page's wider edge is no paragraph's last."""
+    from fpdf import FPDF
+
+    # Short words, so that a short one opens many of the narrow block's lines.
+    words = "as to be in it of an or at by so we do if is on no up us me my go he".split() * 3
+    sentence = " ".join(f"{w} harbour" for w in words) + "."
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    for _ in range(2):  # pages of the full width: the document's edge
+        pdf.add_page()
+        pdf.set_xy(20, 20)
+        pdf.multi_cell(170, 5, (sentence + " ") * 3, align="J")
+    pdf.add_page()
+    pdf.set_xy(20, 20)
+    pdf.multi_cell(150, 5, sentence, align="J")  # ends 20 mm before the others
+    pdf.output(str(tmp_path / "narrow.pdf"))
+    extracted = load(tmp_path / "narrow.pdf")
+    narrow = [b for b in extracted.blocks if b.start >= extracted.pages[2][0]]
+    assert [b.kind for b in narrow] == [PARAGRAPH]
+    assert narrow[0].clean == sentence

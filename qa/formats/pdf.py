@@ -398,7 +398,8 @@ def _pdf_document(pages: list[list[_PdfLine]]) -> Extracted:
             parts.append(line.text)
             length += len(line.text)
         spans.append((page_start, length))
-        for kind, level, first, last in _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
+        margins = _right_margins(page, body_size, margin)
+        for kind, level, first, last in _pdf_blocks(page, body_size, heading_sizes, pitch, margins):
             start = offsets[first]
             end = offsets[last] + len(page[last].text)
             raw_text = "\n".join(line.text for line in page[first : last + 1])
@@ -442,7 +443,34 @@ def _is_heading_size(line: _PdfLine, body_size: float) -> bool:
     return not line.fixed and (line.size >= 1.3 * body_size or (line.size >= 1.1 * body_size and line.bold))
 
 
-def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
+def _right_margins(page: list[_PdfLine], body_size: float, document_margin: float) -> list[float]:
+    """The right edges the page's full lines reach, in order, ``document_margin`` among them.
+
+    A justified paragraph's lines all end at one edge, and so do those of a list or a quotation set narrower than
+    the page (a description list of geometry's manual ends 20 pt before its body), or of each column of a page
+    in two: the edges that several lines of a page reach, within a tolerance. One edge for the whole document
+    would take every line of a narrower block for the last of its paragraph.
+    """
+    tolerance = tuning.PDF_EDGE_TOLERANCE * body_size
+    ends = sorted((line.right, _is_prose(line.text)) for line in page if line.text.strip() and not line.fixed)
+    edges, group = [], []
+    for end in [*ends, (float("inf"), False)]:
+        if group and end[0] - group[0][0] > tolerance:
+            # A line of prose among them: a listing's lines of one length (\define@key{...} after
+            # \define@key{...}) end at one place too, and are no less lines of their own.
+            if len(group) >= tuning.PDF_EDGE_LINES and any(prose for _, prose in group):
+                edges.append(group[-1][0])
+            group = []
+        group.append(end)
+    return sorted({*edges, document_margin})
+
+
+def _margin_after(right: float, margins: list[float], tolerance: float) -> float:
+    """The nearest edge a line ending at ``right`` was set against: the first of ``margins`` it does not pass."""
+    return next((m for m in margins if m >= right - tolerance), right)
+
+
+def _pdf_blocks(page, body_size, heading_sizes, pitch, margins):
     """(kind, level, first line, last line) of each block of a page, from the lines' fonts and places."""
     out = []
     current: list = []  # [kind, level, first, last]
@@ -485,7 +513,8 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margin):
             else:
                 # The line before ends the paragraph when the first word of this one would have fitted after it.
                 word = len(line.text.split()[0]) + 1
-                short = previous.right + word * 0.5 * line.size < margin
+                edge = _margin_after(previous.right, margins, tuning.PDF_EDGE_TOLERANCE * body_size)
+                short = previous.right + word * 0.5 * line.size < edge
                 new_item = kind == ITEM
                 standalone = previous.bold and not line.bold
                 same = same and not short and not new_item and not standalone and -0.5 * pitch < gap < 1.35 * pitch
