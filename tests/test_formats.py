@@ -724,15 +724,19 @@ def test_a_pdf_book_index_is_not_read_as_content(tmp_path):
     assert "see page 12." in text
 
 
+def _short_word_paragraph() -> str:
+    """A sentence whose words alternate with short ones, so that a short word opens many of its lines."""
+    words = "as to be in it of an or at by so we do if is on no up us me my go he".split() * 3
+    return " ".join(f"{w} harbour" for w in words) + "."
+
+
 def test_a_pdf_paragraph_set_narrower_than_the_page_stays_one_paragraph(tmp_path):
     """A list or a quotation set narrower than the page (a twoside book's verso pages too) ends its justified
     lines at its own edge: each line is full there, and a line whose next word would have fitted before the
     page's wider edge is no paragraph's last."""
     from fpdf import FPDF
 
-    # Short words, so that a short one opens many of the narrow block's lines.
-    words = "as to be in it of an or at by so we do if is on no up us me my go he".split() * 3
-    sentence = " ".join(f"{w} harbour" for w in words) + "."
+    sentence = _short_word_paragraph()
     pdf = FPDF()
     pdf.set_font("Helvetica", size=10)
     for _ in range(2):  # pages of the full width: the document's edge
@@ -745,5 +749,19 @@ def test_a_pdf_paragraph_set_narrower_than_the_page_stays_one_paragraph(tmp_path
     pdf.output(str(tmp_path / "narrow.pdf"))
     extracted = load(tmp_path / "narrow.pdf")
     narrow = [b for b in extracted.blocks if b.start >= extracted.pages[2][0]]
-    assert [b.kind for b in narrow] == [PARAGRAPH]
-    assert narrow[0].clean == sentence
+    assert [(b.kind, b.clean) for b in narrow] == [(PARAGRAPH, sentence)]
+
+
+def test_each_column_of_a_pdf_page_in_two_keeps_its_paragraph_whole(tmp_path):
+    """The left column's lines end at its own edge, far before the page's right margin."""
+    from fpdf import FPDF
+
+    sentence = _short_word_paragraph()
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    pdf.add_page()
+    for left in (20, 110):
+        pdf.set_xy(left, 20)
+        pdf.multi_cell(80, 5, sentence, align="J")
+    pdf.output(str(tmp_path / "columns.pdf"))
+    assert [(b.kind, b.clean) for b in load(tmp_path / "columns.pdf").blocks] == [(PARAGRAPH, sentence)] * 2
