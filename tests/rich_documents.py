@@ -6,7 +6,11 @@ headings, paragraphs and a table. Built at test time (fpdf2, python-docx).
 
 from __future__ import annotations
 
+import io
+import zlib
 from pathlib import Path
+
+HELVETICA = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
 
 PAGES = [
     ("1 Lamps and lenses", ["The keeper lit the lamp every evening at sunset.", "He checked the lens for salt."]),
@@ -62,3 +66,32 @@ def make_docx(path: Path) -> Path:
     document.add_paragraph("Two observers share the watch in turns of twelve hours.")
     document.save(str(path))
     return path
+
+
+def raw_pdf(content: bytes, fonts: dict[str, bytes] | None = None, extra: list[bytes] | None = None) -> bytes:
+    """A one-page PDF written by hand: its page content ``content`` (zlib-compressed), the fonts it names
+    (resource name -> font dictionary; Helvetica as /F1 by default), numbered from object 5 on, and ``extra``
+    objects after them (a font descriptor the fonts refer to)."""
+    fonts = fonts or {"F1": HELVETICA}
+    stream = zlib.compress(content, 9)
+    font_refs = b" ".join(b"/%s %d 0 R" % (name.encode(), 5 + k) for k, name in enumerate(fonts))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << %s >> >> /Contents 4 0 R >>"
+        % font_refs,
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        *fonts.values(),
+        *(extra or []),
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()

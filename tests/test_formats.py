@@ -765,3 +765,32 @@ def test_each_column_of_a_pdf_page_in_two_keeps_its_paragraph_whole(tmp_path):
         pdf.multi_cell(80, 5, sentence, align="J")
     pdf.output(str(tmp_path / "columns.pdf"))
     assert [(b.kind, b.clean) for b in load(tmp_path / "columns.pdf").blocks] == [(PARAGRAPH, sentence)] * 2
+
+
+@pytest.mark.parametrize(
+    "name, flags",
+    [
+        (b"ABCDEF+CMUSerif-Bold", 34),  # bold by its name; the flags say serif, nonsymbolic
+        (b"ABCDEF+SomeSerif", 34 | 1 << 18),  # bold by its flags (ForceBold)
+    ],
+)
+def test_a_pdf_heading_in_a_bold_face_that_declares_a_light_weight_is_a_heading(tmp_path, name, flags):
+    """A subsection's title is set a little larger than the body and bold. Its font may declare a weight
+    under 600 (LaTeX's CMUSerif-Bold says 570): the face's name or its flags still say bold."""
+    from rich_documents import raw_pdf
+
+    widths = b" ".join(b"%d" % (300 + 37 * k % 400) for k in range(95))  # proportional: no monospaced face
+    fonts = {
+        "F1": b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+        "F2": b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /FirstChar 32 /LastChar 126 /Widths [%s]"
+        b" /FontDescriptor 7 0 R >>" % (name, widths),
+    }
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [0 -200 1000 900] /ItalicAngle 0"
+        b" /Ascent 900 /Descent -200 /CapHeight 700 /StemV 120 /FontWeight 570 >>" % (name, flags)
+    )
+    body = b"LaTeX supports three predefined header and footer combinations, called page styles."
+    content = b"BT /F2 12 Tf 72 720 Td (1.6.3 Page Styles) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % body
+    (tmp_path / "styles.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
+    blocks = load(tmp_path / "styles.pdf").blocks
+    assert [(b.kind, b.clean) for b in blocks] == [(HEADING, "1.6.3 Page Styles"), (PARAGRAPH, body.decode())]

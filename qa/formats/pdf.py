@@ -55,7 +55,8 @@ class _PdfLine:
     cells: list[tuple[float, str]] = field(default_factory=list)  # (left, text) of each run set apart by a wide gap
 
 
-_FIXED_PITCH = 1  # PDF font flag
+_FIXED_PITCH = 1  # PDF font flags
+_FORCE_BOLD = 1 << 18
 _BULLET = re.compile(r"^\s*(?:[-–—•‣◦▪*]|\(?(?:\d{1,3}|[a-z])[.)])\s+\S")
 _LIGATURES = re.compile("[\ufb00-\ufb06]")
 
@@ -111,13 +112,13 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 _, last_bottom, right, _ = textpage.get_charbox(last)
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
                 # Bold at both ends: a bold word inside a line of prose is emphasis, not a bold line.
-                weight = min(raw.FPDFText_GetFontWeight(textpage.raw, i) for i in (first, last))
+                bold = all(_bold(textpage, i) for i in (first, last))
                 cells, starts = _cells(textpage, body, match.start(), size)
                 # Code is monospaced throughout; a table row may set only some cells so ("openssl | V:841 | …").
                 ends = (first, last) if len(cells) < 2 else (*starts, last)
                 fixed = all(_fixed_pitch(textpage, i) for i in ends)
                 clean = _ligatures(body.rstrip()).replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
-                line = _PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), weight >= 600, fixed, cells)
+                line = _PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), bold, fixed, cells)
                 lines.append(line)
             return lines
         finally:
@@ -249,14 +250,35 @@ def _stretched_prose(gaps: list[float], size: float) -> bool:
 _MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)
 
 
-def _fixed_pitch(textpage, index: int) -> bool:
-    """The character's font is monospaced: by its flags, or by its name (the standard Courier has no flag)."""
+# A bold face by its name, as fonts are named: "CMUSerif-Bold", "Arial-BoldMT", "LiberationSans-Semibold", CMBX12.
+_BOLD_NAME = re.compile(rb"bold|black|heavy|demi|\bcmbx|\+cmbx", re.IGNORECASE)
+
+
+def _font_info(textpage, index: int) -> tuple[bytes, int]:
+    """The name and the flags of the character's font."""
     import pypdfium2.raw as raw
 
     flags = ctypes.c_int()
     name = ctypes.create_string_buffer(128)
     raw.FPDFText_GetFontInfo(textpage.raw, index, name, len(name), ctypes.byref(flags))
-    return bool(flags.value & _FIXED_PITCH) or bool(_MONOSPACED.search(name.value))
+    return name.value, flags.value
+
+
+def _fixed_pitch(textpage, index: int) -> bool:
+    """The character's font is monospaced: by its flags, or by its name (the standard Courier has no flag)."""
+    name, flags = _font_info(textpage, index)
+    return bool(flags & _FIXED_PITCH) or bool(_MONOSPACED.search(name))
+
+
+def _bold(textpage, index: int) -> bool:
+    """The character is set in a bold face: by its weight, its flags or its name. The weight alone misses
+    faces whose fonts declare none or a semibold one (CMUSerif-Bold, LaTeX's headings in lshort: 570)."""
+    import pypdfium2.raw as raw
+
+    if raw.FPDFText_GetFontWeight(textpage.raw, index) >= 600:
+        return True
+    name, flags = _font_info(textpage, index)
+    return bool(flags & _FORCE_BOLD) or bool(_BOLD_NAME.search(name))
 
 
 def _shape(text: str) -> str:
