@@ -475,13 +475,22 @@ def _right_margins(page: list[_PdfLine], body_size: float, document_margin: floa
     would take every line of a narrower block for the last of its paragraph.
     """
     tolerance = tuning.PDF_EDGE_TOLERANCE * body_size
-    ends = sorted((line.right, _is_prose(line.text)) for line in page if line.text.strip() and not line.fixed)
+    lines = [line for line in page if line.text.strip() and not line.fixed]
+    prose = [line for line in lines if _is_prose(line.text)]
+    ends = sorted((line.right, _is_prose(line.text)) for line in lines)
+
+    def edge(group: list[tuple[float, bool]]) -> bool:
+        # A line of prose among them: a listing's lines of one length (\define@key{...} after \define@key{...})
+        # end at one place too, and are no less lines of their own. And fewer lines of prose run on past it than
+        # end there: short lines of a wider block (a man page's one-line definitions) end together by chance.
+        place = group[-1][0]
+        passing = sum(line.left < place < line.right - tolerance for line in prose)
+        return len(group) >= tuning.PDF_EDGE_LINES and any(p for _, p in group) and passing < len(group)
+
     edges, group = [], []
     for end in [*ends, (float("inf"), False)]:
         if group and end[0] - group[0][0] > tolerance:
-            # A line of prose among them: a listing's lines of one length (\define@key{...} after
-            # \define@key{...}) end at one place too, and are no less lines of their own.
-            if len(group) >= tuning.PDF_EDGE_LINES and any(prose for _, prose in group):
+            if edge(group):
                 edges.append(group[-1][0])
             group = []
         group.append(end)
