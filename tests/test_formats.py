@@ -794,3 +794,27 @@ def test_a_pdf_heading_in_a_bold_face_that_declares_a_light_weight_is_a_heading(
     (tmp_path / "styles.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
     blocks = load(tmp_path / "styles.pdf").blocks
     assert [(b.kind, b.clean) for b in blocks] == [(HEADING, "1.6.3 Page Styles"), (PARAGRAPH, body.decode())]
+
+
+def test_short_pdf_lines_that_end_together_by_chance_are_no_edge(tmp_path):
+    """A man page's one-line definitions may end at one place while the page's other lines run on past it:
+    each definition is still its own paragraph, not joined with the next entry's term."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    pdf.add_page()
+    y = 20.0
+    long_text = "Move the cursor forward one word at a time through the whole line, stopping at each"
+    definition = "Insert the character typed at point now."  # prose, ended at one place three times
+    for term in ("self-insert-command", "quoted-insert-command", "tab-insert-command"):
+        pdf.text(20, y, term)
+        pdf.text(35, y + 5, definition)
+        y += 10
+    for _ in range(4):  # lines of the page that run on past where the definitions end
+        pdf.text(35, y, long_text)
+        pdf.text(35, y + 5, "word.")
+        y += 10
+    pdf.output(str(tmp_path / "man.pdf"))
+    cleans = [b.clean for b in load(tmp_path / "man.pdf").blocks]
+    assert cleans.count(definition) == 3, cleans
