@@ -317,6 +317,20 @@ def test_the_words_of_an_acronym_the_question_names_do_not_answer_it(tmp_path, f
     assert "JavaScript" not in engine.answer(question).short_answer
 
 
+def test_a_name_the_question_writes_whole_is_not_its_answer(tmp_path, fake_models):
+    # "Orca-Pro" is a hyphenated name: the question writes it whole, so the span only repeats the question.
+    text = "With Orca-Pro, a model rivalling Heron, the harbour lab shows it can innovate.\n"
+    engine, _ = _answerer_over(tmp_path, {"lab.txt": text})
+    question = "What license is Orca-Pro released under?"
+    _, kind, scored = engine.featurize(question)
+    assert kind == NAME and scored[0].candidate.passage.source.endswith("lab.txt")
+    assert "Orca-Pro" not in [span.text for span in scored[0].type_spans]
+    assert engine.answer(question).short_answer != "Orca-Pro"
+    # A name the question does not write is still a span.
+    _, _, scored = engine.featurize("What license is Heron released under?")
+    assert "Orca-Pro" in [span.text for span in scored[0].type_spans]
+
+
 def test_a_table_cell_labelled_with_what_is_asked_gives_its_value(tmp_path, fake_models):
     table = (
         "# Releases\n\nHow versions and codenames relate:\n\n"
