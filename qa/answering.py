@@ -14,6 +14,7 @@ answer's JSON contract is ``answer_contract``, its names importable from here to
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +22,11 @@ import numpy as np
 from qa import ranking
 from qa import text as textmod
 from qa.answer_contract import AnchorCitation, Answer, Citation, PageCitation, ParagraphCitation, passage_citation
-from qa.documents import Passage, same_paragraph
+from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import content_words, same_family
-from qa.lang.grammar import addresses_the_reader
+from qa.lang.grammar import addresses_the_reader, given_as_maker, is_maker_noun
 from qa.lang.numbers import measures
-from qa.lang.questions import DATE, OTHER, QUANTITY, classify
+from qa.lang.questions import DATE, NAME, OTHER, QUANTITY, classify
 from qa.lang.sentences import is_question
 from qa.quoting import Quoter, compose_answer, introduces, is_heading, is_list_item, joined, list_labels, shortened
 from qa.ranking import RANK_FEATURES, RankingModel
@@ -182,6 +183,13 @@ class Answerer:
             and not any(self.span_reader.read(kind, p, lambda p=p: type_spans(kind, p)) for p in passages)
         ):
             # "When was Janus-Pro launched?": what would be quoted names the thing but holds no date at all.
+            return self._abstain(question, searched, kind, confidence, nearest)
+        if says_only_its_names(retrieval, kind, best, self.focus_missing(retrieval, kind, [best])[0]) and not (
+            is_maker_noun(classify(searched).focus or "") and _given_as_maker(short, passages)
+        ):
+            # Nothing of the kind asked is said: the passage only names the question's subject. A maker
+            # is the exception, given by its link to what it makes ("Doubao, l'IA de ByteDance" for
+            # "which company makes Doubao?").
             return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
@@ -377,6 +385,30 @@ def _nearest(scored: list[Scored], top_k: int) -> list[Citation]:
         if len(out) >= top_k:
             break
     return out
+
+
+def says_only_its_names(retrieval: Retrieval, kind: str, best: Scored, focus_missing: float) -> bool:
+    """A "which <focus>" question asking for a name, whose best passage, with its paragraph, says
+    neither the focus (``focus_missing``: ``Answerer.focus_missing``) nor any other word of the question
+    but its names (and their numbers: "DALL-E 3"): it names what the question is about and says nothing
+    of it, so no name it holds besides is a <focus> it states ("Avec Janus-Pro, une IA rivalisant avec
+    DALL-E 3" for "what license is DALL-E 3 released under?"). Any capitalised word passes for a name, so
+    only the words around it can say it is one of the kind asked. A table row is left to the abstainer:
+    the kind of its cells is given by the table's columns, not by words around them."""
+    if kind != NAME or best.candidate.passage.kind == ROW or not focus_missing:
+        return False
+    return not any(w.word in best.context_words for w in retrieval.words if not w.is_name and not w.word.isdigit())
+
+
+def _given_as_maker(short: str, passages: list[Passage]) -> bool:
+    """The short answer stands in a quoted passage as the maker or owner of what it is said with."""
+    return bool(short) and any(
+        given_as_maker(p.text, at, at + len(short)) for p in passages for at in _occurrences(short, p.text)
+    )
+
+
+def _occurrences(needle: str, text: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(needle), text)]
 
 
 def _qualifier_pairs(retrieval: Retrieval) -> list:

@@ -103,7 +103,7 @@ class SpanReader:
         "which company makes X" is not X, nor is "IA" the answer to "which AI model"."""
         language = indexed_language(self.index, source)
         question_folded, question_terms = question_forms(retrieval, self.index)
-        content = []
+        content, written_whole = [], False
         for token in span_text.split():
             token = token.strip(_EDGE_PUNCTUATION)
             if _TECHNICAL_TOKEN.search(token):
@@ -111,9 +111,10 @@ class SpanReader:
                 # dotted name repeats the question only when the question writes it whole.
                 if textmod.fold(token) not in _question_tokens(retrieval):
                     return False
+                written_whole = True  # "Janus-Pro" does not answer "what license is Janus-Pro under"
             else:
                 content += [w for w in textmod.words(token) if textmod.is_content_word(w)]
-        return bool(content) and all(
+        return (bool(content) or written_whole) and all(
             textmod.fold(w) in question_folded or textmod.stem(w, language) in question_terms for w in content
         )
 

@@ -14,7 +14,16 @@ import pytest
 from qa import lang
 from qa.lang import en, fr
 from qa.lang.dates import Date, find_dates, weekday_agrees
-from qa.lang.grammar import clause_starts, denies, elided, follow_up_connective, replace_pronouns, starts_with_anaphora
+from qa.lang.grammar import (
+    clause_starts,
+    denies,
+    elided,
+    follow_up_connective,
+    given_as_maker,
+    is_maker_noun,
+    replace_pronouns,
+    starts_with_anaphora,
+)
 from qa.lang.names import (
     acronym_definitions,
     find_names,
@@ -643,6 +652,30 @@ def test_clauses_anaphora_elisions_negations():
     assert starts_with_anaphora("In 2024, it was launched.") and not starts_with_anaphora("Koala was launched.")
     assert elided("l’application") == "application" and elided("qu'il") == "il" and elided("Paris") == "Paris"
     assert denies("Koala wasn't launched") and denies("n’a jamais été lancée") and not denies("n’était que là")
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "maker"),
+    [
+        ("Petrel, l’assistant de Gannet, guide les pilotes.", "Gannet", True),
+        ("le modèle d’Orca, publié hier", "Orca", True),
+        ("Petrel, développé par Gannet.", "Gannet", True),
+        ("Petrel by Gannet guides the pilots.", "Gannet", True),
+        ("Gannet's Petrel guides the pilots.", "Gannet", True),
+        ("Gannet’s Petrel guides the pilots.", "Gannet’s", True),
+        ("Avec Orca, une IA rivalisant avec Heron, le laboratoire innove.", "Heron", False),
+        ("Avec Orca, une IA rivalisant avec Heron, le laboratoire innove.", "Orca", False),
+        ("Gannets guide the pilots.", "Gannet", False),
+    ],
+)
+def test_a_name_given_as_a_maker(text, name, maker):
+    at = text.index(name)
+    assert given_as_maker(text, at, at + len(name)) is maker
+
+
+def test_maker_nouns_in_both_languages():
+    assert is_maker_noun("company") and is_maker_noun("Entreprise") and is_maker_noun("société")
+    assert not is_maker_noun("licence") and not is_maker_noun("city") and not is_maker_noun("ville")
 
 
 def test_follow_up_grammar():

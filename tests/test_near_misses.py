@@ -3,7 +3,9 @@ with the real models.
 
 On the seeds, a date, a number or a price said of DeepSeek is no answer about Doubao or ChatGPT,
 and what the documents say of DeepSeek-R1 is no answer about DeepSeek-R2: the documents do not
-say. The same questions about what the documents do speak of are still answered. A small folder
+say; nor is a name the best passage gives beside the subject's ("Avec Janus-Pro, une IA rivalisant avec
+DALL-E 3") a licence, a city or a maker it never speaks of. The same questions about what the documents do
+speak of are still answered. A small folder
 of versioned names (Python 3.11, Debian 12, a model "Falcon-R1") checks versions in English and
 French.
 """
@@ -42,6 +44,19 @@ pytestmark = pytest.mark.model
         "Under which license is DeepSeek-R2 distributed?",
         "Sous quelle licence DeepSeek-V3 est-il distribué ?",
         "How many parameters does DALL-E 2 have?",
+        # a name asked for by its kind, where the best passage says nothing but the subject's name
+        "What license is DALL-E 3 released under?",
+        "What license is Janus-Pro released under?",
+        "Sous quelle licence Janus-Pro est-il publié ?",
+        "Sous quelle licence DALL-E 3 est-il distribué ?",
+        "Quelle est la licence de Doubao ?",
+        "What programming language is DeepSeek written in?",
+        "Dans quel langage de programmation Janus-Pro est-il écrit ?",
+        "Which city is ByteDance based in?",
+        "What operating system does Janus-Pro run on?",
+        "Sur quelle puce Janus-Pro fonctionne-t-il ?",
+        "Which company makes DALL-E 3?",
+        "Quelle entreprise a créé Janus-Pro ?",
     ],
 )
 def test_a_near_miss_is_not_answered(seeds_engine, question):
@@ -61,7 +76,10 @@ def test_a_near_miss_is_not_answered(seeds_engine, question):
         ("When was DeepSeek launched?", "11 janvier 2025"),
         ("Under which license is DeepSeek-R1 distributed?", "MIT"),
         ("How many parameters does the largest distilled DeepSeek-R1 model have?", "70"),
-        ("Which company makes Doubao?", "ByteDance"),
+        ("Which company makes Doubao?", "ByteDance"),  # "Doubao, l'IA de ByteDance": given as its maker
+        ("Which DeepSeek model rivals DALL-E 3?", "Janus-Pro"),
+        ("Quelle entreprise a intégré DeepSeek dans son système d'exploitation mobile ?", "Huawei"),
+        ("Which car manufacturer is integrating DeepSeek into its connected vehicles?", "Great Wall Motors"),
     ],
 )
 def test_what_the_documents_say_is_still_answered(seeds_engine, question, expected):

@@ -9,7 +9,7 @@ import fakes
 import numpy as np
 import pytest
 
-from qa.answering import Answerer
+from qa.answering import Answerer, says_only_its_names
 from qa.documents import decode
 from qa.indexing import build_index
 from qa.lang.questions import DATE, MONEY, NAME, PERSON, QUANTITY, QUOTE, classify, spans_for
@@ -315,6 +315,68 @@ def test_the_words_of_an_acronym_the_question_names_do_not_answer_it(tmp_path, f
     assert scored[0].candidate.passage.source.endswith("office.txt")
     assert [span.text for span in scored[0].type_spans] == []
     assert "JavaScript" not in engine.answer(question).short_answer
+
+
+def test_a_name_the_question_writes_whole_is_not_its_answer(tmp_path, fake_models):
+    # "Orca-Pro" is a hyphenated name: the question writes it whole, so the span only repeats the question.
+    text = "With Orca-Pro, a model rivalling Heron, the harbour lab shows it can innovate.\n"
+    engine, _ = _answerer_over(tmp_path, {"lab.txt": text})
+    question = "What license is Orca-Pro released under?"
+    _, kind, scored = engine.featurize(question)
+    assert kind == NAME and scored[0].candidate.passage.source.endswith("lab.txt")
+    assert "Orca-Pro" not in [span.text for span in scored[0].type_spans]
+    assert engine.answer(question).short_answer != "Orca-Pro"
+    # A name the question does not write is still a span.
+    _, _, scored = engine.featurize("What license is Heron released under?")
+    assert "Orca-Pro" in [span.text for span in scored[0].type_spans]
+
+
+_LAB = (
+    "With Orca-Pro, a model rivalling Heron, the harbour lab shows it can innovate.\n\n"
+    "Petrel, the assistant of Gannet, guides the harbour pilots.\n"
+)
+
+
+def _answerer_blind_to_the_focus(tmp_path) -> Answerer:
+    """An answerer over _LAB whose abstainer answers from a passage naming the question's subject and gives
+    no weight to a missing focus, as the fitted one does (a right answer's passage often lacks it: "the
+    command" of a passage showing the command)."""
+    from qa.ranking import ABSTAIN_FEATURES
+
+    engine, _ = _answerer_over(tmp_path, {"lab.txt": _LAB})
+    model = fakes.lexical_model()
+    model.abstainer.weights[ABSTAIN_FEATURES.index("focus_missing")] = 0.0
+    model.abstainer.bias = -2.0
+    return Answerer(engine.index, engine.retriever, model)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What license is Heron released under?",
+        "Which company makes Orca-Pro?",  # Heron is named beside Orca-Pro, not as its maker
+        "What license is Petrel released under?",  # Gannet makes Petrel: no license
+        "In which city is Petrel based?",
+    ],
+)
+def test_a_passage_that_only_names_the_subject_says_no_name_of_the_kind_asked(tmp_path, fake_models, question):
+    engine = _answerer_blind_to_the_focus(tmp_path)
+    retrieval, kind, scored = engine.featurize(question)
+    focus_missing = engine.focus_missing(retrieval, kind, scored[:1])[0]
+    assert kind == NAME and says_only_its_names(retrieval, kind, scored[0], focus_missing)
+    assert engine.answer(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which company makes Petrel?", "Gannet"),  # given as its maker: "the assistant of Gannet"
+        ("Which model rivals Heron?", "Orca-Pro"),  # the passage says "model"
+    ],
+)
+def test_a_name_of_the_kind_asked_is_still_the_answer(tmp_path, fake_models, question, expected):
+    answer = _answerer_blind_to_the_focus(tmp_path).answer(question)
+    assert not answer.abstained and answer.short_answer == expected, answer
 
 
 def test_a_table_cell_labelled_with_what_is_asked_gives_its_value(tmp_path, fake_models):

@@ -162,6 +162,8 @@ class Language:
     kind_nouns: dict[str, str]
     kind_phrases: dict[str, str]
     person_nouns: frozenset[str]
+    maker_nouns: frozenset[str]
+    maker_links: frozenset[str]
     irregular_plurals: frozenset[str]
     share_words: frozenset[str]
     extension_words: frozenset[str]

@@ -249,6 +249,17 @@ KIND_PHRASES = {
     "share price": "money", "net worth": "money", "sales figures": "money", "operating system": "name",
     "command line": "command",
 }  # fmt: skip
+# Nouns of those who make or own things: a name given as the maker or owner of what the question names
+# ("the assistant of Gannet", "Heron by Gannet", "Gannet's Heron") answers "which company makes it", though the
+# passage never says "company" (qa.answering.Answerer.says_only_its_names).
+MAKER_NOUNS = frozenset(
+    """company companies firm firms business businesses manufacturer manufacturers maker makers carmaker carmakers
+    developer developers startup start-up startups organisation organization organisations organizations
+    institution institutions agency agencies government university universities bank banks brand brands team teams
+    publisher publishers vendor vendors owner owners lab labs laboratory laboratories""".split()
+)
+# The words that give a name as the maker or owner of the noun before it ("the assistant of Gannet", "by Gannet").
+MAKER_LINKS = frozenset({"of", "by"})
 # Person nouns: "which person", "which author" ask for a person.
 PERSON_NOUNS = frozenset(
     """person people man woman author authors founder founders creator creators inventor ceo president director

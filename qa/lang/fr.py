@@ -220,6 +220,15 @@ KIND_PHRASES = {
     "ligne de commandes": "command", "système d'exploitation": "name", "fichier de configuration": "path",
     "nom de fichier": "path",
 }  # fmt: skip
+# Noms de ceux qui font ou possèdent les choses (see qa.lang.en).
+MAKER_NOUNS = frozenset(
+    """entreprise entreprises société sociétés firme firmes constructeur constructeurs fabricant fabricants éditeur
+    éditeurs organisme organismes agence agences gouvernement université universités banque banques marque marques
+    équipe équipes start-up startup start-ups startups laboratoire laboratoires propriétaire propriétaires
+    développeur développeurs""".split()
+)
+# "l'assistant de Gannet", "d'OpenAI", "développé par Gannet".
+MAKER_LINKS = frozenset({"de", "d'", "du", "des", "par"})
 PERSON_NOUNS = frozenset(
     """personne auteur auteurs autrice fondateur fondateurs fondatrice créateur créatrice inventeur inventrice pdg
     président présidente directeur directrice dirigeant dirigeante écrivain""".split()

@@ -22,6 +22,8 @@ __all__ = [
     "determiner_phrases",
     "elided",
     "follow_up_connective",
+    "given_as_maker",
+    "is_maker_noun",
     "refers_back",
     "replace_pronouns",
     "starts_with_anaphora",
@@ -131,6 +133,37 @@ def denies(text: str) -> bool:
     return bool(_negation_suffix().search(text)) or any(
         fold(w) in NEGATIONS for w in WORD_WITH_APOSTROPHES.findall(text)
     )
+
+
+# -- makers ----------------------------------------------------------------------------------------
+
+
+def is_maker_noun(word: str) -> bool:
+    """ "company", "entreprise", "fabricant": a noun of those who make or own things."""
+    return fold(word) in _union("maker_nouns")
+
+
+@lru_cache(maxsize=1)
+def _maker_link_before() -> re.Pattern:
+    links = _union("maker_links")
+    whole = _words_re(link for link in links if not link.endswith("'"))
+    elided = _words_re(link for link in links if link.endswith("'"))
+    return re.compile(rf"(?:\b(?:{whole})\s+|\b(?:{elided}))$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _possessive_suffix() -> str:
+    return rf"(?:{_words_re(_union('possessive_suffix'))})(?!\w)"
+
+
+def given_as_maker(text: str, start: int, end: int) -> bool:
+    """The name at ``text[start:end]`` is given as the maker or owner of what it is said with: "l'IA de
+    ByteDance", "développé par Gannet", "d'OpenAI", "Heron by Gannet", "Gannet's Heron"."""
+    if _maker_link_before().search(text[max(0, start - 8) : start]):
+        return True
+    # The possessive ending, whether the name's span holds it or not.
+    last_word = (text[start:end].split() or [""])[-1]
+    return re.match(rf"\S*?{_possessive_suffix()}", last_word + text[end : end + 3]) is not None
 
 
 # -- follow-up questions -----------------------------------------------------------------------------
