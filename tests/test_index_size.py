@@ -6,6 +6,7 @@ bench/README.md, "Index size".)
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,6 +16,7 @@ import fakes
 import numpy as np
 import pytest
 
+from qa import text as textmod
 from qa.documents import Passage
 from qa.indexing import build_index
 from qa.passage_table import PassageTable
@@ -313,3 +315,33 @@ def test_a_passage_table_of_every_field_written_out_still_reads(tmp_path):
         assert table.neighbours(0, 1, 1) == [(0, passages[0]), (1, passages[1])]
     finally:
         table.close()
+
+
+def test_the_lexical_files_are_stored_narrow_and_read_back_as_built(tmp_path):
+    from qa import lexical
+
+    built = lexical.build(
+        [("The harbour of Brest was dug in 1631.", "en"), ("Les quais du port furent reconstruits.", "fr")] * 30
+    )
+    assert any(s != t for s, t in zip(built.surfaces, built.terms, strict=True))
+    assert any(s == t for s, t in zip(built.surfaces, built.terms, strict=True))
+    built.save(tmp_path)
+    assert np.load(tmp_path / "lexical_docs.npy").dtype == np.uint16  # 60 passages: two bytes an id
+    assert np.load(tmp_path / "lexical_indptr.npy").dtype == np.uint16
+    assert None in json.loads((tmp_path / "lexical_terms.json").read_text(encoding="utf-8"))["surfaces"]
+    read = lexical.LexicalIndex.load(tmp_path)
+    assert read.terms == built.terms and read.surfaces == built.surfaces
+    np.testing.assert_array_equal(read.indptr, built.indptr)
+    np.testing.assert_array_equal(read.doc_ids, built.doc_ids)
+    term = read.term_id(textmod.stem("harbour", "en"))
+    np.testing.assert_array_equal(read.match([[(term, 1.0)]]).docs, built.match([[(term, 1.0)]]).docs)
+
+    # Written before: every surface spelled out, 32- and 64-bit arrays.
+    (tmp_path / "lexical_terms.json").write_text(
+        json.dumps({"terms": built.terms, "surfaces": built.surfaces, "doc_count": built.doc_count}), encoding="utf-8"
+    )
+    np.save(tmp_path / "lexical_indptr.npy", built.indptr.astype(np.int64), allow_pickle=False)
+    np.save(tmp_path / "lexical_docs.npy", built.doc_ids.astype(np.int32), allow_pickle=False)
+    old = lexical.LexicalIndex.load(tmp_path)
+    assert old.surfaces == built.surfaces
+    np.testing.assert_array_equal(old.match([[(term, 1.0)]]).scores, built.match([[(term, 1.0)]]).scores)
