@@ -20,7 +20,7 @@ from qa import text as textmod
 from qa.documents import Passage
 from qa.indexing import build_index
 from qa.passage_table import PassageTable
-from qa.store import PARAGRAPH_ROWS, IndexStore, ParagraphVectors
+from qa.store import PARAGRAPH_ROWS, IndexStore, ParagraphVectors, save_vectors
 
 DOCS = {
     "harbour.txt": (
@@ -89,20 +89,22 @@ def test_vectors_are_stored_as_small_codes_and_each_paragraph_vector_once(tmp_pa
     shared = np.unique(paragraphs[~alone], axis=0)
     assert alone.any() and len(shared) < (~alone).sum()  # the documents have both kinds of paragraph
 
-    header = 200  # a FAISS file's own fields, and the 8-bit codes' ranges
-    for name in ("dense", "multilingual", "semantic"):
+    header = 200  # a FAISS file's own fields, and the codes' ranges
+    for name in ("dense", "multilingual", "semantic"):  # qa.tuning.VECTOR_CODES
         d = exact[name].shape[1]
         assert (generation / f"{name}.faiss").stat().st_size <= n * d + 8 * d + header  # a byte a dimension
     rows = np.load(generation / PARAGRAPH_ROWS, allow_pickle=False)
     own = faiss.read_index(str(generation / "paragraphs.faiss"))
     assert own.ntotal == len(shared)  # neither a passage's own vector again, nor a paragraph's once per passage
     assert (rows == -1).sum() == alone.sum()
-    assert (generation / "paragraphs.faiss").stat().st_size <= len(shared) * paragraphs.shape[1] * 2 + header
+    width = paragraphs.shape[1]
+    assert (generation / "paragraphs.faiss").stat().st_size <= len(shared) * width + 8 * width + header
+    terms = faiss.read_index(str(generation / "terms.faiss"))  # six bits a dimension
+    assert (generation / "terms.faiss").stat().st_size <= terms.ntotal * terms.d * 6 / 8 + 8 * terms.d + header
 
     stored = _stored(store)
     for name in PASSAGE_FILES:
         np.testing.assert_allclose(stored[name], exact[name], atol=0.01)  # 8-bit steps of a range of about 1
-    np.testing.assert_allclose(stored["paragraphs"][~alone], paragraphs[~alone], atol=1e-3)  # 16 bits
 
 
 def _expanded(rows: np.ndarray, own: np.ndarray, shared: np.ndarray) -> np.ndarray:
@@ -315,6 +317,79 @@ def test_a_passage_table_of_every_field_written_out_still_reads(tmp_path):
         assert table.neighbours(0, 1, 1) == [(0, passages[0]), (1, passages[1])]
     finally:
         table.close()
+
+
+def _as_previous_codes(store: IndexStore) -> None:
+    """Rewrite the live generation as the codes before issue 24 wrote it: dense, multilingual and terms at
+    8 bits, semantic and paragraphs at 16, every passage field written out in passages.sqlite."""
+    previous = {"dense": "SQ8", "multilingual": "SQ8", "semantic": "SQfp16", "terms": "SQ8"}
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        read = loaded.passages.get(list(range(n)))
+        vectors = {name: getattr(loaded, name).reconstruct_n(0, getattr(loaded, name).ntotal) for name in previous}
+        own = loaded.paragraphs.own
+        vectors["paragraphs"] = own.reconstruct_n(0, own.ntotal) if own.ntotal else np.zeros((0, own.d), np.float32)
+        manifest = loaded.manifest
+    finally:
+        loaded.passages.close()
+    old = store.live_generation()
+    generation = store.new_generation()
+    for path in old.iterdir():
+        if path.name not in {"manifest.json", "passages.sqlite"} and path.suffix != ".faiss":
+            shutil.copy(path, generation / path.name)
+    _write_passages_as_before(generation / "passages.sqlite", [read[i] for i in range(n)])
+    for name, array in vectors.items():
+        index = faiss.index_factory(array.shape[1], previous.get(name, "SQfp16"), faiss.METRIC_INNER_PRODUCT)
+        if len(array):
+            index.train(array)
+            index.add(array)
+        faiss.write_index(index, str(generation / f"{name}.faiss"))
+    manifest.artifacts = {}
+    store.commit(generation, manifest)
+    shutil.rmtree(old)
+
+
+def test_an_index_in_the_previous_codes_still_loads_answers_and_refreshes(tmp_path, fake_models):
+    docs = _docs(tmp_path / "docs")
+    store, _ = _build(docs, tmp_path / "idx")
+    _as_previous_codes(store)
+    assert faiss.read_index(str(store.live_generation() / "semantic.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    loaded = store.load()
+    try:
+        answerer = fakes.answerer(loaded)
+        assert answerer.answer("When did the bridge over the river open?").citations
+    finally:
+        loaded.passages.close()
+    old = _stored(store)
+    store, report = _build(docs, tmp_path / "idx")  # nothing changed: the previous generation stays as it is
+    assert sorted(report.reused) == ["docs/bridge.txt", "docs/harbour.txt"]
+    kept = store.read_manifest().files["docs/harbour.txt"]
+    (docs / "bridge.txt").write_text(DOCS["bridge.txt"] + "\nIt was painted green in 1990.\n", encoding="utf-8")
+    store, report = _build(docs, tmp_path / "idx")
+    assert "docs/harbour.txt" in report.reused  # its vectors read back, stored in today's codes
+    generation = store.live_generation()
+    assert faiss.read_index(str(generation / "terms.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_6bit
+    assert faiss.read_index(str(generation / "semantic.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_8bit
+    new = _stored(store)
+    moved = store.read_manifest().files["docs/harbour.txt"]
+    for name in PASSAGE_FILES:
+        np.testing.assert_allclose(new[name][_span(moved)], old[name][_span(kept)], atol=0.02)
+
+
+@pytest.mark.parametrize("codes", ["SQ8", "SQ6", "SQ4"])
+def test_a_refresh_keeps_the_ranges_when_new_vectors_reach_past_them_by_less_than_a_step(tmp_path, codes):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 8)).astype(np.float32)
+    first = faiss.index_factory(8, codes, faiss.METRIC_INNER_PRODUCT)
+    save_vectors(first, vectors, tmp_path / "first.faiss")
+    low, width = np.split(faiss.vector_to_array(first.sq.trained), 2)
+    levels = {"SQ8": 255, "SQ6": 63, "SQ4": 15}[codes]
+    beyond = (low + width + 0.5 * width / levels)[None]  # past every range, by half a step of these codes
+    kept = first.reconstruct_n(0, 50)
+    again = faiss.index_factory(8, codes, faiss.METRIC_INNER_PRODUCT)
+    save_vectors(again, np.vstack([kept, beyond]), tmp_path / "again.faiss", like=first)
+    np.testing.assert_array_equal(again.reconstruct_n(0, 50), kept)  # the very codes they had
 
 
 def test_the_lexical_files_are_stored_narrow_and_read_back_as_built(tmp_path):
