@@ -62,6 +62,33 @@ BFLOAT16_PASSAGES = True
 # the sentence before, so paragraphs are read whole.
 PARAGRAPHS_ENCODED = True
 
+# -- the index on disk (qa.vector_files) --------------------------------------------------------------
+# How each vector file stores its vectors: FAISS scalar quantiser codes with a range per dimension ("SQ8": 8 bits a
+# dimension, "SQ6": 6), searched exactly over the decoded vectors below qa.vector_files.EXACT_SEARCH_LIMIT.
+# Issue 24: at most 25 bytes on disk a character of text, for a folder of short passages too, whose vocabulary
+# and vectors are large for its few characters (a FAQ of 493 passages: 34.4 bytes a character with every file at
+# 8 bits but semantic and paragraphs at 16; 24.7 with these codes and passages.sqlite's shared strings).
+# Measured 2026-12-07 on copies of the five evaluation indexes, each file stored again from its stored vectors
+# (nothing encoded again), every question asked with `qa ask --json` and compared with the same run on
+# unchanged copies (an answer "changes" when its text, its abstention or a citation does; bench/README.md,
+# "Index size"):
+# - these codes together: the same scores (seeds 34/36, python-tutorial 42/45, debian-reference-fr 41/50,
+#   lilypond-fr 28/45, pdf-manuals 29/45); 2 answers of 221 changed, a citation added to one, a quote cut to the
+#   sentence holding the same short answer in the other (confidence moved 0.05 at most).
+# - terms (a vector a word of the vocabulary: the largest file on short passages) at 6 bits: those same two;
+#   at 4 bits two debian-reference-fr abstentions flipped (confidence 0.34 -> 0.60 and 0.42 -> 0.13).
+# - semantic, paragraphs at 8 bits: one python-tutorial citation, or nothing (on 16-bit vectors read back).
+# - dense and multilingual stay at 8 bits: at 6 the answers were the same, but bench/scale.py's recall@10
+#   against exact search fell on 3,000 passages from 0.973 to 0.947 (dense) and 0.980 to 0.937
+#   (multilingual), below issue 24's 0.95; at 4 bits, both, a question lost in three sets of five.
+VECTOR_CODES = {
+    "dense.faiss": "SQ8",
+    "multilingual.faiss": "SQ8",
+    "semantic.faiss": "SQ8",
+    "paragraphs.faiss": "SQ8",
+    "terms.faiss": "SQ6",
+}
+
 # -- reading hostile files (qa.sandbox, qa.formats) ----------------------------------------------
 # PDF, HTML and DOCX files are read in a worker process held to these limits per file; a file
 # that needs more is skipped with the reason. Real documents stay well below them: the worker's

@@ -1,5 +1,5 @@
 """The vector files of a generation: how each is stored (``VECTOR_CODES``, exact or IVF search), written
-(``save_vectors`` keeps a refresh's 8-bit ranges) and read back (``vectors_of``, ``hubness``); the paragraph
+(``save_vectors`` keeps a refresh's ranges) and read back (``vectors_of``, ``hubness``); the paragraph
 vectors each stored once (``ParagraphVectors``); and FAISS's own choice among tied scores (``flat_top``)."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 import faiss
 import numpy as np
+
+from qa.tuning import VECTOR_CODES
 
 if TYPE_CHECKING:
     from qa.store import LoadedIndex
@@ -25,33 +27,7 @@ if TYPE_CHECKING:
 EXACT_SEARCH_LIMIT = 10_000
 IVF_MAX_LISTS = 1024
 IVF_PROBED_SHARE = 64
-# How each vector file stores its vectors (FAISS scalar quantiser codes; exact search over the decoded
-# vectors below EXACT_SEARCH_LIMIT): per file, the smallest that changes no answer. Measured 2026-12-07 by
-# storing the float32 vectors of the evaluation indexes again (no encoding) and asking every question of
-# python-tutorial (42/45), debian-reference-fr (40/50), lilypond-fr (22/45) and pdf-manuals (20/45); an
-# answer "changes" when its text, its abstention or one of its citations does (bench/README.md, "Index size"):
-# - dense, multilingual, terms: 8 bits a dimension over each dimension's trained range ("SQ8": a quarter of
-#   float32, cosine to the float32 vector >= 0.99997). Alone in any of these files it changed no answer but
-#   one citation of pdf-manuals (multilingual: an unanswerable question answered either way, with the same
-#   text, cites another line of the same page). terms.faiss, the largest file (a vector a word of the
-#   vocabulary), changed nothing at 8 bits, one citation at 16 (a word's translation flipping at its
-#   threshold). One range for every dimension ("SQ8_uniform") changed an answer in three files of five;
-#   4 bits, one or two answers of a set, confidences moved by up to 0.39.
-# - paragraphs: 16 bits ("SQfp16", cosine 1.000000). At 8 bits an abstention of pdf-manuals became an answer
-#   (confidence 0.05 -> 0.46): the paragraph ranking chooses candidates, and one vector speaks for every
-#   passage of its paragraph. Stored once they are few (paragraph_rows.npy): 434 for python-tutorial's
-#   1,733 passages.
-# - semantic: 16 bits. Alone at 8 bits it changed nothing, but its vectors are also the paragraph vectors of
-#   the passages alone in their paragraph (542 of 1,733): so stored, one debian-reference-fr answer moved
-#   to its near tie (confidence 0.383 against 0.385); at 16 bits none.
-# python-tutorial's index as `qa index` builds it: 23.3 bytes a character of text, 75 in float32 (18.3 -> 5.7 MB).
-VECTOR_CODES = {
-    "dense.faiss": "SQ8",
-    "multilingual.faiss": "SQ8",
-    "semantic.faiss": "SQfp16",
-    "paragraphs.faiss": "SQfp16",
-    "terms.faiss": "SQ8",
-}
+# How each vector file stores its vectors: qa.tuning.VECTOR_CODES (measured there, bench/README.md "Index size").
 # Which passage rows of paragraphs.faiss are their own (a row there) and which are the passage's vector in
 # semantic.faiss (-1): a passage alone in its paragraph has its own vector as its paragraph's.
 PARAGRAPH_ROWS = "paragraph_rows.npy"
@@ -82,8 +58,8 @@ def vector_index_for(name: str, dimension: int, count: int) -> tuple[faiss.Index
 def save_vectors(index: faiss.Index, vectors: np.ndarray, path: Path, like: faiss.Index | None = None) -> None:
     """Write ``vectors`` into ``index`` at ``path``, training it first when its codes need it.
 
-    ``like``: the same file of the index the vectors were partly read back from (a refresh). Its 8-bit
-    ranges are kept when they still hold every vector: a vector read back is then stored with the very
+    ``like``: the same file of the index the vectors were partly read back from (a refresh). Its 8-, 6- or
+    4-bit ranges are kept when they still hold every vector: a vector read back is then stored with the very
     codes it had. Ranges trained again on vectors read back would shift by half a step, and move every
     vector by that much at each refresh.
     """
@@ -95,21 +71,37 @@ def save_vectors(index: faiss.Index, vectors: np.ndarray, path: Path, like: fais
     faiss.write_index(index, str(path))
 
 
+# The steps across a dimension's range of the codes whose ranges a refresh keeps (_kept_ranges).
+_CODE_LEVELS = {
+    faiss.ScalarQuantizer.QT_8bit: 255,
+    faiss.ScalarQuantizer.QT_6bit: 63,
+    faiss.ScalarQuantizer.QT_4bit: 15,
+}
+
+
 def _kept_ranges(index: faiss.Index, like: faiss.Index | None, vectors: np.ndarray) -> bool:
-    """Give the exact-search 8-bit ``index`` the ranges of ``like``, widened to ``vectors`` where they
-    reach outside by more than a step; False when ``like`` has no such ranges (``index`` is to be trained)."""
+    """Give the exact-search ``index`` of 8-, 6- or 4-bit codes the ranges of ``like``, widened to ``vectors``
+    where they reach outside by more than a step; False when ``like`` has no such ranges (``index`` is to be
+    trained), or codes of another width (an index written before the widths of VECTOR_CODES)."""
     if not isinstance(like, ParagraphVectors | faiss.IndexScalarQuantizer) or not isinstance(
         index, faiss.IndexScalarQuantizer
     ):
         return False
     like = like.own if isinstance(like, ParagraphVectors) else like
-    if like.sq.qtype != index.sq.qtype or like.d != index.d or not like.is_trained or like.sq.trained.size() == 0:
+    levels = _CODE_LEVELS.get(index.sq.qtype)
+    if (
+        levels is None
+        or like.sq.qtype != index.sq.qtype
+        or like.d != index.d
+        or not like.is_trained
+        or like.sq.trained.size() == 0
+    ):
         return False
     trained = faiss.vector_to_array(like.sq.trained)
     if trained.shape != (2 * index.d,):  # a range per dimension: low, then width
         return False
     low, width = trained[: index.d], trained[index.d :]
-    step = width / 255
+    step = width / levels
     lowest, highest = vectors.min(axis=0), vectors.max(axis=0)
     if np.any(lowest < low - step) or np.any(highest > low + width + step):
         top = np.maximum(low + width, highest)

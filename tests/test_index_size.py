@@ -6,7 +6,9 @@ bench/README.md, "Index size".)
 
 from __future__ import annotations
 
+import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import faiss
@@ -14,8 +16,11 @@ import fakes
 import numpy as np
 import pytest
 
+from qa import text as textmod
+from qa.documents import Passage
 from qa.indexing import build_index
-from qa.store import PARAGRAPH_ROWS, IndexStore, ParagraphVectors
+from qa.passage_table import PassageTable
+from qa.store import PARAGRAPH_ROWS, IndexStore, ParagraphVectors, save_vectors
 
 DOCS = {
     "harbour.txt": (
@@ -84,20 +89,22 @@ def test_vectors_are_stored_as_small_codes_and_each_paragraph_vector_once(tmp_pa
     shared = np.unique(paragraphs[~alone], axis=0)
     assert alone.any() and len(shared) < (~alone).sum()  # the documents have both kinds of paragraph
 
-    header = 200  # a FAISS file's own fields, and the 8-bit codes' ranges
-    for name in ("dense", "multilingual", "semantic"):
+    header = 200  # a FAISS file's own fields, and the codes' ranges
+    for name in ("dense", "multilingual", "semantic"):  # qa.tuning.VECTOR_CODES
         d = exact[name].shape[1]
         assert (generation / f"{name}.faiss").stat().st_size <= n * d + 8 * d + header  # a byte a dimension
     rows = np.load(generation / PARAGRAPH_ROWS, allow_pickle=False)
     own = faiss.read_index(str(generation / "paragraphs.faiss"))
     assert own.ntotal == len(shared)  # neither a passage's own vector again, nor a paragraph's once per passage
     assert (rows == -1).sum() == alone.sum()
-    assert (generation / "paragraphs.faiss").stat().st_size <= len(shared) * paragraphs.shape[1] * 2 + header
+    width = paragraphs.shape[1]
+    assert (generation / "paragraphs.faiss").stat().st_size <= len(shared) * width + 8 * width + header
+    terms = faiss.read_index(str(generation / "terms.faiss"))  # six bits a dimension
+    assert (generation / "terms.faiss").stat().st_size <= terms.ntotal * terms.d * 6 / 8 + 8 * terms.d + header
 
     stored = _stored(store)
     for name in PASSAGE_FILES:
         np.testing.assert_allclose(stored[name], exact[name], atol=0.01)  # 8-bit steps of a range of about 1
-    np.testing.assert_allclose(stored["paragraphs"][~alone], paragraphs[~alone], atol=1e-3)  # 16 bits
 
 
 def _expanded(rows: np.ndarray, own: np.ndarray, shared: np.ndarray) -> np.ndarray:
@@ -238,3 +245,178 @@ def test_a_missing_or_damaged_paragraph_row_map_is_one_line_with_the_fix(tmp_pat
     store.commit(generation, manifest)
     with pytest.raises(IndexUnavailable, match="rebuild with"):
         store.load()
+
+
+def _short_passages(count: int) -> list[Passage]:
+    """A FAQ's passages: short entries, each under a long question title, in two files."""
+    out = []
+    for i in range(count):
+        text = f"Entry {i}: the answer is to restart the service number {i}."
+        section = f"{i // 20}. How do I keep the service running when the machine restarts at night?"
+        out.append(
+            Passage(
+                f"faq/{'first' if i < count // 2 else 'second'}-questions.html",
+                i + 1,
+                i + 1,
+                i * 80,
+                i * 80 + len(text),
+                text,
+                i + 1,
+                i + 1,
+                section=section,
+                clean=text if i % 3 else text.replace("Entry", "entry"),
+                context=section,
+                anchor=f"question-{i // 20}",
+            )
+        )
+    return out
+
+
+def test_the_passage_table_stores_what_passages_repeat_once(tmp_path):
+    passages = _short_passages(400)
+    PassageTable.write(tmp_path / "passages.sqlite", passages)
+    table = PassageTable(tmp_path / "passages.sqlite")
+    try:
+        assert table.rows() == len(passages)
+        read = table.get(list(range(len(passages))))
+        assert [read[i] for i in range(len(passages))] == passages
+        assert table.neighbours(10, 2, 2) == [(i, passages[i]) for i in range(8, 13)]
+        assert table.spans() == {"faq/first-questions.html": (0, 200), "faq/second-questions.html": (200, 200)}
+    finally:
+        table.close()
+    text = sum(len(p.text) for p in passages)
+    # Each passage's text once, its titles, file name and anchor named by a number: under three bytes a
+    # character of text here, where every field written out took 6.7.
+    assert (tmp_path / "passages.sqlite").stat().st_size <= 3 * text
+
+
+def _write_passages_as_before(path: Path, passages: list[Passage]) -> None:
+    """passages.sqlite as indexes written before the shared strings have it: every field in one table."""
+    fields = PassageTable._FIELDS
+    text_fields = {"source", "text", "kind", "section", "clean", "context", "anchor"}
+    db = sqlite3.connect(path)
+    try:
+        columns = ", ".join(f"{name} {'TEXT' if name in text_fields else 'INTEGER'}" for name in fields)
+        db.execute(f"CREATE TABLE passages (id INTEGER PRIMARY KEY, {columns})")
+        marks = ", ".join("?" * len(fields))
+        db.executemany(
+            f"INSERT INTO passages VALUES (?, {marks})",
+            ((i, *(getattr(p, name) for name in fields)) for i, p in enumerate(passages)),
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def test_a_passage_table_of_every_field_written_out_still_reads(tmp_path):
+    passages = _short_passages(30)
+    _write_passages_as_before(tmp_path / "passages.sqlite", passages)
+    table = PassageTable(tmp_path / "passages.sqlite")
+    try:
+        assert table.rows() == 30 and table.get([3, 29]) == {3: passages[3], 29: passages[29]}
+        assert table.neighbours(0, 1, 1) == [(0, passages[0]), (1, passages[1])]
+    finally:
+        table.close()
+
+
+def _as_previous_codes(store: IndexStore) -> None:
+    """Rewrite the live generation as the codes before issue 24 wrote it: dense, multilingual and terms at
+    8 bits, semantic and paragraphs at 16, every passage field written out in passages.sqlite."""
+    previous = {"dense": "SQ8", "multilingual": "SQ8", "semantic": "SQfp16", "terms": "SQ8"}
+    loaded = store.load()
+    try:
+        n = loaded.manifest.passage_count
+        read = loaded.passages.get(list(range(n)))
+        vectors = {name: getattr(loaded, name).reconstruct_n(0, getattr(loaded, name).ntotal) for name in previous}
+        own = loaded.paragraphs.own
+        vectors["paragraphs"] = own.reconstruct_n(0, own.ntotal) if own.ntotal else np.zeros((0, own.d), np.float32)
+        manifest = loaded.manifest
+    finally:
+        loaded.passages.close()
+    old = store.live_generation()
+    generation = store.new_generation()
+    for path in old.iterdir():
+        if path.name not in {"manifest.json", "passages.sqlite"} and path.suffix != ".faiss":
+            shutil.copy(path, generation / path.name)
+    _write_passages_as_before(generation / "passages.sqlite", [read[i] for i in range(n)])
+    for name, array in vectors.items():
+        index = faiss.index_factory(array.shape[1], previous.get(name, "SQfp16"), faiss.METRIC_INNER_PRODUCT)
+        if len(array):
+            index.train(array)
+            index.add(array)
+        faiss.write_index(index, str(generation / f"{name}.faiss"))
+    manifest.artifacts = {}
+    store.commit(generation, manifest)
+    shutil.rmtree(old)
+
+
+def test_an_index_in_the_previous_codes_still_loads_answers_and_refreshes(tmp_path, fake_models):
+    docs = _docs(tmp_path / "docs")
+    store, _ = _build(docs, tmp_path / "idx")
+    _as_previous_codes(store)
+    assert faiss.read_index(str(store.live_generation() / "semantic.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_fp16
+    loaded = store.load()
+    try:
+        answerer = fakes.answerer(loaded)
+        assert answerer.answer("When did the bridge over the river open?").citations
+    finally:
+        loaded.passages.close()
+    old = _stored(store)
+    store, report = _build(docs, tmp_path / "idx")  # nothing changed: the previous generation stays as it is
+    assert sorted(report.reused) == ["docs/bridge.txt", "docs/harbour.txt"]
+    kept = store.read_manifest().files["docs/harbour.txt"]
+    (docs / "bridge.txt").write_text(DOCS["bridge.txt"] + "\nIt was painted green in 1990.\n", encoding="utf-8")
+    store, report = _build(docs, tmp_path / "idx")
+    assert "docs/harbour.txt" in report.reused  # its vectors read back, stored in today's codes
+    generation = store.live_generation()
+    assert faiss.read_index(str(generation / "terms.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_6bit
+    assert faiss.read_index(str(generation / "semantic.faiss")).sq.qtype == faiss.ScalarQuantizer.QT_8bit
+    new = _stored(store)
+    moved = store.read_manifest().files["docs/harbour.txt"]
+    for name in PASSAGE_FILES:
+        np.testing.assert_allclose(new[name][_span(moved)], old[name][_span(kept)], atol=0.02)
+
+
+@pytest.mark.parametrize("codes", ["SQ8", "SQ6", "SQ4"])
+def test_a_refresh_keeps_the_ranges_when_new_vectors_reach_past_them_by_less_than_a_step(tmp_path, codes):
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((50, 8)).astype(np.float32)
+    first = faiss.index_factory(8, codes, faiss.METRIC_INNER_PRODUCT)
+    save_vectors(first, vectors, tmp_path / "first.faiss")
+    low, width = np.split(faiss.vector_to_array(first.sq.trained), 2)
+    levels = {"SQ8": 255, "SQ6": 63, "SQ4": 15}[codes]
+    beyond = (low + width + 0.5 * width / levels)[None]  # past every range, by half a step of these codes
+    kept = first.reconstruct_n(0, 50)
+    again = faiss.index_factory(8, codes, faiss.METRIC_INNER_PRODUCT)
+    save_vectors(again, np.vstack([kept, beyond]), tmp_path / "again.faiss", like=first)
+    np.testing.assert_array_equal(again.reconstruct_n(0, 50), kept)  # the very codes they had
+
+
+def test_the_lexical_files_are_stored_narrow_and_read_back_as_built(tmp_path):
+    from qa import lexical
+
+    built = lexical.build(
+        [("The harbour of Brest was dug in 1631.", "en"), ("Les quais du port furent reconstruits.", "fr")] * 30
+    )
+    assert any(s != t for s, t in zip(built.surfaces, built.terms, strict=True))
+    assert any(s == t for s, t in zip(built.surfaces, built.terms, strict=True))
+    built.save(tmp_path)
+    assert np.load(tmp_path / "lexical_docs.npy").dtype == np.uint16  # 60 passages: two bytes an id
+    assert np.load(tmp_path / "lexical_indptr.npy").dtype == np.uint16
+    assert None in json.loads((tmp_path / "lexical_terms.json").read_text(encoding="utf-8"))["surfaces"]
+    read = lexical.LexicalIndex.load(tmp_path)
+    assert read.terms == built.terms and read.surfaces == built.surfaces
+    np.testing.assert_array_equal(read.indptr, built.indptr)
+    np.testing.assert_array_equal(read.doc_ids, built.doc_ids)
+    term = read.term_id(textmod.stem("harbour", "en"))
+    np.testing.assert_array_equal(read.match([[(term, 1.0)]]).docs, built.match([[(term, 1.0)]]).docs)
+
+    # Written before: every surface spelled out, 32- and 64-bit arrays.
+    (tmp_path / "lexical_terms.json").write_text(
+        json.dumps({"terms": built.terms, "surfaces": built.surfaces, "doc_count": built.doc_count}), encoding="utf-8"
+    )
+    np.save(tmp_path / "lexical_indptr.npy", built.indptr.astype(np.int64), allow_pickle=False)
+    np.save(tmp_path / "lexical_docs.npy", built.doc_ids.astype(np.int32), allow_pickle=False)
+    old = lexical.LexicalIndex.load(tmp_path)
+    assert old.surfaces == built.surfaces
+    np.testing.assert_array_equal(old.match([[(term, 1.0)]]).scores, built.match([[(term, 1.0)]]).scores)

@@ -181,7 +181,7 @@ def test_scale_bench_prints_its_figures_last(tmp_path):
     for key in ("n", "build_s", "p50_ms", "p95_ms", "recall_at_10", "rss_mb"):
         assert key in figures
     assert figures["n"] == 3000 and figures["manifest_dense_index"] == "sq8"  # as qa index writes it
-    assert figures["paragraphs_index"] == "sqfp16" and figures["paragraphs"] == 1000  # stored once (qa.store)
+    assert figures["paragraphs_index"] == "sq8" and figures["paragraphs"] == 1000  # stored once (qa.store)
     assert figures["recall_at_10"] >= 0.95  # exact search below the limit, over 8-bit codes
     assert all(math.isfinite(figures[k]) and figures[k] > 0 for k in ("p50_ms", "p95_ms", "rss_mb"))
 
