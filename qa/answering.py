@@ -26,7 +26,7 @@ from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import content_words, same_family
 from qa.lang.grammar import addresses_the_reader, given_as_maker, is_maker_noun
 from qa.lang.numbers import measures
-from qa.lang.questions import DATE, NAME, OTHER, QUANTITY, classify
+from qa.lang.questions import DATE, MONEY, NAME, OTHER, QUANTITY, classify
 from qa.lang.sentences import is_question
 from qa.quoting import Quoter, compose_answer, introduces, is_heading, is_list_item, joined, list_labels, shortened
 from qa.ranking import RANK_FEATURES, RankingModel
@@ -178,11 +178,16 @@ class Answerer:
             # so it cannot say it.
             return self._abstain(question, searched, kind, confidence, nearest)
         if (
-            kind == DATE
+            kind in (DATE, MONEY)
             and not short
             and not any(self.span_reader.read(kind, p, lambda p=p: type_spans(kind, p)) for p in passages)
         ):
-            # "When was Janus-Pro launched?": what would be quoted names the thing but holds no date at all.
+            # "When was Janus-Pro launched?", "what is the price of Janus-Pro?": what would be quoted
+            # names the thing but holds no date, no amount at all ("bien moins coûteux" is no price).
+            return self._abstain(question, searched, kind, confidence, nearest)
+        if not short and not labels and self.short_answers.another_unit(kind, passages, retrieval):
+            # "How many employees", "what market share": what would be quoted holds only quantities of
+            # something else ("six modèles", "16,95 millions d'utilisateurs").
             return self._abstain(question, searched, kind, confidence, nearest)
         if says_only_its_names(retrieval, kind, best, self.focus_missing(retrieval, kind, [best])[0]) and not (
             is_maker_noun(classify(searched).focus or "") and _given_as_maker(short, passages)

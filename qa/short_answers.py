@@ -51,15 +51,8 @@ class ShortAnswers:
             for span in type_spans(kind, passage)
             if (trimmed := self._without_mentions(kind, span, passage, retrieval)) is not None
         ]
-        measure = asked_measure(retrieval.question) if kind == QUANTITY else None
-        if measure is not None:
-            spans = [s for s in spans if measure in measures(s.text)] or spans
         if kind == QUANTITY:
-            spans = [s for s in spans if not self.reader.counts_another_thing(s, passage, retrieval)] or spans
-            # A percentage answers a question about a share ("what percentage of the audience"), and
-            # only such a question ("how many people": 22 million, not 41.6 %).
-            asks_share = classify(retrieval.question).share
-            spans = [s for s in spans if (s.kind == PERCENT) == asks_share] or spans
+            spans = self.of_asked_unit(spans, passage, retrieval)
         if kind == PATH:
             # A bare extension (".ly") is the end of a file's name: the answer to "which extension", while
             # "which file" wants the whole name beside it ("ly/property-init.ly"); a dot file (".gitignore")
@@ -112,6 +105,31 @@ class ShortAnswers:
 
         span = max(spans, key=lambda s: (pull(s) * plausibility(s), -s.start))
         return span.text, (span.start, span.end)
+
+    def of_asked_unit(self, spans: list[Span], passage: Passage, retrieval: Retrieval) -> list[Span]:
+        """The quantities of ``spans`` that may be the one asked: of the measure asked ("combien de
+        temps": a duration, else any), of what the question counts ("how many employees" is not
+        answered by "six modèles"), a share for a share question and only for one. None, rather
+        than a quantity of another thing: a near miss is not an answer."""
+        measure = asked_measure(retrieval.question)
+        if measure is not None:
+            # "Combien de temps": the unit says the measure ("10 jours"), whatever the question counts.
+            if measured := [s for s in spans if measure in measures(s.text)]:
+                return measured
+        spans = [s for s in spans if not self.reader.counts_another_thing(s, passage, retrieval)]
+        # A percentage answers a question about a share ("what percentage of the audience"), and
+        # only such a question ("how many people": 22 million, not 41.6 %). Without a percentage, a
+        # share may be a bare ratio ("0.7"), never a count of something ("16,95 millions d'utilisateurs").
+        if classify(retrieval.question).share:
+            return [s for s in spans if s.kind == PERCENT] or [s for s in spans if _is_ratio(s.text)]
+        return [s for s in spans if s.kind != PERCENT]
+
+    def another_unit(self, kind: str, passages: list[Passage], retrieval: Retrieval) -> bool:
+        """What would be quoted holds quantities, none of them of what a quantity question asks."""
+        if kind != QUANTITY:
+            return False
+        found = [(p, spans) for p in passages if (spans := type_spans(kind, p))]
+        return bool(found) and not any(self.of_asked_unit(spans, p, retrieval) for p, spans in found)
 
     def _row_answer(self, kind: str, passage: Passage, retrieval: Retrieval, spans: list[Span]) -> Span:
         """The cell of a table row that answers: the one in the column the question names ("which
@@ -177,6 +195,12 @@ class ShortAnswers:
                 tid = lexical.term_id(textmod.stem(word, language))
                 shares.append(lexical.document_frequency(tid) / max(lexical.doc_count, 1) if tid is not None else 0.0)
         return 1.0 / (1.0 + COMMON_NAME_SLOPE * min(shares)) if shares else 1.0
+
+
+def _is_ratio(text: str) -> bool:
+    """A number alone, as a share may be written without a percent sign ("0.7", "1/3", "3:1"):
+    no unit, not even one run into its digits ("70B")."""
+    return re.fullmatch(r"[\d\s.,/:]+", text) is not None and any(c.isdigit() for c in text)
 
 
 def _bare_extension(text: str) -> bool:

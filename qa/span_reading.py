@@ -17,7 +17,7 @@ from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import Span, detect_language
 from qa.lang.grammar import clause_starts, refers_back
 from qa.lang.names import acronym_definitions, find_names, is_title_case, looks_like_person, versioned_names
-from qa.lang.numbers import measure_asked
+from qa.lang.numbers import measure_asked, measures
 from qa.lang.questions import (
     COMMAND,
     DATE,
@@ -28,6 +28,7 @@ from qa.lang.questions import (
     QUANTITY,
     TECHNICAL,
     classify,
+    counts_generically,
     spans_for,
 )
 from qa.lang.questions import TYPED as SHORT_TYPES
@@ -137,8 +138,16 @@ class SpanReader:
         if counted is None:
             return False
         language = self.language(passage)
-        if not _unit_words(span) and not self._names(passage, counted):
-            return True  # a bare number in a passage that never names what is counted ("0" of a rating widget)
+        if _unit_words(span) and counts_generically(classify(retrieval.question)):
+            # People are counted by what they are ("22,15 millions d'utilisateurs" for "combien de
+            # personnes l'utilisent"), kinds by anything ("8 kinds"), neither by a measure ("21 jours").
+            return bool(measures(span.text))
+        if not self._names(passage, counted) and (not _unit_words(span) or _never_named(retrieval, counted)):
+            # A passage that never names what is counted counts something else: a bare "0" of a rating
+            # widget; "six modèles" for "how many employees" when no document names employees in any
+            # language (one that does in words the translation misses, "68980 paquets" for "how many
+            # packages", may be the answer).
+            return True
         return not unit_in(span, counted, language) and unit_in(span, question_forms(retrieval, self.index), language)
 
     def _names(self, passage: Passage, forms: tuple[set[str], set[str]]) -> bool:
@@ -353,6 +362,12 @@ def unit_in(span: Span, forms: tuple[set[str], set[str]], language: str) -> bool
     """The quantity's unit is among ``forms`` (folded words, index terms)."""
     folded, terms = forms
     return any(textmod.fold(w) in folded or textmod.stem(w, language) in terms for w in _unit_words(span))
+
+
+def _never_named(retrieval: Retrieval, counted: tuple[set[str], set[str]]) -> bool:
+    """No word of the index says what the question counts, as written or translated."""
+    folded, _ = counted
+    return not any(w.expansions for w in retrieval.words if textmod.fold(w.word) in folded)
 
 
 def counted_forms(retrieval: Retrieval, index) -> tuple[set[str], set[str]] | None:

@@ -33,7 +33,7 @@ from qa.lang.names import (
     looks_like_person,
 )
 from qa.lang.numbers import find_money, find_numbers, find_quantities, parse_number_words
-from qa.lang.questions import asks_plural, classify, spans_for
+from qa.lang.questions import asks_plural, classify, counts_generically, spans_for
 from qa.lang.sentences import sentence_spans, sentences
 from qa.lang.technical import technical_spans
 
@@ -599,6 +599,17 @@ def test_a_question_about_a_share_is_told_from_a_count():
     assert not classify("How many users share a licence?").share
     assert not classify("Quand le dernier train part-il ?").share
     assert not classify("How many shares does the founder hold?").share
+    # A share as the noun asked for, after a word that says of what.
+    assert classify("What is the market share of Acme?").share
+    assert classify("What is Acme's market share?").share
+    assert classify("Quelle est la part de marché d'Acme ?").share
+
+
+def test_people_and_kinds_are_counted_without_saying_what():
+    assert counts_generically(classify("How many people use the ferry every day?"))
+    assert counts_generically(classify("Combien de sortes d'espaces de noms le noyau propose-t-il ?"))
+    assert not counts_generically(classify("How many employees does Acme have?"))
+    assert not counts_generically(classify("Combien de serveurs utilise Acme ?"))
 
 
 @pytest.mark.parametrize(
@@ -609,7 +620,11 @@ def test_a_question_about_a_share_is_told_from_a_count():
         ("What is the number of daily users?", {"number"}, ("daily", "users")),  # counts as "how many" does
         # Past the interrogative phrase, a cue word says what the question is about.
         ("How many people take the ferry every day?", set(), ("people",)),
-        ("Combien de personnes prennent le ferry chaque jour ?", set(), ("personnes", "prennent")),
+        # Its adjectives agree with the head that opens the phrase; the verb and subject after it do not.
+        ("Combien de personnes prennent le ferry chaque jour ?", set(), ("personnes",)),
+        ("Combien de bateaux compte le port ?", set(), ("bateaux",)),
+        ("Combien de serveurs utilise Acme ?", set(), ("serveurs",)),
+        ("Combien d'utilisateurs actifs quotidiens compte Acme ?", set(), ("utilisateurs", "actifs", "quotidiens")),
         ("How many source code repositories were published?", set(), ("source", "code", "repositories")),
     ],
 )

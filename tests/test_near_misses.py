@@ -57,6 +57,23 @@ pytestmark = pytest.mark.model
         "Sur quelle puce Janus-Pro fonctionne-t-il ?",
         "Which company makes DALL-E 3?",
         "Quelle entreprise a créé Janus-Pro ?",
+        # a count, a share or a price asked, where what would be quoted holds only another unit or none
+        "How many employees does DeepSeek have?",
+        "How many engineers work at DeepSeek?",
+        "How many GPUs did DeepSeek use?",
+        "How many offices does DeepSeek have?",
+        "Combien de serveurs utilise DeepSeek ?",
+        "What is the market share of Doubao?",
+        "What is DeepSeek's market share?",
+        "Quelle est la part de marché de DeepSeek ?",
+        "Quelle part de marché détient Doubao ?",
+        "What percentage of the market does Doubao hold?",
+        "What is the price of Janus-Pro?",
+        "How much does Janus-Pro cost?",
+        "What is the price of DeepSeek-R1?",
+        "Quel est le prix de DeepSeek-R1 ?",
+        "Quel est le prix de Janus-Pro ?",
+        "Combien coûte Janus-Pro ?",
     ],
 )
 def test_a_near_miss_is_not_answered(seeds_engine, question):
@@ -78,6 +95,12 @@ def test_a_near_miss_is_not_answered(seeds_engine, question):
         ("How many parameters does the largest distilled DeepSeek-R1 model have?", "70"),
         ("Which company makes Doubao?", "ByteDance"),  # "Doubao, l'IA de ByteDance": given as its maker
         ("Which DeepSeek model rivals DALL-E 3?", "Janus-Pro"),
+        # counted by what they are, or in the unit asked
+        ("How many people use DeepSeek every day?", "22,15 millions"),
+        ("Combien de personnes utilisent DeepSeek chaque jour ?", "22,15 millions"),
+        ("Combien d'utilisateurs a DeepSeek ?", "22,15 millions"),
+        ("How many models did DeepSeek open-source?", "six"),
+        ("How many source code repositories did DeepSeek publish?", "cinq"),
         ("Quelle entreprise a intégré DeepSeek dans son système d'exploitation mobile ?", "Huawei"),
         ("Which car manufacturer is integrating DeepSeek into its connected vehicles?", "Great Wall Motors"),
     ],

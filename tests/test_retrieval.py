@@ -627,3 +627,53 @@ def test_a_file_question_is_answered_by_a_whole_name_and_an_extension_question_b
     assert whole.short_answer == "ly/property-init.ly"
     ending = answerer.answer("Which file extension is given to a file meant to be included?")
     assert ending.short_answer == ".ily"
+
+
+_FAIR = {
+    "fair.txt": (
+        "The Kerlaz fair shows six boats and forty stalls every summer.\n\n"
+        "In 2024 the Kerlaz fair drew 12,000 visitors from the whole region.\n\n"
+        "Tickets to the Kerlaz fair are cheaper than last year, the organisers say.\n"
+    )
+}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many employees does the Kerlaz fair have?",  # its passage counts boats and stalls
+        "What is the market share of the Kerlaz fair?",  # a share asked, only a count of visitors said
+        "Quelle est la part de marché de la foire de Kerlaz ?",
+        "What is the price of a ticket to the Kerlaz fair?",  # "cheaper" is no amount
+    ],
+)
+def test_a_typed_question_is_not_answered_by_a_quantity_of_another_unit_nor_without_one(
+    tmp_path, fake_models, monkeypatch, question
+):
+    answerer, _ = _answerer_over(tmp_path, _FAIR)
+    # However sure the abstainer is that the passage answers: what it would quote cannot say it.
+    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    answer = answerer.answer(question)
+    assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many boats does the Kerlaz fair show?", "six boats"),
+        ("How many visitors did the Kerlaz fair draw in 2024?", "12,000"),
+        ("How many people did the Kerlaz fair draw in 2024?", "12,000"),  # people counted as visitors
+    ],
+)
+def test_a_quantity_of_the_unit_asked_is_still_the_answer(tmp_path, fake_models, monkeypatch, question, expected):
+    answerer, _ = _answerer_over(tmp_path, _FAIR)
+    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    assert answerer.answer(question).short_answer.startswith(expected)
+
+
+def test_a_share_without_a_percent_sign_may_be_a_bare_ratio_never_a_count(tmp_path, fake_models, monkeypatch):
+    answerer, _ = _answerer_over(
+        tmp_path, {"body.txt": "Without a size, the text body takes 0.7 of the paper, and 2cm of margins.\n"}
+    )
+    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    assert answerer.answer("What fraction of the paper does the text body take?").short_answer == "0.7"

@@ -335,5 +335,8 @@ IRREGULAR_PLURALS = frozenset("people children men women data media criteria phe
 # Nouns of a share: a question with one asks for a percentage ("what share of the audience"); another
 # "how many" is not answered by one ("how many people": 22 million, not 41.6 %).
 SHARE_WORDS = frozenset("percentage percentages percent share proportion proportions fraction ratio rate".split())
+# Nouns that count without saying what: "how many people use it" is answered by a count of its users,
+# "how many kinds of namespaces" by "8 kinds" or "eight namespace types".
+GENERIC_COUNTED = frozenset("people persons individuals kinds sorts types varieties".split())
 # Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
 EXTENSION_WORDS = frozenset("extension extensions suffix suffixes".split())

@@ -311,5 +311,8 @@ ADJECTIVE_ENDINGS = (
 IRREGULAR_PLURALS = frozenset("messieurs mesdames mesdemoiselles".split())
 # Noms d'une part : une question qui en contient une demande un pourcentage ("quelle part de l'audience").
 SHARE_WORDS = frozenset("pourcentage pourcentages part proportion proportions fraction ratio taux".split())
+# Noms qui comptent sans dire quoi : "combien de personnes l'utilisent" se dit en utilisateurs,
+# "combien de sortes d'espaces de noms" en "8 kinds" ou "huit types".
+GENERIC_COUNTED = frozenset("personnes gens individus sortes types genres especes varietes".split())
 # Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
 EXTENSION_WORDS = frozenset("extension extensions suffixe suffixes".split())

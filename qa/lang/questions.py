@@ -117,7 +117,9 @@ def _classify(question: str, language: str | None) -> QuestionForm:
     assert best is not None
     asked = asking[best.at :] if best.kind is not None else ""
     cue = _phrase_words(asked, lang, lang.cue_words)
-    share = "%" in question or bool(_phrase_words(asked, lang, lang.share_words))
+    # A share is asked by a share word in the interrogative phrase ("what percentage of") or as the
+    # head of the noun asked for ("what is the market share of", "quelle est la part de marché").
+    share = "%" in question or bool(_phrase_words(asked, lang, lang.share_words)) or best.head in lang.share_words
     extension = best.head in lang.extension_words
     return QuestionForm(
         best.kind or OTHER, code, best.focus, best.plural, cue, best.head, best.counted, share, extension
@@ -128,6 +130,13 @@ def _classify(question: str, language: str | None) -> QuestionForm:
 def _interrogative_phrase_words(lang: Language) -> frozenset[str]:
     """Words an interrogative phrase is made of besides its cue words: "what is the", "combien de"."""
     return lang.auxiliaries | lang.copulas | lang.which_words | lang.who_words | lang.amount_phrases
+
+
+def counts_generically(form: QuestionForm) -> bool:
+    """The question counts with a noun that does not say what it counts ("how many people", "combien de
+    sortes de"): a count of users, of kinds, answers it, though it never says the noun."""
+    lang = get(form.language)
+    return lang is not None and any(w in lang.generic_counted for w in form.counted)
 
 
 def _phrase_words(asked: str, lang: Language, wanted: frozenset[str]) -> frozenset[str]:
@@ -272,6 +281,13 @@ def _counted_run(after: list[str], lang: Language) -> list[str]:
             while last + 1 < len(run) and _is_plural(run[last + 1], lang):
                 last += 1
             run = run[: last + 1]
+    elif run and _is_plural(run[0], lang):
+        # The head opens the phrase and its adjectives agree with it: "utilisateurs actifs quotidiens",
+        # not the verb and subject after it in "combien de serveurs utilise DeepSeek".
+        last = 0
+        while last + 1 < len(run) and _is_plural(run[last + 1], lang):
+            last += 1
+        run = run[: last + 1]
     return run
 
 
