@@ -26,7 +26,7 @@ from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import content_words, same_family
 from qa.lang.grammar import addresses_the_reader, given_as_maker, is_maker_noun
 from qa.lang.numbers import measures
-from qa.lang.questions import DATE, MONEY, NAME, OTHER, QUANTITY, classify
+from qa.lang.questions import DATE, MONEY, NAME, OTHER, PERSON, QUANTITY, classify
 from qa.lang.sentences import is_question
 from qa.quoting import Quoter, compose_answer, introduces, is_heading, is_list_item, joined, list_labels, shortened
 from qa.ranking import RANK_FEATURES, RankingModel
@@ -393,14 +393,15 @@ def _nearest(scored: list[Scored], top_k: int) -> list[Citation]:
 
 
 def says_only_its_names(retrieval: Retrieval, kind: str, best: Scored, focus_missing: float) -> bool:
-    """A "which <focus>" question asking for a name, whose best passage, with its paragraph, says
-    neither the focus (``focus_missing``: ``Answerer.focus_missing``) nor any other word of the question
+    """A "which <focus>" question asking for a name, or a "who is the <role> of" one asking for a person,
+    whose best passage, with its paragraph, says neither the focus (``focus_missing``: ``Answerer.focus_missing``) nor any other word of the question
     but its names (and their numbers: "DALL-E 3"): it names what the question is about and says nothing
     of it, so no name it holds besides is a <focus> it states ("Avec Janus-Pro, une IA rivalisant avec
-    DALL-E 3" for "what license is DALL-E 3 released under?"). Any capitalised word passes for a name, so
+    DALL-E 3" for "what license is DALL-E 3 released under?"; "Liang Zhanfan, le secrétaire local du PCC" for
+    "who is the founder of Doubao?"). Any capitalised word passes for a name, so
     only the words around it can say it is one of the kind asked. A table row is left to the abstainer:
     the kind of its cells is given by the table's columns, not by words around them."""
-    if kind != NAME or best.candidate.passage.kind == ROW or not focus_missing:
+    if kind not in (NAME, PERSON) or best.candidate.passage.kind == ROW or not focus_missing:
         return False
     return not any(w.word in best.context_words for w in retrieval.words if not w.is_name and not w.word.isdigit())
 

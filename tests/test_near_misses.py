@@ -57,6 +57,10 @@ pytestmark = pytest.mark.model
         "Sur quelle puce Janus-Pro fonctionne-t-il ?",
         "Which company makes DALL-E 3?",
         "Quelle entreprise a créé Janus-Pro ?",
+        # a person asked for by a role the best passage never speaks of
+        "Who is the founder of Doubao?",
+        "Who is the CEO of Huawei?",
+        "Qui est le PDG de ByteDance ?",
         # a count, a share or a price asked, where what would be quoted holds only another unit or none
         "How many employees does DeepSeek have?",
         "How many engineers work at DeepSeek?",
