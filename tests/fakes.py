@@ -116,6 +116,15 @@ def lexical_model():
     return RankingModel(ranker, abstainer, {})
 
 
+def sure_model():
+    """lexical_model, its abstainer sure (0.99) of every best passage: for the tests of what the answer layer
+    refuses to say from a passage however sure the abstainer is that it answers."""
+    import dataclasses
+    import math
+
+    return dataclasses.replace(lexical_model(), calibration=(0.0, math.log(99)))
+
+
 MODELS = Models(
     passage_embedder=FakeEmbedder,
     question_encoder=FakeEmbedder,

@@ -649,11 +649,11 @@ _FAIR = {
     ],
 )
 def test_a_typed_question_is_not_answered_by_a_quantity_of_another_unit_nor_without_one(
-    tmp_path, fake_models, monkeypatch, question
+    tmp_path, fake_models, question
 ):
     answerer, _ = _answerer_over(tmp_path, _FAIR)
     # However sure the abstainer is that the passage answers: what it would quote cannot say it.
-    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    answerer.model = fakes.sure_model()
     answer = answerer.answer(question)
     assert answer.abstained, answer.answer
 
@@ -666,15 +666,22 @@ def test_a_typed_question_is_not_answered_by_a_quantity_of_another_unit_nor_with
         ("How many people did the Kerlaz fair draw in 2024?", "12,000"),  # people counted as visitors
     ],
 )
-def test_a_quantity_of_the_unit_asked_is_still_the_answer(tmp_path, fake_models, monkeypatch, question, expected):
+def test_a_quantity_of_the_unit_asked_is_still_the_answer(tmp_path, fake_models, question, expected):
     answerer, _ = _answerer_over(tmp_path, _FAIR)
-    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    answerer.model = fakes.sure_model()
     assert answerer.answer(question).short_answer.startswith(expected)
 
 
-def test_a_share_without_a_percent_sign_may_be_a_bare_ratio_never_a_count(tmp_path, fake_models, monkeypatch):
+def test_a_share_without_a_percent_sign_may_be_a_bare_ratio_never_a_count(tmp_path, fake_models):
     answerer, _ = _answerer_over(
         tmp_path, {"body.txt": "Without a size, the text body takes 0.7 of the paper, and 2cm of margins.\n"}
     )
-    monkeypatch.setattr(answerer.model, "answer_probability", lambda row: 0.99)
+    answerer.model = fakes.sure_model()
     assert answerer.answer("What fraction of the paper does the text body take?").short_answer == "0.7"
+
+
+def test_a_who_question_is_answered_by_the_person_its_passage_names(tmp_path, fake_models):
+    text = "Orca-Pro was created by Anna Keller last spring, and the harbour uses it daily.\n"
+    answerer, _ = _answerer_over(tmp_path, {"lab.txt": text})
+    answerer.model = fakes.sure_model()
+    assert answerer.answer("Who created Orca-Pro?").short_answer == "Anna Keller"
