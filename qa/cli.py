@@ -35,13 +35,6 @@ from qa.text import count, terminal_safe
 
 # Set before anything imports huggingface_hub: the model never comes from the network.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-# Set before anything imports numpy, which loads OpenBLAS, which reads it once. Its worker threads wait for their next
-# product by spinning for 2**28 cycles by default: USE runs many short products on two threads when it encodes an
-# index's passages, and on a machine busy with other work a spinning worker holds a core the other thread waits
-# for (USE of the FAQ folder's 493 passages: 19.9 and 30.5 s on two shared cores, 4.0 and 9.5 s with 4). 4 (the
-# least: 2**4 cycles) puts a worker to sleep as soon as it is done; the products, so every vector, are the same.
-# A value set by the user is kept.
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
 def _engine(args):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,18 +45,6 @@ def test_importing_the_models_or_the_cli_loads_no_model_library():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
-
-
-def test_the_cli_has_openblas_workers_sleep_when_done_unless_the_user_says_otherwise():
-    """OPENBLAS_THREAD_TIMEOUT is read once, when numpy loads OpenBLAS: the CLI sets it before anything imports numpy
-    (USE's two BLAS threads spin for a core on a busy machine otherwise; qa/cli.py)."""
-    code = "import os, qa.cli, numpy; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
-    for given, expected in ((None, "4"), ("12", "12")):
-        env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
-        if given is not None:
-            env["OPENBLAS_THREAD_TIMEOUT"] = given
-        result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
-        assert result.stdout.strip() == expected, result.stderr
 
 
 def test_a_cluster_coordinator_names_the_model_without_looking_it_up():

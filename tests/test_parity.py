@@ -358,28 +358,3 @@ def test_questions_through_sentence_transformers_stay_float32(monkeypatch):
     questions = _shared_questions()[:20] if QUESTIONS.exists() else varied_sentences()[:20]
     reference = encoder._load().encode(questions, normalize_embeddings=True, convert_to_numpy=True)
     assert np.abs(encoder.encode(questions) - reference).max() < 1e-5
-
-
-@pytest.mark.model
-def test_use_vectors_are_the_same_whether_openblas_workers_spin_or_sleep(sentences):
-    """The CLI sets OPENBLAS_THREAD_TIMEOUT (qa/cli.py): how long a worker waits for work, never how a product is
-    split; an index's multilingual vectors (two BLAS threads) are the same bytes as with OpenBLAS's default."""
-    import os
-    import subprocess
-    import sys
-
-    code = (
-        "import hashlib, json, sys\n"
-        "from qa.crosslingual import MultilingualEncoder\n"
-        "texts = json.loads(sys.stdin.read())\n"
-        "print(hashlib.sha256(MultilingualEncoder(threads=2).encode(texts).tobytes()).hexdigest())\n"
-    )
-    digests = set()
-    for timeout in ("4", "28"):  # the CLI's, and OpenBLAS's default
-        env = {**os.environ, "OPENBLAS_THREAD_TIMEOUT": timeout, "PYTHONPATH": str(ROOT)}
-        result = subprocess.run(
-            [sys.executable, "-c", code], input=json.dumps(sentences * 4), env=env, capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stderr
-        digests.add(result.stdout.strip())
-    assert len(digests) == 1
