@@ -11,7 +11,7 @@ from qa import text as textmod
 from qa.documents import ROW, Passage
 from qa.lang import Span
 from qa.lang.numbers import PERCENT, measures
-from qa.lang.questions import MONEY, NAME, OTHER, PATH, PERSON, QUANTITY, asks_plural, classify
+from qa.lang.questions import MONEY, NAME, OTHER, PATH, PERSON, QUANTITY, asks_a_rate, asks_plural, classify
 from qa.retrieval import Retrieval, indexed_language
 from qa.span_reading import (
     SpanReader,
@@ -120,8 +120,11 @@ class ShortAnswers:
         # A percentage answers a question about a share ("what percentage of the audience"), and
         # only such a question ("how many people": 22 million, not 41.6 %). Without a percentage, a
         # share may be a bare ratio ("0.7"), never a count of something ("16,95 millions d'utilisateurs").
-        if classify(retrieval.question).share:
-            return [s for s in spans if s.kind == PERCENT] or [s for s in spans if _is_ratio(s.text)]
+        form = classify(retrieval.question)
+        if form.share:
+            shares = [s for s in spans if s.kind == PERCENT] or [s for s in spans if _is_ratio(s.text)]
+            # A rate may be measured in its own units ("a frame rate of 60 frames per second").
+            return shares or (spans if asks_a_rate(form) else [])
         return [s for s in spans if s.kind != PERCENT]
 
     def another_unit(self, kind: str, passages: list[Passage], retrieval: Retrieval) -> bool:
@@ -197,10 +200,13 @@ class ShortAnswers:
         return 1.0 / (1.0 + COMMON_NAME_SLOPE * min(shares)) if shares else 1.0
 
 
+# A share written without a percent sign: a fraction below one ("0.7", "0,7", ".7") or a ratio ("1/3", "3:1"). A
+# number alone of another size is a count ("12,000") and no share; a unit run into the digits ("70B") neither.
+_RATIO = re.compile(r"0*[.,]\d+|\d+\s*[/:]\s*\d+")
+
+
 def _is_ratio(text: str) -> bool:
-    """A number alone, as a share may be written without a percent sign ("0.7", "1/3", "3:1"):
-    no unit, not even one run into its digits ("70B")."""
-    return re.fullmatch(r"[\d\s.,/:]+", text) is not None and any(c.isdigit() for c in text)
+    return _RATIO.fullmatch(text.strip()) is not None
 
 
 def _bare_extension(text: str) -> bool:

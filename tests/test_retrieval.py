@@ -685,3 +685,38 @@ def test_a_who_question_is_answered_by_the_person_its_passage_names(tmp_path, fa
     answerer, _ = _answerer_over(tmp_path, {"lab.txt": text})
     answerer.model = fakes.sure_model()
     assert answerer.answer("Who created Orca-Pro?").short_answer == "Anna Keller"
+
+
+def test_a_share_is_not_answered_by_a_bare_count(tmp_path, fake_models):
+    # "12,000" is no share, with its unit or without: only a fraction ("0.7") or a ratio ("1/3") may stand for one.
+    answerer, _ = _answerer_over(tmp_path, {"fair.txt": "In 2024 the Kerlaz fair drew 12,000 from the whole region.\n"})
+    answerer.model = fakes.sure_model()
+    assert answerer.answer("What is the market share of the Kerlaz fair?").abstained
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "expected"),
+    [
+        (
+            "The recording has a sample rate of 44.1 kHz on every track.\n",
+            "What is the sample rate of the recording?",
+            "44.1 kHz",
+        ),
+        (
+            "The camera films at a frame rate of 60 frames per second.\n",
+            "What rate does the camera film at?",
+            "60 frames",
+        ),
+        (
+            "Le moteur tourne avec un taux de compression de 10,5 sur route.\n",
+            "Quel est le taux de compression du moteur ?",
+            "10,5",
+        ),
+    ],
+)
+def test_a_rate_without_a_percentage_is_answered_in_its_own_units(tmp_path, fake_models, text, question, expected):
+    # A rate or a ratio is a share only sometimes ("the unemployment rate": a percentage): without one, the
+    # quantity the passage gives it in answers.
+    answerer, _ = _answerer_over(tmp_path, {"rate.txt": text})
+    answerer.model = fakes.sure_model()
+    assert answerer.answer(question).short_answer == expected

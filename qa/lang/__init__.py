@@ -166,6 +166,7 @@ class Language:
     maker_links: frozenset[str]
     irregular_plurals: frozenset[str]
     share_words: frozenset[str]
+    rate_words: frozenset[str]
     generic_counted: frozenset[str]
     extension_words: frozenset[str]
     cue_words: frozenset[str]

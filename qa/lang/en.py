@@ -335,6 +335,9 @@ IRREGULAR_PLURALS = frozenset("people children men women data media criteria phe
 # Nouns of a share: a question with one asks for a percentage ("what share of the audience"); another
 # "how many" is not answered by one ("how many people": 22 million, not 41.6 %).
 SHARE_WORDS = frozenset("percentage percentages percent share proportion proportions fraction ratio rate".split())
+# Those of them that may also be measured in units of their own: "the unemployment rate" is a percentage, "the
+# frame rate" 60 frames per second, "the sample rate" 44.1 kHz.
+RATE_WORDS = frozenset("rate rates ratio ratios".split())
 # Nouns that count without saying what: "how many people use it" is answered by a count of its users,
 # "how many kinds of namespaces" by "8 kinds" or "eight namespace types".
 GENERIC_COUNTED = frozenset("people persons individuals kinds sorts types varieties".split())

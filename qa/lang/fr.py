@@ -311,6 +311,9 @@ ADJECTIVE_ENDINGS = (
 IRREGULAR_PLURALS = frozenset("messieurs mesdames mesdemoiselles".split())
 # Noms d'une part : une question qui en contient une demande un pourcentage ("quelle part de l'audience").
 SHARE_WORDS = frozenset("pourcentage pourcentages part proportion proportions fraction ratio taux".split())
+# Celles qui se mesurent aussi en unités à elles : "le taux de chômage" est un pourcentage, "le taux
+# d'échantillonnage" 44,1 kHz.
+RATE_WORDS = frozenset("taux ratio ratios".split())
 # Noms qui comptent sans dire quoi : "combien de personnes l'utilisent" se dit en utilisateurs,
 # "combien de sortes d'espaces de noms" en "8 kinds" ou "huit types".
 GENERIC_COUNTED = frozenset("personnes gens individus sortes types genres especes varietes".split())

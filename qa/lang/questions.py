@@ -139,6 +139,13 @@ def counts_generically(form: QuestionForm) -> bool:
     return lang is not None and any(w in lang.generic_counted for w in form.counted)
 
 
+def asks_a_rate(form: QuestionForm) -> bool:
+    """The share asked is a rate or a ratio ("what is the frame rate", "le taux de compression"): a percentage
+    answers it, and without one a quantity in units of its own ("60 frames per second")."""
+    lang = get(form.language)
+    return lang is not None and form.head in lang.rate_words
+
+
 def _phrase_words(asked: str, lang: Language, wanted: frozenset[str]) -> frozenset[str]:
     """The words of ``wanted`` within the interrogative phrase that opens ``asked``: cue words saying
     what kind of answer is wanted ("year" in "in what year", "name" in "what is the name of"), share
