@@ -818,3 +818,25 @@ def test_short_pdf_lines_that_end_together_by_chance_are_no_edge(tmp_path):
     pdf.output(str(tmp_path / "man.pdf"))
     cleans = [b.clean for b in load(tmp_path / "man.pdf").blocks]
     assert cleans.count(definition) == 3, cleans
+
+
+def test_a_pdf_line_in_a_demilight_face_is_not_bold(tmp_path):
+    """ "DemiLight" (Noto Sans CJK's weight 350) is lighter than regular: "demi" says bold only before "bold"
+    or alone ("Futura-Demi"). A line of it a little larger than the body is no heading."""
+    from rich_documents import raw_pdf
+
+    name = b"ABCDEF+NotoSansCJKjp-DemiLight"
+    widths = b" ".join(b"%d" % (300 + 37 * k % 400) for k in range(95))
+    fonts = {
+        "F1": b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+        "F2": b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /FirstChar 32 /LastChar 126 /Widths [%s]"
+        b" /FontDescriptor 7 0 R >>" % (name, widths),
+    }
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0"
+        b" /Ascent 900 /Descent -200 /CapHeight 700 /StemV 60 /FontWeight 350 >>" % name
+    )
+    body = b"LaTeX supports three predefined header and footer combinations, called page styles."
+    content = b"BT /F2 12 Tf 72 720 Td (A note set apart) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % body
+    (tmp_path / "light.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
+    assert HEADING not in [b.kind for b in load(tmp_path / "light.pdf").blocks]

@@ -250,8 +250,9 @@ def _stretched_prose(gaps: list[float], size: float) -> bool:
 _MONOSPACED = re.compile(rb"mono|courier|consol|code|typewriter|fixed|menlo|inconsolata|\bcm?tt", re.IGNORECASE)
 
 
-# A bold face by its name, as fonts are named: "CMUSerif-Bold", "Arial-BoldMT", "LiberationSans-Semibold", CMBX12.
-_BOLD_NAME = re.compile(rb"bold|black|heavy|demi|\bcmbx|\+cmbx", re.IGNORECASE)
+# A bold face by its name, as fonts are named: "CMUSerif-Bold", "Arial-BoldMT", "LiberationSans-Semibold", CMBX12,
+# "Futura-Demi"; not "NotoSansCJKjp-DemiLight", lighter than regular.
+_BOLD_NAME = re.compile(rb"bold|black|heavy|demi(?!light)|\bcmbx", re.IGNORECASE)
 
 
 def _font_info(textpage, index: int) -> tuple[bytes, int]:
