@@ -420,3 +420,18 @@ def test_the_lexical_files_are_stored_narrow_and_read_back_as_built(tmp_path):
     old = lexical.LexicalIndex.load(tmp_path)
     assert old.surfaces == built.surfaces
     np.testing.assert_array_equal(old.match([[(term, 1.0)]]).scores, built.match([[(term, 1.0)]]).scores)
+
+
+def test_narrow_lexical_arrays_read_back_slice_for_any_shard(tmp_path):
+    """qa.cluster.build.reshard slices a saved index's postings, its doc ids now as narrow as uint16: a shard
+    past the last id they hold (passages without a word, at the end) gets no postings, not an overflow."""
+    from qa import lexical
+    from qa.cluster.build import slice_postings
+
+    lexical.build([("The harbour of Brest was dug in 1631.", "en")] * 3).save(tmp_path)
+    read = lexical.LexicalIndex.load(tmp_path)
+    assert read.doc_ids.dtype == np.uint16
+    _, _, indptr, doc_ids, weights = slice_postings(read, 70_000, 80_000)
+    assert indptr[-1] == 0 and len(doc_ids) == len(weights) == 0
+    _, _, indptr, doc_ids, _ = slice_postings(read, 1, 3)
+    assert sorted(set(doc_ids.tolist())) == [0, 1] and doc_ids.dtype == np.int32

@@ -197,7 +197,7 @@ def write_shard(
 def slice_postings(lex, first: int, stop: int) -> tuple:
     """The postings of passages [first, stop) with their global weights, doc ids made local."""
     term_of = np.repeat(np.arange(len(lex.terms), dtype=np.int64), np.diff(lex.indptr))
-    doc_ids = np.asarray(lex.doc_ids)
+    doc_ids = np.asarray(lex.doc_ids, dtype=np.int64)  # saved as narrow as uint16: ``- first`` must not overflow
     keep = (doc_ids >= first) & (doc_ids < stop)
     indptr = np.zeros(len(lex.terms) + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_of[keep], minlength=len(lex.terms)), out=indptr[1:])
