@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 # Exact search reads every vector: about 3 ms per 10,000 passages here for
 # the two passage indexes together (memory bound), and a question searches
 # three indexes (passages, multilingual passages, and the vocabulary with one
-# vector per question word). Beyond this size, an inverted file (IVF) with
-# 8-bit scalar quantisation:
+# vector per question word). Beyond this size, an inverted file (IVF) over
+# the file's scalar quantiser codes (VECTOR_CODES):
 # training takes a minute at a million vectors instead of the half hour HNSW
 # takes to build on two cores, it needs a quarter of the memory of float32
 # vectors (a million passages fit in 3 GB with their multilingual vectors),
@@ -37,7 +37,7 @@ def dense_index_for(dimension: int, count: int, codes: str = "SQ8") -> tuple[fai
     """An empty inner-product index for ``count`` vectors stored as ``codes`` (VECTOR_CODES), and its kind
     for the manifest.
 
-    An index of 8-bit codes must be trained (``index.is_trained`` is False) before
+    An index of scalar quantiser codes (8 or 6 bits) must be trained (``index.is_trained`` is False) before
     vectors are added (save_vectors does it); an IVF index's probe count and its
     id-to-vector map (``reconstruct``) are saved with it.
     """
