@@ -840,3 +840,29 @@ def test_a_pdf_line_in_a_demilight_face_is_not_bold(tmp_path):
     content = b"BT /F2 12 Tf 72 720 Td (A note set apart) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % body
     (tmp_path / "light.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
     assert HEADING not in [b.kind for b in load(tmp_path / "light.pdf").blocks]
+
+
+def test_a_pdf_paragraph_ending_near_a_narrower_blocks_edge_still_ends_there(tmp_path):
+    """A page holds a block set narrower than its body (its lines end 20 mm earlier). A body paragraph whose
+    last line stops just short of that block's edge is judged against the edge its own lines reach: the next
+    paragraph's first word would have fitted there, so the paragraph ended."""
+    import itertools
+
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=10)
+    pdf.add_page()
+    pdf.set_xy(20, 20)
+    narrow = " ".join(["the quay holds the ferries and the fishing boats of the harbour"] * 12) + "."
+    pdf.multi_cell(150, 5, narrow, align="J")  # full lines ending at 170 mm, more than the body's passing it
+    words = "the harbour pilots guide every ship through the narrow channel at dawn and dusk".split()
+    body = " ".join(itertools.islice(itertools.cycle(words), 70)) + "."  # its last line ends at 162.75 mm
+    pdf.set_xy(20, pdf.get_y() + 5)
+    pdf.multi_cell(170, 5, body, align="J")
+    after = "Tides turn twice a day at the harbour mouth."
+    pdf.set_x(20)
+    pdf.multi_cell(170, 5, after, align="J")  # no gap: only where the line before stops tells the end
+    pdf.output(str(tmp_path / "narrow-block.pdf"))
+    cleans = [b.clean for b in load(tmp_path / "narrow-block.pdf").blocks]
+    assert cleans[-2:] == [body, after], cleans

@@ -544,9 +544,12 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margins):
             elif kind == CODE:
                 same = same and gap < 2.5 * pitch
             else:
-                # The line before ends the paragraph when the first word of this one would have fitted after it.
+                # The line before ends the paragraph when the first word of this one would have fitted after it,
+                # before the edge the paragraph's lines reach (its last line may end near a narrower block's edge);
+                # the median line (the lower of two), as a line set too wide (an unbreakable URL) reaches past every edge.
                 word = len(line.text.split()[0]) + 1
-                edge = _margin_after(previous.right, margins, tuning.PDF_EDGE_TOLERANCE * body_size)
+                reached = statistics.median_low(page[j].right for j in range(current[2], k))
+                edge = _margin_after(reached, margins, tuning.PDF_EDGE_TOLERANCE * body_size)
                 short = previous.right + word * 0.5 * line.size < edge
                 new_item = kind == ITEM
                 standalone = previous.bold and not line.bold
