@@ -182,19 +182,19 @@ class Answerer:
             and not short
             and not any(self.span_reader.read(kind, p, lambda p=p: type_spans(kind, p)) for p in passages)
         ):
-            # "When was Janus-Pro launched?", "what is the price of Janus-Pro?": what would be quoted
-            # names the thing but holds no date, no amount at all ("bien moins coûteux" is no price).
+            # "When was Orca-Pro launched?", "what is the price of Orca-Pro?": what would be quoted
+            # names the thing but holds no date, no amount at all ("far cheaper" is no price).
             return self._abstain(question, searched, kind, confidence, nearest)
         if not short and not labels and self.short_answers.another_unit(kind, passages, retrieval):
             # "How many employees", "what market share": what would be quoted holds only quantities of
-            # something else ("six modèles", "16,95 millions d'utilisateurs").
+            # something else ("six models", "12,000 visitors").
             return self._abstain(question, searched, kind, confidence, nearest)
         if says_only_its_names(retrieval, kind, best, self.focus_missing(retrieval, kind, [best])[0]) and not (
             is_maker_noun(classify(searched).focus or "") and _given_as_maker(short, passages)
         ):
             # Nothing of the kind asked is said: the passage only names the question's subject. A maker
-            # is the exception, given by its link to what it makes ("Doubao, l'IA de ByteDance" for
-            # "which company makes Doubao?").
+            # is the exception, given by its link to what it makes ("Petrel, the assistant of Gannet" for
+            # "which company makes Petrel?").
             return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
@@ -395,10 +395,10 @@ def _nearest(scored: list[Scored], top_k: int) -> list[Citation]:
 def says_only_its_names(retrieval: Retrieval, kind: str, best: Scored, focus_missing: float) -> bool:
     """A "which <focus>" question asking for a name, or a "who is the <role> of" one asking for a person,
     whose best passage, with its paragraph, says neither the focus (``focus_missing``: ``Answerer.focus_missing``) nor any other word of the question
-    but its names (and their numbers: "DALL-E 3"): it names what the question is about and says nothing
-    of it, so no name it holds besides is a <focus> it states ("Avec Janus-Pro, une IA rivalisant avec
-    DALL-E 3" for "what license is DALL-E 3 released under?"; "Liang Zhanfan, le secrétaire local du PCC" for
-    "who is the founder of Doubao?"). Any capitalised word passes for a name, so
+    but its names (and their numbers: "Heron 3"): it names what the question is about and says nothing
+    of it, so no name it holds besides is a <focus> it states ("With Orca-Pro, a model rivalling Heron 3"
+    for "what license is Heron 3 released under?"; "Anna Keller, the harbour's mayor" for "who is the
+    founder of Heron?"). Any capitalised word passes for a name, so
     only the words around it can say it is one of the kind asked. A table row is left to the abstainer:
     the kind of its cells is given by the table's columns, not by words around them."""
     if kind not in (NAME, PERSON) or best.candidate.passage.kind == ROW or not focus_missing:

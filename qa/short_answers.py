@@ -109,7 +109,7 @@ class ShortAnswers:
     def of_asked_unit(self, spans: list[Span], passage: Passage, retrieval: Retrieval) -> list[Span]:
         """The quantities of ``spans`` that may be the one asked: of the measure asked ("combien de
         temps": a duration, else any), of what the question counts ("how many employees" is not
-        answered by "six modèles"), a share for a share question and only for one. None, rather
+        answered by "six models"), a share for a share question and only for one. None, rather
         than a quantity of another thing: a near miss is not an answer."""
         measure = asked_measure(retrieval.question)
         if measure is not None:
@@ -119,7 +119,7 @@ class ShortAnswers:
         spans = [s for s in spans if not self.reader.counts_another_thing(s, passage, retrieval)]
         # A percentage answers a question about a share ("what percentage of the audience"), and
         # only such a question ("how many people": 22 million, not 41.6 %). Without a percentage, a
-        # share may be a bare ratio ("0.7"), never a count of something ("16,95 millions d'utilisateurs").
+        # share may be a bare ratio ("0.7"), never a count of something ("12,000 visitors").
         form = classify(retrieval.question)
         if form.share:
             shares = [s for s in spans if s.kind == PERCENT] or [s for s in spans if _is_ratio(s.text)]

@@ -112,7 +112,7 @@ class SpanReader:
                 # dotted name repeats the question only when the question writes it whole.
                 if textmod.fold(token) not in _question_tokens(retrieval):
                     return False
-                written_whole = True  # "Janus-Pro" does not answer "what license is Janus-Pro under"
+                written_whole = True  # "Orca-Pro" does not answer "what license is Orca-Pro under"
             else:
                 content += [w for w in textmod.words(token) if textmod.is_content_word(w)]
         return (bool(content) or written_whole) and all(
@@ -139,14 +139,14 @@ class SpanReader:
             return False
         language = self.language(passage)
         if _unit_words(span) and counts_generically(classify(retrieval.question)):
-            # People are counted by what they are ("22,15 millions d'utilisateurs" for "combien de
-            # personnes l'utilisent"), kinds by anything ("8 kinds"), neither by a measure ("21 jours").
+            # People are counted by what they are ("12 000 visiteurs" for "combien de personnes
+            # viennent"), kinds by anything ("8 kinds"), neither by a measure ("21 jours").
             return bool(measures(span.text))
         if not self._names(passage, counted) and (not _unit_words(span) or _never_named(retrieval, counted)):
             # A passage that never names what is counted counts something else: a bare "0" of a rating
-            # widget; "six modèles" for "how many employees" when no document names employees in any
-            # language (one that does in words the translation misses, "68980 paquets" for "how many
-            # packages", may be the answer).
+            # widget; "six models" for "how many employees" when no document names employees in any
+            # language (one that does in words the translation misses, "68 980 paquets" for "how many
+            # packages" in a French manual, may be the answer).
             return True
         return not unit_in(span, counted, language) and unit_in(span, question_forms(retrieval, self.index), language)
 

@@ -273,7 +273,7 @@ def _fixed_pitch(textpage, index: int) -> bool:
 
 def _bold(textpage, index: int) -> bool:
     """The character is set in a bold face: by its weight, its flags or its name. The weight alone misses
-    faces whose fonts declare none or a semibold one (CMUSerif-Bold, LaTeX's headings in lshort: 570)."""
+    faces whose fonts declare none or a semibold one (CMUSerif-Bold, which LaTeX sets headings in, declares 570)."""
     import pypdfium2.raw as raw
 
     if raw.FPDFText_GetFontWeight(textpage.raw, index) >= 600:
@@ -471,7 +471,7 @@ def _right_margins(page: list[_PdfLine], body_size: float, document_margin: floa
     """The right edges the page's full lines reach, in order, ``document_margin`` among them.
 
     A justified paragraph's lines all end at one edge, and so do those of a list or a quotation set narrower than
-    the page (a description list of geometry's manual ends 20 pt before its body), or of each column of a page
+    the page (a description list may end 20 pt before the body), or of each column of a page
     in two: the edges that several lines of a page reach, within a tolerance. One edge for the whole document
     would take every line of a narrower block for the last of its paragraph.
     """

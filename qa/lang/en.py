@@ -339,7 +339,7 @@ SHARE_WORDS = frozenset("percentage percentages percent share proportion proport
 # frame rate" 60 frames per second, "the sample rate" 44.1 kHz.
 RATE_WORDS = frozenset("rate rates ratio ratios".split())
 # Nouns that count without saying what: "how many people use it" is answered by a count of its users,
-# "how many kinds of namespaces" by "8 kinds" or "eight namespace types".
+# "how many kinds of boats" by "8 kinds" or "eight boat types".
 GENERIC_COUNTED = frozenset("people persons individuals kinds sorts types varieties".split())
 # Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
 EXTENSION_WORDS = frozenset("extension extensions suffix suffixes".split())

@@ -157,8 +157,8 @@ def _possessive_suffix() -> str:
 
 
 def given_as_maker(text: str, start: int, end: int) -> bool:
-    """The name at ``text[start:end]`` is given as the maker or owner of what it is said with: "l'IA de
-    ByteDance", "développé par Gannet", "d'OpenAI", "Heron by Gannet", "Gannet's Heron"."""
+    """The name at ``text[start:end]`` is given as the maker or owner of what it is said with: "l'assistant
+    de Gannet", "développé par Gannet", "Heron by Gannet", "Gannet's Heron"."""
     if _maker_link_before().search(text[max(0, start - 8) : start]):
         return True
     # The possessive ending, whether the name's span holds it or not.

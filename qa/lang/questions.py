@@ -290,7 +290,7 @@ def _counted_run(after: list[str], lang: Language) -> list[str]:
             run = run[: last + 1]
     elif run and _is_plural(run[0], lang):
         # The head opens the phrase and its adjectives agree with it: "utilisateurs actifs quotidiens",
-        # not the verb and subject after it in "combien de serveurs utilise DeepSeek".
+        # not the verb and subject after it in "combien de serveurs utilise le port".
         last = 0
         while last + 1 < len(run) and _is_plural(run[last + 1], lang):
             last += 1
