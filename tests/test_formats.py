@@ -767,6 +767,30 @@ def test_each_column_of_a_pdf_page_in_two_keeps_its_paragraph_whole(tmp_path):
     assert [(b.kind, b.clean) for b in load(tmp_path / "columns.pdf").blocks] == [(PARAGRAPH, sentence)] * 2
 
 
+_PAGE_STYLES = b"LaTeX supports three predefined header and footer combinations, called page styles."
+
+
+def _face_over_body(path: Path, face: bytes, flags: int, weight: int, stem: int, line: bytes):
+    """The blocks of a page that sets ``line`` at 12 pt in the face ``face`` (a font descriptor of these
+    flags, weight and stem width; proportional widths, so no monospaced face), then _PAGE_STYLES at 10 pt
+    in Times-Roman."""
+    from rich_documents import raw_pdf
+
+    widths = b" ".join(b"%d" % (300 + 37 * k % 400) for k in range(95))
+    fonts = {
+        "F1": b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
+        "F2": b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /FirstChar 32 /LastChar 126 /Widths [%s]"
+        b" /FontDescriptor 7 0 R >>" % (face, widths),
+    }
+    descriptor = (
+        b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [0 -200 1000 900] /ItalicAngle 0"
+        b" /Ascent 900 /Descent -200 /CapHeight 700 /StemV %d /FontWeight %d >>" % (face, flags, stem, weight)
+    )
+    content = b"BT /F2 12 Tf 72 720 Td (%s) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % (line, _PAGE_STYLES)
+    path.write_bytes(raw_pdf(content, fonts, [descriptor]))
+    return load(path).blocks
+
+
 @pytest.mark.parametrize(
     "name, flags",
     [
@@ -777,23 +801,8 @@ def test_each_column_of_a_pdf_page_in_two_keeps_its_paragraph_whole(tmp_path):
 def test_a_pdf_heading_in_a_bold_face_that_declares_a_light_weight_is_a_heading(tmp_path, name, flags):
     """A subsection's title is set a little larger than the body and bold. Its font may declare a weight
     under 600 (LaTeX's CMUSerif-Bold says 570): the face's name or its flags still say bold."""
-    from rich_documents import raw_pdf
-
-    widths = b" ".join(b"%d" % (300 + 37 * k % 400) for k in range(95))  # proportional: no monospaced face
-    fonts = {
-        "F1": b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
-        "F2": b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /FirstChar 32 /LastChar 126 /Widths [%s]"
-        b" /FontDescriptor 7 0 R >>" % (name, widths),
-    }
-    descriptor = (
-        b"<< /Type /FontDescriptor /FontName /%s /Flags %d /FontBBox [0 -200 1000 900] /ItalicAngle 0"
-        b" /Ascent 900 /Descent -200 /CapHeight 700 /StemV 120 /FontWeight 570 >>" % (name, flags)
-    )
-    body = b"LaTeX supports three predefined header and footer combinations, called page styles."
-    content = b"BT /F2 12 Tf 72 720 Td (1.6.3 Page Styles) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % body
-    (tmp_path / "styles.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
-    blocks = load(tmp_path / "styles.pdf").blocks
-    assert [(b.kind, b.clean) for b in blocks] == [(HEADING, "1.6.3 Page Styles"), (PARAGRAPH, body.decode())]
+    blocks = _face_over_body(tmp_path / "styles.pdf", name, flags, 570, 120, b"1.6.3 Page Styles")
+    assert [(b.kind, b.clean) for b in blocks] == [(HEADING, "1.6.3 Page Styles"), (PARAGRAPH, _PAGE_STYLES.decode())]
 
 
 def test_short_pdf_lines_that_end_together_by_chance_are_no_edge(tmp_path):
@@ -823,23 +832,10 @@ def test_short_pdf_lines_that_end_together_by_chance_are_no_edge(tmp_path):
 def test_a_pdf_line_in_a_demilight_face_is_not_bold(tmp_path):
     """ "DemiLight" (Noto Sans CJK's weight 350) is lighter than regular: "demi" says bold only before "bold"
     or alone ("Futura-Demi"). A line of it a little larger than the body is no heading."""
-    from rich_documents import raw_pdf
-
-    name = b"ABCDEF+NotoSansCJKjp-DemiLight"
-    widths = b" ".join(b"%d" % (300 + 37 * k % 400) for k in range(95))
-    fonts = {
-        "F1": b"<< /Type /Font /Subtype /Type1 /BaseFont /Times-Roman >>",
-        "F2": b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /FirstChar 32 /LastChar 126 /Widths [%s]"
-        b" /FontDescriptor 7 0 R >>" % (name, widths),
-    }
-    descriptor = (
-        b"<< /Type /FontDescriptor /FontName /%s /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0"
-        b" /Ascent 900 /Descent -200 /CapHeight 700 /StemV 60 /FontWeight 350 >>" % name
+    blocks = _face_over_body(
+        tmp_path / "light.pdf", b"ABCDEF+NotoSansCJKjp-DemiLight", 32, 350, 60, b"A note set apart"
     )
-    body = b"LaTeX supports three predefined header and footer combinations, called page styles."
-    content = b"BT /F2 12 Tf 72 720 Td (A note set apart) Tj ET BT /F1 10 Tf 72 700 Td (%s) Tj ET" % body
-    (tmp_path / "light.pdf").write_bytes(raw_pdf(content, fonts, [descriptor]))
-    assert HEADING not in [b.kind for b in load(tmp_path / "light.pdf").blocks]
+    assert HEADING not in [b.kind for b in blocks]
 
 
 def test_a_pdf_paragraph_ending_near_a_narrower_blocks_edge_still_ends_there(tmp_path):
