@@ -174,6 +174,25 @@ def _span(facts: dict) -> slice:
     return slice(int(facts["first_passage"]), int(facts["first_passage"]) + int(facts["passage_count"]))
 
 
+def _replacing_live_generation(store: IndexStore, rewritten: set[str]) -> Path:
+    """A new generation holding the live one's files but the manifest, the vector files and ``rewritten``,
+    which the caller writes before _commit_replacing."""
+    generation = store.new_generation()
+    for path in store.live_generation().iterdir():
+        if path.name not in {"manifest.json", *rewritten} and path.suffix != ".faiss":
+            shutil.copy(path, generation / path.name)
+    return generation
+
+
+def _commit_replacing(store: IndexStore, generation: Path, manifest) -> None:
+    """Make ``generation`` the live one, sealed by ``manifest`` (no recorded artifacts, as an index written before
+    they were), and remove the generation it replaces."""
+    old = store.live_generation()
+    manifest.artifacts = {}
+    store.commit(generation, manifest)
+    shutil.rmtree(old)
+
+
 def _as_float32_flat_files(store: IndexStore) -> None:
     """Rewrite the live generation as an index written before the codes: float32 flat files, a paragraph
     row per passage, no row map (sealed with a manifest that says so)."""
@@ -185,18 +204,12 @@ def _as_float32_flat_files(store: IndexStore) -> None:
         manifest = loaded.manifest
     finally:
         loaded.passages.close()
-    old = store.live_generation()
-    generation = store.new_generation()
-    for path in old.iterdir():
-        if path.name not in {"manifest.json", PARAGRAPH_ROWS} and path.suffix != ".faiss":
-            shutil.copy(path, generation / path.name)
+    generation = _replacing_live_generation(store, rewritten={PARAGRAPH_ROWS})
     for name, array in vectors.items():
         flat = faiss.IndexFlatIP(array.shape[1])
         flat.add(array)
         faiss.write_index(flat, str(generation / f"{name}.faiss"))
-    manifest.artifacts = {}
-    store.commit(generation, manifest)
-    shutil.rmtree(old)
+    _commit_replacing(store, generation, manifest)
 
 
 def test_an_index_of_float32_flat_files_still_loads_answers_and_refreshes(tmp_path, fake_models):
@@ -333,11 +346,7 @@ def _as_previous_codes(store: IndexStore) -> None:
         manifest = loaded.manifest
     finally:
         loaded.passages.close()
-    old = store.live_generation()
-    generation = store.new_generation()
-    for path in old.iterdir():
-        if path.name not in {"manifest.json", "passages.sqlite"} and path.suffix != ".faiss":
-            shutil.copy(path, generation / path.name)
+    generation = _replacing_live_generation(store, rewritten={"passages.sqlite"})
     _write_passages_as_before(generation / "passages.sqlite", [read[i] for i in range(n)])
     for name, array in vectors.items():
         index = faiss.index_factory(array.shape[1], previous.get(name, "SQfp16"), faiss.METRIC_INNER_PRODUCT)
@@ -345,9 +354,7 @@ def _as_previous_codes(store: IndexStore) -> None:
             index.train(array)
             index.add(array)
         faiss.write_index(index, str(generation / f"{name}.faiss"))
-    manifest.artifacts = {}
-    store.commit(generation, manifest)
-    shutil.rmtree(old)
+    _commit_replacing(store, generation, manifest)
 
 
 def test_an_index_in_the_previous_codes_still_loads_answers_and_refreshes(tmp_path, fake_models):
