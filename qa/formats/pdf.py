@@ -112,11 +112,12 @@ def _pdf_page_lines(document, index: int) -> list[_PdfLine]:
                 _, last_bottom, right, _ = textpage.get_charbox(last)
                 size = raw.FPDFText_GetFontSize(textpage.raw, first)
                 # Bold at both ends: a bold word inside a line of prose is emphasis, not a bold line.
-                bold = all(_bold(textpage, i) for i in (first, last))
                 cells, starts = _cells(textpage, body, match.start(), size)
                 # Code is monospaced throughout; a table row may set only some cells so ("openssl | V:841 | …").
                 ends = (first, last) if len(cells) < 2 else (*starts, last)
-                fixed = all(_fixed_pitch(textpage, i) for i in ends)
+                faces = {i: _font_info(textpage, i) for i in {first, *ends}}  # read once for both questions
+                bold = all(_bold(textpage, i, *faces[i]) for i in (first, last))
+                fixed = all(_fixed_pitch(*faces[i]) for i in ends)
                 clean = _ligatures(body.rstrip()).replace("\x02", "\ufffe")  # older PDFium marks a line-end hyphen so
                 line = _PdfLine(clean, left, right, bottom, last_bottom, round(size, 1), bold, fixed, cells)
                 lines.append(line)
@@ -265,21 +266,23 @@ def _font_info(textpage, index: int) -> tuple[bytes, int]:
     return name.value, flags.value
 
 
-def _fixed_pitch(textpage, index: int) -> bool:
-    """The character's font is monospaced: by its flags, or by its name (the standard Courier has no flag)."""
-    name, flags = _font_info(textpage, index)
+def _fixed_pitch(name: bytes, flags: int) -> bool:
+    """A font (its name and flags: _font_info) is monospaced: by its flags, or by its name (the standard Courier
+    has no flag)."""
     return bool(flags & _FIXED_PITCH) or bool(_MONOSPACED.search(name))
 
 
-def _bold(textpage, index: int) -> bool:
-    """The character is set in a bold face: by its weight, its flags or its name. The weight alone misses
-    faces whose fonts declare none or a semibold one (CMUSerif-Bold, which LaTeX sets headings in, declares 570)."""
+def _bold(textpage, index: int, name: bytes, flags: int) -> bool:
+    """The character, in the font of this name and these flags (_font_info), is set in a bold face: by its weight,
+    its flags or its name. The weight alone misses faces whose fonts declare none or a semibold one (CMUSerif-Bold,
+    which LaTeX sets headings in, declares 570)."""
     import pypdfium2.raw as raw
 
-    if raw.FPDFText_GetFontWeight(textpage.raw, index) >= 600:
-        return True
-    name, flags = _font_info(textpage, index)
-    return bool(flags & _FORCE_BOLD) or bool(_BOLD_NAME.search(name))
+    return (
+        raw.FPDFText_GetFontWeight(textpage.raw, index) >= 600
+        or bool(flags & _FORCE_BOLD)
+        or bool(_BOLD_NAME.search(name))
+    )
 
 
 def _shape(text: str) -> str:
@@ -477,8 +480,9 @@ def _right_margins(page: list[_PdfLine], body_size: float, document_margin: floa
     """
     tolerance = tuning.PDF_EDGE_TOLERANCE * body_size
     lines = [line for line in page if line.text.strip() and not line.fixed]
-    prose = [line for line in lines if _is_prose(line.text)]
-    ends = sorted((line.right, _is_prose(line.text)) for line in lines)
+    is_prose = [_is_prose(line.text) for line in lines]
+    prose = [line for line, yes in zip(lines, is_prose, strict=True) if yes]
+    ends = sorted(zip((line.right for line in lines), is_prose, strict=True))
 
     def edge(group: list[tuple[float, bool]]) -> bool:
         # A line of prose among them: a listing's lines of one length (\define@key{...} after \define@key{...})
