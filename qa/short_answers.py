@@ -131,7 +131,7 @@ class ShortAnswers:
         """What would be quoted holds quantities, none of them of what a quantity question asks."""
         if kind != QUANTITY:
             return False
-        found = [(p, spans) for p in passages if (spans := type_spans(kind, p))]
+        found = [(p, spans) for p in passages if (spans := self.reader.read(kind, p, lambda p=p: type_spans(kind, p)))]
         return bool(found) and not any(self.of_asked_unit(spans, p, retrieval) for p, spans in found)
 
     def _row_answer(self, kind: str, passage: Passage, retrieval: Retrieval, spans: list[Span]) -> Span:

@@ -284,18 +284,20 @@ def _counted_run(after: list[str], lang: Language) -> list[str]:
         # packages contain files" (packages).
         first = next((i for i, w in enumerate(run) if _is_plural(w, lang)), None)
         if first is not None:
-            last = first
-            while last + 1 < len(run) and _is_plural(run[last + 1], lang):
-                last += 1
-            run = run[: last + 1]
+            run = _through_plurals(run, first, lang)
     elif run and _is_plural(run[0], lang):
         # The head opens the phrase and its adjectives agree with it: "utilisateurs actifs quotidiens",
         # not the verb and subject after it in "combien de serveurs utilise le port".
-        last = 0
-        while last + 1 < len(run) and _is_plural(run[last + 1], lang):
-            last += 1
-        run = run[: last + 1]
+        run = _through_plurals(run, 0, lang)
     return run
+
+
+def _through_plurals(run: list[str], first: int, lang: Language) -> list[str]:
+    """``run`` up to the end of the plurals that follow one another from ``first`` (itself a plural)."""
+    last = first
+    while last + 1 < len(run) and _is_plural(run[last + 1], lang):
+        last += 1
+    return run[: last + 1]
 
 
 def _is_plural(word: str, lang: Language | None = None) -> bool:
