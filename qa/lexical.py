@@ -105,35 +105,47 @@ class LexicalIndex:
         return LexicalMatch(docs.astype(np.int64), scores, matched)
 
     def save(self, folder: Path) -> list[str]:
-        """Write the four files; each array in the narrowest integer type that holds it, and a surface
-        left out (null) where it is its term as written: on a folder of short passages these were a tenth
-        of what the index adds beyond its vectors. ``load`` reads files written either way."""
-        surfaces = [
-            None if surface == term else surface for term, surface in zip(self.terms, self.surfaces, strict=True)
-        ]
-        (folder / "lexical_terms.json").write_text(
-            json.dumps({"terms": self.terms, "surfaces": surfaces, "doc_count": self.doc_count}, ensure_ascii=False),
-            encoding="utf-8",
-        )
+        """Write the four files; each array in the narrowest integer type that holds it. ``load`` reads files
+        written either way."""
+        save_vocabulary(folder, self.terms, self.surfaces, self.doc_count)
         np.save(folder / "lexical_indptr.npy", _narrowest(self.indptr), allow_pickle=False)
         np.save(folder / "lexical_docs.npy", _narrowest(self.doc_ids), allow_pickle=False)
         np.save(folder / "lexical_weights.npy", self.weights, allow_pickle=False)
-        return ["lexical_terms.json", "lexical_indptr.npy", "lexical_docs.npy", "lexical_weights.npy"]
+        return [VOCABULARY_FILE, "lexical_indptr.npy", "lexical_docs.npy", "lexical_weights.npy"]
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        meta = json.loads((folder / "lexical_terms.json").read_text(encoding="utf-8"))
-        terms = meta["terms"]
+        terms, surfaces, doc_count = load_vocabulary(folder)
         return cls(
             terms=terms,
-            surfaces=[
-                term if surface is None else surface for term, surface in zip(terms, meta["surfaces"], strict=True)
-            ],
+            surfaces=surfaces,
             indptr=np.load(folder / "lexical_indptr.npy", allow_pickle=False),
             doc_ids=np.load(folder / "lexical_docs.npy", allow_pickle=False, mmap_mode="r"),
             weights=np.load(folder / "lexical_weights.npy", allow_pickle=False, mmap_mode="r"),
-            doc_count=int(meta["doc_count"]),
+            doc_count=doc_count,
         )
+
+
+# The vocabulary of a lexical index: its terms, how each is written (surfaces), the passage count. A one-machine
+# index and a cluster's coordinator (qa.cluster) both write it.
+VOCABULARY_FILE = "lexical_terms.json"
+
+
+def save_vocabulary(folder: Path, terms: list[str], surfaces: list[str], doc_count: int) -> None:
+    """Write the vocabulary, a surface left out (null) where it is its term as written: on a folder of short
+    passages the lexical files were a tenth of what the index adds beyond its vectors."""
+    written = [None if surface == term else surface for term, surface in zip(terms, surfaces, strict=True)]
+    (folder / VOCABULARY_FILE).write_text(
+        json.dumps({"terms": terms, "surfaces": written, "doc_count": doc_count}, ensure_ascii=False), encoding="utf-8"
+    )
+
+
+def load_vocabulary(folder: Path) -> tuple[list[str], list[str], int]:
+    """(terms, surfaces, passage count) of save_vocabulary's file, or of one written with every surface."""
+    meta = json.loads((folder / VOCABULARY_FILE).read_text(encoding="utf-8"))
+    terms = meta["terms"]
+    surfaces = [term if surface is None else surface for term, surface in zip(terms, meta["surfaces"], strict=True)]
+    return terms, surfaces, int(meta["doc_count"])
 
 
 def _narrowest(values: np.ndarray) -> np.ndarray:

@@ -226,6 +226,7 @@ def write_cluster_generation(
     (``write_shards(generation, term_vectors, term_hubness)``: each shard's generation and dense index, in the
     order of ``spans``), cluster.json, then ``IndexStore.commit``: sealed and made live atomically. ``terms``,
     ``term_hubness``: the vocabulary's index and hubness when they exist already (``reshard``)."""
+    from qa.lexical import save_vocabulary
     from qa.vector_files import hubness, save_term_vectors
 
     generation = store.new_generation()
@@ -244,13 +245,7 @@ def write_cluster_generation(
         manifest.dense_index = f"sharded:{written[0]['dense_index']}"
         np.save(generation / "term_hubness.npy", term_hubness, allow_pickle=False)
         np.save(generation / "section_of.npy", section, allow_pickle=False)
-        (generation / "lexical_terms.json").write_text(
-            json.dumps(
-                {"terms": lexical_index.terms, "surfaces": lexical_index.surfaces, "doc_count": manifest.passage_count},
-                ensure_ascii=False,
-            ),
-            encoding="utf-8",
-        )
+        save_vocabulary(generation, lexical_index.terms, lexical_index.surfaces, manifest.passage_count)
         np.save(generation / "lexical_df.npy", np.diff(lexical_index.indptr).astype(np.int64), allow_pickle=False)
         shard_list = [
             {"name": shard_name(k), "first": first, "count": count, "generation": w["generation"]}

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -200,7 +199,7 @@ class ClusterIndex:
         """``timeout``: seconds a shard has to answer (qa.config.Settings.cluster_timeout)."""
         import faiss
 
-        from qa.lexical import LexicalIndex
+        from qa.lexical import LexicalIndex, load_vocabulary
         from qa.store import IndexStore, Manifest
 
         ray = connect(address)
@@ -217,7 +216,7 @@ class ClusterIndex:
             self.terms = faiss.read_index(str(generation / "terms.faiss"))
             self.term_hubness = np.load(generation / "term_hubness.npy", allow_pickle=False)
             self.section_of = np.load(generation / "section_of.npy", allow_pickle=False)
-            meta = json.loads((generation / "lexical_terms.json").read_text(encoding="utf-8"))
+            terms, surfaces, doc_count = load_vocabulary(generation)
             df = np.load(generation / "lexical_df.npy", allow_pickle=False)
         except (IndexUnavailable, OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexUnavailable(
@@ -227,7 +226,7 @@ class ClusterIndex:
         indptr = np.zeros(len(df) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         empty = np.zeros(0, dtype=np.int32)
-        base = LexicalIndex(meta["terms"], meta["surfaces"], indptr, empty, empty.astype(np.float32), meta["doc_count"])
+        base = LexicalIndex(terms, surfaces, indptr, empty, empty.astype(np.float32), doc_count)
         self.folder = generation
         self.shards = read_cluster(generation)
         _drop_other_generations(ray, folder, generation)
