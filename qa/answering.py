@@ -394,13 +394,13 @@ def _nearest(scored: list[Scored], top_k: int) -> list[Citation]:
 
 def says_only_its_names(retrieval: Retrieval, kind: str, best: Scored, focus_missing: float) -> bool:
     """A "which <focus>" question asking for a name, or a "who is the <role> of" one asking for a person,
-    whose best passage, with its paragraph, says neither the focus (``focus_missing``: ``Answerer.focus_missing``) nor any other word of the question
-    but its names (and their numbers: "Heron 3"): it names what the question is about and says nothing
-    of it, so no name it holds besides is a <focus> it states ("With Orca-Pro, a model rivalling Heron 3"
-    for "what license is Heron 3 released under?"; "Anna Keller, the harbour's mayor" for "who is the
-    founder of Heron?"). Any capitalised word passes for a name, so
-    only the words around it can say it is one of the kind asked. A table row is left to the abstainer:
-    the kind of its cells is given by the table's columns, not by words around them."""
+    whose best passage, with its paragraph, says neither the focus (``focus_missing``:
+    ``Answerer.focus_missing``) nor any other word of the question but its names (and their numbers:
+    "Heron 3"): it names what the question is about and says nothing of it, so no name it holds besides is
+    a <focus> it states ("With Orca-Pro, a model rivalling Heron 3" for "what license is Heron 3 released
+    under?"; "Anna Keller, the harbour's mayor" for "who is the founder of Heron?"). Any capitalised word
+    passes for a name, so only the words around it can say it is one of the kind asked. A table row is left
+    to the abstainer: the kind of its cells is given by the table's columns, not by words around them."""
     if kind not in (NAME, PERSON) or best.candidate.passage.kind == ROW or not focus_missing:
         return False
     return not any(w.word in best.context_words for w in retrieval.words if not w.is_name and not w.word.isdigit())

@@ -42,7 +42,7 @@ class PassageTable:
         present = {row[1] for row in self._db.execute("PRAGMA table_info(passages)")}
         # The ids are those of the table under the view (passage_rows), where SQLite reads MIN and MAX off the key.
         tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        self._ids = "passage_rows" if "passage_rows" in tables else "passages"
+        self._keyed_table = "passage_rows" if "passage_rows" in tables else "passages"
         self._COLUMNS = ", ".join(name for name in self._FIELDS if name in present)
 
     # Texts that many passages repeat (a file's name, a section title, a context, an HTML anchor, the kind): each stored
@@ -92,7 +92,7 @@ class PassageTable:
 
     def rows(self) -> int:
         """Row count when ids are 0..n-1 (checked cheaply on the primary key), else -1."""
-        low, high = self._db.execute(f"SELECT MIN(id), MAX(id) FROM {self._ids}").fetchone()
+        low, high = self._db.execute(f"SELECT MIN(id), MAX(id) FROM {self._keyed_table}").fetchone()
         if low is None:
             return 0
         return int(high) + 1 if low == 0 else -1

@@ -549,8 +549,9 @@ def _pdf_blocks(page, body_size, heading_sizes, pitch, margins):
                 same = same and gap < 2.5 * pitch
             else:
                 # The line before ends the paragraph when the first word of this one would have fitted after it,
-                # before the edge the paragraph's lines reach (its last line may end near a narrower block's edge);
-                # the median line (the lower of two), as a line set too wide (an unbreakable URL) reaches past every edge.
+                # before the edge the paragraph's lines reach (its last line may end near a narrower block's
+                # edge): the median line's (the lower of two), as a line set too wide (an unbreakable URL)
+                # reaches past every edge.
                 word = len(line.text.split()[0]) + 1
                 reached = statistics.median_low(page[j].right for j in range(current[2], k))
                 edge = _margin_after(reached, margins, tuning.PDF_EDGE_TOLERANCE * body_size)
