@@ -29,6 +29,7 @@ from qa.lang.questions import (
     TECHNICAL,
     classify,
     counts_generically,
+    counts_other_people,
     spans_for,
 )
 from qa.lang.questions import TYPED as SHORT_TYPES
@@ -138,7 +139,12 @@ class SpanReader:
         if counted is None:
             return False
         language = self.language(passage)
-        if _unit_words(span) and counts_generically(classify(retrieval.question)):
+        form = classify(retrieval.question)
+        if counts_other_people(form, _unit_words(span)):
+            # "16,95 millions d'utilisateurs" for "combien de salariés": people of another role, in any
+            # language, whatever the vocabulary vectors hold near the word counted.
+            return True
+        if _unit_words(span) and counts_generically(form):
             # People are counted by what they are ("12 000 visiteurs" for "combien de personnes
             # viennent"), kinds by anything ("8 kinds"), neither by a measure ("21 jours").
             return bool(measures(span.text))

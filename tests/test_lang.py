@@ -33,7 +33,7 @@ from qa.lang.names import (
     looks_like_person,
 )
 from qa.lang.numbers import find_money, find_numbers, find_quantities, parse_number_words
-from qa.lang.questions import asks_plural, classify, counts_generically, spans_for
+from qa.lang.questions import agent_verb, asks_plural, classify, counts_generically, counts_other_people, spans_for
 from qa.lang.sentences import sentence_spans, sentences
 from qa.lang.technical import technical_spans
 
@@ -610,6 +610,40 @@ def test_people_and_kinds_are_counted_without_saying_what():
     assert counts_generically(classify("Combien de sortes d'espaces de noms le noyau propose-t-il ?"))
     assert not counts_generically(classify("How many employees does Acme have?"))
     assert not counts_generically(classify("Combien de serveurs utilise Acme ?"))
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "other"),
+    [
+        ("Combien de salariés compte Acme ?", "millions d'utilisateurs", True),
+        ("How many employees does Acme have?", "visiteurs", True),  # across languages too
+        ("How many subscribers does Acme have?", "millions d'audiences", True),
+        ("How many users does Acme have?", "millions d'utilisateurs", False),
+        ("How many users does Acme have?", "millions d'audiences", False),  # an app's audience is its users
+        ("Combien d'employés compte Acme ?", "salariés", False),
+        ("How many people use Acme?", "utilisateurs", False),  # counted without saying what
+        ("How many models did Acme publish?", "utilisateurs", False),  # not people: left to the translations
+    ],
+)
+def test_people_of_one_role_are_not_counted_by_people_of_another(question, unit, other):
+    assert counts_other_people(classify(question), unit.replace("'", " ").split()) is other
+
+
+@pytest.mark.parametrize(
+    ("question", "verb"),
+    [
+        ("Who created Orca-Pro?", "created"),
+        ("Who leads the harbour?", "leads"),
+        ("Who was Orca-Pro designed by?", "designed"),
+        ("Qui a fondé la foire ?", "fondé"),
+        ("Qui dirige le port ?", "dirige"),
+        ("Whom does the mill welcome?", None),  # asks for no doer
+        ("Qui a incité ses responsables à utiliser deux applications ?", None),
+    ],
+)
+def test_a_verb_of_making_or_leading_asks_for_a_doer(question, verb):
+    form = classify(question)
+    assert agent_verb(question.rstrip(" ?").split(), form.language) == verb
 
 
 @pytest.mark.parametrize(

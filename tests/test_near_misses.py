@@ -61,11 +61,26 @@ pytestmark = pytest.mark.model
         "Who is the founder of Doubao?",
         "Who is the CEO of Huawei?",
         "Qui est le PDG de ByteDance ?",
+        # a doer asked by a verb of making or leading, where what would be quoted says no such doing
+        "Who created Janus-Pro?",
+        "Who developed Janus-Pro?",
+        "Qui a conçu Janus-Pro ?",
+        "Who leads Huawei?",
+        "Qui dirige Huawei ?",
+        "Who founded Huawei?",
+        "Who founded DeepSeek?",
+        "Qui a fondé DeepSeek ?",
+        "Who runs ByteDance?",
+        "Who owns Great Wall Motors?",
         # a count, a share or a price asked, where what would be quoted holds only another unit or none
         "How many employees does DeepSeek have?",
         "How many engineers work at DeepSeek?",
         "How many GPUs did DeepSeek use?",
         "How many offices does DeepSeek have?",
+        # people of another role counted ("utilisateurs", "audiences")
+        "Combien de salariés compte ByteDance ?",
+        "Combien d'abonnés compte Doubao ?",
+        "How many subscribers does Doubao have?",
         "Combien de serveurs utilise DeepSeek ?",
         "What is the market share of Doubao?",
         "What is DeepSeek's market share?",
@@ -104,6 +119,10 @@ def test_a_near_miss_is_not_answered(seeds_engine, question):
         ("Combien de personnes utilisent DeepSeek chaque jour ?", "22,15 millions"),
         ("Combien d'utilisateurs a DeepSeek ?", "22,15 millions"),
         ("How many models did DeepSeek open-source?", "six"),
+        ("How many users does Doubao have?", "16,95 millions"),  # its audience: its users
+        ("Combien d'utilisateurs compte Doubao ?", "16,95 millions"),
+        ("Qui dirige la Chine ?", "Xi Jinping"),  # "Xi Jinping, le dirigeant"
+        ("Qui a incité ses responsables à utiliser au moins deux applications d'IA ?", "Liang Zhanfan"),
         ("How many source code repositories did DeepSeek publish?", "cinq"),
         ("Quelle entreprise a intégré DeepSeek dans son système d'exploitation mobile ?", "Huawei"),
         ("Which car manufacturer is integrating DeepSeek into its connected vehicles?", "Great Wall Motors"),

@@ -687,6 +687,72 @@ def test_a_who_question_is_answered_by_the_person_its_passage_names(tmp_path, fa
     assert answerer.answer("Who created Orca-Pro?").short_answer == "Anna Keller"
 
 
+_HARBOUR = {
+    "harbour.txt": (
+        "Heron and Gannet Works both rely on Orca-Pro in the harbour.\n\n"
+        "With Orca-Pro, a model rivalling Heron, the harbour lab shows it can innovate.\n\n"
+        "The mill welcomes visitors from the whole region every Sunday.\n\n"
+        "The mill was founded by Anna Keller in 1865.\n\n"
+        "Paul Meunier, le directeur du port, ouvre les portes chaque matin.\n"
+    )
+}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who leads Heron?",  # "Gannet Works" is named beside Heron, leading nothing
+        "Who created Orca-Pro?",  # the best passage names no one, and says nothing of creating
+        "Who owns Heron?",
+        "Qui a conçu Orca-Pro ?",
+    ],
+)
+def test_a_who_question_asking_for_a_doer_is_not_answered_by_a_passage_saying_no_doing(tmp_path, fake_models, question):
+    answerer, _ = _answerer_over(tmp_path, _HARBOUR)
+    # However sure the abstainer is that the passage answers: it says nothing of who does it.
+    answerer.model = fakes.sure_model()
+    answer = answerer.answer(question)
+    assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who founded the mill?", "Anna Keller"),
+        ("Qui dirige le port ?", "Paul Meunier"),  # "le directeur du port": a doer's noun
+        ("Whom does the mill welcome?", ""),  # no doer asked: a description answers it
+    ],
+)
+def test_a_who_question_is_still_answered_where_the_passage_says_the_doing(tmp_path, fake_models, question, expected):
+    answerer, _ = _answerer_over(tmp_path, _HARBOUR)
+    answerer.model = fakes.sure_model()
+    answer = answerer.answer(question)
+    assert not answer.abstained and answer.short_answer == expected, answer
+
+
+def test_a_count_of_people_is_not_answered_by_people_of_another_role(tmp_path, fake_models):
+    # The folder names employees and salariés elsewhere, so the count of visitors is not set aside as a count
+    # of a thing no document names: only the people it counts tell it is another count.
+    files = {
+        "fair.txt": (
+            "In 2024 the Kerlaz fair drew 12,000 visitors from the whole region.\n\n"
+            "The employees of the fair wear red hats.\n"
+        ),
+        "foire.txt": (
+            "En 2024, la foire de Kerlaz a attiré 12 000 visiteurs de toute la région.\n\n"
+            "Les salariés de la foire portent des chapeaux rouges.\n"
+        ),
+    }
+    answerer, _ = _answerer_over(tmp_path, files)
+    answerer.model = fakes.sure_model()
+    for question in (
+        "How many employees did the Kerlaz fair draw in 2024?",
+        "Combien de salariés la foire de Kerlaz a-t-elle attirés en 2024 ?",
+    ):
+        assert answerer.answer(question).abstained, question
+    assert answerer.answer("How many visitors did the Kerlaz fair draw in 2024?").short_answer.startswith("12,000")
+
+
 def test_a_share_is_not_answered_by_a_bare_count(tmp_path, fake_models):
     # "12,000" is no share, with its unit or without: only a fraction ("0.7") or a ratio ("1/3") may stand for one.
     answerer, _ = _answerer_over(tmp_path, {"fair.txt": "In 2024 the Kerlaz fair drew 12,000 from the whole region.\n"})

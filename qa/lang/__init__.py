@@ -168,6 +168,8 @@ class Language:
     share_words: frozenset[str]
     rate_words: frozenset[str]
     generic_counted: frozenset[str]
+    people_by_role: dict[str, str | tuple[str, ...]]
+    agent_words: frozenset[str]
     extension_words: frozenset[str]
     cue_words: frozenset[str]
     modal_words: frozenset[str]

@@ -343,3 +343,42 @@ RATE_WORDS = frozenset("rate rates ratio ratios".split())
 GENERIC_COUNTED = frozenset("people persons individuals kinds sorts types varieties".split())
 # Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
 EXTENSION_WORDS = frozenset("extension extensions suffix suffixes".split())
+# People counted by what they are to something, each word with its group (the groups are the same in every
+# language): "how many employees" is not answered by a count of users, in any language, however near the words
+# are in the vocabulary vectors.
+PEOPLE_BY_ROLE = {
+    **dict.fromkeys("user users".split(), "users"),
+    # An audience is counted as users, viewers, listeners or readers.
+    **dict.fromkeys("audience audiences".split(), ("users", "viewers", "listeners", "readers")),
+    **dict.fromkeys("employee employees staff worker workers personnel".split(), "employees"),
+    **dict.fromkeys("customer customers client clients buyer buyers".split(), "customers"),
+    **dict.fromkeys("subscriber subscribers".split(), "subscribers"),
+    **dict.fromkeys("member members".split(), "members"),
+    **dict.fromkeys("visitor visitors".split(), "visitors"),
+    **dict.fromkeys("student students pupil pupils".split(), "students"),
+    **dict.fromkeys("teacher teachers".split(), "teachers"),
+    **dict.fromkeys("engineer engineers".split(), "engineers"),
+    **dict.fromkeys("developer developers".split(), "developers"),
+    **dict.fromkeys("shareholder shareholders".split(), "shareholders"),
+    **dict.fromkeys("investor investors".split(), "investors"),
+    **dict.fromkeys("inhabitant inhabitants resident residents".split(), "inhabitants"),
+    **dict.fromkeys("reader readers".split(), "readers"),
+    **dict.fromkeys("viewer viewers".split(), "viewers"),
+    **dict.fromkeys("listener listeners".split(), "listeners"),
+    **dict.fromkeys("follower followers".split(), "followers"),
+    **dict.fromkeys("player players".split(), "players"),
+    **dict.fromkeys("passenger passengers".split(), "passengers"),
+    **dict.fromkeys("patient patients".split(), "patients"),
+    **dict.fromkeys("voter voters".split(), "voters"),
+}
+# Verbs of making, founding, leading or owning, and the nouns of those who do it: "who created X", "who leads X"
+# ask by their verb for the one who does it (a person or a maker), and a passage that says no such doing ("X and
+# Great Wall Motors use it") names no one who does; "whom does the mill welcome" asks for no doer. Matched by their
+# stems: past forms that stem otherwise are listed.
+AGENT_WORDS = frozenset(
+    """create created found founded cofound cofounded co-found co-founded establish established start started
+    lead leads led head headed run runs ran own owns owned direct directed manage managed chair chaired
+    invent invented design designed develop developed build built make made write wrote written author
+    authored founder founders creator creators inventor inventors ceo president director leader leaders chairman
+    chairwoman owner owners designer designers developer developers maker makers writer""".split()
+)

@@ -319,3 +319,42 @@ RATE_WORDS = frozenset("taux ratio ratios".split())
 GENERIC_COUNTED = frozenset("personnes gens individus sortes types genres especes varietes".split())
 # Words asking for the end of a file's name (".ily"), not the whole name ("ly/property-init.ly").
 EXTENSION_WORDS = frozenset("extension extensions suffixe suffixes".split())
+# Personnes comptées par ce qu'elles sont pour quelque chose, chaque mot avec son groupe (les mêmes groupes dans
+# toutes les langues) : "combien de salariés" ne se dit pas en utilisateurs.
+PEOPLE_BY_ROLE = {
+    **dict.fromkeys("utilisateur utilisateurs utilisatrice utilisatrices usager usagers".split(), "users"),
+    **dict.fromkeys("audience audiences".split(), ("users", "viewers", "listeners", "readers")),
+    **dict.fromkeys(
+        "salarié salariés salariée salariées employé employés employée employées personnel travailleur travailleurs".split(),
+        "employees",
+    ),
+    **dict.fromkeys("client clients cliente clientes acheteur acheteurs".split(), "customers"),
+    **dict.fromkeys("abonné abonnés abonnée abonnées".split(), "subscribers"),
+    **dict.fromkeys("membre membres adhérent adhérents".split(), "members"),
+    **dict.fromkeys("visiteur visiteurs visiteuse visiteuses".split(), "visitors"),
+    **dict.fromkeys("étudiant étudiants étudiante étudiantes élève élèves".split(), "students"),
+    **dict.fromkeys("enseignant enseignants enseignante enseignantes professeur professeurs".split(), "teachers"),
+    **dict.fromkeys("ingénieur ingénieurs ingénieure ingénieures".split(), "engineers"),
+    **dict.fromkeys("développeur développeurs développeuse développeuses".split(), "developers"),
+    **dict.fromkeys("actionnaire actionnaires".split(), "shareholders"),
+    **dict.fromkeys("investisseur investisseurs".split(), "investors"),
+    **dict.fromkeys("habitant habitants habitante habitantes résident résidents".split(), "inhabitants"),
+    **dict.fromkeys("lecteur lecteurs lectrice lectrices".split(), "readers"),
+    **dict.fromkeys("spectateur spectateurs téléspectateur téléspectateurs".split(), "viewers"),
+    **dict.fromkeys("auditeur auditeurs auditrice auditrices".split(), "listeners"),
+    **dict.fromkeys("joueur joueurs joueuse joueuses".split(), "players"),
+    **dict.fromkeys("passager passagers passagère passagères".split(), "passengers"),
+    **dict.fromkeys("patient patients patiente patientes".split(), "patients"),
+    **dict.fromkeys("électeur électeurs électrice électrices".split(), "voters"),
+}
+# Verbes de création, de fondation, de direction ou de possession, et les noms de ceux qui le font : "qui a créé X",
+# "qui dirige X" demandent qui le fait (voir qa.lang.en). Comparés par leur racine ; les formes qui en ont une autre
+# sont écrites.
+AGENT_WORDS = frozenset(
+    """créer créé créée fonder fondé fondée cofonder cofondé établir établi diriger dirigé dirigée présider
+    présidé gérer géré posséder possédé détenir détient détenu inventer inventé concevoir conçu conçue conçoit
+    développer développé développée construire construit fabriquer fabriqué écrire écrit écrite rédiger rédigé
+    fondateur fondateurs fondatrice créateur créatrice inventeur inventrice auteur auteurs autrice pdg président
+    présidente directeur directrice dirigeant dirigeants dirigeante propriétaire propriétaires concepteur conceptrice
+    développeur développeurs fabricant fabricants écrivain""".split()
+)

@@ -24,10 +24,12 @@ from qa.lang import (
     Language,
     Span,
     detect_language,
+    fold,
     fold_aligned,
     get,
     is_function_word,
     languages,
+    stem,
 )
 from qa.lang import dates as _dates
 from qa.lang import names as _names
@@ -137,6 +139,37 @@ def counts_generically(form: QuestionForm) -> bool:
     sortes de"): a count of users, of kinds, answers it, though it never says the noun."""
     lang = get(form.language)
     return lang is not None and any(w in lang.generic_counted for w in form.counted)
+
+
+def people_roles(words) -> frozenset[str]:
+    """The groups of people that ``words`` name by what they are to something (PEOPLE_BY_ROLE, the same
+    groups in every language): "salariés" and "employees" name employees, "utilisateurs" users."""
+    folded = [fold(w) for w in words]
+    groups = [lang.people_by_role[w] for lang in languages() for w in folded if w in lang.people_by_role]
+    return frozenset(g for group in groups for g in ((group,) if isinstance(group, str) else group))
+
+
+def counts_other_people(form: QuestionForm, unit_words) -> bool:
+    """The question counts people of one role ("combien de salariés") and the quantity's unit names people of
+    another ("16,95 millions d'utilisateurs"): a count of something else, however near the words."""
+    asked = people_roles(form.counted)
+    given = people_roles(unit_words)
+    return bool(asked and given) and not asked & given
+
+
+def agent_verb(words, language: str | None) -> str | None:
+    """The first of the question's ``words`` that is a verb of making, founding, leading or owning
+    (AGENT_WORDS): "who created X", "qui dirige X" ask for the one who does it."""
+    lang = get(language)
+    if lang is None:
+        return None
+    stems = _agent_stems(lang)
+    return next((w for w in words if stem(w, lang.code) in stems), None)
+
+
+@lru_cache(maxsize=8)
+def _agent_stems(lang: Language) -> frozenset[str]:
+    return frozenset(stem(verb, lang.code) for verb in lang.data.AGENT_WORDS)
 
 
 def asks_a_rate(form: QuestionForm) -> bool:
