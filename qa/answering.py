@@ -26,7 +26,7 @@ from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import content_words, same_family
 from qa.lang.grammar import addresses_the_reader, given_as_maker, is_maker_noun
 from qa.lang.numbers import measures
-from qa.lang.questions import DATE, MONEY, NAME, OTHER, PERSON, QUANTITY, agent_verb, classify
+from qa.lang.questions import DATE, MONEY, NAME, OTHER, PERSON, QUANTITY, agent_verb, classify, doings
 from qa.lang.sentences import is_question
 from qa.quoting import Quoter, compose_answer, introduces, is_heading, is_list_item, joined, list_labels, shortened
 from qa.ranking import RANK_FEATURES, RankingModel
@@ -127,17 +127,18 @@ class Answerer:
     def doer_unsaid(self, retrieval: Retrieval, searched: str, passages: list[Passage]) -> bool:
         """A "who" question asking by its verb for the one who makes, founds, leads or owns something ("who
         created X", "qui dirige X"; not by a role noun, which ``focus_missing`` reads), where no quoted passage
-        says such a doing (AGENT_WORDS in its language: "le dirigeant", "section author") nor the question's verb
-        in a close translation ("created": "créé")."""
+        says a doing of that kind (AGENT_WORDS in its language: "le dirigeant" for "who leads", "section author"
+        for "who wrote") nor the question's verb in a close translation ("created": "créé")."""
         if classify(searched).focus:
             return False
         verb = next((w for w in retrieval.words if agent_verb([w.word], retrieval.language)), None)
         if verb is None:
             return False
+        asked = doings([verb.word], retrieval.language)
         close = {self.index.lexical.terms[t] for t, sim in verb.expansions if sim >= MENTION_SIMILARITY}
         for p in passages:
             tokens, stems = self.span_reader.read("words", p, lambda p=p: words_and_stems(p, self.index))
-            if agent_verb(tokens, self.span_reader.language(p)) or close.intersection(stems):
+            if asked & doings(tokens, self.span_reader.language(p)) or close.intersection(stems):
                 return False
         return True
 
@@ -214,8 +215,8 @@ class Answerer:
             # "which company makes Petrel?").
             return self._abstain(question, searched, kind, confidence, nearest)
         if kind == PERSON and self.doer_unsaid(retrieval, searched, passages) and not _given_as_maker(short, passages):
-            # "Who leads Huawei?", "who created Janus-Pro?": what would be quoted says nothing of leading or
-            # creating, so no name it holds ("Great Wall Motors" beside Huawei) is the one who does it, and a
+            # "Who leads Heron?", "who created Orca-Pro?": what would be quoted says nothing of leading or
+            # creating, so no name it holds ("Gannet Works" beside Heron) is the one who does it, and a
             # sentence naming no one is no answer. "Whom does the mill welcome?" asks for no doer.
             return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:

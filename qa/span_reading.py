@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from qa import text as textmod
 from qa.documents import ROW, Passage, same_paragraph
-from qa.lang import Span, detect_language
+from qa.lang import NUMBER_WORDS, Span, detect_language, get
 from qa.lang.grammar import clause_starts, refers_back
 from qa.lang.names import acronym_definitions, find_names, is_title_case, looks_like_person, versioned_names
 from qa.lang.numbers import measure_asked, measures
@@ -30,6 +30,8 @@ from qa.lang.questions import (
     classify,
     counts_generically,
     counts_other_people,
+    is_plural,
+    people_roles,
     spans_for,
 )
 from qa.lang.questions import TYPED as SHORT_TYPES
@@ -140,9 +142,10 @@ class SpanReader:
             return False
         language = self.language(passage)
         form = classify(retrieval.question)
-        if counts_other_people(form, _unit_words(span)):
-            # "16,95 millions d'utilisateurs" for "combien de salariés": people of another role, in any
-            # language, whatever the vocabulary vectors hold near the word counted.
+        if counts_other_people(form, _unit_nouns(span, language)):
+            # "12 000 visiteurs" for "combien de salariés", "six bateaux" for "how many
+            # developers": people of another role or things, in any language, whatever the vocabulary vectors
+            # hold near the word counted.
             return True
         if _unit_words(span) and counts_generically(form):
             # People are counted by what they are ("12 000 visiteurs" for "combien de personnes
@@ -153,6 +156,19 @@ class SpanReader:
             # widget; "six models" for "how many employees" when no document names employees in any
             # language (one that does in words the translation misses, "68 980 paquets" for "how many
             # packages" in a French manual, may be the answer).
+            return True
+        if (
+            language == retrieval.language
+            and form.focus is not None
+            and is_plural(form.focus, language)  # "how many boats", not "how long is the bridge"
+            and _unit_nouns(span, language)
+            and not measures(span.text)  # "10 jours" answers "combien de temps": a measure, not a count
+            and not unit_in(span, counted, language)
+            and not people_roles(form.counted) & people_roles(_unit_words(span))
+        ):
+            # In the question's own language a unit says what is counted as the question says it: "six
+            # bateaux" does not count "stands" (across languages, a translation the vectors miss may: "68980
+            # paquets" for "how many packages").
             return True
         return not unit_in(span, counted, language) and unit_in(span, question_forms(retrieval, self.index), language)
 
@@ -362,6 +378,18 @@ def _close_terms(words, index) -> set[str]:
 def _unit_words(span: Span) -> list[str]:
     """The quantity's unit: its words that are not digits ("jours" of "21 jours"; none in "0")."""
     return [w for w in textmod.words(span.text) if textmod.is_content_word(w) and not w[:1].isdigit()]
+
+
+def _unit_nouns(span: Span, language: str) -> list[str]:
+    """The plural nouns of the quantity's unit, which say what it counts ("bateaux" of "six bateaux"): not its
+    number words ("six"), its scale ("millions"), nor a verb or an adverb after it ("1,200 come each day")."""
+    lang = get(language)
+    scales = lang.scales if lang is not None else {}
+    return [
+        w
+        for w in _unit_words(span)
+        if textmod.fold(w) not in NUMBER_WORDS and textmod.fold(w) not in scales and is_plural(w, language)
+    ]
 
 
 def unit_in(span: Span, forms: tuple[set[str], set[str]], language: str) -> bool:

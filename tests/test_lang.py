@@ -621,6 +621,8 @@ def test_people_and_kinds_are_counted_without_saying_what():
         ("How many users does Acme have?", "millions d'utilisateurs", False),
         ("How many users does Acme have?", "millions d'audiences", False),  # an app's audience is its users
         ("Combien d'employés compte Acme ?", "salariés", False),
+        ("How many developers does Acme have?", "modèles", True),  # things, not people
+        ("How many employees does Acme have?", "personnes", False),  # people without saying what may be them
         ("How many people use Acme?", "utilisateurs", False),  # counted without saying what
         ("How many models did Acme publish?", "utilisateurs", False),  # not people: left to the translations
     ],

@@ -72,6 +72,7 @@ pytestmark = pytest.mark.model
         "Qui a fondé DeepSeek ?",
         "Who runs ByteDance?",
         "Who owns Great Wall Motors?",
+        "Who wrote DeepSeek's code?",  # "Xi Jinping, le dirigeant": a leading said, no writing
         # a count, a share or a price asked, where what would be quoted holds only another unit or none
         "How many employees does DeepSeek have?",
         "How many engineers work at DeepSeek?",
@@ -81,6 +82,8 @@ pytestmark = pytest.mark.model
         "Combien de salariés compte ByteDance ?",
         "Combien d'abonnés compte Doubao ?",
         "How many subscribers does Doubao have?",
+        "How many developers does DeepSeek have?",  # "six modèles": things, not people
+        "Combien de visiteurs compte DeepSeek ?",
         "Combien de serveurs utilise DeepSeek ?",
         "What is the market share of Doubao?",
         "What is DeepSeek's market share?",

@@ -693,7 +693,8 @@ _HARBOUR = {
         "With Orca-Pro, a model rivalling Heron, the harbour lab shows it can innovate.\n\n"
         "The mill welcomes visitors from the whole region every Sunday.\n\n"
         "The mill was founded by Anna Keller in 1865.\n\n"
-        "Paul Meunier, le directeur du port, ouvre les portes chaque matin.\n"
+        "Paul Meunier, le directeur du port, ouvre les portes chaque matin.\n\n"
+        "Jane Marlow, the harbour director, presented the harbour guide to the pilots.\n"
     )
 }
 
@@ -705,6 +706,7 @@ _HARBOUR = {
         "Who created Orca-Pro?",  # the best passage names no one, and says nothing of creating
         "Who owns Heron?",
         "Qui a conçu Orca-Pro ?",
+        "Who wrote the harbour guide?",  # presented by its director: a leading said, no writing
     ],
 )
 def test_a_who_question_asking_for_a_doer_is_not_answered_by_a_passage_saying_no_doing(tmp_path, fake_models, question):
@@ -720,6 +722,7 @@ def test_a_who_question_asking_for_a_doer_is_not_answered_by_a_passage_saying_no
     [
         ("Who founded the mill?", "Anna Keller"),
         ("Qui dirige le port ?", "Paul Meunier"),  # "le directeur du port": a doer's noun
+        ("Who leads the harbour?", "Jane Marlow"),  # "the harbour director": a leading said
         ("Whom does the mill welcome?", ""),  # no doer asked: a description answers it
     ],
 )
@@ -751,6 +754,41 @@ def test_a_count_of_people_is_not_answered_by_people_of_another_role(tmp_path, f
     ):
         assert answerer.answer(question).abstained, question
     assert answerer.answer("How many visitors did the Kerlaz fair draw in 2024?").short_answer.startswith("12,000")
+
+
+_STALLS = {
+    "fair.txt": "The Kerlaz fair shows six boats beside its stalls every summer.\n",
+    "foire.txt": (
+        "La foire de Plouzané expose six bateaux près de ses stands chaque été.\n\nLa foire de Plouzané dure 10 jours.\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How many stalls does the Kerlaz fair have?", "Combien de stands compte la foire de Plouzané ?"],
+)
+def test_a_count_in_the_questions_language_is_answered_only_in_the_unit_it_counts(tmp_path, fake_models, question):
+    # The passage names stalls, so "six boats" is not set aside as a count of a thing it never names; in the
+    # question's own language, its unit says it counts something else.
+    answerer, _ = _answerer_over(tmp_path, _STALLS)
+    answerer.model = fakes.sure_model()
+    answer = answerer.answer(question)
+    assert answer.abstained, answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many boats does the Kerlaz fair show?", "six boats"),
+        ("Combien de bateaux expose la foire de Plouzané ?", "six bateaux"),
+        ("Combien de temps dure la foire de Plouzané ?", "10 jours"),  # a measure: its unit is no count
+    ],
+)
+def test_a_count_in_the_unit_it_counts_is_still_the_answer(tmp_path, fake_models, question, expected):
+    answerer, _ = _answerer_over(tmp_path, _STALLS)
+    answerer.model = fakes.sure_model()
+    assert answerer.answer(question).short_answer == expected
 
 
 def test_a_share_is_not_answered_by_a_bare_count(tmp_path, fake_models):

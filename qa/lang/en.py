@@ -371,14 +371,23 @@ PEOPLE_BY_ROLE = {
     **dict.fromkeys("patient patients".split(), "patients"),
     **dict.fromkeys("voter voters".split(), "voters"),
 }
-# Verbs of making, founding, leading or owning, and the nouns of those who do it: "who created X", "who leads X"
-# ask by their verb for the one who does it (a person or a maker), and a passage that says no such doing ("X and
-# Great Wall Motors use it") names no one who does; "whom does the mill welcome" asks for no doer. Matched by their
-# stems: past forms that stem otherwise are listed.
-AGENT_WORDS = frozenset(
-    """create created found founded cofound cofounded co-found co-founded establish established start started
-    lead leads led head headed run runs ran own owns owned direct directed manage managed chair chaired
-    invent invented design designed develop developed build built make made write wrote written author
-    authored founder founders creator creators inventor inventors ceo president director leader leaders chairman
-    chairwoman owner owners designer designers developer developers maker makers writer""".split()
-)
+# Verbs of making, founding, leading or owning, and the nouns of those who do it, each with its kind of doing (the
+# kinds are the same in every language): "who created X", "who leads X" ask by their verb for the one who does it
+# (a person or a maker), and a passage that says no such doing ("Heron and Gannet Works use it"), or one of
+# another kind ("Y, the leader, met…" for "who wrote X"), names no one who does; "whom does the mill welcome" asks
+# for no doer. Matched by their stems: past forms that stem otherwise are listed.
+AGENT_WORDS = {
+    **dict.fromkeys(
+        """create created found founded cofound cofounded co-found co-founded establish established start started
+        invent invented design designed develop developed build built make made write wrote written author authored
+        founder founders creator creators inventor inventors designer designers developer developers maker makers
+        writer""".split(),
+        "making",
+    ),
+    **dict.fromkeys(
+        """lead leads led head headed run runs ran direct directed manage managed chair chaired ceo president
+        director leader leaders chairman chairwoman""".split(),
+        "leading",
+    ),
+    **dict.fromkeys("own owns owned owner owners".split(), "owning"),
+}

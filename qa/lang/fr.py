@@ -325,7 +325,8 @@ PEOPLE_BY_ROLE = {
     **dict.fromkeys("utilisateur utilisateurs utilisatrice utilisatrices usager usagers".split(), "users"),
     **dict.fromkeys("audience audiences".split(), ("users", "viewers", "listeners", "readers")),
     **dict.fromkeys(
-        "salarié salariés salariée salariées employé employés employée employées personnel travailleur travailleurs".split(),
+        """salarié salariés salariée salariées employé employés employée employées personnel travailleur travailleurs
+        ouvrier ouvriers collaborateur collaborateurs""".split(),
         "employees",
     ),
     **dict.fromkeys("client clients cliente clientes acheteur acheteurs".split(), "customers"),
@@ -347,14 +348,21 @@ PEOPLE_BY_ROLE = {
     **dict.fromkeys("patient patients patiente patientes".split(), "patients"),
     **dict.fromkeys("électeur électeurs électrice électrices".split(), "voters"),
 }
-# Verbes de création, de fondation, de direction ou de possession, et les noms de ceux qui le font : "qui a créé X",
-# "qui dirige X" demandent qui le fait (voir qa.lang.en). Comparés par leur racine ; les formes qui en ont une autre
-# sont écrites.
-AGENT_WORDS = frozenset(
-    """créer créé créée fonder fondé fondée cofonder cofondé établir établi diriger dirigé dirigée présider
-    présidé gérer géré posséder possédé détenir détient détenu inventer inventé concevoir conçu conçue conçoit
-    développer développé développée construire construit fabriquer fabriqué écrire écrit écrite rédiger rédigé
-    fondateur fondateurs fondatrice créateur créatrice inventeur inventrice auteur auteurs autrice pdg président
-    présidente directeur directrice dirigeant dirigeants dirigeante propriétaire propriétaires concepteur conceptrice
-    développeur développeurs fabricant fabricants écrivain""".split()
-)
+# Verbes de création, de fondation, de direction ou de possession, et les noms de ceux qui le font, chacun avec sa
+# sorte (les mêmes dans toutes les langues) : "qui a créé X", "qui dirige X" demandent qui le fait (voir qa.lang.en).
+# Comparés par leur racine ; les formes qui en ont une autre sont écrites.
+AGENT_WORDS = {
+    **dict.fromkeys(
+        """créer créé créée fonder fondé fondée cofonder cofondé établir établi inventer inventé concevoir conçu
+        conçue conçoit développer développé développée construire construit fabriquer fabriqué écrire écrit écrite
+        rédiger rédigé fondateur fondateurs fondatrice créateur créatrice inventeur inventrice auteur auteurs autrice
+        concepteur conceptrice développeur développeurs fabricant fabricants écrivain""".split(),
+        "making",
+    ),
+    **dict.fromkeys(
+        """diriger dirigé dirigée présider présidé gérer géré pdg président présidente directeur directrice dirigeant
+        dirigeants dirigeante""".split(),
+        "leading",
+    ),
+    **dict.fromkeys("posséder possédé détenir détient détenu propriétaire propriétaires".split(), "owning"),
+}

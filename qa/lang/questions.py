@@ -149,12 +149,18 @@ def people_roles(words) -> frozenset[str]:
     return frozenset(g for group in groups for g in ((group,) if isinstance(group, str) else group))
 
 
-def counts_other_people(form: QuestionForm, unit_words) -> bool:
+def counts_other_people(form: QuestionForm, unit_nouns) -> bool:
     """The question counts people of one role ("combien de salariés") and the quantity's unit names people of
-    another ("16,95 millions d'utilisateurs"): a count of something else, however near the words."""
+    another ("12 000 visiteurs") or things ("six bateaux" for "how many developers"): a count of
+    something else, however near the words. People counted without saying what ("500 personnes") may be them."""
     asked = people_roles(form.counted)
-    given = people_roles(unit_words)
-    return bool(asked and given) and not asked & given
+    if not asked or not unit_nouns:
+        return False
+    given = people_roles(unit_nouns)
+    if given:
+        return not asked & given
+    generic = {w for lang in languages() for w in lang.generic_counted}
+    return not any(fold(w) in generic for w in unit_nouns)
 
 
 def agent_verb(words, language: str | None) -> str | None:
@@ -167,9 +173,19 @@ def agent_verb(words, language: str | None) -> str | None:
     return next((w for w in words if stem(w, lang.code) in stems), None)
 
 
+def doings(words, language: str | None) -> frozenset[str]:
+    """The kinds of doing ("making", "leading", "owning": AGENT_WORDS) that ``words`` say, verbs or nouns of
+    doers: "créé" and "section author" say a making, "le dirigeant" a leading."""
+    lang = get(language)
+    if lang is None:
+        return frozenset()
+    stems = _agent_stems(lang)
+    return frozenset(kind for w in words if (kind := stems.get(stem(w, lang.code))) is not None)
+
+
 @lru_cache(maxsize=8)
-def _agent_stems(lang: Language) -> frozenset[str]:
-    return frozenset(stem(verb, lang.code) for verb in lang.data.AGENT_WORDS)
+def _agent_stems(lang: Language) -> dict[str, str]:
+    return {stem(word, lang.code): kind for word, kind in lang.data.AGENT_WORDS.items()}
 
 
 def asks_a_rate(form: QuestionForm) -> bool:
@@ -331,6 +347,11 @@ def _through_plurals(run: list[str], first: int, lang: Language) -> list[str]:
     while last + 1 < len(run) and _is_plural(run[last + 1], lang):
         last += 1
     return run[: last + 1]
+
+
+def is_plural(word: str, language: str | None) -> bool:
+    """The folded ``word`` has the shape of a plural noun ("bateaux", "users", "people")."""
+    return _is_plural(fold(word), get(language))
 
 
 def _is_plural(word: str, lang: Language | None = None) -> bool:
