@@ -164,13 +164,9 @@ def counts_other_people(form: QuestionForm, unit_nouns) -> bool:
 
 
 def agent_verb(words, language: str | None) -> str | None:
-    """The first of the question's ``words`` that is a verb of making, founding, leading or owning
-    (AGENT_WORDS): "who created X", "qui dirige X" ask for the one who does it."""
-    lang = get(language)
-    if lang is None:
-        return None
-    stems = _agent_stems(lang)
-    return next((w for w in words if stem(w, lang.code) in stems), None)
+    """The first of the question's ``words`` that says a making, a founding, a leading or an owning
+    (AGENT_WORDS, a verb or a doer's noun): "who created X", "qui dirige X" ask for the one who does it."""
+    return next((w for w in words if doings([w], language)), None)
 
 
 def doings(words, language: str | None) -> frozenset[str]:
