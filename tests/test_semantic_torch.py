@@ -153,6 +153,7 @@ def _tokenizer_sample() -> list[str]:
         "ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
         "日本語のテキスト、中文的句子。한국어 문장. " * 40,
         "١٢٣ العربية हिन्दी ภาษาไทย Ελληνικά",
+        "Installing the tool\n" + "=" * 29 + "\n\nSome text.",  # a heading underlined
         "x" * 1000,
         "ab" * 1500,
         "-" * 999,
