@@ -12,6 +12,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import resource
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -283,3 +286,28 @@ def test_a_system_without_the_resource_module_still_reads_files(tmp_path, monkey
     (tmp_path / "good.pdf").write_bytes(good_pdf())
     assert GOOD_TEXT in load(tmp_path / "page.html").text
     assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [" " * 20_000 + "The keeper was born in 1921.\n", "Contents" + "\u00a0\t" * 10_000 + "x\n"],
+    ids=["spaces", "no-break spaces and tabs"],
+)
+def test_a_text_file_of_long_blank_or_dotted_lines_is_read_within_a_processor_limit(tmp_path, text):
+    """Text files are read in the calling process, so no reader's pattern may take more than linear time on a
+    line: a table-of-contents leader searched over 20,000 spaces took hours (cubic), from a 20 KB file."""
+    (tmp_path / "f.txt").write_text(text, encoding="utf-8")
+    script = "import sys; from qa.documents import file_passages; print(len(file_passages(sys.argv[1], 'f.txt')))"
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))  # far above what reading it takes; far below hours
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "f.txt")],
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert int(done.stdout) >= (1 if "keeper" in text else 0)
