@@ -24,14 +24,13 @@ only :func:`build_server` and :func:`serve` need the ``mcp`` package
 import contextlib
 import functools
 import io
-import json
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from qa.errors import QAError, UsageError
+from qa.errors import QAError, UsageError, loads_json
 from qa.text import count
 
 MAX_SEARCH_RESULTS = 50
@@ -260,7 +259,7 @@ class _RequestsWithUsableIds:
 
 def _unusable_request_id(line: str) -> bool:
     try:
-        message = json.loads(line)
+        message = loads_json(line)
     except ValueError:
         return False  # not JSON: the SDK's reader says so (-32700)
     if not isinstance(message, dict) or "method" not in message or "id" not in message:

@@ -334,6 +334,10 @@ def test_a_request_whose_id_is_no_id_is_answered_not_taken_for_a_notification(fa
         for request_id in ["true", "1.5", "1e400", '{"n": 1}', "null", "[2]"]:
             server.send(f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/list"}}')
             assert server.reply() == invalid, request_id
+        server.send(
+            '{"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        )
+        assert server.reply()["error"]["code"] in (-32700, -32600)  # nested deeper than a parser recurses
         server.send('{"jsonrpc": "2.0", "id": "three", "method": "tools/list"}')
         assert server.reply()["id"] == "three"
     finally:
