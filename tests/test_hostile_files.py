@@ -317,3 +317,20 @@ def test_a_file_of_long_blank_or_dotted_lines_is_read_within_a_processor_limit(t
     )
     assert done.returncode == 0, done.stderr[-500:]
     assert int(done.stdout) >= (1 if "1921" in text else 0)
+
+
+def test_a_file_whose_reading_in_process_runs_past_its_time_is_skipped(
+    in_tmp_path, fake_models, tmp_path, monkeypatch, capsys
+):
+    """Markdown's structure and every file's passages are read in the calling process, outside the worker: a
+    paragraph of unclosed emphasis makes the inline patterns quadratic (56 KB: 40 s; 2 MB: hours). It is
+    skipped at its time limit and the other files are read."""
+    monkeypatch.setattr(tuning, "READ_IN_PROCESS_SECONDS", 0.5, raising=False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "emphasis.md").write_text("*a **a " * 8_000 + "\n", encoding="utf-8")
+    (docs / "notes.txt").write_text(GOOD_TEXT + "\n", encoding="utf-8")
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    out = capsys.readouterr().out
+    assert "skipped  docs/emphasis.md: took longer than 0.5 s to read (the limit per file)" in out
+    assert "indexed  docs/notes.txt" in out
