@@ -334,3 +334,36 @@ def test_a_file_whose_reading_in_process_runs_past_its_time_is_skipped(
     out = capsys.readouterr().out
     assert "skipped  docs/emphasis.md: took longer than 0.5 s to read (the limit per file)" in out
     assert "indexed  docs/notes.txt" in out
+
+
+def test_the_refresh_of_qa_ask_skips_such_a_file_once(in_tmp_path, fake_models, tmp_path, monkeypatch, capsys):
+    """qa ask's refresh reads a new file within the same time limit as a build (it read it to the end, 40 s
+    here), and one that runs past it is news (the rebuild records it as skipped), so the next question does not
+    spend the limit on it again."""
+    from qa import reader
+
+    monkeypatch.setattr(tuning, "READ_IN_PROCESS_SECONDS", 0.5, raising=False)
+    read_to_the_end = []
+    read = reader.read
+
+    def counted(text, *args, **kwargs):
+        document = read(text, *args, **kwargs)
+        read_to_the_end.append(text.startswith("*a **a"))
+        return document
+
+    monkeypatch.setattr(reader, "read", counted)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(GOOD_TEXT + "\n", encoding="utf-8")
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    (docs / "emphasis.md").write_text("*a **a " * 8_000 + "\n", encoding="utf-8")
+    question = ["ask", "--no-log", "--index", "idx", "When was the lighthouse keeper born?"]
+    capsys.readouterr()
+    assert main(question, models=fake_models) == 0
+    first = capsys.readouterr()
+    assert "1921" in first.out and "docs/emphasis.md is new" in first.err
+    assert main(question, models=fake_models) == 0
+    assert "building the index" not in capsys.readouterr().err
+    assert main(["sources", "--index", "idx"], models=fake_models) == 0
+    assert "skipped  docs/emphasis.md: took longer than 0.5 s" in capsys.readouterr().out
+    assert not any(read_to_the_end)
