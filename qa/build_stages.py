@@ -9,7 +9,10 @@ encoders on Ray actors."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,10 +108,40 @@ def read_source(path: Path, source: str, max_bytes: int) -> SourceFile | Skipped
     except OSError as exc:
         return SkippedFile(source, f"cannot read: {exc.strerror or exc}")
     text = extracted.text
-    passages = document_passages(extracted, source)
+    seconds = tuning.READ_IN_PROCESS_SECONDS
+    try:
+        with _time_limit(seconds):
+            passages = document_passages(extracted, source)
+    except _TooLong:
+        return SkippedFile(source, f"took longer than {seconds:g} s to read (the limit per file)")
     if not passages:
         return SkippedFile(source, "empty: no text to index" if not text.strip() else "no words")
     return SourceFile(source, content_hash(data), len(data), detect_language(text), extracted.format, passages, status)
+
+
+class _TooLong(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float):
+    """Raise _TooLong in the block once ``seconds`` of wall-clock time have passed: a timer signal, which stops
+    patterns and parsers alike (the regex engine checks for signals). Only the main thread of a Unix can
+    set one; elsewhere (the chat's worker threads) the block runs unbounded, as before."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expired(signum, frame):
+        raise _TooLong
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def read_sources(

@@ -4,7 +4,7 @@ A label reads ``FILE:LINE`` or ``FILE:FIRST-LAST``; a PDF passage's adds its pag
 an HTML passage's the anchor of its section (``page.html#anchor:...``), and ``:COLUMN`` follows the line where
 two passages of one line would otherwise read the same. Inside the file name and the anchor, ``%``, ``#`` and
 ``:`` are written ``%25``, ``%23`` and ``%3A`` (and ``=`` in an anchor ``%3D``, so that an anchor never reads
-as ``page=N``): every other ``#`` or ``:`` of a label is one of its separators, so ``parse_label(label(x))``
+as ``page=N``), and a control character percent-encoded (a line break ``%0A``, ESC ``%1B``): every other ``#`` or ``:`` of a label is one of its separators, so ``parse_label(label(x))``
 gives ``x`` back for any file name and anchor.
 
 Shared by the CLI and the chat; imports neither Rich nor Textual.
@@ -17,11 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.documents import BadCitation, decode, line_starts
+from qa.text import UNSAFE_CHARACTERS
 
 _ESCAPES = {"%": "%25", "#": "%23", ":": "%3A"}
 _ANCHOR_ESCAPES = {**_ESCAPES, "=": "%3D"}
-_UNESCAPES = {code.lower(): char for char, code in _ANCHOR_ESCAPES.items()}
-_ESCAPED = re.compile("|".join(_UNESCAPES), re.IGNORECASE)
+# One character percent-encoded as UTF-8 (a lone byte from 80: a surrogate, as os.fsdecode writes one).
+_ENCODED_CHARACTER = re.compile(
+    r"%[0-7][0-9A-F]|%[CD][0-9A-F]%[89AB][0-9A-F]|%E[0-9A-F](?:%[89AB][0-9A-F]){2}|%F[0-4](?:%[89AB][0-9A-F]){3}"
+    r"|%[89A-F][0-9A-F]",
+    re.IGNORECASE,
+)
 # FILE[#FRAGMENT]:FIRST[-LAST][:COLUMN]; FILE and FRAGMENT hold no "#" or ":" of their own (they are escaped),
 # but a path typed by hand may (``C:/notes.txt:4``): the line numbers are read from the end.
 # ASCII digits only: \d would read other scripts' digits ("١٢") as a line number.
@@ -42,11 +47,27 @@ class CitationRef:
 
 
 def _escape(text: str, escapes: dict[str, str]) -> str:
-    return "".join(escapes.get(char, char) for char in text)
+    """``text`` with its separators escaped, and every character a terminal would act on or show otherwise
+    (UNSAFE_CHARACTERS: a line break, ESC, a bidi control) percent-encoded as UTF-8, so that a label prints as it
+    is and two names never print alike ("a\nb" is ``a%0Ab``, never the ``a b`` of another file)."""
+    return "".join(
+        escapes.get(char) or (_percent_encoded(char) if UNSAFE_CHARACTERS.match(char) else char) for char in text
+    )
 
 
-def _unescape(text: str) -> str:
-    return _ESCAPED.sub(lambda m: _UNESCAPES[m.group(0).lower()], text)
+def _percent_encoded(char: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogateescape"))
+
+
+def _unescape(text: str, escapes: dict[str, str]) -> str:
+    """What ``_escape`` wrote, read back; a ``%`` it could not have written (``%41`` typed by hand) stays."""
+
+    def character(match: re.Match) -> str:
+        char = bytes.fromhex(match.group(0).replace("%", "")).decode("utf-8", "surrogateescape")
+        escaped = len(char) == 1 and (char in escapes or UNSAFE_CHARACTERS.match(char))
+        return char if escaped else match.group(0)
+
+    return _ENCODED_CHARACTER.sub(character, text)
 
 
 def label(ref: CitationRef) -> str:
@@ -84,8 +105,8 @@ def parse_label(spec: str) -> CitationRef:
             raise BadCitation(f"bad page in {spec!r}: expected #page=N with N from 1")
         page = int(number)
     elif fragment:
-        anchor = _unescape(fragment)
-    return CitationRef(_unescape(source), start, end, page, anchor, column)
+        anchor = _unescape(fragment, _ANCHOR_ESCAPES)
+    return CitationRef(_unescape(source, _ANCHOR_ESCAPES), start, end, page, anchor, column)
 
 
 _MAX_CITED_DIGITS = 18  # no file has a billion billion lines; int() of thousands of digits raises ValueError

@@ -383,6 +383,7 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
     folders it was built from (never from here, where another file of that name may be), else refused. None of
     them: a file of the default index, else the file named from here.
     """
+    from qa.citations import CitationRef, label
     from qa.collections import chosen_name, select_index
     from qa.errors import IndexUnavailable
     from qa.store import IndexStore
@@ -402,10 +403,15 @@ def _cited_file(source: str, args) -> tuple[Path, dict | None]:
             raise
         manifest = None  # no default index (an installed qa): a file named from here
     if manifest is not None:
-        # A name holding control characters or line breaks is printed as terminal_safe shows it ("e\\x1b[31m.txt"):
-        # what was copied from the screen names the file so shown.
-        shown = {display(name): name for name in manifest.files}
-        name = source if source in manifest.files else shown.get(source)
+        # A label writes a control character percent-encoded; a name copied from a listing shows it as terminal_safe
+        # does ("e\\x1b[31m.txt", a line break as a space), which names a file only when it names one alone.
+        shown = [name for name in manifest.files if display(name) == source] if source not in manifest.files else []
+        if len(shown) > 1:
+            raise UsageError(
+                f"{display(source)} names {len(shown)} files of the index in {index_dir}: cite one as `qa ask` does"
+                f" ({', '.join(label(CitationRef(name, 1, 1)).removesuffix(':1') for name in sorted(shown))})"
+            )
+        name = source if source in manifest.files else (shown[0] if shown else None)
         if name is not None:
             return manifest.path_of(name), manifest.files[name]
     if chosen:

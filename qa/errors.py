@@ -42,3 +42,14 @@ class IndexWriteFailed(QAError):
     """Writing a new index failed (disk full, permissions): the previous one stays live."""
 
     exit_code = 7
+
+
+def loads_json(text: str | bytes):
+    """JSON from outside qa (a file, a reply, a line of input): ValueError when it is not JSON, nested too deeply
+    included (json raises RecursionError on ``[[[[…``: a hundred thousand brackets are 100 KB)."""
+    import json
+
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

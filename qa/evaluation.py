@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from pathlib import Path
 
-from qa.errors import UsageError
+from qa.errors import UsageError, loads_json
 from qa.text import terminal_safe
 
 # The longest answer ../shared/eval/score.py accepts (its own MAX_ANSWER_CHARS).
@@ -43,7 +42,7 @@ def load_questions(path: Path) -> list[dict]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = loads_json(line)
         except ValueError as exc:
             raise UsageError(f"{path}:{number}: not a JSON object ({exc})") from None
         if not isinstance(item, dict) or not isinstance(item.get("question"), str):

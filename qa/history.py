@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from qa.errors import QAError, UsageError
+from qa.errors import QAError, UsageError, loads_json
 from qa.text import terminal_safe
 
 SCHEMA_VERSION = 1
@@ -457,8 +457,8 @@ def _exchange(row) -> Exchange:
         extra,
     ) = row
     try:
-        cited = json.loads(citations)
-        more = json.loads(extra or "{}")
+        cited = loads_json(citations)
+        more = loads_json(extra or "{}")
     except ValueError:
         cited, more = [], {}
     return Exchange(

@@ -19,6 +19,7 @@ from qa.build_stages import (
     discover_sources,
     new_manifest,
     no_documents,
+    read_source,
     read_sources,
     section_of,
     write_generation,
@@ -29,10 +30,8 @@ from qa.documents import (
     SPLITTER_VERSION,
     Passage,
     SkippedFile,
-    UndecodableFile,
     content_hash,
     discover,
-    file_passages,
     read_file,
 )
 from qa.embedding import Embedder, canonical_name
@@ -434,10 +433,10 @@ def is_stale(manifest: Manifest, folders: list[Path], model: str, semantic_model
             skipped = manifest.skipped.get(source)
             if skipped is not None and skipped == {"reason": skipped.get("reason"), **stat_facts(manifest, source)}:
                 continue
-            try:
-                if not file_passages(path, source, max_bytes):
-                    continue
-            except (UndecodableFile, UnicodeDecodeError, OSError):
+            # Read as a build reads it (within its limits): a file that gives no passage is not news, unless it
+            # ran into a limit: then the build records it as skipped, and the next question does not read it again.
+            read = read_source(path, source, max_bytes)
+            if isinstance(read, SkippedFile) and not read.reason.endswith("(the limit per file)"):
                 continue
             return f"{source} is new"
         try:

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 
 from qa import tuning
+from qa.errors import loads_json
 from qa.llm_settings import LLMError, LLMSettings, OnToken, redact_url
 
 _MAX_ERROR_BODY = 200
@@ -153,7 +154,7 @@ def _open(settings: LLMSettings, request: urllib.request.Request, sockets: _Sock
 
 def _error_detail(body: str) -> str:
     try:
-        data = json.loads(body)
+        data = loads_json(body)
         error = data.get("error", data) if isinstance(data, dict) else data
         if isinstance(error, dict):
             error = error.get("message") or error.get("detail") or ""
@@ -170,7 +171,7 @@ def list_models(settings: LLMSettings, sockets: _Sockets | None = None) -> list[
         return _bounded(settings, time.monotonic() + settings.timeout, None, lambda _emit, s: list_models(settings, s))
     with _open(settings, _request(settings, settings.models_endpoint), sockets) as response:
         try:
-            data = json.loads(response.read(1_000_000).decode("utf-8"))
+            data = loads_json(response.read(1_000_000).decode("utf-8"))
         except ValueError:
             return []
     items = data.get("data", []) if isinstance(data, dict) else []
@@ -362,7 +363,7 @@ def _read_all(response, sockets: _Sockets) -> bytes:
 
 def _message_content(body: bytes, settings: LLMSettings) -> str:
     try:
-        data = json.loads(body.decode("utf-8"))
+        data = loads_json(body.decode("utf-8"))
         choice = data["choices"][0]
         content = choice["text"] if "message" not in choice and isinstance(choice.get("text"), str) else None
         if content is None:
@@ -398,7 +399,7 @@ def _sse_deltas(response, settings: LLMSettings, sockets: _Sockets) -> Iterator[
 
 def _delta_of(data: str, settings: LLMSettings) -> Iterator[str]:
     try:
-        event = json.loads(data)
+        event = loads_json(data)
     except ValueError:
         raise LLMError(f"the LLM endpoint {settings.display_url} streamed an event that is not JSON") from None
     if isinstance(event, dict) and event.get("error"):

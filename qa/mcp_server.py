@@ -23,13 +23,14 @@ only :func:`build_server` and :func:`serve` need the ``mcp`` package
 # types (and their pydantic Fields) from the annotations themselves.
 import contextlib
 import functools
+import io
 import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from qa.errors import QAError, UsageError
+from qa.errors import QAError, UsageError, loads_json
 from qa.text import count
 
 MAX_SEARCH_RESULTS = 50
@@ -228,12 +229,43 @@ def _run_stdio(server) -> None:
     lowlevel = _lowlevel_server(server)
 
     async def run() -> None:
-        async with stdio_server() as (read_stream, write_stream):
+        # stdin as the SDK reads it (UTF-8, undecodable bytes replaced), its requests of unusable ids made invalid.
+        stdin = _RequestsWithUsableIds(
+            anyio.wrap_file(io.TextIOWrapper(os.fdopen(os.dup(0), "rb"), encoding="utf-8", errors="replace"))
+        )
+        async with stdio_server(stdin=stdin) as (read_stream, write_stream):
             await lowlevel.run(
                 _ParseErrors(read_stream, write_stream), write_stream, lowlevel.create_initialization_options()
             )
 
     anyio.run(run)
+
+
+class _RequestsWithUsableIds:
+    """Lines of stdin, each a request whose id is neither a string nor an integer (``true``, ``1.5``, ``1e400``,
+    an object, null) made an invalid message (``{}``), so that it gets its -32600 reply with id null (_ParseErrors).
+
+    The SDK reads such a line as a notification, whose members it does not keep: without this it would go
+    unanswered, and its client would wait for ever (MCP: a request's id MUST be a string or an integer).
+    """
+
+    def __init__(self, lines):
+        self._lines = lines
+
+    async def __aiter__(self):
+        async for line in self._lines:
+            yield "{}\n" if _unusable_request_id(line) else line
+
+
+def _unusable_request_id(line: str) -> bool:
+    try:
+        message = loads_json(line)
+    except ValueError:
+        return False  # not JSON: the SDK's reader says so (-32700)
+    if not isinstance(message, dict) or "method" not in message or "id" not in message:
+        return False
+    request_id = message["id"]
+    return not (isinstance(request_id, str) or (isinstance(request_id, int) and not isinstance(request_id, bool)))
 
 
 def _lowlevel_server(server):

@@ -105,14 +105,36 @@ def read(text: str, suffix: str = "", format: str | None = None) -> Document:
 
 # -- tables of contents ---------------------------------------------------------
 
-# Numbers before a title ("1.2.", "IV.") and a leader and page number after it; a Roman
-# numeral only as a word of its own ("Les", "Introduction" keep their first letter).
-_TOC_NOISE = re.compile(r"^[\s\d.]*(?:[IVXLCivxlc]+\b\.?)?[\s\d.]*|(?:\.{3,}|…+)?\s*\d*\s*$")
+# Numbers before a title ("1.2.", "IV."); a Roman numeral only as a word of its own ("Les", "Introduction" keep
+# their first letter).
+_TOC_NUMBERING = re.compile(r"^[\s\d.]*(?:[IVXLCivxlc]+\b\.?)?[\s\d.]*")
+_SPACE, _DIGIT = re.compile(r"\s"), re.compile(r"\d")  # as the patterns read them (Unicode spaces and digits)
+# Non-word characters at the end, matched from the start of their run only: a pattern tried from every
+# character of a long run (``\W+$``, ``\s*\d*\s*$``) takes quadratic or cubic time, and a heading of 20,000
+# dots took 18 s.
+_TRAILING_NON_WORD = re.compile(r"(?<!\W)\W+$")
+
+
+def _without_leader_and_page(text: str) -> str:
+    """``text`` without what ends a table-of-contents entry: a leader (``...``, ``…``), spaces and a page number."""
+    end = len(text)
+    for kind in (_SPACE, _DIGIT, _SPACE):
+        while end and kind.match(text[end - 1]):
+            end -= 1
+    dots = end
+    while dots and text[dots - 1] == ".":
+        dots -= 1
+    if end - dots >= 3:
+        return text[:dots]
+    while end and text[end - 1] == "…":
+        end -= 1
+    return text[:end]
 
 
 def _heading_key(text: str) -> str:
-    text = _TOC_NOISE.sub("", re.sub(r"^\W+", "", text.strip()))
-    text = re.sub(r"^\W+|\W+$", "", text)
+    text = re.sub(r"^\W+", "", text.strip())
+    text = _without_leader_and_page(text[_TOC_NUMBERING.match(text).end() :])
+    text = _TRAILING_NON_WORD.sub("", re.sub(r"^\W+", "", text))
     return " ".join(text.lower().split())
 
 

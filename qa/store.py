@@ -34,7 +34,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from qa.errors import IndexBusy, IndexUnavailable
+from qa.errors import IndexBusy, IndexUnavailable, loads_json
 from qa.lexical import LexicalIndex
 from qa.passage_table import PassageTable
 from qa.vector_files import (
@@ -116,7 +116,7 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: str) -> Manifest:
-        raw = json.loads(data)
+        raw = loads_json(data)
         if not isinstance(raw, dict):
             raise ValueError("manifest is not an object")
         checksum = raw.pop("checksum", None)

@@ -100,6 +100,10 @@ VECTOR_CODES = {
 EXTRACT_MEMORY_MB = 2048  # the worker's address space (RLIMIT_AS), its own 53 MB included
 EXTRACT_CPU_SECONDS = 60  # processor time per file (RLIMIT_CPU)
 EXTRACT_WALL_SECONDS = 180  # wall-clock time per file, on cores shared with other work
+# What is read in the calling process (a text file's structure, every file's passages) has this much wall-clock
+# time per file, where a timer can stop it (on the main thread of a Unix): a paragraph of a few megabytes of
+# unclosed Markdown markup (``*a **a``, ``[``) makes its patterns quadratic, for hours.
+READ_IN_PROCESS_SECONDS = 60
 # A DOCX is refused before it is parsed when its parts unzip to more than this (a zip bomb), or
 # when its XML holds more elements: 17 million empty paragraphs zip down to 150 KB and took 154 s
 # and 2.3 GB to read, where a page of text is a few hundred elements (paragraphs, runs, their

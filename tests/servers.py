@@ -17,6 +17,9 @@ SECRET = "sk-test-0123456789-secret"
 PASSAGE = "Au 31 janvier, DeepSeek n’était accessible que depuis 21 jours, ayant été lancée le 11 janvier 2025."
 
 
+NESTED = b'{"choices": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # 200 KB, within every size limit
+
+
 class FakeEndpoint:
     """What the server does next: ``mode`` and ``reply`` are set by each test."""
 
@@ -92,8 +95,18 @@ def _handler(endpoint: FakeEndpoint):
                 endpoint.gone.set()
             self.close_connection = True
 
+        def _raw(self, status: int, kind: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def do_GET(self):
             self.headers_seen()
+            if endpoint.mode == "nested-models" and self.path.endswith("/models"):
+                self._raw(200, "application/json", NESTED)
+                return
             if endpoint.mode == "drip-models" and self.path.endswith("/models"):
                 body = json.dumps({"data": [{"id": "fake-model"}]}).encode()
                 head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -152,6 +165,12 @@ def _handler(endpoint: FakeEndpoint):
             if mode == "huge-stream":  # events of 1,000 characters, one after the other
                 event = {"choices": [{"index": 0, "delta": {"content": "x" * 1000}}]}
                 self._huge("text/event-stream", b"", f"data: {json.dumps(event)}\n\n".encode() * 64)
+                return
+            if mode in ("nested-json", "nested-error"):  # JSON nested deeper than a parser recurses
+                self._raw(200 if mode == "nested-json" else 500, "application/json", NESTED)
+                return
+            if mode == "nested-stream":
+                self._raw(200, "text/event-stream", b"data: " + NESTED + b"\n\ndata: [DONE]\n\n")
                 return
             if mode == "error":
                 self._json(500, {"error": {"message": f"model crashed; your key {SECRET} is fine"}})

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from qa.answering import passage_citation
 from qa.citations import CitationRef, label, labels, parse_label
 from qa.cli import main
+from qa.cli_output import display
 from qa.documents import BadCitation, file_passages
 from qa.indexing import build_index, naming_bases
 from qa.store import IndexStore, Manifest
@@ -143,6 +144,37 @@ def test_a_label_shown_with_its_controls_escaped_is_shown_again(
     assert "\x1b" not in label and "\u202e" not in label and "\n" not in label  # shown escaped
     assert main(["show", label, "--index", "idx"], models=fake_models) == 0
     assert "The lighthouse was built in 1921." in capsys.readouterr().out
+
+
+def test_a_label_prints_as_it_is_and_never_as_another_file_s():
+    """Control characters are percent-encoded in a label: what a terminal shows of it is the label itself, and
+    names that a terminal shows alike ("a\\nb", "a b", the four characters "\\x1b") get labels of their own."""
+    sources = ["a\nb.txt", "a\rb.txt", "a b.txt", "e\x1b.txt", "e\\x1b.txt", "b\u202e.txt", "%0A.txt", "t\u0085.txt"]
+    shown = [label(CitationRef(source, 2, 2)) for source in sources]
+    assert len(set(shown)) == len(sources)
+    assert shown[0] == "a%0Ab.txt:2" and shown[3] == "e%1B.txt:2" and shown[5] == "b%E2%80%AE.txt:2"
+    assert all(display(text) == text for text in shown)
+    assert [parse_label(text).source for text in shown] == sources
+    assert parse_label("docs/%41.txt:1").source == "docs/%41.txt"  # a % that no label writes, typed by hand
+
+
+def test_qa_show_never_prints_another_file_of_the_same_printed_name(in_tmp_path, fake_models, tmp_path, capsys):
+    """Two files whose names a terminal shows alike: each label qa ask prints shows its own file's lines, and the
+    name as a listing shows it (a line break as a space) is refused as naming two files, not guessed."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "new\nline.txt").write_text("The lighthouse was built in 1921.\n")
+    (tmp_path / "docs" / "new\rline.txt").write_text("The lighthouse keeper was born in 1890.\n")
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    capsys.readouterr()
+    assert main(["ask", "--no-log", "--index", "idx", "When was the lighthouse built?"], models=fake_models) == 0
+    printed = [line[4:] for line in capsys.readouterr().out.splitlines() if line[:1] == "[" and line[2:4] == "] "]
+    assert printed[0] == "docs/new%0Aline.txt:1"
+    for text in ["docs/new%0Aline.txt:1", "docs/new%0Dline.txt:1"]:
+        assert main(["show", text, "--index", "idx"], models=fake_models) == 0
+        file = (tmp_path / parse_label(text).source).read_text()
+        assert capsys.readouterr().out == file
+    assert main(["show", "docs/new line.txt:1", "--index", "idx"], models=fake_models) == 2
+    _one_line_error(capsys, "names 2 files of the index")
 
 
 def test_an_old_index_keeps_its_names_and_finds_its_files(fake_models, tmp_path, capsys):

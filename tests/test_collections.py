@@ -390,7 +390,16 @@ def _damage_the_manifest(folder: Path) -> None:
     (IndexStore(folder).live_generation() / "manifest.json").write_text("{", encoding="utf-8")
 
 
-@pytest.mark.parametrize("damage", [_damage_an_artifact, _damage_the_manifest], ids=["artifact", "manifest"])
+def _nest_the_manifest(folder: Path) -> None:
+    """JSON nested deeper than the parser recurses (RecursionError, not ValueError, from json)."""
+    (IndexStore(folder).live_generation() / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_damage_an_artifact, _damage_the_manifest, _nest_the_manifest],
+    ids=["artifact", "manifest", "manifest nested too deeply"],
+)
 def test_list_and_sources_call_damaged_what_ask_calls_damaged(cli, data, capsys, damage, fake_models):
     assert _run(cli, "index", "docs", "--name", "notes")[0] == 0
     assert _run(cli, "index", "docs/sub", "--name", "towers")[0] == 0

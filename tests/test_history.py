@@ -186,7 +186,7 @@ def test_export_shows_stored_text_as_written_never_as_structure_or_escapes(histo
     inline = [t for t in tokens if t.type == "inline"]
     # Each name is one code span holding it exactly (on one line, its controls escaped).
     spans = [child.content for t in inline for child in t.children if child.type == "code_inline"]
-    assert spans == ["/idx`s new", "docs/a`b`` c\\x1b]0;title\\x07.txt:1-5", "docs/facts.txt:1"]
+    assert spans == ["/idx`s new", "docs/a`b``%0Ac%1B]0;title%07.txt:1-5", "docs/facts.txt:1"]
     shown = [_shown(t) for t in inline]
     assert shown[2] == "When\\x1b[31m was it launched? #"  # the heading's closing "#" kept
     assert "Searched: searched *with* `ticks`" in shown

@@ -258,3 +258,10 @@ def test_history_stays_as_it_was(work, capsys, fake_models):
     for argv in (["ask", "--index", "idx", "--conversation", BIG, QUESTION], ["history", "show", HUGE]):
         assert main(argv, models=fake_models) == UsageError.exit_code
     assert [c.id for c in History().conversations()] == [1]
+
+
+def test_json_nested_too_deeply_is_a_bad_line_not_a_traceback(work, capsys):
+    """json raises RecursionError, not ValueError, on brackets nested a hundred thousand deep (200 KB)."""
+    (work / "q.jsonl").write_text('{"question": ' + "[" * 100_000 + "]" * 100_000 + "}\n", encoding="utf-8")
+    status, out, err = _run(capsys, "eval", "q.jsonl", "--index", "idx")
+    assert status == UsageError.exit_code and out == "" and "q.jsonl:1: not a JSON object" in one_line(err)

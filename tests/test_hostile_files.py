@@ -12,6 +12,9 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import resource
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -283,3 +286,84 @@ def test_a_system_without_the_resource_module_still_reads_files(tmp_path, monkey
     (tmp_path / "good.pdf").write_bytes(good_pdf())
     assert GOOD_TEXT in load(tmp_path / "page.html").text
     assert GOOD_TEXT in load(tmp_path / "good.pdf").text
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("f.txt", " " * 20_000 + "The keeper was born in 1921.\n"),
+        ("f.txt", "Contents" + "\u00a0\t" * 10_000 + "x\n"),
+        ("f.md", "# The keeper" + "." * 60_000 + "x\n\nHe was born in 1921.\n"),
+        ("f.html", "<html><body><h1>The keeper" + "." * 60_000 + "x</h1><p>He was born in 1921.</p></body></html>"),
+    ],
+    ids=["spaces", "no-break spaces and tabs", "markdown heading of dots", "html heading of dots"],
+)
+def test_a_file_of_long_blank_or_dotted_lines_is_read_within_a_processor_limit(tmp_path, name, text):
+    """Text files are read, and every file's headings compared with its table of contents, in the calling
+    process: no pattern there may take more than linear time on a line. A table-of-contents leader searched over
+    20,000 spaces took hours (cubic), a heading of 20,000 dots 18 s (of 60,000, minutes)."""
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    script = "import sys; from qa.documents import file_passages; print(len(file_passages(sys.argv[1], sys.argv[2])))"
+
+    def limited():
+        resource.setrlimit(resource.RLIMIT_CPU, (20, 20))  # far above what reading it takes; far below hours
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / name), name],
+        capture_output=True,
+        text=True,
+        preexec_fn=limited,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert int(done.stdout) >= (1 if "1921" in text else 0)
+
+
+def test_a_file_whose_reading_in_process_runs_past_its_time_is_skipped(
+    in_tmp_path, fake_models, tmp_path, monkeypatch, capsys
+):
+    """Markdown's structure and every file's passages are read in the calling process, outside the worker: a
+    paragraph of unclosed emphasis makes the inline patterns quadratic (56 KB: 40 s; 2 MB: hours). It is
+    skipped at its time limit and the other files are read."""
+    monkeypatch.setattr(tuning, "READ_IN_PROCESS_SECONDS", 0.5, raising=False)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "emphasis.md").write_text("*a **a " * 8_000 + "\n", encoding="utf-8")
+    (docs / "notes.txt").write_text(GOOD_TEXT + "\n", encoding="utf-8")
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    out = capsys.readouterr().out
+    assert "skipped  docs/emphasis.md: took longer than 0.5 s to read (the limit per file)" in out
+    assert "indexed  docs/notes.txt" in out
+
+
+def test_the_refresh_of_qa_ask_skips_such_a_file_once(in_tmp_path, fake_models, tmp_path, monkeypatch, capsys):
+    """qa ask's refresh reads a new file within the same time limit as a build (it read it to the end, 40 s
+    here), and one that runs past it is news (the rebuild records it as skipped), so the next question does not
+    spend the limit on it again."""
+    from qa import reader
+
+    monkeypatch.setattr(tuning, "READ_IN_PROCESS_SECONDS", 0.5, raising=False)
+    read_to_the_end = []
+    read = reader.read
+
+    def counted(text, *args, **kwargs):
+        document = read(text, *args, **kwargs)
+        read_to_the_end.append(text.startswith("*a **a"))
+        return document
+
+    monkeypatch.setattr(reader, "read", counted)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(GOOD_TEXT + "\n", encoding="utf-8")
+    assert main(["index", "docs", "--index", "idx"], models=fake_models) == 0
+    (docs / "emphasis.md").write_text("*a **a " * 8_000 + "\n", encoding="utf-8")
+    question = ["ask", "--no-log", "--index", "idx", "When was the lighthouse keeper born?"]
+    capsys.readouterr()
+    assert main(question, models=fake_models) == 0
+    first = capsys.readouterr()
+    assert "1921" in first.out and "docs/emphasis.md is new" in first.err
+    assert main(question, models=fake_models) == 0
+    assert "building the index" not in capsys.readouterr().err
+    assert main(["sources", "--index", "idx"], models=fake_models) == 0
+    assert "skipped  docs/emphasis.md: took longer than 0.5 s" in capsys.readouterr().out
+    assert not any(read_to_the_end)

@@ -124,6 +124,20 @@ def test_not_openai_compatible_or_hung_up(endpoint, mode):
         chat(LLMSettings(url=endpoint.url, model="m", connect_timeout=2), MESSAGES)
 
 
+@pytest.mark.parametrize("mode", ["nested-json", "nested-error", "nested-stream"])
+def test_a_reply_nested_too_deeply_is_one_line_not_a_traceback(endpoint, mode):
+    """json raises RecursionError, not ValueError, on brackets nested a hundred thousand deep: a reply of 200 KB."""
+    endpoint.mode = mode
+    with pytest.raises(LLMError) as caught:
+        chat(LLMSettings(url=endpoint.url, model="m", connect_timeout=2), MESSAGES)
+    assert "\n" not in caught.value.message
+
+
+def test_a_model_list_nested_too_deeply_names_no_model(endpoint):
+    endpoint.mode = "nested-models"
+    assert list_models(LLMSettings(url=endpoint.url, connect_timeout=2)) == []
+
+
 def test_redirect_is_not_followed(endpoint):
     endpoint.mode = "redirect"
     with pytest.raises(LLMError, match="HTTP 307"):

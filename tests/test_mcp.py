@@ -321,6 +321,29 @@ def test_mcp_answers_malformed_lines_with_json_rpc_errors_and_serves_on(fake_ind
         assert server.close() == 0
 
 
+def test_a_request_whose_id_is_no_id_is_answered_not_taken_for_a_notification(fake_index, tmp_path):
+    """The SDK reads a request whose id is neither a string nor an integer as a notification and drops it: its
+    client would wait for ever. Each gets -32600 with id null, and the requests after it are served."""
+    server = _RawStdio(fake_index, tmp_path)
+    invalid = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Invalid Request"}}
+    client = {"name": "test", "version": "1"}
+    try:
+        server.request(1, "initialize", {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": client})
+        assert server.reply()["id"] == 1
+        server.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        for request_id in ["true", "1.5", "1e400", '{"n": 1}', "null", "[2]"]:
+            server.send(f'{{"jsonrpc": "2.0", "id": {request_id}, "method": "tools/list"}}')
+            assert server.reply() == invalid, request_id
+        server.send(
+            '{"jsonrpc": "2.0", "id": 4, "method": "tools/list", "params": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        )
+        assert server.reply()["error"]["code"] in (-32700, -32600)  # nested deeper than a parser recurses
+        server.send('{"jsonrpc": "2.0", "id": "three", "method": "tools/list"}')
+        assert server.reply()["id"] == "three"
+    finally:
+        assert server.close() == 0
+
+
 def test_an_invalid_request_gets_its_own_id_back_when_it_can_be_read(fake_index, tmp_path):
     """JSON-RPC 2.0: the error reply to an Invalid Request carries the request's id; null only when the id cannot
     be read (none, null, not a string or an integer, or no object to read it from)."""

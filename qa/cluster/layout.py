@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.errors import IndexUnavailable, QAError
+from qa.errors import IndexUnavailable, QAError, loads_json
 from qa.store import json_checksum  # the one-machine index's manifest hash, for cluster.json too
 
 VECTOR_NAMES = ("dense", "multilingual", "semantic", "paragraphs")
@@ -32,7 +31,7 @@ class ShardInfo:
 
 def read_cluster(generation: Path) -> list[ShardInfo]:
     try:
-        raw = json.loads((generation / CLUSTER_FILE).read_text(encoding="utf-8"))
+        raw = loads_json((generation / CLUSTER_FILE).read_text(encoding="utf-8"))
         checksum = raw.pop("checksum")
         if checksum != json_checksum(raw) or raw.get("format") != CLUSTER_FORMAT:
             raise ValueError("checksum")
