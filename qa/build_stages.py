@@ -127,8 +127,15 @@ class _TooLong(Exception):
 def _time_limit(seconds: float):
     """Raise _TooLong in the block once ``seconds`` of wall-clock time have passed: a timer signal, which stops
     patterns and parsers alike (the regex engine checks for signals). Only the main thread of a Unix can
-    set one; elsewhere (the chat's worker threads) the block runs unbounded, as before."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+    set one, and only while SIGALRM is no one else's: a program using qa as a library may have its own handler
+    or timer (pytest-timeout's), which this must neither replace nor cancel. Elsewhere (the chat's worker
+    threads, such a program) the block runs unbounded, as before."""
+    if (
+        not hasattr(signal, "setitimer")
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN)
+        or signal.getitimer(signal.ITIMER_REAL) != (0.0, 0.0)
+    ):
         yield
         return
 

@@ -367,3 +367,28 @@ def test_the_refresh_of_qa_ask_skips_such_a_file_once(in_tmp_path, fake_models, 
     assert main(["sources", "--index", "idx"], models=fake_models) == 0
     assert "skipped  docs/emphasis.md: took longer than 0.5 s" in capsys.readouterr().out
     assert not any(read_to_the_end)
+
+
+def test_the_time_limit_leaves_a_callers_own_alarm_alone(tmp_path):
+    """A program using qa as a library on its main thread may own SIGALRM (its handler, its timer armed, as
+    pytest-timeout's): reading a file neither replaces the handler nor cancels the timer."""
+    import signal
+
+    from qa.build_stages import SourceFile, read_source
+
+    if not hasattr(signal, "setitimer"):
+        pytest.skip("no interval timers here")
+    (tmp_path / "notes.txt").write_text(GOOD_TEXT + "\n", encoding="utf-8")
+
+    def callers_handler(signum, frame):
+        raise AssertionError("the caller's alarm went off during the test")
+
+    previous = signal.signal(signal.SIGALRM, callers_handler)
+    signal.setitimer(signal.ITIMER_REAL, 600)
+    try:
+        assert isinstance(read_source(tmp_path / "notes.txt", "notes.txt", 10_000_000), SourceFile)
+        assert signal.getsignal(signal.SIGALRM) is callers_handler
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
