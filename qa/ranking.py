@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.errors import ModelUnavailable
+from qa.errors import ModelUnavailable, loads_json
 
 # What the ranker sees of one passage (qa.answering computes them).
 RANK_FEATURES = (
@@ -400,7 +400,7 @@ class RankingModel:
     def from_json(cls, text: str) -> RankingModel:
         """The model a data file holds; ValueError when it is not one fitted on today's features."""
         try:
-            data = json.loads(text)
+            data = loads_json(text)
             model = cls(
                 _part_from_dict(data["ranker"]),
                 _part_from_dict(data["abstainer"]),

@@ -123,6 +123,7 @@ def test_model_round_trips_through_its_data_file():
         lambda text: json.dumps({**json.loads(text), "threshold": 7}),
         lambda text: text.replace('"weights": [', '"weights": [NaN, ', 1),
         lambda text: "\x00\xff",
+        lambda text: "[" * 100_000 + "]" * 100_000,  # json raises RecursionError, not ValueError
     ],
 )
 def test_a_broken_or_mismatched_model_file_is_refused_with_one_clear_error(tmp_path, damage):
