@@ -26,7 +26,7 @@ from qa.documents import ROW, Passage, same_paragraph
 from qa.lang import content_words, same_family
 from qa.lang.grammar import addresses_the_reader, given_as_maker, is_maker_noun
 from qa.lang.numbers import measures
-from qa.lang.questions import DATE, MONEY, NAME, OTHER, PERSON, QUANTITY, agent_verb, classify, doings
+from qa.lang.questions import DATE, MONEY, NAME, OTHER, PERSON, QUANTITY, classify
 from qa.lang.sentences import is_question
 from qa.quoting import Quoter, compose_answer, introduces, is_heading, is_list_item, joined, list_labels, shortened
 from qa.ranking import RANK_FEATURES, RankingModel
@@ -34,7 +34,7 @@ from qa.reader import question_prose, unwrapped
 from qa.retrieval import Candidate, Retrieval, WhileWaiting, indexed_language
 from qa.short_answers import ShortAnswers
 from qa.span_reading import OF_A_SUBJECT, TYPED, SpanReader, asked_measure, type_spans, words_and_stems
-from qa.tuning import MAX_SHORT_ANSWER_CHARS, MENTION_SIMILARITY, NAME_IN_CONTEXT, SUPPORT_COVERAGE, SUPPORT_SCORE
+from qa.tuning import MAX_SHORT_ANSWER_CHARS, NAME_IN_CONTEXT, SUPPORT_COVERAGE, SUPPORT_SCORE
 
 __all__ = [
     "COUNTED",
@@ -124,24 +124,6 @@ class Answerer:
             dtype=np.float64,
         )
 
-    def doer_unsaid(self, retrieval: Retrieval, searched: str, passages: list[Passage]) -> bool:
-        """A "who" question asking by its verb for the one who makes, founds, leads or owns something ("who
-        created X", "qui dirige X"; not by a role noun, which ``focus_missing`` reads), where no quoted passage
-        says a doing of that kind (AGENT_WORDS in its language: "le dirigeant" for "who leads", "section author"
-        for "who wrote") nor the question's verb in a close translation ("created": "créé")."""
-        if classify(searched).focus:
-            return False
-        verb = next((w for w in retrieval.words if agent_verb([w.word], retrieval.language)), None)
-        if verb is None:
-            return False
-        asked = doings([verb.word], retrieval.language)
-        close = {self.index.lexical.terms[t] for t, sim in verb.expansions if sim >= MENTION_SIMILARITY}
-        for p in passages:
-            tokens, stems = self.span_reader.read("words", p, lambda p=p: words_and_stems(p, self.index))
-            if asked & doings(tokens, self.span_reader.language(p)) or close.intersection(stems):
-                return False
-        return True
-
     def answer(self, question: str, top_k: int = 3, searched_question: str | None = None) -> Answer:
         searched = question_prose(searched_question or question)
         if not content_words(searched):
@@ -214,10 +196,7 @@ class Answerer:
             # is the exception, given by its link to what it makes ("Petrel, the assistant of Gannet" for
             # "which company makes Petrel?").
             return self._abstain(question, searched, kind, confidence, nearest)
-        if kind == PERSON and self.doer_unsaid(retrieval, searched, passages) and not _given_as_maker(short, passages):
-            # "Who leads Heron?", "who created Orca-Pro?": what would be quoted says nothing of leading or
-            # creating, so no name it holds ("Gannet Works" beside Heron) is the one who does it, and a
-            # sentence naming no one is no answer. "Whom does the mill welcome?" asks for no doer.
+        if _doer_unsaid(self.span_reader, kind, retrieval, searched, passages, short):
             return self._abstain(question, searched, kind, confidence, nearest)
         if labels and not short:
             short = " ; ".join(labels)
@@ -427,6 +406,20 @@ def says_only_its_names(retrieval: Retrieval, kind: str, best: Scored, focus_mis
     if kind not in (NAME, PERSON) or best.candidate.passage.kind == ROW or not focus_missing:
         return False
     return not any(w.word in best.context_words for w in retrieval.words if not w.is_name and not w.word.isdigit())
+
+
+def _doer_unsaid(
+    span_reader: SpanReader, kind: str, retrieval, searched: str, passages: list[Passage], short: str
+) -> bool:
+    """ "Who leads Heron?", "who created Orca-Pro?": what would be quoted says nothing of leading or creating,
+    so no name it holds ("Gannet Works" beside Heron) is the one who does it, and a sentence naming no one is
+    no answer; a maker given as one ("Petrel, by Gannet") is the exception. "Whom does the mill welcome?" asks
+    for no doer (SpanReader.doer_unsaid)."""
+    return (
+        kind == PERSON
+        and span_reader.doer_unsaid(retrieval, searched, passages)
+        and not _given_as_maker(short, passages)
+    )
 
 
 def _given_as_maker(short: str, passages: list[Passage]) -> bool:

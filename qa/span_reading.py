@@ -27,9 +27,11 @@ from qa.lang.questions import (
     PERSON,
     QUANTITY,
     TECHNICAL,
+    agent_verb,
     classify,
     counts_generically,
     counts_other_people,
+    doings,
     is_plural,
     people_roles,
     spans_for,
@@ -235,6 +237,24 @@ class SpanReader:
             ):
                 return not said
         return False
+
+    def doer_unsaid(self, retrieval: Retrieval, searched: str, passages: list[Passage]) -> bool:
+        """A "who" question asking by its verb for the one who makes, founds, leads or owns something ("who
+        created X", "qui dirige X"; not by a role noun, which ``focus_missing`` reads), where no quoted passage
+        says a doing of that kind (AGENT_WORDS in its language: "le dirigeant" for "who leads", "section author"
+        for "who wrote") nor the question's verb in a close translation ("created": "créé")."""
+        if classify(searched).focus:
+            return False
+        verb = next((w for w in retrieval.words if agent_verb([w.word], retrieval.language)), None)
+        if verb is None:
+            return False
+        asked = doings([verb.word], retrieval.language)
+        close = {self.index.lexical.terms[t] for t, sim in verb.expansions if sim >= MENTION_SIMILARITY}
+        for p in passages:
+            tokens, stems = self.read("words", p, lambda p=p: words_and_stems(p, self.index))
+            if asked & doings(tokens, self.language(p)) or close.intersection(stems):
+                return False
+        return True
 
     def previous_in_paragraph(self, passage: Passage, retrieval: Retrieval) -> Passage | None:
         """The sentence before a candidate passage in its paragraph, which a pronoun opening it refers to."""
