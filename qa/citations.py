@@ -19,7 +19,8 @@ from pathlib import Path
 from qa.documents import BadCitation, decode, line_starts
 from qa.text import UNSAFE_CHARACTERS
 
-_ESCAPES = {"%": "%25", "#": "%23", ":": "%3A"}
+# A tab too: a terminal shows it as spaces, so "a\tb" would print as the "a    b" of another file.
+_ESCAPES = {"%": "%25", "#": "%23", ":": "%3A", "\t": "%09"}
 _ANCHOR_ESCAPES = {**_ESCAPES, "=": "%3D"}
 # One character percent-encoded as UTF-8 (a lone byte from 80: a surrogate, as os.fsdecode writes one).
 _ENCODED_CHARACTER = re.compile(

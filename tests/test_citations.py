@@ -150,9 +150,11 @@ def test_a_label_prints_as_it_is_and_never_as_another_file_s():
     """Control characters are percent-encoded in a label: what a terminal shows of it is the label itself, and
     names that a terminal shows alike ("a\\nb", "a b", the four characters "\\x1b") get labels of their own."""
     sources = ["a\nb.txt", "a\rb.txt", "a b.txt", "e\x1b.txt", "e\\x1b.txt", "b\u202e.txt", "%0A.txt", "t\u0085.txt"]
+    sources += ["a\tb.txt", "a    b.txt"]  # a terminal shows a tab as spaces
     shown = [label(CitationRef(source, 2, 2)) for source in sources]
     assert len(set(shown)) == len(sources)
     assert shown[0] == "a%0Ab.txt:2" and shown[3] == "e%1B.txt:2" and shown[5] == "b%E2%80%AE.txt:2"
+    assert shown[8] == "a%09b.txt:2"
     assert all(display(text) == text for text in shown)
     assert [parse_label(text).source for text in shown] == sources
     assert parse_label("docs/%41.txt:1").source == "docs/%41.txt"  # a % that no label writes, typed by hand
