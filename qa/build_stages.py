@@ -123,6 +123,10 @@ class _TooLong(Exception):
     pass
 
 
+# How soon a time limit's alarm goes off again when its exception was dropped (see _time_limit).
+_ALARM_AGAIN_SECONDS = 0.05
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float):
     """Raise _TooLong in the block once ``seconds`` of wall-clock time have passed: a timer signal, which stops
@@ -140,6 +144,10 @@ def _time_limit(seconds: float):
         return
 
     def expired(signum, frame):
+        # Armed again before raising: Python prints and drops an exception raised while a garbage collector
+        # callback or a finalizer runs (hypothesis installs one), and the block would then run on unbounded
+        # (a 56 KB file read to its end in 26 s); the next alarm lands elsewhere.
+        signal.setitimer(signal.ITIMER_REAL, _ALARM_AGAIN_SECONDS)
         raise _TooLong
 
     previous = signal.signal(signal.SIGALRM, expired)
