@@ -169,7 +169,6 @@ class Language:
     rate_words: frozenset[str]
     generic_counted: frozenset[str]
     people_by_role: dict[str, str | tuple[str, ...]]
-    agent_words: dict[str, str]
     extension_words: frozenset[str]
     cue_words: frozenset[str]
     modal_words: frozenset[str]
