@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.documents import content_hash
 from qa.embedding import usable_cores
 from qa.precision import passage_matmuls
 
@@ -268,13 +269,9 @@ def _load_entry(folder: Path) -> tuple[dict[str, np.ndarray], dict, bytes] | Non
         tokenizer = (folder / _TOKENIZER_FILE).read_bytes()
     except (OSError, ValueError, KeyError, SafetensorError):
         return None
-    if metadata.get("digest") != _tensor_digest(tensors) or metadata.get("tokenizer") != _bytes_digest(tokenizer):
+    if metadata.get("digest") != _tensor_digest(tensors) or metadata.get("tokenizer") != content_hash(tokenizer):
         return None
     return tensors, config, tokenizer
-
-
-def _bytes_digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tokenizer: bytes) -> None:
@@ -287,7 +284,7 @@ def _store_entry(folder: Path, tensors: dict[str, np.ndarray], config: dict, tok
         metadata = {
             "config": json.dumps(config),
             "digest": _tensor_digest(tensors),
-            "tokenizer": _bytes_digest(tokenizer),
+            "tokenizer": content_hash(tokenizer),
         }
         save_file(tensors, str(staging / "model.safetensors"), metadata=metadata)
         (staging / _TOKENIZER_FILE).write_bytes(tokenizer)
