@@ -237,6 +237,8 @@ FUNCTION_WORDS = frozenset().union(*(lang.function_words for lang in LANGUAGES.v
 CUE_WORDS = frozenset().union(*(lang.cue_words for lang in LANGUAGES.values()))
 # Words for the end of a file's name ("extension", "suffixe"), in any language: "l'extension .ily".
 EXTENSION_WORDS = frozenset().union(*(lang.extension_words for lang in LANGUAGES.values()))
+# Words that count people or things without saying what they are ("personnes", "people"), in any language.
+GENERIC_COUNTED = frozenset().union(*(lang.generic_counted for lang in LANGUAGES.values()))
 # Words of a question that say how it is put, not what it is about ("ought", "doit"). What kind of
 # answer is wanted ("name", "year") is said by the cue words of its interrogative phrase only
 # (QuestionForm.cue_words): "day" in "how many people use it every day" says what is counted.

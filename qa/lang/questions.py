@@ -20,6 +20,7 @@ from functools import lru_cache
 
 from qa.lang import (
     CALENDAR_WORDS,
+    GENERIC_COUNTED,
     NUMBER_WORDS,
     Language,
     Span,
@@ -159,8 +160,7 @@ def counts_other_people(form: QuestionForm, unit_nouns) -> bool:
     given = people_roles(unit_nouns)
     if given:
         return not asked & given
-    generic = {w for lang in languages() for w in lang.generic_counted}
-    return not any(fold(w) in generic for w in unit_nouns)
+    return not any(fold(w) in GENERIC_COUNTED for w in unit_nouns)
 
 
 def agent_verb(words, language: str | None) -> str | None:
