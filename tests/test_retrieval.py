@@ -60,6 +60,14 @@ def _answerer_over(tmp_path, files: dict[str, str]) -> tuple[Answerer, object]:
     return Answerer(loaded, retriever, fakes.lexical_model()), docs
 
 
+def _sure_answerer(tmp_path, files: dict[str, str]) -> Answerer:
+    """``_answerer_over`` with an abstainer sure of every best passage: what is judged is the answer layer's own
+    checks (however sure the abstainer is, what would be quoted cannot say it)."""
+    answerer, _ = _answerer_over(tmp_path, files)
+    answerer.model = fakes.sure_model()
+    return answerer
+
+
 @pytest.fixture
 def answerer(tmp_path, fake_models):
     return _answerer_over(tmp_path, DOCS)
@@ -651,9 +659,8 @@ _FAIR = {
 def test_a_typed_question_is_not_answered_by_a_quantity_of_another_unit_nor_without_one(
     tmp_path, fake_models, question
 ):
-    answerer, _ = _answerer_over(tmp_path, _FAIR)
     # However sure the abstainer is that the passage answers: what it would quote cannot say it.
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _FAIR)
     answer = answerer.answer(question)
     assert answer.abstained, answer.answer
 
@@ -667,23 +674,20 @@ def test_a_typed_question_is_not_answered_by_a_quantity_of_another_unit_nor_with
     ],
 )
 def test_a_quantity_of_the_unit_asked_is_still_the_answer(tmp_path, fake_models, question, expected):
-    answerer, _ = _answerer_over(tmp_path, _FAIR)
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _FAIR)
     assert answerer.answer(question).short_answer.startswith(expected)
 
 
 def test_a_share_without_a_percent_sign_may_be_a_bare_ratio_never_a_count(tmp_path, fake_models):
-    answerer, _ = _answerer_over(
+    answerer = _sure_answerer(
         tmp_path, {"body.txt": "Without a size, the text body takes 0.7 of the paper, and 2cm of margins.\n"}
     )
-    answerer.model = fakes.sure_model()
     assert answerer.answer("What fraction of the paper does the text body take?").short_answer == "0.7"
 
 
 def test_a_who_question_is_answered_by_the_person_its_passage_names(tmp_path, fake_models):
     text = "Orca-Pro was created by Anna Keller last spring, and the harbour uses it daily.\n"
-    answerer, _ = _answerer_over(tmp_path, {"lab.txt": text})
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, {"lab.txt": text})
     assert answerer.answer("Who created Orca-Pro?").short_answer == "Anna Keller"
 
 
@@ -710,9 +714,8 @@ _HARBOUR = {
     ],
 )
 def test_a_who_question_asking_for_a_doer_is_not_answered_by_a_passage_saying_no_doing(tmp_path, fake_models, question):
-    answerer, _ = _answerer_over(tmp_path, _HARBOUR)
     # However sure the abstainer is that the passage answers: it says nothing of who does it.
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _HARBOUR)
     answer = answerer.answer(question)
     assert answer.abstained, answer.answer
 
@@ -727,8 +730,7 @@ def test_a_who_question_asking_for_a_doer_is_not_answered_by_a_passage_saying_no
     ],
 )
 def test_a_who_question_is_still_answered_where_the_passage_says_the_doing(tmp_path, fake_models, question, expected):
-    answerer, _ = _answerer_over(tmp_path, _HARBOUR)
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _HARBOUR)
     answer = answerer.answer(question)
     assert not answer.abstained and answer.short_answer == expected, answer
 
@@ -746,8 +748,7 @@ def test_a_count_of_people_is_not_answered_by_people_of_another_role(tmp_path, f
             "Les salariés de la foire portent des chapeaux rouges.\n"
         ),
     }
-    answerer, _ = _answerer_over(tmp_path, files)
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, files)
     for question in (
         "How many employees did the Kerlaz fair draw in 2024?",
         "Combien de salariés la foire de Kerlaz a-t-elle attirés en 2024 ?",
@@ -771,8 +772,7 @@ _STALLS = {
 def test_a_count_in_the_questions_language_is_answered_only_in_the_unit_it_counts(tmp_path, fake_models, question):
     # The passage names stalls, so "six boats" is not set aside as a count of a thing it never names; in the
     # question's own language, its unit says it counts something else.
-    answerer, _ = _answerer_over(tmp_path, _STALLS)
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _STALLS)
     answer = answerer.answer(question)
     assert answer.abstained, answer.answer
 
@@ -786,15 +786,13 @@ def test_a_count_in_the_questions_language_is_answered_only_in_the_unit_it_count
     ],
 )
 def test_a_count_in_the_unit_it_counts_is_still_the_answer(tmp_path, fake_models, question, expected):
-    answerer, _ = _answerer_over(tmp_path, _STALLS)
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, _STALLS)
     assert answerer.answer(question).short_answer == expected
 
 
 def test_a_share_is_not_answered_by_a_bare_count(tmp_path, fake_models):
     # "12,000" is no share, with its unit or without: only a fraction ("0.7") or a ratio ("1/3") may stand for one.
-    answerer, _ = _answerer_over(tmp_path, {"fair.txt": "In 2024 the Kerlaz fair drew 12,000 from the whole region.\n"})
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, {"fair.txt": "In 2024 the Kerlaz fair drew 12,000 from the whole region.\n"})
     assert answerer.answer("What is the market share of the Kerlaz fair?").abstained
 
 
@@ -821,6 +819,5 @@ def test_a_share_is_not_answered_by_a_bare_count(tmp_path, fake_models):
 def test_a_rate_without_a_percentage_is_answered_in_its_own_units(tmp_path, fake_models, text, question, expected):
     # A rate or a ratio is a share only sometimes ("the unemployment rate": a percentage): without one, the
     # quantity the passage gives it in answers.
-    answerer, _ = _answerer_over(tmp_path, {"rate.txt": text})
-    answerer.model = fakes.sure_model()
+    answerer = _sure_answerer(tmp_path, {"rate.txt": text})
     assert answerer.answer(question).short_answer == expected
